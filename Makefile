@@ -1,0 +1,57 @@
+# One entry point for setting up, testing and benchmarking soni.
+# Needs only python3 (3.11+) and make: the first target that needs the virtualenv
+# creates it and installs soni with its dev extra.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install test pytest lint typecheck format bench serve clean
+
+help:
+	@echo "make install   create .venv and install soni with its dev tools"
+	@echo "make test      lint, type-check and run the whole test suite (pytest -n auto)"
+	@echo "make bench     run the benchmarks in bench/"
+	@echo "make lint      ruff check and format check"
+	@echo "make format    apply ruff's formatting and safe fixes"
+	@echo "make serve     serve an example bot (arrives with the server)"
+
+# Reinstall when the project's metadata changes, so a stale venv never hides a
+# missing dependency.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "soni needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests bench examples
+	$(BIN)/ruff format src tests bench examples
+
+bench: $(STAMP)
+	$(BIN)/python bench/registry.py
+
+serve: $(STAMP)
+	@echo "soni's server arrives with the FastAPI issue; until then: make test"; exit 1
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

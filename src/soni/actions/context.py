@@ -1,0 +1,56 @@
+"""What a handler learns about the call it serves."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ("ActionContext",)
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _new_key() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class ActionContext:
+    """The call a handler serves.
+
+    A handler receives it by declaring a parameter named ``ctx`` or annotated
+    ``ActionContext``.
+
+    Attributes:
+        conversation_id: The conversation the action runs for.
+        user_id: The user who spoke last, when known.
+        flow: The flow whose step called the action.
+        step: The step id that called the action.
+        idempotency_key: Stable for one logical call. For an approved confirmation it
+            is the confirmation's token, so a handler can pass it to an external API
+            and a retried call is recognised there. A fresh random key when the
+            caller gives none.
+        confirmation_token: The token of the confirmation that approved this call.
+        logger: A logger to write through; ``soni.actions`` by default.
+        extras: Anything else the caller wants to hand over (read-only).
+    """
+
+    conversation_id: str = ""
+    user_id: str | None = None
+    flow: str | None = None
+    step: str | None = None
+    idempotency_key: str = field(default_factory=_new_key)
+    confirmation_token: str | None = None
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = field(
+        default_factory=lambda: logging.getLogger("soni.actions"), repr=False, compare=False
+    )
+    extras: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+    def __post_init__(self) -> None:
+        # A caller's dict must not be changed behind the handler's back, nor by it.
+        if not isinstance(self.extras, MappingProxyType):
+            object.__setattr__(self, "extras", MappingProxyType(dict(self.extras)))

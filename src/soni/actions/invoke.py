@@ -1,0 +1,130 @@
+"""Calling a handler: arguments from slots, worker threads, timeouts, results."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import dataclasses
+import functools
+import inspect
+import os
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
+
+from pydantic import BaseModel
+
+from soni.actions.context import ActionContext
+from soni.actions.spec import ActionSpec
+from soni.errors import ActionArgumentError, ActionFailed, ActionTimeout
+
+__all__ = ("build_arguments", "call_handler", "default_executor", "normalize_result")
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def default_executor() -> ThreadPoolExecutor:
+    """The process-wide pool that sync handlers run in.
+
+    Handlers usually block on I/O (an HTTP call, a database), so the pool is wider
+    than the event loop's default executor, which LangGraph also uses; a burst of
+    slow handlers must not starve graph nodes. ``SONI_ACTION_WORKERS`` sets its size.
+    """
+    global _executor
+    if _executor is None:
+        with _executor_lock:
+            if _executor is None:
+                workers = int(os.environ.get("SONI_ACTION_WORKERS", "64"))
+                _executor = ThreadPoolExecutor(
+                    max_workers=max(1, workers), thread_name_prefix="soni-action"
+                )
+    return _executor
+
+
+def build_arguments(
+    spec: ActionSpec, slots: Mapping[str, Any], ctx: ActionContext
+) -> dict[str, Any]:
+    """The keyword arguments for one call of ``spec.handler``.
+
+    A slot whose value is ``None`` counts as unfilled: a parameter with a default
+    keeps its default, a parameter without one is reported missing.
+
+    Raises:
+        ActionArgumentError: required slots have no value; all of them are named.
+    """
+    kwargs: dict[str, Any] = {}
+    if spec.mode == "slots":
+        # A copy: the handler may not change the conversation's state behind its back.
+        kwargs["slots"] = dict(slots)
+    elif spec.mode == "params":
+        missing: list[str] = []
+        for name in spec.params:
+            value = slots.get(name)
+            if value is not None:
+                kwargs[name] = value
+            elif name in spec.required:
+                missing.append(name)
+        if missing:
+            raise ActionArgumentError(spec.name, missing)
+    if spec.ctx_param is not None:
+        kwargs[spec.ctx_param] = ctx
+    return kwargs
+
+
+def normalize_result(value: Any) -> dict[str, Any]:
+    """A handler's return value as the dict that feeds ``map_outputs``."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return {"result": value}
+
+
+async def _invoke(spec: ActionSpec, kwargs: dict[str, Any], executor: Executor | None) -> Any:
+    if spec.is_async:
+        return await spec.handler(**kwargs)
+    loop = asyncio.get_running_loop()
+    # Like asyncio.to_thread, carry the caller's context variables into the thread.
+    context = contextvars.copy_context()
+    call = functools.partial(context.run, spec.handler, **kwargs)
+    result = await loop.run_in_executor(executor or default_executor(), call)
+    if inspect.isawaitable(result):
+        # A plain function that returned a coroutine (a wrapper, a partial of one).
+        result = await result
+    return result
+
+
+async def call_handler(
+    spec: ActionSpec,
+    slots: Mapping[str, Any],
+    ctx: ActionContext,
+    timeout: float | None = None,
+    executor: Executor | None = None,
+) -> dict[str, Any]:
+    """Run one handler and return its normalised result.
+
+    Raises:
+        ActionArgumentError: required slots have no value (the handler is not called).
+        ActionTimeout: the handler took longer than ``timeout`` seconds.
+        ActionFailed: the handler raised; the exception is chained as ``__cause__``.
+    """
+    kwargs = build_arguments(spec, slots, ctx)
+    deadline = asyncio.timeout(timeout)
+    try:
+        async with deadline:
+            return normalize_result(await _invoke(spec, kwargs, executor))
+    except TimeoutError as exc:
+        # A handler's own TimeoutError, raised before the deadline, is a plain failure.
+        if timeout is not None and deadline.expired():
+            raise ActionTimeout(spec.name, timeout) from None
+        raise ActionFailed(spec.name, exc) from exc
+    except Exception as exc:
+        raise ActionFailed(spec.name, exc) from exc

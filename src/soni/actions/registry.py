@@ -1,0 +1,350 @@
+"""The ActionRegistry: every action handler the bots can call, by name.
+
+Reads are on the hot path (every action step resolves its handler), writes happen
+at import time and in tests. So writers serialise on one lock and publish new
+immutable maps; readers never lock, they read whatever map is published
+(copy-on-write). Each instance keeps a merged map of its local actions over the
+global ones, rebuilt by every write that concerns it, so a lookup is one dict read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import threading
+import weakref
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, ClassVar, Protocol, TypeVar, overload
+
+from soni.actions.context import ActionContext
+from soni.actions.invoke import call_handler
+from soni.actions.spec import ActionSpec, Handler, describe, inspect_handler, validate_name
+from soni.errors import ActionNotFound, ActionRegistrationError
+
+__all__ = ("ActionRegistry",)
+
+logger = logging.getLogger("soni.actions")
+
+H = TypeVar("H", bound=Callable[..., Any])
+
+_EMPTY: Mapping[str, ActionSpec] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """One instance's maps, published together so a reader sees them consistently."""
+
+    global_: Mapping[str, ActionSpec]
+    local: Mapping[str, ActionSpec]
+    merged: Mapping[str, ActionSpec]
+
+
+class _Register(Protocol):
+    @overload
+    def __call__(self, name: str, *, description: str | None = None) -> Callable[[H], H]: ...
+    @overload
+    def __call__(self, name: H, *, description: str | None = None) -> H: ...
+
+
+class _RegisterDescriptor:
+    """``register`` registers globally, whether reached through the class or an instance.
+
+    Through an instance it honours that instance's ``strict`` setting.
+    """
+
+    def __get__(self, obj: ActionRegistry | None, objtype: type[ActionRegistry]) -> _Register:
+        strict = obj.strict if obj is not None else False
+
+        def register(name: Any, *, description: str | None = None) -> Any:
+            if callable(name) and not isinstance(name, str):
+                handler = name
+                objtype.register_global(
+                    handler.__name__, handler, description=description, strict=strict
+                )
+                return handler
+
+            def decorator(handler: H) -> H:
+                objtype.register_global(name, handler, description=description, strict=strict)
+                return handler
+
+            return decorator
+
+        register.__doc__ = ActionRegistry.register_global.__doc__
+        return register
+
+
+class ActionRegistry:
+    """Action handlers by name: one global map for the process, one local map per instance.
+
+    ``get`` looks in the instance's local map first, then in the global map.
+
+    Example:
+        >>> @ActionRegistry.register("greet")
+        ... def greet(name: str) -> dict:
+        ...     return {"greeting": f"Hello {name}"}
+        >>> registry = ActionRegistry()
+        >>> registry.get("greet") is greet
+        True
+    """
+
+    __slots__ = ("__weakref__", "_executor", "_handlers", "_local", "_view", "strict")
+
+    # Writers hold this lock; it guards the global map and every instance's maps,
+    # so a global write and a local write can never publish a stale merge.
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _global: ClassVar[Mapping[str, ActionSpec]] = _EMPTY
+    _instances: ClassVar[weakref.WeakSet[ActionRegistry]] = weakref.WeakSet()
+    _default: ClassVar[ActionRegistry | None] = None
+    _default_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    register: ClassVar[_RegisterDescriptor] = _RegisterDescriptor()
+    """Decorator: ``@ActionRegistry.register("name")`` or ``@ActionRegistry.register``."""
+
+    strict: bool
+    _executor: Executor | None
+    _local: Mapping[str, ActionSpec]
+    _handlers: Mapping[str, Handler]
+    _view: _View
+
+    def __init__(self, *, strict: bool = False, executor: Executor | None = None) -> None:
+        """Create a registry with an empty local map.
+
+        Args:
+            strict: Refuse to overwrite an existing name (``ActionRegistrationError``)
+                instead of logging a warning.
+            executor: Where synchronous handlers run; soni's shared pool by default.
+        """
+        self.strict = strict
+        self._executor = executor
+        self._local = _EMPTY
+        with ActionRegistry._lock:
+            self._publish(ActionRegistry._global)
+            ActionRegistry._instances.add(self)
+
+    @classmethod
+    def get_default(cls) -> ActionRegistry:
+        """The process-wide default registry (its local map is empty unless you fill it)."""
+        default = ActionRegistry._default
+        if default is None:
+            with ActionRegistry._default_lock:
+                default = ActionRegistry._default
+                if default is None:
+                    default = ActionRegistry._default = ActionRegistry()
+        return default
+
+    # -- reading (lock-free) ------------------------------------------------------
+
+    def get(self, name: str) -> Handler | None:
+        """The handler registered as ``name`` (local first, then global), or ``None``."""
+        return self._handlers.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._handlers
+
+    def __len__(self) -> int:
+        return len(self._handlers)
+
+    def get_spec(self, name: str) -> ActionSpec | None:
+        """How ``name`` is called (signature, scope, description), or ``None``."""
+        return self._view.merged.get(name)
+
+    def list_actions(self) -> dict[str, list[str]]:
+        """Sorted names in each map, from one consistent snapshot."""
+        view = self._view
+        return {"global": sorted(view.global_), "local": sorted(view.local)}
+
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        """Registered names close to ``name``, best first (for 'did you mean')."""
+        return difflib.get_close_matches(name, list(self._handlers), n=limit, cutoff=0.6)
+
+    def resolve(self, name: str) -> ActionSpec:
+        """Like ``get_spec``, but an unknown name raises.
+
+        Raises:
+            ActionNotFound: with close names as suggestions.
+        """
+        spec = self._view.merged.get(name)
+        if spec is None:
+            raise ActionNotFound(name, self.suggest(name))
+        return spec
+
+    async def run(
+        self,
+        name: str,
+        slots: Mapping[str, Any] | None = None,
+        ctx: ActionContext | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Call the action ``name`` with arguments taken from ``slots``.
+
+        Synchronous handlers run in a worker thread, so the event loop never blocks.
+
+        Args:
+            name: The action to run.
+            slots: Slot values; parameters named after slots receive them.
+            ctx: The call's context; a fresh one (with a random idempotency key) if
+                omitted.
+            timeout: Seconds the handler may take.
+
+        Returns:
+            The handler's result as a dict: a dict as is, ``None`` as ``{}``, a
+            pydantic model or dataclass as its fields, anything else under ``"result"``.
+
+        Raises:
+            ActionNotFound: no such action.
+            ActionArgumentError: required slots have no value.
+            ActionTimeout: the timeout passed.
+            ActionFailed: the handler raised (chained as ``__cause__``).
+        """
+        spec = self.resolve(name)
+        return await call_handler(
+            spec, slots or {}, ctx or ActionContext(), timeout=timeout, executor=self._executor
+        )
+
+    # -- writing (one lock) -------------------------------------------------------
+
+    @classmethod
+    def register_global(
+        cls,
+        name: str,
+        handler: Handler,
+        *,
+        description: str | None = None,
+        strict: bool = False,
+    ) -> ActionSpec:
+        """Register ``handler`` as ``name`` for the whole process.
+
+        The handler's signature is checked now: no parameters; one ``slots`` dict;
+        parameters named after slots (defaults allowed); any of these plus a
+        context parameter (named ``ctx`` or annotated ``ActionContext``).
+
+        Raises:
+            ActionRegistrationError: bad name or signature, or (``strict``) the name
+                is taken by another handler.
+        """
+        spec = inspect_handler(validate_name(name), handler, "global", description)
+        with ActionRegistry._lock:
+            previous = ActionRegistry._global.get(name)
+            _check_overwrite(previous, spec, strict)
+            ActionRegistry._global = MappingProxyType({**ActionRegistry._global, name: spec})
+            for registry in ActionRegistry._instances:
+                registry._publish(ActionRegistry._global)
+        _log_registered(spec, previous)
+        return spec
+
+    def register_local(
+        self, name: str, handler: Handler, *, description: str | None = None
+    ) -> ActionSpec:
+        """Register ``handler`` as ``name`` in this registry only; it wins over a global one.
+
+        Raises:
+            ActionRegistrationError: bad name or signature, or (``strict``) the name
+                is taken locally by another handler.
+        """
+        spec = inspect_handler(validate_name(name), handler, "local", description)
+        with ActionRegistry._lock:
+            previous = self._local.get(name)
+            _check_overwrite(previous, spec, self.strict)
+            self._local = MappingProxyType({**self._local, name: spec})
+            self._publish(ActionRegistry._global)
+        _log_registered(spec, previous)
+        return spec
+
+    @classmethod
+    def unregister(cls, name: str) -> bool:
+        """Remove a global action. Returns whether it was registered."""
+        with ActionRegistry._lock:
+            if name not in ActionRegistry._global:
+                return False
+            remaining = dict(ActionRegistry._global)
+            del remaining[name]
+            ActionRegistry._set_global(remaining)
+        logger.debug("unregistered global action %r", name)
+        return True
+
+    def unregister_local(self, name: str) -> bool:
+        """Remove a local action. Returns whether it was registered."""
+        with ActionRegistry._lock:
+            if name not in self._local:
+                return False
+            remaining = dict(self._local)
+            del remaining[name]
+            self._local = MappingProxyType(remaining)
+            self._publish(ActionRegistry._global)
+        logger.debug("unregistered local action %r", name)
+        return True
+
+    @classmethod
+    def clear_global(cls) -> int:
+        """Remove every global action. Returns how many there were."""
+        with ActionRegistry._lock:
+            count = len(ActionRegistry._global)
+            ActionRegistry._set_global({})
+        logger.info("cleared %d global action(s)", count)
+        return count
+
+    clear = clear_global
+
+    def clear_local(self) -> int:
+        """Remove every local action of this registry. Returns how many there were."""
+        with ActionRegistry._lock:
+            count = len(self._local)
+            self._local = _EMPTY
+            self._publish(ActionRegistry._global)
+        logger.info("cleared %d local action(s)", count)
+        return count
+
+    @classmethod
+    def _replace_global(cls, actions: Mapping[str, ActionSpec]) -> Mapping[str, ActionSpec]:
+        """Swap the whole global map (test isolation). Returns the previous one."""
+        with ActionRegistry._lock:
+            previous = ActionRegistry._global
+            ActionRegistry._set_global(actions)
+        return previous
+
+    @staticmethod
+    def _set_global(actions: Mapping[str, ActionSpec]) -> None:
+        # Caller holds the lock.
+        ActionRegistry._global = MappingProxyType(dict(actions))
+        for registry in ActionRegistry._instances:
+            registry._publish(ActionRegistry._global)
+
+    def _publish(self, global_: Mapping[str, ActionSpec]) -> None:
+        # Caller holds the lock. Build everything first, then publish with plain
+        # attribute stores, which readers see atomically.
+        merged = MappingProxyType({**global_, **self._local}) if self._local else global_
+        handlers = {name: spec.handler for name, spec in merged.items()}
+        self._view = _View(global_=global_, local=self._local, merged=merged)
+        self._handlers = handlers
+
+    def __repr__(self) -> str:
+        view = self._view
+        return (
+            f"<ActionRegistry global={len(view.global_)} local={len(view.local)}"
+            f"{' strict' if self.strict else ''}>"
+        )
+
+
+def _check_overwrite(previous: ActionSpec | None, spec: ActionSpec, strict: bool) -> None:
+    if strict and previous is not None and previous.handler is not spec.handler:
+        raise ActionRegistrationError(
+            spec.name,
+            f"the name is already registered ({spec.scope}) to {describe(previous.handler)}",
+        )
+
+
+def _log_registered(spec: ActionSpec, previous: ActionSpec | None) -> None:
+    # Called after the lock is released: logging handlers are other people's code.
+    if previous is not None and previous.handler is not spec.handler:
+        logger.warning(
+            "%s action %r overwritten: previous handler %s, new handler %s",
+            spec.scope,
+            spec.name,
+            describe(previous.handler),
+            describe(spec.handler),
+        )
+    else:
+        logger.debug("registered %s action %r -> %s", spec.scope, spec.name, describe(spec.handler))

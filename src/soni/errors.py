@@ -1,0 +1,96 @@
+"""The soni error hierarchy.
+
+Errors are grouped by audience: the bot author gets configuration errors that name
+the file and line; the runtime raises errors that carry the offending name, token
+or cause as attributes so callers can react without parsing messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = (
+    "ActionArgumentError",
+    "ActionError",
+    "ActionFailed",
+    "ActionLoadError",
+    "ActionNotFound",
+    "ActionRegistrationError",
+    "ActionTimeout",
+    "SoniError",
+)
+
+
+class SoniError(Exception):
+    """Base class of every error soni raises on purpose."""
+
+
+class ActionError(SoniError):
+    """Base class of errors about actions: registering, loading, finding or running them."""
+
+
+class ActionRegistrationError(ActionError):
+    """An action could not be registered: bad name, bad handler, or a refused overwrite."""
+
+    def __init__(self, action: object, reason: str) -> None:
+        self.action = action
+        self.reason = reason
+        super().__init__(f"cannot register action {action!r}: {reason}")
+
+
+class ActionNotFound(ActionError, LookupError):
+    """No handler is registered under the name, locally or globally."""
+
+    def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
+        self.name = name
+        self.suggestions = tuple(suggestions)
+        hint = ""
+        if self.suggestions:
+            hint = " (did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?)"
+        super().__init__(f"unknown action {name!r}{hint}")
+
+
+class ActionArgumentError(ActionError):
+    """The handler needs slots that have no value."""
+
+    def __init__(self, action: str, missing: Sequence[str]) -> None:
+        self.action = action
+        self.missing = tuple(missing)
+        names = ", ".join(repr(m) for m in self.missing)
+        super().__init__(f"action {action!r} needs slot(s) {names}, which have no value")
+
+
+class ActionFailed(ActionError):
+    """The handler raised. The original exception is ``cause`` (and ``__cause__``)."""
+
+    def __init__(
+        self, action: str, cause: BaseException | None, message: str | None = None
+    ) -> None:
+        self.action = action
+        self.cause = cause
+        if message is None:
+            message = f"action {action!r} failed: {type(cause).__name__}: {cause}"
+        super().__init__(message)
+
+
+class ActionTimeout(ActionFailed):
+    """The handler did not finish within its timeout.
+
+    A synchronous handler cannot be interrupted: its worker thread runs to completion
+    in the background, but its result is discarded.
+    """
+
+    def __init__(self, action: str, timeout: float) -> None:
+        self.timeout = timeout
+        super().__init__(action, None, f"action {action!r} timed out after {timeout:g} s")
+
+
+class ActionLoadError(ActionError):
+    """A handler module could not be imported."""
+
+    def __init__(self, target: str, cause: BaseException, file: str | None = None) -> None:
+        self.target = target
+        self.file = file
+        self.cause = cause
+        where = file or target
+        super().__init__(f"cannot load actions from {where}: {type(cause).__name__}: {cause}")
