@@ -51,6 +51,6 @@ class ActionContext:
     extras: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
     def __post_init__(self) -> None:
-        # A caller's dict must not be changed behind the handler's back, nor by it.
-        if not isinstance(self.extras, MappingProxyType):
-            object.__setattr__(self, "extras", MappingProxyType(dict(self.extras)))
+        # A caller's dict must not be changed behind the handler's back, nor by it;
+        # a read-only view of the caller's dict would still show their changes.
+        object.__setattr__(self, "extras", MappingProxyType(dict(self.extras)))

@@ -88,13 +88,32 @@ def normalize_result(value: Any) -> dict[str, Any]:
     return {"result": value}
 
 
+class _StopIterationRaised(Exception):
+    """Carries a handler's StopIteration out of its thread.
+
+    asyncio cannot set StopIteration on a future (it would end the coroutine that
+    awaits it), so a bare one would leave the caller waiting forever.
+    """
+
+    def __init__(self, original: StopIteration) -> None:
+        super().__init__(repr(original))
+        self.original = original
+
+
+def _call_sync(handler: Any, kwargs: dict[str, Any]) -> Any:
+    try:
+        return handler(**kwargs)
+    except StopIteration as exc:
+        raise _StopIterationRaised(exc) from exc
+
+
 async def _invoke(spec: ActionSpec, kwargs: dict[str, Any], executor: Executor | None) -> Any:
     if spec.is_async:
         return await spec.handler(**kwargs)
     loop = asyncio.get_running_loop()
     # Like asyncio.to_thread, carry the caller's context variables into the thread.
     context = contextvars.copy_context()
-    call = functools.partial(context.run, spec.handler, **kwargs)
+    call = functools.partial(context.run, _call_sync, spec.handler, kwargs)
     result = await loop.run_in_executor(executor or default_executor(), call)
     if inspect.isawaitable(result):
         # A plain function that returned a coroutine (a wrapper, a partial of one).
@@ -126,5 +145,8 @@ async def call_handler(
         if timeout is not None and deadline.expired():
             raise ActionTimeout(spec.name, timeout) from None
         raise ActionFailed(spec.name, exc) from exc
-    except Exception as exc:
+    except _StopIterationRaised as exc:
+        raise ActionFailed(spec.name, exc.original) from exc.original
+    except (Exception, SystemExit) as exc:
+        # SystemExit too: a handler calling sys.exit() must not stop the server.
         raise ActionFailed(spec.name, exc) from exc

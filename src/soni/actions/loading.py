@@ -111,11 +111,36 @@ def _where(exc: BaseException, default: str | Path | None) -> str | None:
     return str(default) if default is not None else None
 
 
-def _import_file(path: Path, target: str) -> ModuleType:
-    name = _module_name(path)
-    existing = sys.modules.get(name)
+def _imported_from(path: Path) -> ModuleType | None:
+    """A module already imported from ``path`` under any name (a sibling's ``import x``)."""
+    wanted = str(path)
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if file is not None and file == wanted:
+            return module
+    return None
+
+
+def _name_is_free(name: str, file: Path) -> bool:
+    """Whether ``name`` can be used for ``file``: unused, or already that very file."""
+    if not name.isidentifier():
+        return False
+    current = sys.modules.get(name)
+    if current is not None:
+        return getattr(current, "__file__", None) == str(file)
+    try:
+        found = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return False
+    # Nothing else answers to the name on sys.path (or only this very file does).
+    return found is None or found.origin == str(file)
+
+
+def _import_file(path: Path, target: str, name: str | None = None) -> ModuleType:
+    existing = _imported_from(path)
     if existing is not None:
         return existing
+    name = name or _module_name(path)
     _ensure_root()
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -129,33 +154,42 @@ def _import_file(path: Path, target: str) -> ModuleType:
 def _import_folder(folder: Path, target: str) -> list[ModuleType]:
     init = folder / "__init__.py"
     if not init.exists():
+        # The files of a plain folder import each other by plain name (``import
+        # helpers``), so they are imported under those names too: each runs once.
         files = sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
-        return [_import_file(p, target) for p in files]
+        with _on_path(folder):
+            return [
+                _import_file(p, target, p.stem if _name_is_free(p.stem, p) else None) for p in files
+            ]
 
-    name = _module_name(folder)
-    package = sys.modules.get(name)
-    if package is None:
-        _ensure_root()
-        spec = importlib.util.spec_from_file_location(
-            name, init, submodule_search_locations=[str(folder)]
-        )
-        if spec is None or spec.loader is None:
-            raise ActionLoadError(target, ImportError(f"not a Python package: {folder}"))
-        package = importlib.util.module_from_spec(spec)
-        with _on_path(folder.parent):
-            _exec(package, spec, target, init)
     with _on_path(folder.parent):
+        if _name_is_free(folder.name, init):
+            # Imported by its own name, so the package's absolute imports of itself
+            # (``from mypkg import shared``) find this copy instead of making another.
+            return _import_dotted(folder.name, target)
+        # The name belongs to another module: load this package under a private one.
+        name = _module_name(folder)
+        package = sys.modules.get(name)
+        if package is None:
+            _ensure_root()
+            spec = importlib.util.spec_from_file_location(
+                name, init, submodule_search_locations=[str(folder)]
+            )
+            if spec is None or spec.loader is None:
+                raise ActionLoadError(target, ImportError(f"not a Python package: {folder}"))
+            package = importlib.util.module_from_spec(spec)
+            _exec(package, spec, target, init)
         return [package, *_import_submodules(package, target)]
 
 
-def _import_dotted(name: str) -> list[ModuleType]:
+def _import_dotted(name: str, target: str | None = None) -> list[ModuleType]:
     try:
         module = importlib.import_module(name)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
-        raise ActionLoadError(name, exc, file=_where(exc, None)) from exc
-    return [module, *_import_submodules(module, name)]
+        raise ActionLoadError(target or name, exc, file=_where(exc, None)) from exc
+    return [module, *_import_submodules(module, target or name)]
 
 
 def _import_submodules(package: ModuleType, target: str) -> list[ModuleType]:

@@ -10,6 +10,7 @@ global ones, rebuilt by every write that concerns it, so a lookup is one dict re
 from __future__ import annotations
 
 import difflib
+import inspect
 import logging
 import threading
 import weakref
@@ -328,8 +329,15 @@ class ActionRegistry:
         )
 
 
+def _same_handler(a: Handler, b: Handler) -> bool:
+    # Each access to ``obj.method`` makes a new bound method: compare what it binds.
+    if inspect.ismethod(a) and inspect.ismethod(b):
+        return a.__self__ is b.__self__ and a.__func__ is b.__func__
+    return a is b
+
+
 def _check_overwrite(previous: ActionSpec | None, spec: ActionSpec, strict: bool) -> None:
-    if strict and previous is not None and previous.handler is not spec.handler:
+    if strict and previous is not None and not _same_handler(previous.handler, spec.handler):
         raise ActionRegistrationError(
             spec.name,
             f"the name is already registered ({spec.scope}) to {describe(previous.handler)}",
@@ -338,7 +346,7 @@ def _check_overwrite(previous: ActionSpec | None, spec: ActionSpec, strict: bool
 
 def _log_registered(spec: ActionSpec, previous: ActionSpec | None) -> None:
     # Called after the lock is released: logging handlers are other people's code.
-    if previous is not None and previous.handler is not spec.handler:
+    if previous is not None and not _same_handler(previous.handler, spec.handler):
         logger.warning(
             "%s action %r overwritten: previous handler %s, new handler %s",
             spec.scope,

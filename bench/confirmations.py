@@ -1,0 +1,234 @@
+"""How the SQLite confirmation store holds up as pending records accumulate.
+
+For 1,000 and 100,000 pending records in one file: the latency of ``register``
+and ``decide`` (median and p90 of repeated calls), next to a floor measured in the
+same run — the same SQL transaction issued directly with ``sqlite3`` (same file
+settings, no soni) — and the ratio 100k / 1k. Then the time to expire 100,000
+records, next to a bare ``UPDATE`` of as many rows, and the bytes each record
+takes on disk (with its history).
+
+Run: ``make bench`` or ``python bench/confirmations.py [--large 100000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from _harness import banner, row
+from soni.confirmations import (
+    ActionCall,
+    ConfirmationRegistry,
+    PendingConfirmation,
+    SqliteConfirmationStore,
+    Status,
+)
+from soni.confirmations.tokens import hash_token, new_token
+
+SAMPLES = 300
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _records(first: int, count: int, now: datetime, ttl: timedelta) -> list[PendingConfirmation]:
+    call = (ActionCall("execute_transfer", {"amount": 50, "iban": "DE89370400440532013000"}),)
+    return [
+        PendingConfirmation(
+            id=uuid.uuid4().hex,
+            token_hash=hash_token(new_token()),
+            conversation_id=f"conv-{i}",
+            user_id=f"user-{i % 1000}",
+            kind="single",
+            actions=call,
+            prompt="Send 50 EUR to DE89370400440532013000?",
+            created_at=now,
+            expires_at=now + ttl,
+            status=Status.PENDING,
+            key=f"conv-{i}:transfer:confirm",
+            updated_at=now,
+        )
+        for i in range(first, first + count)
+    ]
+
+
+async def _filled(path: Path, count: int, clock: Clock) -> ConfirmationRegistry:
+    store = SqliteConfirmationStore(path)
+    registry = ConfirmationRegistry(store, clock=clock)
+    for start in range(0, count, 20_000):
+        batch = _records(start, min(20_000, count - start), clock.now, timedelta(hours=1))
+        await store.insert_many(batch)
+    return registry
+
+
+def _quantiles(samples: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(samples, n=10)
+    return statistics.median(samples), cuts[8]
+
+
+async def _latencies(registry: ConfirmationRegistry, tag: str) -> dict[str, list[float]]:
+    register: list[float] = []
+    decide: list[float] = []
+    tokens: list[str] = []
+    for i in range(SAMPLES):
+        start = time.perf_counter()
+        _, token = await registry.register(
+            conversation_id=f"bench-{tag}-{i}",
+            user_id="bench",
+            actions=[("execute_transfer", {"amount": 50, "iban": "DE89370400440532013000"})],
+            prompt="Send 50 EUR?",
+            key=f"bench-{tag}-{i}:transfer:confirm",
+        )
+        register.append(time.perf_counter() - start)
+        tokens.append(token)
+    for token in tokens:
+        start = time.perf_counter()
+        await registry.decide(token, "approve", actor="bench", channel="http")
+        decide.append(time.perf_counter() - start)
+    return {"register": register, "decide": decide}
+
+
+def _bare(path: Path) -> dict[str, list[float]]:
+    """The same writes issued straight through sqlite3, on the same file."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous=FULL")
+    insert: list[float] = []
+    update: list[float] = []
+    ids = [uuid.uuid4().hex for _ in range(SAMPLES)]
+    now = int(time.time() * 1e6)
+    for cid in ids:
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "INSERT INTO confirmations (id, token_hash, idempotency_key, conversation_id,"
+            " user_id, kind, actions, prompt, created_at, expires_at, status, updated_at)"
+            " VALUES (?, ?, ?, ?, 'bench', 'single', '[]', 'p', ?, ?, 'pending', ?)",
+            (cid, cid + "h", cid + "k", cid, now, now + 3_600_000_000, now),
+        )
+        conn.execute(
+            "INSERT INTO confirmation_history (confirmation_id, to_status, actor_channel, at)"
+            " VALUES (?, 'pending', 'system', ?)",
+            (cid, now),
+        )
+        conn.execute("COMMIT")
+        insert.append(time.perf_counter() - start)
+    for cid in ids:
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("SELECT status, expires_at FROM confirmations WHERE id = ?", (cid,)).fetchone()
+        conn.execute(
+            "UPDATE confirmations SET status = 'approved', updated_at = ? WHERE id = ?", (now, cid)
+        )
+        conn.execute(
+            "INSERT INTO confirmation_history (confirmation_id, from_status, to_status,"
+            " actor_channel, at) VALUES (?, 'pending', 'approved', 'http', ?)",
+            (cid, now),
+        )
+        conn.execute("COMMIT")
+        update.append(time.perf_counter() - start)
+    conn.close()
+    return {"register": insert, "decide": update}
+
+
+def _disk_bytes(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    conn.close()
+    return int((pages - free) * size)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=100_000)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        results: dict[int, dict[str, list[float]]] = {}
+        bare: dict[int, dict[str, list[float]]] = {}
+        sizes: dict[int, int] = {}
+        for count in (args.small, args.large):
+            path = Path(folder) / f"confirmations-{count}.db"
+            clock = Clock()
+            registry = await _filled(path, count, clock)
+            results[count] = await _latencies(registry, str(count))
+            await registry.aclose()
+            bare[count] = _bare(path)
+            sizes[count] = _disk_bytes(path)
+
+        banner(f"SqliteConfirmationStore (synchronous=FULL), {SAMPLES} calls each, milliseconds")
+        for op in ("register", "decide"):
+            for count in (args.small, args.large):
+                median, p90 = _quantiles(results[count][op])
+                floor_median, floor_p90 = _quantiles(bare[count][op])
+                row(
+                    f"{op}, {count:,} pending, median",
+                    median * 1e3,
+                    "ms",
+                    floor_median * 1e3,
+                    "bare sqlite3",
+                )
+                row(
+                    f"{op}, {count:,} pending, p90",
+                    p90 * 1e3,
+                    "ms",
+                    floor_p90 * 1e3,
+                    "bare sqlite3",
+                )
+            small = statistics.median(results[args.small][op])
+            large = statistics.median(results[args.large][op])
+            row(f"{op}: median at {args.large:,} / at {args.small:,}", large / small, "x")
+
+        banner(f"expiring {args.large:,} pending records at once")
+        path = Path(folder) / "expiry.db"
+        clock = Clock()
+        registry = await _filled(path, args.large, clock)
+        clock.now += timedelta(hours=2)
+        start = time.perf_counter()
+        expired = await registry.cleanup_expired()
+        elapsed = time.perf_counter() - start
+        await registry.aclose()
+        assert expired == args.large, expired
+
+        floor_path = Path(folder) / "expiry-floor.db"
+        floor_registry = await _filled(floor_path, args.large, Clock())
+        await floor_registry.aclose()
+        conn = sqlite3.connect(floor_path, isolation_level=None)
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "UPDATE confirmations SET status = 'expired' WHERE status IN ('pending', 'shown')"
+        )
+        conn.execute("COMMIT")
+        floor = time.perf_counter() - start
+        conn.close()
+        row(
+            f"cleanup_expired, {args.large:,} records",
+            elapsed,
+            "s",
+            floor,
+            "bare UPDATE, no history",
+        )
+
+        banner("bytes on disk per record (with its history), after a checkpoint")
+        for count in (args.small, args.large):
+            row(f"{count:,} records", sizes[count] / (count + SAMPLES * 2), "B")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

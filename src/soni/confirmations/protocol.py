@@ -1,0 +1,114 @@
+"""The decision protocol: how a notification channel tells soni what the user decided.
+
+Four messages, each a verb and a token (and, to choose, an option)::
+
+    SHOWN:<token>             the notification was displayed
+    EXECUTE:<token>           approve
+    SKIP:<token>              skip
+    CHOOSE:<token>:<option>   approve one of several offered actions
+
+Verbs are upper case; nothing else is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from soni.errors import InvalidDecisionMessage
+
+__all__ = (
+    "Choose",
+    "DecisionMessage",
+    "Execute",
+    "Shown",
+    "Skip",
+    "format_decision_message",
+    "parse_decision_message",
+)
+
+# Longer than any valid message (verb + 128-char token + option name); anything
+# longer is rejected before a regular expression looks at it.
+_MAX_LENGTH = 512
+_MESSAGE = re.compile(
+    r"(?P<verb>SHOWN|EXECUTE|SKIP):(?P<token>[A-Za-z0-9_-]{22,128})"
+    r"|CHOOSE:(?P<ctoken>[A-Za-z0-9_-]{22,128}):(?P<option>[A-Za-z_][A-Za-z0-9_.-]{0,127})"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """The notification carrying ``token`` was displayed to the user."""
+
+    token: str
+    kind: Literal["shown"] = "shown"
+
+
+@dataclass(frozen=True, slots=True)
+class Execute:
+    """The user approved."""
+
+    token: str
+    kind: Literal["execute"] = "execute"
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """The user skipped."""
+
+    token: str
+    kind: Literal["skip"] = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class Choose:
+    """The user picked ``option`` among the offered actions."""
+
+    token: str
+    option: str
+    kind: Literal["choose"] = "choose"
+
+
+DecisionMessage = Shown | Execute | Skip | Choose
+
+
+def _preview(text: str) -> str:
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))
+
+
+def parse_decision_message(text: str) -> DecisionMessage:
+    """Read a decision message; surrounding white space is ignored.
+
+    Raises:
+        InvalidDecisionMessage: ``text`` is not exactly one of the four forms.
+    """
+    if not isinstance(text, str):
+        raise InvalidDecisionMessage(f"a decision message is text, not {type(text).__name__}")
+    if len(text) > _MAX_LENGTH:
+        raise InvalidDecisionMessage(
+            f"not a decision message: {len(text)} characters is longer than any valid one"
+        )
+    stripped = text.strip()
+    match = _MESSAGE.fullmatch(stripped)
+    if match is None:
+        raise InvalidDecisionMessage(
+            f"not a decision message: {_preview(stripped)}; expected SHOWN:<token>, "
+            "EXECUTE:<token>, SKIP:<token> or CHOOSE:<token>:<option>"
+        )
+    verb = match["verb"]
+    if verb == "SHOWN":
+        return Shown(match["token"])
+    if verb == "EXECUTE":
+        return Execute(match["token"])
+    if verb == "SKIP":
+        return Skip(match["token"])
+    return Choose(match["ctoken"], match["option"])
+
+
+def format_decision_message(message: DecisionMessage) -> str:
+    """The wire form of ``message`` (the inverse of ``parse_decision_message``)."""
+    if isinstance(message, Choose):
+        return f"CHOOSE:{message.token}:{message.option}"
+    verb = {"shown": "SHOWN", "execute": "EXECUTE", "skip": "SKIP"}[message.kind]
+    return f"{verb}:{message.token}"

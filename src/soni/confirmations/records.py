@@ -1,0 +1,196 @@
+"""Pending confirmations as immutable records.
+
+A record is what a store keeps; it never holds the token itself, only its hash.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Literal
+
+__all__ = (
+    "OPEN",
+    "SYSTEM",
+    "TERMINAL",
+    "ActionCall",
+    "Actor",
+    "HistoryEntry",
+    "PendingConfirmation",
+    "Status",
+    "canonical_json",
+)
+
+
+class Status(StrEnum):
+    """Where a confirmation is in its life.
+
+    ``pending`` → ``shown`` → ``approved`` → ``executing`` → ``executed`` | ``failed``;
+    ``pending``/``shown`` → ``skipped`` | ``expired`` | ``superseded`` | ``cancelled``.
+    """
+
+    PENDING = "pending"
+    SHOWN = "shown"
+    APPROVED = "approved"
+    EXECUTING = "executing"
+    EXECUTED = "executed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+    CANCELLED = "cancelled"
+
+
+OPEN: frozenset[Status] = frozenset({Status.PENDING, Status.SHOWN})
+"""Statuses that still wait for a decision."""
+
+TERMINAL: frozenset[Status] = frozenset(
+    {
+        Status.EXECUTED,
+        Status.FAILED,
+        Status.SKIPPED,
+        Status.EXPIRED,
+        Status.SUPERSEDED,
+        Status.CANCELLED,
+    }
+)
+"""Statuses a confirmation never leaves."""
+
+
+def canonical_json(value: Any) -> str:
+    """One spelling per value: sorted keys, no spaces, no NaN.
+
+    Raises:
+        TypeError: the value is not JSON-serialisable.
+        ValueError: it contains NaN or infinity.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return mapping if isinstance(mapping, MappingProxyType) else MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCall:
+    """One action a confirmation offers: a name, its arguments and an optional label."""
+
+    name: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "args", _frozen(self.args))
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name, "args": dict(self.args)}
+        if self.label is not None:
+            data["label"] = self.label
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ActionCall:
+        return cls(name=data["name"], args=data.get("args") or {}, label=data.get("label"))
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who made a transition: a user (or ``None`` for soni itself) and a channel.
+
+    Channels in use: ``chat``, ``http``, ``ws``, ``cli``, ``api``, ``system``.
+    """
+
+    user_id: str | None
+    channel: str = "api"
+
+    def __str__(self) -> str:
+        return f"{self.user_id or '-'} via {self.channel}"
+
+
+SYSTEM = Actor(None, "system")
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One transition in a confirmation's audit trail. ``from_status`` is ``None`` at creation."""
+
+    confirmation_id: str
+    from_status: Status | None
+    to_status: Status
+    actor: Actor
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingConfirmation:
+    """A confirmation as the store records it.
+
+    Attributes:
+        id: A random identifier, safe to log and show (it grants nothing).
+        token_hash: SHA-256 of the token, hex. The token itself is never stored.
+        conversation_id: The conversation that waits.
+        user_id: The user who is asked.
+        kind: ``single`` (approve or skip one action) or ``choice`` (pick one of several).
+        actions: The offered calls.
+        prompt: The question shown to the user.
+        created_at: When it was registered.
+        expires_at: When it expires unless decided.
+        status: Where it is in its life.
+        key: The idempotency key it was registered with (one step of one conversation).
+        chosen: The name of the approved action, once approved.
+        decided_by: Who decided (approve, skip, or the system for expiry/supersede/cancel).
+        decided_at: When.
+        result: The action's normalised result, once executed.
+        error: The action's error, once failed.
+        updated_at: Time of the last transition.
+    """
+
+    id: str
+    token_hash: str
+    conversation_id: str
+    user_id: str | None
+    kind: Literal["single", "choice"]
+    actions: tuple[ActionCall, ...]
+    prompt: str
+    created_at: datetime
+    expires_at: datetime
+    status: Status = Status.PENDING
+    key: str | None = None
+    chosen: str | None = None
+    decided_by: Actor | None = None
+    decided_at: datetime | None = None
+    result: Mapping[str, Any] | None = None
+    error: str | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """The names of the offered actions, in order."""
+        return tuple(call.name for call in self.actions)
+
+    @property
+    def is_open(self) -> bool:
+        """Still waiting for a decision."""
+        return self.status in OPEN
+
+    @property
+    def chosen_action(self) -> ActionCall | None:
+        """The approved call, once a decision approved one."""
+        for call in self.actions:
+            if call.name == self.chosen:
+                return call
+        return None
+
+    @property
+    def decision(self) -> str | None:
+        """The recorded decision: ``"skip"``, the chosen option, or ``None`` if undecided."""
+        if self.status is Status.SKIPPED:
+            return "skip"
+        return self.chosen
+
+    def actions_json(self) -> str:
+        return canonical_json([call.to_json() for call in self.actions])

@@ -1,0 +1,602 @@
+"""The ConfirmationRegistry: pending confirmations from registration to execution.
+
+Every state change goes through the store's compare-and-set ``transition``, so when
+decisions race (a chat reply, a link, a WebSocket client, another process) exactly
+one is recorded and the others learn what it was. Tokens are random capabilities
+returned once; the store only sees their SHA-256.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import contextlib
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from soni.confirmations.decisions import ActionOffer, interpret, offered_calls, settled
+from soni.confirmations.events import ConfirmationEvent, Observer, Observers, Waiters
+from soni.confirmations.protocol import Choose, Execute, Shown, Skip, parse_decision_message
+from soni.confirmations.records import (
+    OPEN,
+    SYSTEM,
+    Actor,
+    HistoryEntry,
+    PendingConfirmation,
+    Status,
+    canonical_json,
+)
+from soni.confirmations.stores.base import Change, ConfirmationStore
+from soni.confirmations.stores.memory import MemoryConfirmationStore
+from soni.confirmations.tokens import hash_token, is_well_formed, new_token
+from soni.errors import (
+    ConfirmationError,
+    ConfirmationExpired,
+    ConfirmationNotApproved,
+    UnknownConfirmation,
+)
+
+__all__ = ("ActionOffer", "ConfirmationEvent", "ConfirmationRegistry", "Execution")
+
+logger = logging.getLogger("soni.confirmations")
+
+Clock = Callable[[], datetime]
+Ref = str | PendingConfirmation
+
+_REGISTER_ATTEMPTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """The answer of ``begin_execution``.
+
+    Attributes:
+        confirmation: The record after the call.
+        should_run: ``True`` for exactly one caller: the one that moved the
+            confirmation from ``approved`` to ``executing`` and must now run the
+            action and ``record_result``. ``False`` means it already ran or is
+            running: use ``confirmation.result`` / ``confirmation.error`` (both
+            ``None`` while it is still ``executing`` — the outcome of a call
+            interrupted by a crash is unknown, and it is not run again).
+    """
+
+    confirmation: PendingConfirmation
+    should_run: bool
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _json_safe(result: Mapping[str, Any]) -> dict[str, Any]:
+    # A result is kept for audit and handed back after a crash: store what JSON can
+    # say, and the text of anything it cannot.
+    safe: dict[str, Any] = json.loads(json.dumps(dict(result), default=str))
+    return safe
+
+
+class ConfirmationRegistry:
+    """Registers pending confirmations and records exactly one decision for each.
+
+    Args:
+        store: Where confirmations live; in memory if omitted.
+        clock: Returns the current time (timezone-aware); inject one in tests.
+        default_ttl: Seconds (or a timedelta) a confirmation waits by default.
+        retention: How long closed confirmations are kept for audit before
+            ``purge`` deletes them.
+        poll_interval: How often ``wait`` re-reads the store, to see decisions made
+            by other processes.
+        sweep_batch: How many expiries ``cleanup_expired`` records per transaction.
+
+    All methods are safe to call concurrently from tasks, threads (each with its
+    own event loop) and, with a shared ``SqliteConfirmationStore``, processes.
+    """
+
+    def __init__(
+        self,
+        store: ConfirmationStore | None = None,
+        *,
+        clock: Clock | None = None,
+        default_ttl: float | timedelta = 300.0,
+        retention: float | timedelta = timedelta(days=30),
+        poll_interval: float = 0.25,
+        sweep_batch: int = 10_000,
+    ) -> None:
+        self.store: ConfirmationStore = store if store is not None else MemoryConfirmationStore()
+        self.clock: Clock = clock or _utcnow
+        self.default_ttl = _seconds(default_ttl)
+        self.retention = _seconds(retention)
+        self.poll_interval = poll_interval
+        self.sweep_batch = sweep_batch
+        self._lock = threading.Lock()
+        # Tokens of the open confirmations this registry issued, so an idempotent
+        # re-registration can hand the same token back. Never persisted.
+        self._tokens: dict[str, str] = {}
+        self._waiters = Waiters()
+        self._observers = Observers()
+
+    async def __aenter__(self) -> ConfirmationRegistry:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the store."""
+        await self.store.close()
+
+    # -- registering --------------------------------------------------------------
+
+    async def register(
+        self,
+        *,
+        conversation_id: str,
+        actions: Sequence[ActionOffer],
+        prompt: str,
+        user_id: str | None = None,
+        key: str | None = None,
+        ttl: float | timedelta | None = None,
+        kind: Literal["single", "choice"] | None = None,
+    ) -> tuple[PendingConfirmation, str]:
+        """Create a pending confirmation and its token.
+
+        Args:
+            conversation_id: The conversation that waits for the decision.
+            actions: The offered calls; more than one makes a choice.
+            prompt: The question shown to the user.
+            user_id: The user who is asked.
+            key: Idempotency key, e.g. conversation + flow frame + step. While a
+                confirmation with this key is open, registering the same actions
+                again returns it with the same token; registering different
+                actions (a corrected value) supersedes it with a new one.
+            ttl: Seconds (or a timedelta) until it expires.
+            kind: ``single`` or ``choice``; by default from the number of actions.
+
+        Returns:
+            The record and its token. The token is not stored anywhere: give it to
+            the user, it is the only way to decide.
+
+        Raises:
+            ValueError: no actions, options with the same name, arguments that are
+                not JSON, a ttl that is not positive.
+        """
+        calls, kind = offered_calls(actions, kind)
+        names = [c.name for c in calls]
+        seconds = self.default_ttl if ttl is None else _seconds(ttl)
+        if seconds <= 0:
+            raise ValueError(f"ttl must be positive, got {seconds}")
+        offered = canonical_json([c.to_json() for c in calls])
+
+        for _ in range(_REGISTER_ATTEMPTS):
+            now = self.clock()
+            if key is not None:
+                existing = await self.store.find_open_by_key(key)
+                if existing is not None:
+                    reused = await self._reuse(existing, offered, kind, now)
+                    if reused is not None:
+                        return reused
+            token = new_token()
+            record = PendingConfirmation(
+                id=uuid.uuid4().hex,
+                token_hash=hash_token(token),
+                conversation_id=conversation_id,
+                user_id=user_id,
+                kind=kind,
+                actions=calls,
+                prompt=prompt,
+                created_at=now,
+                expires_at=now + timedelta(seconds=seconds),
+                key=key,
+                updated_at=now,
+            )
+            # Known before it is visible, so a concurrent re-registration of the
+            # same key in this process finds the token and reuses the record.
+            with self._lock:
+                self._tokens[record.id] = token
+            if await self.store.insert(record):
+                logger.debug(
+                    "confirmation %s registered for %s: %s", record.id, conversation_id, names
+                )
+                await self._observers.notify(
+                    ConfirmationEvent(record, None, record.status, SYSTEM, now)
+                )
+                return record, token
+            with self._lock:
+                self._tokens.pop(record.id, None)
+        raise ConfirmationError(
+            f"could not register a confirmation under key {key!r}: it kept being replaced"
+        )
+
+    async def _reuse(
+        self, existing: PendingConfirmation, offered: str, kind: str, now: datetime
+    ) -> tuple[PendingConfirmation, str] | None:
+        """Hand back an open confirmation with the same key, or close it for a new one."""
+        if existing.expires_at <= now:
+            await self._close(existing, Status.EXPIRED, SYSTEM, now, expired=True)
+            return None
+        with self._lock:
+            token = self._tokens.get(existing.id)
+        if token is not None and existing.actions_json() == offered and existing.kind == kind:
+            return existing, token
+        # Different actions (a corrected value), or a token this process never knew
+        # (issued before a restart): the old one can no longer be honoured safely.
+        await self._close(existing, Status.SUPERSEDED, SYSTEM, now)
+        return None
+
+    # -- reading ------------------------------------------------------------------
+
+    async def get(self, token: str) -> PendingConfirmation:
+        """The confirmation a token stands for.
+
+        Raises:
+            UnknownConfirmation: malformed or unknown token.
+        """
+        if not is_well_formed(token):
+            raise UnknownConfirmation()
+        record = await self.store.find_by_token_hash(hash_token(token))
+        if record is None:
+            raise UnknownConfirmation()
+        return record
+
+    async def get_by_id(self, confirmation_id: str) -> PendingConfirmation | None:
+        """The confirmation with this id (ids grant nothing; tokens do)."""
+        return await self.store.get(confirmation_id)
+
+    async def list(
+        self,
+        *,
+        conversation_id: str | None = None,
+        user_id: str | None = None,
+        status: str | Collection[str] | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[PendingConfirmation]:
+        """Confirmations matching every given filter, oldest first.
+
+        ``status`` is one status or several (``"pending"``, ``{"pending", "shown"}``).
+        """
+        statuses: set[Status] | None = None
+        if status is not None:
+            statuses = {Status(status)} if isinstance(status, str) else {Status(s) for s in status}
+        return await self.store.query(
+            conversation_id=conversation_id, user_id=user_id, statuses=statuses, limit=limit
+        )
+
+    async def history(self, confirmation_id: str) -> builtins.list[HistoryEntry]:
+        """Every transition of the confirmation, oldest first (empty if unknown)."""
+        return await self.store.history(confirmation_id)
+
+    async def _resolve(self, ref: Ref) -> PendingConfirmation:
+        if isinstance(ref, PendingConfirmation):
+            record = await self.store.get(ref.id)
+            if record is None:
+                raise UnknownConfirmation()
+            return record
+        return await self.get(ref)
+
+    # -- deciding -----------------------------------------------------------------
+
+    async def decide(
+        self,
+        token: Ref,
+        decision: str,
+        *,
+        actor: str | Actor | None = None,
+        channel: str = "api",
+    ) -> PendingConfirmation:
+        """Record the user's decision: ``"approve"``, ``"skip"`` or an offered option's name.
+
+        Exactly one decision is ever recorded. Repeating it returns the recorded
+        outcome; a different one raises ``AlreadyDecided``.
+
+        Args:
+            token: The confirmation's token (or its record, for in-process callers).
+            decision: ``"approve"`` (a single action, or a choice of one),
+                ``"skip"``, or the name of one offered action.
+            actor: Who decides: a user id or an ``Actor``.
+            channel: Where the decision came from (``chat``, ``http``, ``ws``, ``cli``…)
+                when ``actor`` is a user id.
+
+        Returns:
+            The record with the decision.
+
+        Raises:
+            UnknownConfirmation: malformed or unknown token.
+            InvalidDecision: the decision names no offered option.
+            ConfirmationExpired: its time ran out (recorded as ``expired``).
+            AlreadyDecided: another decision was recorded first.
+            ConfirmationClosed: it was superseded or cancelled.
+        """
+        who = actor if isinstance(actor, Actor) else Actor(actor, channel)
+        record = await self._resolve(token)
+        target, chosen = interpret(record, decision)
+        if record.is_open:
+            now = self.clock()
+            if record.expires_at > now:
+                change = Change(target, now, who, decided=True, chosen=chosen)
+                updated = await self.store.transition(record.id, OPEN, change, unexpired=True)
+                if updated is not None:
+                    logger.info(
+                        "confirmation %s %s by %s", updated.id, updated.decision or target, who
+                    )
+                    await self._after(updated, record.status, change)
+                    return updated
+                # Lost a race: another decision, or the expiry, got there first.
+                record = await self._resolve(record)
+            if record.is_open:
+                record = await self._expire(record, now)
+        return settled(record, target, chosen)
+
+    async def mark_shown(
+        self, token: Ref, *, actor: str | Actor | None = None, channel: str = "api"
+    ) -> PendingConfirmation:
+        """Record that the notification was displayed (``pending`` → ``shown``).
+
+        Harmless when it was shown or decided already.
+
+        Raises:
+            UnknownConfirmation: malformed or unknown token.
+            ConfirmationExpired: its time ran out.
+        """
+        who = actor if isinstance(actor, Actor) else Actor(actor, channel)
+        record = await self._resolve(token)
+        now = self.clock()
+        if record.status is Status.PENDING and record.expires_at > now:
+            change = Change(Status.SHOWN, now, who)
+            updated = await self.store.transition(
+                record.id, {Status.PENDING}, change, unexpired=True
+            )
+            if updated is not None:
+                await self._after(updated, record.status, change)
+                return updated
+            record = await self._resolve(record)
+        if record.is_open and record.expires_at <= now:
+            record = await self._expire(record, now)
+        if record.status is Status.EXPIRED:
+            raise ConfirmationExpired(record.id, record.expires_at)
+        return record
+
+    async def apply_message(
+        self, text: str, *, actor: str | Actor | None = None, channel: str = "api"
+    ) -> PendingConfirmation:
+        """Apply a decision message (``EXECUTE:<token>``, …) and return the record.
+
+        Raises:
+            InvalidDecisionMessage: the text is not a decision message.
+            …and whatever ``decide`` or ``mark_shown`` raise.
+        """
+        message = parse_decision_message(text)
+        if isinstance(message, Shown):
+            return await self.mark_shown(message.token, actor=actor, channel=channel)
+        if isinstance(message, Execute):
+            return await self.decide(message.token, "approve", actor=actor, channel=channel)
+        if isinstance(message, Skip):
+            return await self.decide(message.token, "skip", actor=actor, channel=channel)
+        assert isinstance(message, Choose)
+        return await self.decide(message.token, message.option, actor=actor, channel=channel)
+
+    # -- executing ----------------------------------------------------------------
+
+    async def begin_execution(self, token: Ref) -> Execution:
+        """Claim the right to run the approved action (``approved`` → ``executing``).
+
+        Exactly one caller ever gets ``should_run=True``; everyone else, including a
+        caller retrying after a crash, gets the recorded state instead.
+
+        Raises:
+            UnknownConfirmation: malformed or unknown token.
+            ConfirmationNotApproved: it is still waiting for a decision.
+            AlreadyDecided: it was skipped.
+            ConfirmationExpired / ConfirmationClosed: it was never approved.
+        """
+        record = await self._resolve(token)
+        if record.status is Status.APPROVED:
+            change = Change(Status.EXECUTING, self.clock(), SYSTEM)
+            updated = await self.store.transition(record.id, {Status.APPROVED}, change)
+            if updated is not None:
+                await self._after(updated, record.status, change)
+                return Execution(updated, should_run=True)
+            record = await self._resolve(record)
+        if record.status in (Status.EXECUTING, Status.EXECUTED, Status.FAILED):
+            return Execution(record, should_run=False)
+        if record.is_open:
+            raise ConfirmationNotApproved(record.id, record.status.value)
+        settled(record, Status.APPROVED, None)  # raises for every other status
+        raise AssertionError(f"unreachable status {record.status}")  # pragma: no cover
+
+    async def record_result(
+        self,
+        token: Ref,
+        result: Mapping[str, Any] | None = None,
+        *,
+        error: BaseException | str | None = None,
+    ) -> PendingConfirmation:
+        """Store the action's outcome (``executing`` → ``executed`` or ``failed``).
+
+        The first outcome recorded wins; a repeated call returns it unchanged.
+
+        Raises:
+            UnknownConfirmation: malformed or unknown token.
+            ConfirmationNotApproved: execution was never begun.
+        """
+        record = await self._resolve(token)
+        if record.status is Status.EXECUTING:
+            if error is not None:
+                text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+                change = Change(Status.FAILED, self.clock(), SYSTEM, error=text)
+            else:
+                change = Change(
+                    Status.EXECUTED, self.clock(), SYSTEM, result=_json_safe(result or {})
+                )
+            updated = await self.store.transition(record.id, {Status.EXECUTING}, change)
+            if updated is not None:
+                await self._after(updated, record.status, change)
+                return updated
+            record = await self._resolve(record)
+        if record.status in (Status.EXECUTED, Status.FAILED):
+            return record
+        raise ConfirmationNotApproved(record.id, record.status.value)
+
+    # -- closing without a decision -------------------------------------------------
+
+    async def cancel(self, token: Ref, *, actor: str | Actor | None = None) -> PendingConfirmation:
+        """Withdraw an open confirmation because its flow was cancelled.
+
+        Returns the record; one that is no longer open is returned unchanged.
+        """
+        return await self._withdraw(token, Status.CANCELLED, actor)
+
+    async def supersede(
+        self, token: Ref, *, actor: str | Actor | None = None
+    ) -> PendingConfirmation:
+        """Withdraw an open confirmation that a newer one replaces.
+
+        Returns the record; one that is no longer open is returned unchanged.
+        """
+        return await self._withdraw(token, Status.SUPERSEDED, actor)
+
+    async def cancel_conversation(
+        self, conversation_id: str, *, actor: str | Actor | None = None
+    ) -> int:
+        """Cancel every open confirmation of a conversation. Returns how many."""
+        count = 0
+        for record in await self.store.query(conversation_id=conversation_id, statuses=OPEN):
+            if (await self._withdraw(record, Status.CANCELLED, actor)).status is Status.CANCELLED:
+                count += 1
+        return count
+
+    async def _withdraw(
+        self, token: Ref, status: Status, actor: str | Actor | None
+    ) -> PendingConfirmation:
+        who = actor if isinstance(actor, Actor) else (SYSTEM if actor is None else Actor(actor))
+        record = await self._resolve(token)
+        if record.is_open:
+            closed = await self._close(record, status, who, self.clock())
+            if closed is not None:
+                return closed
+            record = await self._resolve(record)
+        return record
+
+    async def _close(
+        self,
+        record: PendingConfirmation,
+        status: Status,
+        actor: Actor,
+        now: datetime,
+        *,
+        expired: bool = False,
+    ) -> PendingConfirmation | None:
+        change = Change(status, now, actor)
+        updated = await self.store.transition(record.id, OPEN, change, expired=expired)
+        if updated is not None:
+            logger.info("confirmation %s %s", updated.id, status.value)
+            await self._after(updated, record.status, change)
+        return updated
+
+    async def _expire(self, record: PendingConfirmation, now: datetime) -> PendingConfirmation:
+        """Record the expiry of an open record past its time; return it as it now is."""
+        closed = await self._close(record, Status.EXPIRED, SYSTEM, now, expired=True)
+        return closed if closed is not None else await self._resolve(record)
+
+    # -- expiry and retention -------------------------------------------------------
+
+    async def cleanup_expired(self) -> int:
+        """Record every open confirmation past its time as ``expired``. Returns how many.
+
+        Works in batches of ``sweep_batch``, each its own transaction, so deciders
+        are never locked out for long by a large sweep.
+        """
+        now = self.clock()
+        total = 0
+        while True:
+            expired = await self.store.expire_due(now, SYSTEM, limit=self.sweep_batch)
+            for record, previous in expired:
+                await self._after(record, previous, Change(Status.EXPIRED, now, SYSTEM))
+            total += len(expired)
+            if len(expired) < self.sweep_batch:
+                break
+        if total:
+            logger.info("%d confirmation(s) expired", total)
+        return total
+
+    async def purge(self) -> int:
+        """Delete closed confirmations older than the retention period. Returns how many."""
+        count = await self.store.purge(self.clock() - timedelta(seconds=self.retention))
+        if count:
+            logger.info("purged %d closed confirmation(s) past retention", count)
+        return count
+
+    # -- waiting --------------------------------------------------------------------
+
+    async def wait(self, token: Ref, timeout: float | None = None) -> PendingConfirmation:
+        """Wait until the confirmation is decided, expires or is withdrawn.
+
+        Decisions made in this process wake the waiter at once; decisions made by
+        other processes are seen by re-reading the store every ``poll_interval``.
+        Expiry is recorded when its time comes, even if no sweeper runs.
+
+        Returns:
+            The record once it is no longer open (check its ``status``).
+
+        Raises:
+            TimeoutError: ``timeout`` seconds passed first; it stays pending.
+            UnknownConfirmation: malformed or unknown token.
+        """
+        record = await self._resolve(token)
+        if not record.is_open:
+            return record
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        # Listen before looking again, so a decision landing in between is not missed.
+        with self._waiters.listen(record.id) as decided:
+            while True:
+                current = await self.store.get(record.id)
+                if current is None:
+                    raise UnknownConfirmation()
+                if not current.is_open:
+                    return current
+                now = self.clock()
+                until_expiry = (current.expires_at - now).total_seconds()
+                if until_expiry <= 0:
+                    return await self._expire(current, now)
+                pause = min(self.poll_interval, until_expiry)
+                if deadline is not None:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        raise TimeoutError(f"no decision on confirmation {record.id} yet")
+                    pause = min(pause, remaining)
+                with contextlib.suppress(TimeoutError):
+                    return await asyncio.wait_for(asyncio.shield(decided), pause)
+
+    # -- observers ------------------------------------------------------------------
+
+    def subscribe(self, observer: Observer) -> Callable[[], None]:
+        """Call ``observer(event)`` after every committed transition.
+
+        Observers run after the store committed, outside any lock, in the task
+        that made the transition; an async observer is awaited there. An observer
+        that raises is logged and does not affect the transition.
+
+        Returns:
+            A function that unsubscribes.
+        """
+        return self._observers.subscribe(observer)
+
+    async def _after(
+        self, record: PendingConfirmation, from_status: Status | None, change: Change
+    ) -> None:
+        if not record.is_open:
+            with self._lock:
+                self._tokens.pop(record.id, None)
+            self._waiters.wake(record)
+        event = ConfirmationEvent(record, from_status, record.status, change.actor, change.at)
+        await self._observers.notify(event)

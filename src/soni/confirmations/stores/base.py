@@ -1,0 +1,123 @@
+"""The contract between the ConfirmationRegistry and where confirmations are kept.
+
+Every state change is one ``transition`` call: a compare-and-set on the status
+that also appends the audit entry, in one atomic step. That is all a backend must
+get right for "exactly one decision wins" to hold, whether the callers are tasks,
+threads or processes — so a PostgreSQL store is one more file implementing this
+protocol (``UPDATE … WHERE status = ANY(…) RETURNING *``), not a change to callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from soni.confirmations.records import Actor, HistoryEntry, PendingConfirmation, Status
+
+__all__ = ("Change", "ConfirmationStore")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one transition writes.
+
+    Attributes:
+        status: The new status.
+        at: When (also becomes ``updated_at``).
+        actor: Who; recorded in the history.
+        decided: Record ``actor``/``at`` as the decision (``decided_by``/``decided_at``).
+        chosen: The approved option's name.
+        result: The action's result (``executed``).
+        error: The action's error (``failed``).
+    """
+
+    status: Status
+    at: datetime
+    actor: Actor
+    decided: bool = False
+    chosen: str | None = None
+    result: Mapping[str, Any] | None = None
+    error: str | None = None
+
+
+@runtime_checkable
+class ConfirmationStore(Protocol):
+    """Durable storage of pending confirmations and their history."""
+
+    async def insert(self, record: PendingConfirmation) -> bool:
+        """Add a new record and its creation entry in the history.
+
+        Returns ``False`` and adds nothing when ``record.key`` is set and an open
+        (pending or shown) record already has that key.
+        """
+        ...
+
+    async def get(self, confirmation_id: str) -> PendingConfirmation | None:
+        """The record with this id."""
+        ...
+
+    async def find_by_token_hash(self, token_hash: str) -> PendingConfirmation | None:
+        """The record whose token hashes to ``token_hash``."""
+        ...
+
+    async def find_open_by_key(self, key: str) -> PendingConfirmation | None:
+        """The open record registered with ``key``, if any (there is at most one)."""
+        ...
+
+    async def transition(
+        self,
+        confirmation_id: str,
+        expected: Collection[Status],
+        change: Change,
+        *,
+        unexpired: bool = False,
+        expired: bool = False,
+    ) -> PendingConfirmation | None:
+        """Compare-and-set: apply ``change`` only if the status is one of ``expected``.
+
+        With ``unexpired``, also only if ``expires_at > change.at``; with
+        ``expired``, only if ``expires_at <= change.at``. The history entry is
+        appended in the same atomic step.
+
+        Returns:
+            The updated record, or ``None`` when the condition did not hold (or
+            there is no such record) and nothing was written.
+        """
+        ...
+
+    async def expire_due(
+        self, now: datetime, actor: Actor, limit: int | None = None
+    ) -> list[tuple[PendingConfirmation, Status]]:
+        """Move open records with ``expires_at <= now`` to ``expired``.
+
+        With ``limit``, at most that many, those that expired first.
+
+        Returns:
+            Each expired record with the status it had before.
+        """
+        ...
+
+    async def purge(self, before: datetime) -> int:
+        """Delete terminal records last changed before ``before``, with their history."""
+        ...
+
+    async def query(
+        self,
+        *,
+        conversation_id: str | None = None,
+        user_id: str | None = None,
+        statuses: Collection[Status] | None = None,
+        limit: int | None = None,
+    ) -> list[PendingConfirmation]:
+        """Records matching every given filter, oldest first."""
+        ...
+
+    async def history(self, confirmation_id: str) -> list[HistoryEntry]:
+        """The record's transitions, oldest first."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and threads. Safe to call twice."""
+        ...

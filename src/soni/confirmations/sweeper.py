@@ -1,0 +1,80 @@
+"""A background task that records expiries and purges old confirmations."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from soni.confirmations.registry import ConfirmationRegistry
+
+__all__ = ("ExpirySweeper",)
+
+logger = logging.getLogger("soni.confirmations")
+
+
+class ExpirySweeper:
+    """Calls ``cleanup_expired`` every ``interval`` seconds and ``purge`` now and then.
+
+    Expiry does not depend on it — a decision past ``expires_at`` is refused either
+    way — but it makes expiries visible (events, listings) close to when they happen.
+
+    Example:
+        >>> async with ExpirySweeper(registry, interval=5):   # doctest: +SKIP
+        ...     await serve_forever()
+    """
+
+    def __init__(
+        self, registry: ConfirmationRegistry, *, interval: float = 5.0, purge_every: int = 720
+    ) -> None:
+        if interval <= 0:
+            raise ValueError(f"interval must be positive, got {interval}")
+        self.registry = registry
+        self.interval = interval
+        self.purge_every = purge_every
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        """Start sweeping on the running event loop (no-op if already running)."""
+        if not self.running:
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name="soni-confirmation-sweeper"
+            )
+
+    async def stop(self) -> None:
+        """Stop sweeping and wait for the current sweep to end."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def sweep(self, *, purge: bool = False) -> tuple[int, int]:
+        """One sweep now. Returns (newly expired, purged)."""
+        expired = await self.registry.cleanup_expired()
+        purged = await self.registry.purge() if purge else 0
+        return expired, purged
+
+    async def _run(self) -> None:
+        rounds = 0
+        while True:
+            try:
+                await self.sweep(purge=rounds % self.purge_every == 0)
+            except Exception:
+                # A locked or briefly unavailable store must not end the sweeping.
+                logger.exception("confirmation sweep failed; retrying in %ss", self.interval)
+            rounds += 1
+            await asyncio.sleep(self.interval)
+
+    async def __aenter__(self) -> ExpirySweeper:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

@@ -1,0 +1,112 @@
+"""The public surface: what ``import soni`` offers, the error tree, the CLI."""
+
+import dataclasses
+import inspect
+from types import MappingProxyType
+
+import pytest
+from typer.testing import CliRunner
+
+import soni
+import soni.errors
+from soni import ActionContext, ActionRegistry, SoniError, __version__
+from soni.cli import app
+
+
+def test_the_documented_names_import_from_the_top_level() -> None:
+    assert inspect.isclass(ActionRegistry)
+    assert inspect.isclass(ActionContext)
+    assert issubclass(SoniError, Exception)
+    assert isinstance(__version__, str)
+    assert __version__
+
+
+@pytest.mark.parametrize("name", soni.__all__)
+def test_every_public_name_is_importable(name: str) -> None:
+    namespace: dict[str, object] = {}
+    exec(f"from soni import {name}", namespace)
+
+    assert namespace[name] is getattr(soni, name)
+
+
+def test_star_import_gives_exactly_all() -> None:
+    namespace: dict[str, object] = {}
+    exec("from soni import *", namespace)
+
+    assert set(soni.__all__) <= set(namespace)
+
+
+ERRORS = [
+    error
+    for _, error in inspect.getmembers(soni.errors, inspect.isclass)
+    if issubclass(error, BaseException) and error.__module__ == soni.errors.__name__
+]
+
+
+def test_the_error_module_defines_the_action_errors() -> None:
+    assert {error.__name__ for error in ERRORS} >= {
+        "ActionArgumentError",
+        "ActionError",
+        "ActionFailed",
+        "ActionLoadError",
+        "ActionNotFound",
+        "ActionRegistrationError",
+        "ActionTimeout",
+        "SoniError",
+    }
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=lambda error: error.__name__)
+def test_every_error_is_a_soni_error(error: type[BaseException]) -> None:
+    assert issubclass(error, SoniError)
+    assert error.__name__ in soni.errors.__all__
+
+
+def test_action_context_is_frozen() -> None:
+    ctx = ActionContext(conversation_id="c-1")
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ctx.conversation_id = "c-2"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ctx.idempotency_key = "forged"  # type: ignore[misc]
+    assert ctx.conversation_id == "c-1"
+
+
+def test_action_context_extras_are_a_read_only_copy() -> None:
+    extras = {"channel": "web"}
+    ctx = ActionContext(extras=extras)
+
+    extras["channel"] = "changed"
+    extras["new"] = True
+    with pytest.raises(TypeError):
+        ctx.extras["channel"] = "sms"  # type: ignore[index]
+
+    assert dict(ctx.extras) == {"channel": "web"}
+
+
+def test_action_context_extras_given_as_a_proxy_are_copied_too() -> None:
+    underlying = {"channel": "web"}
+    ctx = ActionContext(extras=MappingProxyType(underlying))
+
+    underlying["channel"] = "changed"
+
+    assert dict(ctx.extras) == {"channel": "web"}
+
+
+def test_action_context_defaults() -> None:
+    first = ActionContext()
+    second = ActionContext()
+
+    assert dict(first.extras) == {}
+    assert first.idempotency_key
+    assert first.idempotency_key != second.idempotency_key
+    assert first.logger.name == "soni.actions"
+
+
+def test_cli_prints_the_version() -> None:
+    runner = CliRunner()
+
+    for args in (["--version"], ["version"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == f"soni {__version__}"
