@@ -24,17 +24,48 @@ logger = logging.getLogger("soni.confirmations")
 
 @dataclass(frozen=True, slots=True)
 class ConfirmationEvent:
-    """A committed transition, as observers receive it."""
+    """A committed transition, as observers receive it.
 
-    confirmation: PendingConfirmation
+    Attributes:
+        confirmation_id: The confirmation.
+        conversation_id: Its conversation.
+        user_id: The user it asks.
+        from_status: The status before (``None`` when it was just registered).
+        to_status: The status after.
+        actor: Who made the transition.
+        at: When.
+        confirmation: The full record after the transition — except for expiries
+            recorded in bulk by ``cleanup_expired``, where it is ``None`` (read it
+            with ``registry.get_by_id`` if you need it).
+    """
+
+    confirmation_id: str
+    conversation_id: str
+    user_id: str | None
     from_status: Status | None
     to_status: Status
     actor: Actor
     at: datetime
+    confirmation: PendingConfirmation | None = None
+
+    @classmethod
+    def of(
+        cls, record: PendingConfirmation, from_status: Status | None, actor: Actor, at: datetime
+    ) -> ConfirmationEvent:
+        return cls(
+            record.id,
+            record.conversation_id,
+            record.user_id,
+            from_status,
+            record.status,
+            actor,
+            at,
+            record,
+        )
 
 
 Observer = Callable[[ConfirmationEvent], Awaitable[None] | None]
-_Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[PendingConfirmation]"]
+_Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[PendingConfirmation | None]"]
 
 
 class Observers:
@@ -54,6 +85,9 @@ class Observers:
 
         return unsubscribe
 
+    def __bool__(self) -> bool:
+        return bool(self._observers)
+
     async def notify(self, event: ConfirmationEvent) -> None:
         for observer in self._observers:  # a snapshot: subscribe replaces the tuple
             try:
@@ -72,10 +106,14 @@ class Waiters:
         self._waiters: dict[str, list[_Waiter]] = {}
 
     @contextlib.contextmanager
-    def listen(self, confirmation_id: str) -> Iterator[asyncio.Future[PendingConfirmation]]:
-        """A future resolved with the record when the confirmation closes."""
+    def listen(self, confirmation_id: str) -> Iterator[asyncio.Future[PendingConfirmation | None]]:
+        """A future resolved when the confirmation closes.
+
+        Its result is the closed record, or ``None`` when the closer did not read
+        it back (a bulk expiry): then read it from the store.
+        """
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[PendingConfirmation] = loop.create_future()
+        future: asyncio.Future[PendingConfirmation | None] = loop.create_future()
         waiter = (loop, future)
         with self._lock:
             self._waiters.setdefault(confirmation_id, []).append(waiter)
@@ -91,14 +129,28 @@ class Waiters:
             if not future.done():
                 future.cancel()
 
-    def wake(self, record: PendingConfirmation) -> None:
+    def wake(self, confirmation_id: str, record: PendingConfirmation | None) -> None:
         with self._lock:
-            waiters = self._waiters.pop(record.id, [])
-        for loop, future in waiters:
-            with contextlib.suppress(RuntimeError):  # its loop is closed: nobody to wake
-                loop.call_soon_threadsafe(_set_result, future, record)
+            waiters = self._waiters.pop(confirmation_id, [])
+        _resolve(waiters, record)
+
+    def wake_all(self, confirmation_ids: list[str]) -> None:
+        """Wake every waiter of these confirmations, to read them from the store."""
+        with self._lock:
+            if not self._waiters:
+                return
+            waiters = [w for cid in confirmation_ids for w in self._waiters.pop(cid, ())]
+        _resolve(waiters, None)
 
 
-def _set_result(future: asyncio.Future[PendingConfirmation], record: PendingConfirmation) -> None:
+def _resolve(waiters: list[_Waiter], record: PendingConfirmation | None) -> None:
+    for loop, future in waiters:
+        with contextlib.suppress(RuntimeError):  # its loop is closed: nobody to wake
+            loop.call_soon_threadsafe(_set_result, future, record)
+
+
+def _set_result(
+    future: asyncio.Future[PendingConfirmation | None], record: PendingConfirmation | None
+) -> None:
     if not future.done():
         future.set_result(record)

@@ -19,6 +19,7 @@ __all__ = (
     "TERMINAL",
     "ActionCall",
     "Actor",
+    "Expired",
     "HistoryEntry",
     "PendingConfirmation",
     "Status",
@@ -123,6 +124,20 @@ class HistoryEntry:
     to_status: Status
     actor: Actor
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Expired:
+    """A confirmation that a sweep just expired: enough to tell who was waiting.
+
+    Sweeps may expire a great many records at once, so stores report them in this
+    slim form instead of reading every full record back.
+    """
+
+    id: str
+    conversation_id: str
+    user_id: str | None
+    from_status: Status
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ import builtins
 import contextlib
 import json
 import logging
+import math
 import threading
-import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,7 +34,12 @@ from soni.confirmations.records import (
 )
 from soni.confirmations.stores.base import Change, ConfirmationStore
 from soni.confirmations.stores.memory import MemoryConfirmationStore
-from soni.confirmations.tokens import hash_token, is_well_formed, new_token
+from soni.confirmations.tokens import (
+    hash_token,
+    is_well_formed,
+    new_confirmation_id,
+    new_token,
+)
 from soni.errors import (
     ConfirmationError,
     ConfirmationExpired,
@@ -80,8 +85,17 @@ def _seconds(value: float | timedelta) -> float:
 
 def _json_safe(result: Mapping[str, Any]) -> dict[str, Any]:
     # A result is kept for audit and handed back after a crash: store what JSON can
-    # say, and the text of anything it cannot.
-    safe: dict[str, Any] = json.loads(json.dumps(dict(result), default=str))
+    # say, and the text of anything it cannot (objects, NaN and infinities).
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        return value
+
+    safe: dict[str, Any] = clean(json.loads(json.dumps(dict(result), default=str)))
     return safe
 
 
@@ -116,6 +130,12 @@ class ConfirmationRegistry:
         self.clock: Clock = clock or _utcnow
         self.default_ttl = _seconds(default_ttl)
         self.retention = _seconds(retention)
+        if self.default_ttl <= 0:
+            raise ValueError(f"default_ttl must be positive, got {self.default_ttl}")
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval must be positive, got {poll_interval}")
+        if sweep_batch <= 0:
+            raise ValueError(f"sweep_batch must be positive, got {sweep_batch}")
         self.poll_interval = poll_interval
         self.sweep_batch = sweep_batch
         self._lock = threading.Lock()
@@ -187,7 +207,7 @@ class ConfirmationRegistry:
                         return reused
             token = new_token()
             record = PendingConfirmation(
-                id=uuid.uuid4().hex,
+                id=new_confirmation_id(),
                 token_hash=hash_token(token),
                 conversation_id=conversation_id,
                 user_id=user_id,
@@ -207,9 +227,7 @@ class ConfirmationRegistry:
                 logger.debug(
                     "confirmation %s registered for %s: %s", record.id, conversation_id, names
                 )
-                await self._observers.notify(
-                    ConfirmationEvent(record, None, record.status, SYSTEM, now)
-                )
+                await self._observers.notify(ConfirmationEvent.of(record, None, SYSTEM, now))
                 return record, token
             with self._lock:
                 self._tokens.pop(record.id, None)
@@ -264,6 +282,8 @@ class ConfirmationRegistry:
 
         ``status`` is one status or several (``"pending"``, ``{"pending", "shown"}``).
         """
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be 0 or more, got {limit}")
         statuses: set[Status] | None = None
         if status is not None:
             statuses = {Status(status)} if isinstance(status, str) else {Status(s) for s in status}
@@ -409,7 +429,11 @@ class ConfirmationRegistry:
         if record.status in (Status.EXECUTING, Status.EXECUTED, Status.FAILED):
             return Execution(record, should_run=False)
         if record.is_open:
-            raise ConfirmationNotApproved(record.id, record.status.value)
+            now = self.clock()
+            if record.expires_at <= now:
+                record = await self._expire(record, now)
+            if record.is_open:
+                raise ConfirmationNotApproved(record.id, record.status.value)
         settled(record, Status.APPROVED, None)  # raises for every other status
         raise AssertionError(f"unreachable status {record.status}")  # pragma: no cover
 
@@ -519,8 +543,22 @@ class ConfirmationRegistry:
         total = 0
         while True:
             expired = await self.store.expire_due(now, SYSTEM, limit=self.sweep_batch)
-            for record, previous in expired:
-                await self._after(record, previous, Change(Status.EXPIRED, now, SYSTEM))
+            with self._lock:
+                for gone in expired:
+                    self._tokens.pop(gone.id, None)
+            self._waiters.wake_all([gone.id for gone in expired])
+            if self._observers:
+                for gone in expired:
+                    event = ConfirmationEvent(
+                        gone.id,
+                        gone.conversation_id,
+                        gone.user_id,
+                        gone.from_status,
+                        Status.EXPIRED,
+                        SYSTEM,
+                        now,
+                    )
+                    await self._observers.notify(event)
             total += len(expired)
             if len(expired) < self.sweep_batch:
                 break
@@ -575,7 +613,11 @@ class ConfirmationRegistry:
                         raise TimeoutError(f"no decision on confirmation {record.id} yet")
                     pause = min(pause, remaining)
                 with contextlib.suppress(TimeoutError):
-                    return await asyncio.wait_for(asyncio.shield(decided), pause)
+                    closed = await asyncio.wait_for(asyncio.shield(decided), pause)
+                    if closed is not None:
+                        return closed
+                    # Closed by a bulk expiry, which did not read the record back.
+                    return await self._resolve(record)
 
     # -- observers ------------------------------------------------------------------
 
@@ -597,6 +639,7 @@ class ConfirmationRegistry:
         if not record.is_open:
             with self._lock:
                 self._tokens.pop(record.id, None)
-            self._waiters.wake(record)
-        event = ConfirmationEvent(record, from_status, record.status, change.actor, change.at)
-        await self._observers.notify(event)
+            self._waiters.wake(record.id, record)
+        await self._observers.notify(
+            ConfirmationEvent.of(record, from_status, change.actor, change.at)
+        )

@@ -18,6 +18,9 @@ logger = logging.getLogger("soni.confirmations")
 class ExpirySweeper:
     """Calls ``cleanup_expired`` every ``interval`` seconds and ``purge`` now and then.
 
+    ``purge`` runs on the first round and every ``purge_every`` rounds after it
+    (720 rounds of 5 s: hourly); ``purge_every=0`` never purges.
+
     Expiry does not depend on it — a decision past ``expires_at`` is refused either
     way — but it makes expiries visible (events, listings) close to when they happen.
 
@@ -31,6 +34,8 @@ class ExpirySweeper:
     ) -> None:
         if interval <= 0:
             raise ValueError(f"interval must be positive, got {interval}")
+        if purge_every < 0:
+            raise ValueError(f"purge_every must be 0 (never) or positive, got {purge_every}")
         self.registry = registry
         self.interval = interval
         self.purge_every = purge_every
@@ -65,7 +70,8 @@ class ExpirySweeper:
         rounds = 0
         while True:
             try:
-                await self.sweep(purge=rounds % self.purge_every == 0)
+                purge = self.purge_every > 0 and rounds % self.purge_every == 0
+                await self.sweep(purge=purge)
             except Exception:
                 # A locked or briefly unavailable store must not end the sweeping.
                 logger.exception("confirmation sweep failed; retrying in %ss", self.interval)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from soni.confirmations.records import Actor, HistoryEntry, PendingConfirmation, Status
+from soni.confirmations.records import Actor, Expired, HistoryEntry, PendingConfirmation, Status
 
 __all__ = ("Change", "ConfirmationStore")
 
@@ -89,13 +89,13 @@ class ConfirmationStore(Protocol):
 
     async def expire_due(
         self, now: datetime, actor: Actor, limit: int | None = None
-    ) -> list[tuple[PendingConfirmation, Status]]:
-        """Move open records with ``expires_at <= now`` to ``expired``.
+    ) -> list[Expired]:
+        """Move open records with ``expires_at <= now`` to ``expired``, with history.
 
         With ``limit``, at most that many, those that expired first.
 
         Returns:
-            Each expired record with the status it had before.
+            What was expired, each with the status it had before.
         """
         ...
 

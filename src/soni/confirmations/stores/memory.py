@@ -12,11 +12,13 @@ from soni.confirmations.records import (
     SYSTEM,
     TERMINAL,
     Actor,
+    Expired,
     HistoryEntry,
     PendingConfirmation,
     Status,
 )
 from soni.confirmations.stores.base import Change
+from soni.errors import StoreClosed
 
 __all__ = ("MemoryConfirmationStore", "apply_change")
 
@@ -49,8 +51,14 @@ class MemoryConfirmationStore:
         self._by_hash: dict[str, str] = {}
         self._open_by_key: dict[str, str] = {}
         self._history: dict[str, list[HistoryEntry]] = {}
+        self._closed = False
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosed("MemoryConfirmationStore is closed")
 
     async def insert(self, record: PendingConfirmation) -> bool:
+        self._check_open()
         with self._lock:
             if record.key is not None and record.key in self._open_by_key:
                 return False
@@ -65,14 +73,17 @@ class MemoryConfirmationStore:
             return True
 
     async def get(self, confirmation_id: str) -> PendingConfirmation | None:
+        self._check_open()
         return self._records.get(confirmation_id)
 
     async def find_by_token_hash(self, token_hash: str) -> PendingConfirmation | None:
+        self._check_open()
         with self._lock:
             confirmation_id = self._by_hash.get(token_hash)
             return None if confirmation_id is None else self._records[confirmation_id]
 
     async def find_open_by_key(self, key: str) -> PendingConfirmation | None:
+        self._check_open()
         with self._lock:
             confirmation_id = self._open_by_key.get(key)
             return None if confirmation_id is None else self._records[confirmation_id]
@@ -86,6 +97,7 @@ class MemoryConfirmationStore:
         unexpired: bool = False,
         expired: bool = False,
     ) -> PendingConfirmation | None:
+        self._check_open()
         with self._lock:
             record = self._records.get(confirmation_id)
             if record is None or record.status not in expected:
@@ -109,14 +121,22 @@ class MemoryConfirmationStore:
 
     async def expire_due(
         self, now: datetime, actor: Actor, limit: int | None = None
-    ) -> list[tuple[PendingConfirmation, Status]]:
+    ) -> list[Expired]:
+        self._check_open()
         change = Change(Status.EXPIRED, now, actor)
         with self._lock:
             due = [r for r in self._records.values() if r.status in OPEN and r.expires_at <= now]
             due.sort(key=lambda r: r.expires_at)
-            return [(self._apply(record, change), record.status) for record in due[:limit]]
+            expired = []
+            for record in due[:limit]:
+                self._apply(record, change)
+                expired.append(
+                    Expired(record.id, record.conversation_id, record.user_id, record.status)
+                )
+            return expired
 
     async def purge(self, before: datetime) -> int:
+        self._check_open()
         with self._lock:
             old = [
                 r
@@ -137,6 +157,7 @@ class MemoryConfirmationStore:
         statuses: Collection[Status] | None = None,
         limit: int | None = None,
     ) -> list[PendingConfirmation]:
+        self._check_open()
         with self._lock:
             records = list(self._records.values())
         found = [
@@ -150,8 +171,9 @@ class MemoryConfirmationStore:
         return found if limit is None else found[:limit]
 
     async def history(self, confirmation_id: str) -> list[HistoryEntry]:
+        self._check_open()
         with self._lock:
             return list(self._history.get(confirmation_id, ()))
 
     async def close(self) -> None:
-        return None
+        self._closed = True

@@ -26,6 +26,7 @@ from soni.confirmations.records import (
     TERMINAL,
     ActionCall,
     Actor,
+    Expired,
     HistoryEntry,
     PendingConfirmation,
     Status,
@@ -246,6 +247,9 @@ class SqliteConfirmationStore:
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute(f"PRAGMA synchronous={self._synchronous}")
+                # 32 MB of page cache (the default is 2 MB): sweeps and lookups over
+                # a large table stay in memory instead of re-reading pages.
+                conn.execute("PRAGMA cache_size=-32768")
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if version < _SCHEMA_VERSION:
                     with _write(conn):
@@ -384,7 +388,7 @@ class SqliteConfirmationStore:
 
     async def expire_due(
         self, now: datetime, actor: Actor, limit: int | None = None
-    ) -> list[tuple[PendingConfirmation, Status]]:
+    ) -> list[Expired]:
         at = _micros(now)
         due = f"status IN {_OPEN_SQL} AND expires_at <= ?"
         if limit is not None:
@@ -394,7 +398,7 @@ class SqliteConfirmationStore:
                 f" ORDER BY expires_at LIMIT {int(limit)})"
             )
 
-        def expire(conn: sqlite3.Connection) -> list[tuple[PendingConfirmation, Status]]:
+        def expire(conn: sqlite3.Connection) -> list[Expired]:
             with _write(conn):
                 # History first: it is where the previous statuses are kept.
                 logged = conn.execute(
@@ -415,10 +419,10 @@ class SqliteConfirmationStore:
                 )
                 rows = conn.execute(
                     f"UPDATE confirmations SET status = 'expired', updated_at = ? WHERE {due}"
-                    f" RETURNING {_COLUMNS}",
+                    " RETURNING id, conversation_id, user_id",
                     (at, at),
                 ).fetchall()
-            return [(_record(row), Status(previous[row[0]])) for row in rows]
+            return [Expired(cid, conv, user, Status(previous[cid])) for cid, conv, user in rows]
 
         return await self._run(expire)
 
