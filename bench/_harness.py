@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ("banner", "ns_per_call", "per_second", "row", "threaded_rate")
+__all__ = ("banner", "ns_per_call", "ns_per_call_each", "per_second", "row", "threaded_rate")
 
 
 def banner(title: str) -> None:
@@ -39,6 +39,21 @@ def ns_per_call(fn: Callable[[], object], number: int = 200_000, repeat: int = 7
     finally:
         if gc_was_enabled:
             gc.enable()
+    return best
+
+
+def ns_per_call_each(
+    fns: dict[str, Callable[[], object]], number: int = 200_000, rounds: int = 9
+) -> dict[str, float]:
+    """Best nanoseconds per call of each function, measured in interleaved rounds.
+
+    Interleaving puts every candidate and its floor through the same moments of
+    machine noise, so their ratio holds even when absolute figures drift.
+    """
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            best[name] = min(best[name], ns_per_call(fn, number=number, repeat=1))
     return best
 
 

@@ -14,7 +14,7 @@ import argparse
 import threading
 from typing import Any
 
-from _harness import banner, ns_per_call, row, threaded_rate
+from _harness import banner, ns_per_call_each, row, threaded_rate
 from soni import ActionRegistry
 
 NAMES = [f"action_{i}" for i in range(200)]
@@ -85,42 +85,46 @@ def main() -> None:
     naive.register_local("local_one", _handler)
     plain = PlainDict({name: _handler for name in [*NAMES, "local_one"]})
 
-    banner("ActionRegistry.get, one thread (ns per call, best of 7)")
+    banner("ActionRegistry.get, one thread (ns per call, best of 9 interleaved rounds)")
     name = NAMES[100]
-    floor = ns_per_call(lambda: plain.get(name))
-    soni_global = ns_per_call(lambda: soni.get(name))
-    soni_local = ns_per_call(lambda: soni.get("local_one"))
-    soni_miss = ns_per_call(lambda: soni.get("no_such_action"))
-    naive_global = ns_per_call(lambda: naive.get(name))
-    naive_local = ns_per_call(lambda: naive.get("local_one"))
-    row("plain dict lookup through a method", floor, "ns")
-    row("soni get, global hit", soni_global, "ns", floor, "plain dict")
-    row("soni get, local hit", soni_local, "ns", floor, "plain dict")
-    row("soni get, miss", soni_miss, "ns", floor, "plain dict")
-    row("naive locked get, global hit (2 locks)", naive_global, "ns", floor, "plain dict")
-    row("naive locked get, local hit (1 lock)", naive_local, "ns", floor, "plain dict")
-    row("naive global hit / soni global hit", naive_global / soni_global, "x")
+    ns = ns_per_call_each(
+        {
+            "plain": lambda: plain.get(name),
+            "plain_miss": lambda: plain.get("no_such_action"),
+            "soni_global": lambda: soni.get(name),
+            "soni_local": lambda: soni.get("local_one"),
+            "soni_miss": lambda: soni.get("no_such_action"),
+            "naive_global": lambda: naive.get(name),
+            "naive_local": lambda: naive.get("local_one"),
+        }
+    )
+    floor = ns["plain"]
+    row("plain dict lookup through a method, hit", floor, "ns")
+    row("soni get, global hit", ns["soni_global"], "ns", floor, "plain dict hit")
+    row("soni get, local hit", ns["soni_local"], "ns", floor, "plain dict hit")
+    row("soni get, miss", ns["soni_miss"], "ns", ns["plain_miss"], "plain dict miss")
+    row("naive locked get, global hit (2 locks)", ns["naive_global"], "ns", floor, "plain dict")
+    row("naive locked get, local hit (1 lock)", ns["naive_local"], "ns", floor, "plain dict")
+    row("naive global hit / soni global hit", ns["naive_global"] / ns["soni_global"], "x")
 
     banner(f"reads per second, threads reading for {args.seconds} s (total over all threads)")
-    single: dict[str, float] = {}
     for threads in (1, 2, 4, 8):
+        plain_rate = threaded_rate(_reader(plain.get), threads, args.seconds)
         soni_rate = threaded_rate(_reader(soni.get), threads, args.seconds)
         naive_rate = threaded_rate(_reader(naive.get), threads, args.seconds)
-        single.setdefault("soni", soni_rate)
-        single.setdefault("naive", naive_rate)
         row(
             f"soni, {threads} reader thread(s)",
             soni_rate / 1e6,
             "M/s",
-            single["soni"] / 1e6,
-            "soni, 1 thread",
+            plain_rate / 1e6,
+            f"plain dict, {threads} thread(s)",
         )
         row(
             f"naive locked, {threads} reader thread(s)",
             naive_rate / 1e6,
             "M/s",
-            soni_rate / 1e6,
-            f"soni, {threads} thread(s)",
+            plain_rate / 1e6,
+            f"plain dict, {threads} thread(s)",
         )
 
     def soni_writer(stop: threading.Event) -> int:
@@ -138,21 +142,22 @@ def main() -> None:
             n += 1
         return n
 
+    plain_mixed = threaded_rate(_reader(plain.get), 4, args.seconds)
     soni_mixed = threaded_rate(_reader(soni.get), 4, args.seconds, background=[soni_writer])
     naive_mixed = threaded_rate(_reader(naive.get), 4, args.seconds, background=[naive_writer])
     row(
         "soni, 4 readers + 1 writer",
         soni_mixed / 1e6,
         "M/s",
-        single["soni"] / 1e6,
-        "soni, 1 thread",
+        plain_mixed / 1e6,
+        "plain dict, 4 readers, no writer",
     )
     row(
         "naive locked, 4 readers + 1 writer",
         naive_mixed / 1e6,
         "M/s",
-        soni_mixed / 1e6,
-        "soni, 4+1",
+        plain_mixed / 1e6,
+        "plain dict, 4 readers, no writer",
     )
 
 

@@ -11,7 +11,7 @@ import contextlib
 import inspect
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -89,13 +89,20 @@ class Observers:
         return bool(self._observers)
 
     async def notify(self, event: ConfirmationEvent) -> None:
-        for observer in self._observers:  # a snapshot: subscribe replaces the tuple
-            try:
-                outcome = observer(event)
-                if inspect.isawaitable(outcome):
-                    await outcome
-            except Exception:
-                logger.exception("confirmation observer %r failed on %s", observer, event.to_status)
+        await self.notify_all((event,))
+
+    async def notify_all(self, events: Iterable[ConfirmationEvent]) -> None:
+        observers = self._observers  # a snapshot: subscribe replaces the tuple
+        for event in events:
+            for observer in observers:
+                try:
+                    outcome = observer(event)
+                    if outcome is not None and inspect.isawaitable(outcome):
+                        await outcome
+                except Exception:
+                    logger.exception(
+                        "confirmation observer %r failed on %s", observer, event.to_status
+                    )
 
 
 class Waiters:

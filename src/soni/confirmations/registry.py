@@ -548,8 +548,8 @@ class ConfirmationRegistry:
                     self._tokens.pop(gone.id, None)
             self._waiters.wake_all([gone.id for gone in expired])
             if self._observers:
-                for gone in expired:
-                    event = ConfirmationEvent(
+                await self._observers.notify_all(
+                    ConfirmationEvent(
                         gone.id,
                         gone.conversation_id,
                         gone.user_id,
@@ -558,7 +558,8 @@ class ConfirmationRegistry:
                         SYSTEM,
                         now,
                     )
-                    await self._observers.notify(event)
+                    for gone in expired
+                )
             total += len(expired)
             if len(expired) < self.sweep_batch:
                 break
