@@ -128,12 +128,20 @@ def test_a_megabyte_of_input_is_refused(text: str) -> None:
         parse_decision_message(text)
 
 
-def test_an_invalid_message_is_a_value_error_that_shows_the_input() -> None:
+def test_an_invalid_message_is_a_value_error_that_says_what_is_expected() -> None:
     with pytest.raises(ValueError) as error:
         parse_decision_message("approve it please")
 
     assert isinstance(error.value, InvalidDecisionMessage)
-    assert "approve it please" in str(error.value)
+    assert "EXECUTE:<token>" in str(error.value)
+
+
+@pytest.mark.parametrize("near_miss", ["execute:{}", "Execute:{}", "EXECUTE: {}", "EXECUTE:{}:x"])
+def test_an_invalid_message_never_echoes_a_token(near_miss: str) -> None:
+    # The error text reaches logs and HTTP answers; a near-miss carries a live token.
+    with pytest.raises(InvalidDecisionMessage) as error:
+        parse_decision_message(near_miss.format(TOKEN))
+    assert TOKEN not in str(error.value)
 
 
 @pytest.mark.parametrize(

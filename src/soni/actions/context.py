@@ -18,7 +18,7 @@ def _new_key() -> str:
     return uuid.uuid4().hex
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ActionContext:
     """The call a handler serves.
 
@@ -43,8 +43,9 @@ class ActionContext:
     user_id: str | None = None
     flow: str | None = None
     step: str | None = None
-    idempotency_key: str = field(default_factory=_new_key)
-    confirmation_token: str | None = None
+    # Kept out of repr: they identify (or, for the token, grant) a decision.
+    idempotency_key: str = field(default_factory=_new_key, repr=False)
+    confirmation_token: str | None = field(default=None, repr=False)
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = field(
         default_factory=lambda: logging.getLogger("soni.actions"), repr=False, compare=False
     )

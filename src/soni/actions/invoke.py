@@ -107,14 +107,14 @@ def _call_sync(handler: Any, kwargs: dict[str, Any]) -> Any:
         raise _StopIterationRaised(exc) from exc
 
 
-async def _invoke(spec: ActionSpec, kwargs: dict[str, Any], executor: Executor | None) -> Any:
+async def _invoke(spec: ActionSpec, kwargs: dict[str, Any], executor: Executor) -> Any:
     if spec.is_async:
         return await spec.handler(**kwargs)
     loop = asyncio.get_running_loop()
     # Like asyncio.to_thread, carry the caller's context variables into the thread.
     context = contextvars.copy_context()
     call = functools.partial(context.run, _call_sync, spec.handler, kwargs)
-    result = await loop.run_in_executor(executor or default_executor(), call)
+    result = await loop.run_in_executor(executor, call)
     if inspect.isawaitable(result):
         # A plain function that returned a coroutine (a wrapper, a partial of one).
         result = await result
@@ -136,10 +136,12 @@ async def call_handler(
         ActionFailed: the handler raised; the exception is chained as ``__cause__``.
     """
     kwargs = build_arguments(spec, slots, ctx)
+    # Outside the try: a broken pool is soni's problem, not the handler's failure.
+    pool = executor or default_executor()
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
-            return normalize_result(await _invoke(spec, kwargs, executor))
+            return normalize_result(await _invoke(spec, kwargs, pool))
     except TimeoutError as exc:
         # A handler's own TimeoutError, raised before the deadline, is a plain failure.
         if timeout is not None and deadline.expired():
@@ -149,4 +151,11 @@ async def call_handler(
         raise ActionFailed(spec.name, exc.original) from exc.original
     except (Exception, SystemExit) as exc:
         # SystemExit too: a handler calling sys.exit() must not stop the server.
+        raise ActionFailed(spec.name, exc) from exc
+    except asyncio.CancelledError as exc:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # our caller is being cancelled: let it happen
+        # The handler raised CancelledError itself (e.g. a cancelled inner call):
+        # a failure of the handler, not a cancellation of the conversation.
         raise ActionFailed(spec.name, exc) from exc

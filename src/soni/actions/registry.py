@@ -62,9 +62,14 @@ class _RegisterDescriptor:
         def register(name: Any, *, description: str | None = None) -> Any:
             if callable(name) and not isinstance(name, str):
                 handler = name
-                objtype.register_global(
-                    handler.__name__, handler, description=description, strict=strict
-                )
+                own_name = getattr(handler, "__name__", None)
+                if not isinstance(own_name, str):
+                    raise ActionRegistrationError(
+                        handler,
+                        "this handler has no __name__; register it with a name: "
+                        '@ActionRegistry.register("name")',
+                    )
+                objtype.register_global(own_name, handler, description=description, strict=strict)
                 return handler
 
             def decorator(handler: H) -> H:

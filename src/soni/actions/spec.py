@@ -100,6 +100,10 @@ def inspect_handler(
     """
     if not callable(handler):
         raise ActionRegistrationError(name, f"the handler must be callable, got {handler!r}")
+    if inspect.isgeneratorfunction(handler) or inspect.isasyncgenfunction(handler):
+        raise ActionRegistrationError(
+            name, f"{describe(handler)} is a generator function; return a dict instead of yielding"
+        )
     try:
         signature = inspect.signature(handler)
     except (TypeError, ValueError) as exc:

@@ -40,6 +40,11 @@ def offered_calls(
     if not calls:
         raise ValueError("a confirmation needs at least one action")
     names = [c.name for c in calls]
+    reserved = sorted({"approve", "skip"} & set(names))
+    if reserved:
+        # "approve" and "skip" are decisions; an option with such a name could
+        # never be chosen (CHOOSE:<token>:skip would read as skipping).
+        raise ValueError(f"{reserved[0]!r} is a decision and cannot name an offered action")
     if len(set(names)) != len(names):
         raise ValueError(f"offered actions must have distinct names, got {names}")
     if kind is None:

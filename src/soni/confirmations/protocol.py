@@ -73,10 +73,6 @@ class Choose:
 DecisionMessage = Shown | Execute | Skip | Choose
 
 
-def _preview(text: str) -> str:
-    return repr(text[:40] + ("…" if len(text) > 40 else ""))
-
-
 def parse_decision_message(text: str) -> DecisionMessage:
     """Read a decision message; surrounding white space is ignored.
 
@@ -92,9 +88,11 @@ def parse_decision_message(text: str) -> DecisionMessage:
     stripped = text.strip()
     match = _MESSAGE.fullmatch(stripped)
     if match is None:
+        # Never echo the text: a near-miss like "execute:<token>" carries a live
+        # token, and this message ends up in logs and HTTP answers.
         raise InvalidDecisionMessage(
-            f"not a decision message: {_preview(stripped)}; expected SHOWN:<token>, "
-            "EXECUTE:<token>, SKIP:<token> or CHOOSE:<token>:<option>"
+            f"not a decision message ({len(stripped)} characters); expected SHOWN:<token>, "
+            "EXECUTE:<token>, SKIP:<token> or CHOOSE:<token>:<option>, verbs in upper case"
         )
     verb = match["verb"]
     if verb == "SHOWN":

@@ -15,10 +15,10 @@ import json
 import logging
 import math
 import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from soni.confirmations.decisions import ActionOffer, interpret, offered_calls, settled
 from soni.confirmations.events import ConfirmationEvent, Observer, Observers, Waiters
@@ -48,6 +48,8 @@ from soni.errors import (
 )
 
 __all__ = ("ActionOffer", "ConfirmationEvent", "ConfirmationRegistry", "Execution")
+
+T = TypeVar("T")
 
 logger = logging.getLogger("soni.confirmations")
 
@@ -95,7 +97,10 @@ def _json_safe(result: Mapping[str, Any]) -> dict[str, Any]:
             return [clean(item) for item in value]
         return value
 
-    safe: dict[str, Any] = clean(json.loads(json.dumps(dict(result), default=str)))
+    try:
+        safe: dict[str, Any] = clean(json.loads(json.dumps(dict(result), default=str)))
+    except (TypeError, ValueError, RecursionError) as exc:  # e.g. a circular reference
+        return {"unrecordable_result": f"{type(exc).__name__}: {exc}"}
     return safe
 
 
@@ -141,7 +146,7 @@ class ConfirmationRegistry:
         self._lock = threading.Lock()
         # Tokens of the open confirmations this registry issued, so an idempotent
         # re-registration can hand the same token back. Never persisted.
-        self._tokens: dict[str, str] = {}
+        self._tokens: dict[str, tuple[str, datetime]] = {}
         self._waiters = Waiters()
         self._observers = Observers()
 
@@ -222,18 +227,29 @@ class ConfirmationRegistry:
             # Known before it is visible, so a concurrent re-registration of the
             # same key in this process finds the token and reuses the record.
             with self._lock:
-                self._tokens[record.id] = token
-            if await self.store.insert(record):
+                self._tokens[record.id] = (token, record.expires_at)
+            inserted = False
+            try:
+                inserted = await _uncancellable(self._insert(record))
+            finally:
+                if not inserted:
+                    with self._lock:
+                        self._tokens.pop(record.id, None)
+            if inserted:
                 logger.debug(
                     "confirmation %s registered for %s: %s", record.id, conversation_id, names
                 )
-                await self._observers.notify(ConfirmationEvent.of(record, None, SYSTEM, now))
                 return record, token
-            with self._lock:
-                self._tokens.pop(record.id, None)
         raise ConfirmationError(
             f"could not register a confirmation under key {key!r}: it kept being replaced"
         )
+
+    async def _insert(self, record: PendingConfirmation) -> bool:
+        if not await self.store.insert(record):
+            return False
+        event = ConfirmationEvent.of(record, None, SYSTEM, record.created_at)
+        await self._observers.notify(event)
+        return True
 
     async def _reuse(
         self, existing: PendingConfirmation, offered: str, kind: str, now: datetime
@@ -242,8 +258,7 @@ class ConfirmationRegistry:
         if existing.expires_at <= now:
             await self._close(existing, Status.EXPIRED, SYSTEM, now, expired=True)
             return None
-        with self._lock:
-            token = self._tokens.get(existing.id)
+        token = self.known_token(existing.id)
         if token is not None and existing.actions_json() == offered and existing.kind == kind:
             return existing, token
         # Different actions (a corrected value), or a token this process never knew
@@ -265,6 +280,16 @@ class ConfirmationRegistry:
         if record is None:
             raise UnknownConfirmation()
         return record
+
+    def known_token(self, confirmation_id: str) -> str | None:
+        """The token of an open confirmation this registry issued, if it still knows it.
+
+        Tokens live only in this process's memory: after a restart this is ``None``
+        and re-registering the confirmation's key issues a fresh token.
+        """
+        with self._lock:
+            known = self._tokens.get(confirmation_id)
+        return None if known is None else known[0]
 
     async def get_by_id(self, confirmation_id: str) -> PendingConfirmation | None:
         """The confirmation with this id (ids grant nothing; tokens do)."""
@@ -300,8 +325,22 @@ class ConfirmationRegistry:
             record = await self.store.get(ref.id)
             if record is None:
                 raise UnknownConfirmation()
-            return record
-        return await self.get(ref)
+        else:
+            record = await self.get(ref)
+        if not record.is_open:
+            # Closed, perhaps by another process: its token is of no more use here.
+            self._forget(record.id)
+        return record
+
+    def _forget(self, confirmation_id: str) -> None:
+        with self._lock:
+            self._tokens.pop(confirmation_id, None)
+
+    def _forget_expired_tokens(self, now: datetime) -> None:
+        with self._lock:
+            stale = [cid for cid, (_, expires_at) in self._tokens.items() if expires_at <= now]
+            for cid in stale:
+                del self._tokens[cid]
 
     # -- deciding -----------------------------------------------------------------
 
@@ -343,12 +382,11 @@ class ConfirmationRegistry:
             now = self.clock()
             if record.expires_at > now:
                 change = Change(target, now, who, decided=True, chosen=chosen)
-                updated = await self.store.transition(record.id, OPEN, change, unexpired=True)
+                updated = await self._transition(record.id, OPEN, change, unexpired=True)
                 if updated is not None:
                     logger.info(
                         "confirmation %s %s by %s", updated.id, updated.decision or target, who
                     )
-                    await self._after(updated, record.status, change)
                     return updated
                 # Lost a race: another decision, or the expiry, got there first.
                 record = await self._resolve(record)
@@ -372,11 +410,8 @@ class ConfirmationRegistry:
         now = self.clock()
         if record.status is Status.PENDING and record.expires_at > now:
             change = Change(Status.SHOWN, now, who)
-            updated = await self.store.transition(
-                record.id, {Status.PENDING}, change, unexpired=True
-            )
+            updated = await self._transition(record.id, {Status.PENDING}, change, unexpired=True)
             if updated is not None:
-                await self._after(updated, record.status, change)
                 return updated
             record = await self._resolve(record)
         if record.is_open and record.expires_at <= now:
@@ -421,9 +456,8 @@ class ConfirmationRegistry:
         record = await self._resolve(token)
         if record.status is Status.APPROVED:
             change = Change(Status.EXECUTING, self.clock(), SYSTEM)
-            updated = await self.store.transition(record.id, {Status.APPROVED}, change)
+            updated = await self._transition(record.id, {Status.APPROVED}, change)
             if updated is not None:
-                await self._after(updated, record.status, change)
                 return Execution(updated, should_run=True)
             record = await self._resolve(record)
         if record.status in (Status.EXECUTING, Status.EXECUTED, Status.FAILED):
@@ -461,9 +495,8 @@ class ConfirmationRegistry:
                 change = Change(
                     Status.EXECUTED, self.clock(), SYSTEM, result=_json_safe(result or {})
                 )
-            updated = await self.store.transition(record.id, {Status.EXECUTING}, change)
+            updated = await self._transition(record.id, {Status.EXECUTING}, change)
             if updated is not None:
-                await self._after(updated, record.status, change)
                 return updated
             record = await self._resolve(record)
         if record.status in (Status.EXECUTED, Status.FAILED):
@@ -504,7 +537,11 @@ class ConfirmationRegistry:
         who = actor if isinstance(actor, Actor) else (SYSTEM if actor is None else Actor(actor))
         record = await self._resolve(token)
         if record.is_open:
-            closed = await self._close(record, status, who, self.clock())
+            now = self.clock()
+            if record.expires_at <= now:
+                # Its time ran out before the withdrawal: that is an expiry.
+                return await self._expire(record, now)
+            closed = await self._close(record, status, who, now)
             if closed is not None:
                 return closed
             record = await self._resolve(record)
@@ -520,10 +557,9 @@ class ConfirmationRegistry:
         expired: bool = False,
     ) -> PendingConfirmation | None:
         change = Change(status, now, actor)
-        updated = await self.store.transition(record.id, OPEN, change, expired=expired)
+        updated = await self._transition(record.id, OPEN, change, expired=expired)
         if updated is not None:
             logger.info("confirmation %s %s", updated.id, status.value)
-            await self._after(updated, record.status, change)
         return updated
 
     async def _expire(self, record: PendingConfirmation, now: datetime) -> PendingConfirmation:
@@ -542,30 +578,36 @@ class ConfirmationRegistry:
         now = self.clock()
         total = 0
         while True:
-            expired = await self.store.expire_due(now, SYSTEM, limit=self.sweep_batch)
-            with self._lock:
-                for gone in expired:
-                    self._tokens.pop(gone.id, None)
-            self._waiters.wake_all([gone.id for gone in expired])
-            if self._observers:
-                await self._observers.notify_all(
-                    ConfirmationEvent(
-                        gone.id,
-                        gone.conversation_id,
-                        gone.user_id,
-                        gone.from_status,
-                        Status.EXPIRED,
-                        SYSTEM,
-                        now,
-                    )
-                    for gone in expired
-                )
-            total += len(expired)
-            if len(expired) < self.sweep_batch:
+            count = await _uncancellable(self._expire_batch(now))
+            total += count
+            if count < self.sweep_batch:
                 break
+        # Tokens of confirmations closed elsewhere (another process) age out here.
+        self._forget_expired_tokens(now)
         if total:
             logger.info("%d confirmation(s) expired", total)
         return total
+
+    async def _expire_batch(self, now: datetime) -> int:
+        expired = await self.store.expire_due(now, SYSTEM, limit=self.sweep_batch)
+        with self._lock:
+            for gone in expired:
+                self._tokens.pop(gone.id, None)
+        self._waiters.wake_all([gone.id for gone in expired])
+        if self._observers:
+            await self._observers.notify_all(
+                ConfirmationEvent(
+                    gone.id,
+                    gone.conversation_id,
+                    gone.user_id,
+                    gone.from_status,
+                    Status.EXPIRED,
+                    SYSTEM,
+                    now,
+                )
+                for gone in expired
+            )
+        return len(expired)
 
     async def purge(self) -> int:
         """Delete closed confirmations older than the retention period. Returns how many."""
@@ -634,6 +676,35 @@ class ConfirmationRegistry:
         """
         return self._observers.subscribe(observer)
 
+    async def _transition(
+        self,
+        confirmation_id: str,
+        expected: Collection[Status],
+        change: Change,
+        *,
+        unexpired: bool = False,
+        expired: bool = False,
+    ) -> PendingConfirmation | None:
+        """A compare-and-set and everything that must follow it, as one unit.
+
+        The caller may be cancelled while the store commits; the change then still
+        lands (SQLite finishes it on its thread), so waking waiters, telling
+        observers and forgetting the token must happen regardless — or an
+        approved-to-executing move would strand the action, unrun, in ``executing``.
+        """
+
+        async def commit() -> PendingConfirmation | None:
+            done = await self.store.transition(
+                confirmation_id, expected, change, unexpired=unexpired, expired=expired
+            )
+            if done is None:
+                return None
+            updated, previous = done
+            await self._after(updated, previous, change)
+            return updated
+
+        return await _uncancellable(commit())
+
     async def _after(
         self, record: PendingConfirmation, from_status: Status | None, change: Change
     ) -> None:
@@ -644,3 +715,20 @@ class ConfirmationRegistry:
         await self._observers.notify(
             ConfirmationEvent.of(record, from_status, change.actor, change.at)
         )
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("confirmation update failed after its caller left", exc_info=task.exception())
+
+
+async def _uncancellable(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to the end even if the awaiting task is cancelled meanwhile."""
+    task = asyncio.ensure_future(coro)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        # Our caller was cancelled; the task goes on. Log its failure, if any,
+        # since nobody is left to receive it.
+        task.add_done_callback(_log_failure)
+        raise

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING
+
+from soni.errors import StoreClosed
 
 if TYPE_CHECKING:
     from soni.confirmations.registry import ConfirmationRegistry
@@ -55,10 +56,16 @@ class ExpirySweeper:
     async def stop(self) -> None:
         """Stop sweeping and wait for the current sweep to end."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if task is None:
+            return
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            # The sweeper's own cancellation is expected; ours must go on up.
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
 
     async def sweep(self, *, purge: bool = False) -> tuple[int, int]:
         """One sweep now. Returns (newly expired, purged)."""
@@ -72,6 +79,9 @@ class ExpirySweeper:
             try:
                 purge = self.purge_every > 0 and rounds % self.purge_every == 0
                 await self.sweep(purge=purge)
+            except StoreClosed:
+                logger.info("confirmation store closed; the sweeper stops")
+                return
             except Exception:
                 # A locked or briefly unavailable store must not end the sweeping.
                 logger.exception("confirmation sweep failed; retrying in %ss", self.interval)

@@ -74,7 +74,7 @@ class ConfirmationStore(Protocol):
         *,
         unexpired: bool = False,
         expired: bool = False,
-    ) -> PendingConfirmation | None:
+    ) -> tuple[PendingConfirmation, Status] | None:
         """Compare-and-set: apply ``change`` only if the status is one of ``expected``.
 
         With ``unexpired``, also only if ``expires_at > change.at``; with
@@ -82,8 +82,9 @@ class ConfirmationStore(Protocol):
         appended in the same atomic step.
 
         Returns:
-            The updated record, or ``None`` when the condition did not hold (or
-            there is no such record) and nothing was written.
+            The updated record and the status it had before, or ``None`` when the
+            condition did not hold (or there is no such record) and nothing was
+            written.
         """
         ...
 

@@ -96,7 +96,7 @@ class MemoryConfirmationStore:
         *,
         unexpired: bool = False,
         expired: bool = False,
-    ) -> PendingConfirmation | None:
+    ) -> tuple[PendingConfirmation, Status] | None:
         self._check_open()
         with self._lock:
             record = self._records.get(confirmation_id)
@@ -106,7 +106,7 @@ class MemoryConfirmationStore:
                 return None
             if expired and record.expires_at > change.at:
                 return None
-            return self._apply(record, change)
+            return self._apply(record, change), record.status
 
     def _apply(self, record: PendingConfirmation, change: Change) -> PendingConfirmation:
         # Caller holds the lock.

@@ -165,10 +165,13 @@ def _write(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # After a full disk or an I/O error SQLite has rolled back already; a
+        # second ROLLBACK would raise and hide the real error.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 def _add_history(
@@ -203,6 +206,8 @@ class SqliteConfirmationStore:
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
         busy_timeout: float = 30.0,
     ) -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError(f"synchronous must be 'FULL' or 'NORMAL', got {synchronous!r}")
         self.path = fspath(path)
         self._synchronous = synchronous
         self._busy_timeout = busy_timeout
@@ -230,6 +235,10 @@ class SqliteConfirmationStore:
             raise
 
     def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        # Checked again on the worker thread: work queued just before close() must
+        # not reopen the connection that close() released.
+        if self._closed:
+            raise StoreClosed(f"{self!r} is closed")
         if self._conn is None:
             self._conn = self._connect()
         return fn(self._conn)
@@ -277,8 +286,12 @@ class SqliteConfirmationStore:
                 return
             self._closed = True
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._disconnect)
-        self._executor.shutdown(wait=False)
+        done = loop.run_in_executor(self._executor, self._disconnect)
+        try:
+            # Shielded: a caller cancelled here must not leave the connection open.
+            await asyncio.shield(done)
+        finally:
+            self._executor.shutdown(wait=False)
 
     def _disconnect(self) -> None:
         if self._conn is not None:
@@ -348,7 +361,7 @@ class SqliteConfirmationStore:
         *,
         unexpired: bool = False,
         expired: bool = False,
-    ) -> PendingConfirmation | None:
+    ) -> tuple[PendingConfirmation, Status] | None:
         assignments = ["status = ?", "updated_at = ?"]
         values: list[Any] = [change.status.value, _micros(change.at)]
         if change.decided:
@@ -367,7 +380,7 @@ class SqliteConfirmationStore:
         select = f"SELECT {_COLUMNS} FROM confirmations WHERE id = ?"
         now = _micros(change.at)
 
-        def transition(conn: sqlite3.Connection) -> PendingConfirmation | None:
+        def transition(conn: sqlite3.Connection) -> tuple[PendingConfirmation, Status] | None:
             with _write(conn):
                 row = conn.execute(
                     "SELECT status, expires_at FROM confirmations WHERE id = ?",
@@ -382,7 +395,7 @@ class SqliteConfirmationStore:
                     return None
                 conn.execute(update, (*values, confirmation_id))
                 _add_history(conn, confirmation_id, status, change.status, change.actor, change.at)
-                return _record(conn.execute(select, (confirmation_id,)).fetchone())
+                return _record(conn.execute(select, (confirmation_id,)).fetchone()), status
 
         return await self._run(transition)
 
