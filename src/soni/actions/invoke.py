@@ -107,14 +107,19 @@ def _call_sync(handler: Any, kwargs: dict[str, Any]) -> Any:
         raise _StopIterationRaised(exc) from exc
 
 
-async def _invoke(spec: ActionSpec, kwargs: dict[str, Any], executor: Executor) -> Any:
-    if spec.is_async:
-        return await spec.handler(**kwargs)
+def _start(spec: ActionSpec, kwargs: dict[str, Any], executor: Executor) -> Any:
+    """Hand a sync handler to the pool; the pool's own errors are raised here."""
     loop = asyncio.get_running_loop()
     # Like asyncio.to_thread, carry the caller's context variables into the thread.
     context = contextvars.copy_context()
     call = functools.partial(context.run, _call_sync, spec.handler, kwargs)
-    result = await loop.run_in_executor(executor, call)
+    return loop.run_in_executor(executor, call)
+
+
+async def _finish(spec: ActionSpec, kwargs: dict[str, Any], started: Any) -> Any:
+    if spec.is_async:
+        return await spec.handler(**kwargs)
+    result = await started
     if inspect.isawaitable(result):
         # A plain function that returned a coroutine (a wrapper, a partial of one).
         result = await result
@@ -137,11 +142,11 @@ async def call_handler(
     """
     kwargs = build_arguments(spec, slots, ctx)
     # Outside the try: a broken pool is soni's problem, not the handler's failure.
-    pool = executor or default_executor()
+    started = None if spec.is_async else _start(spec, kwargs, executor or default_executor())
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
-            return normalize_result(await _invoke(spec, kwargs, pool))
+            return normalize_result(await _finish(spec, kwargs, started))
     except TimeoutError as exc:
         # A handler's own TimeoutError, raised before the deadline, is a plain failure.
         if timeout is not None and deadline.expired():

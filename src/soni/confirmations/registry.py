@@ -228,14 +228,7 @@ class ConfirmationRegistry:
             # same key in this process finds the token and reuses the record.
             with self._lock:
                 self._tokens[record.id] = (token, record.expires_at)
-            inserted = False
-            try:
-                inserted = await _uncancellable(self._insert(record))
-            finally:
-                if not inserted:
-                    with self._lock:
-                        self._tokens.pop(record.id, None)
-            if inserted:
+            if await _uncancellable(self._insert(record)):
                 logger.debug(
                     "confirmation %s registered for %s: %s", record.id, conversation_id, names
                 )
@@ -245,7 +238,18 @@ class ConfirmationRegistry:
         )
 
     async def _insert(self, record: PendingConfirmation) -> bool:
-        if not await self.store.insert(record):
+        """Insert and announce; forget the token if the record did not make it.
+
+        One unit, so a caller cancelled mid-insert cannot leave a stored record
+        whose token is forgotten, nor a token whose record was never stored.
+        """
+        try:
+            inserted = await self.store.insert(record)
+        except BaseException:
+            self._forget(record.id)
+            raise
+        if not inserted:
+            self._forget(record.id)
             return False
         event = ConfirmationEvent.of(record, None, SYSTEM, record.created_at)
         await self._observers.notify(event)
@@ -279,6 +283,9 @@ class ConfirmationRegistry:
         record = await self.store.find_by_token_hash(hash_token(token))
         if record is None:
             raise UnknownConfirmation()
+        if not record.is_open:
+            # Closed, perhaps by another process: its token is of no more use here.
+            self._forget(record.id)
         return record
 
     def known_token(self, confirmation_id: str) -> str | None:
@@ -325,12 +332,10 @@ class ConfirmationRegistry:
             record = await self.store.get(ref.id)
             if record is None:
                 raise UnknownConfirmation()
-        else:
-            record = await self.get(ref)
-        if not record.is_open:
-            # Closed, perhaps by another process: its token is of no more use here.
-            self._forget(record.id)
-        return record
+            if not record.is_open:
+                self._forget(record.id)
+            return record
+        return await self.get(ref)
 
     def _forget(self, confirmation_id: str) -> None:
         with self._lock:
