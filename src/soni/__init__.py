@@ -1,8 +1,10 @@
 """soni: task-oriented chatbots from YAML flows, with a safe action layer on LangGraph."""
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from soni.actions import ActionContext, ActionRegistry, ActionSpec, load_actions
+from soni.dsl import BotConfig, load_bot, validate_bot, validator
 from soni.errors import (
     ActionArgumentError,
     ActionError,
@@ -11,8 +13,32 @@ from soni.errors import (
     ActionNotFound,
     ActionRegistrationError,
     ActionTimeout,
+    ConfigError,
+    ConfigErrors,
+    SlotValueError,
     SoniError,
 )
+
+if TYPE_CHECKING:
+    from soni.engine.runtime import Bot, TurnResult
+    from soni.engine.sync import SyncBot
+
+# The runtime pulls in LangGraph; a handler module that only needs
+# ``from soni import ActionRegistry`` should not pay for that import.
+_LAZY = {
+    "Bot": "soni.engine.runtime",
+    "TurnResult": "soni.engine.runtime",
+    "SyncBot": "soni.engine.sync",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'soni' has no attribute {name!r}")
+
 
 try:
     __version__ = version("soni")
@@ -30,7 +56,17 @@ __all__ = (
     "ActionRegistry",
     "ActionSpec",
     "ActionTimeout",
+    "Bot",
+    "BotConfig",
+    "ConfigError",
+    "ConfigErrors",
+    "SlotValueError",
     "SoniError",
+    "SyncBot",
+    "TurnResult",
     "__version__",
     "load_actions",
+    "load_bot",
+    "validate_bot",
+    "validator",
 )

@@ -1,0 +1,82 @@
+"""The bot format: pydantic models, loading YAML files and folders, validation with
+``file:line:col`` errors, slot types and slot validators."""
+
+from soni.dsl._source import Location, SourceMap
+from soni.dsl.loader import load_bot, parse_bot
+from soni.dsl.models import (
+    ActionDef,
+    ActionStep,
+    BotConfig,
+    BranchStep,
+    CallStep,
+    ChooseOption,
+    ChooseStep,
+    CollectStep,
+    ConfirmationSettings,
+    ConfirmStep,
+    EndStep,
+    FlowDef,
+    LinkStep,
+    NluSettings,
+    PersistenceSettings,
+    SayStep,
+    SetStep,
+    Settings,
+    SlotDef,
+    Step,
+    Trigger,
+    WhileStep,
+)
+from soni.dsl.slot_types import SLOT_TYPES, SlotKind, coerce, normalise_choices, slot_kind
+from soni.dsl.steps import END, STEP_TYPES
+from soni.dsl.validate import SyntaxCheckers, validate_bot
+from soni.dsl.validators import (
+    ValidatorRegistry,
+    ValidatorSpec,
+    default_registry,
+    default_validators,
+    validator,
+)
+
+__all__ = (
+    "END",
+    "SLOT_TYPES",
+    "STEP_TYPES",
+    "ActionDef",
+    "ActionStep",
+    "BotConfig",
+    "BranchStep",
+    "CallStep",
+    "ChooseOption",
+    "ChooseStep",
+    "CollectStep",
+    "ConfirmStep",
+    "ConfirmationSettings",
+    "EndStep",
+    "FlowDef",
+    "LinkStep",
+    "Location",
+    "NluSettings",
+    "PersistenceSettings",
+    "SayStep",
+    "SetStep",
+    "Settings",
+    "SlotDef",
+    "SlotKind",
+    "SourceMap",
+    "Step",
+    "SyntaxCheckers",
+    "Trigger",
+    "ValidatorRegistry",
+    "ValidatorSpec",
+    "WhileStep",
+    "coerce",
+    "default_registry",
+    "default_validators",
+    "load_bot",
+    "normalise_choices",
+    "parse_bot",
+    "slot_kind",
+    "validate_bot",
+    "validator",
+)

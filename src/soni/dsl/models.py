@@ -1,0 +1,330 @@
+"""Pydantic models of the bot format: settings, slots, actions, flows.
+
+The models check each element on its own (types, required fields, unknown keys);
+references between elements are checked afterwards by :mod:`soni.dsl.validate`.
+Every model is frozen and rejects unknown keys, except where the format leaves
+room for other tools (``settings`` and ``settings.nlu``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from soni.dsl._source import SourceMap
+from soni.dsl.slot_types import SLOT_TYPES, SlotKind, normalise_choices
+from soni.dsl.steps import (
+    ACTION_NAME_PATTERN,
+    STRICT,
+    ActionName,
+    ActionStep,
+    BranchStep,
+    CallStep,
+    ChooseOption,
+    ChooseStep,
+    CollectStep,
+    ConfirmStep,
+    EndStep,
+    LinkStep,
+    SayStep,
+    SetStep,
+    SlotName,
+    Step,
+    WhileStep,
+)
+
+__all__ = (
+    "ActionDef",
+    "ActionStep",
+    "BotConfig",
+    "BranchStep",
+    "CallStep",
+    "ChooseOption",
+    "ChooseStep",
+    "CollectStep",
+    "ConfirmStep",
+    "ConfirmationSettings",
+    "EndStep",
+    "FlowDef",
+    "LinkStep",
+    "NluSettings",
+    "PersistenceSettings",
+    "SayStep",
+    "SetStep",
+    "Settings",
+    "SlotDef",
+    "Step",
+    "Trigger",
+    "WhileStep",
+)
+
+FlowName = Annotated[str, StringConstraints(pattern=ACTION_NAME_PATTERN)]
+
+SlotType = Literal[
+    "string",
+    "text",
+    "integer",
+    "int",
+    "number",
+    "float",
+    "boolean",
+    "date",
+    "email",
+    "choice",
+    "any",
+]
+
+
+# -- settings ---------------------------------------------------------------------
+
+
+class PersistenceSettings(BaseModel):
+    """Where conversation state is kept.
+
+    Attributes:
+        backend: ``memory`` (lost on restart), ``sqlite`` (one file) or ``postgres``.
+        path: The SQLite file.
+        url: The PostgreSQL connection URL (required for ``postgres``).
+    """
+
+    model_config = STRICT
+
+    backend: Literal["memory", "sqlite", "postgres"] = "sqlite"
+    path: str = ".soni/state.db"
+    url: str | None = None
+
+    @model_validator(mode="after")
+    def _postgres_needs_url(self) -> PersistenceSettings:
+        if self.backend == "postgres" and not self.url:
+            raise ValueError("the postgres backend needs a 'url'")
+        return self
+
+
+class ConfirmationSettings(BaseModel):
+    """Pending confirmations.
+
+    Attributes:
+        ttl: Seconds until a pending confirmation expires.
+    """
+
+    model_config = STRICT
+
+    ttl: float = Field(default=300.0, gt=0, allow_inf_nan=False)
+
+
+class NluSettings(BaseModel):
+    """Language understanding. Keys other than ``engine`` are kept for the engine chosen.
+
+    Attributes:
+        engine: ``rules`` (offline, the default) or ``llm``.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True, coerce_numbers_to_str=True)
+
+    engine: Literal["rules", "llm"] = "rules"
+
+
+class Settings(BaseModel):
+    """Bot-wide settings.
+
+    Keys other than these three are accepted and kept (in ``model_extra``) for other
+    tools, e.g. ``models`` or ``logging``.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True, coerce_numbers_to_str=True)
+
+    persistence: PersistenceSettings = Field(default_factory=PersistenceSettings)
+    confirmations: ConfirmationSettings = Field(default_factory=ConfirmationSettings)
+    nlu: NluSettings = Field(default_factory=NluSettings)
+
+
+# -- slots and actions ------------------------------------------------------------
+
+
+class SlotDef(BaseModel):
+    """A slot: a named value the conversation collects or computes.
+
+    Attributes:
+        name: The slot's name (a top-level slot takes it from its key).
+        type: The declared type, as written (aliases included); see ``kind``.
+        prompt: The question a collect step asks when it has no ``message``.
+        validator: A registered validator the value must pass.
+        validation_error_message: What to say when the value is rejected.
+        required: Whether the flow needs a value.
+        choices: For a ``choice`` slot, ``{value: [synonyms]}``.
+        default: The value before anything sets it.
+    """
+
+    model_config = STRICT
+
+    name: SlotName
+    type: SlotType = "string"
+    prompt: str | None = None
+    validator: str | None = None
+    validation_error_message: str | None = None
+    required: bool = True
+    choices: dict[str, list[str]] | None = None
+    default: Any = None
+
+    @property
+    def kind(self) -> SlotKind:
+        """The type with aliases resolved: ``int`` → ``integer``, ``number`` → ``float``,
+        ``text`` → ``string``."""
+        return SLOT_TYPES[self.type]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _choice_type(cls, data: Any) -> Any:
+        # Choices make the type obvious; saying "type: choice" as well is optional.
+        if isinstance(data, dict) and data.get("choices") is not None and "type" not in data:
+            return {**data, "type": "choice"}
+        return data
+
+    @field_validator("choices", mode="before")
+    @classmethod
+    def _choices(cls, value: Any) -> Any:
+        return None if value is None else normalise_choices(value)
+
+    @model_validator(mode="after")
+    def _choices_match_type(self) -> SlotDef:
+        if self.kind == "choice" and not self.choices:
+            raise ValueError("a choice slot needs 'choices'")
+        if self.kind != "choice" and self.choices is not None:
+            raise ValueError(f"'choices' only apply to a choice slot, not a {self.type} slot")
+        return self
+
+
+class ActionDef(BaseModel):
+    """A declaration of a handler the flows call. Declaring an action is optional.
+
+    Attributes:
+        description: What it does (shown in listings and choose prompts).
+        inputs: The slots it reads.
+        outputs: The keys of the dict it returns.
+        confirm: A question; when set, every call of the action needs approval.
+        timeout: Seconds the handler may take.
+    """
+
+    model_config = STRICT
+
+    description: str | None = None
+    inputs: list[SlotName] = Field(default_factory=list)
+    outputs: list[str] = Field(default_factory=list)
+    confirm: str | None = None
+    timeout: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+
+
+# -- flows --------------------------------------------------------------------------
+
+
+class Trigger(BaseModel):
+    """What starts a flow.
+
+    Attributes:
+        intents: Example phrases; ``{slot}`` marks a value to extract.
+    """
+
+    model_config = STRICT
+
+    intents: list[str] = Field(default_factory=list)
+
+
+class FlowDef(BaseModel):
+    """A flow: a sequence of steps the conversation walks.
+
+    Attributes:
+        description: What the flow does (used by the NLU and in listings).
+        trigger: What starts it.
+        slots: Slots that only this flow uses, in list form (each with ``name``).
+        steps: The steps, in order.
+    """
+
+    model_config = STRICT
+
+    description: str | None = None
+    trigger: Trigger = Field(default_factory=Trigger)
+    slots: list[SlotDef] = Field(default_factory=list)
+    steps: list[Step] = Field(min_length=1)
+
+    def iter_steps(self) -> Iterator[Step]:
+        """Every step of the flow: each listed step, then its inline loop steps, in order."""
+        for step in self.steps:
+            yield step
+            if isinstance(step, WhileStep):
+                yield from _inline_steps(step)
+
+    def step_ids(self) -> frozenset[str]:
+        """The ids a jump in this flow may target (besides ``end``)."""
+        return frozenset(step.step for step in self.iter_steps())
+
+
+def _inline_steps(loop: WhileStep) -> Iterator[Step]:
+    for item in loop.do:
+        if not isinstance(item, str):
+            yield item
+            if isinstance(item, WhileStep):
+                yield from _inline_steps(item)
+
+
+# -- the bot ------------------------------------------------------------------------
+
+
+class BotConfig(BaseModel):
+    """A whole bot, as loaded from its YAML file or folder.
+
+    Attributes:
+        version: The format version the bot is written for.
+        settings: Bot-wide settings.
+        slots: Top-level slots by name, shared by all flows.
+        actions: Declared actions by name.
+        flows: Flows by name.
+    """
+
+    model_config = STRICT
+
+    version: str = "1.0"
+    settings: Settings = Field(default_factory=Settings)
+    slots: dict[SlotName, SlotDef] = Field(default_factory=dict)
+    actions: dict[ActionName, ActionDef] = Field(default_factory=dict)
+    flows: dict[FlowName, FlowDef] = Field(default_factory=dict)
+
+    _source: SourceMap | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = {key: value for key, value in data.items() if value is not None}
+        slots = data.get("slots")
+        if isinstance(slots, dict):
+            # A top-level slot is named by its key.
+            data["slots"] = {
+                name: {"name": name, **slot} if isinstance(slot, dict) else slot
+                for name, slot in slots.items()
+            }
+        return data
+
+    @property
+    def source_map(self) -> SourceMap | None:
+        """Where each element was written, or ``None`` for a bot built in code."""
+        return self._source
+
+    def slots_for(self, flow: str) -> dict[str, SlotDef]:
+        """The slots a flow sees: the top-level ones, overridden by the flow's own.
+
+        Raises:
+            KeyError: no such flow.
+        """
+        own = {slot.name: slot for slot in self.flows[flow].slots}
+        return {**self.slots, **own}

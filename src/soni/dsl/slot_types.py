@@ -1,0 +1,327 @@
+"""Slot types: reading a value the user gave (or an action returned) as the slot's type.
+
+``coerce(kind, value)`` returns the value in its canonical Python form or raises
+:class:`~soni.errors.SlotValueError`. It is deliberately forgiving about *format*
+(``"1,000"``, ``"€50"``, ``"Yes"``, ``"05/01/2024"``) and strict about *meaning*
+(``1.5`` is not an integer, ``"maybe"`` is not a boolean). Number words ("fifty")
+are the NLU's business, not this module's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, Literal, TypeAlias
+
+from soni.errors import SlotValueError
+
+__all__ = (
+    "SLOT_KINDS",
+    "SLOT_TYPES",
+    "SlotKind",
+    "coerce",
+    "is_email",
+    "normalise_choices",
+    "slot_kind",
+)
+
+SlotKind: TypeAlias = Literal[
+    "string", "integer", "float", "boolean", "date", "email", "choice", "any"
+]
+"""A slot type with its aliases resolved."""
+
+SLOT_TYPES: Final[dict[str, SlotKind]] = {
+    "string": "string",
+    "text": "string",
+    "integer": "integer",
+    "int": "integer",
+    "number": "float",
+    "float": "float",
+    "boolean": "boolean",
+    "date": "date",
+    "email": "email",
+    "choice": "choice",
+    "any": "any",
+}
+"""Every ``type`` a slot may declare, and the kind it stands for."""
+
+SLOT_KINDS: Final[tuple[SlotKind, ...]] = tuple(dict.fromkeys(SLOT_TYPES.values()))
+
+Choices: TypeAlias = Mapping[str, Sequence[str]]
+
+
+def slot_kind(declared: str) -> SlotKind:
+    """The kind a declared type stands for (``int`` → ``integer``, ``text`` → ``string``).
+
+    Raises:
+        ValueError: not a slot type.
+    """
+    try:
+        return SLOT_TYPES[declared]
+    except KeyError:
+        raise ValueError(f"unknown slot type {declared!r}") from None
+
+
+def coerce(kind: str, value: Any, *, choices: Choices | Sequence[Any] | None = None) -> Any:
+    """Read ``value`` as a value of the slot type ``kind``.
+
+    Args:
+        kind: A slot type or alias (``integer``, ``int``, ``float``, ``choice``, ...).
+        value: What the user gave or an action returned.
+        choices: For a ``choice`` slot: ``{value: [synonyms]}`` or a list of values.
+
+    Returns:
+        ``int`` for integer, ``float`` for float, ``bool`` for boolean,
+        ``datetime.date`` for date, the canonical choice for choice, stripped text for
+        string and email (with the domain in lower case), ``value`` itself for any.
+
+    Raises:
+        SlotValueError: the value cannot be read as this type.
+        ValueError: ``kind`` is not a slot type, or a choice slot has no choices.
+    """
+    resolved = slot_kind(kind)
+    if resolved == "any":
+        return value
+    if value is None:
+        raise SlotValueError(resolved, value, "no value given")
+    if resolved == "choice":
+        if not choices:
+            raise ValueError("a choice slot needs choices")
+        return _choice(value, normalise_choices(choices))
+    return _READERS[resolved](value)
+
+
+def _reject(kind: SlotKind, value: Any, what: str) -> SlotValueError:
+    shown = repr(value) if isinstance(value, str) else str(value)
+    return SlotValueError(kind, value, f"expected {what}, got {shown}")
+
+
+def _string(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _reject("string", value, "text")
+    text = value.strip() if isinstance(value, str) else str(value)
+    if not text:
+        raise SlotValueError("string", value, "expected text, got an empty value")
+    return text
+
+
+_INTEGER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)")
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _reject("integer", value, "a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise _reject("integer", value, "a whole number")
+    if isinstance(value, str):
+        text = value.strip()
+        if _INTEGER.fullmatch(text):
+            return int(text.replace(",", ""))
+        number = _parse_number(text)
+        if number is not None and number.is_integer():
+            return int(number)
+    raise _reject("integer", value, "a whole number")
+
+
+_CURRENCY_SYMBOLS = "€$£¥₹₩₽₺₪₫₱₴₦"
+# Codes are only stripped when known, so "50 abc" is not silently read as 50.
+_CURRENCY_CODES = frozenset(
+    {
+        *("EUR", "USD", "GBP", "JPY", "CHF", "CAD", "AUD", "NZD", "CNY", "INR", "MXN"),
+        *("BRL", "ARS", "CLP", "COP", "PEN", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF"),
+        *("RON", "TRY", "ZAR", "RUB", "KRW", "SGD", "HKD"),
+    }
+)
+_CODE_AT_EDGE = re.compile(r"^([A-Za-z]{3})\s*(?=[-+\d.,])|(?<=[\d.])\s*([A-Za-z]{3})$")
+_GROUPED_COMMA = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_GROUPED_DOT = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d{1,2}")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _strip_currency(text: str) -> str:
+    text = text.strip()
+    match = _CODE_AT_EDGE.search(text)
+    if match:
+        code = (match.group(1) or match.group(2)).upper()
+        if code in _CURRENCY_CODES:
+            text = (text[: match.start()] + text[match.end() :]).strip()
+    sign = ""
+    if len(text) > 1 and text[0] in "+-" and text[1] in _CURRENCY_SYMBOLS:
+        sign, text = text[0], text[1:]
+    return sign + text.strip(_CURRENCY_SYMBOLS).strip()
+
+
+def _parse_number(text: str) -> float | None:
+    """A number written with thousands separators or a currency, or ``None``.
+
+    "1,234.50" and "1.234,50" are both 1234.5: the last separator is the decimal
+    one. A lone comma followed by one or two digits ("12,5") is a decimal comma;
+    followed by three ("1,234") it groups thousands.
+    """
+    text = _strip_currency(text)
+    if _GROUPED_COMMA.fullmatch(text):
+        text = text.replace(",", "")
+    elif _GROUPED_DOT.fullmatch(text) and (text.count(".") > 1 or "," in text):
+        text = text.replace(".", "").replace(",", ".")
+    elif _DECIMAL_COMMA.fullmatch(text):
+        text = text.replace(",", ".")
+    if not _PLAIN_NUMBER.fullmatch(text):
+        return None
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise _reject("float", value, "a number")
+    if isinstance(value, int | float):
+        number = float(value)
+        if math.isfinite(number):
+            return number
+    elif isinstance(value, str):
+        parsed = _parse_number(value)
+        if parsed is not None:
+            return parsed
+    raise _reject("float", value, "a number")
+
+
+_TRUE = frozenset({"true", "yes", "y", "1", "on"})
+_FALSE = frozenset({"false", "no", "n", "0", "off"})
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise _reject("boolean", value, "yes or no")
+
+
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+        match = _DAY_FIRST.fullmatch(text)
+        if match:
+            day, month, year = (int(part) for part in match.groups())
+            try:
+                return dt.date(year, month, day)
+            except ValueError as exc:
+                message = f"{text!r} is not a valid date: {exc}"
+                raise SlotValueError("date", value, message) from None
+    raise _reject("date", value, "a date (yyyy-mm-dd or dd/mm/yyyy)")
+
+
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"({_LOCAL})@((?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
+
+
+def is_email(text: str) -> bool:
+    """Whether ``text`` looks like an e-mail address (``name@domain.tld``)."""
+    return len(text) <= 254 and _EMAIL.fullmatch(text) is not None
+
+
+def _email(value: Any) -> str:
+    if isinstance(value, str):
+        text = value.strip()
+        match = _EMAIL.fullmatch(text)
+        if match and len(text) <= 254:
+            return f"{match.group(1)}@{match.group(2).lower()}"
+    raise _reject("email", value, "an e-mail address")
+
+
+def normalise_choices(choices: Any) -> dict[str, list[str]]:
+    """Choices in their one canonical form, ``{value: [synonyms]}``.
+
+    Accepts a list of values, a mapping of value to synonyms (a list, one text, or
+    nothing), or a list mixing values and one-key mappings.
+
+    Raises:
+        ValueError: any other shape, or a value listed twice.
+    """
+    result: dict[str, list[str]] = {}
+
+    def add(value: Any, synonyms: Any) -> None:
+        if not _is_text(value):
+            raise ValueError(f"a choice must be text, got {value!r}")
+        key = str(value)
+        if key in result:
+            raise ValueError(f"choice {key!r} is listed twice")
+        if synonyms is None:
+            words: list[str] = []
+        elif _is_text(synonyms):
+            words = [str(synonyms)]
+        elif isinstance(synonyms, list | tuple) and all(_is_text(s) for s in synonyms):
+            words = [str(s) for s in synonyms]
+        else:
+            raise ValueError(f"the synonyms of {key!r} must be a list of texts")
+        result[key] = words
+
+    if isinstance(choices, Mapping):
+        for value, synonyms in choices.items():
+            add(value, synonyms)
+    elif isinstance(choices, list | tuple):
+        for item in choices:
+            if isinstance(item, Mapping):
+                if len(item) != 1:
+                    raise ValueError(
+                        "a choice with synonyms is a one-key mapping: {value: [synonyms]}"
+                    )
+                [(value, synonyms)] = item.items()
+                add(value, synonyms)
+            else:
+                add(item, None)
+    else:
+        raise ValueError("choices must be a list of values or a mapping of value to synonyms")
+    return result
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _choice(value: Any, choices: dict[str, list[str]]) -> str:
+    if not _is_text(value):
+        raise _reject("choice", value, "one of " + ", ".join(choices))
+    text = str(value).strip()
+    if text in choices:
+        return text
+    folded = text.casefold()
+    for canonical, synonyms in choices.items():
+        if folded == canonical.casefold() or any(folded == s.casefold() for s in synonyms):
+            return canonical
+    raise _reject("choice", value, "one of " + ", ".join(choices))
+
+
+_READERS: Final[dict[SlotKind, Callable[[Any], Any]]] = {
+    "string": _string,
+    "integer": _integer,
+    "float": _float,
+    "boolean": _boolean,
+    "date": _date,
+    "email": _email,
+}

@@ -1,0 +1,223 @@
+"""Cross-reference checks: what the models cannot see one element at a time.
+
+Run after the models validate and before anything is compiled. Every problem is
+collected, with the location of the element it concerns, so a bot author sees all
+of them at once: jumps to steps that do not exist, links to unknown flows, slots
+used but never declared, unknown validators and (when the handlers are known)
+unknown actions.
+
+Which slots a flow may use: the top-level ``slots``, the flow's own ``slots`` and —
+unless ``implicit_slots=False`` — the slots its steps assign (``set`` keys,
+``map_outputs`` targets, ``call`` outputs, ``confirm`` answers). Assigning a slot
+declares it, as in soni 1.0 bots, so a misspelt name is still caught where it is
+*read*. A ``collect`` step always needs a declared slot: it must know the type.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from soni.dsl._flow_checks import FlowChecker, assigned_slots
+from soni.dsl._messages import describe_value, did_you_mean
+from soni.dsl._source import DataPath, SourceMap, format_path
+from soni.dsl.models import BotConfig, SlotDef
+from soni.dsl.references import expression_names, template_names
+from soni.dsl.slot_types import coerce
+from soni.errors import ConfigError, SlotValueError
+
+__all__ = ("SyntaxCheckers", "validate_bot")
+
+_SETTINGS_KEYS = ("persistence", "confirmations", "nlu")
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxCheckers:
+    """Optional full parsers for the texts a bot holds (the engine provides them).
+
+    Each is called with the text and raises ``ValueError`` (e.g. ``ExpressionError``)
+    when it is malformed; the message is reported at the element.
+
+    Attributes:
+        expression: For ``condition``, ``evaluate`` and computed ``set`` values.
+        template: For messages, prompts and confirmation questions.
+        pattern: For branch case patterns.
+    """
+
+    expression: Callable[[str], object] | None = None
+    template: Callable[[str], object] | None = None
+    pattern: Callable[[str], object] | None = None
+
+
+def validate_bot(
+    config: BotConfig,
+    *,
+    actions: Collection[str] | None = None,
+    validators: Collection[str] | None = None,
+    implicit_slots: bool = True,
+    syntax: SyntaxCheckers | None = None,
+) -> list[ConfigError]:
+    """Check the references between a bot's elements.
+
+    Args:
+        config: A bot whose models validated. Errors are located with its
+            ``source_map``; a bot built in code gets locations without lines.
+        actions: The names of the registered action handlers. When given, every
+            action a step calls must be one of them.
+        validators: The names of the registered slot validators. When given, every
+            validator a slot or collect step names must be one of them.
+        implicit_slots: Whether assigning a slot declares it (see the module doc).
+        syntax: Full parsers to check expressions, templates and patterns with.
+
+    Returns:
+        Every problem found, in the order of the bot; empty if there is none.
+    """
+    checker = BotChecker(
+        config,
+        config.source_map or SourceMap("<bot>"),
+        None if actions is None else frozenset(actions),
+        None if validators is None else frozenset(validators),
+        implicit_slots,
+        syntax or SyntaxCheckers(),
+    )
+    checker.run()
+    return checker.errors
+
+
+class BotChecker:
+    """The checks of a whole bot; each flow's are delegated to a ``FlowChecker``."""
+
+    def __init__(
+        self,
+        config: BotConfig,
+        source: SourceMap,
+        actions: frozenset[str] | None,
+        validators: frozenset[str] | None,
+        implicit: bool,
+        syntax: SyntaxCheckers,
+    ) -> None:
+        self.config = config
+        self.source = source
+        self.actions = actions
+        self.validators = validators
+        self.implicit = implicit
+        self.syntax = syntax
+        self.errors: list[ConfigError] = []
+        self.declared: dict[str, frozenset[str]] = {}
+        self.usable: dict[str, frozenset[str]] = {}
+        for name, flow in config.flows.items():
+            declared = frozenset(config.slots) | {slot.name for slot in flow.slots}
+            self.declared[name] = declared
+            self.usable[name] = declared | assigned_slots(flow) if implicit else declared
+        self.everywhere = frozenset(config.slots).union(*self.usable.values())
+
+    def error(self, path: DataPath, message: str, *, key: bool = False) -> None:
+        prefix = f"{format_path(path)}: " if path else ""
+        self.errors.append(self.source.locate(path, key=key).error(prefix + message))
+
+    def run(self) -> None:
+        if not self.config.flows:
+            self.error((), "the bot defines no flows")
+        for key in self.config.settings.model_extra or {}:
+            close = difflib.get_close_matches(key, _SETTINGS_KEYS, n=1, cutoff=0.8)
+            if close and key not in _SETTINGS_KEYS:
+                self.error(
+                    ("settings", key), f"unknown settings key {key!r} (did you mean {close[0]!r}?)"
+                )
+        for name, slot in self.config.slots.items():
+            if slot.name != name:
+                message = f"slot name {slot.name!r} differs from its key {name!r}"
+                self.error(("slots", name, "name"), message)
+            self.check_slot(slot, ("slots", name), self.everywhere)
+        for name, action in self.config.actions.items():
+            path: DataPath = ("actions", name)
+            for index, slot_name in enumerate(action.inputs):
+                self.read((*path, "inputs", index), slot_name, self.everywhere)
+            self.template((*path, "confirm"), action.confirm, self.everywhere)
+        for name, flow in self.config.flows.items():
+            FlowChecker(self, name, flow).run()
+
+    # -- shared checks ----------------------------------------------------------
+
+    def read(self, path: DataPath, name: str, usable: frozenset[str], what: str = "") -> None:
+        if name not in usable:
+            where = f" in {what}" if what else ""
+            self.error(path, f"unknown slot {name!r}{where}{did_you_mean(name, usable)}")
+
+    def template(self, path: DataPath, text: str | None, usable: frozenset[str]) -> None:
+        if text is None:
+            return
+        if self.syntax.template is not None and not self.parses(
+            path, text, self.syntax.template, "template"
+        ):
+            return
+        for name in template_names(text):
+            self.read(path, name, usable, f"{{{name}}}")
+
+    def expression(self, path: DataPath, text: str | None, usable: frozenset[str]) -> None:
+        if text is None:
+            return
+        if self.syntax.expression is not None and not self.parses(
+            path, text, self.syntax.expression, "expression"
+        ):
+            return
+        try:
+            names = expression_names(text)
+        except ValueError as exc:
+            self.error(path, str(exc))
+            return
+        for name in names:
+            self.read(path, name, usable, "the expression")
+
+    def parses(
+        self,
+        path: DataPath,
+        text: str,
+        check: Callable[[str], object],
+        what: str,
+        *,
+        key: bool = False,
+    ) -> bool:
+        try:
+            check(text)
+        except ValueError as exc:
+            text = str(exc)
+            # Parsers' own messages often say "invalid ..." already.
+            self.error(
+                path, text if text.startswith("invalid") else f"invalid {what}: {text}", key=key
+            )
+            return False
+        return True
+
+    def validator(self, path: DataPath, name: str | None) -> None:
+        if name is not None and self.validators is not None and name not in self.validators:
+            self.error(path, f"unknown validator {name!r}{did_you_mean(name, self.validators)}")
+
+    def action(self, path: DataPath, name: str) -> None:
+        if self.actions is not None and name not in self.actions:
+            hint = did_you_mean(name, self.actions)
+            self.error(path, f"unknown action {name!r}: no handler is registered{hint}")
+
+    def check_slot(self, slot: SlotDef, path: DataPath, usable: frozenset[str]) -> None:
+        self.validator((*path, "validator"), slot.validator)
+        self.template((*path, "prompt"), slot.prompt, usable)
+        self.template((*path, "validation_error_message"), slot.validation_error_message, usable)
+        if slot.default is not None:
+            try:
+                coerce(slot.kind, slot.default, choices=slot.choices)
+            except SlotValueError as exc:
+                self.error(
+                    (*path, "default"),
+                    f"default {describe_value(slot.default)} is not a valid {slot.type}: "
+                    f"{exc.message}",
+                )
+        owners: dict[str, str] = {}
+        for value, synonyms in (slot.choices or {}).items():
+            for word in (value, *synonyms):
+                owner = owners.setdefault(word.casefold(), value)
+                if owner != value:
+                    self.error(
+                        (*path, "choices"),
+                        f"{word!r} stands for both choices {owner!r} and {value!r}",
+                    )

@@ -1,0 +1,110 @@
+"""The Engine: a bot's compiled flows and the services its nodes call."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from soni.actions import ActionRegistry
+from soni.confirmations import ConfirmationRegistry
+from soni.dsl.models import BotConfig, SlotDef
+from soni.dsl.slot_types import coerce
+from soni.dsl.validators import ValidatorRegistry, default_validators
+from soni.engine.program import Instruction, Program, compile_flow
+from soni.engine.stack import current
+from soni.engine.state import ConversationState
+from soni.engine.templates import compile_template
+from soni.errors import SlotValueError
+from soni.nlu.protocol import Understanding
+
+__all__ = ("Engine", "SlotCheck")
+
+logger = logging.getLogger("soni.engine")
+
+
+@dataclass(frozen=True, slots=True)
+class SlotCheck:
+    """The outcome of checking a value for a slot: the value to store, or why not."""
+
+    ok: bool
+    value: Any = None
+    message: str = ""
+
+
+@dataclass(slots=True)
+class Engine:
+    """A loaded bot, ready to run conversations.
+
+    Attributes:
+        config: The validated bot.
+        actions: Where action handlers are looked up.
+        confirmations: Where pending confirmations live.
+        understanding: Turns text into commands.
+        validators: Slot validators by name.
+        programs: Each flow, compiled.
+    """
+
+    config: BotConfig
+    actions: ActionRegistry
+    confirmations: ConfirmationRegistry
+    understanding: Understanding
+    validators: ValidatorRegistry = field(default_factory=default_validators)
+    programs: dict[str, Program] = field(default_factory=dict)
+    slot_defs: dict[str, SlotDef] = field(default_factory=dict)
+    asked_slots: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, flow in self.config.flows.items():
+            self.programs[name] = compile_flow(name, flow.steps)
+            self.asked_slots[name] = tuple(
+                dict.fromkeys(
+                    i.step.slot
+                    for i in self.programs[name].instructions
+                    if i.kind in ("collect", "confirm")
+                )
+            )
+            for slot in flow.slots:
+                self.slot_defs.setdefault(slot.name, slot)
+        for name, slot in self.config.slots.items():
+            self.slot_defs[name] = slot
+
+    def instruction(self, state: ConversationState) -> Instruction | None:
+        frame = current(state)
+        if frame is None:
+            return None
+        return self.programs[frame["flow"]].at(frame["pos"])
+
+    def render(self, template: str | None, slots: Mapping[str, Any]) -> str:
+        if not template:
+            return ""
+        return compile_template(template).render(slots)
+
+    def flow_title(self, flow: str) -> str:
+        definition = self.config.flows.get(flow)
+        return (definition.description if definition and definition.description else flow).rstrip(
+            "."
+        )
+
+    async def check_slot(
+        self, name: str, value: Any, slots: Mapping[str, Any], validator: str | None = None
+    ) -> SlotCheck:
+        """Coerce ``value`` to the slot's type and run its validator."""
+        slot = self.slot_defs.get(name)
+        if slot is None:
+            return SlotCheck(True, value)
+        error = slot.validation_error_message
+        try:
+            coerced = coerce(slot.kind, value, choices=slot.choices)
+        except SlotValueError as exc:
+            return SlotCheck(False, message=error or str(exc))
+        name_of_validator = validator or slot.validator
+        if name_of_validator:
+            try:
+                valid = await self.validators.resolve(name_of_validator).check(coerced, slots)
+            except ValueError as exc:
+                return SlotCheck(False, message=error or str(exc))
+            if not valid:
+                return SlotCheck(False, message=error or f"That is not a valid {name}.")
+        return SlotCheck(True, coerced)

@@ -1,0 +1,1 @@
+"""One node kind per step type; each takes the engine and the state, returns updates."""

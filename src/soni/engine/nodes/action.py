@@ -1,0 +1,120 @@
+"""``action``: run a handler — after a pending confirmation when the step is guarded.
+
+The handler runs only in the node that follows the decision, and at most once:
+``begin_execution`` hands the run to exactly one caller; a re-run after a crash
+gets the recorded result instead of calling the handler again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from soni.actions import ActionContext
+from soni.confirmations import ActionCall, PendingConfirmation, Status
+from soni.engine.core import Engine
+from soni.engine.nodes.gate import closed_message, gate
+from soni.engine.program import Instruction
+from soni.engine.stack import advance, current, pop, reply
+from soni.engine.state import ConversationState
+from soni.errors import ActionError
+
+
+def action_args(engine: Engine, name: str, slots: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments a confirmation records: the declared inputs, or the handler's slots."""
+    declared = engine.config.actions.get(name)
+    if declared is not None and declared.inputs:
+        names: list[str] = list(declared.inputs)
+    else:
+        spec = engine.actions.get_spec(name)
+        names = list(spec.params) if spec is not None else []
+    return {n: slots.get(n) for n in names}
+
+
+async def execute(
+    engine: Engine,
+    state: ConversationState,
+    inst: Instruction,
+    name: str,
+    idempotency_key: str,
+    record: PendingConfirmation | None = None,
+) -> dict[str, Any]:
+    """Run ``name`` (once) and map its outputs; on failure, jump to ``on_error``."""
+    frame = current(state)
+    assert frame is not None
+    slots = dict(state.get("slots") or {})
+    ctx = ActionContext(
+        conversation_id=state.get("conversation_id", ""),
+        user_id=state.get("user_id"),
+        flow=frame["flow"],
+        step=inst.id,
+        idempotency_key=idempotency_key,
+        confirmation_token=None,
+    )
+    declared = engine.config.actions.get(name)
+    timeout = declared.timeout if declared is not None else None
+    result: Mapping[str, Any] | None = None
+    failure: str | None = None
+    if record is not None:
+        run = await engine.confirmations.begin_execution(record)
+        if run.should_run:
+            try:
+                result = await engine.actions.run(name, slots, ctx, timeout=timeout)
+            except ActionError as exc:
+                failure = str(exc)
+                await engine.confirmations.record_result(record, error=exc)
+            else:
+                await engine.confirmations.record_result(record, result)
+        elif run.confirmation.status is Status.EXECUTED:
+            result = run.confirmation.result or {}
+        elif run.confirmation.status is Status.FAILED:
+            failure = run.confirmation.error or "it failed"
+        else:  # executing: a run interrupted by a crash; its outcome is unknown
+            failure = "its outcome is unknown after an interruption, so it was not repeated"
+    else:
+        try:
+            result = await engine.actions.run(name, slots, ctx, timeout=timeout)
+        except ActionError as exc:
+            failure = str(exc)
+    if failure is not None:
+        if "on_error" in inst.targets:
+            return {**advance(state, inst.targets["on_error"]), "slots": slots}
+        # Never treat the failing step as done: end this flow, say so, keep the
+        # conversation usable for the next message.
+        ended = pop(state)
+        return {**ended, "replies": reply(state, f"Sorry, I couldn't {name}: {failure}")}
+    for key, slot in (inst.step.map_outputs or {}).items():
+        slots[slot] = (result or {}).get(key)
+    if not inst.step.map_outputs:
+        for key, value in (result or {}).items():
+            if key in engine.slot_defs:
+                slots[key] = value
+    return {**advance(state, inst.next), "slots": slots}
+
+
+async def run_action(engine: Engine, state: ConversationState) -> dict[str, Any]:
+    inst = engine.instruction(state)
+    assert inst is not None
+    frame = current(state)
+    assert frame is not None
+    step = inst.step
+    name: str = step.call
+    declared = engine.config.actions.get(name)
+    confirm = step.confirm or (declared.confirm if declared is not None else None)
+    conversation = state.get("conversation_id", "")
+    if not confirm:
+        key = f"{conversation}:{frame['id']}:{inst.id}:{state.get('turn', 0)}"
+        return await execute(engine, state, inst, name, key)
+    slots = state.get("slots") or {}
+    offer = ActionCall(name, action_args(engine, name, slots))
+    outcome = await gate(engine, state, inst, [offer], engine.render(confirm, slots))
+    if outcome.pause is not None:
+        return outcome.pause
+    record = outcome.decided
+    assert record is not None
+    if record.status in (Status.SKIPPED, Status.EXPIRED, Status.CANCELLED):
+        text = closed_message(engine, record, name.replace("_", " "))
+        if "on_skip" in inst.targets:
+            return {**advance(state, inst.targets["on_skip"]), "replies": reply(state, text)}
+        return {**pop(state), "replies": reply(state, text)}
+    return await execute(engine, state, inst, name, record.id, record)

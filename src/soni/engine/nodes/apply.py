@@ -1,0 +1,102 @@
+"""``apply``: carry out the turn's commands on the stack, the slots and confirmations."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from soni.confirmations import Actor
+from soni.engine.core import Engine
+from soni.engine.stack import current, pop, push, reply
+from soni.engine.state import ConversationState
+from soni.errors import ConfirmationError
+
+logger = logging.getLogger("soni.engine")
+
+
+async def _decide(engine: Engine, state: ConversationState, decision: str) -> str | None:
+    waiting: dict[str, Any] = dict(state.get("waiting") or {})
+    if waiting.get("kind") != "confirmation":
+        return "There is nothing waiting for a yes or no right now."
+    record = await engine.confirmations.get_by_id(waiting["confirmation"])
+    if record is None:
+        return "That request is no longer pending."
+    if decision == "approve" and record.kind == "choice" and len(record.options) > 1:
+        return "Which one? " + ", ".join((call.label or call.name) for call in record.actions)
+    try:
+        await engine.confirmations.decide(
+            record, decision, actor=Actor(state.get("user_id"), "chat")
+        )
+    except ConfirmationError as exc:
+        logger.info("decision in chat refused: %s", exc)
+        return None  # the step reads the recorded state and answers accordingly
+    return None
+
+
+async def run_apply(engine: Engine, state: ConversationState) -> dict[str, Any]:
+    working: dict[str, Any] = dict(state)
+    texts: list[str] = []
+    for command in state.get("commands") or []:
+        kind = command["kind"]
+        if kind == "start_flow":
+            flow = command["flow"]
+            if flow not in engine.config.flows:
+                texts.append(f"I don't know how to do '{flow}'.")
+                continue
+            working.update(push(working, flow))  # type: ignore[arg-type]
+            # A flow started anew asks its questions anew: forget the answers a
+            # previous run of it (or another flow) left in the slots it asks for.
+            slots = dict(working.get("slots") or {})
+            for name in engine.asked_slots.get(flow, ()):
+                slots.pop(name, None)
+            working["slots"] = slots
+            for name, value in (command.get("slots") or {}).items():
+                await _fill(engine, working, name, value, texts)
+        elif kind in ("set_slot", "correct_slot"):
+            await _fill(engine, working, command["slot"], command["value"], texts)
+        elif kind == "cancel_flow":
+            frame = current(working)  # type: ignore[arg-type]
+            if frame is None:
+                texts.append("There is nothing to cancel.")
+                continue
+            pending = frame.get("confirmation")
+            record = await engine.confirmations.get_by_id(pending) if pending else None
+            if record is not None:
+                await engine.confirmations.cancel(record, actor=Actor(state.get("user_id"), "chat"))
+            working.update(pop(working))  # type: ignore[arg-type]
+            working["waiting"] = None
+            texts.append(f"OK, I've cancelled {engine.flow_title(frame['flow'])}.")
+        elif kind in ("affirm", "deny", "choose"):
+            decision = {"affirm": "approve", "deny": "skip"}.get(kind, command.get("option"))
+            problem = await _decide(engine, working, str(decision))  # type: ignore[arg-type]
+            if problem:
+                texts.append(problem)
+        elif kind == "help":
+            names = ", ".join(engine.flow_title(name) for name in engine.config.flows)
+            texts.append(f"I can help with: {names}.")
+        elif kind == "clarify":
+            options = " or ".join(engine.flow_title(c) for c in command["candidates"])
+            texts.append(f"Did you mean {options}?")
+        elif kind == "out_of_scope":
+            texts.append("Sorry, I didn't understand that.")
+    working["replies"] = reply(working, *texts)  # type: ignore[arg-type]
+    working["waiting"] = None
+    working["commands"] = []
+    return {
+        key: working.get(key)
+        for key in ("stack", "slots", "frames", "replies", "waiting", "commands", "rejected")
+    }
+
+
+async def _fill(
+    engine: Engine, working: dict[str, Any], name: str, value: Any, texts: list[str]
+) -> None:
+    slots = dict(working.get("slots") or {})
+    check = await engine.check_slot(name, value, slots)
+    if check.ok:
+        slots[name] = check.value
+        working["slots"] = slots
+        if (working.get("rejected") or {}).get("slot") == name:
+            working["rejected"] = None
+    else:
+        working["rejected"] = {"slot": name, "message": check.message}

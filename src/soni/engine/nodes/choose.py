@@ -1,0 +1,35 @@
+"""``choose``: offer several actions under one confirmation; run the one picked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from soni.confirmations import ActionCall, Status
+from soni.engine.core import Engine
+from soni.engine.nodes.action import action_args, execute
+from soni.engine.nodes.gate import closed_message, gate
+from soni.engine.stack import advance, pop, reply
+from soni.engine.state import ConversationState
+
+
+async def run_choose(engine: Engine, state: ConversationState) -> dict[str, Any]:
+    inst = engine.instruction(state)
+    assert inst is not None
+    step = inst.step
+    slots = state.get("slots") or {}
+    offers = [
+        ActionCall(option.action, action_args(engine, option.action, slots), option.label)
+        for option in step.options
+    ]
+    outcome = await gate(engine, state, inst, offers, engine.render(step.message, slots))
+    if outcome.pause is not None:
+        return outcome.pause
+    record = outcome.decided
+    assert record is not None
+    if record.status in (Status.SKIPPED, Status.EXPIRED, Status.CANCELLED):
+        text = closed_message(engine, record, "do any of these")
+        if "on_skip" in inst.targets:
+            return {**advance(state, inst.targets["on_skip"]), "replies": reply(state, text)}
+        return {**pop(state), "replies": reply(state, text)}
+    assert record.chosen is not None
+    return await execute(engine, state, inst, record.chosen, record.id, record)

@@ -1,0 +1,39 @@
+"""``confirm``: ask yes or no, store the answer in the step's slot.
+
+Yes goes on (``on_confirm`` or the next step); no jumps to ``on_deny`` or ends the flow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from soni.confirmations import ActionCall, Status
+from soni.engine.core import Engine
+from soni.engine.nodes.gate import gate
+from soni.engine.stack import advance, pop, reply
+from soni.engine.state import ConversationState
+
+
+async def run_confirm(engine: Engine, state: ConversationState) -> dict[str, Any]:
+    inst = engine.instruction(state)
+    assert inst is not None
+    step = inst.step
+    slots = dict(state.get("slots") or {})
+    question = engine.render(step.message, slots) or "Do you confirm?"
+    # The confirmation records what was asked: the question's slot values.
+    offer = ActionCall("confirm", {"slot": step.slot, "question": question})
+    outcome = await gate(engine, state, inst, [offer], question)
+    if outcome.pause is not None:
+        return outcome.pause
+    record = outcome.decided
+    assert record is not None
+    if record.status in (Status.APPROVED, Status.EXECUTING, Status.EXECUTED):
+        slots[step.slot] = True  # the confirm step's slot holds the answer
+        target = inst.targets.get("on_confirm", inst.next)
+        return {**advance(state, target), "slots": slots}
+    slots[step.slot] = False
+    if "on_deny" in inst.targets:
+        return {**advance(state, inst.targets["on_deny"]), "slots": slots}
+    # A "no" never falls through to the next step.
+    text = f"OK, I've cancelled {engine.flow_title(state['stack'][-1]['flow'])}."
+    return {**pop(state), "slots": slots, "replies": reply(state, text)}

@@ -1,0 +1,51 @@
+"""``link``, ``call`` and ``end``: moving between flows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from soni.engine.core import Engine
+from soni.engine.stack import advance, pop, push, reply
+from soni.engine.state import ConversationState
+
+
+def _pairs(spec: Any) -> dict[str, str]:
+    if spec is None:
+        return {}
+    if isinstance(spec, dict):
+        return {str(k): str(v) for k, v in spec.items()}
+    return {str(name): str(name) for name in spec}
+
+
+async def run_link(engine: Engine, state: ConversationState) -> dict[str, Any]:
+    inst = engine.instruction(state)
+    assert inst is not None
+    # The linked flow takes the place of this one (and its return duties, if called).
+    stack = list(state.get("stack") or [])
+    count = state.get("frames", 0) + 1
+    stack[-1] = {
+        "id": f"f{count}",
+        "flow": inst.step.target,
+        "pos": 0,
+        "returns": stack[-1].get("returns"),
+    }
+    return {"stack": stack, "frames": count}
+
+
+async def run_call(engine: Engine, state: ConversationState) -> dict[str, Any]:
+    inst = engine.instruction(state)
+    assert inst is not None
+    step = inst.step
+    slots = dict(state.get("slots") or {})
+    # inputs: {callee slot: caller slot}; outputs: {callee slot: caller slot}.
+    for inner, outer in _pairs(step.inputs).items():
+        slots[inner] = slots.get(outer)
+    moved: dict[str, Any] = {**state, **advance(state, inst.next), "slots": slots}
+    return {**moved, **push(moved, step.target, returns=_pairs(step.outputs))}  # type: ignore[arg-type]
+
+
+async def run_end(engine: Engine, state: ConversationState) -> dict[str, Any]:
+    inst = engine.instruction(state)
+    assert inst is not None
+    text = engine.render(getattr(inst.step, "message", None), state.get("slots") or {})
+    return {**pop(state), "replies": reply(state, text)}

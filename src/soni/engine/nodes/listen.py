@@ -1,0 +1,85 @@
+"""``wait`` and ``understand``: where a turn starts.
+
+``wait`` is the only node that pauses (``interrupt``), and it does nothing else,
+so re-running it on resume is harmless. ``understand`` turns the message into
+commands: structured messages directly, anything else through the bot's
+Understanding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.types import interrupt
+
+from soni.engine.core import Engine
+from soni.engine.state import ConversationState
+from soni.errors import StructuredMessageError
+from soni.nlu import (
+    ConversationContext,
+    FlowInfo,
+    OutOfScope,
+    PendingInfo,
+    SlotInfo,
+    is_structured,
+    parse_structured,
+)
+from soni.nlu.commands import to_data
+
+
+async def run_wait(engine: Engine, state: ConversationState) -> dict[str, Any]:
+    message = interrupt({"waiting": state.get("waiting")})
+    updates = {"message": message, "replies": [], "turn": state.get("turn", 0) + 1}
+    if isinstance(message, dict) and message.get("user_id") is not None:
+        updates["user_id"] = message["user_id"]
+    return updates
+
+
+def _context(engine: Engine, state: ConversationState) -> ConversationContext:
+    waiting: dict[str, Any] = dict(state.get("waiting") or {})
+    stack = state.get("stack") or []
+    expected = None
+    if waiting.get("kind") == "slot":
+        definition = engine.slot_defs.get(waiting["slot"])
+        expected = SlotInfo(
+            waiting["slot"],
+            definition.kind if definition else "any",
+            dict(definition.choices or {}) if definition else {},
+        )
+    pending = None
+    if waiting.get("kind") == "confirmation":
+        pending = PendingInfo(waiting["confirmation"], options=())
+    return ConversationContext(
+        active_flow=stack[-1]["flow"] if stack else None,
+        expected_slot=expected,
+        slots=dict(state.get("slots") or {}),
+        pending=pending,
+        flows=tuple(
+            FlowInfo(
+                name, flow.description or "", tuple(flow.trigger.intents if flow.trigger else ())
+            )
+            for name, flow in engine.config.flows.items()
+        ),
+    )
+
+
+def _intents(flow: Any) -> tuple[str, ...]:
+    return tuple(flow.trigger.intents) if flow.trigger is not None else ()
+
+
+async def run_understand(engine: Engine, state: ConversationState) -> dict[str, Any]:
+    message = state.get("message") or {}
+    text = message.get("text") if isinstance(message, dict) else None
+    if text is None:  # resumed by an out-of-band decision: nothing to understand
+        return {"commands": []}
+    if is_structured(text):
+        try:
+            commands = parse_structured(text)
+        except StructuredMessageError as exc:
+            return {"commands": [], "replies": [{"text": str(exc), "kind": "error"}]}
+    else:
+        try:
+            commands = await engine.understanding.understand(text, _context(engine, state))
+        except Exception:  # understanding must never take the conversation down
+            commands = [OutOfScope(text)]
+    return {"commands": [to_data(c) for c in commands]}

@@ -1,0 +1,333 @@
+"""The runtime API: ``Bot.load``, ``handle``, ``decide`` — one turn at a time per conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.errors import GraphRecursionError
+from langgraph.types import Command
+
+from soni.actions import ActionRegistry, load_actions
+from soni.confirmations import (
+    ConfirmationRegistry,
+    MemoryConfirmationStore,
+    PendingConfirmation,
+    SqliteConfirmationStore,
+)
+from soni.dsl.loader import load_bot
+from soni.dsl.models import BotConfig
+from soni.dsl.validate import SyntaxCheckers
+from soni.dsl.validators import default_validators
+from soni.engine.core import Engine
+from soni.engine.expressions import compile_expression
+from soni.engine.graph import MAX_STEPS_PER_TURN, build_graph
+from soni.engine.patterns import compile_pattern
+from soni.engine.templates import compile_template
+from soni.nlu.basic import KeywordUnderstanding
+from soni.nlu.protocol import Understanding
+
+__all__ = ("Bot", "PendingView", "ReplyView", "TurnResult")
+
+logger = logging.getLogger("soni.engine")
+
+Status = Literal["active", "awaiting_input", "awaiting_confirmation", "ended"]
+_HANDLER_MODULES = ("actions.py", "handlers.py", "actions")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyView:
+    """One bot message."""
+
+    text: str
+    kind: str = "text"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class PendingView:
+    """A confirmation the conversation waits for.
+
+    ``token`` is ``None`` when this process no longer knows it (after a restart);
+    the user can still answer in the chat, and the next turn issues a fresh one.
+    """
+
+    confirmation_id: str
+    token: str | None
+    prompt: str
+    options: tuple[str, ...]
+    labels: tuple[str | None, ...]
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    """What a turn produced."""
+
+    conversation_id: str
+    replies: list[ReplyView] = field(default_factory=list)
+    pending: list[PendingView] = field(default_factory=list)
+    status: Status = "active"
+    slots: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def texts(self) -> list[str]:
+        return [r.text for r in self.replies]
+
+
+class Bot:
+    """A loaded bot serving conversations.
+
+    A Bot belongs to the event loop it was loaded on.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        checkpointer: BaseCheckpointSaver[Any],
+        *,
+        closers: Sequence[Any] = (),
+    ) -> None:
+        self.engine = engine
+        self.graph = build_graph(engine).compile(checkpointer=checkpointer)
+        self._checkpointer = checkpointer
+        self._closers = list(closers)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._paused: set[str] = set()
+
+    @classmethod
+    async def load(
+        cls,
+        path: str | Path,
+        *,
+        db: str | Path | None = None,
+        actions: str | Sequence[str] | None = None,
+        understanding: Understanding | None = None,
+        registry: ActionRegistry | None = None,
+    ) -> Bot:
+        """Load a bot folder or file, its handlers, and open its state.
+
+        Args:
+            path: The bot: a YAML file or a folder of them.
+            db: A SQLite file for conversation state and confirmations, or
+                ``":memory:"``; by default the bot's ``settings.persistence``.
+            actions: Modules (files, folders, dotted names) with handlers; by
+                default the bot folder's ``actions.py``, ``handlers.py`` or
+                ``actions/`` package.
+            understanding: Turns text into commands; a keyword matcher by default.
+            registry: The ActionRegistry to use; a new one (over the global map)
+                by default.
+
+        Raises:
+            ConfigErrors: the bot has errors (all of them are listed).
+            ActionLoadError: a handler module failed to import.
+        """
+        root = Path(path)
+        targets = [actions] if isinstance(actions, str) else list(actions or [])
+        if not targets and root.is_dir():
+            targets = [str(root / name) for name in _HANDLER_MODULES if (root / name).exists()]
+        for target in targets:
+            load_actions(target)
+        registry = registry or ActionRegistry()
+        # Validate, then build: every reference — handlers, validators, the syntax of
+        # expressions, templates and case patterns — is checked before anything runs.
+        validators = default_validators()
+        handlers = registry.list_actions()
+        config = load_bot(
+            root,
+            actions=[*handlers["global"], *handlers["local"]],
+            validators=validators.names(),
+            syntax=SyntaxCheckers(
+                expression=compile_expression, template=compile_template, pattern=compile_pattern
+            ),
+        )
+        location = str(db) if db is not None else _default_db(config, root)
+        closers: list[Any] = []
+        if location == ":memory:":
+            checkpointer: BaseCheckpointSaver[Any] = InMemorySaver()
+            store: Any = MemoryConfirmationStore()
+        else:
+            import aiosqlite
+            from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+            Path(location).parent.mkdir(parents=True, exist_ok=True)
+            connection = await aiosqlite.connect(location)
+            await connection.execute("PRAGMA journal_mode=WAL")
+            saver = AsyncSqliteSaver(connection)
+            await saver.setup()
+            checkpointer = saver
+            store = SqliteConfirmationStore(location)
+            closers.append(connection)
+        confirmations = ConfirmationRegistry(store, default_ttl=config.settings.confirmations.ttl)
+        engine = Engine(
+            config=config,
+            actions=registry,
+            confirmations=confirmations,
+            understanding=understanding or KeywordUnderstanding(),
+            validators=validators,
+        )
+        return cls(engine, checkpointer, closers=closers)
+
+    async def aclose(self) -> None:
+        """Close the state database and the confirmation store."""
+        await self.engine.confirmations.aclose()
+        for closer in self._closers:
+            await closer.close()
+        self._closers.clear()
+
+    async def __aenter__(self) -> Bot:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- turns ----------------------------------------------------------------------
+
+    def _lock(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = self._locks[conversation_id] = asyncio.Lock()
+        return lock
+
+    def _config(self, conversation_id: str) -> RunnableConfig:
+        return {
+            "configurable": {"thread_id": conversation_id},
+            "recursion_limit": MAX_STEPS_PER_TURN,
+        }
+
+    async def handle(
+        self, conversation_id: str, text: str, *, user_id: str | None = None
+    ) -> TurnResult:
+        """Process one user message and return the bot's answer."""
+        return await self._turn(conversation_id, {"text": text, "user_id": user_id}, user_id)
+
+    async def decide(
+        self,
+        token: str,
+        decision: str,
+        *,
+        actor: str | None = None,
+        channel: str = "api",
+    ) -> TurnResult:
+        """Decide a pending confirmation out of band and resume its conversation."""
+        record = await self.engine.confirmations.decide(
+            token, decision, actor=actor, channel=channel
+        )
+        return await self._turn(record.conversation_id, {"decision": record.id}, record.user_id)
+
+    async def _turn(
+        self, conversation_id: str, message: dict[str, Any], user_id: str | None
+    ) -> TurnResult:
+        config = self._config(conversation_id)
+        async with self._lock(conversation_id):
+            paused = conversation_id in self._paused
+            if not paused:
+                snapshot = await self.graph.aget_state(config)
+                paused = bool(snapshot.next)
+            try:
+                if paused:
+                    result: dict[str, Any] = await self.graph.ainvoke(
+                        Command(resume=message), config, durability="exit", version="v1"
+                    )
+                else:
+                    initial = {
+                        "message": message,
+                        "replies": [],
+                        "stack": [],
+                        "slots": {},
+                        "turn": 1,
+                        "frames": 0,
+                        "waiting": None,
+                        "conversation_id": conversation_id,
+                        "user_id": user_id,
+                    }
+                    result = await self.graph.ainvoke(
+                        initial, config, durability="exit", version="v1"
+                    )
+            except GraphRecursionError:
+                logger.error(
+                    "conversation %s ran %d steps without pausing",
+                    conversation_id,
+                    MAX_STEPS_PER_TURN,
+                )
+                return TurnResult(
+                    conversation_id,
+                    [
+                        ReplyView(
+                            "Sorry, this conversation got stuck in a loop; please try again.",
+                            "error",
+                        )
+                    ],
+                    status="active",
+                )
+            except Exception:
+                # The checkpoint is only written when a turn completes, so the
+                # conversation is still where it was before this message.
+                logger.exception("turn of conversation %s failed", conversation_id)
+                return TurnResult(
+                    conversation_id,
+                    [
+                        ReplyView(
+                            "Sorry, something went wrong on my side. Please try again.", "error"
+                        )
+                    ],
+                    status="active",
+                )
+            self._paused.add(conversation_id)
+            return await self._result(conversation_id, result)
+
+    async def _result(self, conversation_id: str, state: dict[str, Any]) -> TurnResult:
+        replies = [ReplyView(r["text"], r.get("kind", "text")) for r in state.get("replies") or []]
+        waiting = state.get("waiting") or {}
+        pending: list[PendingView] = []
+        status: Status = "ended" if not state.get("stack") else "active"
+        if waiting.get("kind") == "confirmation":
+            record = await self.engine.confirmations.get_by_id(waiting["confirmation"])
+            if record is not None and record.is_open:
+                pending.append(self._view(record))
+                status = "awaiting_confirmation"
+        elif waiting.get("kind") == "slot":
+            status = "awaiting_input"
+        return TurnResult(conversation_id, replies, pending, status, dict(state.get("slots") or {}))
+
+    def _view(self, record: PendingConfirmation) -> PendingView:
+        return PendingView(
+            confirmation_id=record.id,
+            token=self.engine.confirmations.known_token(record.id),
+            prompt=record.prompt,
+            options=record.options,
+            labels=tuple(call.label for call in record.actions),
+            expires_at=record.expires_at,
+        )
+
+    async def state(self, conversation_id: str) -> dict[str, Any]:
+        """The conversation's saved state (stack, slots, what it waits for)."""
+        snapshot = await self.graph.aget_state(self._config(conversation_id))
+        return dict(snapshot.values or {})
+
+    async def reset(self, conversation_id: str) -> None:
+        """Forget the conversation: its state, and its open confirmations are cancelled."""
+        async with self._lock(conversation_id):
+            await self.engine.confirmations.cancel_conversation(conversation_id)
+            await self._checkpointer.adelete_thread(conversation_id)
+            self._paused.discard(conversation_id)
+
+
+def _default_db(config: BotConfig, root: Path) -> str:
+    persistence = config.settings.persistence
+    if persistence.backend == "memory":
+        return ":memory:"
+    path = Path(persistence.path)
+    if not path.is_absolute():
+        path = (root if root.is_dir() else root.parent) / path
+    return str(path)

@@ -1,0 +1,91 @@
+"""A synchronous facade: a Bot running on its own event-loop thread.
+
+For scripts, notebooks and synchronous web frameworks. Every call is submitted to
+the bot's loop and waited for, so it is safe from any number of threads; turns of
+one conversation still run one at a time, in the order they arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from soni.engine.runtime import Bot, TurnResult
+
+__all__ = ("SyncBot",)
+
+T = TypeVar("T")
+
+
+class SyncBot:
+    """Blocking versions of ``Bot``'s methods.
+
+    Example:
+        >>> bot = SyncBot.load("examples/banking", db=":memory:")  # doctest: +SKIP
+        >>> bot.handle("c1", "/check_balance").texts                # doctest: +SKIP
+        ['Which account: checking or savings?']
+        >>> bot.close()                                              # doctest: +SKIP
+    """
+
+    def __init__(self, bot: Bot, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+        self.bot = bot
+        self._loop = loop
+        self._thread = thread
+
+    @classmethod
+    def load(cls, path: str | Path, **options: Any) -> SyncBot:
+        """Start a loop thread and load the bot on it (``options`` as for ``Bot.load``)."""
+        from soni.engine.runtime import Bot
+
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="soni-bot-loop", daemon=True)
+        thread.start()
+        try:
+            bot = asyncio.run_coroutine_threadsafe(Bot.load(path, **options), loop).result()
+        except BaseException:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
+            raise
+        return cls(bot, loop, thread)
+
+    def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        if threading.current_thread() is self._thread:
+            coro.close()
+            raise RuntimeError("SyncBot called from its own event loop; await the Bot instead")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def handle(self, conversation_id: str, text: str, *, user_id: str | None = None) -> TurnResult:
+        return self._run(self.bot.handle(conversation_id, text, user_id=user_id))
+
+    def decide(
+        self, token: str, decision: str, *, actor: str | None = None, channel: str = "api"
+    ) -> TurnResult:
+        return self._run(self.bot.decide(token, decision, actor=actor, channel=channel))
+
+    def state(self, conversation_id: str) -> dict[str, Any]:
+        return self._run(self.bot.state(conversation_id))
+
+    def reset(self, conversation_id: str) -> None:
+        self._run(self.bot.reset(conversation_id))
+
+    def close(self) -> None:
+        """Close the bot and stop its loop thread. Safe to call twice."""
+        if self._loop.is_closed():
+            return
+        try:
+            self._run(self.bot.aclose())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+
+    def __enter__(self) -> SyncBot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,72 @@
+"""The Understanding protocol: text plus conversation context in, commands out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from soni.nlu.commands import Command
+
+__all__ = ("ConversationContext", "FlowInfo", "PendingInfo", "SlotInfo", "Understanding")
+
+
+@dataclass(frozen=True, slots=True)
+class SlotInfo:
+    """A slot as understanding needs to know it."""
+
+    name: str
+    kind: str
+    choices: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowInfo:
+    """A flow's triggers and slots."""
+
+    name: str
+    description: str = ""
+    intents: Sequence[str] = ()
+    slots: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PendingInfo:
+    """The confirmation waiting for an answer."""
+
+    confirmation_id: str
+    options: Sequence[str]
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationContext:
+    """Everything understanding may use besides the text.
+
+    Attributes:
+        active_flow: The flow on top of the stack, if any.
+        expected_slot: The slot being collected, if the bot just asked for one.
+        slots: Current slot values.
+        pending: The confirmation waiting for an answer, if any.
+        flows: Every flow of the bot.
+        slot_types: Every declared slot.
+    """
+
+    active_flow: str | None = None
+    expected_slot: SlotInfo | None = None
+    slots: Mapping[str, Any] = field(default_factory=dict)
+    pending: PendingInfo | None = None
+    awaiting_confirm_step: bool = False
+    flows: Sequence[FlowInfo] = ()
+    slot_types: Mapping[str, SlotInfo] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Understanding(Protocol):
+    """Turns a user message into dialogue commands.
+
+    Implementations must not raise on unexpected input: what they cannot read
+    becomes ``OutOfScope``.
+    """
+
+    async def understand(self, text: str, context: ConversationContext) -> list[Command]: ...

@@ -1,0 +1,110 @@
+"""Structured messages: commands typed directly, bypassing understanding.
+
+For tests, buttons and scripts::
+
+    /transfer_funds                         start a flow
+    /transfer_funds{"amount": 50}           start a flow with slots (a JSON object)
+    /set amount=50                          fill a slot (several: /set a=1 b=two)
+    /affirm   /deny   /cancel   /help       answer or repair
+    /choose archive_file                    pick an offered action
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from typing import Any
+
+from soni.errors import StructuredMessageError
+from soni.nlu.commands import (
+    Affirm,
+    CancelFlow,
+    Choose,
+    Command,
+    Deny,
+    Help,
+    SetSlot,
+    StartFlow,
+)
+
+__all__ = ("is_structured", "parse_structured")
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
+_START = re.compile(rf"/(?P<flow>{_NAME})\s*(?P<slots>\{{.*)?", re.DOTALL)
+_MAX_LENGTH = 10_000
+_KEYWORDS = {"affirm": Affirm, "deny": Deny, "cancel": CancelFlow, "help": Help}
+
+
+def is_structured(text: str) -> bool:
+    """Whether ``text`` is a structured message (starts with ``/`` and a name)."""
+    stripped = text.lstrip()
+    return (
+        len(stripped) > 1 and stripped[0] == "/" and (stripped[1].isalpha() or stripped[1] == "_")
+    )
+
+
+def _value(text: str) -> Any:
+    """A /set value: JSON when it parses (numbers, true, quoted text), else the text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_structured(text: str) -> list[Command]:
+    """The commands a structured message stands for.
+
+    Raises:
+        StructuredMessageError: the message starts like one but is malformed; the
+            message says what was expected.
+    """
+    stripped = text.strip()
+    if len(stripped) > _MAX_LENGTH:
+        raise StructuredMessageError(f"structured message longer than {_MAX_LENGTH} characters")
+    head, _, rest = stripped.partition(" ")
+    verb = head[1:]
+    if verb in _KEYWORDS:
+        if rest.strip():
+            raise StructuredMessageError(f"/{verb} takes no arguments, got {rest.strip()!r}")
+        return [_KEYWORDS[verb]()]
+    if verb == "choose":
+        option = rest.strip()
+        if not re.fullmatch(_NAME, option):
+            raise StructuredMessageError("expected /choose <option>, e.g. /choose archive_file")
+        return [Choose(option)]
+    if verb == "set":
+        try:
+            parts = shlex.split(rest)
+        except ValueError as exc:
+            raise StructuredMessageError(f"cannot read /set arguments: {exc}") from exc
+        if not parts:
+            raise StructuredMessageError("expected /set slot=value, e.g. /set amount=50")
+        commands: list[Command] = []
+        for part in parts:
+            name, sep, value = part.partition("=")
+            if not sep or not re.fullmatch(_NAME, name):
+                raise StructuredMessageError(
+                    f"expected slot=value in /set, got {part!r} (e.g. /set amount=50)"
+                )
+            commands.append(SetSlot(name, _value(value)))
+        return commands
+    match = _START.fullmatch(stripped)
+    if match is None:
+        raise StructuredMessageError(
+            f"not a structured message: {stripped[:40]!r}; expected /flow_name, "
+            '/flow_name{"slot": value}, /set slot=value, /affirm, /deny, /cancel, /help '
+            "or /choose option"
+        )
+    slots: dict[str, Any] = {}
+    if match["slots"]:
+        try:
+            loaded = json.loads(match["slots"])
+        except ValueError as exc:
+            raise StructuredMessageError(
+                f"the slots of /{match['flow']} are not a JSON object: {exc}"
+            ) from exc
+        if not isinstance(loaded, dict):
+            raise StructuredMessageError(f"the slots of /{match['flow']} must be a JSON object")
+        slots = loaded
+    return [StartFlow(match["flow"], slots)]

@@ -1,0 +1,226 @@
+"""Whole conversations with the banking example: flows, confirmations, restarts, ordering."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from soni import load_actions
+from soni.confirmations import Status
+from soni.engine.runtime import Bot
+
+from .conftest import EXAMPLES, BotFactory
+
+IBAN = "DE89370400440532013000"
+
+
+def bank() -> ModuleType:
+    return load_actions(EXAMPLES / "banking" / "actions.py")[0]
+
+
+def sent_in(conversation: str) -> list[dict[str, object]]:
+    return [t for t in bank().SENT if t["conversation"] == conversation]
+
+
+async def talk(bot: Bot, conversation: str, *texts: str) -> list[list[str]]:
+    answers = []
+    for text in texts:
+        result = await bot.handle(conversation, text, user_id="u1")
+        answers.append(result.texts)
+    return answers
+
+
+async def test_a_transfer_collects_confirms_and_runs_once(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    answers = await talk(bot, "t1", "I want to send money", "Bob", "50", IBAN)
+    assert answers == [
+        ["Who should receive the money?"],
+        ["How much do you want to send?"],
+        ["What is their IBAN?"],
+        [f"Send 50 EUR to Bob ({IBAN})?"],
+    ]
+    result = await bot.handle("t1", "yes", user_id="u1")
+
+    assert result.status == "ended"
+    assert result.texts[0].startswith("Done: 50 EUR sent to Bob. Reference TX-")
+    assert [t["amount"] for t in sent_in("t1")] == [50.0]
+
+
+async def test_an_invalid_value_is_rejected_and_asked_again(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    await talk(bot, "t2", "/transfer_funds", "Bob")
+    result = await bot.handle("t2", "-5")
+
+    assert result.texts == ["Please enter an amount above zero.", "How much do you want to send?"]
+    assert result.status == "awaiting_input"
+    assert "amount" not in result.slots
+    assert (await bot.handle("t2", "abc")).texts[0] == "Please enter an amount above zero."
+    assert (await bot.handle("t2", "12.5")).texts == ["What is their IBAN?"]
+
+
+async def test_a_digression_runs_and_the_paused_flow_asks_again(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    await talk(bot, "t3", "/transfer_funds", "Alice")
+    assert (await bot.handle("t3", "/check_balance")).texts == [
+        "Which account: checking or savings?"
+    ]
+    result = await bot.handle("t3", "savings")
+
+    assert result.texts == ["Your savings balance is 8000 EUR.", "How much do you want to send?"]
+    assert result.slots["beneficiary"] == "Alice"
+
+
+async def test_deny_never_runs_the_action(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    await talk(bot, "t4", "/transfer_funds", "Bob", "50", IBAN)
+    result = await bot.handle("t4", "no")
+
+    assert result.texts == ["OK, I won't execute transfer.", "Nothing was sent."]
+    assert result.status == "ended"
+    assert sent_in("t4") == []
+
+
+async def test_a_correction_supersedes_the_pending_confirmation(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    *_, asked = [await bot.handle("t5", t) for t in ("/transfer_funds", "Bob", "20", IBAN)]
+    old = asked.pending[0]
+
+    corrected = await bot.handle("t5", "/set amount=30")
+
+    new = corrected.pending[0]
+    assert new.prompt == f"Send 30 EUR to Bob ({IBAN})?"
+    assert new.token != old.token
+    assert old.token is not None
+    record = await bot.engine.confirmations.get(old.token)
+    assert record.status is Status.SUPERSEDED
+    with pytest.raises(Exception, match="replaced by a newer confirmation"):
+        await bot.decide(old.token, "approve")
+    done = await bot.decide(new.token or "", "approve", actor="u1")
+    assert [t["amount"] for t in sent_in("t5")] == [30.0]
+    assert done.status == "ended"
+
+
+async def test_an_out_of_band_approval_resumes_the_conversation(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    *_, asked = [await bot.handle("t6", t) for t in ("/transfer_funds", "Bob", "70", IBAN)]
+    token = asked.pending[0].token
+    assert token is not None
+
+    result = await bot.decide(token, "approve", actor="u1", channel="http")
+    again = await bot.engine.confirmations.get(token)
+
+    assert result.texts[0].startswith("Done: 70 EUR sent to Bob.")
+    assert again.status is Status.EXECUTED
+    assert again.decided_by is not None and again.decided_by.channel == "http"
+    assert len(sent_in("t6")) == 1
+
+
+async def test_a_new_bot_on_the_same_file_continues_a_paused_conversation(
+    make_bot: BotFactory, tmp_path: Path
+) -> None:
+    db = tmp_path / "shared.db"
+    first = await make_bot(db=db)
+    await talk(first, "t7", "/transfer_funds", "Carol")
+    await first.aclose()
+
+    second = await make_bot(db=db)
+    result = await second.handle("t7", "15")
+
+    assert result.texts == ["What is their IBAN?"]
+    assert result.slots["beneficiary"] == "Carol"
+
+
+async def test_a_confirmation_survives_a_restart_with_a_fresh_token(
+    make_bot: BotFactory, tmp_path: Path
+) -> None:
+    db = tmp_path / "shared.db"
+    first = await make_bot(db=db)
+    *_, asked = [await first.handle("t8", t) for t in ("/transfer_funds", "Dan", "5", IBAN)]
+    await first.aclose()
+
+    second = await make_bot(db=db)
+    result = await second.handle("t8", "hmm?")
+
+    assert result.status == "awaiting_confirmation"
+    assert result.pending[0].token not in (None, asked.pending[0].token)
+    done = await second.handle("t8", "yes")
+    assert done.texts[0].startswith("Done: 5 EUR sent to Dan.")
+    assert len(sent_in("t8")) == 1
+
+
+async def test_cancel_pops_the_flow_and_withdraws_its_confirmation(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    *_, asked = [await bot.handle("t9", t) for t in ("/transfer_funds", "Eve", "9", IBAN)]
+    result = await bot.handle("t9", "never mind")
+
+    assert result.texts == ["OK, I've cancelled transfer money."]
+    assert result.status == "ended"
+    record = await bot.engine.confirmations.get_by_id(asked.pending[0].confirmation_id)
+    assert record is not None and record.status is Status.CANCELLED
+    assert sent_in("t9") == []
+
+
+async def test_a_failing_action_ends_the_flow_and_the_conversation_goes_on(
+    make_bot: BotFactory,
+) -> None:
+    bot = await make_bot()
+    await talk(bot, "t10", "/check_balance")
+    # A value the choice slot accepts but the pretend bank does not know.
+    bank().BALANCES.pop("savings", None)
+    try:
+        result = await bot.handle("t10", "savings")
+    finally:
+        bank().BALANCES["savings"] = 8000.0
+
+    assert result.texts[0].startswith("Sorry, I couldn't get_balance")
+    assert result.status == "ended"
+    assert (await bot.handle("t10", "/check_balance")).status == "awaiting_input"
+
+
+async def test_malformed_structured_messages_get_an_answer(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    result = await bot.handle("t11", '/transfer_funds{"amount": ')
+
+    assert "not a JSON object" in result.texts[0]
+    assert (await bot.handle("t11", "/no_such_flow")).texts == [
+        "I don't know how to do 'no_such_flow'."
+    ]
+
+
+async def test_fifty_conversations_at_once(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+
+    async def one(n: int) -> str:
+        conversation = f"many-{n}"
+        for text in ("/transfer_funds", f"user{n}", str(n + 1), IBAN, "yes"):
+            result = await bot.handle(conversation, text)
+        return result.texts[0]
+
+    finals = await asyncio.gather(*(one(n) for n in range(50)))
+
+    assert all(text.startswith("Done:") for text in finals)
+    for n in range(50):
+        assert [t["amount"] for t in sent_in(f"many-{n}")] == [float(n + 1)]
+
+
+async def test_concurrent_turns_of_one_conversation_run_in_arrival_order(
+    make_bot: BotFactory,
+) -> None:
+    bot = await make_bot()
+    texts = ["/transfer_funds", "Bob", "10", IBAN, "yes"]
+    tasks = []
+    for text in texts:
+        tasks.append(asyncio.create_task(bot.handle("ordered", text)))
+        await asyncio.sleep(0)  # arrival order = creation order
+    results = await asyncio.gather(*tasks)
+
+    assert [r.texts[0] for r in results[:4]] == [
+        "Who should receive the money?",
+        "How much do you want to send?",
+        "What is their IBAN?",
+        f"Send 10 EUR to Bob ({IBAN})?",
+    ]
+    assert results[-1].texts[0].startswith("Done: 10 EUR sent to Bob.")
