@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +43,37 @@ logger = logging.getLogger("soni.engine")
 
 Status = Literal["active", "awaiting_input", "awaiting_confirmation", "ended"]
 _HANDLER_MODULES = ("actions.py", "handlers.py", "actions")
+_PAUSED_CACHE = 100_000
+
+
+class _ConversationLocks:
+    """One lock per conversation with turns in flight; dropped when none are.
+
+    asyncio.Lock wakes waiters in arrival order, which is what orders the turns
+    of one conversation.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, conversation_id: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(conversation_id, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[conversation_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[conversation_id]
+            if users == 1:
+                del self._locks[conversation_id]
+            else:
+                self._locks[conversation_id] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +135,10 @@ class Bot:
         self.graph = build_graph(engine).compile(checkpointer=checkpointer)
         self._checkpointer = checkpointer
         self._closers = list(closers)
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._paused: set[str] = set()
+        self._locks = _ConversationLocks()
+        # Conversations known to be paused at the wait node, so their turns resume
+        # without first reading the checkpoint; bounded, since it is only a shortcut.
+        self._paused: OrderedDict[str, None] = OrderedDict()
 
     @classmethod
     async def load(
@@ -193,11 +228,11 @@ class Bot:
 
     # -- turns ----------------------------------------------------------------------
 
-    def _lock(self, conversation_id: str) -> asyncio.Lock:
-        lock = self._locks.get(conversation_id)
-        if lock is None:
-            lock = self._locks[conversation_id] = asyncio.Lock()
-        return lock
+    def _mark_paused(self, conversation_id: str) -> None:
+        self._paused[conversation_id] = None
+        self._paused.move_to_end(conversation_id)
+        while len(self._paused) > _PAUSED_CACHE:
+            self._paused.popitem(last=False)
 
     def _config(self, conversation_id: str) -> RunnableConfig:
         return {
@@ -229,7 +264,7 @@ class Bot:
         self, conversation_id: str, message: dict[str, Any], user_id: str | None
     ) -> TurnResult:
         config = self._config(conversation_id)
-        async with self._lock(conversation_id):
+        async with self._locks.hold(conversation_id):
             paused = conversation_id in self._paused
             if not paused:
                 snapshot = await self.graph.aget_state(config)
@@ -283,7 +318,7 @@ class Bot:
                     ],
                     status="active",
                 )
-            self._paused.add(conversation_id)
+            self._mark_paused(conversation_id)
             return await self._result(conversation_id, result)
 
     async def _result(self, conversation_id: str, state: dict[str, Any]) -> TurnResult:
@@ -317,10 +352,10 @@ class Bot:
 
     async def reset(self, conversation_id: str) -> None:
         """Forget the conversation: its state, and its open confirmations are cancelled."""
-        async with self._lock(conversation_id):
+        async with self._locks.hold(conversation_id):
             await self.engine.confirmations.cancel_conversation(conversation_id)
             await self._checkpointer.adelete_thread(conversation_id)
-            self._paused.discard(conversation_id)
+            self._paused.pop(conversation_id, None)
 
 
 def _default_db(config: BotConfig, root: Path) -> str:

@@ -1,0 +1,80 @@
+"""Crashes between an action and its checkpoint, and the runtime's own bookkeeping."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from soni.engine.nodes import action as action_node
+from soni.engine.runtime import Bot
+
+from .conftest import BotFactory
+from .test_banking import IBAN, sent_in
+
+
+async def test_an_action_whose_turn_crashed_before_the_checkpoint_is_not_run_again(
+    make_bot: BotFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = await make_bot()
+    for text in ("/transfer_funds", "Bob", "40", IBAN):
+        await bot.handle("crash-1", text)
+
+    # The handler runs, then the turn dies before LangGraph writes the checkpoint
+    # (durability="exit" writes it only when the turn completes).
+    real_execute = action_node.execute
+    crashes = 0
+
+    async def execute_then_crash(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        nonlocal crashes
+        updates = await real_execute(*args, **kwargs)
+        if crashes == 0:
+            crashes += 1
+            raise RuntimeError("process killed after the action ran")
+        return updates
+
+    monkeypatch.setattr(action_node, "execute", execute_then_crash)
+    crashed = await bot.handle("crash-1", "yes")
+    assert crashed.texts == ["Sorry, something went wrong on my side. Please try again."]
+    assert len(sent_in("crash-1")) == 1
+
+    # The conversation is still paused on the confirmation; the retry finds the
+    # recorded result instead of calling the handler again.
+    retried = await bot.handle("crash-1", "yes")
+
+    assert retried.texts[0].startswith("Done: 40 EUR sent to Bob. Reference TX-")
+    assert len(sent_in("crash-1")) == 1
+
+
+async def test_a_restarted_bot_does_not_repeat_an_action_that_ran_before_the_crash(
+    make_bot: BotFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    db = tmp_path / "crash.db"
+    first = await make_bot(db=db)
+    for text in ("/transfer_funds", "Ann", "41", IBAN):
+        await first.handle("crash-2", text)
+
+    real_execute = action_node.execute
+
+    async def execute_then_crash(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        await real_execute(*args, **kwargs)
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(action_node, "execute", execute_then_crash)
+    await first.handle("crash-2", "yes")
+    await first.aclose()
+    monkeypatch.setattr(action_node, "execute", real_execute)
+
+    second: Bot = await make_bot(db=db)
+    result = await second.handle("crash-2", "yes")
+
+    assert result.texts[0].startswith("Done: 41 EUR sent to Ann.")
+    assert len(sent_in("crash-2")) == 1
+
+
+async def test_per_conversation_locks_do_not_accumulate(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    await asyncio.gather(*(bot.handle(f"lock-{n}", "/check_balance") for n in range(30)))
+
+    assert len(bot._locks) == 0
