@@ -7,35 +7,38 @@ from typing import Any
 
 import pytest
 
-from soni.engine.nodes import action as action_node
 from soni.engine.runtime import Bot
 
 from .conftest import BotFactory
 from .test_banking import IBAN, sent_in
 
 
-async def test_an_action_whose_turn_crashed_before_the_checkpoint_is_not_run_again(
+def lose_the_next_checkpoint(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the next checkpoint write fail, as if the process died before it."""
+    saver = bot._checkpointer
+    real_aput = saver.aput
+    failed = False
+
+    async def aput(*args: Any, **kwargs: Any) -> Any:
+        nonlocal failed
+        if not failed:
+            failed = True
+            raise OSError("the process died before the checkpoint was written")
+        return await real_aput(*args, **kwargs)
+
+    monkeypatch.setattr(saver, "aput", aput)
+
+
+async def test_an_action_whose_checkpoint_was_lost_is_not_run_again(
     make_bot: BotFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bot = await make_bot()
     for text in ("/transfer_funds", "Bob", "40", IBAN):
         await bot.handle("crash-1", text)
 
-    # The handler runs, then the turn dies before LangGraph writes the checkpoint
-    # (durability="exit" writes it only when the turn completes).
-    real_execute = action_node.execute
-    crashes = 0
-
-    async def execute_then_crash(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        nonlocal crashes
-        updates = await real_execute(*args, **kwargs)
-        if crashes == 0:
-            crashes += 1
-            raise RuntimeError("process killed after the action ran")
-        return updates
-
-    monkeypatch.setattr(action_node, "execute", execute_then_crash)
+    lose_the_next_checkpoint(bot, monkeypatch)
     crashed = await bot.handle("crash-1", "yes")
+    # The handler ran; the turn that ran it was never saved.
     assert crashed.texts == ["Sorry, something went wrong on my side. Please try again."]
     assert len(sent_in("crash-1")) == 1
 
@@ -54,17 +57,9 @@ async def test_a_restarted_bot_does_not_repeat_an_action_that_ran_before_the_cra
     first = await make_bot(db=db)
     for text in ("/transfer_funds", "Ann", "41", IBAN):
         await first.handle("crash-2", text)
-
-    real_execute = action_node.execute
-
-    async def execute_then_crash(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        await real_execute(*args, **kwargs)
-        raise RuntimeError("power cut")
-
-    monkeypatch.setattr(action_node, "execute", execute_then_crash)
+    lose_the_next_checkpoint(first, monkeypatch)
     await first.handle("crash-2", "yes")
     await first.aclose()
-    monkeypatch.setattr(action_node, "execute", real_execute)
 
     second: Bot = await make_bot(db=db)
     result = await second.handle("crash-2", "yes")

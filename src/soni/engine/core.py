@@ -88,13 +88,18 @@ class Engine:
         )
 
     async def check_slot(
-        self, name: str, value: Any, slots: Mapping[str, Any], validator: str | None = None
+        self,
+        name: str,
+        value: Any,
+        slots: Mapping[str, Any],
+        validator: str | None = None,
+        error: str | None = None,
     ) -> SlotCheck:
-        """Coerce ``value`` to the slot's type and run its validator."""
+        """Coerce ``value`` to the slot's type and run its validator (or ``validator``)."""
         slot = self.slot_defs.get(name)
         if slot is None:
             return SlotCheck(True, value)
-        error = slot.validation_error_message
+        error = error or slot.validation_error_message
         try:
             coerced = coerce(slot.kind, value, choices=slot.choices)
         except SlotValueError as exc:

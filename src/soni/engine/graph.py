@@ -8,10 +8,12 @@ position in the flow — and runs only the steps up to the next pause.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+from langgraph.errors import GraphBubbleUp
 from langgraph.graph import START, StateGraph
 
 from soni.engine.core import Engine
@@ -27,7 +29,7 @@ from soni.engine.nodes.loop import run_while
 from soni.engine.nodes.say import run_say
 from soni.engine.nodes.set import run_set
 from soni.engine.program import END
-from soni.engine.stack import current, pop
+from soni.engine.stack import current, end_task, pop, reply
 from soni.engine.state import ConversationState
 
 __all__ = ("build_graph", "route")
@@ -51,6 +53,9 @@ STEP_NODES: dict[str, Node] = {
 # A flow whose steps jump among themselves without asking anything would never
 # pause; past this many steps in one turn the flow is ended with an error.
 MAX_STEPS_PER_TURN = 500
+RECURSION_LIMIT = 2 * MAX_STEPS_PER_TURN + 50
+
+logger = logging.getLogger("soni.engine")
 
 
 async def run_finish(engine: Engine, state: ConversationState) -> dict[str, Any]:
@@ -58,9 +63,51 @@ async def run_finish(engine: Engine, state: ConversationState) -> dict[str, Any]
     return pop(state)
 
 
+async def run_abort(engine: Engine, state: ConversationState) -> dict[str, Any]:
+    """The turn ran too many steps without pausing: end the looping task."""
+    frame = current(state)
+    flow = engine.flow_title(frame["flow"]) if frame else "that"
+    logger.error("a turn ran %d steps without pausing in %s", MAX_STEPS_PER_TURN, flow)
+    text = f"Sorry, {flow} got stuck in a loop, so I stopped it."
+    return {**end_task(state), "waiting": None, "steps": 0, "replies": reply(state, text)}
+
+
+def _guarded(
+    engine: Engine, name: str, node: Node
+) -> Callable[[ConversationState], Awaitable[dict[str, Any]]]:
+    """A node that cannot take the conversation down.
+
+    LangGraph saves the checkpoint even when a turn fails, so a node that raised
+    would be re-run — and fail — on every later message. Instead an unexpected
+    error ends the task at hand with an apology, and the conversation goes on.
+    """
+    counts = name in STEP_NODES
+
+    async def run(state: ConversationState) -> dict[str, Any]:
+        try:
+            updates = await node(engine, state)
+        except GraphBubbleUp:
+            raise
+        except Exception:
+            frame = current(state)
+            logger.exception(
+                "step node %r failed in flow %s", name, frame["flow"] if frame else None
+            )
+            flow = engine.flow_title(frame["flow"]) if frame else "that"
+            text = f"Sorry, something went wrong on my side, so I stopped {flow}."
+            updates = {**end_task(state), "waiting": None, "replies": reply(state, text)}
+        if counts:
+            updates["steps"] = state.get("steps", 0) + 1
+        return updates
+
+    return run
+
+
 def route(engine: Engine, state: ConversationState) -> str:
     if state.get("waiting"):
         return "wait"
+    if state.get("steps", 0) >= MAX_STEPS_PER_TURN:
+        return "abort"
     frame = current(state)
     if frame is None:
         return "wait"
@@ -72,17 +119,22 @@ def route(engine: Engine, state: ConversationState) -> str:
 
 def build_graph(engine: Engine) -> StateGraph:  # type: ignore[type-arg]
     graph = StateGraph(ConversationState)
+    # wait only calls interrupt(); it must not be guarded (interrupt raises).
     graph.add_node("wait", partial(run_wait, engine))
-    graph.add_node("understand", partial(run_understand, engine))
-    graph.add_node("apply", partial(run_apply, engine))
-    graph.add_node("finish", partial(run_finish, engine))
-    for kind, node in STEP_NODES.items():
-        graph.add_node(kind, partial(node, engine))
-    destinations = ["wait", "finish", *STEP_NODES]
+    nodes: dict[str, Node] = {
+        "understand": run_understand,
+        "apply": run_apply,
+        "finish": run_finish,
+        "abort": run_abort,
+        **STEP_NODES,
+    }
+    for name, node in nodes.items():
+        graph.add_node(name, _guarded(engine, name, node))  # type: ignore[call-overload]
+    destinations = ["wait", "finish", "abort", *STEP_NODES]
     router = partial(route, engine)
     graph.add_edge(START, "understand")
     graph.add_edge("wait", "understand")
     graph.add_edge("understand", "apply")
-    for name in ["apply", "finish", *STEP_NODES]:
+    for name in ["apply", "finish", "abort", *STEP_NODES]:
         graph.add_conditional_edges(name, router, destinations)
     return graph

@@ -79,20 +79,24 @@ def compile_flow(name: str, steps: Sequence[Any]) -> Program:
         slots.append((step.step, step.type, step, None if i + 1 < len(steps) else END))
 
     # Loop bodies: a copy of each body step, chained, the last returning to the loop.
+    # A loop inside a body is itself a copy and gets its own body, so nesting works.
     bodies: dict[str, int] = {}
-    for step in steps:
-        if step.type != "while":
-            continue
+    pending = [(step.step, step, positions[step.step]) for step in steps if step.type == "while"]
+    while pending:
+        loop_id, loop, loop_pos = pending.pop(0)
         first = len(slots)
-        items = list(step.do)
+        items = list(loop.do)
         for j, item in enumerate(items):
             body_step = by_id[item] if isinstance(item, str) else item
-            copy_id = f"{step.step}.do[{j}]:{body_step.step}"
-            after = first + j + 1 if j + 1 < len(items) else positions[step.step]
+            copy_id = f"{loop_id}.do[{j}]:{body_step.step}"
+            after = first + j + 1 if j + 1 < len(items) else loop_pos
             slots.append((copy_id, body_step.type, body_step, after))
             if not isinstance(item, str):
                 positions.setdefault(body_step.step, first + j)
-        bodies[step.step] = first
+                by_id.setdefault(body_step.step, body_step)
+            if body_step.type == "while":
+                pending.append((copy_id, body_step, first + j))
+        bodies[loop_id] = first
 
     instructions: list[Instruction] = []
     for i, (sid, kind, step, fixed) in enumerate(slots):

@@ -31,9 +31,10 @@ from soni.dsl.validate import SyntaxCheckers
 from soni.dsl.validators import default_validators
 from soni.engine.core import Engine
 from soni.engine.expressions import compile_expression
-from soni.engine.graph import MAX_STEPS_PER_TURN, build_graph
+from soni.engine.graph import MAX_STEPS_PER_TURN, RECURSION_LIMIT, build_graph
 from soni.engine.patterns import compile_pattern
 from soni.engine.templates import compile_template
+from soni.errors import SoniError
 from soni.nlu.basic import KeywordUnderstanding
 from soni.nlu.protocol import Understanding
 
@@ -237,7 +238,7 @@ class Bot:
     def _config(self, conversation_id: str) -> RunnableConfig:
         return {
             "configurable": {"thread_id": conversation_id},
-            "recursion_limit": MAX_STEPS_PER_TURN,
+            "recursion_limit": RECURSION_LIMIT,
         }
 
     async def handle(
@@ -281,6 +282,7 @@ class Bot:
                         "stack": [],
                         "slots": {},
                         "turn": 1,
+                        "steps": 0,
                         "frames": 0,
                         "waiting": None,
                         "conversation_id": conversation_id,
@@ -306,8 +308,9 @@ class Bot:
                     status="active",
                 )
             except Exception:
-                # The checkpoint is only written when a turn completes, so the
-                # conversation is still where it was before this message.
+                # Nodes handle their own errors; this is the infrastructure failing
+                # (the checkpointer, the confirmation store). Whatever was saved, the
+                # next message resumes from the last checkpoint written.
                 logger.exception("turn of conversation %s failed", conversation_id)
                 return TurnResult(
                     conversation_id,
@@ -362,6 +365,11 @@ def _default_db(config: BotConfig, root: Path) -> str:
     persistence = config.settings.persistence
     if persistence.backend == "memory":
         return ":memory:"
+    if persistence.backend != "sqlite":
+        raise SoniError(
+            f"persistence backend {persistence.backend!r} is not available in this version "
+            "of soni; use 'sqlite' (the default) or 'memory'"
+        )
     path = Path(persistence.path)
     if not path.is_absolute():
         path = (root if root.is_dir() else root.parent) / path

@@ -6,7 +6,7 @@ from typing import Any
 
 from soni.engine.state import ConversationState, Frame, Reply
 
-__all__ = ("advance", "current", "pop", "push", "reply")
+__all__ = ("advance", "current", "end_task", "pop", "push", "reply")
 
 
 def current(state: ConversationState) -> Frame | None:
@@ -51,3 +51,18 @@ def reply(state: ConversationState, *texts: str, kind: str = "text") -> list[Rep
     replies = list(state.get("replies") or [])
     replies.extend({"text": t, "kind": kind} for t in texts if t)
     return replies
+
+
+def end_task(state: ConversationState) -> dict[str, Any]:
+    """End the top flow and, if it was called, the flows that called it.
+
+    Used when the user's task is over without success (cancelled, denied,
+    failed): a caller must not carry on with the outputs its sub-flow never
+    produced. Nothing is handed back.
+    """
+    stack = list(state.get("stack") or [])
+    while stack:
+        finished = stack.pop()
+        if finished.get("returns") is None:
+            break
+    return {"stack": stack}

@@ -57,6 +57,7 @@ class ConversationState(TypedDict, total=False):
     commands: list[dict[str, Any]]
     rejected: dict[str, str] | None
     turn: int
+    steps: int
     frames: int
     user_id: str | None
     conversation_id: str

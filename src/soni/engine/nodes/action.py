@@ -7,6 +7,8 @@ gets the recorded result instead of calling the handler again.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,9 +17,11 @@ from soni.confirmations import ActionCall, PendingConfirmation, Status
 from soni.engine.core import Engine
 from soni.engine.nodes.gate import closed_message, gate
 from soni.engine.program import Instruction
-from soni.engine.stack import advance, current, pop, reply
+from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
 from soni.errors import ActionError
+
+logger = logging.getLogger("soni.engine")
 
 
 def action_args(engine: Engine, name: str, slots: Mapping[str, Any]) -> dict[str, Any]:
@@ -28,7 +32,9 @@ def action_args(engine: Engine, name: str, slots: Mapping[str, Any]) -> dict[str
     else:
         spec = engine.actions.get_spec(name)
         names = list(spec.params) if spec is not None else []
-    return {n: slots.get(n) for n in names}
+    # Recorded as JSON: dates and other values become their text.
+    safe: dict[str, Any] = json.loads(json.dumps({n: slots.get(n) for n in names}, default=str))
+    return safe
 
 
 async def execute(
@@ -81,11 +87,13 @@ async def execute(
             return {**advance(state, inst.targets["on_error"]), "slots": slots}
         # Never treat the failing step as done: end this flow, say so, keep the
         # conversation usable for the next message.
-        ended = pop(state)
-        return {**ended, "replies": reply(state, f"Sorry, I couldn't {name}: {failure}")}
-    for key, slot in (inst.step.map_outputs or {}).items():
+        logger.warning("action %s failed in %s: %s", name, frame["flow"], failure)
+        ended = end_task(state)
+        return {**ended, "replies": reply(state, f"Sorry, I couldn't {name.replace('_', ' ')}.")}
+    map_outputs = getattr(inst.step, "map_outputs", None) or {}
+    for key, slot in map_outputs.items():
         slots[slot] = (result or {}).get(key)
-    if not inst.step.map_outputs:
+    if not map_outputs:
         for key, value in (result or {}).items():
             if key in engine.slot_defs:
                 slots[key] = value
@@ -116,5 +124,5 @@ async def run_action(engine: Engine, state: ConversationState) -> dict[str, Any]
         text = closed_message(engine, record, name.replace("_", " "))
         if "on_skip" in inst.targets:
             return {**advance(state, inst.targets["on_skip"]), "replies": reply(state, text)}
-        return {**pop(state), "replies": reply(state, text)}
+        return {**end_task(state), "replies": reply(state, text)}
     return await execute(engine, state, inst, name, record.id, record)

@@ -7,9 +7,9 @@ from typing import Any
 
 from soni.confirmations import Actor
 from soni.engine.core import Engine
-from soni.engine.stack import current, pop, push, reply
+from soni.engine.stack import current, end_task, push, reply
 from soni.engine.state import ConversationState
-from soni.errors import ConfirmationError
+from soni.errors import ConfirmationError, InvalidDecision
 
 logger = logging.getLogger("soni.engine")
 
@@ -27,6 +27,8 @@ async def _decide(engine: Engine, state: ConversationState, decision: str) -> st
         await engine.confirmations.decide(
             record, decision, actor=Actor(state.get("user_id"), "chat")
         )
+    except InvalidDecision as exc:
+        return str(exc)
     except ConfirmationError as exc:
         logger.info("decision in chat refused: %s", exc)
         return None  # the step reads the recorded state and answers accordingly
@@ -63,7 +65,7 @@ async def run_apply(engine: Engine, state: ConversationState) -> dict[str, Any]:
             record = await engine.confirmations.get_by_id(pending) if pending else None
             if record is not None:
                 await engine.confirmations.cancel(record, actor=Actor(state.get("user_id"), "chat"))
-            working.update(pop(working))  # type: ignore[arg-type]
+            working.update(end_task(working))  # type: ignore[arg-type]
             working["waiting"] = None
             texts.append(f"OK, I've cancelled {engine.flow_title(frame['flow'])}.")
         elif kind in ("affirm", "deny", "choose"):
@@ -92,7 +94,12 @@ async def _fill(
     engine: Engine, working: dict[str, Any], name: str, value: Any, texts: list[str]
 ) -> None:
     slots = dict(working.get("slots") or {})
-    check = await engine.check_slot(name, value, slots)
+    # The collect step asking for this slot may add its own validator and message.
+    validator = error = None
+    inst = engine.instruction(working)  # type: ignore[arg-type]
+    if inst is not None and inst.kind == "collect" and inst.step.slot == name:
+        validator, error = inst.step.validator, inst.step.validation_error_message
+    check = await engine.check_slot(name, value, slots, validator, error)
     if check.ok:
         slots[name] = check.value
         working["slots"] = slots

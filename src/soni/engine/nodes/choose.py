@@ -8,7 +8,7 @@ from soni.confirmations import ActionCall, Status
 from soni.engine.core import Engine
 from soni.engine.nodes.action import action_args, execute
 from soni.engine.nodes.gate import closed_message, gate
-from soni.engine.stack import advance, pop, reply
+from soni.engine.stack import advance, end_task, reply
 from soni.engine.state import ConversationState
 
 
@@ -30,6 +30,6 @@ async def run_choose(engine: Engine, state: ConversationState) -> dict[str, Any]
         text = closed_message(engine, record, "do any of these")
         if "on_skip" in inst.targets:
             return {**advance(state, inst.targets["on_skip"]), "replies": reply(state, text)}
-        return {**pop(state), "replies": reply(state, text)}
+        return {**end_task(state), "replies": reply(state, text)}
     assert record.chosen is not None
     return await execute(engine, state, inst, record.chosen, record.id, record)

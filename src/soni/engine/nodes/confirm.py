@@ -10,7 +10,7 @@ from typing import Any
 from soni.confirmations import ActionCall, Status
 from soni.engine.core import Engine
 from soni.engine.nodes.gate import gate
-from soni.engine.stack import advance, pop, reply
+from soni.engine.stack import advance, end_task, reply
 from soni.engine.state import ConversationState
 
 
@@ -36,4 +36,4 @@ async def run_confirm(engine: Engine, state: ConversationState) -> dict[str, Any
         return {**advance(state, inst.targets["on_deny"]), "slots": slots}
     # A "no" never falls through to the next step.
     text = f"OK, I've cancelled {engine.flow_title(state['stack'][-1]['flow'])}."
-    return {**pop(state), "slots": slots, "replies": reply(state, text)}
+    return {**end_task(state), "slots": slots, "replies": reply(state, text)}

@@ -37,7 +37,10 @@ async def run_call(engine: Engine, state: ConversationState) -> dict[str, Any]:
     assert inst is not None
     step = inst.step
     slots = dict(state.get("slots") or {})
+    # The sub-flow asks its questions anew, except those its inputs answer.
     # inputs: {callee slot: caller slot}; outputs: {callee slot: caller slot}.
+    for name in engine.asked_slots.get(step.target, ()):
+        slots.pop(name, None)
     for inner, outer in _pairs(step.inputs).items():
         slots[inner] = slots.get(outer)
     moved: dict[str, Any] = {**state, **advance(state, inst.next), "slots": slots}

@@ -1,0 +1,191 @@
+"""The hotel booking example: collect, branch, a called sub-flow, a loop, a guarded booking."""
+
+from __future__ import annotations
+
+import datetime
+from types import ModuleType
+
+import pytest
+
+from soni import load_actions
+from soni.engine.runtime import Bot
+
+from .conftest import EXAMPLES, BotFactory
+
+ARRIVE = "When do you arrive? (yyyy-mm-dd)"
+LEAVE = "When do you leave? (yyyy-mm-dd)"
+GUESTS = "How many guests?"
+LEAD = "Who is the lead guest?"
+EMAIL = "Which email should the confirmation go to?"
+ROOMS = "How many rooms?"
+
+
+def hotel() -> ModuleType:
+    return load_actions(EXAMPLES / "hotel_booking" / "actions.py")[0]
+
+
+def held_in(conversation: str) -> list[dict[str, object]]:
+    return [h for h in hotel().HELD if h["conversation"] == conversation]
+
+
+def booked_in(conversation: str) -> list[dict[str, object]]:
+    return [b for b in hotel().BOOKED if b["conversation"] == conversation]
+
+
+async def talk(bot: Bot, conversation: str, *texts: str) -> list[list[str]]:
+    answers = []
+    for text in texts:
+        result = await bot.handle(conversation, text, user_id="u1")
+        answers.append(result.texts)
+    return answers
+
+
+async def test_a_party_of_six_books_three_suites(make_bot: BotFactory) -> None:
+    bot = await make_bot("hotel_booking")
+    answers = await talk(
+        bot,
+        "hb-suite",
+        "I'd like to book a room",
+        "2025-07-01",
+        "04/07/2025",
+        "6",
+        "Ana Diaz",
+        "ana@example.com",
+        "3",
+    )
+
+    assert answers == [
+        [ARRIVE],
+        [LEAVE],
+        [GUESTS],
+        ["A party of 6 gets our suites.", "Now the details of the lead guest of 6.", LEAD],
+        [EMAIL],
+        [ROOMS],
+        [
+            "Room 1 of 3: number 501 is held.",
+            "Room 2 of 3: number 502 is held.",
+            "Room 3 of 3: number 503 is held.",
+            "Book 3 suite room(s) for 6 guests from 2025-07-01 to 2025-07-04, "
+            "in the name of Ana Diaz?",
+        ],
+    ]
+    # The loop ran its action once per room, and nothing is booked before the yes.
+    assert [h["number"] for h in held_in("hb-suite")] == ["501", "502", "503"]
+    assert {h["nights"] for h in held_in("hb-suite")} == {3}
+    assert booked_in("hb-suite") == []
+
+    result = await bot.handle("hb-suite", "yes", user_id="u1")
+
+    assert result.status == "ended"
+    assert len(result.texts) == 1
+    assert result.texts[0].startswith("Booked, Ana Diaz! Your reference is HB-")
+    assert booked_in("hb-suite") == [
+        {
+            "conversation": "hb-suite",
+            "room_type": "suite",
+            "rooms": 3,
+            "guests": 6,
+            "check_in": datetime.date(2025, 7, 1),
+            "check_out": datetime.date(2025, 7, 4),
+            "guest": "Ana Diaz",
+            "email": "ana@example.com",
+        }
+    ]
+    # The sub-flow's outputs came back into the caller's slots.
+    assert result.slots["guest_name"] == "Ana Diaz"
+    assert result.slots["guest_email"] == "ana@example.com"
+    assert result.slots["rooms_added"] == 3
+    assert result.slots["booking_reference"] == result.texts[0].rsplit(" ", 1)[-1].rstrip(".")
+
+
+@pytest.mark.parametrize("rooms", [1, 4])
+async def test_a_small_party_gets_standard_rooms_one_loop_pass_per_room(
+    make_bot: BotFactory, rooms: int
+) -> None:
+    conversation = f"hb-standard-{rooms}"
+    bot = await make_bot("hotel_booking")
+    *_, details, held = await talk(
+        bot, conversation, "/book_hotel", "2025-08-01", "2025-08-02", "2", "Bo", "bo@example.com",
+        str(rooms),
+    )  # fmt: skip
+
+    assert details == [ROOMS]
+    assert held == [
+        *(f"Room {n} of {rooms}: number {100 + n} is held." for n in range(1, rooms + 1)),
+        f"Book {rooms} standard room(s) for 2 guests from 2025-08-01 to 2025-08-02, "
+        "in the name of Bo?",
+    ]
+    assert len(held_in(conversation)) == rooms
+    done = await bot.handle(conversation, "yes", user_id="u1")
+    assert done.texts[0].startswith("Booked, Bo!")
+    assert [(b["room_type"], b["rooms"]) for b in booked_in(conversation)] == [("standard", rooms)]
+
+
+async def test_the_number_of_guests_is_validated(make_bot: BotFactory) -> None:
+    bot = await make_bot("hotel_booking")
+    await talk(bot, "hb-guests", "/book_hotel", "2025-07-01", "2025-07-03")
+    rejected = "Please give a whole number of guests, at least one."
+
+    answers = await talk(bot, "hb-guests", "0", "many", "2.5", "-1")
+
+    assert answers == [[rejected, GUESTS]] * 4
+    result = await bot.handle("hb-guests", "4", user_id="u1")
+    assert result.texts == ["Now the details of the lead guest of 4.", LEAD]
+    assert result.slots["guests"] == 4
+    assert result.slots["room_type"] == "standard"
+
+
+async def test_a_date_that_is_not_one_is_asked_again(make_bot: BotFactory) -> None:
+    bot = await make_bot("hotel_booking")
+    await talk(bot, "hb-date", "/book_hotel")
+
+    result = await bot.handle("hb-date", "someday", user_id="u1")
+
+    assert result.status == "awaiting_input"
+    assert len(result.texts) == 2 and result.texts[-1] == ARRIVE
+    assert "check_in" not in result.slots
+
+
+async def test_the_sub_flow_validates_its_own_slots(make_bot: BotFactory) -> None:
+    bot = await make_bot("hotel_booking")
+    await talk(bot, "hb-email", "/book_hotel", "2025-07-01", "2025-07-03", "2", "Cy")
+
+    result = await bot.handle("hb-email", "cy-at-example", user_id="u1")
+
+    assert result.texts == ["That does not look like an email address.", EMAIL]
+    assert (await bot.handle("hb-email", "Cy@Example.COM", user_id="u1")).texts == [ROOMS]
+    state = await bot.state("hb-email")
+    assert [frame["flow"] for frame in state["stack"]] == ["book_hotel"]
+    assert state["slots"]["guest_email"] == "Cy@example.com"
+
+
+async def test_declining_the_booking_books_nothing(make_bot: BotFactory) -> None:
+    bot = await make_bot("hotel_booking")
+    await talk(
+        bot, "hb-no", "/book_hotel", "2025-07-01", "2025-07-03", "2", "Di", "di@example.com", "2"
+    )
+
+    result = await bot.handle("hb-no", "no", user_id="u1")
+
+    assert result.texts == [
+        "OK, I won't book room.",
+        "Nothing was booked; the rooms I held will be released.",
+    ]
+    assert result.status == "ended"
+    assert len(held_in("hb-no")) == 2
+    assert booked_in("hb-no") == []
+
+
+async def test_cancelling_during_the_guest_details_does_not_go_on_booking(
+    make_bot: BotFactory,
+) -> None:
+    bot = await make_bot("hotel_booking")
+    await talk(bot, "hb-cancel", "/book_hotel", "2025-07-01", "2025-07-03", "2")
+
+    result = await bot.handle("hb-cancel", "cancel", user_id="u1")
+
+    # The sub-flow is part of the booking: cancelling it must not carry on with the
+    # booking as if the guest details had been given.
+    assert ROOMS not in result.texts
+    assert result.status == "ended"
+    assert held_in("hb-cancel") == []
