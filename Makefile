@@ -50,6 +50,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/registry.py
 	$(BIN)/python bench/confirmations.py
+	$(BIN)/python bench/turns.py
 
 serve: $(STAMP)
 	@echo "soni's server arrives with the FastAPI issue; until then: make test"; exit 1

@@ -43,6 +43,12 @@ class SoniError(Exception):
     """Base class of every error soni raises on purpose."""
 
 
+def _did_you_mean(suggestions: Sequence[str]) -> str:
+    if not suggestions:
+        return ""
+    return " (did you mean " + ", ".join(repr(s) for s in suggestions) + "?)"
+
+
 class ActionError(SoniError):
     """Base class of errors about actions: registering, loading, finding or running them."""
 
@@ -62,9 +68,7 @@ class ActionNotFound(ActionError, LookupError):
     def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
         self.name = name
         self.suggestions = tuple(suggestions)
-        hint = ""
-        if self.suggestions:
-            hint = " (did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?)"
+        hint = _did_you_mean(self.suggestions)
         super().__init__(f"unknown action {name!r}{hint}")
 
 
@@ -346,7 +350,5 @@ class ValidatorNotFound(SoniError, LookupError):
     def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
         self.name = name
         self.suggestions = tuple(suggestions)
-        hint = ""
-        if self.suggestions:
-            hint = " (did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?)"
+        hint = _did_you_mean(self.suggestions)
         super().__init__(f"unknown validator {name!r}{hint}")
