@@ -73,3 +73,22 @@ async def test_per_conversation_locks_do_not_accumulate(make_bot: BotFactory) ->
     await asyncio.gather(*(bot.handle(f"lock-{n}", "/check_balance") for n in range(30)))
 
     assert len(bot._locks) == 0
+
+
+async def test_an_idle_conversation_keeps_its_state_across_a_restart(
+    make_bot: BotFactory, tmp_path: Any
+) -> None:
+    db = tmp_path / "idle.db"
+    first = await make_bot(db=db)
+    await first.handle("idle-1", "/check_balance")
+    done = await first.handle("idle-1", "savings")
+    assert done.status == "ended"
+    await first.aclose()
+
+    second: Bot = await make_bot(db=db)
+    again = await second.handle("idle-1", "/transfer_funds")
+    state = await second.state("idle-1")
+
+    assert again.texts == ["Who should receive the money?"]
+    assert state["slots"]["balance"] == 8000.0  # what the first bot's run left
+    assert state["turn"] == 3

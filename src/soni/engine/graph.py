@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from langgraph.errors import GraphBubbleUp
+from langgraph.graph import END as GRAPH_END
 from langgraph.graph import START, StateGraph
 
 from soni.engine.core import Engine
@@ -56,6 +57,17 @@ MAX_STEPS_PER_TURN = 500
 RECURSION_LIMIT = 2 * MAX_STEPS_PER_TURN + 50
 
 logger = logging.getLogger("soni.engine")
+
+
+async def run_listen(engine: Engine, state: ConversationState) -> dict[str, Any]:
+    """Understand the message and apply its commands, as one step of the graph.
+
+    Two functions, one node: every node costs a LangGraph step, and these two
+    always run back to back.
+    """
+    understood = await run_understand(engine, state)
+    applied = await run_apply(engine, {**state, **understood})  # type: ignore[typeddict-item]
+    return {**understood, **applied, "turn": state.get("turn", 0) + 1}
 
 
 async def run_finish(engine: Engine, state: ConversationState) -> dict[str, Any]:
@@ -110,7 +122,9 @@ def route(engine: Engine, state: ConversationState) -> str:
         return "abort"
     frame = current(state)
     if frame is None:
-        return "wait"
+        # Nothing left to do: the run ends here, without a pause to checkpoint;
+        # the next message starts a new run on the same conversation state.
+        return GRAPH_END
     if frame["pos"] == END:
         return "finish"
     instruction = engine.programs[frame["flow"]].at(frame["pos"])
@@ -122,19 +136,17 @@ def build_graph(engine: Engine) -> StateGraph:  # type: ignore[type-arg]
     # wait only calls interrupt(); it must not be guarded (interrupt raises).
     graph.add_node("wait", partial(run_wait, engine))
     nodes: dict[str, Node] = {
-        "understand": run_understand,
-        "apply": run_apply,
+        "understand": run_listen,
         "finish": run_finish,
         "abort": run_abort,
         **STEP_NODES,
     }
     for name, node in nodes.items():
         graph.add_node(name, _guarded(engine, name, node))  # type: ignore[call-overload]
-    destinations = ["wait", "finish", "abort", *STEP_NODES]
+    destinations = ["wait", "finish", "abort", GRAPH_END, *STEP_NODES]
     router = partial(route, engine)
     graph.add_edge(START, "understand")
     graph.add_edge("wait", "understand")
-    graph.add_edge("understand", "apply")
-    for name in ["apply", "finish", "abort", *STEP_NODES]:
+    for name in ["understand", "finish", "abort", *STEP_NODES]:
         graph.add_conditional_edges(name, router, destinations)
     return graph

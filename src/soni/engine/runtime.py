@@ -44,7 +44,7 @@ logger = logging.getLogger("soni.engine")
 
 Status = Literal["active", "awaiting_input", "awaiting_confirmation", "ended"]
 _HANDLER_MODULES = ("actions.py", "handlers.py", "actions")
-_PAUSED_CACHE = 100_000
+_KNOWN_CACHE = 100_000
 
 
 class _ConversationLocks:
@@ -137,9 +137,10 @@ class Bot:
         self._checkpointer = checkpointer
         self._closers = list(closers)
         self._locks = _ConversationLocks()
-        # Conversations known to be paused at the wait node, so their turns resume
-        # without first reading the checkpoint; bounded, since it is only a shortcut.
-        self._paused: OrderedDict[str, None] = OrderedDict()
+        # Whether a conversation is paused at the wait node or idle (its last run
+        # ended), so a turn need not read the checkpoint first; bounded, since it
+        # is only a shortcut.
+        self._known: OrderedDict[str, str] = OrderedDict()
 
     @classmethod
     async def load(
@@ -229,11 +230,11 @@ class Bot:
 
     # -- turns ----------------------------------------------------------------------
 
-    def _mark_paused(self, conversation_id: str) -> None:
-        self._paused[conversation_id] = None
-        self._paused.move_to_end(conversation_id)
-        while len(self._paused) > _PAUSED_CACHE:
-            self._paused.popitem(last=False)
+    def _remember(self, conversation_id: str, known: str) -> None:
+        self._known[conversation_id] = known
+        self._known.move_to_end(conversation_id)
+        while len(self._known) > _KNOWN_CACHE:
+            self._known.popitem(last=False)
 
     def _config(self, conversation_id: str) -> RunnableConfig:
         return {
@@ -266,32 +267,31 @@ class Bot:
     ) -> TurnResult:
         config = self._config(conversation_id)
         async with self._locks.hold(conversation_id):
-            paused = conversation_id in self._paused
-            if not paused:
+            known = self._known.get(conversation_id)
+            if known is None:
                 snapshot = await self.graph.aget_state(config)
-                paused = bool(snapshot.next)
+                known = "paused" if snapshot.next else ("idle" if snapshot.values else "new")
             try:
-                if paused:
+                if known == "paused":
                     result: dict[str, Any] = await self.graph.ainvoke(
                         Command(resume=message), config, durability="exit", version="v1"
                     )
                 else:
-                    initial = {
-                        "message": message,
-                        "replies": [],
-                        "stack": [],
-                        "slots": {},
-                        "turn": 1,
-                        "steps": 0,
-                        "frames": 0,
-                        "waiting": None,
-                        "conversation_id": conversation_id,
-                        "user_id": user_id,
-                    }
+                    # A conversation with no flow running ended its last run at END;
+                    # a new run continues from its state (or starts it, if new).
+                    start: dict[str, Any] = {"message": message, "replies": [], "steps": 0}
+                    if known == "new":
+                        start.update(
+                            stack=[], slots={}, turn=0, frames=0, waiting=None,
+                            conversation_id=conversation_id,
+                        )  # fmt: skip
+                    if user_id is not None or known == "new":
+                        start["user_id"] = user_id
                     result = await self.graph.ainvoke(
-                        initial, config, durability="exit", version="v1"
+                        start, config, durability="exit", version="v1"
                     )
             except GraphRecursionError:
+                self._known.pop(conversation_id, None)
                 logger.error(
                     "conversation %s ran %d steps without pausing",
                     conversation_id,
@@ -312,6 +312,7 @@ class Bot:
                 # (the checkpointer, the confirmation store). Whatever was saved, the
                 # next message resumes from the last checkpoint written.
                 logger.exception("turn of conversation %s failed", conversation_id)
+                self._known.pop(conversation_id, None)  # read the checkpoint next time
                 return TurnResult(
                     conversation_id,
                     [
@@ -321,7 +322,7 @@ class Bot:
                     ],
                     status="active",
                 )
-            self._mark_paused(conversation_id)
+            self._remember(conversation_id, "paused" if "__interrupt__" in result else "idle")
             return await self._result(conversation_id, result)
 
     async def _result(self, conversation_id: str, state: dict[str, Any]) -> TurnResult:
@@ -358,7 +359,7 @@ class Bot:
         async with self._locks.hold(conversation_id):
             await self.engine.confirmations.cancel_conversation(conversation_id)
             await self._checkpointer.adelete_thread(conversation_id)
-            self._paused.pop(conversation_id, None)
+            self._known.pop(conversation_id, None)
 
 
 def _default_db(config: BotConfig, root: Path) -> str:

@@ -29,7 +29,7 @@ from soni.nlu.commands import to_data
 
 async def run_wait(engine: Engine, state: ConversationState) -> dict[str, Any]:
     message = interrupt({"waiting": state.get("waiting")})
-    updates = {"message": message, "replies": [], "turn": state.get("turn", 0) + 1, "steps": 0}
+    updates = {"message": message, "replies": [], "steps": 0}
     if isinstance(message, dict) and message.get("user_id") is not None:
         updates["user_id"] = message["user_id"]
     return updates
