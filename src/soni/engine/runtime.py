@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -37,6 +37,9 @@ from soni.engine.templates import compile_template
 from soni.errors import SoniError
 from soni.nlu.basic import KeywordUnderstanding
 from soni.nlu.protocol import Understanding
+
+if TYPE_CHECKING:
+    from soni.engine.sync import SyncBot
 
 __all__ = ("Bot", "PendingView", "ReplyView", "TurnResult")
 
@@ -137,6 +140,8 @@ class Bot:
         self._checkpointer = checkpointer
         self._closers = list(closers)
         self._locks = _ConversationLocks()
+        self._loop = asyncio.get_running_loop()
+        self._sync: Any = None
         # Whether a conversation is paused at the wait node or idle (its last run
         # ended), so a turn need not read the checkpoint first; bounded, since it
         # is only a shortcut.
@@ -214,6 +219,27 @@ class Bot:
             validators=validators,
         )
         return cls(engine, checkpointer, closers=closers)
+
+    @property
+    def sync(self) -> SyncBot:
+        """Blocking versions of this bot's methods, for other threads.
+
+        The bot's event loop must be running in another thread: a bot made by
+        ``SyncBot.load`` (or ``Bot.load_sync``), or one served by an async server
+        while synchronous code calls it.
+        """
+        from soni.engine.sync import SyncBot
+
+        if self._sync is None:
+            self._sync = SyncBot(self, self._loop)
+        return self._sync  # type: ignore[no-any-return]
+
+    @classmethod
+    def load_sync(cls, path: str | Path, **options: Any) -> Bot:
+        """Load a bot on its own event-loop thread; use it through ``bot.sync``."""
+        from soni.engine.sync import SyncBot
+
+        return SyncBot.load(path, **options).bot
 
     async def aclose(self) -> None:
         """Close the state database and the confirmation store."""

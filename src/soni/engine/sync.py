@@ -29,9 +29,21 @@ class SyncBot:
         >>> bot.handle("c1", "/check_balance").texts                # doctest: +SKIP
         ['Which account: checking or savings?']
         >>> bot.close()                                              # doctest: +SKIP
+
+    A bot already running on an event loop in another thread (a server's) is
+    reached the same way through ``bot.sync``.
     """
 
-    def __init__(self, bot: Bot, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        loop: asyncio.AbstractEventLoop,
+        thread: threading.Thread | None = None,
+    ) -> None:
+        """Wrap ``bot``, whose event loop ``loop`` runs in another thread.
+
+        With ``thread`` (the loop's own, as ``load`` makes), ``close`` also stops it.
+        """
         self.bot = bot
         self._loop = loop
         self._thread = thread
@@ -46,17 +58,28 @@ class SyncBot:
         thread.start()
         try:
             bot = asyncio.run_coroutine_threadsafe(Bot.load(path, **options), loop).result()
+            bot._sync = cls(bot, loop, thread)
         except BaseException:
             loop.call_soon_threadsafe(loop.stop)
             thread.join()
             loop.close()
             raise
-        return cls(bot, loop, thread)
+        return bot._sync  # type: ignore[no-any-return]
 
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        if threading.current_thread() is self._thread:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
             coro.close()
-            raise RuntimeError("SyncBot called from its own event loop; await the Bot instead")
+            raise RuntimeError("the sync facade was called on the bot's own event loop; await it")
+        if not self._loop.is_running():
+            coro.close()
+            raise RuntimeError(
+                "the bot's event loop is not running in another thread; load it with "
+                "SyncBot.load(...) to use it from synchronous code"
+            )
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     def handle(self, conversation_id: str, text: str, *, user_id: str | None = None) -> TurnResult:
@@ -74,8 +97,10 @@ class SyncBot:
         self._run(self.bot.reset(conversation_id))
 
     def close(self) -> None:
-        """Close the bot and stop its loop thread. Safe to call twice."""
-        if self._loop.is_closed():
+        """Close the bot and, for a loop this facade started, stop it. Safe to call twice."""
+        if self._loop.is_closed() or self._thread is None:
+            if not self._loop.is_closed():
+                self._run(self.bot.aclose())
             return
         try:
             self._run(self.bot.aclose())
