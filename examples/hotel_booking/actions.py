@@ -17,6 +17,7 @@ def hold_room(
     HELD.append(
         {
             "conversation": ctx.conversation_id,
+            "key": ctx.idempotency_key,
             "room_type": room_type,
             "number": number,
             "nights": (check_out - check_in).days,

@@ -14,7 +14,7 @@ from soni.dsl.slot_types import coerce
 from soni.dsl.validators import ValidatorRegistry, default_validators
 from soni.engine.program import Instruction, Program, compile_flow
 from soni.engine.stack import current
-from soni.engine.state import ConversationState
+from soni.engine.state import ConversationState, Frame
 from soni.engine.templates import compile_template
 from soni.errors import SlotValueError
 from soni.nlu.protocol import Understanding
@@ -69,6 +69,21 @@ class Engine:
                 self.slot_defs.setdefault(slot.name, slot)
         for name, slot in self.config.slots.items():
             self.slot_defs[name] = slot
+
+    def fresh_slots(
+        self, slots: Mapping[str, Any], flow: str, stack: list[Frame]
+    ) -> dict[str, Any]:
+        """``slots`` without the answers ``flow`` asks for, so it asks them anew.
+
+        Answers that a flow already on the stack asked for stay: a digression
+        must not wipe what the paused flow collected.
+        """
+        in_use = {name for frame in stack for name in self.asked_slots.get(frame["flow"], ())}
+        fresh = dict(slots)
+        for name in self.asked_slots.get(flow, ()):
+            if name not in in_use:
+                fresh.pop(name, None)
+        return fresh
 
     def instruction(self, state: ConversationState) -> Instruction | None:
         frame = current(state)

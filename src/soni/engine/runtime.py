@@ -21,6 +21,7 @@ from langgraph.types import Command
 from soni.actions import ActionRegistry, load_actions
 from soni.confirmations import (
     ConfirmationRegistry,
+    ExpirySweeper,
     MemoryConfirmationStore,
     PendingConfirmation,
     SqliteConfirmationStore,
@@ -48,6 +49,7 @@ logger = logging.getLogger("soni.engine")
 Status = Literal["active", "awaiting_input", "awaiting_confirmation", "ended"]
 _HANDLER_MODULES = ("actions.py", "handlers.py", "actions")
 _KNOWN_CACHE = 100_000
+SWEEP_INTERVAL = 5.0
 
 
 class _ConversationLocks:
@@ -141,6 +143,10 @@ class Bot:
         self._closers = list(closers)
         self._locks = _ConversationLocks()
         self._loop = asyncio.get_running_loop()
+        # Expiries are enforced at decision time anyway; sweeping records them
+        # (events, listings) and frees the tokens of abandoned confirmations.
+        self._sweeper = ExpirySweeper(engine.confirmations, interval=SWEEP_INTERVAL)
+        self._sweeper.start()
         self._sync: Any = None
         # Whether a conversation is paused at the wait node or idle (its last run
         # ended), so a turn need not read the checkpoint first; bounded, since it
@@ -243,6 +249,7 @@ class Bot:
 
     async def aclose(self) -> None:
         """Close the state database and the confirmation store."""
+        await self._sweeper.stop()
         await self.engine.confirmations.aclose()
         for closer in self._closers:
             await closer.close()

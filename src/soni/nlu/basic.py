@@ -49,9 +49,15 @@ class KeywordUnderstanding:
                 return [Affirm()]
             if said in _DENY:
                 return [Deny()]
+        expecting = context.expected_slot is not None
         for flow in context.flows:
             for phrase in flow.intents:
-                if "{" not in phrase and _normal(phrase) and _normal(phrase) in said:
+                wanted = _normal(phrase)
+                if "{" in phrase or not wanted:
+                    continue
+                # While a question is open, only the whole phrase starts a flow:
+                # "Balance Partners Ltd" is an answer, not a balance check.
+                if said == wanted or (not expecting and wanted in said):
                     return [StartFlow(flow.name)]
         if context.expected_slot is not None:
             return [SetSlot(context.expected_slot.name, text.strip())]

@@ -90,6 +90,8 @@ async def execute(
         logger.warning("action %s failed in %s: %s", name, frame["flow"], failure)
         ended = end_task(state)
         return {**ended, "replies": reply(state, f"Sorry, I couldn't {name.replace('_', ' ')}.")}
+    # Slots live in checkpoints: keep only what JSON can say (objects become text).
+    result = json.loads(json.dumps(dict(result or {}), default=str))
     map_outputs = getattr(inst.step, "map_outputs", None) or {}
     for key, slot in map_outputs.items():
         slots[slot] = (result or {}).get(key)
@@ -111,7 +113,10 @@ async def run_action(engine: Engine, state: ConversationState) -> dict[str, Any]
     confirm = step.confirm or (declared.confirm if declared is not None else None)
     conversation = state.get("conversation_id", "")
     if not confirm:
-        key = f"{conversation}:{frame['id']}:{inst.id}:{state.get('turn', 0)}"
+        # Stable when a crashed turn is retried, distinct for each run in a loop.
+        key = (
+            f"{conversation}:{frame['id']}:{inst.id}:{state.get('turn', 0)}:{state.get('steps', 0)}"
+        )
         return await execute(engine, state, inst, name, key)
     slots = state.get("slots") or {}
     offer = ActionCall(name, action_args(engine, name, slots))

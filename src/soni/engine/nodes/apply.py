@@ -45,13 +45,15 @@ async def run_apply(engine: Engine, state: ConversationState) -> dict[str, Any]:
             if flow not in engine.config.flows:
                 texts.append(f"I don't know how to do '{flow}'.")
                 continue
+            stack = working.get("stack") or []
+            if any(frame["flow"] == flow for frame in stack):
+                # Slots are shared by the conversation: a second run of a flow
+                # would overwrite the answers (and supersede the confirmation) of
+                # the first. Carry on with the one already started.
+                texts.append(f"We are already in the middle of {engine.flow_title(flow)}.")
+                continue
+            working["slots"] = engine.fresh_slots(working.get("slots") or {}, flow, stack)
             working.update(push(working, flow))  # type: ignore[arg-type]
-            # A flow started anew asks its questions anew: forget the answers a
-            # previous run of it (or another flow) left in the slots it asks for.
-            slots = dict(working.get("slots") or {})
-            for name in engine.asked_slots.get(flow, ()):
-                slots.pop(name, None)
-            working["slots"] = slots
             for name, value in (command.get("slots") or {}).items():
                 await _fill(engine, working, name, value, texts)
         elif kind in ("set_slot", "correct_slot"):
@@ -94,6 +96,9 @@ async def _fill(
     engine: Engine, working: dict[str, Any], name: str, value: Any, texts: list[str]
 ) -> None:
     slots = dict(working.get("slots") or {})
+    if isinstance(value, str):
+        # A lone surrogate (a JSON "\udc00" escape) cannot be stored as UTF-8.
+        value = value.encode("utf-8", "replace").decode("utf-8")
     # The collect step asking for this slot may add its own validator and message.
     validator = error = None
     inst = engine.instruction(working)  # type: ignore[arg-type]
@@ -107,3 +112,6 @@ async def _fill(
             working["rejected"] = None
     else:
         working["rejected"] = {"slot": name, "message": check.message}
+        if inst is None or inst.kind != "collect" or inst.step.slot != name:
+            # No question for this slot is about to be asked again: say it here.
+            texts.append(check.message)

@@ -9,7 +9,7 @@ from typing import Any
 
 from soni.confirmations import ActionCall, Status
 from soni.engine.core import Engine
-from soni.engine.nodes.gate import gate
+from soni.engine.nodes.gate import closed_message, gate
 from soni.engine.stack import advance, end_task, reply
 from soni.engine.state import ConversationState
 
@@ -31,6 +31,9 @@ async def run_confirm(engine: Engine, state: ConversationState) -> dict[str, Any
         slots[step.slot] = True  # the confirm step's slot holds the answer
         target = inst.targets.get("on_confirm", inst.next)
         return {**advance(state, target), "slots": slots}
+    if record.status is Status.EXPIRED:
+        text = closed_message(engine, record, "go on")
+        return {**end_task(state), "replies": reply(state, text)}
     slots[step.slot] = False
     if "on_deny" in inst.targets:
         return {**advance(state, inst.targets["on_deny"]), "slots": slots}

@@ -36,11 +36,9 @@ async def run_call(engine: Engine, state: ConversationState) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
     step = inst.step
-    slots = dict(state.get("slots") or {})
-    # The sub-flow asks its questions anew, except those its inputs answer.
-    # inputs: {callee slot: caller slot}; outputs: {callee slot: caller slot}.
-    for name in engine.asked_slots.get(step.target, ()):
-        slots.pop(name, None)
+    # The sub-flow asks its questions anew, except those its inputs answer (and
+    # those a flow on the stack asked for). inputs/outputs: {callee slot: caller slot}.
+    slots = engine.fresh_slots(state.get("slots") or {}, step.target, state.get("stack") or [])
     for inner, outer in _pairs(step.inputs).items():
         slots[inner] = slots.get(outer)
     moved: dict[str, Any] = {**state, **advance(state, inst.next), "slots": slots}
