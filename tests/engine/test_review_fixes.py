@@ -104,3 +104,20 @@ async def test_a_bot_sweeps_expired_confirmations_while_it_runs(make_bot: BotFac
     assert bot._sweeper.running
     await bot.aclose()
     assert not bot._sweeper.running
+
+
+async def test_a_correction_while_confirming_walks_the_flow_again(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    asked = None
+    for text in ("/transfer_funds", "Ann", "50", IBAN):
+        asked = await bot.handle("rewalk", text)
+    assert asked is not None and asked.pending
+
+    corrected = await bot.handle("rewalk", "/set amount=20000")
+
+    # The branch that refuses large transfers runs again; nothing is sent.
+    assert corrected.texts == ["Transfers above 10,000 EUR need a visit to your branch."]
+    assert corrected.status == "ended"
+    old = await bot.engine.confirmations.get_by_id(asked.pending[0].confirmation_id)
+    assert old is not None and old.status.value == "superseded"
+    assert sent_in("rewalk") == []

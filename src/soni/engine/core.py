@@ -70,6 +70,13 @@ class Engine:
         for name, slot in self.config.slots.items():
             self.slot_defs[name] = slot
 
+    def collect_position(self, flow: str, slot: str) -> int | None:
+        """Where ``flow`` first asks for ``slot``, if it does."""
+        for position, inst in enumerate(self.programs[flow].instructions):
+            if inst.kind == "collect" and inst.step.slot == slot:
+                return position
+        return None
+
     def fresh_slots(
         self, slots: Mapping[str, Any], flow: str, stack: list[Frame]
     ) -> dict[str, Any]:

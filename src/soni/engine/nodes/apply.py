@@ -7,7 +7,7 @@ from typing import Any
 
 from soni.confirmations import Actor
 from soni.engine.core import Engine
-from soni.engine.stack import current, end_task, push, reply
+from soni.engine.stack import advance, current, end_task, push, reply
 from soni.engine.state import ConversationState
 from soni.errors import ConfirmationError, InvalidDecision
 
@@ -57,7 +57,11 @@ async def run_apply(engine: Engine, state: ConversationState) -> dict[str, Any]:
             for name, value in (command.get("slots") or {}).items():
                 await _fill(engine, working, name, value, texts)
         elif kind in ("set_slot", "correct_slot"):
+            before = (working.get("slots") or {}).get(command["slot"])
             await _fill(engine, working, command["slot"], command["value"], texts)
+            after = (working.get("slots") or {}).get(command["slot"])
+            if before is not None and after != before:
+                await _rewind(engine, working, command["slot"], state.get("user_id"))
         elif kind == "cancel_flow":
             frame = current(working)  # type: ignore[arg-type]
             if frame is None:
@@ -90,6 +94,27 @@ async def run_apply(engine: Engine, state: ConversationState) -> dict[str, Any]:
         key: working.get(key)
         for key in ("stack", "slots", "frames", "replies", "waiting", "commands", "rejected")
     }
+
+
+async def _rewind(engine: Engine, working: dict[str, Any], slot: str, user_id: str | None) -> None:
+    """After a correction, walk the flow again from where the slot was collected.
+
+    Only while the flow waits on a confirmation: the question already asked was
+    built from the old value, and the steps between — branches, validations,
+    look-ups — may decide differently with the new one (an amount corrected above a
+    limit must meet the branch that refuses it). The old confirmation is withdrawn;
+    the guarded step, if the flow reaches it again, asks anew.
+    """
+    frame = current(working)  # type: ignore[arg-type]
+    if frame is None or not frame.get("confirmation"):
+        return
+    target = engine.collect_position(frame["flow"], slot)
+    if target is None or target >= frame["pos"]:
+        return
+    record = await engine.confirmations.get_by_id(frame["confirmation"])  # type: ignore[arg-type]
+    if record is not None and record.is_open:
+        await engine.confirmations.supersede(record, actor=Actor(user_id, "chat"))
+    working.update(advance(working, target))  # type: ignore[arg-type]
 
 
 async def _fill(
