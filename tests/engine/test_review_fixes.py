@@ -121,3 +121,28 @@ async def test_a_correction_while_confirming_walks_the_flow_again(make_bot: BotF
     old = await bot.engine.confirmations.get_by_id(asked.pending[0].confirmation_id)
     assert old is not None and old.status.value == "superseded"
     assert sent_in("rewalk") == []
+
+
+async def test_a_link_approval_racing_a_chat_yes_sends_once(make_bot: BotFactory) -> None:
+    import asyncio
+
+    bot = await make_bot()
+
+    async def race(n: int) -> None:
+        conversation = f"race-{n}"
+        asked = None
+        for text in ("/transfer_funds", f"user{n}", str(n + 1), IBAN):
+            asked = await bot.handle(conversation, text)
+        assert asked is not None and asked.pending[0].token is not None
+        token = asked.pending[0].token
+        results = await asyncio.gather(
+            bot.decide(token, "approve", actor="u1", channel="http"),
+            bot.handle(conversation, "yes"),
+            return_exceptions=True,
+        )
+        assert not any(isinstance(r, BaseException) for r in results), results
+
+    await asyncio.gather(*(race(n) for n in range(20)))
+
+    for n in range(20):
+        assert [t["amount"] for t in sent_in(f"race-{n}")] == [float(n + 1)]

@@ -289,74 +289,82 @@ class Bot:
         actor: str | None = None,
         channel: str = "api",
     ) -> TurnResult:
-        """Decide a pending confirmation out of band and resume its conversation."""
-        record = await self.engine.confirmations.decide(
-            token, decision, actor=actor, channel=channel
-        )
-        return await self._turn(record.conversation_id, {"decision": record.id}, record.user_id)
+        """Decide a pending confirmation out of band and resume its conversation.
+
+        The decision is taken inside the conversation's turn order, so it cannot
+        interleave with a chat turn (a correction superseding the same
+        confirmation, say).
+        """
+        pending = await self.engine.confirmations.get(token)
+        conversation_id = pending.conversation_id
+        async with self._locks.hold(conversation_id):
+            record = await self.engine.confirmations.decide(
+                token, decision, actor=actor, channel=channel
+            )
+            return await self._turn_held(conversation_id, {"decision": record.id}, record.user_id)
 
     async def _turn(
         self, conversation_id: str, message: dict[str, Any], user_id: str | None
     ) -> TurnResult:
-        config = self._config(conversation_id)
         async with self._locks.hold(conversation_id):
-            known = self._known.get(conversation_id)
-            if known is None:
-                snapshot = await self.graph.aget_state(config)
-                known = "paused" if snapshot.next else ("idle" if snapshot.values else "new")
-            try:
-                if known == "paused":
-                    result: dict[str, Any] = await self.graph.ainvoke(
-                        Command(resume=message), config, durability="exit", version="v1"
+            return await self._turn_held(conversation_id, message, user_id)
+
+    async def _turn_held(
+        self, conversation_id: str, message: dict[str, Any], user_id: str | None
+    ) -> TurnResult:
+        # The caller holds the conversation's lock.
+        config = self._config(conversation_id)
+        known = self._known.get(conversation_id)
+        if known is None:
+            snapshot = await self.graph.aget_state(config)
+            known = "paused" if snapshot.next else ("idle" if snapshot.values else "new")
+        try:
+            if known == "paused":
+                result: dict[str, Any] = await self.graph.ainvoke(
+                    Command(resume=message), config, durability="exit", version="v1"
+                )
+            else:
+                # A conversation with no flow running ended its last run at END;
+                # a new run continues from its state (or starts it, if new).
+                start: dict[str, Any] = {"message": message, "replies": [], "steps": 0}
+                if known == "new":
+                    start.update(
+                        stack=[], slots={}, turn=0, frames=0, waiting=None,
+                        conversation_id=conversation_id,
+                    )  # fmt: skip
+                if user_id is not None or known == "new":
+                    start["user_id"] = user_id
+                result = await self.graph.ainvoke(start, config, durability="exit", version="v1")
+        except GraphRecursionError:
+            self._known.pop(conversation_id, None)
+            logger.error(
+                "conversation %s ran %d steps without pausing",
+                conversation_id,
+                MAX_STEPS_PER_TURN,
+            )
+            return TurnResult(
+                conversation_id,
+                [
+                    ReplyView(
+                        "Sorry, this conversation got stuck in a loop; please try again.",
+                        "error",
                     )
-                else:
-                    # A conversation with no flow running ended its last run at END;
-                    # a new run continues from its state (or starts it, if new).
-                    start: dict[str, Any] = {"message": message, "replies": [], "steps": 0}
-                    if known == "new":
-                        start.update(
-                            stack=[], slots={}, turn=0, frames=0, waiting=None,
-                            conversation_id=conversation_id,
-                        )  # fmt: skip
-                    if user_id is not None or known == "new":
-                        start["user_id"] = user_id
-                    result = await self.graph.ainvoke(
-                        start, config, durability="exit", version="v1"
-                    )
-            except GraphRecursionError:
-                self._known.pop(conversation_id, None)
-                logger.error(
-                    "conversation %s ran %d steps without pausing",
-                    conversation_id,
-                    MAX_STEPS_PER_TURN,
-                )
-                return TurnResult(
-                    conversation_id,
-                    [
-                        ReplyView(
-                            "Sorry, this conversation got stuck in a loop; please try again.",
-                            "error",
-                        )
-                    ],
-                    status="active",
-                )
-            except Exception:
-                # Nodes handle their own errors; this is the infrastructure failing
-                # (the checkpointer, the confirmation store). Whatever was saved, the
-                # next message resumes from the last checkpoint written.
-                logger.exception("turn of conversation %s failed", conversation_id)
-                self._known.pop(conversation_id, None)  # read the checkpoint next time
-                return TurnResult(
-                    conversation_id,
-                    [
-                        ReplyView(
-                            "Sorry, something went wrong on my side. Please try again.", "error"
-                        )
-                    ],
-                    status="active",
-                )
-            self._remember(conversation_id, "paused" if "__interrupt__" in result else "idle")
-            return await self._result(conversation_id, result)
+                ],
+                status="active",
+            )
+        except Exception:
+            # Nodes handle their own errors; this is the infrastructure failing
+            # (the checkpointer, the confirmation store). Whatever was saved, the
+            # next message resumes from the last checkpoint written.
+            logger.exception("turn of conversation %s failed", conversation_id)
+            self._known.pop(conversation_id, None)  # read the checkpoint next time
+            return TurnResult(
+                conversation_id,
+                [ReplyView("Sorry, something went wrong on my side. Please try again.", "error")],
+                status="active",
+            )
+        self._remember(conversation_id, "paused" if "__interrupt__" in result else "idle")
+        return await self._result(conversation_id, result)
 
     async def _result(self, conversation_id: str, state: dict[str, Any]) -> TurnResult:
         replies = [ReplyView(r["text"], r.get("kind", "text")) for r in state.get("replies") or []]
