@@ -280,13 +280,7 @@ class ConfirmationRegistry:
         """
         if not is_well_formed(token):
             raise UnknownConfirmation()
-        record = await self.store.find_by_token_hash(hash_token(token))
-        if record is None:
-            raise UnknownConfirmation()
-        if not record.is_open:
-            # Closed, perhaps by another process: its token is of no more use here.
-            self._forget(record.id)
-        return record
+        return self._found(await self.store.find_by_token_hash(hash_token(token)))
 
     def known_token(self, confirmation_id: str) -> str | None:
         """The token of an open confirmation this registry issued, if it still knows it.
@@ -329,13 +323,16 @@ class ConfirmationRegistry:
 
     async def _resolve(self, ref: Ref) -> PendingConfirmation:
         if isinstance(ref, PendingConfirmation):
-            record = await self.store.get(ref.id)
-            if record is None:
-                raise UnknownConfirmation()
-            if not record.is_open:
-                self._forget(record.id)
-            return record
+            return self._found(await self.store.get(ref.id))
         return await self.get(ref)
+
+    def _found(self, record: PendingConfirmation | None) -> PendingConfirmation:
+        if record is None:
+            raise UnknownConfirmation()
+        if not record.is_open:
+            # Closed, perhaps by another process: its token is of no more use here.
+            self._forget(record.id)
+        return record
 
     async def _held(self, ref: Ref, hopeful: Collection[Status]) -> PendingConfirmation:
         """The caller's own copy when it shows a status the next step starts from.

@@ -17,7 +17,7 @@ from soni.engine.stack import current
 from soni.engine.state import ConversationState, Frame
 from soni.engine.templates import compile_template
 from soni.errors import SlotValueError
-from soni.nlu.protocol import Understanding
+from soni.nlu.protocol import FlowInfo, Understanding
 
 __all__ = ("Engine", "SlotCheck")
 
@@ -54,6 +54,7 @@ class Engine:
     programs: dict[str, Program] = field(default_factory=dict)
     slot_defs: dict[str, SlotDef] = field(default_factory=dict)
     asked_slots: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    flow_infos: tuple[FlowInfo, ...] = ()
 
     def __post_init__(self) -> None:
         for name, flow in self.config.flows.items():
@@ -69,6 +70,16 @@ class Engine:
                 self.slot_defs.setdefault(slot.name, slot)
         for name, slot in self.config.slots.items():
             self.slot_defs[name] = slot
+        # What understanding needs to know of every flow: fixed for the bot's life,
+        # so built once here rather than on every turn.
+        self.flow_infos = tuple(
+            FlowInfo(
+                name,
+                flow.description or "",
+                tuple(flow.trigger.intents) if flow.trigger is not None else (),
+            )
+            for name, flow in self.config.flows.items()
+        )
 
     def collect_position(self, flow: str, slot: str) -> int | None:
         """Where ``flow`` first asks for ``slot``, if it does."""

@@ -6,6 +6,7 @@ contains, and — when the bot just asked for a slot — takes the message as it
 
 from __future__ import annotations
 
+import functools
 import re
 
 from soni.nlu.commands import (
@@ -33,6 +34,12 @@ def _normal(text: str) -> str:
     return re.sub(r"[\s!.,?]+", " ", text.lower()).strip()
 
 
+@functools.lru_cache(maxsize=4096)
+def _phrase(text: str) -> str:
+    """A trigger phrase, normalised once: the same few phrases are read every turn."""
+    return _normal(text)
+
+
 class KeywordUnderstanding:
     """Exact phrases and trigger phrases; anything else is the expected slot's value."""
 
@@ -52,7 +59,7 @@ class KeywordUnderstanding:
         expecting = context.expected_slot is not None
         for flow in context.flows:
             for phrase in flow.intents:
-                wanted = _normal(phrase)
+                wanted = _phrase(phrase)
                 if "{" in phrase or not wanted:
                     continue
                 # While a question is open, only the whole phrase starts a flow:

@@ -17,7 +17,6 @@ from soni.engine.state import ConversationState
 from soni.errors import StructuredMessageError
 from soni.nlu import (
     ConversationContext,
-    FlowInfo,
     OutOfScope,
     PendingInfo,
     SlotInfo,
@@ -54,17 +53,8 @@ def _context(engine: Engine, state: ConversationState) -> ConversationContext:
         expected_slot=expected,
         slots=dict(state.get("slots") or {}),
         pending=pending,
-        flows=tuple(
-            FlowInfo(
-                name, flow.description or "", tuple(flow.trigger.intents if flow.trigger else ())
-            )
-            for name, flow in engine.config.flows.items()
-        ),
+        flows=engine.flow_infos,
     )
-
-
-def _intents(flow: Any) -> tuple[str, ...]:
-    return tuple(flow.trigger.intents) if flow.trigger is not None else ()
 
 
 async def run_understand(engine: Engine, state: ConversationState) -> dict[str, Any]:
