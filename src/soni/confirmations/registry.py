@@ -16,7 +16,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
@@ -202,9 +202,12 @@ class ConfirmationRegistry:
             raise ValueError(f"ttl must be positive, got {seconds}")
         offered = canonical_json([c.to_json() for c in calls])
 
+        # Insert first: the store refuses a key that an open record holds, so the
+        # common case (nothing open under the key) is one write, no look-up.
+        look_up = False
         for _ in range(_REGISTER_ATTEMPTS):
             now = self.clock()
-            if key is not None:
+            if key is not None and look_up:
                 existing = await self.store.find_open_by_key(key)
                 if existing is not None:
                     reused = await self._reuse(existing, offered, kind, now)
@@ -233,6 +236,7 @@ class ConfirmationRegistry:
                     "confirmation %s registered for %s: %s", record.id, conversation_id, names
                 )
                 return record, token
+            look_up = True
         raise ConfirmationError(
             f"could not register a confirmation under key {key!r}: it kept being replaced"
         )
@@ -453,6 +457,42 @@ class ConfirmationRegistry:
         return await self.decide(message.token, message.option, actor=actor, channel=channel)
 
     # -- executing ----------------------------------------------------------------
+
+    async def decide_and_begin(
+        self,
+        token: Ref,
+        decision: str,
+        *,
+        actor: str | Actor | None = None,
+        channel: str = "api",
+    ) -> Execution:
+        """Decide and, when the decision approves, claim the run — in one write.
+
+        For a caller that runs the approved action right away, as a flow does when
+        the user's "yes" arrives in the chat: the decision and ``begin_execution``
+        become one durable transition (two history entries, two events) instead of
+        two. A skip is recorded as ``decide`` records it, with ``should_run=False``.
+
+        Raises:
+            Whatever ``decide`` raises.
+        """
+        who = actor if isinstance(actor, Actor) else Actor(actor, channel)
+        record = await self._held(token, OPEN)
+        target, chosen = interpret(record, decision)
+        now = self.clock()
+        if target is Status.APPROVED and record.is_open and record.expires_at > now:
+            claim = Change(Status.EXECUTING, now, SYSTEM)
+            change = Change(target, now, who, decided=True, chosen=chosen, then=claim)
+            updated = await self._transition(record.id, OPEN, change, unexpired=True)
+            if updated is not None:
+                logger.info("confirmation %s %s by %s", updated.id, updated.decision, who)
+                return Execution(updated, should_run=True)
+        # Skipped, expired, or decided elsewhere meanwhile: the two steps, each of
+        # which settles a race its own way.
+        decided = await self.decide(record, decision, actor=who)
+        if decided.status is Status.APPROVED:
+            return await self.begin_execution(decided)
+        return Execution(decided, should_run=False)
 
     async def begin_execution(self, token: Ref) -> Execution:
         """Claim the right to run the approved action (``approved`` → ``executing``).
@@ -725,9 +765,14 @@ class ConfirmationRegistry:
             with self._lock:
                 self._tokens.pop(record.id, None)
             self._waiters.wake(record.id, record)
-        await self._observers.notify(
-            ConfirmationEvent.of(record, from_status, change.actor, change.at)
-        )
+        # One event per change: a chained approve-and-begin is two transitions.
+        steps = change.chain()
+        for step in steps:
+            passed = record if step is steps[-1] else replace(record, status=step.status)
+            await self._observers.notify(
+                ConfirmationEvent.of(passed, from_status, step.actor, step.at)
+            )
+            from_status = step.status
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from soni.actions import ActionRegistry
-from soni.confirmations import ConfirmationRegistry
+from soni.confirmations import ConfirmationRegistry, PendingConfirmation
 from soni.dsl.models import BotConfig, SlotDef
 from soni.dsl.slot_types import coerce
 from soni.dsl.validators import ValidatorRegistry, default_validators
@@ -16,6 +16,7 @@ from soni.engine.program import Instruction, Program, compile_flow
 from soni.engine.stack import current
 from soni.engine.state import ConversationState, Frame
 from soni.engine.templates import compile_template
+from soni.engine.turn import this_turn
 from soni.errors import SlotValueError
 from soni.nlu.protocol import FlowInfo, Understanding
 
@@ -80,6 +81,16 @@ class Engine:
             )
             for name, flow in self.config.flows.items()
         )
+
+    async def confirmation(self, confirmation_id: str) -> PendingConfirmation | None:
+        """The confirmation as this turn last saw it, or as stored."""
+        turn = this_turn()
+        record = turn.records.get(confirmation_id)
+        if record is None:
+            record = await self.confirmations.get_by_id(confirmation_id)
+            if record is not None:
+                turn.remember(record)
+        return record
 
     def collect_position(self, flow: str, slot: str) -> int | None:
         """Where ``flow`` first asks for ``slot``, if it does."""

@@ -144,7 +144,12 @@ def build_graph(engine: Engine) -> StateGraph:  # type: ignore[type-arg]
     for name, node in nodes.items():
         graph.add_node(name, _guarded(engine, name, node))  # type: ignore[call-overload]
     destinations = ["wait", "finish", "abort", GRAPH_END, *STEP_NODES]
-    router = partial(route, engine)
+
+    # Async on purpose: LangGraph runs a synchronous path function in a thread
+    # pool, one hop per step of every turn.
+    async def router(state: ConversationState) -> str:
+        return route(engine, state)
+
     graph.add_edge(START, "understand")
     graph.add_edge("wait", "understand")
     for name in ["understand", "finish", "abort", *STEP_NODES]:

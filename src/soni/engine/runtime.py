@@ -35,6 +35,7 @@ from soni.engine.expressions import compile_expression
 from soni.engine.graph import MAX_STEPS_PER_TURN, RECURSION_LIMIT, build_graph
 from soni.engine.patterns import compile_pattern
 from soni.engine.templates import compile_template
+from soni.engine.turn import turn_scope
 from soni.errors import SoniError
 from soni.nlu.basic import KeywordUnderstanding
 from soni.nlu.protocol import Understanding
@@ -313,6 +314,12 @@ class Bot:
         self, conversation_id: str, message: dict[str, Any], user_id: str | None
     ) -> TurnResult:
         # The caller holds the conversation's lock.
+        with turn_scope():
+            return await self._run_turn(conversation_id, message, user_id)
+
+    async def _run_turn(
+        self, conversation_id: str, message: dict[str, Any], user_id: str | None
+    ) -> TurnResult:
         config = self._config(conversation_id)
         known = self._known.get(conversation_id)
         if known is None:
@@ -372,7 +379,7 @@ class Bot:
         pending: list[PendingView] = []
         status: Status = "ended" if not state.get("stack") else "active"
         if waiting.get("kind") == "confirmation":
-            record = await self.engine.confirmations.get_by_id(waiting["confirmation"])
+            record = await self.engine.confirmation(waiting["confirmation"])
             if record is not None and record.is_open:
                 pending.append(self._view(record))
                 status = "awaiting_confirmation"

@@ -31,6 +31,9 @@ class Change:
         chosen: The approved option's name.
         result: The action's result (``executed``).
         error: The action's error (``failed``).
+        then: A further change written in the same atomic step, after this one
+            (approving and claiming the run in one write); each has its own
+            history entry.
     """
 
     status: Status
@@ -40,6 +43,11 @@ class Change:
     chosen: str | None = None
     result: Mapping[str, Any] | None = None
     error: str | None = None
+    then: Change | None = None
+
+    def chain(self) -> tuple[Change, ...]:
+        """This change and the ones that follow it, in order."""
+        return (self,) if self.then is None else (self, *self.then.chain())
 
 
 @runtime_checkable

@@ -110,13 +110,15 @@ class MemoryConfirmationStore:
 
     def _apply(self, record: PendingConfirmation, change: Change) -> PendingConfirmation:
         # Caller holds the lock.
-        updated = apply_change(record, change)
+        updated = record
+        for step in change.chain():
+            before, updated = updated, apply_change(updated, step)
+            self._history[record.id].append(
+                HistoryEntry(record.id, before.status, updated.status, step.actor, step.at)
+            )
         self._records[record.id] = updated
         if record.key is not None and updated.status not in OPEN:
             self._open_by_key.pop(record.key, None)
-        self._history[record.id].append(
-            HistoryEntry(record.id, record.status, updated.status, change.actor, change.at)
-        )
         return updated
 
     async def expire_due(

@@ -188,6 +188,25 @@ def _add_history(
     )
 
 
+def _update(change: Change) -> tuple[str, list[Any]]:
+    """The UPDATE statement (without the id) that writes one change."""
+    assignments = ["status = ?", "updated_at = ?"]
+    values: list[Any] = [change.status.value, _micros(change.at)]
+    if change.decided:
+        assignments += ["decided_user = ?", "decided_channel = ?", "decided_at = ?"]
+        values += [change.actor.user_id, change.actor.channel, _micros(change.at)]
+    if change.chosen is not None:
+        assignments.append("chosen = ?")
+        values.append(change.chosen)
+    if change.result is not None:
+        assignments.append("result = ?")
+        values.append(canonical_json(dict(change.result)))
+    if change.error is not None:
+        assignments.append("error = ?")
+        values.append(change.error)
+    return f"UPDATE confirmations SET {', '.join(assignments)} WHERE id = ?", values
+
+
 class SqliteConfirmationStore:
     """A ``ConfirmationStore`` in one SQLite file (WAL mode).
 
@@ -362,21 +381,7 @@ class SqliteConfirmationStore:
         unexpired: bool = False,
         expired: bool = False,
     ) -> tuple[PendingConfirmation, Status] | None:
-        assignments = ["status = ?", "updated_at = ?"]
-        values: list[Any] = [change.status.value, _micros(change.at)]
-        if change.decided:
-            assignments += ["decided_user = ?", "decided_channel = ?", "decided_at = ?"]
-            values += [change.actor.user_id, change.actor.channel, _micros(change.at)]
-        if change.chosen is not None:
-            assignments.append("chosen = ?")
-            values.append(change.chosen)
-        if change.result is not None:
-            assignments.append("result = ?")
-            values.append(canonical_json(dict(change.result)))
-        if change.error is not None:
-            assignments.append("error = ?")
-            values.append(change.error)
-        update = f"UPDATE confirmations SET {', '.join(assignments)} WHERE id = ?"
+        updates = [_update(step) for step in change.chain()]
         select = f"SELECT {_COLUMNS} FROM confirmations WHERE id = ?"
         now = _micros(change.at)
 
@@ -393,8 +398,11 @@ class SqliteConfirmationStore:
                     return None
                 if (unexpired and expires_at <= now) or (expired and expires_at > now):
                     return None
-                conn.execute(update, (*values, confirmation_id))
-                _add_history(conn, confirmation_id, status, change.status, change.actor, change.at)
+                before = status
+                for step, (update, values) in zip(change.chain(), updates, strict=True):
+                    conn.execute(update, (*values, confirmation_id))
+                    _add_history(conn, confirmation_id, before, step.status, step.actor, step.at)
+                    before = step.status
                 return _record(conn.execute(select, (confirmation_id,)).fetchone()), status
 
         return await self._run(transition)

@@ -13,12 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from soni.actions import ActionContext
-from soni.confirmations import ActionCall, PendingConfirmation, Status
+from soni.confirmations import ActionCall, Execution, PendingConfirmation, Status
 from soni.engine.core import Engine
 from soni.engine.nodes.gate import closed_message, gate
 from soni.engine.program import Instruction
 from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
+from soni.engine.turn import this_turn
 from soni.errors import ActionError
 
 logger = logging.getLogger("soni.engine")
@@ -44,8 +45,13 @@ async def execute(
     name: str,
     idempotency_key: str,
     record: PendingConfirmation | None = None,
+    run: Execution | None = None,
 ) -> dict[str, Any]:
-    """Run ``name`` (once) and map its outputs; on failure, jump to ``on_error``."""
+    """Run ``name`` (once) and map its outputs; on failure, jump to ``on_error``.
+
+    With ``record`` (an approved confirmation) the run is claimed first — unless
+    ``run`` is that claim, already made with the decision.
+    """
     frame = current(state)
     assert frame is not None
     slots = dict(state.get("slots") or {})
@@ -62,15 +68,16 @@ async def execute(
     result: Mapping[str, Any] | None = None
     failure: str | None = None
     if record is not None:
-        run = await engine.confirmations.begin_execution(record)
+        run = run or await engine.confirmations.begin_execution(record)
         if run.should_run:
+            turn = this_turn()
             try:
                 result = await engine.actions.run(name, slots, ctx, timeout=timeout)
             except ActionError as exc:
                 failure = str(exc)
-                await engine.confirmations.record_result(record, error=exc)
+                turn.remember(await engine.confirmations.record_result(record, error=exc))
             else:
-                await engine.confirmations.record_result(record, result)
+                turn.remember(await engine.confirmations.record_result(record, result))
         elif run.confirmation.status is Status.EXECUTED:
             result = run.confirmation.result or {}
         elif run.confirmation.status is Status.FAILED:
@@ -130,4 +137,4 @@ async def run_action(engine: Engine, state: ConversationState) -> dict[str, Any]
         if "on_skip" in inst.targets:
             return {**advance(state, inst.targets["on_skip"]), "replies": reply(state, text)}
         return {**end_task(state), "replies": reply(state, text)}
-    return await execute(engine, state, inst, name, record.id, record)
+    return await execute(engine, state, inst, name, record.id, record, outcome.run)

@@ -6,33 +6,70 @@ import logging
 from typing import Any
 
 from soni.confirmations import Actor
+from soni.confirmations.decisions import interpret
 from soni.engine.core import Engine
 from soni.engine.stack import advance, current, end_task, push, reply
 from soni.engine.state import ConversationState
+from soni.engine.turn import Deferred, this_turn
 from soni.errors import ConfirmationError, InvalidDecision
 
 logger = logging.getLogger("soni.engine")
 
 
 async def _decide(engine: Engine, state: ConversationState, decision: str) -> str | None:
+    """Check a decision typed in the chat and keep it for the step it is for.
+
+    It is written by ``_settle`` once every command of the message is applied.
+    """
     waiting: dict[str, Any] = dict(state.get("waiting") or {})
     if waiting.get("kind") != "confirmation":
         return "There is nothing waiting for a yes or no right now."
-    record = await engine.confirmations.get_by_id(waiting["confirmation"])
+    record = await engine.confirmation(waiting["confirmation"])
     if record is None:
         return "That request is no longer pending."
     if decision == "approve" and record.kind == "choice" and len(record.options) > 1:
         return "Which one? " + ", ".join((call.label or call.name) for call in record.actions)
     try:
-        await engine.confirmations.decide(
-            record, decision, actor=Actor(state.get("user_id"), "chat")
-        )
+        interpret(record, decision)
     except InvalidDecision as exc:
         return str(exc)
-    except ConfirmationError as exc:
-        logger.info("decision in chat refused: %s", exc)
-        return None  # the step reads the recorded state and answers accordingly
+    this_turn().decision = Deferred(record.id, decision, Actor(state.get("user_id"), "chat"))
     return None
+
+
+async def _settle(engine: Engine, working: dict[str, Any]) -> None:
+    """Write the chat's decision — or leave it to the guarded step about to run.
+
+    An approval for an action (or a choice) that runs in this turn is written by
+    that step with the claim to run it, in one write; anything else — a skip, a
+    ``confirm`` step, a decision whose step a digression put aside — now.
+    """
+    turn = this_turn()
+    deferred = turn.decision
+    if deferred is None:
+        return
+    frame = current(working)  # type: ignore[arg-type]
+    inst = engine.instruction(working)  # type: ignore[arg-type]
+    if (
+        deferred.decision != "skip"
+        and frame is not None
+        and frame.get("confirmation") == deferred.confirmation_id
+        and inst is not None
+        and inst.kind in ("action", "choose")
+    ):
+        return
+    turn.decision = None
+    record = await engine.confirmation(deferred.confirmation_id)
+    if record is None:
+        return
+    try:
+        decided = await engine.confirmations.decide(record, deferred.decision, actor=deferred.actor)
+    except ConfirmationError as exc:
+        # Expired, or decided or withdrawn elsewhere: the step reads the record.
+        logger.info("decision in chat refused: %s", exc)
+        turn.records.pop(record.id, None)
+    else:
+        turn.remember(decided)
 
 
 async def run_apply(engine: Engine, state: ConversationState) -> dict[str, Any]:
@@ -68,9 +105,12 @@ async def run_apply(engine: Engine, state: ConversationState) -> dict[str, Any]:
                 texts.append("There is nothing to cancel.")
                 continue
             pending = frame.get("confirmation")
-            record = await engine.confirmations.get_by_id(pending) if pending else None
+            record = await engine.confirmation(pending) if pending else None
             if record is not None:
-                await engine.confirmations.cancel(record, actor=Actor(state.get("user_id"), "chat"))
+                cancelled = await engine.confirmations.cancel(
+                    record, actor=Actor(state.get("user_id"), "chat")
+                )
+                this_turn().remember(cancelled)
             working.update(end_task(working))  # type: ignore[arg-type]
             working["waiting"] = None
             texts.append(f"OK, I've cancelled {engine.flow_title(frame['flow'])}.")
@@ -87,6 +127,7 @@ async def run_apply(engine: Engine, state: ConversationState) -> dict[str, Any]:
             texts.append(f"Did you mean {options}?")
         elif kind == "out_of_scope":
             texts.append("Sorry, I didn't understand that.")
+    await _settle(engine, working)
     working["replies"] = reply(working, *texts)  # type: ignore[arg-type]
     working["waiting"] = None
     working["commands"] = []
@@ -111,9 +152,10 @@ async def _rewind(engine: Engine, working: dict[str, Any], slot: str, user_id: s
     target = engine.collect_position(frame["flow"], slot)
     if target is None or target >= frame["pos"]:
         return
-    record = await engine.confirmations.get_by_id(frame["confirmation"])  # type: ignore[arg-type]
+    record = await engine.confirmation(frame["confirmation"])  # type: ignore[arg-type]
     if record is not None and record.is_open:
-        await engine.confirmations.supersede(record, actor=Actor(user_id, "chat"))
+        withdrawn = await engine.confirmations.supersede(record, actor=Actor(user_id, "chat"))
+        this_turn().remember(withdrawn)
     working.update(advance(working, target))  # type: ignore[arg-type]
 
 

@@ -32,4 +32,4 @@ async def run_choose(engine: Engine, state: ConversationState) -> dict[str, Any]
             return {**advance(state, inst.targets["on_skip"]), "replies": reply(state, text)}
         return {**end_task(state), "replies": reply(state, text)}
     assert record.chosen is not None
-    return await execute(engine, state, inst, record.chosen, record.id, record)
+    return await execute(engine, state, inst, record.chosen, record.id, record, outcome.run)

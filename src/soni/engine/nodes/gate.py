@@ -8,17 +8,22 @@ and a corrected value supersedes it with a new one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from soni.confirmations import ActionCall, PendingConfirmation, Status
+from soni.confirmations import ActionCall, Execution, PendingConfirmation, Status
 from soni.engine.core import Engine
 from soni.engine.program import Instruction
 from soni.engine.stack import current, reply
 from soni.engine.state import ConversationState
+from soni.engine.turn import this_turn
+from soni.errors import ConfirmationError
 
 __all__ = ("Gate", "gate")
+
+logger = logging.getLogger("soni.engine")
 
 _DECIDED = frozenset(
     {Status.APPROVED, Status.EXECUTING, Status.EXECUTED, Status.FAILED, Status.SKIPPED,
@@ -28,10 +33,15 @@ _DECIDED = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Gate:
-    """Either updates that pause the conversation, or the decided confirmation."""
+    """Either updates that pause the conversation, or the decided confirmation.
+
+    ``run`` is set when the gate itself recorded the chat's approval together with
+    the claim to run the action: the caller runs it without ``begin_execution``.
+    """
 
     pause: dict[str, Any] | None = None
     decided: PendingConfirmation | None = None
+    run: Execution | None = None
 
 
 async def gate(
@@ -45,8 +55,22 @@ async def gate(
     assert frame is not None
     conversation_id = state.get("conversation_id", "")
     known = frame.get("confirmation")
+    turn = this_turn()
     if known is not None:
-        record = await engine.confirmations.get_by_id(known)
+        record = await engine.confirmation(known)
+        deferred = turn.take_decision(known)
+        if deferred is not None and record is not None:
+            try:
+                run = await engine.confirmations.decide_and_begin(
+                    record, deferred.decision, actor=deferred.actor
+                )
+            except ConfirmationError as exc:
+                # Expired, or decided or withdrawn elsewhere: go by what is stored.
+                logger.info("decision in chat refused: %s", exc)
+                turn.records.pop(known, None)
+                record = await engine.confirmation(known)
+            else:
+                return Gate(decided=turn.remember(run.confirmation), run=run)
         if record is not None and record.status in _DECIDED:
             return Gate(decided=record)
     record, _token = await engine.confirmations.register(
@@ -58,6 +82,7 @@ async def gate(
         ttl=engine.config.settings.confirmations.ttl,
         kind="choice" if len(offers) > 1 or inst.kind == "choose" else "single",
     )
+    turn.remember(record)
     stack = list(state.get("stack") or [])
     stack[-1] = {**stack[-1], "confirmation": record.id}
     return Gate(
