@@ -12,6 +12,7 @@ from soni.confirmations import ConfirmationRegistry, PendingConfirmation
 from soni.dsl.models import BotConfig, SlotDef
 from soni.dsl.slot_types import coerce
 from soni.dsl.validators import ValidatorRegistry, default_validators
+from soni.engine.journal import ActionJournal, MemoryActionJournal
 from soni.engine.program import Instruction, Program, compile_flow
 from soni.engine.stack import current
 from soni.engine.state import ConversationState, Frame
@@ -44,6 +45,7 @@ class Engine:
         confirmations: Where pending confirmations live.
         understanding: Turns text into commands.
         validators: Slot validators by name.
+        journal: Records runs of actions without a confirmation (at most once).
         programs: Each flow, compiled.
     """
 
@@ -52,6 +54,7 @@ class Engine:
     confirmations: ConfirmationRegistry
     understanding: Understanding
     validators: ValidatorRegistry = field(default_factory=default_validators)
+    journal: ActionJournal = field(default_factory=MemoryActionJournal)
     programs: dict[str, Program] = field(default_factory=dict)
     slot_defs: dict[str, SlotDef] = field(default_factory=dict)
     asked_slots: dict[str, tuple[str, ...]] = field(default_factory=dict)

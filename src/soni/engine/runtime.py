@@ -33,6 +33,7 @@ from soni.dsl.validators import default_validators
 from soni.engine.core import Engine
 from soni.engine.expressions import compile_expression
 from soni.engine.graph import MAX_STEPS_PER_TURN, RECURSION_LIMIT, build_graph
+from soni.engine.journal import ActionJournal, MemoryActionJournal, SqliteActionJournal
 from soni.engine.patterns import compile_pattern
 from soni.engine.templates import compile_template
 from soni.engine.turn import turn_scope
@@ -205,6 +206,7 @@ class Bot:
         if location == ":memory:":
             checkpointer: BaseCheckpointSaver[Any] = InMemorySaver()
             store: Any = MemoryConfirmationStore()
+            journal: ActionJournal = MemoryActionJournal()
         else:
             import aiosqlite
             from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -216,6 +218,7 @@ class Bot:
             await saver.setup()
             checkpointer = saver
             store = SqliteConfirmationStore(location)
+            journal = SqliteActionJournal(location)
             closers.append(connection)
         confirmations = ConfirmationRegistry(store, default_ttl=config.settings.confirmations.ttl)
         engine = Engine(
@@ -224,6 +227,7 @@ class Bot:
             confirmations=confirmations,
             understanding=understanding or KeywordUnderstanding(),
             validators=validators,
+            journal=journal,
         )
         return cls(engine, checkpointer, closers=closers)
 
@@ -252,6 +256,7 @@ class Bot:
         """Close the state database and the confirmation store."""
         await self._sweeper.stop()
         await self.engine.confirmations.aclose()
+        await self.engine.journal.close()
         for closer in self._closers:
             await closer.close()
         self._closers.clear()

@@ -15,6 +15,7 @@ from typing import Any
 from soni.actions import ActionContext
 from soni.confirmations import ActionCall, Execution, PendingConfirmation, Status
 from soni.engine.core import Engine
+from soni.engine.journal import run_key
 from soni.engine.nodes.gate import closed_message, gate
 from soni.engine.program import Instruction
 from soni.engine.stack import advance, current, end_task, reply
@@ -85,10 +86,24 @@ async def execute(
         else:  # executing: a run interrupted by a crash; its outcome is unknown
             failure = "its outcome is unknown after an interruption, so it was not repeated"
     else:
-        try:
-            result = await engine.actions.run(name, slots, ctx, timeout=timeout)
-        except ActionError as exc:
-            failure = str(exc)
+        # No confirmation records this run: the journal does, so a turn retried
+        # after a crash gets the result instead of running the handler again.
+        key = run_key(idempotency_key, action_args(engine, name, slots))
+        claimed = await engine.journal.claim(key)
+        if claimed is None:
+            try:
+                result = await engine.actions.run(name, slots, ctx, timeout=timeout)
+            except ActionError as exc:
+                failure = str(exc)
+                await engine.journal.finish(key, error=failure)
+            else:
+                await engine.journal.finish(key, result=_json_safe(result))
+        elif claimed.status == "done":
+            result = claimed.result or {}
+        elif claimed.status == "failed":
+            failure = claimed.error or "it failed"
+        else:
+            failure = "its outcome is unknown after an interruption, so it was not repeated"
     if failure is not None:
         if "on_error" in inst.targets:
             return {**advance(state, inst.targets["on_error"]), "slots": slots}
@@ -97,8 +112,7 @@ async def execute(
         logger.warning("action %s failed in %s: %s", name, frame["flow"], failure)
         ended = end_task(state)
         return {**ended, "replies": reply(state, f"Sorry, I couldn't {name.replace('_', ' ')}.")}
-    # Slots live in checkpoints: keep only what JSON can say (objects become text).
-    result = json.loads(json.dumps(dict(result or {}), default=str))
+    result = _json_safe(result)
     map_outputs = getattr(inst.step, "map_outputs", None) or {}
     for key, slot in map_outputs.items():
         slots[slot] = (result or {}).get(key)
@@ -107,6 +121,12 @@ async def execute(
             if key in engine.slot_defs:
                 slots[key] = value
     return {**advance(state, inst.next), "slots": slots}
+
+
+def _json_safe(result: Mapping[str, Any] | None) -> dict[str, Any]:
+    # Slots live in checkpoints: keep only what JSON can say (objects become text).
+    safe: dict[str, Any] = json.loads(json.dumps(dict(result or {}), default=str))
+    return safe
 
 
 async def run_action(engine: Engine, state: ConversationState) -> dict[str, Any]:

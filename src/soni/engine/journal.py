@@ -1,0 +1,192 @@
+"""At most once for actions that run without a confirmation.
+
+An ``action`` step without ``confirm`` runs when its flow reaches it. If the process
+dies after the handler ran but before the turn's checkpoint was written, the retried
+turn reaches the same step again with the same idempotency key (conversation, flow
+frame, step, turn and step count — all read from the last checkpoint). The journal
+records each run under that key and a digest of its arguments, so the retry gets the
+recorded result instead of a second run. A run that began but never finished (the
+crash came during the handler) is reported as unknown and not repeated, as for an
+approved action.
+
+Guarded actions do not use the journal: their confirmation records the run.
+Entries are kept for ``RETENTION`` and then purged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+__all__ = (
+    "RETENTION",
+    "ActionJournal",
+    "JournalEntry",
+    "MemoryActionJournal",
+    "SqliteActionJournal",
+    "run_key",
+)
+
+RETENTION = 7 * 24 * 3600.0
+"""Seconds a journal entry is kept: longer than any retry of a crashed turn."""
+
+_PURGE_EVERY = 1000  # claims between two purges of old entries
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """A run already claimed: still running (its outcome unknown), done or failed."""
+
+    status: Literal["running", "done", "failed"]
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def run_key(idempotency_key: str, args: Mapping[str, Any]) -> str:
+    """The journal key of a call: its idempotency key and what it was called with.
+
+    The arguments are part of it because a turn retried with another message can
+    reach the same step at the same count with other slot values: that is a new call.
+    """
+    text = json.dumps(dict(args), sort_keys=True, default=str, ensure_ascii=False)
+    digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
+    return f"{idempotency_key}#{digest}"
+
+
+class ActionJournal(Protocol):
+    async def claim(self, key: str) -> JournalEntry | None:
+        """Claim the run of ``key``: ``None`` means run it; otherwise what was recorded."""
+        ...
+
+    async def finish(
+        self, key: str, *, result: Mapping[str, Any] | None = None, error: str | None = None
+    ) -> None:
+        """Record the outcome of a claimed run."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryActionJournal:
+    """A journal in a dict, for ``db=":memory:"`` bots and tests."""
+
+    def __init__(self, *, retention: float = RETENTION) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, JournalEntry]] = {}
+        self._retention = retention
+        self._claims = 0
+
+    async def claim(self, key: str) -> JournalEntry | None:
+        now = time.time()
+        with self._lock:
+            self._claims += 1
+            if self._claims % _PURGE_EVERY == 0:
+                cutoff = now - self._retention
+                self._entries = {k: v for k, v in self._entries.items() if v[0] >= cutoff}
+            found = self._entries.get(key)
+            if found is not None:
+                return found[1]
+            self._entries[key] = (now, JournalEntry("running"))
+            return None
+
+    async def finish(
+        self, key: str, *, result: Mapping[str, Any] | None = None, error: str | None = None
+    ) -> None:
+        entry = (
+            JournalEntry("failed", error=error)
+            if error is not None
+            else JournalEntry("done", result=dict(result or {}))
+        )
+        with self._lock:
+            self._entries[key] = (time.time(), entry)
+
+    async def close(self) -> None:
+        return None
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS soni_action_runs (
+    key TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    result TEXT,
+    error TEXT,
+    updated_at REAL NOT NULL
+)
+"""
+
+
+class SqliteActionJournal:
+    """A journal table in the bot's SQLite file; every write is durable (``FULL``)."""
+
+    def __init__(
+        self, path: str, *, retention: float = RETENTION, busy_timeout: float = 30.0
+    ) -> None:
+        self._conn = sqlite3.connect(
+            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute(_SCHEMA)
+        self._lock = threading.Lock()
+        self._retention = retention
+        self._claims = 0
+        self._closed = False
+
+    def _call(self, sql: str, *params: Any) -> sqlite3.Cursor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the action journal is closed")
+            return self._conn.execute(sql, params)
+
+    async def claim(self, key: str) -> JournalEntry | None:
+        return await asyncio.to_thread(self._claim, key)
+
+    def _claim(self, key: str) -> JournalEntry | None:
+        now = time.time()
+        self._claims += 1
+        if self._claims % _PURGE_EVERY == 0:
+            self._call("DELETE FROM soni_action_runs WHERE updated_at < ?", now - self._retention)
+        inserted = self._call(
+            "INSERT OR IGNORE INTO soni_action_runs (key, status, updated_at) VALUES (?, ?, ?)",
+            key,
+            "running",
+            now,
+        )
+        if inserted.rowcount == 1:
+            return None
+        row = self._call(
+            "SELECT status, result, error FROM soni_action_runs WHERE key = ?", key
+        ).fetchone()
+        if row is None:  # purged between the two statements: claim it again
+            return self._claim(key)
+        status, result, error = row
+        return JournalEntry(status, json.loads(result) if result else None, error)
+
+    async def finish(
+        self, key: str, *, result: Mapping[str, Any] | None = None, error: str | None = None
+    ) -> None:
+        status = "failed" if error is not None else "done"
+        text = None if error is not None else json.dumps(dict(result or {}), default=str)
+        await asyncio.to_thread(
+            self._call,
+            "UPDATE soni_action_runs SET status = ?, result = ?, error = ?, updated_at = ?"
+            " WHERE key = ?",
+            status,
+            text,
+            error,
+            time.time(),
+            key,
+        )
+
+    async def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
