@@ -228,15 +228,16 @@ async def test_a_loop_whose_condition_is_false_at_once_runs_zero_times(load: Loa
     assert "while-2" not in handlers_of("loops").TICKS
 
 
-async def test_loop_body_steps_named_by_id_return_to_the_loop_and_fall_through_after(
+async def test_loop_body_steps_named_by_id_return_to_the_loop_and_are_skipped_after(
     load: LoadBot,
 ) -> None:
     bot = await load("loops")
 
     result = await bot.handle("while-3", '/refs{"times": 2}')
 
-    # Twice in the loop, then once more in sequence below it.
-    assert result.texts == ["i=1", "i=2", "i=3"]
+    # Twice in the loop; on the way out the body steps written below the loop are
+    # not run once more (soni 1.0's rule): the flow goes on after them.
+    assert result.texts == ["i=1", "i=2", "done at i=2"]
 
 
 async def test_nested_loops(load: LoadBot) -> None:

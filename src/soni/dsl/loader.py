@@ -1,7 +1,8 @@
 """Loading a bot: a YAML file, or a folder of them merged in name order.
 
 Loading goes in stages, each collecting every error it finds: read and parse each
-file (syntax, duplicate keys), merge the files (a flow, slot or action defined
+file (syntax, duplicate keys), rewrite its soni 1.0 spellings (see
+:mod:`soni.dsl._compat`), merge the files (a flow, slot or action defined
 twice), validate the models (types, required fields, unknown keys), then check the
 references between elements. The models validate whatever parsed and merged, but
 the references are only checked once everything before succeeded: with a file
@@ -18,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from soni.dsl._compat import normalise_file, normalise_merged
 from soni.dsl._messages import describe_value, translate
 from soni.dsl._source import Location, SourceMap, format_path
 from soni.dsl._yaml import ParsedFile, parse_yaml
@@ -128,6 +130,8 @@ def _finish(
     implicit_slots: bool,
     syntax: SyntaxCheckers | None,
 ) -> BotConfig:
+    for file in parsed:
+        normalise_file(file)  # soni 1.0 spellings; moved elements keep their locations
     sources = [SourceMap.build(display, f.locations) for f in parsed]
     source = SourceMap(display)
     for file_source in sources:
@@ -135,6 +139,7 @@ def _finish(
     for file in parsed:
         errors.extend(file.errors)
     data = _merge(parsed, sources, errors)
+    normalise_merged(data, implicit_slots=implicit_slots)
     config: BotConfig | None = None
     try:
         config = BotConfig.model_validate(data)

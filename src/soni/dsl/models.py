@@ -163,6 +163,8 @@ class SlotDef(BaseModel):
         required: Whether the flow needs a value.
         choices: For a ``choice`` slot, ``{value: [synonyms]}``.
         default: The value before anything sets it.
+        description: What the slot holds, for language understanding and listings.
+        examples: Example values, for language understanding.
     """
 
     model_config = STRICT
@@ -175,6 +177,8 @@ class SlotDef(BaseModel):
     required: bool = True
     choices: dict[str, list[str]] | None = None
     default: Any = None
+    description: str | None = None
+    examples: list[str] = Field(default_factory=list)
 
     @property
     def kind(self) -> SlotKind:

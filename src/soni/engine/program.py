@@ -5,6 +5,9 @@ The engine never looks a step up by id at run time. Each flow becomes a list of
 outcomes and loop bodies are all resolved here, once, to positions in that list.
 Loop bodies get their own copies of the steps they name, so a step reached inside a
 ``while`` returns to the loop, and the same step reached in sequence falls through.
+A loop without ``exit_to`` leaves to the first step below it that its body does not
+name (as in soni 1.0): the body steps written right after the loop are not run once
+more on the way out.
 """
 
 from __future__ import annotations
@@ -57,6 +60,15 @@ class Program:
 _JUMP_FIELDS = ("on_error", "on_skip", "on_confirm", "on_deny", "exit_to")
 
 
+def _after_loop(steps: Sequence[Any], index: int) -> int:
+    """Where the loop at ``index`` goes when done: below it, past the steps it names."""
+    named = {item for item in steps[index].do if isinstance(item, str)}
+    for position in range(index + 1, len(steps)):
+        if steps[position].step not in named:
+            return position
+    return END
+
+
 def _jump(value: str | None, positions: Mapping[str, int]) -> int | None:
     if value is None:
         return None
@@ -105,6 +117,8 @@ def compile_flow(name: str, steps: Sequence[Any]) -> Program:
             nxt = _jump(explicit, positions)
         elif fixed is not None:
             nxt = fixed
+        elif kind == "while" and i < len(steps):
+            nxt = _after_loop(steps, i)
         else:
             nxt = i + 1
         targets: dict[str, int] = {}
