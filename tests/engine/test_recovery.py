@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
 from soni.engine.runtime import Bot
 
-from .conftest import BotFactory
+from .conftest import EXAMPLES, BotFactory
 from .test_banking import IBAN, sent_in
 
 
@@ -92,3 +94,21 @@ async def test_an_idle_conversation_keeps_its_state_across_a_restart(
     assert again.texts == ["Who should receive the money?"]
     assert state["slots"]["balance"] == 8000.0  # what the first bot's run left
     assert state["turn"] == 3
+
+
+def test_a_program_that_forgets_aclose_still_exits(tmp_path: Any) -> None:
+    script = tmp_path / "forgetful.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "from soni import Bot\n"
+        "async def main():\n"
+        f"    bot = await Bot.load({str(EXAMPLES / 'banking')!r}, db={str(tmp_path / 's.db')!r})\n"
+        "    print((await bot.handle('c', '/check_balance')).texts[0])\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Which account: checking or savings?"

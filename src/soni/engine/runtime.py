@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -212,7 +213,14 @@ class Bot:
             from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
             Path(location).parent.mkdir(parents=True, exist_ok=True)
-            connection = await aiosqlite.connect(location)
+            connecting = aiosqlite.connect(location)
+            # aiosqlite's worker thread is not a daemon: a program that forgets
+            # `await bot.aclose()` would hang at exit, waiting for it. Whatever
+            # was committed is on disk either way.
+            worker = getattr(connecting, "_thread", None)
+            if isinstance(worker, threading.Thread) and not worker.is_alive():
+                worker.daemon = True
+            connection = await connecting
             await connection.execute("PRAGMA journal_mode=WAL")
             saver = AsyncSqliteSaver(connection)
             await saver.setup()
