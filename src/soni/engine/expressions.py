@@ -2,16 +2,20 @@ r"""One small, safe expression language for conditions and computed slot values.
 
 Used by ``set`` values (``{counter} + 1``), ``branch`` ``evaluate`` fields and ``while``
 conditions (``amount > 100 and account in ['checking', 'savings']``). Nothing is
-``eval``-ed: a hand-written tokenizer and precedence-climbing parser turn the source
-into a tree of Python closures once (cached per source); evaluating only calls them.
+``eval``-ed: Python's own parser (:func:`ast.parse`) reads the source, a strict whitelist
+of node kinds checks the tree, and the tree becomes Python closures once (cached per
+source); evaluating only calls them. Python's tokenizer runs first, to fold operator words
+to lower case and to refuse what Python reads but this language does not have (comments,
+string prefixes, escapes other than the five below, ``0x10``, ``1_000``, ``1j``).
 
 Syntax, loosest binding first, as in Python: ``or``; ``and``; ``not``; comparisons
 ``== != < <= > >= in``, ``not in``, chained like Python's (``1 < x <= 10``); ``+ -``;
 ``* / // %``; unary ``-`` and ``+``. Operands: slot names, bare (``amount``) or in
 braces (``{amount}``); numbers (``3``, ``2.5``, ``1e3``); text in single or double
 quotes (escapes ``\\ \' \" \n \t``); ``true``/``false``; ``null``/``none``; lists
-``[1, 2]``; parentheses. Literal and operator words are case-insensitive and cannot name
-slots. Everything else (``&&``, ``||``, ``!``, ``**``, attribute access, subscripts,
+``[1, 2]``; parentheses. Whitespace, line breaks included, only separates. Literal and
+operator words are case-insensitive; they and Python's keywords cannot name slots.
+Everything else (``&&``, ``||``, ``!``, ``**``, attribute access, subscripts,
 calls, lambdas, comprehensions, f-strings, ``:=``, ``if``/``else``, ``is``) is an
 :class:`~soni.errors.ExpressionError` at compile time naming the problem and position.
 
@@ -36,33 +40,35 @@ Semantics, the decisions a bot author relies on:
   by zero. ``/`` always gives a float.
 
 Limits against abuse: a source over 1,000 characters, nesting deeper than 50 levels
-(each parenthesis, bracket and operator is a level; a flat ``a + b + c`` is one), an
-integer over 4,096 bits, an infinite float or a text over 100,000 characters is an
-error; with no ``**`` and no ``*`` on text, a short expression cannot build a huge value.
-The nesting bound also bounds the Python stack: at most about 250 frames.
+(brackets inside brackets, or operators inside operators; a flat ``a + b + c`` is one
+level), an integer over 4,096 bits, an infinite float or a text over 100,000 characters
+is an error; with no ``**`` and no ``*`` on text, a short expression cannot build a huge
+value. The length limit is checked before anything is parsed; the nesting bound also
+bounds the Python stack used to parse, compile and evaluate, to under 200 frames.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
+import io
 import keyword
 import math
-import operator
 import re
-from collections.abc import Callable, Iterator, Mapping
+import string
+import tokenize
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, NamedTuple, NoReturn
+from typing import Any, Final, NamedTuple, NoReturn, TypeGuard
 
+from soni.engine import _values
+from soni.engine._values import Evaluate, Node, numeric_value
 from soni.errors import ExpressionError
 
 __all__ = ("MAX_DEPTH", "MAX_LENGTH", "Expression", "compile_expression", "numeric_value")
 
 MAX_LENGTH: Final = 1000
 MAX_DEPTH: Final = 50
-_MAX_INT_BITS: Final = 4096
-_MAX_TEXT: Final = 100_000
-
-_Eval = Callable[[Mapping[str, Any]], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +82,7 @@ class Expression:
 
     source: str
     names: frozenset[str]
-    _evaluate: _Eval = field(repr=False, compare=False)
+    _evaluate: Evaluate = field(repr=False, compare=False)
 
     def evaluate(self, slots: Mapping[str, Any]) -> Any:
         """Compute the expression's value from the current slot values.
@@ -112,140 +118,30 @@ def compile_expression(text: str) -> Expression:
         raise ExpressionError(
             text, MAX_LENGTH, f"expression is longer than {MAX_LENGTH} characters"
         )
-    parser = _Parser(text)
-    node = parser.parse()
-    return Expression(text, frozenset(parser.names), node.fn)
+    if not text.strip():
+        raise ExpressionError(text, 0, "empty expression")
+    source = _Source(text)
+    compiler = _Compiler(source)
+    node = compiler.compile(source.parse())
+    return Expression(text, frozenset(compiler.names), node.fn)
 
 
-_NUMERIC = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# --- tokens and parsing ---------------------------------------------------------------
 
-
-def numeric_value(value: object) -> int | float | None:
-    """Return the number ``value`` is or spells, else ``None``.
-
-    Numbers other than booleans come back unchanged; text that is a plain decimal number
-    once surrounding whitespace is trimmed (``"100"``, ``"-2.5"``, ``"1e3"``) is parsed;
-    anything else (``"1,000"``, ``"nan"``, ``"ten"``, ``True``) is not a number.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if _NUMERIC.fullmatch(text):
-            try:
-                return int(text)
-            except ValueError:  # a fraction or exponent, or too many digits for int()
-                return float(text)
-    return None
-
-
-# --- tokens -------------------------------------------------------------------------
-
-_SCAN = re.compile(
-    r"(?P<space>\s+)"
-    r"|(?P<number>(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-    r"""|(?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
-    r"|(?P<op>\*\*|//|==|!=|<=|>=|:=|&&|\|\||<<|>>|[-+*/%<>()\[\]{},.=!&|^~@:;])",
-    re.DOTALL,
-)
+_TOO_DEEP: Final = f"expression is nested more than {MAX_DEPTH} levels deep"
+_DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_QUOTED = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*\"""", re.DOTALL)
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _ESCAPES: Final = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t"}
-_PREFIXES: Final = frozenset(("f", "r", "b", "u", "rb", "br", "fr", "rf"))
-_VALID: Final = frozenset(
-    ("==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "//", "%", *"()[]{},")
-)
-_OP_MESSAGES: Final = {
-    "**": "unknown operator '**'",
-    "&&": "unknown operator '&&' (use 'and')",
-    "||": "unknown operator '||' (use 'or')",
-    "!": "unknown operator '!' (use 'not')",
-    "=": "unknown operator '=' (use '==' to compare)",
-    ":=": "assignment (:=) is not allowed",
-    ".": "attribute access is not allowed",
-    ":": "unexpected ':'",
-    ";": "unexpected ';'",
-}
-
-
-class _Token(NamedTuple):
-    kind: str  # "number", "string", "name", "op", "end", or "error" (value: the message)
-    value: Any
-    pos: int
-    raw: str
-
-
-def _tokens(text: str) -> Iterator[_Token]:
-    # Lexical errors are yielded as "error" tokens, raised only when the parser looks
-    # at them, so the leftmost problem is the one reported (`lambda: 1` complains about
-    # `lambda`, not the `:` after it).
-    pos, end = 0, len(text)
-    while pos < end:
-        token = _scan(text, pos)
-        if token.kind == "error":
-            yield token
-            return
-        if token.kind != "space":
-            yield token
-        pos += len(token.raw)
-    yield _Token("end", None, end, "")
-
-
-def _scan(text: str, pos: int) -> _Token:
-    match = _SCAN.match(text, pos)
-    if match is None:
-        char = text[pos]
-        problem = "unterminated string" if char in "'\"" else f"unexpected character {char!r}"
-        return _Token("error", problem, pos, char)
-    kind, raw, after = match.lastgroup or "", match.group(), match.end()
-    value: Any = raw
-    message: str | None = None
-    if kind == "number":
-        value = float(raw) if any(c in raw for c in ".eE") else int(raw)
-        if after < len(text) and (text[after].isalnum() or text[after] in "_."):
-            message = f"invalid number {text[pos : after + 1]!r}"
-        elif not math.isfinite(value):
-            message = f"number {raw} is too large"
-    elif kind == "name" and raw.lower() in _PREFIXES and text[after : after + 1] in ("'", '"'):
-        message = ("f-strings" if "f" in raw.lower() else "string prefixes") + " are not allowed"
-    elif kind == "string":
-        value, message = _unescape(raw)
-    elif kind == "op" and raw not in _VALID:
-        message = _OP_MESSAGES.get(raw, f"unknown operator '{raw}'")
-    return _Token("error", message, pos, raw) if message else _Token(kind, value, pos, raw)
-
-
-def _unescape(raw: str) -> tuple[str, str | None]:
-    body = raw[1:-1]
-    if "\\" not in body:
-        return body, None
-    bad = next((m.group() for m in _ESCAPE.finditer(body) if m.group(1) not in _ESCAPES), None)
-    if bad is not None:
-        return body, f"unknown escape '{bad}' in text"
-    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], body), None
-
-
-def _describe(token: _Token) -> str:
-    return repr(token.raw) if token.raw else "end of expression"
-
-
-# --- parser ---------------------------------------------------------------------------
-
-_OR, _AND, _NOT, _COMPARE, _SUM, _PRODUCT, _UNARY = range(1, 8)
-_SYMBOL_LEVELS: Final = {
-    **dict.fromkeys(("==", "!=", "<", "<=", ">", ">="), _COMPARE),
-    **dict.fromkeys(("+", "-"), _SUM),
-    **dict.fromkeys(("*", "/", "//", "%"), _PRODUCT),
-}
-_WORD_LEVELS: Final = {"or": _OR, "and": _AND, "in": _COMPARE, "not": _COMPARE}
+_CULPRIT = re.compile(r"\s*(?:[A-Za-z]+(?=['\"]))?")  # spaces, and a string's prefix
+_CLOSERS: Final = {"(": ")", "[": "]", "{": "}"}
 _LITERALS: Final[dict[str, Any]] = {"true": True, "false": False, "null": None, "none": None}
+_WORD_OPERATORS: Final = frozenset(("and", "or", "not", "in"))
 _RESERVED: Final = {
     **{
         word: f"'{word}' is a reserved word"
-        for word in map(str.lower, keyword.kwlist)
-        if word not in _LITERALS and word not in _WORD_LEVELS
+        for word in keyword.kwlist
+        if word.islower() and word not in _WORD_OPERATORS
     },
     "lambda": "lambdas are not allowed",
     "for": "comprehensions are not allowed",
@@ -255,356 +151,343 @@ _RESERVED: Final = {
     "else": "conditional expressions (if/else) are not allowed",
     "is": "unknown operator 'is' (use '==' or '!=')",
 }
-
-
-class _Node(NamedTuple):
-    fn: _Eval
-    slot: str | None  # set when the node is a bare slot reference, to name it in errors
-    pos: int
-
-
-class _Parser:
-    """Precedence climbing over a lazy token stream, building closures as it goes."""
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._tokens = _tokens(text)
-        self._token = next(self._tokens)
-        self._depth = 0
-        self.names: set[str] = set()
-
-    def parse(self) -> _Node:
-        if self._peek().kind == "end":
-            self._fail(0, "empty expression")
-        node = self._expr(_OR)
-        token = self._peek()
-        if token.kind != "end":
-            if token.raw in (")", "]", "}"):
-                self._fail(token.pos, f"unmatched {token.raw!r}")
-            self._fail(token.pos, f"expected an operator, found {_describe(token)}")
-        return node
-
-    def _fail(self, pos: int, message: str) -> NoReturn:
-        raise ExpressionError(self._text, pos, message)
-
-    def _peek(self) -> _Token:
-        token = self._token
-        if token.kind == "error":
-            self._fail(token.pos, token.value)
-        return token
-
-    def _advance(self) -> _Token:
-        token = self._peek()
-        if token.kind != "end":
-            self._token = next(self._tokens)
-        return token
-
-    def _at(self, symbol: str) -> bool:
-        token = self._peek()
-        return token.kind == "op" and token.value == symbol
-
-    def _expect(self, symbol: str) -> None:
-        token = self._peek()
-        if self._at(symbol):
-            self._advance()
-        elif token.kind == "end":
-            self._fail(token.pos, f"unexpected end of expression (missing {symbol!r})")
-        else:
-            self._fail(token.pos, f"expected {symbol!r}, found {_describe(token)}")
-
-    def _nested(self, level: int, pos: int) -> _Node:
-        # Every recursive descent goes through here, so the depth bound also bounds the
-        # Python stack used by parsing and, later, by the closures.
-        self._depth += 1
-        if self._depth > MAX_DEPTH:
-            self._fail(pos, f"expression is nested more than {MAX_DEPTH} levels deep")
-        node = self._expr(level)
-        self._depth -= 1
-        return node
-
-    def _expr(self, min_level: int) -> _Node:
-        node = self._prefix(min_level)
-        while (level := self._infix_level()) is not None and level >= min_level:
-            node = self._chain(level, node)
-        return node
-
-    def _infix_level(self) -> int | None:
-        token = self._peek()
-        if token.kind == "op":
-            if token.value == "(":
-                self._fail(token.pos, "function calls are not allowed")
-            if token.value == "[":
-                self._fail(token.pos, "subscripts are not allowed")
-            return _SYMBOL_LEVELS.get(token.value)
-        if token.kind == "name":
-            word = token.value.lower()
-            if word in _WORD_LEVELS:
-                return _WORD_LEVELS[word]
-            if word in _RESERVED:
-                self._fail(token.pos, _RESERVED[word])
-        return None
-
-    def _chain(self, level: int, first: _Node) -> _Node:
-        # Operators of one level are collected into a single n-ary node: a long sum or
-        # an or-chain stays flat instead of nesting one closure per operator.
-        operands, ops = [first], []
-        while self._infix_level() == level:
-            token = self._advance()
-            op = token.value.lower() if token.kind == "name" else token.value
-            if op == "not":
-                following = self._peek()
-                if following.kind != "name" or following.value.lower() != "in":
-                    self._fail(following.pos, "expected 'in' after 'not'")
-                self._advance()
-                op = "not in"
-            ops.append((op, token.pos))
-            operands.append(self._nested(level + 1, token.pos))
-        if level == _OR:
-            return _logic(operands, stop_when=True)
-        if level == _AND:
-            return _logic(operands, stop_when=False)
-        return _chain_node(self._text, operands, ops)
-
-    def _prefix(self, min_level: int) -> _Node:
-        token = self._advance()
-        kind, value, pos = token.kind, token.value, token.pos
-        if kind in ("number", "string"):
-            return _Node(lambda slots: value, None, pos)
-        if kind == "name":
-            word = value.lower()
-            if word in _LITERALS:
-                literal = _LITERALS[word]
-                return _Node(lambda slots: literal, None, pos)
-            if word == "not":
-                if min_level > _NOT:
-                    self._fail(pos, "'not' needs parentheses here")
-                fn = self._nested(_NOT, pos).fn
-                return _Node(lambda slots: not fn(slots), None, pos)
-            return self._slot(token)
-        if kind == "op":
-            if value == "(":
-                node = self._nested(_OR, pos)
-                self._expect(")")
-                return node
-            if value == "[":
-                return self._list(pos)
-            if value == "{":
-                name = self._advance()
-                if name.kind != "name":
-                    self._fail(name.pos, "expected a slot name after '{'")
-                node = self._slot(name)
-                self._expect("}")
-                return node._replace(pos=pos)  # errors point at the brace the author wrote
-            if value in ("-", "+"):
-                return _sign(self._text, value, self._nested(_UNARY, pos), pos)
-        if kind == "end":
-            self._fail(pos, "unexpected end of expression")
-        self._fail(pos, f"unexpected {_describe(token)}")
-
-    def _slot(self, token: _Token) -> _Node:
-        name: str = token.value
-        word = name.lower()
-        if word in _LITERALS or word in _WORD_LEVELS:
-            self._fail(token.pos, f"'{name}' is not a slot name")
-        if word in _RESERVED:
-            self._fail(token.pos, _RESERVED[word])
-        self.names.add(name)
-        return _Node(lambda slots: slots.get(name), name, token.pos)
-
-    def _list(self, pos: int) -> _Node:
-        items: list[_Eval] = []
-        while not self._at("]"):
-            items.append(self._nested(_OR, pos).fn)
-            if self._at(","):
-                self._advance()
-            elif not self._at("]"):
-                self._expect("]")
-        self._advance()
-        fns = tuple(items)
-        # A fresh list per evaluation: a caller that stores it in a slot may mutate it.
-        return _Node(lambda slots: [fn(slots) for fn in fns], None, pos)
-
-
-# --- values ---------------------------------------------------------------------------
-
-
-class _Problem(Exception):
-    """Raised by the value helpers; the closure that called one adds text and position."""
-
-
-_KINDS: Final = {bool: "a boolean", int: "a number", float: "a number", str: "text"}
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return _KINDS.get(type(value)) or f"a {type(value).__name__}"
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _numeric_pair(a: Any, b: Any) -> tuple[Any, Any]:
-    # The one place text becomes a number: a comparison whose other side is a number.
-    if isinstance(a, str) and _is_number(b):
-        return (a if (number := numeric_value(a)) is None else number), b
-    if isinstance(b, str) and _is_number(a):
-        return a, (b if (number := numeric_value(b)) is None else number)
-    return a, b
-
-
-def _equal(a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return a is b
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    a, b = _numeric_pair(a, b)
-    return bool(a == b)
-
-
-def _ordering(compare: Callable[[Any, Any], Any], symbol: str) -> Callable[[Any, Any], bool]:
-    def test(a: Any, b: Any) -> bool:
-        if a is None or b is None:
-            return False
-        a, b = _numeric_pair(a, b)
-        if not isinstance(a, bool) and not isinstance(b, bool) and _kind(a) == _kind(b):
-            try:
-                return bool(compare(a, b))
-            except TypeError:  # same kind yet unorderable: a date and a datetime, ...
-                pass
-        raise _Problem(f"cannot compare {_kind(a)} with {_kind(b)} using '{symbol}'")
-
-    return test
-
-
-def _contains(item: Any, container: Any) -> bool:
-    if container is None:
-        return False
-    if isinstance(container, str):
-        if item is None or isinstance(item, str):
-            return item is not None and item in container
-        raise _Problem(f"'in' with text on the right needs text on the left, not {_kind(item)}")
-    if isinstance(container, list | tuple | set | frozenset | dict):
-        return any(_equal(item, member) for member in container)
-    raise _Problem(f"'in' needs a list or text on the right, not {_kind(container)}")
-
-
-def _arithmetic_op(
-    compute: Callable[[Any, Any], Any], complaint: str, divides: bool = False
-) -> Callable[[Any, Any], Any]:
-    def apply(a: Any, b: Any) -> Any:
-        if _is_number(a) and _is_number(b):
-            if divides and b == 0:
-                raise _Problem("division by zero")
-            try:
-                result = compute(a, b)
-            except OverflowError:  # an int too large to become a float
-                raise _Problem("number is too large") from None
-            if isinstance(result, int) and result.bit_length() > _MAX_INT_BITS:
-                raise _Problem("number is too large")
-            if isinstance(result, float) and not math.isfinite(result):
-                raise _Problem("number is too large")
-            return result
-        if compute is operator.add and isinstance(a, str) and isinstance(b, str):
-            if len(a) + len(b) > _MAX_TEXT:
-                raise _Problem(f"text would be longer than {_MAX_TEXT} characters")
-            return a + b
-        raise _Problem(complaint.format(a=_kind(a), b=_kind(b)))
-
-    return apply
-
-
-_OPERATIONS: Final[dict[str, Callable[[Any, Any], Any]]] = {
-    "==": _equal,
-    "!=": lambda a, b: not _equal(a, b),
-    "<": _ordering(operator.lt, "<"),
-    "<=": _ordering(operator.le, "<="),
-    ">": _ordering(operator.gt, ">"),
-    ">=": _ordering(operator.ge, ">="),
-    "in": _contains,
-    "not in": lambda a, b: not _contains(a, b),
-    "+": _arithmetic_op(operator.add, "cannot add {a} and {b}"),
-    "-": _arithmetic_op(operator.sub, "cannot subtract {b} from {a}"),
-    "*": _arithmetic_op(operator.mul, "cannot multiply {a} by {b}"),
-    "/": _arithmetic_op(operator.truediv, "cannot divide {a} by {b}", divides=True),
-    "//": _arithmetic_op(operator.floordiv, "cannot divide {a} by {b}", divides=True),
-    "%": _arithmetic_op(operator.mod, "cannot divide {a} by {b}", divides=True),
+_SYMBOL_MESSAGES: Final = {
+    "&&": "unknown operator '&&' (use 'and')",
+    "||": "unknown operator '||' (use 'or')",
+    "!": "unknown operator '!' (use 'not')",
+    "=": "unknown operator '=' (use '==' to compare)",
+    ":=": "assignment (:=) is not allowed",
+    ";": "unexpected ';'",
 }
 
 
-# --- closures -------------------------------------------------------------------------
+class _Token(NamedTuple):
+    text: str  # as the author wrote it
+    pos: int
+    starts: bool  # an operand starts here: a name, number or text, or an opening bracket
+    ends: bool  # an operand ends here: a name, number or text, or a closing bracket
+    bracket: str  # the innermost bracket open around the token; "" at the top level
 
 
-def _logic(operands: list[_Node], *, stop_when: bool) -> _Node:
-    # `or` stops at the first truthy operand, `and` at the first falsy one; either
-    # returns the operand it stopped at (or the last), as Python does.
-    fns = tuple(node.fn for node in operands)
+class _Source:
+    """The source as Python's tokenizer and parser see it, and positions back into it.
 
-    def evaluate(slots: Mapping[str, Any]) -> Any:
-        value = None
-        for fn in fns:
-            value = fn(slots)
-            if bool(value) is stop_when:
-                return value
-        return value
+    Every whitespace character becomes a space, so the source is one line with the same
+    offsets: line breaks in a YAML block are harmless, and a position in the parsed line
+    is a position in the author's text. Text values are read from the author's text.
+    """
 
-    return _Node(evaluate, None, operands[0].pos)
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[_Token] = []
+        self.strings: dict[int, str] = {}  # the value of each quoted text, by position
+        self._brackets: list[str] = []
+        if (nul := text.find("\0")) >= 0:  # Python refuses it even inside quotes
+            self.fail(nul, "unexpected character '\\x00'")
+        self._chars = [" " if char.isspace() else char for char in text]
+        line = "".join(self._chars)
+        self.lead = len(line) - len(line.lstrip(" "))  # Python's line cannot be indented
+        self._lex(line[self.lead :])
+        self.line = "".join(self._chars)[self.lead :]
+        self._encoded = None if self.line.isascii() else self.line.encode()
+
+    def fail(self, pos: int, message: str) -> NoReturn:
+        raise ExpressionError(self.text, pos, message)
+
+    def _lex(self, line: str) -> None:
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(line).readline):
+                if not token.string.strip():
+                    continue  # the end of the line, or a space after an unknown character
+                pos = self.lead + token.start[1]
+                bracket = self._brackets[-1] if self._brackets else ""
+                self._check(token.type, token.string, pos)
+                text = self.text[pos : pos + len(token.string)]
+                operand = token.type != tokenize.OP and text.lower() not in _WORD_OPERATORS
+                starts, ends = operand or text in _CLOSERS, operand or text in _CLOSERS.values()
+                self.tokens.append(_Token(text, pos, starts, ends, bracket))
+        except (tokenize.TokenError, SyntaxError):
+            # Where the tokenizer says it gave up differs between Python versions; the
+            # character after the last token it read is the culprit.
+            after = self.tokens[-1].pos + len(self.tokens[-1].text) if self.tokens else 0
+            culprit = _CULPRIT.match(self.text, after)
+            self._fail_at_character(culprit.end() if culprit else after)
+        if self._brackets:
+            self._fail_at_character(len(self.text))
+
+    def _check(self, kind: int, raw: str, pos: int) -> None:
+        # What Python's tokenizer reads but this language does not have; the parser and
+        # the whitelist deal with the rest. Operator words and `007` are rewritten.
+        if kind == tokenize.NAME:
+            if not raw.isascii():
+                offset = next(i for i, char in enumerate(raw) if not char.isascii())
+                self.fail(pos + offset, f"unexpected character {raw[offset]!r}")
+            word = raw.lower()
+            if word in _RESERVED:
+                self.fail(pos, _RESERVED[word])
+            if word in _WORD_OPERATORS:  # Python knows them in lower case only
+                self._chars[pos : pos + len(raw)] = word
+        elif kind == tokenize.NUMBER:
+            self._number(pos)
+        elif kind != tokenize.ERRORTOKEN and raw[-1:] in ("'", '"'):  # 3.12 splits f-strings
+            self._string(raw, pos)
+        elif kind != tokenize.OP or raw not in tokenize.EXACT_TOKEN_TYPES:
+            self._fail_at_character(pos)  # a comment, `$`, `!`, ...
+        elif raw in _CLOSERS:
+            if len(self._brackets) >= MAX_DEPTH:
+                self.fail(pos, _TOO_DEEP)
+            self._brackets.append(raw)
+        elif raw in _CLOSERS.values():
+            if not self._brackets:
+                self.fail(pos, f"unmatched {raw!r}")
+            if (closer := _CLOSERS[self._brackets.pop()]) != raw:
+                self.fail(pos, f"expected {closer!r}, found {raw!r}")
+        elif raw * 2 in _SYMBOL_MESSAGES and self.text.startswith(raw * 2, pos):
+            self.fail(pos, _SYMBOL_MESSAGES[raw * 2])
+        elif raw in _SYMBOL_MESSAGES:
+            self.fail(pos, _SYMBOL_MESSAGES[raw])
+
+    def _number(self, pos: int) -> None:
+        match = _DECIMAL.match(self.text, pos)
+        after = match.end() if match else pos
+        tail = self.text[after : after + 1]
+        if not match or tail.isalnum() or tail in ("_", "."):
+            self.fail(pos, f"invalid number {self.text[pos : after + 1]!r}")
+        number = match.group()
+        if any(char in number for char in ".eE"):
+            if not math.isfinite(float(number)):
+                self.fail(pos, f"number {number} is too large")
+        elif number[0] == "0":  # Python refuses `007`: keep its value, and the offsets
+            self._chars[pos:after] = str(int(number)).ljust(len(number))
+
+    def _string(self, raw: str, pos: int) -> None:
+        if prefix := raw[: len(raw) - len(raw.lstrip(string.ascii_letters))]:
+            problem = "f-strings" if "f" in prefix.lower() else "string prefixes"
+            self.fail(pos, f"{problem} are not allowed")
+        source = self.text[pos : pos + len(raw)]
+        if not _QUOTED.fullmatch(source):
+            self.fail(pos, "triple quotes are not allowed")
+        if self.tokens and self.tokens[-1].pos in self.strings:  # Python would join them
+            self.fail(pos, self._missing_operator(source, self.tokens[-1].bracket))
+        body = source[1:-1]
+        bad = next((m.group() for m in _ESCAPE.finditer(body) if m.group(1) not in _ESCAPES), "")
+        if bad:
+            self.fail(pos, f"unknown escape '{bad}' in text")
+        self.strings[pos] = _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], body)
+
+    def _fail_at_character(self, pos: int) -> NoReturn:
+        if pos >= len(self.text):
+            missing = f" (missing {_CLOSERS[self._brackets[-1]]!r})" if self._brackets else ""
+            self.fail(len(self.text), f"unexpected end of expression{missing}")
+        char = self.text[pos]
+        if char.isdigit():  # a number Python 3.12+ refuses while tokenizing, as `0or`
+            self._number(pos)
+        if char in "'\"":
+            self.fail(pos, "unterminated string")
+        self.fail(pos, _SYMBOL_MESSAGES.get(char, f"unexpected character {char!r}"))
+
+    @staticmethod
+    def _missing_operator(found: str, bracket: str) -> str:
+        expected = repr(_CLOSERS[bracket]) if bracket else "an operator"
+        return f"expected {expected}, found {found!r}"
+
+    def parse(self) -> ast.expr:
+        try:
+            return ast.parse(self.line, mode="eval").body
+        except SyntaxError as error:
+            self.fail(*self._diagnose(error))
+        except (RecursionError, MemoryError):  # a tree too deep for this interpreter
+            self.fail(0, _TOO_DEEP)
+
+    def _diagnose(self, error: SyntaxError) -> tuple[int, str]:
+        # Python's message and position vary between versions; the tokens do not.
+        end = len(self.text)
+        start = self.lead + error.offset - 1 if error.lineno == 1 and error.offset else end
+        found = [i for i, token in enumerate(self.tokens) if token.pos + len(token.text) > start]
+        if not found:
+            return end, "unexpected end of expression"
+        i = found[0]
+        if error.end_lineno == 1 and error.end_offset:
+            # "Perhaps you forgot a comma?" marks both operands: point at the second.
+            stop = self.lead + error.end_offset - 1
+            i = next((j for j in found[1:] if self.tokens[j].pos < stop and self._adjacent(j)), i)
+        token = self.tokens[i]
+        before = self.tokens[max(i - 2, 0) : i]
+        if len(before) == 2 and before[0].ends and before[1].text.lower() == "not":
+            return token.pos, "expected 'in' after 'not'"
+        if token.text.lower() == "not":
+            return token.pos, "'not' needs parentheses here"
+        if self._adjacent(i):
+            return token.pos, self._missing_operator(token.text, token.bracket)
+        if token.text in _FOREIGN_OPERATORS:
+            return token.pos, f"unknown operator {token.text!r}"
+        return token.pos, f"unexpected {token.text!r}"
+
+    def _adjacent(self, i: int) -> bool:
+        """Whether token ``i`` starts an operand right where one ended."""
+        return i > 0 and self.tokens[i - 1].ends and self.tokens[i].starts
+
+    def pos(self, node: ast.expr) -> int:
+        return self._char(node.col_offset)
+
+    def end(self, node: ast.expr) -> int:
+        return self._char(node.end_col_offset or 0)
+
+    def after(self, node: ast.expr, symbol: str) -> int:
+        """The position of ``symbol`` after ``node``; only spaces and ``)`` come between."""
+        return self.line.index(symbol, self.end(node) - self.lead) + self.lead
+
+    def _char(self, byte_offset: int) -> int:
+        # The parser counts UTF-8 bytes; the author counts characters.
+        if self._encoded is None:
+            return self.lead + byte_offset
+        return self.lead + len(self._encoded[:byte_offset].decode())
 
 
-def _require(text: str, node: _Node, value: Any) -> None:
-    # Arithmetic on an empty slot is the likeliest author mistake: name the slot.
-    if value is None and node.slot is not None:
-        raise ExpressionError(text, node.pos, f"'{node.slot}' has no value")
+# --- the whitelist ------------------------------------------------------------------
+
+_ARITHMETIC: Final = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%"
+}  # fmt: skip
+_SUMS: Final = frozenset((ast.Add, ast.Sub))
+_COMPARISONS: Final = {
+    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+    ast.In: "in", ast.NotIn: "not in",
+}  # fmt: skip
+_SIGNS: Final = {ast.USub: "-", ast.UAdd: "+"}
+_UNKNOWN_OPERATORS: Final = {
+    ast.Pow: "**", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<",
+    ast.RShift: ">>", ast.MatMult: "@",
+}  # fmt: skip
+_FOREIGN_OPERATORS: Final = frozenset((*_UNKNOWN_OPERATORS.values(), "~"))
+# Constructs made of symbols, by (the child the symbol follows, the symbol, the message).
+# Those with words (`lambda`, `for`, `if`, `is`) or `:=` were refused as tokens already;
+# any other node is "unexpected".
+_NOT_ALLOWED: Final[dict[type[ast.AST], tuple[str, str, str]]] = {
+    ast.Call: ("func", "(", "function calls are not allowed"),
+    ast.Attribute: ("value", ".", "attribute access is not allowed"),
+    ast.Subscript: ("value", "[", "subscripts are not allowed"),
+    ast.Starred: ("", "*", "unpacking with '*' is not allowed"),
+    ast.Dict: ("", "{", "braces hold one slot name, as in '{amount}'"),
+    ast.Set: ("", "{", "braces hold one slot name, as in '{amount}'"),
+}
 
 
-def _chain_node(text: str, operands: list[_Node], ops: list[tuple[str, int]]) -> _Node:
-    first = operands[0]
-    steps = tuple(
-        (_OPERATIONS[op], pos, node) for (op, pos), node in zip(ops, operands[1:], strict=True)
-    )
-    if ops[0][0] not in _SYMBOL_LEVELS or _SYMBOL_LEVELS[ops[0][0]] == _COMPARE:
+class _Compiler:
+    """Checks a parsed tree against the whitelist, then builds its closures."""
 
-        def compare(slots: Mapping[str, Any]) -> bool:
-            # Chained like Python: `a < b <= c` is `a < b and b <= c`, b computed once.
-            left = first.fn(slots)
-            for test, pos, node in steps:
-                right = node.fn(slots)
-                try:
-                    if not test(left, right):
-                        return False
-                except _Problem as problem:
-                    raise ExpressionError(text, pos, str(problem)) from None
-                left = right
-            return True
+    def __init__(self, source: _Source) -> None:
+        self.source = source
+        self.names: set[str] = set()
 
-        return _Node(compare, None, first.pos)
+    def compile(self, tree: ast.expr) -> Node:
+        # The check walks the tree without recursion: a tree Python's parser built from
+        # 1,000 characters can be 1,000 levels deep. Only a tree within the nesting limit
+        # reaches `_build`, which recurses.
+        problems: list[tuple[int, str]] = []
+        stack = [(tree, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if (problem := self._problem(node)) is not None:
+                problems.append(problem)
+            for child in ast.iter_child_nodes(node):
+                if not isinstance(child, ast.expr):
+                    continue  # an operator or a context
+                level = depth if isinstance(node, ast.Set) or _continues(child, node) else depth + 1
+                if level > MAX_DEPTH:
+                    problems.append((self.source.pos(node), _TOO_DEEP))
+                else:
+                    stack.append((child, level))
+        if problems:
+            self.source.fail(*min(problems))  # the leftmost, as a reader meets them
+        return self._build(tree)
 
-    def compute(slots: Mapping[str, Any]) -> Any:
-        value = first.fn(slots)
-        _require(text, first, value)
-        for apply, pos, node in steps:
-            right = node.fn(slots)
-            _require(text, node, right)
-            try:
-                value = apply(value, right)
-            except _Problem as problem:
-                raise ExpressionError(text, pos, str(problem)) from None
-        return value
+    def _problem(self, node: ast.expr) -> tuple[int, str] | None:
+        source, pos = self.source, self.source.pos(node)
+        match node:
+            case ast.Constant(value=value) if value is None or isinstance(value, int | float):
+                return None
+            case ast.Constant() if pos in source.strings:
+                return None  # the lexer read the text; a bytes or Ellipsis constant is unexpected
+            case ast.BinOp(left=left, op=op) if type(op) not in _ARITHMETIC:
+                symbol = _UNKNOWN_OPERATORS[type(op)]
+                return source.after(left, symbol), f"unknown operator '{symbol}'"
+            case ast.UnaryOp(op=ast.Invert()):
+                return pos, "unknown operator '~'"
+            case ast.Compare(left=left, ops=ops, comparators=comparators):
+                for test, before in zip(ops, [left, *comparators], strict=False):
+                    if type(test) not in _COMPARISONS:  # `is`, `is not`
+                        return source.after(before, "is"), _RESERVED["is"]
+                return None
+            case ast.Tuple(elts=[first, *_]):
+                return source.after(first, ","), "expected an operator, found ','"
+            case ast.Tuple():  # `()`
+                return source.end(node) - 1, "unexpected ')'"
+            case ast.BinOp() | ast.UnaryOp() | ast.BoolOp() | ast.List() | ast.Name():
+                return None
+            case ast.Set(elts=[ast.Name(id=name) as element]):
+                if (ast.get_source_segment(source.line, node) or "")[1:-1].strip() != name:
+                    return pos, _NOT_ALLOWED[ast.Set][2]  # `{a,}`, `{(a)}`
+                if name.lower() in _LITERALS:
+                    return source.pos(element), f"'{name}' is not a slot name"
+                return None
+        if (known := _NOT_ALLOWED.get(type(node))) is not None:
+            child, symbol, message = known
+            return (source.after(getattr(node, child), symbol) if child else pos), message
+        return pos, f"unexpected {ast.get_source_segment(source.line, node)!r}"
 
-    return _Node(compute, None, first.pos)
+    def _build(self, node: ast.expr) -> Node:
+        text, pos = self.source.text, self.source.pos(node)
+        match node:
+            case ast.Constant(value=str()):
+                return _values.constant(self.source.strings[pos], pos)
+            case ast.Constant(value=value):
+                return _values.constant(value, pos)
+            case ast.Name(id=name) if name.lower() in _LITERALS:
+                return _values.constant(_LITERALS[name.lower()], pos)
+            case ast.Name(id=name):
+                self.names.add(name)
+                return _values.slot(name, pos)
+            case ast.Set(elts=[element]):
+                return self._build(element)._replace(pos=pos)  # errors point at the brace
+            case ast.List(elts=elements):
+                return _values.listing([self._build(element) for element in elements], pos)
+            case ast.BoolOp(op=op, values=values):
+                operands = [self._build(value) for value in values]
+                return _values.logic(operands, stop_when=isinstance(op, ast.Or))
+            case ast.UnaryOp(op=ast.Not(), operand=operand):
+                return _values.negation(self._build(operand), pos)
+            case ast.UnaryOp(op=op, operand=operand):
+                return _values.sign(text, _SIGNS[type(op)], self._build(operand), pos)
+            case ast.Compare(left=left, ops=ops, comparators=comparators):
+                pairs = zip(ops, [left, *comparators], strict=False)
+                symbols = [(_COMPARISONS[type(op)], before) for op, before in pairs]
+                steps = self._steps(symbols, comparators)
+                return _values.comparison(text, self._build(left), steps)
+            case ast.BinOp():
+                # `a - b + c` is `(a - b) + c` to Python: one n-ary closure, not two.
+                links = [node]
+                while _continues(left := links[-1].left, links[-1]):
+                    links.append(left)
+                links.reverse()
+                symbols = [(_ARITHMETIC[type(link.op)], link.left) for link in links]
+                steps = self._steps(symbols, [link.right for link in links])
+                return _values.arithmetic(text, self._build(links[0].left), steps)
+        raise AssertionError(f"unchecked node {node!r}")
+
+    def _steps(
+        self, symbols: list[tuple[str, ast.expr]], operands: list[ast.expr]
+    ) -> list[tuple[str, int, Node]]:
+        """Each operator's symbol and position (after the operand before it), and operand."""
+        return [
+            (symbol, self.source.after(before, symbol.split()[0]), self._build(operand))
+            for (symbol, before), operand in zip(symbols, operands, strict=True)
+        ]
 
 
-def _sign(text: str, symbol: str, operand: _Node, pos: int) -> _Node:
-    fn, negate = operand.fn, symbol == "-"
-
-    def evaluate(slots: Mapping[str, Any]) -> Any:
-        value = fn(slots)
-        if _is_number(value):
-            return -value if negate else value
-        _require(text, operand, value)
-        raise ExpressionError(text, pos, f"cannot apply unary '{symbol}' to {_kind(value)}")
-
-    return _Node(evaluate, None, pos)
+def _continues(child: ast.AST, node: ast.AST) -> TypeGuard[ast.BinOp]:
+    """Whether ``child`` is the left operand of ``node`` at its level (``a - b + c``)."""
+    if not (isinstance(node, ast.BinOp) and isinstance(child, ast.BinOp) and child is node.left):
+        return False
+    kinds = (type(node.op), type(child.op))
+    return all(kind in _ARITHMETIC for kind in kinds) and (kinds[0] in _SUMS) == (kinds[1] in _SUMS)
