@@ -9,28 +9,38 @@ lock SQLite then holds is what makes a compare-and-set atomic across processes.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from os import PathLike, fspath
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from soni.confirmations.records import (
     SYSTEM,
-    TERMINAL,
-    ActionCall,
     Actor,
     Expired,
     HistoryEntry,
     PendingConfirmation,
     Status,
-    canonical_json,
+)
+from soni.confirmations.stores._sqlite_schema import (
+    COLUMNS,
+    INSERT,
+    INSERT_HISTORY,
+    OPEN_SQL,
+    SCHEMA,
+    SCHEMA_VERSION,
+    TERMINAL_SQL,
+    history_entry,
+    micros,
+    to_record,
+    to_row,
+    update_sql,
 )
 from soni.confirmations.stores.base import Change
 from soni.errors import StoreClosed
@@ -38,126 +48,6 @@ from soni.errors import StoreClosed
 __all__ = ("SqliteConfirmationStore",)
 
 T = TypeVar("T")
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-_SCHEMA_VERSION = 1
-_OPEN_SQL = "('pending', 'shown')"
-_TERMINAL_SQL = "(" + ", ".join(f"'{s.value}'" for s in sorted(TERMINAL)) + ")"
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS confirmations (
-    id               TEXT PRIMARY KEY,
-    token_hash       TEXT NOT NULL UNIQUE,
-    idempotency_key  TEXT,
-    conversation_id  TEXT NOT NULL,
-    user_id          TEXT,
-    kind             TEXT NOT NULL,
-    actions          TEXT NOT NULL,
-    prompt           TEXT NOT NULL,
-    created_at       INTEGER NOT NULL,
-    expires_at       INTEGER NOT NULL,
-    status           TEXT NOT NULL,
-    chosen           TEXT,
-    decided_user     TEXT,
-    decided_channel  TEXT,
-    decided_at       INTEGER,
-    result           TEXT,
-    error            TEXT,
-    updated_at       INTEGER NOT NULL
-);
--- At most one open confirmation per key: the database, not the caller, enforces it.
-CREATE UNIQUE INDEX IF NOT EXISTS confirmations_open_key
-    ON confirmations (idempotency_key)
-    WHERE idempotency_key IS NOT NULL AND status IN {_OPEN_SQL};
--- Sweeps touch only open records, however many closed ones accumulate.
-CREATE INDEX IF NOT EXISTS confirmations_open_expiry
-    ON confirmations (expires_at) WHERE status IN {_OPEN_SQL};
-CREATE INDEX IF NOT EXISTS confirmations_by_conversation
-    ON confirmations (conversation_id, created_at);
-CREATE INDEX IF NOT EXISTS confirmations_purge
-    ON confirmations (updated_at) WHERE status IN {_TERMINAL_SQL};
-CREATE TABLE IF NOT EXISTS confirmation_history (
-    seq              INTEGER PRIMARY KEY,
-    confirmation_id  TEXT NOT NULL,
-    from_status      TEXT,
-    to_status        TEXT NOT NULL,
-    actor_user       TEXT,
-    actor_channel    TEXT NOT NULL,
-    at               INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS confirmation_history_by_id
-    ON confirmation_history (confirmation_id, seq);
-"""
-
-_COLUMNS = (
-    "id, token_hash, idempotency_key, conversation_id, user_id, kind, actions, prompt, "
-    "created_at, expires_at, status, chosen, decided_user, decided_channel, decided_at, "
-    "result, error, updated_at"
-)
-
-
-_INSERT = (
-    "INSERT INTO confirmations (id, token_hash, idempotency_key, conversation_id, user_id,"
-    " kind, actions, prompt, created_at, expires_at, status, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_HISTORY = (
-    "INSERT INTO confirmation_history"
-    " (confirmation_id, from_status, to_status, actor_user, actor_channel, at)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
-)
-
-
-def _micros(moment: datetime) -> int:
-    return (moment - _EPOCH) // _MICROSECOND
-
-
-def _moment(micros: int | None) -> datetime | None:
-    return None if micros is None else _EPOCH + micros * _MICROSECOND
-
-
-def _record(row: tuple[Any, ...]) -> PendingConfirmation:
-    (cid, token_hash, key, conversation_id, user_id, kind, actions, prompt, created_at,
-     expires_at, status, chosen, decided_user, decided_channel, decided_at, result, error,
-     updated_at) = row  # fmt: skip
-    return PendingConfirmation(
-        id=cid,
-        token_hash=token_hash,
-        conversation_id=conversation_id,
-        user_id=user_id,
-        kind=kind,
-        actions=tuple(ActionCall.from_json(a) for a in json.loads(actions)),
-        prompt=prompt,
-        created_at=_EPOCH + created_at * _MICROSECOND,
-        expires_at=_EPOCH + expires_at * _MICROSECOND,
-        status=Status(status),
-        key=key,
-        chosen=chosen,
-        decided_by=None if decided_channel is None else Actor(decided_user, decided_channel),
-        decided_at=_moment(decided_at),
-        result=None if result is None else json.loads(result),
-        error=error,
-        updated_at=_moment(updated_at),
-    )
-
-
-def _row(record: PendingConfirmation) -> tuple[Any, ...]:
-    return (
-        record.id,
-        record.token_hash,
-        record.key,
-        record.conversation_id,
-        record.user_id,
-        record.kind,
-        record.actions_json(),
-        record.prompt,
-        _micros(record.created_at),
-        _micros(record.expires_at),
-        record.status.value,
-        _micros(record.updated_at or record.created_at),
-    )
 
 
 @contextmanager
@@ -183,28 +73,9 @@ def _add_history(
     at: datetime,
 ) -> None:
     conn.execute(
-        _INSERT_HISTORY,
-        (confirmation_id, from_status, to_status, actor.user_id, actor.channel, _micros(at)),
+        INSERT_HISTORY,
+        (confirmation_id, from_status, to_status, actor.user_id, actor.channel, micros(at)),
     )
-
-
-def _update(change: Change) -> tuple[str, list[Any]]:
-    """The UPDATE statement (without the id) that writes one change."""
-    assignments = ["status = ?", "updated_at = ?"]
-    values: list[Any] = [change.status.value, _micros(change.at)]
-    if change.decided:
-        assignments += ["decided_user = ?", "decided_channel = ?", "decided_at = ?"]
-        values += [change.actor.user_id, change.actor.channel, _micros(change.at)]
-    if change.chosen is not None:
-        assignments.append("chosen = ?")
-        values.append(change.chosen)
-    if change.result is not None:
-        assignments.append("result = ?")
-        values.append(canonical_json(dict(change.result)))
-    if change.error is not None:
-        assignments.append("error = ?")
-        values.append(change.error)
-    return f"UPDATE confirmations SET {', '.join(assignments)} WHERE id = ?", values
 
 
 class SqliteConfirmationStore:
@@ -279,13 +150,13 @@ class SqliteConfirmationStore:
                 # a large table stay in memory instead of re-reading pages.
                 conn.execute("PRAGMA cache_size=-32768")
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if version < _SCHEMA_VERSION:
+                if version < SCHEMA_VERSION:
                     with _write(conn):
-                        for statement in _SCHEMA.split(";"):
+                        for statement in SCHEMA.split(";"):
                             if statement.strip():
                                 conn.execute(statement)
-                        conn.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-                elif version > _SCHEMA_VERSION:
+                        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                elif version > SCHEMA_VERSION:
                     raise RuntimeError(
                         f"{self.path} was written by a newer soni (schema {version})"
                     )
@@ -320,12 +191,12 @@ class SqliteConfirmationStore:
     # -- operations ---------------------------------------------------------------
 
     async def insert(self, record: PendingConfirmation) -> bool:
-        row = _row(record)
+        row = to_row(record)
 
         def insert(conn: sqlite3.Connection) -> bool:
             with _write(conn):
                 try:
-                    conn.execute(_INSERT, row)
+                    conn.execute(INSERT, row)
                 except sqlite3.IntegrityError as exc:
                     if record.key is not None and "idempotency_key" in str(exc):
                         return False
@@ -342,24 +213,24 @@ class SqliteConfirmationStore:
             sqlite3.IntegrityError: a record clashes with an existing one (id, token
                 hash, or the key of an open record); nothing is added.
         """
-        rows = [_row(r) for r in records]
+        rows = [to_row(r) for r in records]
         history = [
-            (r.id, None, r.status.value, SYSTEM.user_id, SYSTEM.channel, _micros(r.created_at))
+            (r.id, None, r.status.value, SYSTEM.user_id, SYSTEM.channel, micros(r.created_at))
             for r in records
         ]
 
         def insert(conn: sqlite3.Connection) -> None:
             with _write(conn):
-                conn.executemany(_INSERT, rows)
-                conn.executemany(_INSERT_HISTORY, history)
+                conn.executemany(INSERT, rows)
+                conn.executemany(INSERT_HISTORY, history)
 
         await self._run(insert)
 
     async def _select_one(self, where: str, value: str) -> PendingConfirmation | None:
         def select(conn: sqlite3.Connection) -> PendingConfirmation | None:
-            row = conn.execute(f"SELECT {_COLUMNS} FROM confirmations WHERE {where}", (value,))
+            row = conn.execute(f"SELECT {COLUMNS} FROM confirmations WHERE {where}", (value,))
             found = row.fetchone()
-            return None if found is None else _record(found)
+            return None if found is None else to_record(found)
 
         return await self._run(select)
 
@@ -370,7 +241,7 @@ class SqliteConfirmationStore:
         return await self._select_one("token_hash = ?", token_hash)
 
     async def find_open_by_key(self, key: str) -> PendingConfirmation | None:
-        return await self._select_one(f"idempotency_key = ? AND status IN {_OPEN_SQL}", key)
+        return await self._select_one(f"idempotency_key = ? AND status IN {OPEN_SQL}", key)
 
     async def transition(
         self,
@@ -381,9 +252,9 @@ class SqliteConfirmationStore:
         unexpired: bool = False,
         expired: bool = False,
     ) -> tuple[PendingConfirmation, Status] | None:
-        updates = [_update(step) for step in change.chain()]
-        select = f"SELECT {_COLUMNS} FROM confirmations WHERE id = ?"
-        now = _micros(change.at)
+        updates = [update_sql(step) for step in change.chain()]
+        select = f"SELECT {COLUMNS} FROM confirmations WHERE id = ?"
+        now = micros(change.at)
 
         def transition(conn: sqlite3.Connection) -> tuple[PendingConfirmation, Status] | None:
             with _write(conn):
@@ -403,15 +274,15 @@ class SqliteConfirmationStore:
                     conn.execute(update, (*values, confirmation_id))
                     _add_history(conn, confirmation_id, before, step.status, step.actor, step.at)
                     before = step.status
-                return _record(conn.execute(select, (confirmation_id,)).fetchone()), status
+                return to_record(conn.execute(select, (confirmation_id,)).fetchone()), status
 
         return await self._run(transition)
 
     async def expire_due(
         self, now: datetime, actor: Actor, limit: int | None = None
     ) -> list[Expired]:
-        at = _micros(now)
-        due = f"status IN {_OPEN_SQL} AND expires_at <= ?"
+        at = micros(now)
+        due = f"status IN {OPEN_SQL} AND expires_at <= ?"
         if limit is not None:
             # The oldest first, through the partial index on open records.
             due = (
@@ -448,8 +319,8 @@ class SqliteConfirmationStore:
         return await self._run(expire)
 
     async def purge(self, before: datetime) -> int:
-        cutoff = _micros(before)
-        old = f"status IN {_TERMINAL_SQL} AND updated_at < ?"
+        cutoff = micros(before)
+        old = f"status IN {TERMINAL_SQL} AND updated_at < ?"
 
         def purge(conn: sqlite3.Connection) -> int:
             with _write(conn):
@@ -484,7 +355,7 @@ class SqliteConfirmationStore:
                 return []
             clauses.append(f"status IN ({', '.join('?' * len(wanted))})")
             values += wanted
-        sql = f"SELECT {_COLUMNS} FROM confirmations"
+        sql = f"SELECT {COLUMNS} FROM confirmations"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY created_at, id"
@@ -493,7 +364,7 @@ class SqliteConfirmationStore:
             values.append(limit)
 
         def select(conn: sqlite3.Connection) -> list[PendingConfirmation]:
-            return [_record(row) for row in conn.execute(sql, values).fetchall()]
+            return [to_record(row) for row in conn.execute(sql, values).fetchall()]
 
         return await self._run(select)
 
@@ -504,16 +375,7 @@ class SqliteConfirmationStore:
                 " FROM confirmation_history WHERE confirmation_id = ? ORDER BY seq",
                 (confirmation_id,),
             ).fetchall()
-            return [
-                HistoryEntry(
-                    confirmation_id,
-                    None if from_status is None else Status(from_status),
-                    Status(to_status),
-                    Actor(actor_user, actor_channel),
-                    _EPOCH + at * _MICROSECOND,
-                )
-                for from_status, to_status, actor_user, actor_channel, at in rows
-            ]
+            return [history_entry(confirmation_id, row) for row in rows]
 
         return await self._run(select)
 
