@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from soni.engine.stack import current
 from soni.engine.state import ConversationState, Frame
 from soni.engine.templates import compile_template
 from soni.engine.turn import this_turn
-from soni.errors import SlotValueError
+from soni.errors import SlotValueError, _did_you_mean
 from soni.nlu.protocol import FlowInfo, Understanding
 
 __all__ = ("Engine", "SlotCheck")
@@ -58,6 +59,7 @@ class Engine:
     programs: dict[str, Program] = field(default_factory=dict)
     slot_defs: dict[str, SlotDef] = field(default_factory=dict)
     asked_slots: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    known_slots: frozenset[str] = frozenset()
     flow_infos: tuple[FlowInfo, ...] = ()
 
     def __post_init__(self) -> None:
@@ -74,6 +76,9 @@ class Engine:
                 self.slot_defs.setdefault(slot.name, slot)
         for name, slot in self.config.slots.items():
             self.slot_defs[name] = slot
+        self.known_slots = frozenset(self.slot_defs).union(
+            *(_step_slots(i) for p in self.programs.values() for i in p.instructions)
+        )
         # What understanding needs to know of every flow: fixed for the bot's life,
         # so built once here rather than on every turn.
         self.flow_infos = tuple(
@@ -94,6 +99,13 @@ class Engine:
             if record is not None:
                 turn.remember(record)
         return record
+
+    def unknown_slot(self, name: str) -> str | None:
+        """Why ``name`` cannot be given a value, or ``None`` when the bot knows the slot."""
+        if name in self.known_slots:
+            return None
+        close = difflib.get_close_matches(name, sorted(self.known_slots), n=3, cutoff=0.6)
+        return f"There is no slot named {name!r}{_did_you_mean(close)}."
 
     def collect_position(self, flow: str, slot: str) -> int | None:
         """Where ``flow`` first asks for ``slot``, if it does."""
@@ -160,3 +172,17 @@ class Engine:
             if not valid:
                 return SlotCheck(False, message=error or f"That is not a valid {name}.")
         return SlotCheck(True, coerced)
+
+
+def _step_slots(inst: Instruction) -> set[str]:
+    """The slots a step fills: besides the declared ones, the only slots a bot knows."""
+    step = inst.step
+    if inst.kind in ("collect", "confirm"):
+        return {step.slot}
+    if inst.kind == "set":
+        return set(step.slots)
+    if inst.kind == "action":
+        return set(step.map_outputs.values())
+    if inst.kind == "call":
+        return set(step.inputs) | set(step.outputs.values())
+    return set()

@@ -40,7 +40,7 @@ from soni.engine.templates import compile_template
 from soni.engine.turn import turn_scope
 from soni.errors import SoniError
 from soni.nlu.basic import KeywordUnderstanding
-from soni.nlu.protocol import Understanding
+from soni.nlu.protocol import MAX_MESSAGE_CHARS, Understanding
 
 if TYPE_CHECKING:
     from soni.engine.sync import SyncBot
@@ -293,6 +293,11 @@ class Bot:
         self, conversation_id: str, text: str, *, user_id: str | None = None
     ) -> TurnResult:
         """Process one user message and return the bot's answer."""
+        if len(text) > MAX_MESSAGE_CHARS:
+            # Refused before the turn: understanding never reads it, no checkpoint keeps it.
+            limit = f"{MAX_MESSAGE_CHARS:,} characters"
+            refusal = f"Sorry, that message is too long: the limit is {limit}."
+            return TurnResult(conversation_id, [ReplyView(refusal, "error")])
         return await self._turn(conversation_id, {"text": text, "user_id": user_id}, user_id)
 
     async def decide(

@@ -55,7 +55,6 @@ class ConversationState(TypedDict, total=False):
     waiting: Waiting | None
     message: Any
     commands: list[dict[str, Any]]
-    rejected: dict[str, str] | None
     turn: int
     steps: int
     frames: int

@@ -1,13 +1,15 @@
 """What one turn knows besides the graph state, for as long as the turn runs.
 
 A turn holds its conversation's lock, so within it nothing else in this process
-changes the conversation's confirmations. Two things are kept:
+changes the conversation's confirmations. Three things are kept:
 
 * the confirmation records the turn has read or written, so a node does not read
   back what an earlier node of the same turn just wrote;
 * a decision the user typed ("yes", ``/choose archive``) for the guarded step the
   turn is about to run: that step records it together with claiming the action's
-  run (``decide_and_begin``) — one durable write instead of two.
+  run (``decide_and_begin``) — one durable write instead of two;
+* the answers already validated by the collect step's own rules, so the step
+  does not run its validator a second time on the same answer.
 
 Outside a turn (a node called directly by a test), nothing is remembered.
 """
@@ -37,6 +39,9 @@ class Deferred:
 class Turn:
     records: dict[str, PendingConfirmation] = field(default_factory=dict)
     decision: Deferred | None = None
+    # (frame id, collect step id, slot) answered and checked by the collect's own
+    # rules in this turn, so the step does not validate the same answer twice.
+    checked: set[tuple[str, str, str]] = field(default_factory=set)
 
     def remember(self, record: PendingConfirmation) -> PendingConfirmation:
         self.records[record.id] = record

@@ -13,10 +13,18 @@ from soni.nlu.commands import (
     SetSlot,
     StartFlow,
 )
-from soni.nlu.protocol import ConversationContext, FlowInfo, PendingInfo, SlotInfo, Understanding
+from soni.nlu.protocol import (
+    MAX_MESSAGE_CHARS,
+    ConversationContext,
+    FlowInfo,
+    PendingInfo,
+    SlotInfo,
+    Understanding,
+)
 from soni.nlu.structured import is_structured, parse_structured
 
 __all__ = (
+    "MAX_MESSAGE_CHARS",
     "Affirm",
     "CancelFlow",
     "Choose",

@@ -8,7 +8,21 @@ from typing import Any, Protocol, runtime_checkable
 
 from soni.nlu.commands import Command
 
-__all__ = ("ConversationContext", "FlowInfo", "PendingInfo", "SlotInfo", "Understanding")
+__all__ = (
+    "MAX_MESSAGE_CHARS",
+    "ConversationContext",
+    "FlowInfo",
+    "PendingInfo",
+    "SlotInfo",
+    "Understanding",
+)
+
+MAX_MESSAGE_CHARS = 10_000
+"""The longest user message soni accepts, in characters.
+
+``Bot.handle`` refuses a longer one before anything reads it, so understanding
+(and a language model behind it) never sees it and no checkpoint stores it.
+"""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,12 +27,12 @@ from soni.nlu.commands import (
     SetSlot,
     StartFlow,
 )
+from soni.nlu.protocol import MAX_MESSAGE_CHARS
 
 __all__ = ("is_structured", "parse_structured")
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
 _START = re.compile(rf"/(?P<flow>{_NAME})\s*(?P<slots>\{{.*)?", re.DOTALL)
-_MAX_LENGTH = 10_000
 _KEYWORDS = {"affirm": Affirm, "deny": Deny, "cancel": CancelFlow, "help": Help}
 
 
@@ -60,8 +60,10 @@ def parse_structured(text: str) -> list[Command]:
             message says what was expected.
     """
     stripped = text.strip()
-    if len(stripped) > _MAX_LENGTH:
-        raise StructuredMessageError(f"structured message longer than {_MAX_LENGTH} characters")
+    if len(stripped) > MAX_MESSAGE_CHARS:
+        raise StructuredMessageError(
+            f"structured message longer than {MAX_MESSAGE_CHARS} characters"
+        )
     head, _, rest = stripped.partition(" ")
     verb = head[1:]
     if verb in _KEYWORDS:

@@ -133,7 +133,7 @@ async def run_apply(engine: Engine, state: ConversationState) -> dict[str, Any]:
     working["commands"] = []
     return {
         key: working.get(key)
-        for key in ("stack", "slots", "frames", "replies", "waiting", "commands", "rejected")
+        for key in ("stack", "slots", "frames", "replies", "waiting", "commands")
     }
 
 
@@ -162,6 +162,17 @@ async def _rewind(engine: Engine, working: dict[str, Any], slot: str, user_id: s
 async def _fill(
     engine: Engine, working: dict[str, Any], name: str, value: Any, texts: list[str]
 ) -> None:
+    """Store a checked value for ``name``, or say why it was refused, in this turn.
+
+    The refusal is said here even when the flow is about to ask for the slot: the
+    question that follows may never come (the slot still holds a value a paused
+    flow collected), and a second copy must not come later.
+    """
+    if name not in engine.known_slots:
+        # Structured messages are checked when read; this is understanding
+        # inventing a name no step reads.
+        logger.warning("understanding gave a value for unknown slot %r; ignored", name)
+        return
     slots = dict(working.get("slots") or {})
     if isinstance(value, str):
         # A lone surrogate (a JSON "\udc00" escape) cannot be stored as UTF-8.
@@ -169,16 +180,16 @@ async def _fill(
     # The collect step asking for this slot may add its own validator and message.
     validator = error = None
     inst = engine.instruction(working)  # type: ignore[arg-type]
-    if inst is not None and inst.kind == "collect" and inst.step.slot == name:
-        validator, error = inst.step.validator, inst.step.validation_error_message
+    asked = inst if inst is not None and inst.kind == "collect" and inst.step.slot == name else None
+    if asked is not None:
+        validator, error = asked.step.validator, asked.step.validation_error_message
     check = await engine.check_slot(name, value, slots, validator, error)
     if check.ok:
         slots[name] = check.value
         working["slots"] = slots
-        if (working.get("rejected") or {}).get("slot") == name:
-            working["rejected"] = None
+        frame = current(working)  # type: ignore[arg-type]
+        if asked is not None and frame is not None:
+            # Checked by the asking step's own rules: it need not check it again.
+            this_turn().checked.add((frame["id"], asked.id, name))
     else:
-        working["rejected"] = {"slot": name, "message": check.message}
-        if inst is None or inst.kind != "collect" or inst.step.slot != name:
-            # No question for this slot is about to be asked again: say it here.
-            texts.append(check.message)
+        texts.append(check.message)

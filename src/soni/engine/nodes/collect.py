@@ -1,30 +1,43 @@
-"""``collect``: go on if the slot has a value; otherwise ask and wait."""
+"""``collect``: go on if the slot has a valid value; otherwise ask and wait."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from soni.engine.core import Engine
-from soni.engine.stack import advance, reply
+from soni.engine.stack import advance, current, reply
 from soni.engine.state import ConversationState
+from soni.engine.turn import this_turn
 
 
 async def run_collect(engine: Engine, state: ConversationState) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
     step = inst.step
-    slots = state.get("slots") or {}
-    if slots.get(step.slot) is not None:
-        return advance(state, inst.next)
+    slots = dict(state.get("slots") or {})
+    texts: list[str] = []
+    held = slots.get(step.slot)
+    frame = current(state)
+    assert frame is not None
+    if held is not None and (frame["id"], inst.id, step.slot) in this_turn().checked:
+        return advance(state, inst.next)  # the answer to this very question, checked
+    if held is not None:
+        # The value may not have come from this question (a set step, an action's
+        # output, a /set while another step was asked): this step's type and
+        # validator must hold for it all the same.
+        check = await engine.check_slot(
+            step.slot, held, slots, step.validator, step.validation_error_message
+        )
+        if check.ok:
+            slots[step.slot] = check.value
+            return {**advance(state, inst.next), "slots": slots}
+        del slots[step.slot]
+        texts.append(check.message)
     definition = engine.slot_defs.get(step.slot)
     question = step.message or (definition.prompt if definition else None)
-    texts = []
-    rejected = state.get("rejected")
-    if rejected and rejected.get("slot") == step.slot:
-        texts.append(rejected["message"])
     texts.append(engine.render(question, slots) or f"What is the {step.slot}?")
     return {
         "replies": reply(state, *texts),
         "waiting": {"kind": "slot", "slot": step.slot},
-        "rejected": None,
+        "slots": slots,
     }

@@ -20,16 +20,20 @@ def _pairs(spec: Any) -> dict[str, str]:
 async def run_link(engine: Engine, state: ConversationState) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
+    target = inst.step.target
     # The linked flow takes the place of this one (and its return duties, if called).
     stack = list(state.get("stack") or [])
+    # It starts anew, as if the user had started it: it asks its questions again,
+    # except those a flow still below on the stack asked (this one is ending).
+    slots = engine.fresh_slots(state.get("slots") or {}, target, stack[:-1])
     count = state.get("frames", 0) + 1
     stack[-1] = {
         "id": f"f{count}",
-        "flow": inst.step.target,
+        "flow": target,
         "pos": 0,
         "returns": stack[-1].get("returns"),
     }
-    return {"stack": stack, "frames": count}
+    return {"stack": stack, "frames": count, "slots": slots}
 
 
 async def run_call(engine: Engine, state: ConversationState) -> dict[str, Any]:
@@ -38,9 +42,11 @@ async def run_call(engine: Engine, state: ConversationState) -> dict[str, Any]:
     step = inst.step
     # The sub-flow asks its questions anew, except those its inputs answer (and
     # those a flow on the stack asked for). inputs/outputs: {callee slot: caller slot}.
-    slots = engine.fresh_slots(state.get("slots") or {}, step.target, state.get("stack") or [])
-    for inner, outer in _pairs(step.inputs).items():
-        slots[inner] = slots.get(outer)
+    # Inputs are read first: a caller's slot may be one the sub-flow asks for.
+    held = state.get("slots") or {}
+    given = {inner: held.get(outer) for inner, outer in _pairs(step.inputs).items()}
+    slots = engine.fresh_slots(held, step.target, state.get("stack") or [])
+    slots.update(given)
     moved: dict[str, Any] = {**state, **advance(state, inst.next), "slots": slots}
     return {**moved, **push(moved, step.target, returns=_pairs(step.outputs))}  # type: ignore[arg-type]
 

@@ -16,10 +16,13 @@ from soni.engine.core import Engine
 from soni.engine.state import ConversationState
 from soni.errors import StructuredMessageError
 from soni.nlu import (
+    Command,
     ConversationContext,
     OutOfScope,
     PendingInfo,
+    SetSlot,
     SlotInfo,
+    StartFlow,
     is_structured,
     parse_structured,
 )
@@ -57,6 +60,22 @@ def _context(engine: Engine, state: ConversationState) -> ConversationContext:
     )
 
 
+def _unknown_slot(engine: Engine, commands: list[Command]) -> str | None:
+    """Why a structured message cannot be applied: it names a slot the bot does not know."""
+    for command in commands:
+        if isinstance(command, SetSlot):
+            names: list[str] = [command.slot]
+        elif isinstance(command, StartFlow) and command.flow in engine.config.flows:
+            names = list(command.slots)
+        else:
+            continue
+        for name in names:
+            problem = engine.unknown_slot(name)
+            if problem is not None:
+                return problem
+    return None
+
+
 async def run_understand(engine: Engine, state: ConversationState) -> dict[str, Any]:
     message = state.get("message") or {}
     text = message.get("text") if isinstance(message, dict) else None
@@ -67,6 +86,11 @@ async def run_understand(engine: Engine, state: ConversationState) -> dict[str, 
             commands = parse_structured(text)
         except StructuredMessageError as exc:
             return {"commands": [], "replies": [{"text": str(exc), "kind": "error"}]}
+        # A typo in a script or button must not store a slot no step reads: the
+        # whole message is refused, as a malformed one is.
+        problem = _unknown_slot(engine, commands)
+        if problem is not None:
+            return {"commands": [], "replies": [{"text": problem, "kind": "error"}]}
     else:
         try:
             commands = await engine.understanding.understand(text, _context(engine, state))
