@@ -8,9 +8,10 @@ decision. Either way the audit history tells the whole story.
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
-from soni.confirmations import Status
+from soni.confirmations import ConfirmationRegistry, SqliteConfirmationStore, Status
 from soni.engine.runtime import Bot
 
 from .conftest import BotFactory
@@ -56,8 +57,9 @@ async def test_a_yes_in_chat_is_one_write_with_the_claim_and_one_with_the_result
 
     assert done.texts[0].startswith("Done: 50 EUR sent to Bob")
     assert len(sent_in("w1")) == 1
-    # One read of the record, one write for approve + begin, one for the result.
-    assert store.take() == {"get": 1, "transition": 2}
+    # No read: the record as registered is at hand; one write for approve +
+    # begin, one for the result.
+    assert store.take() == {"transition": 2}
     record = await bot.engine.confirmations.get_by_id(asked.pending[0].confirmation_id)
     assert record is not None and record.status is Status.EXECUTED
     history = await bot.engine.confirmations.history(record.id)
@@ -123,3 +125,27 @@ async def test_an_approval_that_expired_before_the_yes_runs_nothing(
     # The conversation goes on.
     again = await bot.handle("w4", START, user_id="u1")
     assert again.texts == ["What is their IBAN?"]
+
+
+async def test_a_yes_after_a_decision_in_another_process_goes_by_the_stored_one(
+    make_bot: BotFactory, tmp_path: Path
+) -> None:
+    db = tmp_path / "shared.db"
+    bot = await make_bot(db=db)
+    await bot.handle("w5", START, user_id="u1")
+    asked = await bot.handle("w5", IBAN, user_id="u1")
+    token = asked.pending[0].token
+    assert token is not None
+    # Another process (its own registry on the same file) records a skip.
+    elsewhere = ConfirmationRegistry(SqliteConfirmationStore(db))
+    try:
+        await elsewhere.decide(token, "skip", actor="ops")
+    finally:
+        await elsewhere.aclose()
+
+    result = await bot.handle("w5", "yes", user_id="u1")
+
+    assert result.texts == ["OK, I won't execute transfer.", "Nothing was sent."]
+    assert sent_in("w5") == []
+    record = await bot.engine.confirmations.get_by_id(asked.pending[0].confirmation_id)
+    assert record is not None and record.status is Status.SKIPPED

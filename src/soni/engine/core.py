@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,9 @@ from soni.nlu.protocol import FlowInfo, Understanding
 __all__ = ("Engine", "SlotCheck")
 
 logger = logging.getLogger("soni.engine")
+
+ISSUED_KEPT = 4096
+"""How many registered confirmations an Engine keeps at hand (see ``Engine.issued``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,11 @@ class Engine:
     asked_slots: dict[str, tuple[str, ...]] = field(default_factory=dict)
     known_slots: frozenset[str] = frozenset()
     flow_infos: tuple[FlowInfo, ...] = ()
+    # The confirmations this process registered, as registered: a chat decision
+    # checks its option against them without a read. Their status may be stale
+    # (decided elsewhere since); every decision is a compare-and-set on the
+    # stored status, so a stale one only loses the race and is read again.
+    issued: OrderedDict[str, PendingConfirmation] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
         for name, flow in self.config.flows.items():
@@ -89,6 +98,12 @@ class Engine:
             )
             for name, flow in self.config.flows.items()
         )
+
+    def remember_issued(self, record: PendingConfirmation) -> None:
+        self.issued[record.id] = record
+        self.issued.move_to_end(record.id)
+        while len(self.issued) > ISSUED_KEPT:
+            self.issued.popitem(last=False)
 
     async def confirmation(self, confirmation_id: str) -> PendingConfirmation | None:
         """The confirmation as this turn last saw it, or as stored."""

@@ -4,13 +4,17 @@ The graph does not change with the bot: every flow is a program (see
 ``program.py``), and the router sends the conversation to the node of the current
 instruction's kind. So a turn resumes exactly where it paused — whatever the
 position in the flow — and runs only the steps up to the next pause.
+
+Each LangGraph step has a fixed cost, so the graph spends them where they mean
+something: the pause and the understanding of the answer share the ``wait`` node,
+and the light steps after a node (``say``, ``set``, ``branch``, ``end``…) run
+inside it; a step that runs a handler or asks for a decision is a node of its own.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any
 
 from langgraph.errors import GraphBubbleUp
@@ -50,6 +54,13 @@ STEP_NODES: dict[str, Node] = {
     "call": run_call,
     "end": run_end,
 }
+
+Guarded = Callable[[ConversationState], Awaitable[dict[str, Any]]]
+
+INLINE_KINDS = frozenset(
+    {"say", "set", "branch", "while", "collect", "link", "call", "end", "finish"}
+)
+"""Steps that run inside the node before them: no handler, no confirmation to wait for."""
 
 # A flow whose steps jump among themselves without asking anything would never
 # pause; past this many steps in one turn the flow is ended with an error.
@@ -131,18 +142,61 @@ def route(engine: Engine, state: ConversationState) -> str:
     return "finish" if instruction is None else instruction.kind
 
 
+def _wait_and_listen(engine: Engine) -> Guarded:
+    """Pause for the user and, once resumed, understand the message — one node.
+
+    Every node costs a LangGraph step, and these always run back to back. On resume
+    LangGraph runs the node again from its start; ``interrupt()`` then returns the
+    message instead of pausing. Only the part after it is guarded: the pause itself
+    is an exception that must reach LangGraph.
+    """
+    listen = _guarded(engine, "understand", run_listen)
+
+    async def wait(state: ConversationState) -> dict[str, Any]:
+        resumed = await run_wait(engine, state)
+        listened = await listen({**state, **resumed})  # type: ignore[typeddict-item]
+        return {**resumed, **listened}
+
+    return wait
+
+
+def _then_inline(engine: Engine, node: Guarded, inline: dict[str, Guarded]) -> Guarded:
+    """``node``, then — in the same LangGraph step — the light steps that follow it.
+
+    Every node costs a LangGraph step (task set-up, writes, a router call), which
+    a run of ``say``/``set``/``branch``/``end`` steps should not pay one by one. A
+    step that runs a handler or asks for a decision keeps its own node, and so does
+    the pause. State has no reducers, so applying the updates in order is what
+    LangGraph would have done between the nodes.
+    """
+
+    async def run(state: ConversationState) -> dict[str, Any]:
+        updates = await node(state)
+        now: dict[str, Any] = {**state, **updates}
+        while (kind := route(engine, now)) in inline:  # type: ignore[arg-type]
+            more = await inline[kind](now)  # type: ignore[arg-type]
+            updates.update(more)
+            now.update(more)
+        return updates
+
+    return run
+
+
 def build_graph(engine: Engine) -> StateGraph:  # type: ignore[type-arg]
     graph = StateGraph(ConversationState)
-    # wait only calls interrupt(); it must not be guarded (interrupt raises).
-    graph.add_node("wait", partial(run_wait, engine))
     nodes: dict[str, Node] = {
         "understand": run_listen,
         "finish": run_finish,
         "abort": run_abort,
         **STEP_NODES,
     }
-    for name, node in nodes.items():
-        graph.add_node(name, _guarded(engine, name, node))  # type: ignore[call-overload]
+    guarded = {name: _guarded(engine, name, node) for name, node in nodes.items()}
+    inline = {kind: guarded[kind] for kind in INLINE_KINDS}
+    graph.add_node(  # type: ignore[call-overload]
+        "wait", _then_inline(engine, _wait_and_listen(engine), inline)
+    )
+    for name, node in guarded.items():
+        graph.add_node(name, _then_inline(engine, node, inline))  # type: ignore[call-overload]
     destinations = ["wait", "finish", "abort", GRAPH_END, *STEP_NODES]
 
     # Async on purpose: LangGraph runs a synchronous path function in a thread
@@ -151,7 +205,6 @@ def build_graph(engine: Engine) -> StateGraph:  # type: ignore[type-arg]
         return route(engine, state)
 
     graph.add_edge(START, "understand")
-    graph.add_edge("wait", "understand")
-    for name in ["understand", "finish", "abort", *STEP_NODES]:
+    for name in ["wait", "understand", "finish", "abort", *STEP_NODES]:
         graph.add_conditional_edges(name, router, destinations)
     return graph

@@ -30,9 +30,13 @@ __all__ = ("Deferred", "Turn", "this_turn", "turn_scope")
 class Deferred:
     """A decision given in the chat, to be written by the step it is for."""
 
-    confirmation_id: str
+    record: PendingConfirmation
     decision: str
     actor: Actor
+
+    @property
+    def confirmation_id(self) -> str:
+        return self.record.id
 
 
 @dataclass(slots=True)

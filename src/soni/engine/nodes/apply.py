@@ -24,7 +24,11 @@ async def _decide(engine: Engine, state: ConversationState, decision: str) -> st
     waiting: dict[str, Any] = dict(state.get("waiting") or {})
     if waiting.get("kind") != "confirmation":
         return "There is nothing waiting for a yes or no right now."
-    record = await engine.confirmation(waiting["confirmation"])
+    # The options never change: the record as registered is enough to check the
+    # decision against, and the write that records it compares the stored status.
+    record = engine.issued.get(waiting["confirmation"])
+    if record is None:
+        record = await engine.confirmation(waiting["confirmation"])
     if record is None:
         return "That request is no longer pending."
     if decision == "approve" and record.kind == "choice" and len(record.options) > 1:
@@ -33,7 +37,7 @@ async def _decide(engine: Engine, state: ConversationState, decision: str) -> st
         interpret(record, decision)
     except InvalidDecision as exc:
         return str(exc)
-    this_turn().decision = Deferred(record.id, decision, Actor(state.get("user_id"), "chat"))
+    this_turn().decision = Deferred(record, decision, Actor(state.get("user_id"), "chat"))
     return None
 
 
@@ -59,9 +63,7 @@ async def _settle(engine: Engine, working: dict[str, Any]) -> None:
     ):
         return
     turn.decision = None
-    record = await engine.confirmation(deferred.confirmation_id)
-    if record is None:
-        return
+    record = deferred.record
     try:
         decided = await engine.confirmations.decide(record, deferred.decision, actor=deferred.actor)
     except ConfirmationError as exc:

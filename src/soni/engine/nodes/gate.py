@@ -57,20 +57,19 @@ async def gate(
     known = frame.get("confirmation")
     turn = this_turn()
     if known is not None:
-        record = await engine.confirmation(known)
         deferred = turn.take_decision(known)
-        if deferred is not None and record is not None:
+        if deferred is not None:
             try:
                 run = await engine.confirmations.decide_and_begin(
-                    record, deferred.decision, actor=deferred.actor
+                    deferred.record, deferred.decision, actor=deferred.actor
                 )
             except ConfirmationError as exc:
                 # Expired, or decided or withdrawn elsewhere: go by what is stored.
                 logger.info("decision in chat refused: %s", exc)
                 turn.records.pop(known, None)
-                record = await engine.confirmation(known)
             else:
                 return Gate(decided=turn.remember(run.confirmation), run=run)
+        record = await engine.confirmation(known)
         if record is not None and record.status in _DECIDED:
             return Gate(decided=record)
     record, _token = await engine.confirmations.register(
@@ -83,6 +82,7 @@ async def gate(
         kind="choice" if len(offers) > 1 or inst.kind == "choose" else "single",
     )
     turn.remember(record)
+    engine.remember_issued(record)
     stack = list(state.get("stack") or [])
     stack[-1] = {**stack[-1], "confirmation": record.id}
     return Gate(
