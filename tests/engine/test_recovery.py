@@ -112,3 +112,44 @@ def test_a_program_that_forgets_aclose_still_exits(tmp_path: Any) -> None:
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Which account: checking or savings?"
+
+
+async def test_two_bots_on_one_database_take_turns_on_a_conversation(
+    make_bot: BotFactory, tmp_path: Any
+) -> None:
+    """Each Bot remembers where it left a conversation; the other may have moved it on."""
+    db = tmp_path / "shared.db"
+    first, second = await make_bot(db=db), await make_bot(db=db)
+
+    # The first leaves it paused on a question; the second answers it, so the
+    # flow ends. The first still believes it paused: its message must not be lost.
+    assert (await first.handle("two-1", "/check_balance")).status == "awaiting_input"
+    assert (await second.handle("two-1", "checking")).status == "ended"
+    restarted = await first.handle("two-1", "/check_balance")
+    assert restarted.texts == ["Which account: checking or savings?"]
+    answered = await first.handle("two-1", "savings")
+    assert answered.texts == ["Your savings balance is 8000 EUR."]
+
+    # The other way round: the first saw it end, the second paused it since.
+    assert (await second.handle("two-2", "/check_balance")).status == "awaiting_input"
+    assert (await second.handle("two-2", "checking")).status == "ended"
+    await first.handle("two-2", "/check_balance")
+    await second.handle("two-2", "/check_balance")  # paused again, by the second
+    result = await first.handle("two-2", "savings")
+    assert result.texts == ["Your savings balance is 8000 EUR."]
+
+
+async def test_a_conversation_reset_by_another_bot_starts_afresh(
+    make_bot: BotFactory, tmp_path: Any
+) -> None:
+    db = tmp_path / "shared.db"
+    first, second = await make_bot(db=db), await make_bot(db=db)
+    await first.handle("two-3", "/check_balance")
+
+    await second.reset("two-3")
+    result = await first.handle("two-3", "/check_balance")
+
+    assert result.texts == ["Which account: checking or savings?"]
+    state = await first.state("two-3")
+    assert state["conversation_id"] == "two-3"
+    assert [frame["flow"] for frame in state["stack"]] == ["check_balance"]

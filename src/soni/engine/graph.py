@@ -78,7 +78,7 @@ async def run_listen(engine: Engine, state: ConversationState) -> dict[str, Any]
     """
     understood = await run_understand(engine, state)
     applied = await run_apply(engine, {**state, **understood})  # type: ignore[typeddict-item]
-    return {**understood, **applied, "turn": state.get("turn", 0) + 1}
+    return {**understood, **applied, "turn": (state.get("turn") or 0) + 1}
 
 
 async def run_finish(engine: Engine, state: ConversationState) -> dict[str, Any]:
@@ -120,7 +120,7 @@ def _guarded(
             text = f"Sorry, something went wrong on my side, so I stopped {flow}."
             updates = {**end_task(state), "waiting": None, "replies": reply(state, text)}
         if counts:
-            updates["steps"] = state.get("steps", 0) + 1
+            updates["steps"] = (state.get("steps") or 0) + 1
         return updates
 
     return run
@@ -129,7 +129,7 @@ def _guarded(
 def route(engine: Engine, state: ConversationState) -> str:
     if state.get("waiting"):
         return "wait"
-    if state.get("steps", 0) >= MAX_STEPS_PER_TURN:
+    if (state.get("steps") or 0) >= MAX_STEPS_PER_TURN:
         return "abort"
     frame = current(state)
     if frame is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
@@ -339,27 +340,24 @@ class Bot:
         self, conversation_id: str, message: dict[str, Any], user_id: str | None
     ) -> TurnResult:
         config = self._config(conversation_id)
+        # Marks this turn's message: after a resume, the state shows whether the
+        # graph really took it (see below).
+        message = {**message, "id": secrets.token_hex(8)}
         known = self._known.get(conversation_id)
-        if known is None:
-            snapshot = await self.graph.aget_state(config)
-            known = "paused" if snapshot.next else ("idle" if snapshot.values else "new")
         try:
-            if known == "paused":
-                result: dict[str, Any] = await self.graph.ainvoke(
-                    Command(resume=message), config, durability="exit", version="v1"
-                )
-            else:
-                # A conversation with no flow running ended its last run at END;
-                # a new run continues from its state (or starts it, if new).
-                start: dict[str, Any] = {"message": message, "replies": [], "steps": 0}
-                if known == "new":
-                    start.update(
-                        stack=[], slots={}, turn=0, frames=0, waiting=None,
-                        conversation_id=conversation_id,
-                    )  # fmt: skip
-                if user_id is not None or known == "new":
-                    start["user_id"] = user_id
-                result = await self.graph.ainvoke(start, config, durability="exit", version="v1")
+            for _ in range(2):
+                if known is None:
+                    snapshot = await self.graph.aget_state(config)
+                    known = "paused" if snapshot.next else ("idle" if snapshot.values else "new")
+                result = await self._invoke(conversation_id, config, known, message, user_id)
+                taken = (result.get("message") or {}).get("id") == message["id"]
+                if taken or known != "paused":
+                    break
+                # This Bot last saw the conversation paused, but another one on the
+                # same database has moved it on since: the resume found nothing to
+                # resume. Read where it really is, and run the turn from there.
+                logger.info("conversation %s moved on elsewhere; reading it", conversation_id)
+                known = None
         except GraphRecursionError:
             self._known.pop(conversation_id, None)
             logger.error(
@@ -390,6 +388,33 @@ class Bot:
             )
         self._remember(conversation_id, "paused" if "__interrupt__" in result else "idle")
         return await self._result(conversation_id, result)
+
+    async def _invoke(
+        self,
+        conversation_id: str,
+        config: RunnableConfig,
+        known: str,
+        message: dict[str, Any],
+        user_id: str | None,
+    ) -> dict[str, Any]:
+        if known == "paused":
+            resumed: dict[str, Any] = await self.graph.ainvoke(
+                Command(resume=message), config, durability="exit", version="v1"
+            )
+            return resumed
+        # A conversation with no flow running ended its last run at END; a new run
+        # continues from its state (or starts it, if new).
+        start: dict[str, Any] = {
+            "message": message, "replies": [], "steps": 0, "conversation_id": conversation_id,
+        }  # fmt: skip
+        if known == "new":
+            start.update(stack=[], slots={}, turn=0, frames=0, waiting=None)
+        if user_id is not None or known == "new":
+            start["user_id"] = user_id
+        started: dict[str, Any] = await self.graph.ainvoke(
+            start, config, durability="exit", version="v1"
+        )
+        return started
 
     async def _result(self, conversation_id: str, state: dict[str, Any]) -> TurnResult:
         replies = [ReplyView(r["text"], r.get("kind", "text")) for r in state.get("replies") or []]

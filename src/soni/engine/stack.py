@@ -18,7 +18,7 @@ def push(
     state: ConversationState, flow: str, *, returns: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """Start ``flow`` on top of the stack (the flow below pauses where it is)."""
-    count = state.get("frames", 0) + 1
+    count = (state.get("frames") or 0) + 1
     frame: Frame = {"id": f"f{count}", "flow": flow, "pos": 0, "returns": returns}
     return {"stack": [*(state.get("stack") or []), frame], "frames": count}
 

@@ -26,7 +26,7 @@ async def run_link(engine: Engine, state: ConversationState) -> dict[str, Any]:
     # It starts anew, as if the user had started it: it asks its questions again,
     # except those a flow still below on the stack asked (this one is ending).
     slots = engine.fresh_slots(state.get("slots") or {}, target, stack[:-1])
-    count = state.get("frames", 0) + 1
+    count = (state.get("frames") or 0) + 1
     stack[-1] = {
         "id": f"f{count}",
         "flow": target,
