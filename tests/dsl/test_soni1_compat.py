@@ -149,9 +149,11 @@ async def test_set_templates_with_double_braces_fill_in_slot_values(load: LoadBo
 
     assert result.texts == [
         "Welcome back, Alice Johnson! You have a premium account. "
-        "Daily limit: 50000. (Alice Johnson)"
+        "Daily limit: 50000 EUR. (Alice Johnson)"
     ]
     assert result.slots["display_name"] == "Alice Johnson"
+    # A number inside a longer template is written out, as soni 1.0 did.
+    assert result.slots["limit_text"] == "Daily limit: 50000 EUR."
 
 
 async def test_a_single_file_retry_flow_loops_back_with_jump_to_and_ends_with_end(
@@ -327,7 +329,7 @@ SPELLINGS = {
             steps: [{_SAY}]
         """,
     ),
-    "set templates are expressions": (
+    "set templates": (
         """
         flows:
           f:
@@ -358,8 +360,8 @@ SPELLINGS = {
                 type: set
                 slots:
                   whole: "{name}"
-                  text: "'It\\\\'s ' + {name} + '\\\\n(' + {tier} + ')'"
-                  two: "'' + {name} + {tier}"
+                  text: "It's {name}\\n({tier})"
+                  two: "{name}{tier}"
                   plain: "no braces"
         """,
     ),

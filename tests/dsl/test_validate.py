@@ -162,7 +162,7 @@ flows:
       - {step: c, type: branch, slot: amont, cases: {default: d}}
       - {step: d, type: branch, evaluate: "amount > limit", cases: {"true": e}}
       - {step: e, type: set, condition: "{amount} > 0", slots: {total: "{amount} + fee"}}
-      - {step: g, type: set, slots: {greeting: "Hello {name}", flag: "yes"}}
+      - {step: g, type: set, slots: {greeting: "Hello {nam}", flag: "yes"}}
       - {step: h, type: action, call: pay, map_outputs: {transaction_id: tx, status: st}}
       - {step: i, type: say, message: "{tx} {total} {st} {greeting}"}
 """
@@ -184,10 +184,9 @@ def test_slots_used_but_never_declared_nor_assigned(workdir: Path) -> None:
         "bot.yaml:19:39: flows.f.steps[2].slot: unknown slot 'amont' (did you mean 'amount'?)",
         "bot.yaml:20:43: flows.f.steps[3].evaluate: unknown slot 'limit' in the expression",
         "bot.yaml:21:72: flows.f.steps[4].slots.total: unknown slot 'fee' in the expression",
-        # A set value with "{" is an expression; a template-looking one gets a hint.
-        "bot.yaml:22:48: flows.f.steps[5].slots.greeting: 'Hello {name}' contains '{', so it "
-        "is computed as an expression, but it is not one; to build a text, quote the literal "
-        "parts: \"'Hello ' + name\"",
+        # A set text that is not an expression is a template; its slots are checked.
+        "bot.yaml:22:48: flows.f.steps[5].slots.greeting: unknown slot 'nam' in {nam} "
+        "(did you mean 'name'?)",
         "bot.yaml:23:78: flows.f.steps[6].map_outputs.status: action 'pay' declares no output "
         "'status'",
     ]

@@ -138,6 +138,8 @@ async def test_set_computes_arithmetic(load: LoadBot) -> None:
 
     assert result.texts == ["4 x 2.5 = 10 (standard)"]
     assert result.slots["total"] == 10.0
+    # A text that is not an expression is a template: numbers are written out.
+    assert result.slots["summary"] == "4 pieces at 2.5"
 
 
 async def test_a_conditional_set_applies_only_when_its_condition_holds(load: LoadBot) -> None:

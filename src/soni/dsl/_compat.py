@@ -19,7 +19,7 @@ What is rewritten (the same table is in ``docs/bot-format.md``):
   branch's ``input`` → ``slot``; branch case targets ``continue`` → the step below
   and ``jump_to_<id>`` → ``<id>``; a collect step's ``prompt`` → ``message``;
   ``rephrase`` and a confirm step's ``max_retries`` (no effect here) are dropped;
-  ``set`` values with ``{{slot}}`` templates become expressions.
+  ``set`` values with ``{{slot}}`` become single-brace templates.
 * settings: ``persistence.backend: postgresql`` → ``postgres`` (its ``path``, the
   connection string, → ``url``); ``persistence.cleanup_interval`` is dropped.
 * after the files are merged: ``map_outputs`` written ``{slot: output}`` (the 1.0 DSL
@@ -66,8 +66,6 @@ _FREE_TEXT_TYPES = frozenset({"address", "city"})
 
 _SLOT_NAME = re.compile(SLOT_NAME_PATTERN)
 _DOUBLE_BRACE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\t": "\\t"}
 
 _Entry = tuple[DataPath, Location | None, Location]
 
@@ -387,37 +385,12 @@ def _all_ids(steps: list[Any]) -> set[Any]:
 
 
 def _template_value(value: Any) -> Any:
-    """A soni 1.0 ``set`` template (``"Hi {{name}}"``) as an expression.
+    """A soni 1.0 ``set`` template: ``"Hi {{name}}"`` is today's ``"Hi {name}"``.
 
-    soni 1.0 turned ``{{`` / ``}}`` into single braces and filled every ``{slot}``
-    field; ``"{{name}}"`` alone copies the slot's value. Text around placeholders is
-    joined with ``+``, which joins texts (a number there is an error when the step
-    runs, never a silent sum). Values without ``{{`` are left as they are.
+    soni 1.0 turned ``{{`` / ``}}`` into single braces and filled every ``{slot}``.
+    Today a ``set`` text that is not an expression is rendered as a template the
+    same way, and ``"{name}"`` alone copies the slot's value.
     """
     if not isinstance(value, str) or not _DOUBLE_BRACE.search(value):
         return value
-    template = _DOUBLE_BRACE.sub(r"{\1}", value)
-    parts: list[str] = []
-    pos = 0
-    for match in _FIELD.finditer(template):
-        literal = template[pos : match.start()]
-        if "{" in literal or "}" in literal:
-            return value  # not a template soni 1.0 could fill; the checks report it
-        if literal:
-            parts.append(_quote(literal))
-        parts.append(match.group(0))
-        pos = match.end()
-    rest = template[pos:]
-    if "{" in rest or "}" in rest:
-        return value
-    if rest:
-        parts.append(_quote(rest))
-    if len(parts) == 1:
-        return parts[0] if parts[0].startswith("{") else value
-    if parts[0].startswith("{"):
-        parts.insert(0, "''")  # text from the start: two slots join, never add up
-    return " + ".join(parts)
-
-
-def _quote(text: str) -> str:
-    return "'" + "".join(_ESCAPES.get(char, char) for char in text) + "'"
+    return _DOUBLE_BRACE.sub(r"{\1}", value)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from soni.dsl._messages import did_you_mean
@@ -65,6 +65,26 @@ def assigned_slots(flow: FlowDef) -> set[str]:
         elif isinstance(step, ConfirmStep):
             names.add(step.slot)
     return names
+
+
+def is_expression(text: str, parser: Callable[[str], object] | None = None) -> bool:
+    """Whether a ``set`` value is an expression (else it is a template).
+
+    With the engine's parser, exactly what it accepts; without it, what Python's
+    grammar accepts once ``{slot}`` reads as ``slot`` (the two agree on what a
+    template author writes).
+    """
+    if parser is not None:
+        try:
+            parser(text)
+        except ValueError:
+            return False
+        return True
+    try:
+        ast.parse(_BRACED.sub(r" \1 ", text).strip(), mode="eval")
+    except SyntaxError:
+        return False
+    return True
 
 
 class FlowChecker:
@@ -130,19 +150,12 @@ class FlowChecker:
         self.bot.expression(path, text, self.usable)
 
     def computed(self, path: DataPath, text: str) -> None:
-        # A set value with "{" is an expression, but authors often mean a template
-        # ("Hello {name}"): say so rather than report "Hello" as an unknown slot.
-        if self.bot.syntax.expression is None:
-            try:
-                ast.parse(_BRACED.sub(r" \1 ", text).strip(), mode="eval")
-            except SyntaxError:
-                self.bot.error(
-                    path,
-                    f"{text!r} contains '{{', so it is computed as an expression, but it is "
-                    "not one; to build a text, quote the literal parts: \"'Hello ' + name\"",
-                )
-                return
-        self.expression(path, text)
+        # A set value with "{" is computed when it is an expression ("{n} + 1") and
+        # rendered as a template otherwise ("Hello {name}"), as the engine does.
+        if is_expression(text, self.bot.syntax.expression):
+            self.expression(path, text)
+        else:
+            self.template(path, text)
 
     def no_next(self, step: Step, path: DataPath, instead: str) -> None:
         if step.next is not None:

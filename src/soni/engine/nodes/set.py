@@ -1,20 +1,38 @@
-"""``set``: assign values; a value with ``{slot}`` references is an expression."""
+"""``set``: assign values; a text with ``{slot}`` references is computed or rendered."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from soni.engine.core import Engine
-from soni.engine.expressions import compile_expression
+from soni.engine.expressions import Expression, compile_expression
 from soni.engine.stack import advance
 from soni.engine.state import ConversationState
+from soni.engine.templates import Template, compile_template
+from soni.errors import ExpressionError
 
 
 def value_of(raw: Any, slots: dict[str, Any]) -> Any:
-    """A literal, or the value of an expression when the text references slots."""
+    """A literal; for a text with ``{slot}`` references, an expression or a template.
+
+    ``"{counter} + 1"`` is an expression and keeps its type; ``"Hello {name}"`` is
+    not one, so it is rendered as a template (the loader decided the same way).
+    """
     if isinstance(raw, str) and "{" in raw:
-        return compile_expression(raw).evaluate(slots)
+        computed = _computed(raw)
+        if isinstance(computed, Expression):
+            return computed.evaluate(slots)
+        return computed.render(slots)
     return raw
+
+
+@functools.lru_cache(maxsize=1024)
+def _computed(raw: str) -> Expression | Template:
+    try:
+        return compile_expression(raw)
+    except ExpressionError:
+        return compile_template(raw)
 
 
 async def run_set(engine: Engine, state: ConversationState) -> dict[str, Any]:
