@@ -21,7 +21,7 @@ from soni.engine.state import ConversationState, Frame
 from soni.engine.templates import compile_template
 from soni.engine.turn import this_turn
 from soni.errors import SlotValueError, _did_you_mean
-from soni.nlu.protocol import FlowInfo, Understanding
+from soni.nlu.protocol import FlowInfo, SlotInfo, Understanding
 
 __all__ = ("Engine", "SlotCheck")
 
@@ -65,6 +65,7 @@ class Engine:
     asked_slots: dict[str, tuple[str, ...]] = field(default_factory=dict)
     known_slots: frozenset[str] = frozenset()
     flow_infos: tuple[FlowInfo, ...] = ()
+    slot_infos: dict[str, SlotInfo] = field(default_factory=dict)
     # The confirmations this process registered, as registered: a chat decision
     # checks its option against them without a read. Their status may be stale
     # (decided elsewhere since); every decision is a compare-and-set on the
@@ -95,9 +96,14 @@ class Engine:
                 name,
                 flow.description or "",
                 tuple(flow.trigger.intents) if flow.trigger is not None else (),
+                self.asked_slots[name],
             )
             for name, flow in self.config.flows.items()
         )
+        self.slot_infos = {
+            name: SlotInfo(name, slot.kind, dict(slot.choices or {}))
+            for name, slot in self.slot_defs.items()
+        }
 
     def remember_issued(self, record: PendingConfirmation) -> None:
         self.issued[record.id] = record

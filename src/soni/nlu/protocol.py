@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol, runtime_checkable
 
 from soni.nlu.commands import Command
@@ -61,9 +62,13 @@ class ConversationContext:
         active_flow: The flow on top of the stack, if any.
         expected_slot: The slot being collected, if the bot just asked for one.
         slots: Current slot values.
-        pending: The confirmation waiting for an answer, if any.
-        flows: Every flow of the bot.
-        slot_types: Every declared slot.
+        pending: The confirmation waiting for an answer, if any (its options and
+            their labels).
+        awaiting_confirm_step: The pending confirmation is a ``confirm`` step's
+            yes/no question (no action behind it).
+        flows: Every flow of the bot (triggers, and the slots it asks for).
+        slot_types: Every declared slot (type, choices with synonyms).
+        today: The date relative dates ("tomorrow") count from; today when unset.
     """
 
     active_flow: str | None = None
@@ -73,6 +78,7 @@ class ConversationContext:
     awaiting_confirm_step: bool = False
     flows: Sequence[FlowInfo] = ()
     slot_types: Mapping[str, SlotInfo] = field(default_factory=dict)
+    today: date | None = None
 
 
 @runtime_checkable

@@ -37,26 +37,34 @@ async def run_wait(engine: Engine, state: ConversationState) -> dict[str, Any]:
     return updates
 
 
-def _context(engine: Engine, state: ConversationState) -> ConversationContext:
+async def _context(engine: Engine, state: ConversationState) -> ConversationContext:
     waiting: dict[str, Any] = dict(state.get("waiting") or {})
     stack = state.get("stack") or []
     expected = None
     if waiting.get("kind") == "slot":
-        definition = engine.slot_defs.get(waiting["slot"])
-        expected = SlotInfo(
-            waiting["slot"],
-            definition.kind if definition else "any",
-            dict(definition.choices or {}) if definition else {},
-        )
+        expected = engine.slot_infos.get(waiting["slot"]) or SlotInfo(waiting["slot"], "any")
     pending = None
+    confirm_step = False
     if waiting.get("kind") == "confirmation":
-        pending = PendingInfo(waiting["confirmation"], options=())
+        record = engine.issued.get(waiting["confirmation"]) or await engine.confirmation(
+            waiting["confirmation"]
+        )
+        if record is not None:
+            pending = PendingInfo(
+                record.id,
+                options=record.options,
+                labels={call.name: call.label for call in record.actions if call.label},
+            )
+        inst = engine.instruction(state)
+        confirm_step = inst is not None and inst.kind == "confirm"
     return ConversationContext(
         active_flow=stack[-1]["flow"] if stack else None,
         expected_slot=expected,
         slots=dict(state.get("slots") or {}),
         pending=pending,
+        awaiting_confirm_step=confirm_step,
         flows=engine.flow_infos,
+        slot_types=engine.slot_infos,
     )
 
 
@@ -93,7 +101,7 @@ async def run_understand(engine: Engine, state: ConversationState) -> dict[str, 
             return {"commands": [], "replies": [{"text": problem, "kind": "error"}]}
     else:
         try:
-            commands = await engine.understanding.understand(text, _context(engine, state))
+            commands = await engine.understanding.understand(text, await _context(engine, state))
         except Exception:  # understanding must never take the conversation down
             commands = [OutOfScope(text)]
     return {"commands": [to_data(c) for c in commands]}
