@@ -54,6 +54,19 @@ EARLY, LATE = 2, 50
 Timed = Callable[[], Awaitable[object]]
 
 
+# Messages of each kind the rule-based understanding reads, while the bot asks for
+# the amount of a transfer (Bob is the beneficiary so far).
+UNDERSTOOD = (
+    ("an answer, '50'", "50"),
+    ("an answer in words", "twenty five euros please"),
+    ("a correction", "actually, to Alice"),
+    ("a digression", "could you check my balance"),
+    ("a new request with values", "send 30 euros to Carol"),
+    ("a cancellation", "never mind"),
+    ("a date in a sentence", "can it go out next friday"),
+    ("nonsense", "asdf qwerty zxcv"),
+)
+
 # -- the floor: the same steps hand-written in bare LangGraph -------------------------
 
 
@@ -280,17 +293,24 @@ async def main() -> None:
             report("soni turn, text answer", times["text"], times["floor"], floor_label)
             report("soni turn, /set answer", times["set"], times["floor"], floor_label)
 
-            # Understanding's share: the understand node's body on the state of a turn.
-            state = await bot.state("a-text-0")  # answered: paused on the amount now
-            state = {**state, "message": {"text": "50", "user_id": None}}
-            reps = 2000
-            start = time.perf_counter()
-            for _ in range(reps):
-                await run_understand(bot.engine, state)  # type: ignore[arg-type]
-            understand = (time.perf_counter() - start) / reps
+            # Understanding's share: the understand node's body (the rule-based
+            # understanding, the default) on the state of a turn, for messages of
+            # every kind, next to the whole text turn measured above.
             text_median = statistics.median(times["text"])
-            row("understand node body (keyword NLU), per turn", understand * 1e6, "us")
-            row("  share of the median soni text turn", 100 * understand / text_median, "%")
+            paused = await bot.state("a-text-0")  # answered: paused on the amount now
+            per_message: dict[str, float] = {}
+            for label, text in UNDERSTOOD:
+                state = {**paused, "message": {"text": text, "user_id": None}}
+                reps = 300
+                start = time.perf_counter()
+                for _ in range(reps):
+                    await run_understand(bot.engine, state)  # type: ignore[arg-type]
+                per_message[label] = (time.perf_counter() - start) / reps
+            for label, seconds in per_message.items():
+                row(f"understanding: {label}", seconds * 1e6, "us")
+            mean = statistics.fmean(per_message.values())
+            row("understanding, mean of the messages above", mean * 1e6, "us")
+            row("  share of the median soni text turn", 100 * mean / text_median, "%")
 
             # -- (b) step 2 vs step 50 of a 60-step flow ---------------------------------
             def soni_long(cid: str, step: int) -> Timed:

@@ -27,6 +27,7 @@ __all__ = (
     "ExpressionError",
     "InvalidDecision",
     "InvalidDecisionMessage",
+    "NluSettingsError",
     "PatternError",
     "SlotValueError",
     "SoniError",
@@ -352,3 +353,23 @@ class ValidatorNotFound(SoniError, LookupError):
         self.suggestions = tuple(suggestions)
         hint = _did_you_mean(self.suggestions)
         super().__init__(f"unknown validator {name!r}{hint}")
+
+
+class NluSettingsError(SoniError, ValueError):
+    """A ``settings.nlu`` value the chosen understanding engine cannot use.
+
+    ``str()`` names the setting first (``settings.nlu.timeout: ...``), as a
+    ``ConfigError`` message does; the loader, which knows the file, can wrap it in one.
+
+    Attributes:
+        key: The setting under ``settings.nlu`` (``timeout``, ``model``, ...).
+        message: What is wrong, without the setting's name.
+    """
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        self.message = message
+        super().__init__(f"settings.nlu.{key}: {message}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.key, self.message))

@@ -37,6 +37,7 @@ def test_a_folder_merges_its_yaml_files_in_name_order(workdir: Path) -> None:
     write(workdir / "bot" / "notes.txt", "not: [yaml")
     write(workdir / "bot" / ".hidden.yaml", "not: [yaml")
     write(workdir / "bot" / "nested" / "x.yaml", "not: [yaml")
+    write(workdir / "bot" / "nlu.yaml", "cases: [{text: hi, expect: [help]}]")  # a labelled set
 
     bot = load_bot("bot")
 

@@ -190,19 +190,42 @@ async def test_malformed_structured_messages_get_an_answer(make_bot: BotFactory)
     ]
 
 
+def ten_turns(n: int) -> list[str]:
+    """Ten turns of one conversation: a balance, then a transfer with a rejected amount
+    and a digression, confirmed. Structured messages: the turns, not understanding,
+    are under test."""
+    return [
+        "/check_balance",
+        "/set account=checking",
+        "/transfer_funds",
+        f"/set beneficiary=user{n}",
+        "/set amount=-1",
+        f"/set amount={n + 1}",
+        "/check_balance",
+        "/set account=savings",
+        f"/set iban={IBAN}",
+        "/affirm",
+    ]
+
+
 async def test_fifty_conversations_at_once(make_bot: BotFactory) -> None:
     bot = await make_bot()
 
-    async def one(n: int) -> str:
+    async def one(n: int) -> list[str]:
         conversation = f"many-{n}"
-        for text in ("/transfer_funds", f"user{n}", str(n + 1), IBAN, "yes"):
+        answers = []
+        for text in ten_turns(n):
             result = await bot.handle(conversation, text)
-        return result.texts[0]
+            answers.append(result.texts[0])
+        return answers
 
-    finals = await asyncio.gather(*(one(n) for n in range(50)))
+    conversations = await asyncio.gather(*(one(n) for n in range(50)))
 
-    assert all(text.startswith("Done:") for text in finals)
-    for n in range(50):
+    for n, answers in enumerate(conversations):
+        assert len(answers) == 10
+        assert answers[1] == "Your checking balance is 1520.5 EUR."
+        assert answers[4] == "Please enter an amount above zero."
+        assert answers[-1].startswith(f"Done: {n + 1} EUR sent to user{n}.")
         assert [t["amount"] for t in sent_in(f"many-{n}")] == [float(n + 1)]
 
 
@@ -210,17 +233,22 @@ async def test_concurrent_turns_of_one_conversation_run_in_arrival_order(
     make_bot: BotFactory,
 ) -> None:
     bot = await make_bot()
-    texts = ["/transfer_funds", "Bob", "10", IBAN, "yes"]
     tasks = []
-    for text in texts:
+    for text in ten_turns(9):
         tasks.append(asyncio.create_task(bot.handle("ordered", text)))
         await asyncio.sleep(0)  # arrival order = creation order
     results = await asyncio.gather(*tasks)
 
-    assert [r.texts[0] for r in results[:4]] == [
-        "Who should receive the money?",
-        "How much do you want to send?",
-        "What is their IBAN?",
-        f"Send 10 EUR to Bob ({IBAN})?",
+    assert [r.texts for r in results[:-1]] == [
+        ["Which account: checking or savings?"],
+        ["Your checking balance is 1520.5 EUR."],
+        ["Who should receive the money?"],
+        ["How much do you want to send?"],
+        ["Please enter an amount above zero.", "How much do you want to send?"],
+        ["What is their IBAN?"],
+        ["Which account: checking or savings?"],
+        ["Your savings balance is 8000 EUR.", "What is their IBAN?"],
+        [f"Send 10 EUR to user9 ({IBAN})?"],
     ]
-    assert results[-1].texts[0].startswith("Done: 10 EUR sent to Bob.")
+    assert results[-1].texts[0].startswith("Done: 10 EUR sent to user9.")
+    assert [t["amount"] for t in sent_in("ordered")] == [10.0]

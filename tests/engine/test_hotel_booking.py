@@ -189,3 +189,21 @@ async def test_cancelling_during_the_guest_details_does_not_go_on_booking(
     assert ROOMS not in result.texts
     assert result.status == "ended"
     assert held_in("hb-cancel") == []
+
+
+@pytest.mark.parametrize("rooms", ["10", "1,000"])
+async def test_more_than_nine_rooms_are_refused_before_any_is_held(
+    make_bot: BotFactory, rooms: str
+) -> None:
+    conversation = f"hb-many-{rooms}"
+    bot = await make_bot("hotel_booking")
+    await talk(bot, conversation, "/book_hotel", "2025-07-01", "2025-07-03", "2", "Al", "a@b.co")
+
+    refused = await bot.handle(conversation, rooms, user_id="u1")
+
+    assert refused.texts == ["Sorry, one booking can hold at most 9 rooms.", ROOMS]
+    assert refused.status == "awaiting_input"
+    assert held_in(conversation) == []
+    held = await bot.handle(conversation, "9", user_id="u1")
+    assert held.texts[-2] == "Room 9 of 9: number 109 is held."
+    assert len(held_in(conversation)) == 9

@@ -215,6 +215,22 @@ class ConfirmationRegistry:
         """
         return self._ledger.tokens.get(confirmation_id)
 
+    async def expire_if_due(self, token: Ref) -> PendingConfirmation:
+        """The confirmation, its expiry recorded now if its time ran out while open.
+
+        The sweeper records expiries every few seconds; a caller about to act on an
+        open confirmation calls this so that what it does never depends on whether
+        the sweeper has run yet.
+
+        Raises:
+            UnknownConfirmation: malformed or unknown token.
+        """
+        record = await self._ledger.held(token, OPEN)
+        now = self.clock()
+        if record.is_open and record.expires_at <= now:
+            record = await self._ledger.expire(record, now)
+        return record
+
     async def get_by_id(self, confirmation_id: str) -> PendingConfirmation | None:
         """The confirmation with this id (ids grant nothing; tokens do)."""
         return await self.store.get(confirmation_id)

@@ -86,6 +86,11 @@ def parse_bot(
     return _finish(path, [parse_yaml(text, path)], [], actions, validators, implicit_slots, syntax)
 
 
+# Files a bot folder may hold that are not part of the bot: the labelled set the
+# understanding is measured against (see soni.nlu.evaluate).
+_NOT_BOT_FILES = frozenset({"nlu.yaml", "nlu.yml"})
+
+
 def _discover(root: Path, display: str) -> tuple[list[tuple[Path, str]], list[ConfigError]]:
     if root.is_dir():
         names = sorted(
@@ -93,6 +98,7 @@ def _discover(root: Path, display: str) -> tuple[list[tuple[Path, str]], list[Co
             for entry in root.iterdir()
             if entry.suffix.lower() in _SUFFIXES
             and not entry.name.startswith(".")
+            and entry.name.lower() not in _NOT_BOT_FILES
             and entry.is_file()
         )
         if not names:

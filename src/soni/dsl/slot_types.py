@@ -18,6 +18,7 @@ from typing import Any, Final, Literal, TypeAlias
 from soni.errors import SlotValueError
 
 __all__ = (
+    "MAX_DIGITS",
     "SLOT_KINDS",
     "SLOT_TYPES",
     "SlotKind",
@@ -93,13 +94,31 @@ def coerce(kind: str, value: Any, *, choices: Choices | Sequence[Any] | None = N
     return _READERS[resolved](value)
 
 
+MAX_DIGITS: Final = 300
+"""The most digits a number may have. Longer ones are no amount anyone means, and
+Python refuses to read integers past a few thousand digits (``int("1" * 5000)``
+raises): they are rejected as values instead."""
+_TOO_BIG: Final = 10**MAX_DIGITS
+
+
+def _too_long(kind: SlotKind, value: Any) -> SlotValueError:
+    return SlotValueError(kind, value, f"expected a number of at most {MAX_DIGITS} digits")
+
+
+def _huge(value: Any) -> bool:
+    return isinstance(value, int) and abs(value) >= _TOO_BIG
+
+
 def _reject(kind: SlotKind, value: Any, what: str) -> SlotValueError:
-    shown = repr(value) if isinstance(value, str) else str(value)
+    if _huge(value):  # str() of it may fail, and would say nothing useful
+        shown = f"a number of more than {MAX_DIGITS} digits"
+    else:
+        shown = repr(value) if isinstance(value, str) else str(value)
     return SlotValueError(kind, value, f"expected {what}, got {shown}")
 
 
 def _string(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or _huge(value):
         raise _reject("string", value, "text")
     text = value.strip() if isinstance(value, str) else str(value)
     if not text:
@@ -114,18 +133,22 @@ def _integer(value: Any) -> int:
     if isinstance(value, bool):
         raise _reject("integer", value, "a whole number")
     if isinstance(value, int):
+        if _huge(value):
+            raise _too_long("integer", value)
         return value
     if isinstance(value, float):
         if value.is_integer():
-            return int(value)
+            return _integer(int(value))
         raise _reject("integer", value, "a whole number")
     if isinstance(value, str):
         text = value.strip()
+        if sum(c.isdigit() for c in text) > MAX_DIGITS:
+            raise _too_long("integer", value)
         if _INTEGER.fullmatch(text):
             return int(text.replace(",", ""))
         number = _parse_number(text)
         if number is not None and number.is_integer():
-            return int(number)
+            return _integer(int(number))
     raise _reject("integer", value, "a whole number")
 
 
@@ -181,11 +204,15 @@ def _parse_number(text: str) -> float | None:
 def _float(value: Any) -> float:
     if isinstance(value, bool):
         raise _reject("float", value, "a number")
+    if _huge(value):
+        raise _too_long("float", value)  # float() would overflow
     if isinstance(value, int | float):
         number = float(value)
         if math.isfinite(number):
             return number
     elif isinstance(value, str):
+        if sum(c.isdigit() for c in value) > MAX_DIGITS:
+            raise _too_long("float", value)
         parsed = _parse_number(value)
         if parsed is not None:
             return parsed
@@ -305,7 +332,7 @@ def _is_text(value: Any) -> bool:
 
 
 def _choice(value: Any, choices: dict[str, list[str]]) -> str:
-    if not _is_text(value):
+    if not _is_text(value) or _huge(value):
         raise _reject("choice", value, "one of " + ", ".join(choices))
     text = str(value).strip()
     if text in choices:

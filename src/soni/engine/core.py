@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import logging
 from collections import OrderedDict
@@ -61,11 +62,15 @@ class Engine:
     validators: ValidatorRegistry = field(default_factory=default_validators)
     journal: ActionJournal = field(default_factory=MemoryActionJournal)
     programs: dict[str, Program] = field(default_factory=dict)
+    # Every slot by name, for code with no flow at hand: the top-level definition,
+    # else the first flow's. A step of a flow looks its slots up with ``slot_def``.
     slot_defs: dict[str, SlotDef] = field(default_factory=dict)
+    own_slot_defs: dict[str, dict[str, SlotDef]] = field(default_factory=dict)
     asked_slots: dict[str, tuple[str, ...]] = field(default_factory=dict)
     known_slots: frozenset[str] = frozenset()
     flow_infos: tuple[FlowInfo, ...] = ()
     slot_infos: dict[str, SlotInfo] = field(default_factory=dict)
+    flow_slot_infos: dict[str, dict[str, SlotInfo]] = field(default_factory=dict)
     # The confirmations this process registered, as registered: a chat decision
     # checks its option against them without a read. Their status may be stale
     # (decided elsewhere since); every decision is a compare-and-set on the
@@ -84,6 +89,7 @@ class Engine:
             )
             for slot in flow.slots:
                 self.slot_defs.setdefault(slot.name, slot)
+            self.own_slot_defs[name] = {slot.name: slot for slot in flow.slots}
         for name, slot in self.config.slots.items():
             self.slot_defs[name] = slot
         self.known_slots = frozenset(self.slot_defs).union(
@@ -100,9 +106,39 @@ class Engine:
             )
             for name, flow in self.config.flows.items()
         )
-        self.slot_infos = {
-            name: SlotInfo(name, slot.kind, dict(slot.choices or {}))
+        self.slot_infos = {name: _info(slot) for name, slot in self.slot_defs.items()}
+        self.flow_slot_infos = {
+            flow: {**self.slot_infos, **{name: _info(slot) for name, slot in own.items()}}
+            for flow, own in self.own_slot_defs.items()
+            if own
+        }
+
+    def slot_def(self, name: str, flow: str | None = None) -> SlotDef | None:
+        """The definition of ``name`` as ``flow`` sees it.
+
+        The flow's own definition shadows a top-level one; a slot ``flow`` does not
+        declare (another flow's, say) has its definition from ``slot_defs``.
+        """
+        own = self.own_slot_defs.get(flow) if flow is not None else None
+        found = own.get(name) if own else None
+        return found if found is not None else self.slot_defs.get(name)
+
+    def slot_info(self, name: str, flow: str | None = None) -> SlotInfo | None:
+        """What understanding needs to know of ``name``, as ``flow`` sees it."""
+        return self.slot_types(flow).get(name)
+
+    def slot_types(self, flow: str | None = None) -> Mapping[str, SlotInfo]:
+        """Every slot, for understanding, with ``flow``'s own definitions first."""
+        if flow is None:
+            return self.slot_infos
+        return self.flow_slot_infos.get(flow, self.slot_infos)
+
+    def new_slots(self) -> dict[str, Any]:
+        """The slots of a new conversation: every slot that has a ``default`` holds it."""
+        return {
+            name: value
             for name, slot in self.slot_defs.items()
+            if (value := _default(slot)) is not None
         }
 
     def remember_issued(self, record: PendingConfirmation) -> None:
@@ -140,14 +176,19 @@ class Engine:
     ) -> dict[str, Any]:
         """``slots`` without the answers ``flow`` asks for, so it asks them anew.
 
-        Answers that a flow already on the stack asked for stay: a digression
-        must not wipe what the paused flow collected.
+        A slot with a ``default`` gets it back instead (and is not asked). Answers
+        that a flow already on the stack asked for stay: a digression must not
+        wipe what the paused flow collected.
         """
         in_use = {name for frame in stack for name in self.asked_slots.get(frame["flow"], ())}
         fresh = dict(slots)
         for name in self.asked_slots.get(flow, ()):
             if name not in in_use:
                 fresh.pop(name, None)
+                definition = self.slot_def(name, flow)
+                default = _default(definition) if definition is not None else None
+                if default is not None:
+                    fresh[name] = default
         return fresh
 
     def instruction(self, state: ConversationState) -> Instruction | None:
@@ -174,25 +215,59 @@ class Engine:
         slots: Mapping[str, Any],
         validator: str | None = None,
         error: str | None = None,
+        *,
+        flow: str | None = None,
     ) -> SlotCheck:
-        """Coerce ``value`` to the slot's type and run its validator (or ``validator``)."""
-        slot = self.slot_defs.get(name)
+        """Coerce ``value`` to the slot's type and run its validator (or ``validator``).
+
+        ``flow`` is the flow the value is for: its own definition of the slot wins.
+        """
+        slot = self.slot_def(name, flow)
         if slot is None:
             return SlotCheck(True, value)
         error = error or slot.validation_error_message
+        unreadable = error or f"That is not a valid {name}."
         try:
             coerced = coerce(slot.kind, value, choices=slot.choices)
         except SlotValueError as exc:
             return SlotCheck(False, message=error or str(exc))
+        except _BAD_VALUE as exc:
+            # A value no slot type foresaw (nested ten thousand deep, say): refused
+            # like any unreadable value, and the conversation goes on.
+            logger.warning("value for slot %r could not be read: %r", name, exc)
+            return SlotCheck(False, message=unreadable)
         name_of_validator = validator or slot.validator
         if name_of_validator:
             try:
                 valid = await self.validators.resolve(name_of_validator).check(coerced, slots)
             except ValueError as exc:
                 return SlotCheck(False, message=error or str(exc))
+            except _BAD_VALUE as exc:
+                # The validator could not compute with this value (too big, odd type).
+                logger.warning("validator %r failed on a value: %r", name_of_validator, exc)
+                return SlotCheck(False, message=unreadable)
             if not valid:
-                return SlotCheck(False, message=error or f"That is not a valid {name}.")
+                return SlotCheck(False, message=unreadable)
         return SlotCheck(True, coerced)
+
+
+# What reading or validating an odd value may raise (besides SlotValueError and a
+# validator's own ValueError). Anything else is a bug, and is not hidden.
+_BAD_VALUE = (ValueError, OverflowError, TypeError, ArithmeticError, RecursionError)
+
+
+def _info(slot: SlotDef) -> SlotInfo:
+    return SlotInfo(slot.name, slot.kind, dict(slot.choices or {}))
+
+
+def _default(slot: SlotDef) -> Any:
+    """The slot's default as its type reads it (the loader checked it can), or ``None``."""
+    if slot.default is None:
+        return None
+    try:
+        return coerce(slot.kind, copy.deepcopy(slot.default), choices=slot.choices)
+    except SlotValueError:
+        return None
 
 
 def _step_slots(inst: Instruction) -> set[str]:

@@ -92,7 +92,9 @@ async def run_abort(engine: Engine, state: ConversationState) -> dict[str, Any]:
     flow = engine.flow_title(frame["flow"]) if frame else "that"
     logger.error("a turn ran %d steps without pausing in %s", MAX_STEPS_PER_TURN, flow)
     text = f"Sorry, {flow} got stuck in a loop, so I stopped it."
-    return {**end_task(state), "waiting": None, "steps": 0, "replies": reply(state, text)}
+    ended = end_task(state)
+    await _withdraw(engine, state, ended["stack"])
+    return {**ended, "waiting": None, "steps": 0, "replies": reply(state, text)}
 
 
 def _guarded(
@@ -119,11 +121,31 @@ def _guarded(
             flow = engine.flow_title(frame["flow"]) if frame else "that"
             text = f"Sorry, something went wrong on my side, so I stopped {flow}."
             updates = {**end_task(state), "waiting": None, "replies": reply(state, text)}
+            await _withdraw(engine, state, updates["stack"])
         if counts:
             updates["steps"] = (state.get("steps") or 0) + 1
         return updates
 
     return run
+
+
+async def _withdraw(engine: Engine, state: ConversationState, kept: list[Any]) -> None:
+    """Cancel the open confirmations of the flows a failure ended.
+
+    Left open, a confirmation of a flow that no longer exists could still be
+    approved (by a link, say), and nothing would ever run it.
+    """
+    kept_ids = {frame["id"] for frame in kept}
+    for frame in state.get("stack") or []:
+        pending = frame.get("confirmation")
+        if frame["id"] in kept_ids or not pending:
+            continue
+        try:
+            record = await engine.confirmation(pending)
+            if record is not None and record.is_open:
+                await engine.confirmations.cancel(record)
+        except Exception:  # the apology goes out whatever the store says
+            logger.exception("could not withdraw confirmation %s", pending)
 
 
 def route(engine: Engine, state: ConversationState) -> str:

@@ -10,7 +10,9 @@ crash came during the handler) is reported as unknown and not repeated, as for a
 approved action.
 
 Guarded actions do not use the journal: their confirmation records the run.
-Entries are kept for ``RETENTION`` and then purged.
+Entries are kept for ``RETENTION`` and then purged. The journal also counts each
+conversation's resets, so a conversation started afresh under the same id never
+meets the runs (or the idempotency keys) of the one before.
 """
 
 from __future__ import annotations
@@ -71,6 +73,14 @@ class ActionJournal(Protocol):
         """Record the outcome of a claimed run."""
         ...
 
+    async def generation(self, conversation_id: str) -> int:
+        """How many times the conversation was reset: part of its run keys."""
+        ...
+
+    async def next_generation(self, conversation_id: str) -> int:
+        """Count a reset: the conversation's runs start afresh."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -82,6 +92,16 @@ class MemoryActionJournal:
         self._entries: dict[str, tuple[float, JournalEntry]] = {}
         self._retention = retention
         self._claims = 0
+        self._generations: dict[str, int] = {}
+
+    async def generation(self, conversation_id: str) -> int:
+        with self._lock:
+            return self._generations.get(conversation_id, 0)
+
+    async def next_generation(self, conversation_id: str) -> int:
+        with self._lock:
+            self._generations[conversation_id] = self._generations.get(conversation_id, 0) + 1
+            return self._generations[conversation_id]
 
     async def claim(self, key: str) -> JournalEntry | None:
         now = time.time()
@@ -118,7 +138,11 @@ CREATE TABLE IF NOT EXISTS soni_action_runs (
     result TEXT,
     error TEXT,
     updated_at REAL NOT NULL
-)
+);
+CREATE TABLE IF NOT EXISTS soni_conversation_generations (
+    conversation_id TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL
+);
 """
 
 
@@ -133,7 +157,7 @@ class SqliteActionJournal:
         )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute(_SCHEMA)
+        self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self._retention = retention
         self._claims = 0
@@ -144,6 +168,31 @@ class SqliteActionJournal:
             if self._closed:
                 raise RuntimeError("the action journal is closed")
             return self._conn.execute(sql, params)
+
+    async def generation(self, conversation_id: str) -> int:
+        row = await asyncio.to_thread(
+            lambda: self._call(
+                "SELECT generation FROM soni_conversation_generations WHERE conversation_id = ?",
+                conversation_id,
+            ).fetchone()
+        )
+        return int(row[0]) if row else 0
+
+    async def next_generation(self, conversation_id: str) -> int:
+        def bump() -> int:
+            self._call(
+                "INSERT INTO soni_conversation_generations (conversation_id, generation)"
+                " VALUES (?, 1) ON CONFLICT(conversation_id)"
+                " DO UPDATE SET generation = generation + 1",
+                conversation_id,
+            )
+            row = self._call(
+                "SELECT generation FROM soni_conversation_generations WHERE conversation_id = ?",
+                conversation_id,
+            ).fetchone()
+            return int(row[0])
+
+        return await asyncio.to_thread(bump)
 
     async def claim(self, key: str) -> JournalEntry | None:
         return await asyncio.to_thread(self._claim, key)

@@ -39,9 +39,9 @@ from soni.engine.journal import ActionJournal, MemoryActionJournal, SqliteAction
 from soni.engine.patterns import compile_pattern
 from soni.engine.templates import compile_template
 from soni.engine.turn import turn_scope
-from soni.errors import SoniError
-from soni.nlu.basic import KeywordUnderstanding
+from soni.errors import ConfigError, SoniError
 from soni.nlu.protocol import MAX_MESSAGE_CHARS, Understanding
+from soni.nlu.rules import RulesSettings, RulesUnderstanding
 
 if TYPE_CHECKING:
     from soni.engine.sync import SyncBot
@@ -176,7 +176,8 @@ class Bot:
             actions: Modules (files, folders, dotted names) with handlers; by
                 default the bot folder's ``actions.py``, ``handlers.py`` or
                 ``actions/`` package.
-            understanding: Turns text into commands; a keyword matcher by default.
+            understanding: Turns text into commands; by default the one the bot's
+                ``settings.nlu`` names (the offline rules unless it says ``llm``).
             registry: The ActionRegistry to use; a new one (over the global map)
                 by default.
 
@@ -234,7 +235,7 @@ class Bot:
             config=config,
             actions=registry,
             confirmations=confirmations,
-            understanding=understanding or KeywordUnderstanding(),
+            understanding=understanding or _understanding_for(config, root),
             validators=validators,
             journal=journal,
         )
@@ -266,6 +267,9 @@ class Bot:
         await self._sweeper.stop()
         await self.engine.confirmations.aclose()
         await self.engine.journal.close()
+        closing = getattr(self.engine.understanding, "aclose", None)
+        if closing is not None:
+            await closing()
         for closer in self._closers:
             await closer.close()
         self._closers.clear()
@@ -408,7 +412,10 @@ class Bot:
             "message": message, "replies": [], "steps": 0, "conversation_id": conversation_id,
         }  # fmt: skip
         if known == "new":
-            start.update(stack=[], slots={}, turn=0, frames=0, waiting=None)
+            start.update(stack=[], slots=self.engine.new_slots(), turn=0, frames=0, waiting=None)
+        if known == "new":
+            # How many times this id was reset: its runs' keys differ from the last.
+            start["generation"] = await self.engine.journal.generation(conversation_id)
         if user_id is not None or known == "new":
             start["user_id"] = user_id
         started: dict[str, Any] = await self.graph.ainvoke(
@@ -449,8 +456,24 @@ class Bot:
         """Forget the conversation: its state, and its open confirmations are cancelled."""
         async with self._locks.hold(conversation_id):
             await self.engine.confirmations.cancel_conversation(conversation_id)
+            await self.engine.journal.next_generation(conversation_id)
             await self._checkpointer.adelete_thread(conversation_id)
             self._known.pop(conversation_id, None)
+
+
+def _understanding_for(config: BotConfig, root: Path) -> Understanding:
+    """The understanding ``settings.nlu`` asks for; the rules also back the LLM up."""
+    nlu = config.settings.nlu
+    extra = dict(nlu.model_extra or {})
+    try:
+        rules = RulesUnderstanding(RulesSettings.from_settings(extra))
+        if nlu.engine == "llm":
+            from soni.nlu.llm import LLMSettings, LLMUnderstanding
+
+            return LLMUnderstanding(LLMSettings.from_settings(extra), fallback=rules)
+    except ValueError as exc:
+        raise ConfigError(str(root), None, None, f"settings.nlu: {exc}") from None
+    return rules
 
 
 def _default_db(config: BotConfig, root: Path) -> str:

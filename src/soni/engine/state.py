@@ -60,3 +60,4 @@ class ConversationState(TypedDict, total=False):
     frames: int
     user_id: str | None
     conversation_id: str
+    generation: int

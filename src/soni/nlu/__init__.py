@@ -1,5 +1,7 @@
 """Understanding user messages: commands, structured messages, the Understanding protocol."""
 
+from typing import TYPE_CHECKING, Any
+
 from soni.nlu.commands import (
     Affirm,
     CancelFlow,
@@ -13,6 +15,8 @@ from soni.nlu.commands import (
     SetSlot,
     StartFlow,
 )
+from soni.nlu.evaluate import Evaluation, evaluate
+from soni.nlu.labeled import LabeledSet, load_labeled_set
 from soni.nlu.protocol import (
     MAX_MESSAGE_CHARS,
     ConversationContext,
@@ -22,6 +26,9 @@ from soni.nlu.protocol import (
     Understanding,
 )
 from soni.nlu.structured import is_structured, parse_structured
+
+if TYPE_CHECKING:
+    from soni.nlu.llm import LLMSettings, LLMUnderstanding
 
 __all__ = (
     "MAX_MESSAGE_CHARS",
@@ -33,14 +40,30 @@ __all__ = (
     "ConversationContext",
     "CorrectSlot",
     "Deny",
+    "Evaluation",
     "FlowInfo",
     "Help",
+    "LLMSettings",
+    "LLMUnderstanding",
+    "LabeledSet",
     "OutOfScope",
     "PendingInfo",
     "SetSlot",
     "SlotInfo",
     "StartFlow",
     "Understanding",
+    "evaluate",
     "is_structured",
+    "load_labeled_set",
     "parse_structured",
 )
+
+
+def __getattr__(name: str) -> Any:
+    # The LLM backend pulls in httpx (tens of milliseconds); only bots that use it
+    # should pay for that at import.
+    if name in ("LLMSettings", "LLMUnderstanding"):
+        from soni.nlu import llm
+
+        return getattr(llm, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

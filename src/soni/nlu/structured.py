@@ -34,20 +34,70 @@ __all__ = ("is_structured", "parse_structured")
 _NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
 _START = re.compile(rf"/(?P<flow>{_NAME})\s*(?P<slots>\{{.*)?", re.DOTALL)
 _KEYWORDS = {"affirm": Affirm, "deny": Deny, "cancel": CancelFlow, "help": Help}
+_COMMANDS = frozenset({*_KEYWORDS, "set", "choose"})
+_SHAPE = re.compile(rf"/(?P<name>{_NAME})(?P<rest>\s*\{{.*|\s.*)?", re.DOTALL)
 
 
 def is_structured(text: str) -> bool:
-    """Whether ``text`` is a structured message (starts with ``/`` and a name)."""
-    stripped = text.lstrip()
-    return (
-        len(stripped) > 1 and stripped[0] == "/" and (stripped[1].isalpha() or stripped[1] == "_")
-    )
+    """Whether ``text`` is meant as a structured message.
+
+    It is ``/name`` alone, ``/name{...}``, or a command (``/set``, ``/choose``,
+    ``/affirm``, …) followed by its arguments. Other text starting with a slash —
+    a path (``/home/ann/report.pdf``), ``/name`` followed by words — is ordinary
+    text: it cannot be a structured message, so it is not read as a broken one.
+    """
+    match = _SHAPE.fullmatch(text.strip())
+    if match is None:
+        return False
+    rest = match["rest"]
+    return not rest or rest.lstrip().startswith("{") or match["name"] in _COMMANDS
 
 
-def _value(text: str) -> Any:
+MAX_NESTING = 32
+"""How deeply lists and objects may nest in a structured message's JSON. Deeper
+values break whatever walks them later (templates, the checkpoint's serialiser)."""
+
+
+def _json(text: str, what: str) -> Any:
+    """``text`` as JSON.
+
+    Raises:
+        ValueError: not JSON.
+        StructuredMessageError: nested deeper than ``MAX_NESTING`` (``what`` names it).
+    """
+    try:
+        loaded = json.loads(text)
+    except RecursionError:
+        loaded = None  # deeper than Python's own limit
+    else:
+        if _depth(loaded) <= MAX_NESTING:
+            return loaded
+    raise StructuredMessageError(f"{what} nested more than {MAX_NESTING} levels deep")
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and mappings, counted without recursion."""
+    deepest = 0
+    todo = [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_NESTING:
+                todo.extend((inner, level + 1) for inner in _items(item))
+    return deepest
+
+
+def _items(container: dict[str, Any] | list[Any]) -> list[Any]:
+    return list(container.values()) if isinstance(container, dict) else container
+
+
+def _value(name: str, text: str) -> Any:
     """A /set value: JSON when it parses (numbers, true, quoted text), else the text."""
     try:
-        return json.loads(text)
+        return _json(text, f"the value of {name} is")
+    except StructuredMessageError:
+        raise
     except ValueError:
         return text
 
@@ -89,7 +139,7 @@ def parse_structured(text: str) -> list[Command]:
                 raise StructuredMessageError(
                     f"expected slot=value in /set, got {part!r} (e.g. /set amount=50)"
                 )
-            commands.append(SetSlot(name, _value(value)))
+            commands.append(SetSlot(name, _value(name, value)))
         return commands
     match = _START.fullmatch(stripped)
     if match is None:
@@ -101,7 +151,9 @@ def parse_structured(text: str) -> list[Command]:
     slots: dict[str, Any] = {}
     if match["slots"]:
         try:
-            loaded = json.loads(match["slots"])
+            loaded = _json(match["slots"], f"the slots of /{match['flow']} are")
+        except StructuredMessageError:
+            raise
         except ValueError as exc:
             raise StructuredMessageError(
                 f"the slots of /{match['flow']} are not a JSON object: {exc}"

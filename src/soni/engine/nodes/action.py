@@ -14,6 +14,7 @@ from typing import Any
 
 from soni.actions import ActionContext
 from soni.confirmations import ActionCall, Execution, PendingConfirmation, Status
+from soni.dsl.slot_types import coerce
 from soni.engine.core import Engine
 from soni.engine.journal import run_key
 from soni.engine.nodes.gate import closed_message, gate
@@ -21,21 +22,28 @@ from soni.engine.program import Instruction
 from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
 from soni.engine.turn import this_turn
-from soni.errors import ActionError
+from soni.errors import ActionError, SlotValueError
 
 logger = logging.getLogger("soni.engine")
 
 
 def action_args(engine: Engine, name: str, slots: Mapping[str, Any]) -> dict[str, Any]:
-    """The arguments a confirmation records: the declared inputs, or the handler's slots."""
+    """What a call depends on: the declared inputs, the handler's slot parameters, or —
+    for a handler that takes the whole ``slots`` dict — every slot.
+
+    A confirmation records these (the action runs with them, as approved), and the
+    journal of unguarded runs tells calls apart by them.
+    """
     declared = engine.config.actions.get(name)
+    spec = engine.actions.get_spec(name)
     if declared is not None and declared.inputs:
-        names: list[str] = list(declared.inputs)
+        chosen = {n: slots.get(n) for n in declared.inputs}
+    elif spec is not None and spec.mode == "slots":
+        chosen = dict(slots)
     else:
-        spec = engine.actions.get_spec(name)
-        names = list(spec.params) if spec is not None else []
+        chosen = {n: slots.get(n) for n in (spec.params if spec is not None else ())}
     # Recorded as JSON: dates and other values become their text.
-    safe: dict[str, Any] = json.loads(json.dumps({n: slots.get(n) for n in names}, default=str))
+    safe: dict[str, Any] = json.loads(json.dumps(chosen, default=str))
     return safe
 
 
@@ -56,6 +64,10 @@ async def execute(
     frame = current(state)
     assert frame is not None
     slots = dict(state.get("slots") or {})
+    # An approved call runs with the values the user approved, whatever the slots
+    # hold now (a digression may have changed one since).
+    approved = record.chosen_action if record is not None else None
+    arguments = _as_approved(engine, slots, approved.args) if approved is not None else slots
     ctx = ActionContext(
         conversation_id=state.get("conversation_id", ""),
         user_id=state.get("user_id"),
@@ -73,7 +85,7 @@ async def execute(
         if run.should_run:
             turn = this_turn()
             try:
-                result = await engine.actions.run(name, slots, ctx, timeout=timeout)
+                result = await engine.actions.run(name, arguments, ctx, timeout=timeout)
             except ActionError as exc:
                 failure = str(exc)
                 turn.remember(await engine.confirmations.record_result(record, error=exc))
@@ -123,6 +135,26 @@ async def execute(
     return {**advance(state, inst.next), "slots": slots}
 
 
+def _as_approved(
+    engine: Engine, slots: Mapping[str, Any], approved: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The slots with the approved values put back where they changed since.
+
+    The confirmation recorded them as JSON (a date as its text); an unchanged slot
+    keeps its own value, a changed one gets the approved value read as its type.
+    """
+    arguments = dict(slots)
+    for name, value in approved.items():
+        if json.loads(json.dumps(slots.get(name), default=str)) == value:
+            continue
+        definition = engine.slot_defs.get(name)
+        try:
+            arguments[name] = coerce(definition.kind, value) if definition else value
+        except SlotValueError:
+            arguments[name] = value
+    return arguments
+
+
 def _json_safe(result: Mapping[str, Any] | None) -> dict[str, Any]:
     # Slots live in checkpoints: keep only what JSON can say (objects become text).
     safe: dict[str, Any] = json.loads(json.dumps(dict(result or {}), default=str))
@@ -141,9 +173,11 @@ async def run_action(engine: Engine, state: ConversationState) -> dict[str, Any]
     conversation = state.get("conversation_id", "")
     if not confirm:
         # Stable when a crashed turn is retried, distinct for each run in a loop.
-        key = (
-            f"{conversation}:{frame['id']}:{inst.id}:{state.get('turn', 0)}:{state.get('steps', 0)}"
-        )
+        # The generation counts resets: a conversation started afresh under the
+        # same id must not meet the keys of the one before.
+        epoch = state.get("generation") or 0
+        where = f"{conversation}:{epoch}:{frame['id']}:{inst.id}"
+        key = f"{where}:{state.get('turn') or 0}:{state.get('steps') or 0}"
         return await execute(engine, state, inst, name, key)
     slots = state.get("slots") or {}
     offer = ActionCall(name, action_args(engine, name, slots))

@@ -8,7 +8,7 @@ from typing import Any
 from soni.confirmations import Actor
 from soni.confirmations.decisions import interpret
 from soni.engine.core import Engine
-from soni.engine.stack import advance, current, end_task, push, reply
+from soni.engine.stack import current, end_task, push, reply
 from soni.engine.state import ConversationState
 from soni.engine.turn import Deferred, this_turn
 from soni.errors import ConfirmationError, InvalidDecision
@@ -129,6 +129,13 @@ async def run_apply(engine: Engine, state: ConversationState) -> dict[str, Any]:
             texts.append(f"Did you mean {options}?")
         elif kind == "out_of_scope":
             texts.append("Sorry, I didn't understand that.")
+    # A value that changed anywhere in this message (a correction, a flow started
+    # with values, a /set in a digression) re-walks the flows built on the old one.
+    before = state.get("slots") or {}
+    after = working.get("slots") or {}
+    for name, old in before.items():
+        if old is not None and after.get(name) != old:
+            await _rewind(engine, working, name, state.get("user_id"))
     await _settle(engine, working)
     working["replies"] = reply(working, *texts)  # type: ignore[arg-type]
     working["waiting"] = None
@@ -140,25 +147,32 @@ async def run_apply(engine: Engine, state: ConversationState) -> dict[str, Any]:
 
 
 async def _rewind(engine: Engine, working: dict[str, Any], slot: str, user_id: str | None) -> None:
-    """After a correction, walk the flow again from where the slot was collected.
+    """After a filled slot changed, walk again from where the slot was collected.
 
-    Only while the flow waits on a confirmation: the question already asked was
-    built from the old value, and the steps between — branches, validations,
-    look-ups — may decide differently with the new one (an amount corrected above a
-    limit must meet the branch that refuses it). The old confirmation is withdrawn;
-    the guarded step, if the flow reaches it again, asks anew.
+    The steps between — branches, validations, look-ups — may decide differently
+    with the new value (an amount corrected above a limit must meet the branch that
+    refuses it), and a question already asked was built from the old one. So:
+
+    * the active flow, if it is past the slot's ``collect``, goes back to it; the
+      steps that already have their answers pass straight through;
+    * a paused flow (below a digression) that holds a confirmation built from the
+      old value goes back too, when it resumes; its confirmation is withdrawn.
     """
-    frame = current(working)  # type: ignore[arg-type]
-    if frame is None or not frame.get("confirmation"):
-        return
-    target = engine.collect_position(frame["flow"], slot)
-    if target is None or target >= frame["pos"]:
-        return
-    record = await engine.confirmation(frame["confirmation"])  # type: ignore[arg-type]
-    if record is not None and record.is_open:
-        withdrawn = await engine.confirmations.supersede(record, actor=Actor(user_id, "chat"))
-        this_turn().remember(withdrawn)
-    working.update(advance(working, target))  # type: ignore[arg-type]
+    stack = list(working.get("stack") or [])
+    for index, frame in enumerate(stack):
+        top = index == len(stack) - 1
+        if not top and not frame.get("confirmation"):
+            continue
+        target = engine.collect_position(frame["flow"], slot)
+        if target is None or target >= frame["pos"]:
+            continue
+        pending = frame.get("confirmation")
+        record = await engine.confirmation(pending) if pending else None
+        if record is not None and record.is_open:
+            withdrawn = await engine.confirmations.supersede(record, actor=Actor(user_id, "chat"))
+            this_turn().remember(withdrawn)
+        stack[index] = {**frame, "pos": target, "confirmation": None}
+    working["stack"] = stack
 
 
 async def _fill(
@@ -185,11 +199,12 @@ async def _fill(
     asked = inst if inst is not None and inst.kind == "collect" and inst.step.slot == name else None
     if asked is not None:
         validator, error = asked.step.validator, asked.step.validation_error_message
-    check = await engine.check_slot(name, value, slots, validator, error)
+    frame = current(working)  # type: ignore[arg-type]
+    flow = frame["flow"] if frame is not None else None
+    check = await engine.check_slot(name, value, slots, validator, error, flow=flow)
     if check.ok:
         slots[name] = check.value
         working["slots"] = slots
-        frame = current(working)  # type: ignore[arg-type]
         if asked is not None and frame is not None:
             # Checked by the asking step's own rules: it need not check it again.
             this_turn().checked.add((frame["id"], asked.id, name))

@@ -26,14 +26,19 @@ async def run_collect(engine: Engine, state: ConversationState) -> dict[str, Any
         # output, a /set while another step was asked): this step's type and
         # validator must hold for it all the same.
         check = await engine.check_slot(
-            step.slot, held, slots, step.validator, step.validation_error_message
+            step.slot,
+            held,
+            slots,
+            step.validator,
+            step.validation_error_message,
+            flow=frame["flow"],
         )
         if check.ok:
             slots[step.slot] = check.value
             return {**advance(state, inst.next), "slots": slots}
         del slots[step.slot]
         texts.append(check.message)
-    definition = engine.slot_defs.get(step.slot)
+    definition = engine.slot_def(step.slot, frame["flow"])
     question = step.message or (definition.prompt if definition else None)
     texts.append(engine.render(question, slots) or f"What is the {step.slot}?")
     return {

@@ -70,6 +70,10 @@ async def gate(
             else:
                 return Gate(decided=turn.remember(run.confirmation), run=run)
         record = await engine.confirmation(known)
+        if record is not None and record.is_open:
+            # Time may have run out while the flow was put aside (a digression):
+            # that is an expiry, whether or not the sweeper has recorded it yet.
+            record = turn.remember(await engine.confirmations.expire_if_due(record))
         if record is not None and record.status in _DECIDED:
             return Gate(decided=record)
     record, _token = await engine.confirmations.register(

@@ -40,9 +40,10 @@ async def run_wait(engine: Engine, state: ConversationState) -> dict[str, Any]:
 async def _context(engine: Engine, state: ConversationState) -> ConversationContext:
     waiting: dict[str, Any] = dict(state.get("waiting") or {})
     stack = state.get("stack") or []
+    flow = stack[-1]["flow"] if stack else None
     expected = None
     if waiting.get("kind") == "slot":
-        expected = engine.slot_infos.get(waiting["slot"]) or SlotInfo(waiting["slot"], "any")
+        expected = engine.slot_info(waiting["slot"], flow) or SlotInfo(waiting["slot"], "any")
     pending = None
     confirm_step = False
     if waiting.get("kind") == "confirmation":
@@ -58,13 +59,13 @@ async def _context(engine: Engine, state: ConversationState) -> ConversationCont
         inst = engine.instruction(state)
         confirm_step = inst is not None and inst.kind == "confirm"
     return ConversationContext(
-        active_flow=stack[-1]["flow"] if stack else None,
+        active_flow=flow,
         expected_slot=expected,
         slots=dict(state.get("slots") or {}),
         pending=pending,
         awaiting_confirm_step=confirm_step,
         flows=engine.flow_infos,
-        slot_types=engine.slot_infos,
+        slot_types=engine.slot_types(flow),
     )
 
 
@@ -84,6 +85,23 @@ def _unknown_slot(engine: Engine, commands: list[Command]) -> str | None:
     return None
 
 
+def _slash_answer(
+    engine: Engine, state: ConversationState, text: str, commands: list[Command]
+) -> SetSlot | None:
+    """``/word`` typed for a question, when it names no flow: the answer, not a command.
+
+    "Which folder?" may well be answered "/tmp"; only a bot with a flow ``tmp``
+    reads that as starting it.
+    """
+    waiting: dict[str, Any] = dict(state.get("waiting") or {})
+    if waiting.get("kind") != "slot" or len(commands) != 1 or "{" in text:
+        return None
+    [command] = commands
+    if not isinstance(command, StartFlow) or command.flow in engine.config.flows:
+        return None
+    return SetSlot(waiting["slot"], text.strip())
+
+
 async def run_understand(engine: Engine, state: ConversationState) -> dict[str, Any]:
     message = state.get("message") or {}
     text = message.get("text") if isinstance(message, dict) else None
@@ -94,6 +112,9 @@ async def run_understand(engine: Engine, state: ConversationState) -> dict[str, 
             commands = parse_structured(text)
         except StructuredMessageError as exc:
             return {"commands": [], "replies": [{"text": str(exc), "kind": "error"}]}
+        answer = _slash_answer(engine, state, text, commands)
+        if answer is not None:
+            return {"commands": [to_data(answer)]}
         # A typo in a script or button must not store a slot no step reads: the
         # whole message is refused, as a malformed one is.
         problem = _unknown_slot(engine, commands)

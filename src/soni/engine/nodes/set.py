@@ -6,7 +6,7 @@ import functools
 from typing import Any
 
 from soni.engine.core import Engine
-from soni.engine.expressions import Expression, compile_expression
+from soni.engine.expressions import Expression, compile_expression, numeric_value
 from soni.engine.stack import advance
 from soni.engine.state import ConversationState
 from soni.engine.templates import Template, compile_template
@@ -21,9 +21,17 @@ def value_of(raw: Any, slots: dict[str, Any]) -> Any:
     """
     if isinstance(raw, str) and "{" in raw:
         computed = _computed(raw)
-        if isinstance(computed, Expression):
+        if not isinstance(computed, Expression):
+            return computed.render(slots)
+        try:
             return computed.evaluate(slots)
-        return computed.render(slots)
+        except ExpressionError:
+            # "{first}-{last}" reads as a subtraction, but with texts on both sides
+            # it can only have been meant as a template (soni 1.0 read it so).
+            texts = [slots.get(name) for name in computed.names]
+            if texts and all(isinstance(t, str) and numeric_value(t) is None for t in texts):
+                return compile_template(raw).render(slots)
+            raise
     return raw
 
 

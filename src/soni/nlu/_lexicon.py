@@ -1,0 +1,98 @@
+"""The words of the rule-based understanding, and the settings a bot may tune them with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from soni.nlu._text import normal
+
+__all__ = ("RulesSettings",)
+
+AFFIRM = (
+    "yes", "y", "yeah", "yea", "yep", "yup", "sure", "ok", "okay", "k", "go ahead",
+    "do it", "approve", "approved", "confirm", "confirmed", "correct", "right",
+    "absolutely", "of course", "please do", "go for it", "sounds good", "that's right",
+    "yes please", "alright", "fine", "affirmative", "proceed", "sure thing", "why not",
+    "let's do it", "perfect", "great", "definitely",
+)  # fmt: skip
+DENY = (
+    "no", "n", "nope", "nah", "don't", "do not", "dont", "skip", "not now", "deny",
+    "denied", "no thanks", "no thank you", "not really", "negative", "reject",
+    "decline", "no way", "not yet", "wrong", "leave it", "hold off", "not right now",
+    "not at the moment", "maybe later", "later", "not today",
+)  # fmt: skip
+CANCEL = (
+    "cancel", "stop", "never mind", "nevermind", "forget it", "abort", "quit",
+    "cancel that", "cancel it", "stop it", "forget about it", "drop it",
+    "i changed my mind", "changed my mind", "exit", "cancel please", "please cancel",
+    "stop please", "cancel this", "forget that",
+)  # fmt: skip
+HELP = (
+    "help", "what can you do", "what can i do", "how does this work", "help me",
+    "what are my options", "options", "menu", "what do you do", "i need help",
+    "can you help", "what can you help with", "how can you help", "what can you help me with",
+)  # fmt: skip
+
+
+def _phrases(defaults: Sequence[str], extra: Any, key: str) -> frozenset[str]:
+    if extra is None:
+        return frozenset(normal(p) for p in defaults)
+    if isinstance(extra, str) or not isinstance(extra, Sequence):
+        raise ValueError(f"settings.nlu.{key} must be a list of phrases, got {extra!r}")
+    return frozenset(normal(str(p)) for p in (*defaults, *extra))
+
+
+def _number(nlu: Mapping[str, Any], key: str, default: float) -> float:
+    value = nlu.get(key, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"settings.nlu.{key} must be a number, got {value!r}") from None
+    if not 0 <= number <= 100:
+        raise ValueError(f"settings.nlu.{key} must be between 0 and 100, got {number}")
+    return number
+
+
+@dataclass(frozen=True, slots=True)
+class RulesSettings:
+    """How the rule-based understanding reads messages; from ``settings.nlu``.
+
+    Attributes:
+        trigger_threshold: The fuzzy score (0-100) a message needs against a flow's
+            trigger phrase to start it.
+        strict_threshold: The score needed to start a flow while the bot waits for
+            an answer (a digression): higher, so answers are not read as requests.
+        clarify_margin: Two flows whose scores differ by less than this → ask which.
+        choice_threshold: The score a misspelt choice needs ("ibuprofin").
+        affirm, deny, cancel, help: Phrases, the defaults plus the bot's own.
+    """
+
+    trigger_threshold: float = 80.0
+    strict_threshold: float = 92.0
+    clarify_margin: float = 4.0
+    choice_threshold: float = 85.0
+    affirm: frozenset[str] = field(default_factory=lambda: _phrases(AFFIRM, None, "affirm"))
+    deny: frozenset[str] = field(default_factory=lambda: _phrases(DENY, None, "deny"))
+    cancel: frozenset[str] = field(default_factory=lambda: _phrases(CANCEL, None, "cancel"))
+    help: frozenset[str] = field(default_factory=lambda: _phrases(HELP, None, "help"))
+
+    @classmethod
+    def from_settings(cls, nlu: Mapping[str, Any]) -> RulesSettings:
+        """Read ``settings.nlu`` (its extra keys); unknown keys are left to other engines.
+
+        Raises:
+            ValueError: a threshold that is not a number in 0-100, or phrases that
+                are not a list.
+        """
+        return cls(
+            trigger_threshold=_number(nlu, "trigger_threshold", 80.0),
+            strict_threshold=_number(nlu, "strict_threshold", 92.0),
+            clarify_margin=_number(nlu, "clarify_margin", 4.0),
+            choice_threshold=_number(nlu, "choice_threshold", 85.0),
+            affirm=_phrases(AFFIRM, nlu.get("affirm"), "affirm"),
+            deny=_phrases(DENY, nlu.get("deny"), "deny"),
+            cancel=_phrases(CANCEL, nlu.get("cancel"), "cancel"),
+            help=_phrases(HELP, nlu.get("help"), "help"),
+        )

@@ -1,0 +1,183 @@
+"""What the LLM backend sends: the system prompt and the JSON schema of the answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from soni.nlu.protocol import ConversationContext, SlotInfo
+
+__all__ = ("SCHEMA_NAME", "command_schema", "known_slots", "system_prompt")
+
+SCHEMA_NAME = "soni_commands"
+
+# Bounds on what one prompt carries: a bot's own text is trusted, but a slot value
+# may be a long free-text answer, and a long list of trigger phrases adds little.
+_MAX_VALUE_CHARS = 200
+_MAX_INTENTS = 20
+
+_GUIDE = """\
+You read one message a user sent to a task-oriented chatbot and say what it means \
+as dialogue commands. Answer with a JSON object {"commands": [...]}; each command \
+has a "kind":
+- start_flow: the user wants to do one of the flows below; "slots" lists the values \
+the message already gives (as {"slot": name, "value": value}).
+- set_slot: the message gives a slot's value, typically the one the bot just asked for.
+- correct_slot: the user changes a value they gave before ("actually, make it 5").
+- cancel_flow: the user wants to stop what they are doing.
+- affirm / deny: yes / no to the pending confirmation or the bot's yes/no question.
+- choose: the user picks one of the offered options (give its name).
+- clarify: the message could mean several flows; list them as "candidates".
+- help: the user asks what the bot can do.
+- out_of_scope: nothing above fits.
+Use only the flow, slot and option names listed below. Give dates as YYYY-MM-DD, \
+times as HH:MM, numbers as JSON numbers, yes/no slot values as true/false, and \
+choices by their name. Several commands are allowed when the message says several \
+things; never an empty list."""
+
+
+def known_slots(context: ConversationContext) -> list[str]:
+    """Every slot name the context mentions, in a stable order."""
+    names: dict[str, None] = dict.fromkeys(context.slot_types)
+    for flow in context.flows:
+        names.update(dict.fromkeys(flow.slots))
+    if context.expected_slot is not None:
+        names[context.expected_slot.name] = None
+    names.update(dict.fromkeys(context.slots))
+    return list(names)
+
+
+def _name(names: Iterable[str]) -> dict[str, Any]:
+    """A string, one of ``names`` when there are any (an empty enum is no schema)."""
+    listed = list(dict.fromkeys(names))
+    return {"type": "string", "enum": listed} if listed else {"type": "string"}
+
+
+def _command(kind: str, **properties: dict[str, Any]) -> dict[str, Any]:
+    # Structured outputs in strict mode: every property required, nothing else.
+    return {
+        "type": "object",
+        "properties": {"kind": {"type": "string", "enum": [kind]}, **properties},
+        "required": ["kind", *properties],
+        "additionalProperties": False,
+    }
+
+
+def command_schema(context: ConversationContext) -> dict[str, Any]:
+    """The JSON schema of an answer: ``{"commands": [...]}`` with one shape per kind.
+
+    Flow, slot and option names are enumerated from the context, so a model with
+    structured outputs cannot name anything else.
+    """
+    flow = _name(f.name for f in context.flows)
+    slot = _name(known_slots(context))
+    value = {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
+    options = context.pending.options if context.pending is not None else ()
+    slot_value = {
+        "type": "object",
+        "properties": {"slot": slot, "value": value},
+        "required": ["slot", "value"],
+        "additionalProperties": False,
+    }
+    commands = [
+        _command("start_flow", flow=flow, slots={"type": "array", "items": slot_value}),
+        _command("set_slot", slot=slot, value=value),
+        _command("correct_slot", slot=slot, value=value),
+        _command("cancel_flow"),
+        _command("affirm"),
+        _command("deny"),
+        _command("choose", option=_name(options)),
+        _command("clarify", candidates={"type": "array", "items": flow}),
+        _command("help"),
+        _command("out_of_scope"),
+    ]
+    return {
+        "type": "object",
+        "properties": {"commands": {"type": "array", "items": {"anyOf": commands}}},
+        "required": ["commands"],
+        "additionalProperties": False,
+    }
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
+
+
+def _describe_slot(name: str, context: ConversationContext) -> str:
+    info: SlotInfo | None = context.slot_types.get(name)
+    if info is None and context.expected_slot is not None and context.expected_slot.name == name:
+        info = context.expected_slot
+    if info is None:
+        return name
+    text = f"{name} ({info.kind}"
+    if info.choices:
+        listed = []
+        for choice, synonyms in info.choices.items():
+            said = f" [also said: {', '.join(synonyms)}]" if synonyms else ""
+            listed.append(f"{choice}{said}")
+        text += "; one of: " + ", ".join(listed)
+    return text + ")"
+
+
+def _flows(context: ConversationContext) -> list[str]:
+    lines = ["Flows:"]
+    for flow in context.flows:
+        line = f"- {flow.name}"
+        if flow.description:
+            line += f": {flow.description}"
+        if flow.intents:
+            said = "; ".join(json.dumps(i, ensure_ascii=False) for i in flow.intents[:_MAX_INTENTS])
+            line += f"\n  Said like: {said}"
+        if flow.slots:
+            line += "\n  Slots: " + ", ".join(_describe_slot(s, context) for s in flow.slots)
+        lines.append(line)
+    if len(lines) == 1:
+        lines.append("- (none)")
+    return lines
+
+
+def _state(context: ConversationContext) -> list[str]:
+    lines = ["Now:"]
+    lines.append(f"- Active flow: {context.active_flow or '(none)'}")
+    if context.expected_slot is not None:
+        described = _describe_slot(context.expected_slot.name, context)
+        lines.append(f"- The bot just asked for the slot {described}.")
+    if context.slots:
+        values = ", ".join(f"{k}={_short(v)}" for k, v in context.slots.items())
+        lines.append(f"- Slot values so far: {values}")
+    if context.pending is not None:
+        options = []
+        for option in context.pending.options:
+            label = context.pending.labels.get(option)
+            options.append(
+                f"{option} ({json.dumps(label, ensure_ascii=False)})" if label else option
+            )
+        lines.append(
+            "- The bot is waiting for a confirmation; its options: "
+            + (", ".join(options) or "(none)")
+            + ". Answer with affirm, deny, or choose one option."
+        )
+    elif context.awaiting_confirm_step:
+        lines.append("- The bot just asked a yes/no question: answer with affirm or deny.")
+    return lines
+
+
+def system_prompt(context: ConversationContext, *, schema: dict[str, Any] | None = None) -> str:
+    """The instructions: the commands, the bot's flows and slots, where the talk is.
+
+    ``schema`` is written out in the prompt when the request cannot carry it as a
+    structured-output format.
+    """
+    today = context.today or date.today()
+    parts = [
+        _GUIDE,
+        f"Today is {today.isoformat()} ({today.strftime('%A')}).",
+        "\n".join(_flows(context)),
+        "\n".join(_state(context)),
+    ]
+    if schema is not None:
+        parts.append("The answer must match this JSON schema:\n" + json.dumps(schema))
+    return "\n\n".join(parts)

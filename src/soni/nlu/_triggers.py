@@ -1,0 +1,152 @@
+"""Which flow a message asks for: fuzzy matching against each flow's trigger phrases.
+
+A phrase without placeholders is compared with ``rapidfuzz``'s token-set ratio,
+which forgives word order, extra words ("um, could you please…") and small typos.
+A phrase with ``{slot}`` placeholders ("order {quantity} packs of {medication}")
+is also read as a pattern: when its words appear in order around the values, the
+flow matches fully and the values are taken for its slots.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from soni.nlu._text import normal
+from soni.nlu.protocol import FlowInfo
+
+__all__ = ("Match", "TriggerIndex", "index_for")
+
+_PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """How well a message matches a flow, and the slot values its phrase captured."""
+
+    flow: str
+    score: float
+    captured: dict[str, str]
+    words: int = 0  # how many of the message's words the matching phrase accounts for
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    flow: str
+    words: str  # the phrase's own words, normalised, placeholders left out
+    pattern: re.Pattern[str] | None  # for a phrase with placeholders
+
+
+def _compile(flow: str, phrase: str) -> _Phrase | None:
+    parts = _PLACEHOLDER.split(phrase)  # text, name, text, name, …, text
+    literal = normal(" ".join(parts[0::2]))
+    if len(parts) == 1:
+        return _Phrase(flow, literal, None) if literal else None
+    pieces: list[str] = []
+    seen: set[str] = set()
+    last = max(i for i in range(1, len(parts), 2))
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            text = normal(part)
+            if text:
+                pieces.append(r"\s+".join(re.escape(w) for w in text.split()))
+            continue
+        # The last placeholder, with no words after it, takes the rest of the message.
+        rest = i == last and not normal(parts[-1])
+        body = ".+" if rest else ".+?"
+        pieces.append(f"(?P<{part}>{body})" if part not in seen else f"(?:{body})")
+        seen.add(part)
+    pattern = r"(?:^|(?<=\s))" + r"\s+".join(pieces) + r"(?=\s|$)"
+    return _Phrase(flow, literal, re.compile(pattern))
+
+
+class TriggerIndex:
+    """Every flow's trigger phrases, compiled once per bot."""
+
+    def __init__(self, flows: Sequence[FlowInfo]) -> None:
+        phrases: list[_Phrase] = []
+        for flow in flows:
+            named = flow.name.replace("_", " ")
+            for phrase in (*flow.intents, named):
+                compiled = _compile(flow.name, phrase)
+                if compiled is not None:
+                    phrases.append(compiled)
+        self._phrases = tuple(phrases)
+
+    def rank(self, said: str) -> list[Match]:
+        """The flows by how well ``said`` (normalised) matches them, best first."""
+        best: dict[str, Match] = {}
+        for phrase in self._phrases:
+            captured: dict[str, str] = {}
+            score = 0.0
+            if phrase.pattern is not None:
+                found = phrase.pattern.search(said)
+                if found is not None:
+                    captured = {k: v.strip() for k, v in found.groupdict().items() if v}
+                    score = 100.0
+            if not score and phrase.words:
+                score = _score(phrase.words, said)
+            # How much of the message the phrase accounts for: its words found there,
+            # and the values in its placeholders.
+            said_words = set(said.split())
+            size = sum(1 for w in phrase.words.split() if w in said_words) + len(captured)
+            current = best.get(phrase.flow)
+            if current is None or (score, size) > (current.score, current.words):
+                best[phrase.flow] = Match(phrase.flow, score, captured, size)
+        # Equal scores: the longer phrase matched says more ("has my refill order
+        # shipped" over "refill").
+        return sorted(best.values(), key=lambda m: (-m.score, -m.words, m.flow))
+
+
+def _score(phrase: str, said: str) -> float:
+    if not said:
+        return 0.0
+    score = fuzz.token_set_ratio(phrase, said)
+    # A message of one word matches a longer phrase only through a word that carries
+    # meaning ("order" → "order status"); "my" or "i" alone says nothing.
+    said_words = said.split()
+    if len(phrase.split()) > 1 and len(said_words) == 1:
+        word = said_words[0]
+        if len(word) < 4 or word in _STOPWORDS or word not in phrase.split():
+            score = min(score, fuzz.ratio(phrase, said))
+    return float(score)
+
+
+_STOPWORDS = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "this",
+        "that",
+        "what",
+        "your",
+        "you",
+        "have",
+        "need",
+        "want",
+        "like",
+        "please",
+        "some",
+        "more",
+        "from",
+        "into",
+        "about",
+        "would",
+        "could",
+        "should",
+        "can",
+        "will",
+    ]
+)
+
+
+@functools.lru_cache(maxsize=64)
+def index_for(flows: tuple[FlowInfo, ...]) -> TriggerIndex:
+    """The index of a bot's flows (the engine hands the same tuple every turn)."""
+    return TriggerIndex(flows)

@@ -1,0 +1,205 @@
+"""Finding a slot's value in a message, by the slot's type.
+
+``answer`` reads a message that answers the question for a slot ("2 packs please"
+for a quantity); ``mention`` looks for a value of a slot nobody asked about ("… for
+tomorrow"), and is stricter: a free-text slot is never filled by a mention, and a
+date needs a word that says "date".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from soni.nlu._text import find_numbers, normal
+from soni.nlu.protocol import SlotInfo
+
+__all__ = ("answer", "choice_of", "free_text", "mention", "names_a_date")
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+_DATE_WORDS = re.compile(
+    r"\b(today|tonight|tomorrow|yesterday|monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|mon|tue|wed|thu|fri|sat|sun|january|february|march|april|may|june|"
+    r"july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|"
+    r"sept|oct|nov|dec|week|weekend|month|day|days|weeks|\d{1,2}(?:st|nd|rd|th)|"
+    r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?)\b"
+)
+_YES = {"yes", "y", "yeah", "yep", "true", "sure", "correct", "right", "ok", "okay"}
+_NO = {"no", "n", "nope", "false", "not", "never", "wrong"}
+# Words around a free-text answer that are not part of it.
+_LEAD = re.compile(
+    r"^(?:(?:it'?s|it is|that'?s|that is|to|for|my|the|his|her|their|name is|"
+    r"the name is|i'?m|i am|um+|uh+|well|please|call it|make it)\s+)+"
+)
+_TAIL = re.compile(r"(?:\s+(?:please|thanks|thank you|thx|pls))+$")
+CHOICE_THRESHOLD = 85.0
+
+
+def answer(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
+    """The value of ``slot`` in a message that answers its question, if one is there."""
+    said = normal(text)
+    kind = slot.kind
+    if kind == "integer":
+        return _number(said, integral=True)
+    if kind == "float":
+        return _number(said, integral=False)
+    if kind == "boolean":
+        first = said.split()[0] if said else ""
+        return True if first in _YES else False if first in _NO else None
+    if kind == "date":
+        return _date(text, today, anywhere=True)
+    if kind == "email":
+        match = _EMAIL.search(text)
+        return match.group(0) if match else None
+    if kind == "choice":
+        return choice_of(slot.choices, said, fuzzy=True)
+    return free_text(text) or None
+
+
+def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
+    """A value of ``slot`` the message gives unasked, if it clearly gives one."""
+    said = normal(text)
+    kind = slot.kind
+    if kind == "date":
+        return _date(text, today, anywhere=False)
+    if kind == "email":
+        match = _EMAIL.search(text)
+        return match.group(0) if match else None
+    if kind == "choice":
+        return choice_of(slot.choices, said, fuzzy=False)
+    if kind in ("integer", "float") and _words_of(slot.name) & set(said.split()):
+        # "for 3 nights": a number right next to the slot's own name.
+        return _number_near(said, slot.name, integral=kind == "integer")
+    return None
+
+
+def names_a_date(text: str) -> bool:
+    """Whether a word in ``text`` says "date" (a weekday, a month, "tomorrow", "5th"…)."""
+    return _DATE_WORDS.search(normal(text)) is not None
+
+
+def free_text(text: str) -> str:
+    """A free-text answer without the words around it ("to Bob please" → "Bob")."""
+    stripped = text.strip().strip(".!?,;")
+    lowered = stripped.lower()
+    lead = _LEAD.match(lowered)
+    start = lead.end() if lead else 0
+    tail = _TAIL.search(lowered)
+    end = tail.start() if tail else len(stripped)
+    return stripped[start:end].strip(" ,.") if start < end else stripped
+
+
+def choice_of(choices: Mapping[str, Sequence[str]], said: str, *, fuzzy: bool) -> str | None:
+    """The choice ``said`` names: by value or synonym as words, else by a close spelling."""
+    names: dict[str, str] = {}
+    for value, synonyms in choices.items():
+        for name in (value, *synonyms):
+            names[normal(str(name).replace("_", " "))] = value
+    padded = f" {said} "
+    hits = {value for name, value in names.items() if name and f" {name} " in padded}
+    if len(hits) == 1:
+        return hits.pop()
+    if hits or not fuzzy or not said:
+        return None
+    best = process.extract(said, list(names), scorer=fuzz.WRatio, limit=2)
+    if not best or best[0][1] < CHOICE_THRESHOLD:
+        return None
+    if len(best) > 1 and names[best[1][0]] != names[best[0][0]] and best[1][1] >= best[0][1] - 3:
+        return None  # two different choices spelled about as closely: ask again
+    return names[best[0][0]]
+
+
+def _words_of(name: str) -> set[str]:
+    return {w for w in name.lower().split("_") if len(w) > 2}
+
+
+def _number(said: str, *, integral: bool) -> int | float | None:
+    numbers = [n for n in find_numbers(said) if not n.ordinal]
+    if not numbers:
+        return None
+    marked = [n for n in numbers if n.currency]
+    value = (marked or numbers)[0].value
+    if integral and isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    return value
+
+
+def _number_near(said: str, name: str, *, integral: bool) -> int | float | None:
+    names = _words_of(name)
+    tokens = said.split()
+    for i, token in enumerate(tokens):
+        if token in names or token.rstrip("s") in names:
+            for near in (tokens[i - 1] if i else "", tokens[i - 2] if i > 1 else ""):
+                value = _number(near, integral=integral)
+                if value is not None:
+                    return value
+    return None
+
+
+_LEAD_INS = frozenset(
+    {"next", "this", "on", "the", "coming", "following", "in", "of", "a", "at", "by", "until"}
+)
+_YEAR = re.compile(r"\b\d{4}\b")
+_MONTH = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\d{1,2}[/.-]\d{1,2}"
+)
+
+
+def _date_words(said: str) -> str:
+    """The part of the message that says the date: "we arrive on friday" → "on friday".
+
+    dateparser reads every word it can ("we" is Wednesday), so it gets only the words
+    from the first one that names a date, with the little words just before it.
+    """
+    found = _DATE_WORDS.search(said)
+    if found is None:
+        return said
+    words = said[: found.start()].split()
+    while words and (words[-1] in _LEAD_INS or words[-1].isdigit()):
+        words.pop()
+    start = len(" ".join(words)) + (1 if words else 0)
+    tail = re.sub(r"(?:\s+(?:please|thanks|thank you|pls))+$", "", said[start:])
+    return tail.strip()
+
+
+def _date(text: str, today: dt.date, *, anywhere: bool) -> str | None:
+    said = normal(text)
+    if not _DATE_WORDS.search(said) and not (anywhere and re.search(r"\d", said)):
+        return None
+    import dateparser
+    from dateparser.search import search_dates
+
+    base = dt.datetime.combine(today, dt.time())
+    # Day first, as the engine reads "04/07/2025" when it checks the value.
+    settings: Any = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future", "DATE_ORDER": "DMY"}
+    wanted = _date_words(said)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # dateparser's own deprecation chatter
+        parsed = dateparser.parse(wanted, languages=["en"], settings=settings)
+        if parsed is None:
+            found = search_dates(wanted, languages=["en"], settings=settings)
+            parsed = found[0][1] if found else None
+    if parsed is None:
+        return None
+    day: dt.date = parsed.date()
+    # "on the 5th" when it is the 23rd means the 5th to come, not the one gone.
+    if day < today and not _YEAR.search(wanted):
+        if not _MONTH.search(wanted):
+            day = _next_month(day)
+        else:  # "march 3rd" in November: next March
+            day = day.replace(year=day.year + 1, day=min(day.day, 28 if day.month == 2 else 31))
+    return day.isoformat()
+
+
+def _next_month(day: dt.date) -> dt.date:
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    try:
+        return day.replace(year=year, month=month)
+    except ValueError:  # the 31st of a shorter month
+        return day.replace(year=year, month=month, day=28)

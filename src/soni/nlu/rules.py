@@ -1,0 +1,467 @@
+"""The rule-based understanding: ordinary messages to commands, offline, without a model.
+
+It reads a message in this order, and the first reading that fits wins:
+
+1. **Repairs** — cancel ("never mind"), help ("what can you do").
+2. **The pending confirmation** — choosing an option by name, label or ordinal ("the
+   second one"), yes ("sure, go ahead") or no ("not now"); "no, to Bob" is a
+   correction, not a refusal.
+3. **Corrections** of a filled slot — "actually 5", "make it 5", "change the date to
+   friday", "no, to Bob".
+4. **The open question** — a value of the slot being collected, by its type, when the
+   message is not clearly a request for another flow.
+5. **Flows** — fuzzy matching against trigger phrases; values in ``{slot}``
+   placeholders and values of the flow's other slots are taken along; two flows
+   about as close → ``clarify``.
+
+Anything else is ``out_of_scope``: understanding never raises on what a user types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from soni.nlu._lexicon import RulesSettings
+from soni.nlu._text import find_numbers, normal
+from soni.nlu._triggers import Match, index_for
+from soni.nlu._values import answer, choice_of, free_text, mention, names_a_date
+from soni.nlu.commands import (
+    Affirm,
+    CancelFlow,
+    Choose,
+    Clarify,
+    Command,
+    CorrectSlot,
+    Deny,
+    Help,
+    OutOfScope,
+    SetSlot,
+    StartFlow,
+)
+from soni.nlu.protocol import ConversationContext, FlowInfo, PendingInfo, SlotInfo
+
+__all__ = ("RulesSettings", "RulesUnderstanding", "rules_for")
+
+_CORRECTION = re.compile(
+    r"^(?:(?:actually|sorry|oops|wait|no|nope|oh|hmm|i meant|i mean|correction|rather)\b[\s,]*)+"
+    r"|^(?:make it|change it to|let's say|lets say|instead)\b\s*"
+)
+_CHANGE = re.compile(
+    r"^(?:(?:actually|sorry|no|please|can you|could you|can we|i want to|i'd like to)\s+)*"
+    r"(?:change|set|update|switch|make|move)\s+(?:the\s+|my\s+)?(?P<what>[a-z][a-z -]*?)\s+"
+    r"(?:to|into|for|be)\s+(?P<value>.+)$"
+)
+_INSTEAD = re.compile(r"^(?P<value>.+?)\s+instead(?:\s+please)?$")
+_ORDINAL_WORDS = {
+    "first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3,
+    "three": 3, "fourth": 4, "4th": 4, "four": 4, "fifth": 5, "5th": 5, "five": 5,
+}  # fmt: skip
+_ORDINAL = re.compile(
+    r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b"
+    r"|\b(?:option|number|no|#)\s*(\d|one|two|three|four|five)\b|^(\d)$"
+)
+_ALONE = frozenset({"stop", "exit", "quit", "abort"})
+_GENERIC = frozenset({"file", "the", "for", "with", "and", "this", "that"})
+_FILLER = re.compile(r"\b(?:please|pls|thanks|thank you|um+|uh+|well|so|ok|okay|just)\b")
+
+
+class RulesUnderstanding:
+    """Understands messages with rules, fuzzy matching and typed value extraction.
+
+    Args:
+        settings: Thresholds and phrase lists; ``RulesSettings.from_settings`` reads
+            them from a bot's ``settings.nlu``.
+    """
+
+    def __init__(self, settings: RulesSettings | None = None) -> None:
+        self.settings = settings or RulesSettings()
+
+    async def understand(self, text: str, context: ConversationContext) -> list[Command]:
+        try:
+            return self._understand(text, context)
+        except Exception:  # a rule that trips on odd input must not fail the turn
+            return [OutOfScope(text)]
+
+    # -- the reading order ----------------------------------------------------------
+
+    def _understand(self, text: str, context: ConversationContext) -> list[Command]:
+        said = normal(text)
+        if not said:
+            return [OutOfScope(text)]
+        bare = _FILLER.sub(" ", said).split()
+        core = " ".join(bare) or said
+        if self._cancels(core) or self._cancels(said):
+            return [CancelFlow()]
+        if self._is(core, self.settings.help) or self._is(said, self.settings.help):
+            return [Help()]
+        today = context.today or dt.date.today()
+        if context.pending is not None or context.awaiting_confirm_step:
+            decided = self._decision(text, said, core, context)
+            if decided is not None:
+                return decided
+        corrected = self._correction(text, said, context, today)
+        if corrected is not None:
+            return corrected
+        # Filler words ("please", "um") neither help nor hinder a trigger phrase.
+        ranked = index_for(tuple(context.flows)).rank(core)
+        expected = context.expected_slot
+        if expected is not None:
+            value = answer(expected, text, today)
+            strong = expected.kind not in ("string", "any")
+            digression = self._request(ranked, strict=True, length=len(said.split()))
+            if value is not None and (strong or digression is None):
+                return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
+            if digression is not None:
+                return self._start(digression, text, context, today)
+            # Typed, and no value of that type in it: an answer that does not parse.
+            # The bot rejects it with the slot's own message and asks again.
+            return [SetSlot(expected.name, text.strip())]
+        clarify = self._clarify(ranked)
+        if clarify is not None:
+            return [clarify]
+        request = self._request(ranked, strict=False)
+        if request is not None:
+            return self._start(request, text, context, today)
+        if self._asks_for_help(core):
+            return [Help()]
+        if context.active_flow is not None:
+            mentioned = self._mentions(text, context, today)
+            if mentioned:
+                return mentioned
+        return [OutOfScope(text)]
+
+    @staticmethod
+    def _is(said: str, phrases: frozenset[str]) -> bool:
+        return said in phrases
+
+    def _asks_for_help(self, core: str) -> bool:
+        """A short message that says a help phrase in more words ("what can you do for me")."""
+        if len(core.split()) > 7:
+            return False
+        return any(
+            len(phrase.split()) > 1 and fuzz.token_set_ratio(phrase, core) >= 95
+            for phrase in self.settings.help
+        )
+
+    def _only_refusal(self, rest: str) -> bool:
+        """Whether every word after a "no" only says no again, or is filler."""
+        words = _FILLER.sub(" ", rest).split()
+        refusal = {w for phrase in self.settings.deny for w in phrase.split()}
+        return all(w in refusal or w in ("thank", "thanks", "you", "really") for w in words)
+
+    def _cancels(self, said: str) -> bool:
+        """ "never mind", or a message that opens with it ("nevermind, cancel that").
+
+        Single words that also start ordinary sentences ("stop by the pharmacy")
+        cancel only on their own.
+        """
+        if said in self.settings.cancel:
+            return True
+        opening = self._starts(said, self.settings.cancel)
+        if opening is None:
+            return False
+        if opening in _ALONE:
+            # "stop, forget it": a short word backed by another way of cancelling.
+            rest = said[len(opening) :].strip()
+            return rest in self.settings.cancel
+        return len(said.split()) <= 6
+
+    def _starts(self, said: str, phrases: frozenset[str]) -> str | None:
+        """The phrase ``said`` starts with (as whole words), the longest one."""
+        found = [p for p in phrases if said == p or said.startswith(p + " ")]
+        return max(found, key=len) if found else None
+
+    # -- confirmations ------------------------------------------------------------
+
+    def _decision(
+        self, text: str, said: str, core: str, context: ConversationContext
+    ) -> list[Command] | None:
+        pending = context.pending
+        if pending is not None and len(pending.options) > 1:
+            chosen = _chosen(said, pending)
+            if chosen is not None:
+                return [Choose(chosen)]
+        no = self._starts(core, self.settings.deny) or self._starts(said, self.settings.deny)
+        yes = self._starts(core, self.settings.affirm) or self._starts(said, self.settings.affirm)
+        if no is not None and (yes is None or len(no) >= len(yes)):
+            rest = said[len(no) :].strip() if said.startswith(no) else ""
+            if rest and self._only_refusal(rest):
+                rest = ""  # "nah, don't", "no thanks": more of the same no
+            if rest and context.active_flow is not None:
+                # "no, to Bob": a correction of what was asked, not a refusal.
+                today = context.today or dt.date.today()
+                corrected = self._correction(text, f"no {rest}", context, today)
+                if corrected is not None:
+                    return corrected
+            return [Deny()]
+        if yes is not None:
+            return [Affirm()]
+        if pending is not None and len(pending.options) == 1 and _chosen(said, pending):
+            return [Affirm()]  # naming the one offered action ("execute the transfer")
+        return None
+
+    # -- corrections ----------------------------------------------------------------
+
+    def _correction(
+        self, text: str, said: str, context: ConversationContext, today: dt.date
+    ) -> list[Command] | None:
+        filled = _filled_slots(context)
+        if not filled:
+            return None
+        change = _CHANGE.match(said)
+        if change is not None:
+            target = _slot_named(change.group("what").replace("-", " "), filled, context)
+            if target is not None:
+                value = answer(target, change.group("value"), today)
+                if value is not None:
+                    return [CorrectSlot(target.name, _cased(text, target, value))]
+        marker = _CORRECTION.match(said)
+        instead = _INSTEAD.match(said)
+        if marker is None and instead is None:
+            return None
+        rest = instead.group("value") if instead else said[marker.end() :] if marker else ""
+        rest = re.sub(r"^(?:it'?s|it is|make it|to|for)\s+", "", rest.strip())
+        if not rest:
+            return None
+        target_value = self._value_for_filled(rest, filled, context, today)
+        if target_value is None:
+            return None
+        slot, value = target_value
+        return [CorrectSlot(slot.name, _cased(text, slot, value))]
+
+    def _value_for_filled(
+        self,
+        rest: str,
+        filled: list[SlotInfo],
+        context: ConversationContext,
+        today: dt.date,
+    ) -> tuple[SlotInfo, Any] | None:
+        """Which filled slot ``rest`` gives a new value for: the most specific type wins."""
+        by_kind: dict[str, list[SlotInfo]] = {}
+        for slot in filled:
+            by_kind.setdefault(slot.kind, []).append(slot)
+        # A choice named by its own words comes first: in "the airport one", "one"
+        # is not a number.
+        said = normal(rest)
+        for slot in by_kind.get("choice", []):
+            named = choice_of(slot.choices, said, fuzzy=False)
+            if named is not None:
+                return slot, named
+        numbers = [n for n in find_numbers(rest) if not n.ordinal]
+        order = ["choice", "date", "email", "integer", "float", "boolean", "string", "any"]
+        if numbers and numbers[0].currency:
+            order = ["float", "integer", *order]
+        elif numbers and not names_a_date(rest):
+            # "make it 5" is a count or an amount, not the 5th of the month.
+            order = ["integer", "float", *(k for k in order if k != "date")]
+        for kind in order:
+            slots = by_kind.get(kind, [])
+            if kind in ("string", "any"):
+                if numbers or len(rest.split()) > 5 or not slots:
+                    continue
+                text = free_text(rest)
+                # Of several free-text slots, the one whose value looks like the new
+                # one: a name replaces a name, a code a code.
+                same = [s for s in slots if _shape(context.slots.get(s.name)) == _shape(text)]
+                return (same or slots)[0], text
+            for slot in slots:
+                value = answer(slot, rest, today)
+                if value is not None:
+                    return slot, value
+        return None
+
+    # -- flows --------------------------------------------------------------------
+
+    def _request(self, ranked: Sequence[Match], *, strict: bool, length: int = 0) -> Match | None:
+        """The flow the message asks for; ``strict`` while an answer is expected."""
+        if not ranked:
+            return None
+        best = ranked[0]
+        threshold = self.settings.strict_threshold if strict else self.settings.trigger_threshold
+        if best.score < threshold:
+            return None
+        if strict:
+            margin = self.settings.clarify_margin
+            if len(ranked) > 1 and ranked[1].score >= best.score - margin:
+                return None
+            # One trigger word inside a longer answer ("Balance Partners Ltd") is an
+            # answer that happens to contain it.
+            if best.words < 2 and length > best.words + 1:
+                return None
+        return best
+
+    def _clarify(self, ranked: Sequence[Match]) -> Clarify | None:
+        if len(ranked) < 2:
+            return None
+        first, second = ranked[0], ranked[1]
+        if second.score < self.settings.trigger_threshold:
+            return None
+        if first.score - second.score >= self.settings.clarify_margin:
+            return None
+        if first.captured and not second.captured:
+            return None  # the phrase with the values in place is the one meant
+        if first.words >= second.words + 2:
+            return None  # a whole phrase said against one shared word
+        close = [m.flow for m in ranked if m.score > first.score - self.settings.clarify_margin]
+        return Clarify(tuple(close))
+
+    def _start(
+        self, match: Match, text: str, context: ConversationContext, today: dt.date
+    ) -> list[Command]:
+        flow = _flow(context, match.flow)
+        slots: dict[str, Any] = {}
+        for name, raw in match.captured.items():
+            info = context.slot_types.get(name) or SlotInfo(name, "any")
+            value = answer(info, _original(text, raw), today)
+            if value is not None:
+                slots[name] = value
+        # A kind a placeholder already gave cannot be told apart again ("2 packs" is
+        # the quantity, not also another number); choices name themselves.
+        taken = {
+            context.slot_types[n].kind
+            for n in slots
+            if n in context.slot_types and context.slot_types[n].kind != "choice"
+        }
+        for info in _unambiguous(flow, context, skip_kinds=taken) if flow is not None else ():
+            if info.name not in slots:
+                value = mention(info, text, today)
+                if value is not None:
+                    slots[info.name] = value
+        return [StartFlow(match.flow, slots)]
+
+    def _mentions(self, text: str, context: ConversationContext, today: dt.date) -> list[Command]:
+        """Values of the active flow's other open slots that the message also gives."""
+        flow = _flow(context, context.active_flow)
+        if flow is None:
+            return []
+        expected = context.expected_slot
+        skip = {expected.kind} if expected is not None else set()
+        found: list[Command] = []
+        for info in _unambiguous(flow, context, skip_kinds=skip):
+            if context.slots.get(info.name) is not None:
+                continue
+            value = mention(info, text, today)
+            if value is not None:
+                found.append(SetSlot(info.name, value))
+        return found
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _flow(context: ConversationContext, name: str | None) -> FlowInfo | None:
+    return next((f for f in context.flows if f.name == name), None)
+
+
+def _unambiguous(
+    flow: FlowInfo, context: ConversationContext, *, skip_kinds: set[str]
+) -> list[SlotInfo]:
+    """The flow's slots a value can be mentioned for without saying which slot.
+
+    Two date slots (arrival, departure) cannot tell which one "friday" is for, and
+    the kind the message already answered is taken.
+    """
+    infos = [context.slot_types[n] for n in flow.slots if n in context.slot_types]
+    kinds = [info.kind for info in infos]
+    return [
+        info
+        for info in infos
+        if info.kind not in skip_kinds and (kinds.count(info.kind) == 1 or info.kind == "choice")
+    ]
+
+
+def _filled_slots(context: ConversationContext) -> list[SlotInfo]:
+    """The slots of the active flow that hold a value, most recently asked first."""
+    flow = _flow(context, context.active_flow)
+    names = list(flow.slots) if flow is not None else list(context.slots)
+    filled = [
+        context.slot_types.get(n) or SlotInfo(n, "any")
+        for n in names
+        if context.slots.get(n) is not None
+    ]
+    return filled[::-1]
+
+
+def _slot_named(
+    what: str, filled: Sequence[SlotInfo], context: ConversationContext
+) -> SlotInfo | None:
+    """The slot "the date", "the amount", "the number of packs" refers to."""
+    candidates = list(filled) or list(context.slot_types.values())
+    best: tuple[float, SlotInfo | None] = (0.0, None)
+    for slot in candidates:
+        spoken = slot.name.replace("_", " ")
+        score = max(fuzz.token_set_ratio(what, spoken), fuzz.partial_ratio(what, spoken))
+        if slot.kind == "date" and re.search(r"\b(date|day|when)\b", what):
+            score = max(score, 90)
+        if score > best[0]:
+            best = (score, slot)
+    return best[1] if best[0] >= 75 else None
+
+
+def _chosen(said: str, pending: PendingInfo) -> str | None:
+    """The offered option ``said`` picks: by ordinal, by name, or by label."""
+    options = list(pending.options)
+    ordinal = _ORDINAL.search(said)
+    if ordinal is not None:
+        word = next(g for g in ordinal.groups() if g)
+        index = len(options) if word == "last" else _ORDINAL_WORDS.get(word) or int(word)
+        if 1 <= index <= len(options):
+            return options[index - 1]
+    names: dict[str, str] = {}
+    for option in options:
+        names[normal(option.replace("_", " "))] = option
+        label = pending.labels.get(option)
+        if label:
+            names[normal(label)] = option
+    scored: list[tuple[float, str]] = []
+    for name, option in names.items():
+        words = [
+            w for w in name.split() if len(w) > 2 and w not in ("file", "the", "for", "with", "it")
+        ]
+        hit = any(re.search(rf"\b{re.escape(w)}", said) for w in words)
+        score = fuzz.token_set_ratio(name, said) if hit else fuzz.ratio(name, said)
+        scored.append((float(score), option))
+    scored.sort(reverse=True)
+    if not scored or scored[0][0] < 70:
+        return None
+    rival = next((s for s in scored[1:] if s[1] != scored[0][1]), None)
+    if rival is not None and rival[0] >= scored[0][0] - 5:
+        return None
+    return scored[0][1]
+
+
+def _shape(value: Any) -> str:
+    """Words, a code (letters with digits), or something else."""
+    text = str(value or "").replace(" ", "")
+    if text.isalpha():
+        return "words"
+    if text.isalnum():
+        return "code"
+    return "other"
+
+
+def _original(text: str, captured: str) -> str:
+    """``captured`` (normalised) as the user wrote it, case and all."""
+    words = captured.split()
+    if not words:
+        return captured
+    pattern = r"[\W_]*".join(re.escape(w) for w in words)
+    found = re.search(pattern, text, flags=re.IGNORECASE)
+    return found.group(0) if found else captured
+
+
+def _cased(text: str, slot: SlotInfo, value: Any) -> Any:
+    """A free-text value as the user wrote it (choices and dates keep their form)."""
+    if slot.kind in ("string", "any") and isinstance(value, str):
+        return _original(text, value)
+    return value
+
+
+def rules_for(nlu: Mapping[str, Any]) -> RulesUnderstanding:
+    """The rule-based understanding configured by a bot's ``settings.nlu``."""
+    return RulesUnderstanding(RulesSettings.from_settings(nlu))
