@@ -52,6 +52,7 @@ SLOTS = {
     "iban": SlotInfo("iban", "string"),
     "email": SlotInfo("email", "email"),
     "express": SlotInfo("express", "boolean"),
+    "contact": SlotInfo("contact", "string", validator="phone"),
 }
 FLOWS = (
     FlowInfo(
@@ -178,6 +179,8 @@ def test_help_and_nonsense() -> None:
         ("it's ana@example.com", "email", "ana@example.com"),
         ("yes please", "express", True),
         ("to Bob Smith please", "beneficiary", "Bob Smith"),
+        ("call me on +34 600 123 456 please", "contact", "+34 600 123 456"),
+        ("(555) 010-4477", "contact", "(555) 010-4477"),
     ],
 )
 def test_answers_are_read_by_the_slot_type(text: str, slot: str, value: Any) -> None:

@@ -257,7 +257,7 @@ _BAD_VALUE = (ValueError, OverflowError, TypeError, ArithmeticError, RecursionEr
 
 
 def _info(slot: SlotDef) -> SlotInfo:
-    return SlotInfo(slot.name, slot.kind, dict(slot.choices or {}))
+    return SlotInfo(slot.name, slot.kind, dict(slot.choices or {}), slot.validator)
 
 
 def _default(slot: SlotDef) -> Any:

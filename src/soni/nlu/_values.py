@@ -22,7 +22,7 @@ from soni.nlu.protocol import SlotInfo
 __all__ = ("answer", "choice_of", "free_text", "mention", "names_a_date")
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+_PHONE = re.compile(r"(?:\+|\()?\d[\d\s().-]{5,}\d")
 _DATE_WORDS = re.compile(
     r"\b(today|tonight|tomorrow|yesterday|monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|mon|tue|wed|thu|fri|sat|sun|january|february|march|april|may|june|"
@@ -59,6 +59,13 @@ def answer(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
         return match.group(0) if match else None
     if kind == "choice":
         return choice_of(slot.choices, said, fuzzy=True)
+    if slot.validator == "phone" or (slot.validator is None and "phone" in slot.name):
+        # "call me on +34 600 123 456 please": the number, not the sentence.
+        match = _PHONE.search(text)
+        return match.group(0).strip() if match else free_text(text) or None
+    if slot.validator == "email":
+        match = _EMAIL.search(text)
+        return match.group(0) if match else free_text(text) or None
     return free_text(text) or None
 
 

@@ -28,11 +28,20 @@ MAX_MESSAGE_CHARS = 10_000
 
 @dataclass(frozen=True, slots=True)
 class SlotInfo:
-    """A slot as understanding needs to know it."""
+    """A slot as understanding needs to know it.
+
+    Attributes:
+        name: The slot.
+        kind: Its type (``integer``, ``date``, ``choice``…).
+        choices: For a choice, each value with its synonyms.
+        validator: The validator it declares, if any: ``phone`` or ``email`` on a
+            text slot tells understanding what to look for in an answer.
+    """
 
     name: str
     kind: str
     choices: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    validator: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
