@@ -413,3 +413,33 @@ async def test_a_closed_memory_store_refuses_operations_too() -> None:
         await registry.decide(token, "approve")
     with pytest.raises(StoreClosed):
         await registry.history(record.id)
+
+
+async def test_only_writes_safe_to_lose_skip_their_flush(tmp_path: Path) -> None:
+    """Registering and recording an outcome are not flushed alone; decisions are."""
+    store = SqliteConfirmationStore(tmp_path / "flush.db")
+    registry = ConfirmationRegistry(store)
+    statements: list[str] = []
+    try:
+        record, token = await registry.register(
+            conversation_id="c", actions=[("pay", {"amount": 1})], prompt="Pay?"
+        )
+        assert store._conn is not None
+        store._conn.set_trace_callback(statements.append)
+
+        def flushes_off() -> int:
+            count = sum("synchronous=NORMAL" in s for s in statements)
+            statements.clear()
+            return count
+
+        await registry.decide(token, "approve")
+        assert flushes_off() == 0  # a decision is flushed before it returns
+        await registry.begin_execution(token)
+        assert flushes_off() == 0  # so is the claim to run
+        await registry.record_result(record, {"ok": True})
+        assert flushes_off() == 1  # the outcome rides on the next flush
+        await registry.register(conversation_id="c", actions=[("pay", {"amount": 2})], prompt="?")
+        assert flushes_off() == 1
+        assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again
+    finally:
+        await registry.aclose()

@@ -223,16 +223,24 @@ class SqliteActionJournal:
     ) -> None:
         status = "failed" if error is not None else "done"
         text = None if error is not None else json.dumps(dict(result or {}), default=str)
-        await asyncio.to_thread(
-            self._call,
-            "UPDATE soni_action_runs SET status = ?, result = ?, error = ?, updated_at = ?"
-            " WHERE key = ?",
-            status,
-            text,
-            error,
-            time.time(),
-            key,
-        )
+
+        def record() -> None:
+            # Not flushed on its own: lost in a power cut, the run reads as begun
+            # and never finished — unknown, not repeated. The claim is flushed.
+            with self._lock:  # no claim may slip in while flushing is off
+                if self._closed:
+                    raise RuntimeError("the action journal is closed")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                try:
+                    self._conn.execute(
+                        "UPDATE soni_action_runs SET status = ?, result = ?, error = ?,"
+                        " updated_at = ? WHERE key = ?",
+                        (status, text, error, time.time(), key),
+                    )
+                finally:
+                    self._conn.execute("PRAGMA synchronous=FULL")
+
+        await asyncio.to_thread(record)
 
     async def close(self) -> None:
         with self._lock:

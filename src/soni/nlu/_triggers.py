@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from soni.nlu._text import normal
 from soni.nlu.protocol import FlowInfo
@@ -39,6 +39,10 @@ class _Phrase:
     flow: str
     words: str  # the phrase's own words, normalised, placeholders left out
     pattern: re.Pattern[str] | None  # for a phrase with placeholders
+    tokens: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tokens", frozenset(self.words.split()))
 
 
 def _compile(flow: str, phrase: str) -> _Phrase | None:
@@ -76,24 +80,34 @@ class TriggerIndex:
                 if compiled is not None:
                     phrases.append(compiled)
         self._phrases = tuple(phrases)
+        self._texts = [phrase.words for phrase in self._phrases]
 
     def rank(self, said: str) -> list[Match]:
         """The flows by how well ``said`` (normalised) matches them, best first."""
+        if not said:
+            return []
+        said_list = said.split()
+        said_words = set(said_list)
+        # Every phrase scored in one call into rapidfuzz's C code.
+        scores = [0.0] * len(self._phrases)
+        for _, score, index in process.extract(
+            said, self._texts, scorer=fuzz.token_set_ratio, limit=None
+        ):
+            scores[index] = float(score)
         best: dict[str, Match] = {}
-        for phrase in self._phrases:
+        for index, phrase in enumerate(self._phrases):
             captured: dict[str, str] = {}
-            score = 0.0
+            score = scores[index] if phrase.words else 0.0
             if phrase.pattern is not None:
                 found = phrase.pattern.search(said)
                 if found is not None:
                     captured = {k: v.strip() for k, v in found.groupdict().items() if v}
                     score = 100.0
-            if not score and phrase.words:
-                score = _score(phrase.words, said)
+            if score and not captured and len(said_list) == 1 and len(phrase.tokens) > 1:
+                score = _one_word(phrase, said_list[0], score)
             # How much of the message the phrase accounts for: its words found there,
             # and the values in its placeholders.
-            said_words = set(said.split())
-            size = sum(1 for w in phrase.words.split() if w in said_words) + len(captured)
+            size = len(phrase.tokens & said_words) + len(captured)
             current = best.get(phrase.flow)
             if current is None or (score, size) > (current.score, current.words):
                 best[phrase.flow] = Match(phrase.flow, score, captured, size)
@@ -102,18 +116,12 @@ class TriggerIndex:
         return sorted(best.values(), key=lambda m: (-m.score, -m.words, m.flow))
 
 
-def _score(phrase: str, said: str) -> float:
-    if not said:
-        return 0.0
-    score = fuzz.token_set_ratio(phrase, said)
-    # A message of one word matches a longer phrase only through a word that carries
-    # meaning ("order" → "order status"); "my" or "i" alone says nothing.
-    said_words = said.split()
-    if len(phrase.split()) > 1 and len(said_words) == 1:
-        word = said_words[0]
-        if len(word) < 4 or word in _STOPWORDS or word not in phrase.split():
-            score = min(score, fuzz.ratio(phrase, said))
-    return float(score)
+def _one_word(phrase: _Phrase, word: str, score: float) -> float:
+    """A message of one word matches a longer phrase only through a word that carries
+    meaning ("order" → "order status"); "my" or "i" alone says nothing."""
+    if len(word) < 4 or word in _STOPWORDS or word not in phrase.tokens:
+        return min(score, float(fuzz.ratio(phrase.words, word)))
+    return score
 
 
 _STOPWORDS = frozenset(

@@ -51,7 +51,10 @@ T = TypeVar("T")
 
 
 @contextmanager
-def _write(conn: sqlite3.Connection) -> Iterator[None]:
+def _write(conn: sqlite3.Connection, *, relaxed: bool = False) -> Iterator[None]:
+    """One write transaction; ``relaxed`` skips its own fsync (see ``_SAFE_TO_LOSE``)."""
+    if relaxed:
+        conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
@@ -62,6 +65,22 @@ def _write(conn: sqlite3.Connection) -> Iterator[None]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    finally:
+        if relaxed:
+            conn.execute("PRAGMA synchronous=FULL")
+
+
+_SAFE_TO_LOSE = frozenset({Status.EXECUTED, Status.FAILED})
+"""Outcomes whose loss in a power cut cannot make an action run twice.
+
+With ``synchronous="FULL"``, a write is flushed to disk before it returns — except
+registering a confirmation and recording an action's outcome. Lost, the first leaves
+a token nobody can use (the user is asked again); the second leaves the record
+``executing``, which is reported as an unknown outcome and never run again. Both
+reach the disk with the next flushed write on the file (in WAL mode every commit
+flushes those before it) — in a bot, the turn's checkpoint. Decisions, claims to
+run, expiries and withdrawals are always flushed.
+"""
 
 
 def _add_history(
@@ -194,7 +213,7 @@ class SqliteConfirmationStore:
         row = to_row(record)
 
         def insert(conn: sqlite3.Connection) -> bool:
-            with _write(conn):
+            with _write(conn, relaxed=self._synchronous == "FULL"):
                 try:
                     conn.execute(INSERT, row)
                 except sqlite3.IntegrityError as exc:
@@ -256,8 +275,10 @@ class SqliteConfirmationStore:
         select = f"SELECT {COLUMNS} FROM confirmations WHERE id = ?"
         now = micros(change.at)
 
+        relaxed = self._synchronous == "FULL" and change.status in _SAFE_TO_LOSE
+
         def transition(conn: sqlite3.Connection) -> tuple[PendingConfirmation, Status] | None:
-            with _write(conn):
+            with _write(conn, relaxed=relaxed):
                 row = conn.execute(
                     "SELECT status, expires_at FROM confirmations WHERE id = ?",
                     (confirmation_id,),
