@@ -7,7 +7,8 @@ or cause as attributes so callers can react without parsing messages.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 __all__ = (
     "ActionArgumentError",
@@ -18,22 +19,33 @@ __all__ = (
     "ActionRegistrationError",
     "ActionTimeout",
     "AlreadyDecided",
+    "ClientError",
     "ConfigError",
     "ConfigErrors",
     "ConfirmationClosed",
     "ConfirmationError",
     "ConfirmationExpired",
     "ConfirmationNotApproved",
+    "Conflict",
+    "ConnectFailed",
+    "ConnectionClosed",
     "ExpressionError",
+    "Gone",
     "InvalidDecision",
     "InvalidDecisionMessage",
+    "InvalidRequest",
     "NluSettingsError",
+    "NotFound",
     "PatternError",
+    "ProtocolError",
+    "RequestTimeout",
+    "SessionCommandError",
     "SlotValueError",
     "SoniError",
     "StoreClosed",
     "StructuredMessageError",
     "TemplateError",
+    "Unauthorized",
     "UnknownConfirmation",
     "ValidatorNotFound",
     "ValidatorRegistrationError",
@@ -373,3 +385,142 @@ class NluSettingsError(SoniError, ValueError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.key, self.message))
+
+
+class SessionCommandError(SoniError):
+    """The session registry refused a command, or could not carry it out.
+
+    Raised for an unknown command, wrong arguments (an empty conversation id, a
+    negative pending count, ...), a registry that is not running, or a failure
+    inside the registry's task (then ``__cause__`` is the original exception). The
+    registry keeps serving after any of them.
+
+    Attributes:
+        command: The command: ``record_turn``, ``publish``, ``remove``, ``get``, ...
+        reason: What is wrong, without the command's name.
+    """
+
+    def __init__(self, command: str, reason: str) -> None:
+        self.command = command
+        self.reason = reason
+        super().__init__(f"session command {command!r}: {reason}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.command, self.reason))
+
+
+class ClientError(SoniError):
+    """Base class of the errors ``soni.client`` raises.
+
+    An error the server answered (``"ok": false``) carries its problem details; an
+    error of the connection itself (lost, timed out, refused) has no ``status``.
+
+    Attributes:
+        status: The HTTP-style status the server gave (404, 409, ...), or ``None``.
+        title: The problem's short title, when the server gave one.
+        detail: The problem's explanation, when the server gave one.
+        problem: The whole error object as received (empty when there was none), so
+            fields this client does not know are not lost.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        title: str | None = None,
+        detail: str | None = None,
+        problem: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.problem = dict(problem or {})
+        super().__init__(message)
+
+
+class NotFound(ClientError, LookupError):
+    """404: no such conversation or confirmation token (or not yours to see)."""
+
+
+class Conflict(ClientError):
+    """409: the confirmation was already decided differently, or the conversation is busy.
+
+    Attributes:
+        recorded: The decision recorded first, as the server reported it (``None``
+            when it did not say, as for a busy conversation). Who decided and when
+            are in ``problem`` when the server sent them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        recorded: Any = None,
+        status: int | None = 409,
+        title: str | None = None,
+        detail: str | None = None,
+        problem: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.recorded = recorded
+        super().__init__(message, status=status, title=title, detail=detail, problem=problem)
+
+
+class Gone(ClientError):
+    """410: the confirmation expired before the decision arrived."""
+
+
+class InvalidRequest(ClientError, ValueError):
+    """422: the server refused the instruction's arguments (or could not read the frame)."""
+
+
+class Unauthorized(ClientError):
+    """401 or 403: the server refused the API key, or none was given where one is needed."""
+
+
+class ConnectFailed(ClientError):
+    """The WebSocket connection could not be opened: refused, timed out or rejected.
+
+    Attributes:
+        url: The address tried.
+    """
+
+    def __init__(self, url: str, message: str, *, status: int | None = None) -> None:
+        self.url = url
+        super().__init__(f"cannot connect to {url}: {message}", status=status)
+
+
+class ConnectionClosed(ClientError):
+    """The connection is closed: lost, closed by the server, or closed by ``aclose()``.
+
+    Every request still waiting fails with it, and so does every later one.
+
+    Attributes:
+        code: The WebSocket close code, when one was received.
+        reason: The close reason the server gave (often empty).
+    """
+
+    def __init__(self, message: str, *, code: int | None = None, reason: str = "") -> None:
+        self.code = code
+        self.reason = reason
+        super().__init__(message)
+
+
+class RequestTimeout(ClientError, TimeoutError):
+    """The server did not answer an instruction in time.
+
+    The instruction may still take effect on the server; a late answer is dropped.
+
+    Attributes:
+        instruction: The instruction's name (``message``, ``decide``, ...).
+        timeout: The time waited, in seconds.
+    """
+
+    def __init__(self, instruction: str, timeout: float) -> None:
+        self.instruction = instruction
+        self.timeout = timeout
+        super().__init__(f"no answer to {instruction!r} within {timeout:g} s")
+
+
+class ProtocolError(ClientError):
+    """The server's answer does not follow the protocol (a field missing or mistyped)."""
