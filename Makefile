@@ -17,7 +17,7 @@ help:
 	@echo "make bench     run the benchmarks in bench/"
 	@echo "make lint      ruff check and format check"
 	@echo "make format    apply ruff's formatting and safe fixes"
-	@echo "make serve     serve an example bot (arrives with the server)"
+	@echo "make serve     serve the banking example on http://127.0.0.1:8000 (docs at /docs)"
 
 # Reinstall when the project's metadata changes, so a stale venv never hides a
 # missing dependency.
@@ -51,9 +51,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/registry.py
 	$(BIN)/python bench/confirmations.py
 	$(BIN)/python bench/turns.py
+	$(BIN)/python bench/http.py
 
+# Serves the banking example on SQLite (state in examples/banking/.soni/): open
+# http://127.0.0.1:8000/docs. HOST and PORT may be overridden: make serve PORT=9000
+HOST ?= 127.0.0.1
+PORT ?= 8000
 serve: $(STAMP)
-	@echo "soni's server arrives with the FastAPI issue; until then: make test"; exit 1
+	$(BIN)/soni serve examples/banking --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

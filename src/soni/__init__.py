@@ -22,6 +22,7 @@ from soni.errors import (
 if TYPE_CHECKING:
     from soni.engine.runtime import Bot, TurnResult
     from soni.engine.sync import SyncBot
+    from soni.server import ServerSettings, create_app
 
 # The runtime pulls in LangGraph; a handler module that only needs
 # ``from soni import ActionRegistry`` should not pay for that import.
@@ -29,6 +30,8 @@ _LAZY = {
     "Bot": "soni.engine.runtime",
     "TurnResult": "soni.engine.runtime",
     "SyncBot": "soni.engine.sync",
+    "create_app": "soni.server",
+    "ServerSettings": "soni.server",
 }
 
 
@@ -60,11 +63,13 @@ __all__ = (
     "BotConfig",
     "ConfigError",
     "ConfigErrors",
+    "ServerSettings",
     "SlotValueError",
     "SoniError",
     "SyncBot",
     "TurnResult",
     "__version__",
+    "create_app",
     "load_actions",
     "load_bot",
     "validate_bot",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -31,6 +32,50 @@ def _root(
 def version() -> None:
     """Print soni's version."""
     typer.echo(f"soni {__version__}")
+
+
+@app.command()
+def serve(
+    bot_dir: Annotated[Path, typer.Argument(help="The bot: a folder of YAML files (or one file).")],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8000,
+    db: Annotated[
+        Path | None,
+        typer.Option(help="SQLite file for conversations; default: the bot's settings."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+) -> None:
+    """Serve a bot over HTTP and WebSocket (OpenAPI page at /docs)."""
+    import uvicorn
+
+    from soni.dsl.loader import load_bot
+    from soni.errors import SoniError
+    from soni.server import create_app
+
+    if not bot_dir.exists():
+        _fail(f"no such bot: {bot_dir}")
+    options: dict[str, Any] = {"db": str(db)} if db is not None else {}
+    try:
+        # The server loads the bot once it runs; a broken bot file is reported
+        # here first, as one line, rather than as a failed start-up.
+        load_bot(bot_dir)
+        application = create_app(bot_dir, **options)
+        uvicorn.run(
+            application,
+            host=host,
+            port=port,
+            log_level=log_level,
+            ws="websockets-sansio",
+            # Open long polls and event streams must not hold a shutdown up.
+            timeout_graceful_shutdown=5,
+        )
+    except SoniError as exc:  # a bot that does not load: say why, in one place
+        _fail(str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
 
 
 def main() -> None:

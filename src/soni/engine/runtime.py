@@ -122,6 +122,7 @@ class TurnResult:
     pending: list[PendingView] = field(default_factory=list)
     status: Status = "active"
     slots: dict[str, Any] = field(default_factory=dict)
+    active_flow: str | None = None
 
     @property
     def texts(self) -> list[str]:
@@ -435,7 +436,15 @@ class Bot:
                 status = "awaiting_confirmation"
         elif waiting.get("kind") == "slot":
             status = "awaiting_input"
-        return TurnResult(conversation_id, replies, pending, status, dict(state.get("slots") or {}))
+        stack = state.get("stack") or []
+        return TurnResult(
+            conversation_id,
+            replies,
+            pending,
+            status,
+            dict(state.get("slots") or {}),
+            stack[-1]["flow"] if stack else None,
+        )
 
     def _view(self, record: PendingConfirmation) -> PendingView:
         return PendingView(

@@ -1,0 +1,135 @@
+"""Chat turns over HTTP: soni's server next to bare LangGraph behind FastAPI, and an echo.
+
+Each server runs in its own process (uvicorn, one worker, SQLite checkpointer on a
+fresh file); one load generator (this process, httpx) drives all three the same
+way. A virtual user repeats a balance check — "/check_balance" (the bot asks which
+account), then "checking" (it looks the balance up and tells it): two chat turns
+per round, each a POST to /conversations/{id}/messages, each user on its own
+conversations. Figures: turns per second and p50/p99 latency at 1, 16 and 64
+concurrent users.
+
+Target (issue 6): soni >= 0.8x the turns/s of bare LangGraph behind FastAPI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from _harness import banner, row
+
+HERE = Path(__file__).resolve().parent
+KINDS = ("echo", "bare", "soni")
+LABELS = {
+    "echo": "FastAPI echo endpoint",
+    "bare": "bare LangGraph behind FastAPI",
+    "soni": "soni server",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def start(kind: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
+    # Run from another folder, with this one after the standard library on the
+    # path: bench/http.py must not shadow the standard library's http package.
+    launch = f"import sys; sys.path.append({str(HERE)!r}); import _http_apps; _http_apps.main()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", launch, kind, str(port), str(folder / f"{kind}.db")],
+        env=env,
+        cwd=folder,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"{url}/conversations/warm/messages", json={"text": "hi"}, timeout=2)
+            return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"bench/http.py: the {kind} server did not start")
+
+
+async def load(url: str, users: int, seconds: float, tag: str) -> tuple[list[float], float]:
+    """Turn latencies and the elapsed time of ``users`` users talking for ``seconds``."""
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+        stop = time.perf_counter() + seconds
+
+        async def user(n: int) -> None:
+            rounds = 0
+            while time.perf_counter() < stop:
+                conversation = f"{tag}-{n}-{rounds}"
+                for text in ("/check_balance", "checking"):
+                    begin = time.perf_counter()
+                    response = await client.post(
+                        f"/conversations/{conversation}/messages", json={"text": text}
+                    )
+                    latencies.append(time.perf_counter() - begin)
+                    if response.status_code != 200:
+                        raise SystemExit(f"bench/http.py: {response.status_code} {response.text}")
+                rounds += 1
+
+        begin = time.perf_counter()
+        await asyncio.gather(*(user(n) for n in range(users)))
+        return latencies, time.perf_counter() - begin
+
+
+def quantile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=4.0, help="load time per figure")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        servers = {kind: start(kind, Path(tmp)) for kind in KINDS}
+        try:
+            results: dict[tuple[str, int], tuple[float, float, float]] = {}
+            for users in (1, 16, 64):
+                for kind in KINDS:
+                    _, url = servers[kind]
+                    await load(url, users, 0.5, f"warm{users}")  # warm-up, not measured
+                    latencies, elapsed = await load(url, users, args.seconds, f"run{users}")
+                    results[kind, users] = (
+                        len(latencies) / elapsed,
+                        statistics.median(latencies) * 1e3,
+                        quantile(latencies, 0.99) * 1e3,
+                    )
+            for users in (1, 16, 64):
+                seconds = f"{args.seconds:.0f} s each"
+                banner(f"{users} concurrent user(s), chat turns over HTTP, {seconds}")
+                floor_rate, floor_p50, floor_p99 = results["bare", users]
+                for kind in KINDS:
+                    rate, p50, p99 = results[kind, users]
+                    row(f"{LABELS[kind]}, turns/s", rate, "/s", floor_rate, LABELS["bare"])
+                    row(f"{LABELS[kind]}, p50", p50, "ms", floor_p50, LABELS["bare"])
+                    row(f"{LABELS[kind]}, p99", p99, "ms", floor_p99, LABELS["bare"])
+        finally:
+            for process, _ in servers.values():
+                process.terminate()
+            for process, _ in servers.values():
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()

@@ -1,0 +1,55 @@
+"""``/conversations``: chat turns, a conversation's state, reset, its confirmations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from soni.server.schemas import ConfirmationsOut, ConversationOut, MessageIn, TurnOut
+from soni.server.state import KeyCaller, State
+
+__all__ = ("router",)
+
+router = APIRouter(prefix="/conversations", tags=["conversations"])
+
+ConversationId = Annotated[str, Path(min_length=1, max_length=256)]
+
+
+@router.post("/{conversation_id}/messages")
+async def post_message(
+    conversation_id: ConversationId, body: MessageIn, state: State, caller: KeyCaller
+) -> TurnOut:
+    """Send a chat message; the answer is the bot's replies and what it waits for.
+
+    Messages to one conversation are processed one at a time, in arrival order
+    (or refused with 409 while one runs, with ``busy_policy="reject"``).
+    """
+    return await state.conversations.message(
+        caller, conversation_id, body.text, user_id=body.user_id
+    )
+
+
+@router.get("/{conversation_id}")
+async def get_conversation(
+    conversation_id: ConversationId, state: State, caller: KeyCaller
+) -> ConversationOut:
+    """The conversation's active flow, slots, open confirmations and last replies."""
+    return await state.conversations.conversation(caller, conversation_id)
+
+
+@router.delete("/{conversation_id}", status_code=204, response_class=Response)
+async def delete_conversation(
+    conversation_id: ConversationId, state: State, caller: KeyCaller
+) -> Response:
+    """Forget the conversation (its open confirmations are cancelled)."""
+    await state.conversations.reset(caller, conversation_id)
+    return Response(status_code=204)
+
+
+@router.get("/{conversation_id}/confirmations")
+async def list_confirmations(
+    conversation_id: ConversationId, state: State, caller: KeyCaller
+) -> ConfirmationsOut:
+    """Every confirmation of the conversation, oldest first, with the open ones' tokens."""
+    return await state.conversations.confirmations(caller, conversation_id)

@@ -1,0 +1,54 @@
+"""``/events``: the session registry's events as server-sent events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from soni.server.state import KeyCaller, State
+
+__all__ = ("router",)
+
+router = APIRouter(tags=["events"])
+
+
+@router.get("/events", response_class=EventSourceResponse)
+async def events(
+    state: State,
+    caller: KeyCaller,
+    conversation_id: Annotated[
+        str | None,
+        Query(min_length=1, max_length=256, description="Follow one conversation only."),
+    ] = None,
+) -> EventSourceResponse:
+    """Server-sent events: ``event:`` is the type, ``data:`` the event as JSON.
+
+    The stream starts with a ``subscribed`` event; from then on nothing published
+    is missed. It ends when the server stops, or after a ``lagged`` event when the
+    client reads too slowly (reconnect then).
+    """
+    conversations = state.conversations
+    await conversations.check_subscription(caller, conversation_id)
+    subscription = state.sessions.subscribe(conversation_id)
+    # Attached before the response starts: a client that saw the headers misses nothing.
+    await subscription.open()
+
+    async def stream() -> AsyncIterator[ServerSentEvent]:
+        try:
+            yield ServerSentEvent(
+                data=json.dumps({"conversation_id": conversation_id}), event="subscribed"
+            )
+            async for event in subscription:
+                if await conversations.may_see(caller, event):
+                    yield ServerSentEvent(
+                        data=json.dumps(event.to_data(), separators=(",", ":")),
+                        event=event.type,
+                    )
+        finally:
+            subscription.close()
+
+    return EventSourceResponse(stream(), ping=int(max(1, state.settings.sse_ping)))

@@ -1,0 +1,110 @@
+"""The server's settings: a pydantic model, filled from code or from ``SONI_*`` variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ("ServerSettings", "parse_api_keys")
+
+_ENV_PREFIX = "SONI_"
+
+
+def parse_api_keys(text: str) -> dict[str, str]:
+    """Read ``"key1=user1,key2=user2"`` into ``{key: user}``.
+
+    Raises:
+        ValueError: an entry without ``=``, an empty key or user, or a key listed twice.
+    """
+    keys: dict[str, str] = {}
+    for number, entry in enumerate(text.split(","), start=1):
+        entry = entry.strip()
+        if not entry:
+            continue
+        key, sep, user = entry.partition("=")
+        key, user = key.strip(), user.strip()
+        if not sep or not key or not user:
+            # Never echo the entry: it holds a secret.
+            raise ValueError(f"API key entry {number} is not of the form key=user")
+        if key in keys:
+            raise ValueError(f"API key entry {number} repeats an earlier key")
+        keys[key] = user
+    return keys
+
+
+class ServerSettings(BaseModel):
+    """How the HTTP/WebSocket server behaves.
+
+    Attributes:
+        api_keys: ``{key: user_id}``. Empty (the default): no authentication, and
+            the ``user_id`` of a message is whatever the client says. Set: every
+            route but ``/health`` and ``/ready`` needs ``Authorization: Bearer <key>``,
+            and the key's user owns the conversations it starts.
+        decide_by_token_alone: With API keys on, let a confirmation token decide
+            (and be read) without a key — for links in notifications. Off by default:
+            a token then decides only for its conversation's owner.
+        max_body_bytes: Largest request body (and WebSocket frame) accepted.
+        busy_policy: ``queue`` runs concurrent messages to one conversation one
+            after another, in arrival order; ``reject`` answers 409 while a turn of
+            that conversation is running.
+        max_sessions: Live conversations the session registry keeps in memory.
+        idle_ttl: Seconds without activity before a conversation leaves the registry.
+        session_clean_interval: Seconds between two clean-ups of idle sessions.
+        subscriber_queue: Events buffered per subscriber before it is dropped as lagging.
+        long_poll_max: Longest ``?wait=`` honoured by ``GET /confirmations/{token}``.
+        sse_ping: Seconds between keep-alive comments on ``/events``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    api_keys: dict[str, str] = Field(default_factory=dict)
+    decide_by_token_alone: bool = False
+    max_body_bytes: int = Field(default=65_536, gt=0)
+    busy_policy: Literal["queue", "reject"] = "queue"
+    max_sessions: int = Field(default=10_000, gt=0)
+    idle_ttl: float = Field(default=3600.0, gt=0)
+    session_clean_interval: float = Field(default=60.0, gt=0)
+    subscriber_queue: int = Field(default=256, gt=0)
+    long_poll_max: float = Field(default=60.0, ge=0)
+    sse_ping: float = Field(default=15.0, gt=0)
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _read_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_api_keys(value)
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _check_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, user in value.items():
+            if not key.strip() or not user.strip():
+                raise ValueError("API keys and their users must not be empty")
+        return value
+
+    @property
+    def auth_enabled(self) -> bool:
+        """Whether requests must carry an API key."""
+        return bool(self.api_keys)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServerSettings:
+        """Settings from ``SONI_<FIELD>`` variables (``SONI_API_KEYS``, ``SONI_BUSY_POLICY``…).
+
+        ``overrides`` win over the environment.
+
+        Raises:
+            pydantic.ValidationError: a variable holds an invalid value.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name in cls.model_fields:
+            raw = env.get(_ENV_PREFIX + name.upper())
+            if raw is not None and raw.strip():
+                values[name] = raw.strip()
+        values.update(overrides)
+        return cls.model_validate(values)
