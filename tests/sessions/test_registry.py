@@ -176,3 +176,18 @@ async def test_commands_sent_before_stop_are_answered(make_sessions: RegistryFac
 def test_settings_out_of_range_are_refused(settings: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         SessionRegistry(**settings)  # type: ignore[arg-type]
+
+
+async def test_a_posted_turn_is_recorded_in_order_without_waiting(
+    sessions: SessionRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with sessions.subscribe("p1") as subscription:
+        for status in ("awaiting_input", "active", "ended"):
+            sessions.post_turn("p1", status=status, pending=0, active_flow=None, user_id="u")
+        sessions.post_turn("", status="x", pending=0, active_flow=None, user_id=None)  # bad
+        events = await take(subscription, 4)
+
+    assert [e.type for e in events] == ["session_started", "turn", "turn", "turn"]
+    assert [e.data["status"] for e in events[1:]] == ["awaiting_input", "active", "ended"]
+    info = await sessions.get("p1")
+    assert info is not None and info.status == "ended"  # the actor went on after the bad one

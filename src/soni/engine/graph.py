@@ -76,9 +76,19 @@ async def run_listen(engine: Engine, state: ConversationState) -> dict[str, Any]
     Two functions, one node: every node costs a LangGraph step, and these two
     always run back to back.
     """
+    fresh: dict[str, Any] = {}
+    if state.get("stack") is None:
+        # The conversation's first message (or its first after a reset): its state
+        # starts here, with the slots' defaults and the id's reset generation.
+        conversation_id = state.get("conversation_id", "")
+        fresh = {
+            "stack": [], "slots": engine.new_slots(), "turn": 0, "frames": 0,
+            "waiting": None, "generation": await engine.journal.generation(conversation_id),
+        }  # fmt: skip
+        state = {**state, **fresh}  # type: ignore[typeddict-item]
     understood = await run_understand(engine, state)
     applied = await run_apply(engine, {**state, **understood})  # type: ignore[typeddict-item]
-    return {**understood, **applied, "turn": (state.get("turn") or 0) + 1}
+    return {**fresh, **understood, **applied, "turn": (state.get("turn") or 0) + 1}
 
 
 async def run_finish(engine: Engine, state: ConversationState) -> dict[str, Any]:

@@ -147,7 +147,7 @@ CREATE TABLE IF NOT EXISTS soni_conversation_generations (
 
 
 class SqliteActionJournal:
-    """A journal table in the bot's SQLite file; every write is durable (``FULL``)."""
+    """A journal table in the bot's SQLite file (WAL, ``synchronous=NORMAL``)."""
 
     def __init__(
         self, path: str, *, retention: float = RETENTION, busy_timeout: float = 30.0
@@ -156,7 +156,11 @@ class SqliteActionJournal:
             path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
         )
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
+        # NORMAL: every write survives a crash of the process, which is what a
+        # retried turn is about. A power cut may lose the last ones, and with them
+        # an unconfirmed action could run again: what must never run twice belongs
+        # behind a confirmation, whose decisions and claims are flushed (FULL).
+        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self._retention = retention
@@ -224,23 +228,16 @@ class SqliteActionJournal:
         status = "failed" if error is not None else "done"
         text = None if error is not None else json.dumps(dict(result or {}), default=str)
 
-        def record() -> None:
-            # Not flushed on its own: lost in a power cut, the run reads as begun
-            # and never finished — unknown, not repeated. The claim is flushed.
-            with self._lock:  # no claim may slip in while flushing is off
-                if self._closed:
-                    raise RuntimeError("the action journal is closed")
-                self._conn.execute("PRAGMA synchronous=NORMAL")
-                try:
-                    self._conn.execute(
-                        "UPDATE soni_action_runs SET status = ?, result = ?, error = ?,"
-                        " updated_at = ? WHERE key = ?",
-                        (status, text, error, time.time(), key),
-                    )
-                finally:
-                    self._conn.execute("PRAGMA synchronous=FULL")
-
-        await asyncio.to_thread(record)
+        await asyncio.to_thread(
+            self._call,
+            "UPDATE soni_action_runs SET status = ?, result = ?, error = ?, updated_at = ?"
+            " WHERE key = ?",
+            status,
+            text,
+            error,
+            time.time(),
+            key,
+        )
 
     async def close(self) -> None:
         with self._lock:

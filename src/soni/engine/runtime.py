@@ -351,10 +351,12 @@ class Bot:
         known = self._known.get(conversation_id)
         try:
             for _ in range(2):
-                if known is None:
-                    snapshot = await self.graph.aget_state(config)
-                    known = "paused" if snapshot.next else ("idle" if snapshot.values else "new")
-                result = await self._invoke(conversation_id, config, known, message, user_id)
+                # A conversation this Bot has not seen runs from the start with the
+                # message — new or not: a run from START takes an answer just as a
+                # resume would (and a new one sets its state up in its first node).
+                result = await self._invoke(
+                    conversation_id, config, known or "unseen", message, user_id
+                )
                 taken = (result.get("message") or {}).get("id") == message["id"]
                 if taken or known != "paused":
                     break
@@ -363,6 +365,7 @@ class Bot:
                 # resume. Read where it really is, and run the turn from there.
                 logger.info("conversation %s moved on elsewhere; reading it", conversation_id)
                 known = None
+                self._known.pop(conversation_id, None)
         except GraphRecursionError:
             self._known.pop(conversation_id, None)
             logger.error(
@@ -407,17 +410,12 @@ class Bot:
                 Command(resume=message), config, durability="exit", version="v1"
             )
             return resumed
-        # A conversation with no flow running ended its last run at END; a new run
-        # continues from its state (or starts it, if new).
+        # Idle (its last run ended at END), unseen, or new: a run from START with the
+        # message. A new conversation's state is set up by the first node.
         start: dict[str, Any] = {
             "message": message, "replies": [], "steps": 0, "conversation_id": conversation_id,
         }  # fmt: skip
-        if known == "new":
-            start.update(stack=[], slots=self.engine.new_slots(), turn=0, frames=0, waiting=None)
-        if known == "new":
-            # How many times this id was reset: its runs' keys differ from the last.
-            start["generation"] = await self.engine.journal.generation(conversation_id)
-        if user_id is not None or known == "new":
+        if user_id is not None:
             start["user_id"] = user_id
         started: dict[str, Any] = await self.graph.ainvoke(
             start, config, durability="exit", version="v1"

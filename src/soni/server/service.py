@@ -124,19 +124,16 @@ class Conversations:
         return result.active_flow
 
     async def _record(self, result: TurnResult, flow: str | None, user_id: str | None) -> None:
-        replies = [{"text": r.text, "kind": r.kind} for r in result.replies]
-        try:
-            await self.sessions.record_turn(
-                result.conversation_id,
-                status=result.status,
-                pending=len(result.pending),
-                active_flow=flow,
-                user_id=user_id,
-                replies=replies,
-            )
-        except SessionCommandError as exc:
-            # The turn happened and its answer is on its way; only its events are lost.
-            logger.warning("turn of %s not recorded: %s", result.conversation_id, exc)
+        # Queued without waiting: the answer need not wait for the event fan-out,
+        # and the actor keeps the conversation's events in order.
+        self.sessions.post_turn(
+            result.conversation_id,
+            status=result.status,
+            pending=len(result.pending),
+            active_flow=flow,
+            user_id=user_id,
+            replies=[{"text": r.text, "kind": r.kind} for r in result.replies],
+        )
 
     async def message(
         self, caller: Caller, conversation_id: str, text: str, user_id: str | None = None

@@ -152,6 +152,32 @@ class SessionRegistry:
             replies=replies,
         )
 
+    def post_turn(
+        self,
+        conversation_id: str,
+        *,
+        status: str,
+        pending: int,
+        active_flow: str | None,
+        user_id: str | None,
+        replies: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        """``record_turn`` without waiting for the actor: for a server answering a turn.
+
+        The command is queued in order with the others; a bad one is logged by the
+        actor instead of raised, and nothing is queued when the registry is not
+        running. Call it on the registry's event loop.
+        """
+        self._post(
+            "record_turn",
+            conversation_id=conversation_id,
+            status=status,
+            pending=pending,
+            active_flow=active_flow,
+            user_id=user_id,
+            replies=replies,
+        )
+
     async def publish(self, event: SessionEvent) -> None:
         """Send an event to the subscribers of its conversation and of all.
 
