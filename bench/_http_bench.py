@@ -1,12 +1,12 @@
 """Chat turns over HTTP: soni's server next to bare LangGraph behind FastAPI, and an echo.
 
 Each server runs in its own process (uvicorn, one worker, SQLite checkpointer on a
-fresh file); one load generator (this process, httpx) drives all three the same
-way. A virtual user repeats a balance check — "/check_balance" (the bot asks which
-account), then "checking" (it looks the balance up and tells it): two chat turns
-per round, each a POST to /conversations/{id}/messages, each user on its own
-conversations. Figures: turns per second and p50/p99 latency at 1, 16 and 64
-concurrent users.
+fresh file); one load generator (this process, one keep-alive socket per user)
+drives all three the same way. A virtual user repeats a balance check:
+"/check_balance" (the bot asks which account), then "checking" (it looks the
+balance up and tells it) — two chat turns per round, each a POST to
+/conversations/{id}/messages, each user on its own conversations. Figures: turns
+per second and p50/p99 latency at 1, 16 and 64 concurrent users.
 
 Target (issue 6): soni >= 0.8x the turns/s of bare LangGraph behind FastAPI.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -67,30 +68,69 @@ def start(kind: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"bench/http.py: the {kind} server did not start")
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection, as light as a load generator can be.
+
+    httpx's pool costs more per request than the echo server it measures once tens
+    of users share it; each virtual user here owns a socket instead.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer)
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = dict(line.lower().split(":", 1) for line in lines[1:] if ":" in line)
+        length = int(headers["content-length"])
+        return status, await self.reader.readexactly(length)
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
 async def load(url: str, users: int, seconds: float, tag: str) -> tuple[list[float], float]:
     """Turn latencies and the elapsed time of ``users`` users talking for ``seconds``."""
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
-        stop = time.perf_counter() + seconds
+    host, port = url.removeprefix("http://").split(":")
+    connections = [await Connection.open(host, int(port)) for _ in range(users)]
+    stop = time.perf_counter() + seconds
 
-        async def user(n: int) -> None:
-            rounds = 0
-            while time.perf_counter() < stop:
-                conversation = f"{tag}-{n}-{rounds}"
-                for text in ("/check_balance", "checking"):
-                    begin = time.perf_counter()
-                    response = await client.post(
-                        f"/conversations/{conversation}/messages", json={"text": text}
-                    )
-                    latencies.append(time.perf_counter() - begin)
-                    if response.status_code != 200:
-                        raise SystemExit(f"bench/http.py: {response.status_code} {response.text}")
-                rounds += 1
+    async def user(n: int) -> None:
+        connection = connections[n]
+        rounds = 0
+        while time.perf_counter() < stop:
+            conversation = f"{tag}-{n}-{rounds}"
+            for text in ("/check_balance", "checking"):
+                body = json.dumps({"text": text}).encode()
+                begin = time.perf_counter()
+                status, answer = await connection.post(
+                    f"/conversations/{conversation}/messages", body
+                )
+                latencies.append(time.perf_counter() - begin)
+                if status != 200:
+                    raise SystemExit(f"bench/http.py: {status} {answer!r}")
+            rounds += 1
 
+    try:
         begin = time.perf_counter()
         await asyncio.gather(*(user(n) for n in range(users)))
         return latencies, time.perf_counter() - begin
+    finally:
+        for connection in connections:
+            await connection.close()
 
 
 def quantile(samples: list[float], q: float) -> float:
