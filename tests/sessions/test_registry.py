@@ -43,7 +43,7 @@ async def test_a_conversation_s_events_arrive_in_order(sessions: SessionRegistry
     assert second.data["replies"] == []
     assert waiting.data == {"pending": 1, "active_flow": "transfer"}
     assert last.data["active_flow"] is None
-    assert removed.data == {"reason": "reset"}
+    assert removed.data == {"reason": "reset", "user_id": "alice"}
     assert all(event.at.tzinfo is UTC for event in events)
     assert [event.at for event in events] == sorted(event.at for event in events)
 

@@ -93,14 +93,16 @@ class Conversations:
         A conversation nobody has started yet may be followed: its events are
         still filtered by owner as they arrive (see ``may_see``).
         """
-        if caller.checked and conversation_id is not None:
-            exists, owner = await self.owners.owner(conversation_id)
-            if exists and owner != caller.user_id:
-                raise ConversationNotFound(conversation_id)
+        # Another user's conversation is followed like an unknown one: accepted,
+        # and every event filtered by ``may_see`` — a refusal would tell the two
+        # apart.
 
     async def may_see(self, caller: Caller, event: SessionEvent) -> bool:
         if not caller.checked or event.conversation_id is None:
             return True
+        if event.type == "session_removed":
+            # Sent after the owner is forgotten: it names whose conversation it was.
+            return event.data.get("user_id") == caller.user_id
         return await self.owners.is_owner(event.conversation_id, caller.user_id)
 
     # -- turns --------------------------------------------------------------------
@@ -247,6 +249,10 @@ class Conversations:
         await self._require(caller, conversation_id)
         confirmations = self.bot.engine.confirmations
         records = await confirmations.list(conversation_id=conversation_id)
+        if caller.checked:
+            # After a reset, the id may have passed to another user: their view
+            # holds only the confirmations asked of them.
+            records = [r for r in records if r.user_id == caller.user_id]
         return ConfirmationsOut(
             conversation_id=conversation_id,
             confirmations=[

@@ -108,7 +108,15 @@ class Connection:
                 message = await self.websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     break
-                await self._take(message)
+                try:
+                    await self._take(message)
+                except Exception:
+                    # A frame that trips a bug must not take every session of the
+                    # connection down with it: log it, answer it, go on.
+                    logger.exception("a WebSocket frame could not be handled")
+                    await self.socket.send_error(
+                        None, ProtocolError("the frame could not be handled", status=500)
+                    )
         finally:
             self.socket.open = False
             for session in list(self._sessions.values()):

@@ -70,6 +70,8 @@ def parse_frame(raw: str) -> Frame:
         data = json.loads(raw)
     except ValueError as exc:
         raise FrameError(None, ProtocolError(f"the frame is not valid JSON: {exc}")) from None
+    except RecursionError:
+        raise FrameError(None, ProtocolError("the frame's JSON is nested too deeply")) from None
     if not isinstance(data, dict):
         raise FrameError(
             None,
@@ -85,7 +87,7 @@ def parse_frame(raw: str) -> Frame:
     if not isinstance(payload, dict):
         raise FrameError(session_id, ProtocolError("payload must be a JSON object"))
     kind = payload.get("type")
-    if kind not in PAYLOAD_TYPES:
+    if not isinstance(kind, str) or kind not in PAYLOAD_TYPES:
         raise FrameError(
             session_id,
             ProtocolError(

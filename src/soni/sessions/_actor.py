@@ -160,7 +160,8 @@ class SessionActor:
                 del self._subscribers[mailbox.conversation_id]
 
     def _removed(self, entry: Entry, reason: str, at: datetime) -> None:
-        self._emit(SessionEvent("session_removed", entry.conversation_id, {"reason": reason}, at))
+        data = {"reason": reason, "user_id": entry.user_id}
+        self._emit(SessionEvent("session_removed", entry.conversation_id, data, at))
 
     # -- commands -----------------------------------------------------------------
 

@@ -92,6 +92,8 @@ def _decision_text(body: bytes, content_type: str) -> str:
             data = json.loads(body)
         except ValueError as exc:
             raise InvalidInput(f"the body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise InvalidInput("the body's JSON is nested too deeply") from None
         try:
             return DecisionMessageIn.model_validate(data).message
         except ValidationError as exc:
