@@ -38,7 +38,11 @@ class ServerState:
     conversations: Conversations
 
 
-def server_state(connection: HTTPConnection) -> ServerState:
+# The dependencies are ``async def`` on purpose: FastAPI runs a plain ``def``
+# dependency in a thread pool, a thread hop per dependency per request.
+
+
+async def server_state(connection: HTTPConnection) -> ServerState:
     """The running app's state.
 
     Raises:
@@ -66,11 +70,11 @@ def caller_for(state: ServerState, connection: HTTPConnection, *, optional: bool
     return state.keys.caller(key, optional=optional)
 
 
-def _key_caller(request: Request, state: State) -> Caller:
+async def _key_caller(request: Request, state: State) -> Caller:
     return caller_for(state, request)
 
 
-def _token_caller(request: Request, state: State) -> Caller:
+async def _token_caller(request: Request, state: State) -> Caller:
     # A route a confirmation token opens: with decide_by_token_alone, no key needed.
     return caller_for(state, request, optional=state.settings.decide_by_token_alone)
 

@@ -49,7 +49,7 @@ MAX_SESSIONS_PER_SOCKET = 1024
 @router.websocket("/ws")
 async def websocket_endpoint(websocket: WebSocket) -> None:
     try:
-        state = server_state(websocket)
+        state = await server_state(websocket)
         caller = caller_for(state, websocket)
     except SoniError as exc:
         await _refuse(websocket, exc)

@@ -23,7 +23,7 @@ async def health() -> HealthOut:
 @router.get("/ready")
 async def ready(request: Request) -> HealthOut:
     """The bot is loaded and the session registry runs (no key needed); 503 otherwise."""
-    state = server_state(request)
+    state = await server_state(request)
     if not state.sessions.running:
         raise NotReady("the session registry is not running")
     return HealthOut(status="ready")
