@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -39,7 +40,8 @@ __all__ = (
 RETENTION = 7 * 24 * 3600.0
 """Seconds a journal entry is kept: longer than any retry of a crashed turn."""
 
-_PURGE_EVERY = 1000  # claims between two purges of old entries
+_PURGE_EVERY = 1000
+logger = logging.getLogger("soni.engine")  # claims between two purges of old entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +168,7 @@ class SqliteActionJournal:
         self._retention = retention
         self._claims = 0
         self._closed = False
+        self._finishing: dict[str, asyncio.Future[Any]] = {}
 
     def _call(self, sql: str, *params: Any) -> sqlite3.Cursor:
         with self._lock:
@@ -199,6 +202,10 @@ class SqliteActionJournal:
         return await asyncio.to_thread(bump)
 
     async def claim(self, key: str) -> JournalEntry | None:
+        finishing = self._finishing.get(key)
+        if finishing is not None:
+            # The outcome of an earlier run of this key is still being written.
+            await asyncio.shield(finishing)
         return await asyncio.to_thread(self._claim, key)
 
     def _claim(self, key: str) -> JournalEntry | None:
@@ -227,19 +234,33 @@ class SqliteActionJournal:
     ) -> None:
         status = "failed" if error is not None else "done"
         text = None if error is not None else json.dumps(dict(result or {}), default=str)
-
-        await asyncio.to_thread(
-            self._call,
-            "UPDATE soni_action_runs SET status = ?, result = ?, error = ?, updated_at = ?"
-            " WHERE key = ?",
-            status,
-            text,
-            error,
-            time.time(),
-            key,
+        # Written in the background: the turn goes on at once. Losing it (a crash
+        # before it lands) leaves the run "running" — unknown, never repeated — and
+        # a claim of the same key waits for it (see ``claim``); close() drains it.
+        task = asyncio.ensure_future(
+            asyncio.to_thread(
+                self._call,
+                "UPDATE soni_action_runs SET status = ?, result = ?, error = ?,"
+                " updated_at = ? WHERE key = ?",
+                status,
+                text,
+                error,
+                time.time(),
+                key,
+            )
         )
+        self._finishing[key] = task
+        task.add_done_callback(lambda done: self._finished(key, done))
+
+    def _finished(self, key: str, task: asyncio.Future[Any]) -> None:
+        if self._finishing.get(key) is task:
+            del self._finishing[key]
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("recording the outcome of %s failed", key, exc_info=task.exception())
 
     async def close(self) -> None:
+        if self._finishing:
+            await asyncio.gather(*self._finishing.values(), return_exceptions=True)
         with self._lock:
             if not self._closed:
                 self._closed = True
