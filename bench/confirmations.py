@@ -1,3 +1,4 @@
+# ruff: noqa: E402
 """How the SQLite confirmation store holds up as pending records accumulate.
 
 For 1,000 and 100,000 pending records in one file: the latency of ``register``
@@ -12,6 +13,14 @@ Run: ``make bench`` or ``python bench/confirmations.py [--large 100000]``.
 
 from __future__ import annotations
 
+# This folder holds http.py (the HTTP benchmark): run as a script, it would shadow
+# the standard library's http package. Keep the folder, but after the library.
+import sys  # isort: skip
+from pathlib import Path  # isort: skip
+
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
+
 import argparse
 import asyncio
 import sqlite3
@@ -20,7 +29,6 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from _harness import banner, row
 from soni.confirmations import (

@@ -1,3 +1,4 @@
+# ruff: noqa: E402
 """How fast the ActionRegistry answers ``get``, alone and under threads.
 
 Floors, measured in the same run:
@@ -9,6 +10,14 @@ Run: ``make bench`` or ``python bench/registry.py [--seconds 0.5]``.
 """
 
 from __future__ import annotations
+
+# This folder holds http.py (the HTTP benchmark): run as a script, it would shadow
+# the standard library's http package. Keep the folder, but after the library.
+import sys  # isort: skip
+from pathlib import Path  # isort: skip
+
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
 
 import argparse
 import threading

@@ -1,3 +1,4 @@
+# ruff: noqa: E402
 """How long a soni turn takes, next to the same work hand-written in bare LangGraph.
 
 Everything runs on the SQLite checkpointer (``AsyncSqliteSaver`` over ``aiosqlite``,
@@ -25,6 +26,14 @@ Run: ``make bench`` or ``python bench/turns.py [--turns 300]``.
 
 from __future__ import annotations
 
+# This folder holds http.py (the HTTP benchmark): run as a script, it would shadow
+# the standard library's http package. Keep the folder, but after the library.
+import sys  # isort: skip
+from pathlib import Path  # isort: skip
+
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
+
 import argparse
 import asyncio
 import gc
@@ -33,7 +42,6 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, TypedDict
 
 import aiosqlite
