@@ -88,6 +88,9 @@ async def run_listen(engine: Engine, state: ConversationState) -> dict[str, Any]
         state = {**state, **fresh}  # type: ignore[typeddict-item]
     understood = await run_understand(engine, state)
     applied = await run_apply(engine, {**state, **understood})  # type: ignore[typeddict-item]
+    # The commands live only between understanding and applying them, inside this
+    # node: they are not part of the conversation's saved state.
+    understood.pop("commands", None)
     return {**fresh, **understood, **applied, "turn": (state.get("turn") or 0) + 1}
 
 

@@ -54,7 +54,7 @@ class ConversationState(TypedDict, total=False):
     replies: list[Reply]
     waiting: Waiting | None
     message: Any
-    commands: list[dict[str, Any]]
+    commands: list[dict[str, Any]]  # between understanding and applying, never saved
     turn: int
     steps: int
     frames: int

@@ -139,10 +139,9 @@ async def run_apply(engine: Engine, state: ConversationState) -> dict[str, Any]:
     await _settle(engine, working)
     working["replies"] = reply(working, *texts)  # type: ignore[arg-type]
     working["waiting"] = None
-    working["commands"] = []
     return {
         key: working.get(key)
-        for key in ("stack", "slots", "frames", "replies", "waiting", "commands")
+        for key in ("stack", "slots", "frames", "replies", "waiting")
     }
 
 
