@@ -139,10 +139,7 @@ async def run_apply(engine: Engine, state: ConversationState) -> dict[str, Any]:
     await _settle(engine, working)
     working["replies"] = reply(working, *texts)  # type: ignore[arg-type]
     working["waiting"] = None
-    return {
-        key: working.get(key)
-        for key in ("stack", "slots", "frames", "replies", "waiting")
-    }
+    return {key: working.get(key) for key in ("stack", "slots", "frames", "replies", "waiting")}
 
 
 async def _rewind(engine: Engine, working: dict[str, Any], slot: str, user_id: str | None) -> None:
