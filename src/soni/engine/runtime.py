@@ -229,7 +229,7 @@ class Bot:
             await saver.setup()
             checkpointer = saver
             store = SqliteConfirmationStore(location)
-            journal = SqliteActionJournal(location)
+            journal = SqliteActionJournal(_journal_path(location))
             closers.append(connection)
         confirmations = ConfirmationRegistry(store, default_ttl=config.settings.confirmations.ttl)
         engine = Engine(
@@ -481,6 +481,12 @@ def _understanding_for(config: BotConfig, root: Path) -> Understanding:
     except ValueError as exc:
         raise ConfigError(str(root), None, None, f"settings.nlu: {exc}") from None
     return rules
+
+
+def _journal_path(location: str) -> str:
+    """The action journal's file, beside the database: ``state.db`` → ``state.actions.db``."""
+    path = Path(location)
+    return str(path.with_name(f"{path.stem}.actions{path.suffix or '.db'}"))
 
 
 def _default_db(config: BotConfig, root: Path) -> str:
