@@ -141,7 +141,7 @@ def quantile(samples: list[float], q: float) -> float:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=2.0, help="load time per round")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per figure")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per figure")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         servers = {kind: start(kind, Path(tmp)) for kind in KINDS}
