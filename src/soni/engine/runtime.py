@@ -9,10 +9,8 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -37,6 +35,7 @@ from soni.engine.expressions import compile_expression
 from soni.engine.graph import MAX_STEPS_PER_TURN, RECURSION_LIMIT, build_graph
 from soni.engine.journal import ActionJournal, MemoryActionJournal, SqliteActionJournal
 from soni.engine.patterns import compile_pattern
+from soni.engine.results import PendingView, ReplyView, Status, TurnResult
 from soni.engine.templates import compile_template
 from soni.engine.turn import turn_scope
 from soni.errors import ConfigError, SoniError
@@ -50,7 +49,6 @@ __all__ = ("Bot", "PendingView", "ReplyView", "TurnResult")
 
 logger = logging.getLogger("soni.engine")
 
-Status = Literal["active", "awaiting_input", "awaiting_confirmation", "ended"]
 _HANDLER_MODULES = ("actions.py", "handlers.py", "actions")
 _KNOWN_CACHE = 100_000
 SWEEP_INTERVAL = 5.0
@@ -84,49 +82,6 @@ class _ConversationLocks:
 
     def __len__(self) -> int:
         return len(self._locks)
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyView:
-    """One bot message."""
-
-    text: str
-    kind: str = "text"
-
-    def __str__(self) -> str:
-        return self.text
-
-
-@dataclass(frozen=True, slots=True)
-class PendingView:
-    """A confirmation the conversation waits for.
-
-    ``token`` is ``None`` when this process no longer knows it (after a restart);
-    the user can still answer in the chat, and the next turn issues a fresh one.
-    """
-
-    confirmation_id: str
-    token: str | None
-    prompt: str
-    options: tuple[str, ...]
-    labels: tuple[str | None, ...]
-    expires_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class TurnResult:
-    """What a turn produced."""
-
-    conversation_id: str
-    replies: list[ReplyView] = field(default_factory=list)
-    pending: list[PendingView] = field(default_factory=list)
-    status: Status = "active"
-    slots: dict[str, Any] = field(default_factory=dict)
-    active_flow: str | None = None
-
-    @property
-    def texts(self) -> list[str]:
-        return [r.text for r in self.replies]
 
 
 class Bot:
