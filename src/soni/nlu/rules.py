@@ -107,12 +107,17 @@ class RulesUnderstanding:
         corrected = self._correction(text, said, context, today)
         if corrected is not None:
             return corrected
-        # Filler words ("please", "um") neither help nor hinder a trigger phrase.
-        ranked = index_for(tuple(context.flows)).rank(core)
+        index = index_for(tuple(context.flows))
         expected = context.expected_slot
         if expected is not None:
             value = answer(expected, text, today)
             strong = expected.kind not in ("string", "any")
+            if value is not None and strong:
+                # A value of the slot's own type answers the question, whatever
+                # trigger words come with it: no need to rank the flows.
+                return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
+            # Filler words ("please", "um") neither help nor hinder a trigger phrase.
+            ranked = index.rank(core)
             digression = self._request(ranked, strict=True, length=len(said.split()))
             if value is not None and (strong or digression is None):
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
@@ -121,6 +126,7 @@ class RulesUnderstanding:
             # Typed, and no value of that type in it: an answer that does not parse.
             # The bot rejects it with the slot's own message and asks again.
             return [SetSlot(expected.name, text.strip())]
+        ranked = index.rank(core)
         clarify = self._clarify(ranked)
         if clarify is not None:
             return [clarify]
