@@ -10,7 +10,7 @@ import pytest
 
 from soni import ActionRegistry, load_actions
 from soni.actions import ActionSpec
-from soni.engine.runtime import Bot
+from soni.engine.runtime import Bot, TurnResult
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -52,3 +52,13 @@ async def make_bot(handlers: Mapping[str, ActionSpec], tmp_path: Path) -> AsyncI
     yield make
     for bot in bots:
         await bot.aclose()
+
+
+async def talk(bot: Bot, conversation: str, *texts: str) -> list[TurnResult]:
+    """Send each text in turn; what the bot answered each time."""
+    return [await bot.handle(conversation, text) for text in texts]
+
+
+async def replies(bot: Bot, conversation: str, *texts: str) -> list[list[str]]:
+    """Each turn's reply texts, the messages sent as user u1."""
+    return [(await bot.handle(conversation, text, user_id="u1")).texts for text in texts]

@@ -10,9 +10,8 @@ import pytest
 
 from soni import load_actions
 from soni.confirmations import Status
-from soni.engine.runtime import Bot
 
-from .conftest import EXAMPLES, BotFactory
+from .conftest import EXAMPLES, BotFactory, replies
 
 IBAN = "DE89370400440532013000"
 
@@ -25,17 +24,9 @@ def sent_in(conversation: str) -> list[dict[str, object]]:
     return [t for t in bank().SENT if t["conversation"] == conversation]
 
 
-async def talk(bot: Bot, conversation: str, *texts: str) -> list[list[str]]:
-    answers = []
-    for text in texts:
-        result = await bot.handle(conversation, text, user_id="u1")
-        answers.append(result.texts)
-    return answers
-
-
 async def test_a_transfer_collects_confirms_and_runs_once(make_bot: BotFactory) -> None:
     bot = await make_bot()
-    answers = await talk(bot, "t1", "I want to send money", "Bob", "50", IBAN)
+    answers = await replies(bot, "t1", "I want to send money", "Bob", "50", IBAN)
     assert answers == [
         ["Who should receive the money?"],
         ["How much do you want to send?"],
@@ -51,7 +42,7 @@ async def test_a_transfer_collects_confirms_and_runs_once(make_bot: BotFactory) 
 
 async def test_an_invalid_value_is_rejected_and_asked_again(make_bot: BotFactory) -> None:
     bot = await make_bot()
-    await talk(bot, "t2", "/transfer_funds", "Bob")
+    await replies(bot, "t2", "/transfer_funds", "Bob")
     result = await bot.handle("t2", "-5")
 
     assert result.texts == ["Please enter an amount above zero.", "How much do you want to send?"]
@@ -63,7 +54,7 @@ async def test_an_invalid_value_is_rejected_and_asked_again(make_bot: BotFactory
 
 async def test_a_digression_runs_and_the_paused_flow_asks_again(make_bot: BotFactory) -> None:
     bot = await make_bot()
-    await talk(bot, "t3", "/transfer_funds", "Alice")
+    await replies(bot, "t3", "/transfer_funds", "Alice")
     assert (await bot.handle("t3", "/check_balance")).texts == [
         "Which account: checking or savings?"
     ]
@@ -75,7 +66,7 @@ async def test_a_digression_runs_and_the_paused_flow_asks_again(make_bot: BotFac
 
 async def test_deny_never_runs_the_action(make_bot: BotFactory) -> None:
     bot = await make_bot()
-    await talk(bot, "t4", "/transfer_funds", "Bob", "50", IBAN)
+    await replies(bot, "t4", "/transfer_funds", "Bob", "50", IBAN)
     result = await bot.handle("t4", "no")
 
     assert result.texts == ["OK, I won't execute transfer.", "Nothing was sent."]
@@ -123,7 +114,7 @@ async def test_a_new_bot_on_the_same_file_continues_a_paused_conversation(
 ) -> None:
     db = tmp_path / "shared.db"
     first = await make_bot(db=db)
-    await talk(first, "t7", "/transfer_funds", "Carol")
+    await replies(first, "t7", "/transfer_funds", "Carol")
     await first.aclose()
 
     second = await make_bot(db=db)
@@ -167,7 +158,7 @@ async def test_a_failing_action_ends_the_flow_and_the_conversation_goes_on(
     make_bot: BotFactory,
 ) -> None:
     bot = await make_bot()
-    await talk(bot, "t10", "/check_balance")
+    await replies(bot, "t10", "/check_balance")
     # A value the choice slot accepts but the pretend bank does not know.
     bank().BALANCES.pop("savings", None)
     try:

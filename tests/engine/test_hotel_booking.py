@@ -8,9 +8,8 @@ from types import ModuleType
 import pytest
 
 from soni import load_actions
-from soni.engine.runtime import Bot
 
-from .conftest import EXAMPLES, BotFactory
+from .conftest import EXAMPLES, BotFactory, replies
 
 ARRIVE = "When do you arrive? (yyyy-mm-dd)"
 LEAVE = "When do you leave? (yyyy-mm-dd)"
@@ -32,17 +31,9 @@ def booked_in(conversation: str) -> list[dict[str, object]]:
     return [b for b in hotel().BOOKED if b["conversation"] == conversation]
 
 
-async def talk(bot: Bot, conversation: str, *texts: str) -> list[list[str]]:
-    answers = []
-    for text in texts:
-        result = await bot.handle(conversation, text, user_id="u1")
-        answers.append(result.texts)
-    return answers
-
-
 async def test_a_party_of_six_books_three_suites(make_bot: BotFactory) -> None:
     bot = await make_bot("hotel_booking")
-    answers = await talk(
+    answers = await replies(
         bot,
         "hb-suite",
         "I'd like to book a room",
@@ -104,7 +95,7 @@ async def test_a_small_party_gets_standard_rooms_one_loop_pass_per_room(
 ) -> None:
     conversation = f"hb-standard-{rooms}"
     bot = await make_bot("hotel_booking")
-    *_, details, held = await talk(
+    *_, details, held = await replies(
         bot, conversation, "/book_hotel", "2025-08-01", "2025-08-02", "2", "Bo", "bo@example.com",
         str(rooms),
     )  # fmt: skip
@@ -123,10 +114,10 @@ async def test_a_small_party_gets_standard_rooms_one_loop_pass_per_room(
 
 async def test_the_number_of_guests_is_validated(make_bot: BotFactory) -> None:
     bot = await make_bot("hotel_booking")
-    await talk(bot, "hb-guests", "/book_hotel", "2025-07-01", "2025-07-03")
+    await replies(bot, "hb-guests", "/book_hotel", "2025-07-01", "2025-07-03")
     rejected = "Please give a whole number of guests, at least one."
 
-    answers = await talk(bot, "hb-guests", "0", "many", "2.5", "-1")
+    answers = await replies(bot, "hb-guests", "0", "many", "2.5", "-1")
 
     assert answers == [[rejected, GUESTS]] * 4
     result = await bot.handle("hb-guests", "4", user_id="u1")
@@ -137,7 +128,7 @@ async def test_the_number_of_guests_is_validated(make_bot: BotFactory) -> None:
 
 async def test_a_date_that_is_not_one_is_asked_again(make_bot: BotFactory) -> None:
     bot = await make_bot("hotel_booking")
-    await talk(bot, "hb-date", "/book_hotel")
+    await replies(bot, "hb-date", "/book_hotel")
 
     result = await bot.handle("hb-date", "someday", user_id="u1")
 
@@ -148,7 +139,7 @@ async def test_a_date_that_is_not_one_is_asked_again(make_bot: BotFactory) -> No
 
 async def test_the_sub_flow_validates_its_own_slots(make_bot: BotFactory) -> None:
     bot = await make_bot("hotel_booking")
-    await talk(bot, "hb-email", "/book_hotel", "2025-07-01", "2025-07-03", "2", "Cy")
+    await replies(bot, "hb-email", "/book_hotel", "2025-07-01", "2025-07-03", "2", "Cy")
 
     result = await bot.handle("hb-email", "cy-at-example", user_id="u1")
 
@@ -161,7 +152,7 @@ async def test_the_sub_flow_validates_its_own_slots(make_bot: BotFactory) -> Non
 
 async def test_declining_the_booking_books_nothing(make_bot: BotFactory) -> None:
     bot = await make_bot("hotel_booking")
-    await talk(
+    await replies(
         bot, "hb-no", "/book_hotel", "2025-07-01", "2025-07-03", "2", "Di", "di@example.com", "2"
     )
 
@@ -180,7 +171,7 @@ async def test_cancelling_during_the_guest_details_does_not_go_on_booking(
     make_bot: BotFactory,
 ) -> None:
     bot = await make_bot("hotel_booking")
-    await talk(bot, "hb-cancel", "/book_hotel", "2025-07-01", "2025-07-03", "2")
+    await replies(bot, "hb-cancel", "/book_hotel", "2025-07-01", "2025-07-03", "2")
 
     result = await bot.handle("hb-cancel", "cancel", user_id="u1")
 
@@ -197,7 +188,7 @@ async def test_more_than_nine_rooms_are_refused_before_any_is_held(
 ) -> None:
     conversation = f"hb-many-{rooms}"
     bot = await make_bot("hotel_booking")
-    await talk(bot, conversation, "/book_hotel", "2025-07-01", "2025-07-03", "2", "Al", "a@b.co")
+    await replies(bot, conversation, "/book_hotel", "2025-07-01", "2025-07-03", "2", "Al", "a@b.co")
 
     refused = await bot.handle(conversation, rooms, user_id="u1")
 

@@ -9,9 +9,8 @@ import pytest
 
 from soni import load_actions
 from soni.confirmations import Status
-from soni.engine.runtime import Bot
 
-from .conftest import EXAMPLES, BotFactory
+from .conftest import EXAMPLES, BotFactory, replies
 
 QUANTITY = "How many packs?"
 MEDICATION = "Which medication do you need?"
@@ -28,17 +27,9 @@ def placed_in(conversation: str) -> list[dict[str, object]]:
     return [p for p in pharmacy().PLACED if p["conversation"] == conversation]
 
 
-async def talk(bot: Bot, conversation: str, *texts: str) -> list[list[str]]:
-    answers = []
-    for text in texts:
-        result = await bot.handle(conversation, text, user_id="u1")
-        answers.append(result.texts)
-    return answers
-
-
 async def test_a_refill_collects_confirms_and_orders_once(make_bot: BotFactory) -> None:
     bot = await make_bot("pharmacy")
-    answers = await talk(
+    answers = await replies(
         bot,
         "ph-1",
         '/refill{"medication": "ibuprofen"}',
@@ -70,7 +61,7 @@ async def test_brand_names_and_pickup_synonyms_become_the_canonical_choice(
     make_bot: BotFactory,
 ) -> None:
     bot = await make_bot("pharmacy")
-    await talk(bot, "ph-2", '/refill{"medication": "Nurofen", "quantity": 1}')
+    await replies(bot, "ph-2", '/refill{"medication": "Nurofen", "quantity": 1}')
     result = await bot.handle("ph-2", '/set pickup="the airport one"')
 
     assert result.slots["medication"] == "ibuprofen"
@@ -98,7 +89,7 @@ async def test_an_unknown_medication_and_a_bad_quantity_are_asked_again(
     make_bot: BotFactory,
 ) -> None:
     bot = await make_bot("pharmacy")
-    await talk(bot, "ph-4", "/refill")
+    await replies(bot, "ph-4", "/refill")
     result = await bot.handle("ph-4", "/set medication=aspirin")
 
     assert result.texts[-1] == MEDICATION
@@ -114,7 +105,7 @@ async def test_more_than_six_packs_ends_with_a_call_to_the_pharmacist(
     make_bot: BotFactory,
 ) -> None:
     bot = await make_bot("pharmacy")
-    await talk(bot, "ph-5", '/refill{"medication": "cetirizine"}')
+    await replies(bot, "ph-5", '/refill{"medication": "cetirizine"}')
     result = await bot.handle("ph-5", "/set quantity=12")
 
     assert result.texts == [
@@ -165,7 +156,7 @@ async def test_a_correction_asks_again_with_the_new_quantity(make_bot: BotFactor
 
 async def test_a_correction_above_the_limit_meets_the_branch(make_bot: BotFactory) -> None:
     bot = await make_bot("pharmacy")
-    await talk(
+    await replies(
         bot,
         "ph-7",
         '/refill{"medication": "ibuprofen", "quantity": 2}',
@@ -182,7 +173,7 @@ async def test_a_correction_above_the_limit_meets_the_branch(make_bot: BotFactor
 
 async def test_an_order_that_fails_takes_the_error_path(make_bot: BotFactory) -> None:
     bot = await make_bot("pharmacy")
-    await talk(
+    await replies(
         bot,
         "ph-8",
         '/refill{"medication": "prilosec", "quantity": 1}',
@@ -217,7 +208,7 @@ async def test_cancelling_at_the_confirmation_withdraws_it(make_bot: BotFactory)
 
 async def test_cancelling_a_question_ends_the_refill(make_bot: BotFactory) -> None:
     bot = await make_bot("pharmacy")
-    await talk(bot, "ph-10", '/refill{"medication": "ibuprofen"}')
+    await replies(bot, "ph-10", '/refill{"medication": "ibuprofen"}')
     result = await bot.handle("ph-10", "/cancel")
 
     assert result.texts == ["OK, I've cancelled refill a prescription."]
@@ -226,7 +217,7 @@ async def test_cancelling_a_question_ends_the_refill(make_bot: BotFactory) -> No
 
 async def test_a_status_check_during_a_refill_is_a_digression(make_bot: BotFactory) -> None:
     bot = await make_bot("pharmacy")
-    await talk(bot, "ph-11", '/refill{"medication": "ibuprofen"}')
+    await replies(bot, "ph-11", '/refill{"medication": "ibuprofen"}')
     asked = await bot.handle("ph-11", "/check_order_status")
     assert asked.texts == ["What is your order number? It starts with RX-."]
 
@@ -246,7 +237,7 @@ async def test_an_unknown_order_number_is_said_so(make_bot: BotFactory) -> None:
 
 async def test_a_placed_order_can_be_looked_up(make_bot: BotFactory) -> None:
     bot = await make_bot("pharmacy")
-    await talk(
+    await replies(
         bot,
         "ph-13",
         '/refill{"medication": "cetirizine", "quantity": 1}',

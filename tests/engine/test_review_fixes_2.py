@@ -11,22 +11,18 @@ import pytest
 
 from soni.dsl import default_registry
 from soni.dsl.slot_types import MAX_DIGITS, coerce
-from soni.engine.runtime import Bot, TurnResult
+from soni.engine.runtime import Bot
 from soni.errors import SlotValueError, StructuredMessageError
 from soni.nlu import SetSlot, StartFlow, is_structured, parse_structured
 from soni.nlu.basic import KeywordUnderstanding
 
-from .conftest import BotFactory
+from .conftest import BotFactory, talk
 from .test_banking import IBAN
 
 GUESTS = "How many guests?"
 BAD_GUESTS = "Please give a whole number of guests, at least one."
 AMOUNT = "How much do you want to send?"
 BAD_AMOUNT = "Please enter an amount above zero."
-
-
-async def talk(bot: Bot, conversation: str, *texts: str) -> list[TurnResult]:
-    return [await bot.handle(conversation, text) for text in texts]
 
 
 async def inline_bot(make_bot: BotFactory, folder: Path, text: str, **options: Any) -> Bot:

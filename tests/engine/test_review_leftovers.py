@@ -6,17 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from soni.dsl import default_registry
-from soni.engine.runtime import Bot, TurnResult
+from soni.engine.runtime import Bot
 from soni.nlu import Command, ConversationContext
 from soni.nlu.basic import KeywordUnderstanding
 
-from .conftest import BotFactory
+from .conftest import BotFactory, talk
 
 BOTS = Path(__file__).resolve().parent / "bots"
-
-
-async def talk(bot: Bot, conversation: str, *texts: str) -> list[TurnResult]:
-    return [await bot.handle(conversation, text) for text in texts]
 
 
 async def leftovers(make_bot: BotFactory, **options: Any) -> Bot:

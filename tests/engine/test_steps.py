@@ -12,10 +12,10 @@ import pytest
 from soni import ActionRegistry, load_actions
 from soni.actions import ActionSpec
 from soni.engine.graph import MAX_STEPS_PER_TURN
-from soni.engine.runtime import Bot, TurnResult
+from soni.engine.runtime import Bot
 from soni.errors import ConfirmationExpired
 
-from .conftest import BotFactory
+from .conftest import BotFactory, talk
 
 BOTS = Path(__file__).resolve().parent / "bots"
 
@@ -65,10 +65,6 @@ def handlers_of(name: str) -> ModuleType:
 
 def calls_in(conversation: str) -> list[str]:
     return [action for c, action in handlers_of("actions").CALLS if c == conversation]
-
-
-async def talk(bot: Bot, conversation: str, *texts: str) -> list[TurnResult]:
-    return [await bot.handle(conversation, text) for text in texts]
 
 
 # -- say --------------------------------------------------------------------------

@@ -122,17 +122,14 @@ class Conversations:
             else:
                 del self._running[conversation_id]
 
-    async def _active_flow(self, result: TurnResult) -> str | None:
-        return result.active_flow
-
-    async def _record(self, result: TurnResult, flow: str | None, user_id: str | None) -> None:
+    def _record(self, result: TurnResult, user_id: str | None) -> None:
         # Queued without waiting: the answer need not wait for the event fan-out,
         # and the actor keeps the conversation's events in order.
         self.sessions.post_turn(
             result.conversation_id,
             status=result.status,
             pending=len(result.pending),
-            active_flow=flow,
+            active_flow=result.active_flow,
             user_id=user_id,
             replies=[{"text": r.text, "kind": r.kind} for r in result.replies],
         )
@@ -150,14 +147,13 @@ class Conversations:
             started = time.perf_counter()
             result = await self.bot.handle(conversation_id, text, user_id=user_id)
             self.metrics.observe_turn("message", time.perf_counter() - started)
-        flow = await self._active_flow(result)
-        await self._record(result, flow, user_id)
+        self._record(result, user_id)
         return TurnOut(
             conversation_id=conversation_id,
             replies=replies_out(result.replies),
             pending=[pending_from_view(p) for p in result.pending],
             status=result.status,
-            active_flow=flow,
+            active_flow=result.active_flow,
         )
 
     # -- decisions ----------------------------------------------------------------
@@ -172,14 +168,13 @@ class Conversations:
             started = time.perf_counter()
             result = await self.bot.decide(token, decision, actor=caller.user_id, channel=channel)
             self.metrics.observe_turn("decision", time.perf_counter() - started)
-        flow = await self._active_flow(result)
-        await self._record(result, flow, None)
+        self._record(result, None)
         after = await self.bot.engine.confirmations.get(token)
         return DecisionOut(
             conversation_id=conversation_id,
             decision=after.decision or decision,
             status=result.status,
-            active_flow=flow,
+            active_flow=result.active_flow,
             replies=replies_out(result.replies),
             pending=[pending_from_view(p) for p in result.pending],
             confirmation=confirmation_out(after),
