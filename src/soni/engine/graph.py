@@ -1,8 +1,8 @@
-"""The LangGraph graph: one node per step kind, a router between them.
+"""The LangGraph graph: one node per step kind, each naming the next.
 
 The graph does not change with the bot: every flow is a program (see
-``program.py``), and the router sends the conversation to the node of the current
-instruction's kind. So a turn resumes exactly where it paused — whatever the
+``program.py``), and each node sends the conversation on to the node of the current
+instruction's kind (``route``). So a turn resumes exactly where it paused — whatever the
 position in the flow — and runs only the steps up to the next pause.
 
 Each LangGraph step has a fixed cost, so the graph spends them where they mean
@@ -20,6 +20,7 @@ from typing import Any
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END as GRAPH_END
 from langgraph.graph import START, StateGraph
+from langgraph.types import Command
 
 from soni.engine.core import Engine
 from soni.engine.nodes.action import run_action
@@ -56,6 +57,7 @@ STEP_NODES: dict[str, Node] = {
 }
 
 Guarded = Callable[[ConversationState], Awaitable[dict[str, Any]]]
+Routed = Callable[[ConversationState], Awaitable[Command[str]]]
 
 INLINE_KINDS = frozenset(
     {"say", "set", "branch", "while", "collect", "link", "call", "end", "finish"}
@@ -195,24 +197,28 @@ def _wait_and_listen(engine: Engine) -> Guarded:
     return wait
 
 
-def _then_inline(engine: Engine, node: Guarded, inline: dict[str, Guarded]) -> Guarded:
+def _then_inline(engine: Engine, node: Guarded, inline: dict[str, Guarded]) -> Routed:
     """``node``, then — in the same LangGraph step — the light steps that follow it.
 
-    Every node costs a LangGraph step (task set-up, writes, a router call), which
-    a run of ``say``/``set``/``branch``/``end`` steps should not pay one by one. A
-    step that runs a handler or asks for a decision keeps its own node, and so does
-    the pause. State has no reducers, so applying the updates in order is what
-    LangGraph would have done between the nodes.
+    Every node costs a LangGraph step (task set-up, writes), which a run of
+    ``say``/``set``/``branch``/``end`` steps should not pay one by one. A step that
+    runs a handler or asks for a decision keeps its own node, and so does the pause.
+    State has no reducers, so applying the updates in order is what LangGraph would
+    have done between the nodes.
+
+    The node names the next one itself (``Command(goto=...)``): it has just worked
+    the route out to stop its inline run. A conditional edge would work it out
+    again, on a fresh copy of every channel, after every node.
     """
 
-    async def run(state: ConversationState) -> dict[str, Any]:
+    async def run(state: ConversationState) -> Command[str]:
         updates = await node(state)
         now: dict[str, Any] = {**state, **updates}
         while (kind := route(engine, now)) in inline:  # type: ignore[arg-type]
             more = await inline[kind](now)  # type: ignore[arg-type]
             updates.update(more)
             now.update(more)
-        return updates
+        return Command(update=updates, goto=kind)
 
     return run
 
@@ -227,19 +233,14 @@ def build_graph(engine: Engine) -> StateGraph:  # type: ignore[type-arg]
     }
     guarded = {name: _guarded(engine, name, node) for name, node in nodes.items()}
     inline = {kind: guarded[kind] for kind in INLINE_KINDS}
+    # Each node routes itself (see _then_inline); the destinations only draw the graph.
+    destinations = ("wait", "finish", "abort", GRAPH_END, *STEP_NODES)
     graph.add_node(  # type: ignore[call-overload]
-        "wait", _then_inline(engine, _wait_and_listen(engine), inline)
+        "wait", _then_inline(engine, _wait_and_listen(engine), inline), destinations=destinations
     )
     for name, node in guarded.items():
-        graph.add_node(name, _then_inline(engine, node, inline))  # type: ignore[call-overload]
-    destinations = ["wait", "finish", "abort", GRAPH_END, *STEP_NODES]
-
-    # Async on purpose: LangGraph runs a synchronous path function in a thread
-    # pool, one hop per step of every turn.
-    async def router(state: ConversationState) -> str:
-        return route(engine, state)
-
+        graph.add_node(  # type: ignore[call-overload]
+            name, _then_inline(engine, node, inline), destinations=destinations
+        )
     graph.add_edge(START, "understand")
-    for name in ["wait", "understand", "finish", "abort", *STEP_NODES]:
-        graph.add_conditional_edges(name, router, destinations)
     return graph
