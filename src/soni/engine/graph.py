@@ -91,7 +91,7 @@ async def run_listen(engine: Engine, state: ConversationState) -> dict[str, Any]
     understood = await run_understand(engine, state)
     applied = await run_apply(engine, {**state, **understood})  # type: ignore[typeddict-item]
     # The commands live only between understanding and applying them, inside this
-    # node: they are not part of the conversation's saved state.
+    # node: they are not part of the conversation's saved state (see Listening).
     understood.pop("commands", None)
     return {**fresh, **understood, **applied, "turn": (state.get("turn") or 0) + 1}
 
@@ -233,14 +233,17 @@ def build_graph(engine: Engine) -> StateGraph:  # type: ignore[type-arg]
     }
     guarded = {name: _guarded(engine, name, node) for name, node in nodes.items()}
     inline = {kind: guarded[kind] for kind in INLINE_KINDS}
-    # Each node routes itself (see _then_inline); the destinations only draw the graph.
-    destinations = ("wait", "finish", "abort", GRAPH_END, *STEP_NODES)
+    # Only the steps that are not run inline are nodes: nothing routes to the others
+    # (see _then_inline), and every node adds channels LangGraph reads each step.
+    # Each node routes itself; the destinations only draw the graph.
+    own = [name for name in guarded if name not in INLINE_KINDS]
+    destinations = ("wait", *own, GRAPH_END)
     graph.add_node(  # type: ignore[call-overload]
         "wait", _then_inline(engine, _wait_and_listen(engine), inline), destinations=destinations
     )
-    for name, node in guarded.items():
+    for name in own:
         graph.add_node(  # type: ignore[call-overload]
-            name, _then_inline(engine, node, inline), destinations=destinations
+            name, _then_inline(engine, guarded[name], inline), destinations=destinations
         )
     graph.add_edge(START, "understand")
     return graph

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-__all__ = ("ConversationState", "Frame", "Reply", "Waiting")
+__all__ = ("ConversationState", "Frame", "Listening", "Reply", "Waiting")
 
 
 class Frame(TypedDict):
@@ -54,10 +54,19 @@ class ConversationState(TypedDict, total=False):
     replies: list[Reply]
     waiting: Waiting | None
     message: Any
-    commands: list[dict[str, Any]]  # between understanding and applying, never saved
     turn: int
     steps: int
     frames: int
     user_id: str | None
     conversation_id: str
     generation: int
+
+
+class Listening(ConversationState, total=False):
+    """The state between understanding a message and applying its commands.
+
+    The commands live only inside the listening node: not a channel of the graph,
+    never saved.
+    """
+
+    commands: list[dict[str, Any]]

@@ -9,7 +9,7 @@ from soni.confirmations import Actor
 from soni.confirmations.decisions import interpret
 from soni.engine.core import Engine
 from soni.engine.stack import current, end_task, push, reply
-from soni.engine.state import ConversationState
+from soni.engine.state import ConversationState, Listening
 from soni.engine.turn import Deferred, this_turn
 from soni.errors import ConfirmationError, InvalidDecision
 
@@ -74,7 +74,7 @@ async def _settle(engine: Engine, working: dict[str, Any]) -> None:
         turn.remember(decided)
 
 
-async def run_apply(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_apply(engine: Engine, state: Listening) -> dict[str, Any]:
     working: dict[str, Any] = dict(state)
     texts: list[str] = []
     for command in state.get("commands") or []:
