@@ -70,12 +70,17 @@ def caller_for(state: ServerState, connection: HTTPConnection, *, optional: bool
     return state.keys.caller(key, optional=optional)
 
 
-async def _key_caller(request: Request, state: State) -> Caller:
-    return caller_for(state, request)
+# The callers read the state themselves rather than depend on ``State``: each
+# level of dependencies costs FastAPI work on every request.
 
 
-async def _token_caller(request: Request, state: State) -> Caller:
+async def _key_caller(request: Request) -> Caller:
+    return caller_for(await server_state(request), request)
+
+
+async def _token_caller(request: Request) -> Caller:
     # A route a confirmation token opens: with decide_by_token_alone, no key needed.
+    state = await server_state(request)
     return caller_for(state, request, optional=state.settings.decide_by_token_alone)
 
 

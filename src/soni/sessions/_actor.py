@@ -53,7 +53,9 @@ class SessionActor:
             "unsubscribe": self.unsubscribe,
             "clean": self.clean,
         }
-        self._signatures = {kind: inspect.signature(h) for kind, h in self.handlers.items()}
+        # The argument names each command takes and needs, checked before the call
+        # (a set comparison: binding a Signature costs more than most commands).
+        self._arguments = {kind: _arguments(h) for kind, h in self.handlers.items()}
 
     # -- the loop -----------------------------------------------------------------
 
@@ -105,13 +107,16 @@ class SessionActor:
         if handler is None:
             self._refuse(command, SessionCommandError(kind, "unknown command"))
             return
-        try:
-            bound = self._signatures[kind].bind(**command.args)
-        except TypeError as exc:
-            self._refuse(command, SessionCommandError(kind, f"wrong arguments: {exc}"))
+        accepted, required = self._arguments[kind]
+        given = command.args.keys()
+        if not given <= accepted or not required <= given:
+            wrong = ", ".join(sorted(given - accepted)) or "none"
+            missing = ", ".join(sorted(required - given)) or "none"
+            error = SessionCommandError(kind, f"wrong arguments: unknown {wrong}; missing {missing}")
+            self._refuse(command, error)
             return
         try:
-            result = handler(*bound.args, **bound.kwargs)
+            result = handler(**command.args)
         except SessionCommandError as exc:
             self._refuse(command, exc)
         except Exception as exc:
@@ -129,6 +134,10 @@ class SessionActor:
         command.fail(error)
 
     # -- broadcasting -------------------------------------------------------------
+
+    def _followed(self, conversation_id: str) -> bool:
+        """Whether anyone follows this conversation (or every conversation)."""
+        return None in self._subscribers or conversation_id in self._subscribers
 
     def _emit(self, event: SessionEvent) -> None:
         self._deliver(self._subscribers.get(None), event)
@@ -190,6 +199,9 @@ class SessionActor:
         if created:
             for gone in self._table.make_room():
                 self._removed(gone, "evicted", now)
+        if not self._followed(conversation_id):
+            return  # nobody to tell: no events to build
+        if created:
             self._emit(
                 SessionEvent("session_started", conversation_id, {"user_id": entry.user_id}, now)
             )
@@ -279,3 +291,13 @@ def _require_replies(replies: object) -> None:
         raise SessionCommandError(
             "record_turn", f"replies must be a list of mappings, got {replies!r}"
         )
+
+
+def _arguments(handler: Callable[..., Any]) -> tuple[frozenset[str], frozenset[str]]:
+    """The keyword arguments ``handler`` accepts, and those it requires."""
+    parameters = inspect.signature(handler).parameters.values()
+    named = [p for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return (
+        frozenset(p.name for p in named),
+        frozenset(p.name for p in named if p.default is p.empty),
+    )
