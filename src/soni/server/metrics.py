@@ -70,14 +70,24 @@ class Metrics:
             ["status"],
             registry=self.registry,
         )
+        self._turn_children: dict[str, tuple[Any, Any]] = {}
 
     def render(self) -> bytes:
         """The metrics in Prometheus' text format."""
         return generate_latest(self.registry)
 
     def observe_turn(self, kind: str, seconds: float) -> None:
-        self.turns.labels(kind).inc()
-        self.turn_seconds.labels(kind).observe(seconds)
+        children = self._turn_children.get(kind)
+        if children is None:
+            # Looked up once per kind: ``labels()`` takes a lock and hashes the
+            # labels, on every turn otherwise.
+            children = self._turn_children[kind] = (
+                self.turns.labels(kind),
+                self.turn_seconds.labels(kind),
+            )
+        count, seconds_of = children
+        count.inc()
+        seconds_of.observe(seconds)
 
     def observe_confirmation(self, event: ConfirmationEvent) -> None:
         """Count a confirmation transition (a confirmation observer)."""
