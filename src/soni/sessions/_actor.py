@@ -112,8 +112,8 @@ class SessionActor:
         if not given <= accepted or not required <= given:
             wrong = ", ".join(sorted(given - accepted)) or "none"
             missing = ", ".join(sorted(required - given)) or "none"
-            error = SessionCommandError(kind, f"wrong arguments: unknown {wrong}; missing {missing}")
-            self._refuse(command, error)
+            problem = f"wrong arguments: unknown {wrong}; missing {missing}"
+            self._refuse(command, SessionCommandError(kind, problem))
             return
         try:
             result = handler(**command.args)
