@@ -1,38 +1,14 @@
-"""The ``soni`` command line."""
+"""``soni serve``: a bot over HTTP and WebSocket."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from soni import __version__
-
-app = typer.Typer(
-    name="soni",
-    help="Task-oriented chatbots from YAML flows.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-
-
-@app.callback(invoke_without_command=True)
-def _root(
-    show_version: Annotated[
-        bool, typer.Option("--version", help="Print soni's version and exit.")
-    ] = False,
-) -> None:
-    if show_version:
-        typer.echo(f"soni {__version__}")
-        raise typer.Exit()
-
-
-@app.command()
-def version() -> None:
-    """Print soni's version."""
-    typer.echo(f"soni {__version__}")
-
+from soni.cli._app import app
+from soni.cli._output import fail
 
 @app.command()
 def serve(
@@ -53,7 +29,7 @@ def serve(
     from soni.server import create_app
 
     if not bot_dir.exists():
-        _fail(f"no such bot: {bot_dir}")
+        fail(f"no such bot: {bot_dir}")
     options: dict[str, Any] = {"db": str(db)} if db is not None else {}
     try:
         # The server loads the bot once it runs; a broken bot file is reported
@@ -70,13 +46,4 @@ def serve(
             timeout_graceful_shutdown=5,
         )
     except SoniError as exc:  # a bot that does not load: say why, in one place
-        _fail(str(exc))
-
-
-def _fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
-
-
-def main() -> None:
-    app()
+        fail(str(exc))
