@@ -10,6 +10,7 @@ import typer
 from soni.cli._app import app
 from soni.cli._output import fail
 
+
 @app.command()
 def serve(
     bot_dir: Annotated[Path, typer.Argument(help="The bot: a folder of YAML files (or one file).")],
