@@ -1,0 +1,5 @@
+"""``soni init``: scaffold a runnable bot."""
+
+from __future__ import annotations
+
+from soni.cli._app import app  # noqa: F401  (commands are added here)
