@@ -378,3 +378,17 @@ def test_parse_bot_reads_text_as_a_named_file() -> None:
         parse_bot("flows: {f: {steps: [{step: a, type: say}]}}\n", path="inline.yaml")
 
     assert str(info.value.errors[0]).startswith("inline.yaml:1:21: flows.f.steps[0]: missing")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("flows: !!python/object:os.system {}\n", "bot.yaml:1:8: flows: unsupported tag"),
+        ("flows:\n  greet: !custom\n    - a\n", "bot.yaml:2:10: flows.greet: unsupported tag"),
+    ],
+)
+def test_tags_on_mappings_and_lists_are_errors(workdir: Path, text: str, expected: str) -> None:
+    # Dropping the tag silently would load the value as if it were not there.
+    write(workdir / "bot.yaml", text)
+
+    assert any(message.startswith(expected) for message in messages("bot.yaml"))

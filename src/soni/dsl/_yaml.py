@@ -32,6 +32,7 @@ __all__ = ("ParsedFile", "parse_yaml")
 # Guards against "billion laughs": aliases can make a tiny file expand enormously.
 _MAX_NODES = 500_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
 class _BotLoader(yaml.SafeLoader):
@@ -183,6 +184,12 @@ class _Builder:
             return None
         if isinstance(node, ScalarNode):
             return self._scalar(node, where)
+        if node.tag not in _COLLECTION_TAGS:
+            # A tag on a mapping or list would otherwise be dropped without a word;
+            # like on a plain value, only the core schema's are known.
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self._error(node, where, f"unsupported tag {tag!r}")
+            return None
         self._active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
