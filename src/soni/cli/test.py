@@ -2,4 +2,106 @@
 
 from __future__ import annotations
 
-from soni.cli._app import app  # noqa: F401  (commands are added here)
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from soni.cli._app import app
+from soni.cli._output import console, fail, print_json, reported
+
+if TYPE_CHECKING:  # the runner loads the engine: imported when a command runs, not at start-up
+    from soni.testing import ConversationResult, ConversationTestFile, RunReport
+
+__all__ = ("test",)
+
+
+@app.command("test")
+def test(
+    bot: Annotated[Path, typer.Argument(help="The bot: a folder of YAML files (or one file).")],
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Test files to run; default: the bot's tests/*.yaml."),
+    ] = None,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Also write the results as JUnit XML here.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the results as JSON instead of text.")
+    ] = False,
+) -> None:
+    """Run a bot's conversation tests; exit 1 if any fails."""
+    from soni.testing import discover, load_test_files
+    from soni.testing.junit import write_junit
+
+    if not bot.exists():
+        fail(f"no such bot: {bot}")
+    with reported():
+        paths = list(files or discover(bot))
+        if not paths:
+            folder = (bot if bot.is_dir() else bot.parent) / "tests"
+            fail(f"no conversation tests in {folder} (expected *.yaml files)")
+        loaded = load_test_files(paths)
+        total = sum(len(file.tests) for file in loaded)
+        if as_json or not console.is_terminal:
+            report = _run(bot, loaded, plain=not as_json)
+        else:
+            report = _run_with_progress(bot, loaded, total)
+        if junit is not None:
+            write_junit(report, junit)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        _print_report(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _run(bot: Path, loaded: Sequence[ConversationTestFile], *, plain: bool) -> RunReport:
+    from soni.testing import run_tests
+
+    def show(result: ConversationResult) -> None:
+        if plain:
+            mark = "PASS" if result.passed else "FAIL"
+            console.print(f"{mark} {result.location} {result.name}", markup=False)
+
+    return asyncio.run(run_tests(bot, loaded, on_result=show))
+
+
+def _run_with_progress(bot: Path, loaded: Sequence[ConversationTestFile], total: int) -> RunReport:
+    from soni.testing import run_tests
+
+    columns = (
+        TextColumn("[bold]testing[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("", total=total)
+
+        def advance(result: ConversationResult) -> None:
+            progress.update(task, advance=1, description=result.name)
+
+        return asyncio.run(run_tests(bot, loaded, on_result=advance))
+
+
+def _print_report(report: RunReport) -> None:
+    for result in report.results:
+        failure = result.failure
+        if failure is None:
+            continue
+        title = Text.assemble(("FAILED ", "bold red"), (f"{result.location} {result.name}", "bold"))
+        console.print(title)
+        console.print(_indent(failure.explain()), markup=False)
+        console.print()
+    style = "bold green" if report.ok else "bold red"
+    console.print(Text(report.summary(), style=style))
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())
