@@ -2,4 +2,86 @@
 
 from __future__ import annotations
 
-from soni.cli._app import app  # noqa: F401  (commands are added here)
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from soni.cli._app import app
+from soni.cli._output import print_json, reported
+
+
+@app.command()
+def validate(
+    bot: Annotated[Path, typer.Argument(help="The bot: a folder of YAML files (or one file).")],
+    actions: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--actions",
+            metavar="MODULE",
+            help="Handler module (file, folder or dotted name) instead of the bot's own "
+            "actions.py / handlers.py / actions/; may be repeated.",
+        ),
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"ok", "errors", "warnings"} as JSON.')
+    ] = False,
+) -> None:
+    """Check a bot as loading it would (YAML, references, handlers), opening no database.
+
+    Prints each problem as file:line:col: message. Exits 1 on an error (--strict: a warning).
+    """
+    from soni.engine.check import check_bot
+
+    with reported():
+        report = check_bot(bot, actions=actions or None)
+    ok = report.ok and not (strict and report.warnings)
+    if as_json:
+        print_json(
+            {
+                "ok": ok,
+                "errors": [_record(e) for e in report.errors],
+                "warnings": [_record(w) for w in report.warnings],
+            }
+        )
+    else:
+        for error in report.errors:
+            typer.echo(str(error))
+        for warning in report.warnings:
+            typer.echo(str(warning))
+        typer.secho(_summary(bot, report), fg=_colour(report.ok, bool(report.warnings)))
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _record(problem: Any) -> dict[str, Any]:
+    return {
+        "path": problem.path,
+        "line": problem.line,
+        "column": problem.column,
+        "message": problem.message,
+    }
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _summary(bot: Path, report: Any) -> str:
+    found = [
+        _count(len(items), noun)
+        for items, noun in ((report.errors, "error"), (report.warnings, "warning"))
+        if items
+    ]
+    if found:
+        return f"{bot}: {', '.join(found)}"
+    config = report.config
+    steps = sum(len(list(flow.iter_steps())) for flow in config.flows.values())
+    return f"{bot}: OK ({_count(len(config.flows), 'flow')}, {_count(steps, 'step')})"
+
+
+def _colour(ok: bool, warned: bool) -> str:
+    if not ok:
+        return typer.colors.RED
+    return typer.colors.YELLOW if warned else typer.colors.GREEN

@@ -1,0 +1,200 @@
+"""Checking a bot the way ``Bot.load`` does, without opening its state.
+
+``Bot.load`` imports the bot's handler modules, validates every reference (handler
+and validator names included) and the syntax of expressions, templates and case
+patterns, reads the understanding's settings and works out where state is kept;
+only then does it open databases. :func:`load_config` is that first part;
+:func:`check_bot` runs it for ``soni validate`` and collects every problem —
+errors, and the warnings of :func:`soni.engine.lint.lint` — instead of raising.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from soni.actions import ActionRegistry, load_actions
+from soni.dsl._source import SourceMap
+from soni.dsl.loader import load_bot
+from soni.dsl.models import BotConfig
+from soni.dsl.validate import SyntaxCheckers
+from soni.dsl.validators import default_validators
+from soni.engine.expressions import compile_expression
+from soni.engine.lint import ConfigWarning, lint
+from soni.engine.patterns import compile_pattern
+from soni.engine.templates import compile_template
+from soni.errors import ActionLoadError, ConfigError, ConfigErrors, NluSettingsError
+from soni.nlu.rules import RulesSettings
+
+__all__ = ("HANDLER_MODULES", "CheckReport", "check_bot", "handler_targets", "load_config")
+
+HANDLER_MODULES = ("actions.py", "handlers.py", "actions")
+"""Where a bot folder keeps its handlers, when no module is named."""
+
+SYNTAX = SyntaxCheckers(
+    expression=compile_expression, template=compile_template, pattern=compile_pattern
+)
+"""The engine's parsers, so a malformed expression is a load error, not a runtime one."""
+
+
+def handler_targets(path: str | os.PathLike[str], actions: str | Sequence[str] | None) -> list[str]:
+    """The handler modules to import for the bot at ``path``: ``actions``, or its own."""
+    root = Path(path)
+    targets = [actions] if isinstance(actions, str) else list(actions or [])
+    if not targets and root.is_dir():
+        targets = [str(root / name) for name in HANDLER_MODULES if (root / name).exists()]
+    return targets
+
+
+def load_config(
+    path: str | os.PathLike[str],
+    *,
+    actions: str | Sequence[str] | None = None,
+    registry: ActionRegistry | None = None,
+) -> BotConfig:
+    """Import the bot's handlers and validate it completely, opening nothing.
+
+    Args:
+        path: The bot: a YAML file or a folder of them.
+        actions: Handler modules (files, folders, dotted names); by default the bot
+            folder's ``actions.py``, ``handlers.py`` or ``actions/`` package.
+        registry: Where handler names are looked up; the global map by default.
+
+    Raises:
+        ActionLoadError: a handler module failed to import.
+        ConfigErrors: the bot has errors, all of them listed.
+    """
+    for target in handler_targets(path, actions):
+        load_actions(target)
+    config = _validated(path, registry or ActionRegistry())
+    errors = runtime_errors(config)
+    if errors:
+        raise ConfigErrors(errors)
+    return config
+
+
+def _validated(path: str | os.PathLike[str], registry: ActionRegistry) -> BotConfig:
+    handlers = registry.list_actions()
+    return load_bot(
+        path,
+        actions=[*handlers["global"], *handlers["local"]],
+        validators=default_validators().names(),
+        syntax=SYNTAX,
+    )
+
+
+def runtime_errors(config: BotConfig) -> list[ConfigError]:
+    """The settings a bot that validated cannot run with: understanding, persistence."""
+    source = config.source_map or SourceMap("<bot>")
+    errors: list[ConfigError] = []
+    nlu = config.settings.nlu
+    extra = dict(nlu.model_extra or {})
+    try:
+        RulesSettings.from_settings(extra)
+        if nlu.engine == "llm":
+            from soni.nlu.llm import LLMSettings
+
+            LLMSettings.from_settings(extra)
+    except NluSettingsError as exc:
+        errors.append(source.locate(("settings", "nlu", exc.key)).error(str(exc)))
+    except ValueError as exc:  # the rules' settings: "settings.nlu.<key> must be ..."
+        named = re.fullmatch(r"settings\.nlu\.(\w+) (.*)", str(exc), re.DOTALL)
+        if named is None:
+            errors.append(source.locate(("settings", "nlu")).error(f"settings.nlu: {exc}"))
+        else:
+            key, problem = named.groups()
+            where = source.locate(("settings", "nlu", key))
+            errors.append(where.error(f"settings.nlu.{key}: {problem}"))
+    backend = config.settings.persistence.backend
+    if backend not in ("sqlite", "memory"):
+        errors.append(
+            source.locate(("settings", "persistence", "backend")).error(
+                f"settings.persistence.backend: {backend!r} is not available in this version "
+                "of soni; use 'sqlite' (the default) or 'memory'"
+            )
+        )
+    return errors
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """Everything found in a bot.
+
+    Attributes:
+        config: The bot, when it loaded.
+        errors: What stops it from loading, ordered by file and line.
+        warnings: What loads but is most likely a mistake (see :mod:`soni.engine.lint`).
+    """
+
+    config: BotConfig | None
+    errors: tuple[ConfigError, ...]
+    warnings: tuple[ConfigWarning, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the bot loads (warnings allowed)."""
+        return not self.errors
+
+
+def check_bot(
+    path: str | os.PathLike[str],
+    *,
+    actions: str | Sequence[str] | None = None,
+    registry: ActionRegistry | None = None,
+) -> CheckReport:
+    """Check a bot as :func:`load_config` does, collecting the problems.
+
+    A handler module that fails to import is one error (at the line that raised);
+    the bot is still checked, without the handler and validator names, which the
+    broken module may have been meant to register.
+    """
+    errors: list[ConfigError] = []
+    for target in handler_targets(path, actions):
+        try:
+            load_actions(target)
+        except ActionLoadError as exc:
+            errors.append(_load_error(exc))
+    try:
+        if errors:
+            config = load_bot(path, syntax=SYNTAX)
+        else:
+            config = _validated(path, registry or ActionRegistry())
+    except ConfigErrors as exc:
+        return CheckReport(None, (*errors, *exc.errors), ())
+    errors.extend(runtime_errors(config))
+    return CheckReport(config, tuple(errors), tuple(lint(config)))
+
+
+def _load_error(exc: ActionLoadError) -> ConfigError:
+    """The import failure at the line that raised, naming the module the bot asked for."""
+    where = exc.file or exc.target
+    line: int | None = None
+    found = re.fullmatch(r"(.*):(\d+)", where)
+    if found is not None:
+        where, line = found.group(1), int(found.group(2))
+    cause = exc.cause
+    column = cause.offset if isinstance(cause, SyntaxError) and line is not None else None
+    detail = cause.msg if isinstance(cause, SyntaxError) else str(cause)
+    message = f"cannot load the handler module {exc.target}: {type(cause).__name__}: {detail}"
+    return ConfigError(_shown(where, exc.target), line, column or None, message)
+
+
+def _shown(file: str, target: str) -> str:
+    """``file`` as the bot's paths are shown: from the handler target as given, else
+    relative to the current directory when below it."""
+    path = Path(file)
+    if not path.is_absolute():
+        return file
+    given = Path(target)
+    with contextlib.suppress(OSError, ValueError):
+        if path.resolve() == given.resolve():
+            return target
+        if path.resolve().is_relative_to(given.resolve()):
+            return os.path.join(target, os.path.relpath(path.resolve(), given.resolve()))
+        if path.resolve().is_relative_to(Path.cwd().resolve()):
+            return os.path.relpath(path.resolve())
+    return file
