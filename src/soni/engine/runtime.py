@@ -409,6 +409,16 @@ class Bot:
             expires_at=record.expires_at,
         )
 
+    async def pending(self, conversation_id: str) -> list[PendingView]:
+        """The conversation's open confirmations, oldest first.
+
+        A token is ``None`` where this process no longer knows it (after a restart).
+        """
+        records = await self.engine.confirmations.list(
+            conversation_id=conversation_id, status=("pending", "shown")
+        )
+        return [self._view(record) for record in records if record.is_open]
+
     async def state(self, conversation_id: str) -> dict[str, Any]:
         """The conversation's saved state (stack, slots, what it waits for)."""
         snapshot = await self.graph.aget_state(self._config(conversation_id))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from soni.engine.runtime import Bot, TurnResult
+    from soni.engine.runtime import Bot, PendingView, TurnResult
 
 __all__ = ("SyncBot",)
 
@@ -89,6 +89,9 @@ class SyncBot:
         self, token: str, decision: str, *, actor: str | None = None, channel: str = "api"
     ) -> TurnResult:
         return self._run(self.bot.decide(token, decision, actor=actor, channel=channel))
+
+    def pending(self, conversation_id: str) -> list[PendingView]:
+        return self._run(self.bot.pending(conversation_id))
 
     def state(self, conversation_id: str) -> dict[str, Any]:
         return self._run(self.bot.state(conversation_id))
