@@ -37,3 +37,8 @@ def delete_file(file_name: str, ctx: ActionContext) -> dict[str, str]:
 @ActionRegistry.register("share_file")
 def share_file(file_name: str, ctx: ActionContext) -> dict[str, str]:
     return _record("shared", file_name, ctx)
+
+
+@ActionRegistry.register("storage_usage")
+def storage_usage() -> dict[str, int]:
+    return {"used_mb": 423, "quota_mb": 1024}

@@ -99,7 +99,13 @@ def test_the_options_of_a_choice_are_confirmed_there() -> None:
 
     found = as_json(str(EXAMPLES / "file_assistant"))
 
-    assert sorted(found) == ["archive_file", "delete_file", "inspect_file", "share_file"]
+    assert sorted(found) == [
+        "archive_file",
+        "delete_file",
+        "inspect_file",
+        "share_file",
+        "storage_usage",
+    ]
     for name in ("archive_file", "delete_file", "share_file"):
         [use] = found[name]["confirmed_in"]
         assert (use["flow"], use["step"], use["kind"]) == ("tidy_file", "propose", "choose")
