@@ -1,5 +1,352 @@
-"""``soni confirmations``: operate on a confirmation store directly."""
+"""``soni confirmations``: operate on a confirmation store directly.
+
+No bot and no server: the commands open the bot's SQLite file (the one ``soni
+serve --db`` and ``Bot.load(db=...)`` use) and go through the ConfirmationRegistry,
+so a decision made here is the same compare-and-set, with the same audit entry,
+as one made from the chat. A conversation waiting on the confirmation reads the
+decision at its next turn.
+"""
 
 from __future__ import annotations
 
-from soni.cli._app import app  # noqa: F401  (commands are added here)
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from soni.cli._app import app
+from soni.cli._confirm_view import (
+    decision_line,
+    detail,
+    history_data,
+    print_whole,
+    record_data,
+    records_table,
+)
+from soni.cli._output import console, err_console, fail, print_json, reported
+from soni.confirmations import (
+    AlreadyDecided,
+    ConfirmationClosed,
+    ConfirmationExpired,
+    ConfirmationRegistry,
+    HistoryEntry,
+    InvalidDecision,
+    PendingConfirmation,
+    SqliteConfirmationStore,
+    Status,
+)
+
+__all__ = ("EXIT_ALREADY_DECIDED", "EXIT_CLOSED", "EXIT_EXPIRED", "EXIT_INVALID", "EXIT_UNKNOWN")
+
+EXIT_INVALID = 2
+"""Bad input: an unknown status, an option that is not offered (as for a usage error)."""
+EXIT_UNKNOWN = 3
+"""No confirmation has that id."""
+EXIT_ALREADY_DECIDED = 4
+"""A different decision was recorded first."""
+EXIT_EXPIRED = 5
+"""Its time ran out before the decision."""
+EXIT_CLOSED = 6
+"""It was withdrawn: superseded by a corrected value, or cancelled with its flow."""
+
+T = TypeVar("T")
+
+confirmations = typer.Typer(
+    help="List, inspect and decide pending confirmations in a bot's database.",
+    no_args_is_help=True,
+)
+app.add_typer(confirmations, name="confirmations")
+
+Db = Annotated[
+    Path,
+    typer.Option(
+        "--db",
+        help="The bot's SQLite file (as given to soni serve --db).",
+        show_default=False,
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")]
+ConfirmationId = Annotated[
+    str, typer.Argument(metavar="ID", help="The confirmation's id (not its token).")
+]
+Decider = Annotated[str, typer.Option("--actor", help="Who decides, for the audit trail.")]
+OptionalId = Annotated[
+    str | None,
+    typer.Argument(metavar="ID", help="The confirmation's id (not its token).", show_default=False),
+]
+Waiting = Annotated[
+    str | None,
+    typer.Option(
+        "--conversation",
+        help="Instead of an id: the confirmation this conversation waits on (show: its latest).",
+        show_default=False,
+    ),
+]
+
+
+def _check_database(db: Path) -> None:
+    """Refuse anything but an existing soni database: never create an empty one."""
+    if not db.exists():
+        fail(f"no such database: {db}")
+    if not db.is_file():
+        fail(f"not a database file: {db}")
+    try:
+        uri = f"{db.resolve().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'confirmations'"
+            ).fetchone()
+    except sqlite3.DatabaseError as exc:
+        fail(f"{db} cannot be read as a SQLite database: {exc}")
+    if found is None:
+        fail(f"{db} holds no confirmations: give the bot's state database (soni serve --db)")
+
+
+def _run(
+    db: Path,
+    work: Callable[[ConfirmationRegistry], Awaitable[T]],
+    *,
+    retention: timedelta = timedelta(days=30),
+) -> T:
+    _check_database(db)
+
+    async def run() -> T:
+        store = SqliteConfirmationStore(db)
+        async with ConfirmationRegistry(store, retention=retention) as registry:
+            return await work(registry)
+
+    with reported():
+        return asyncio.run(run())
+
+
+def _unknown(confirmation_id: str, db: Path) -> None:
+    fail(f"no confirmation {confirmation_id} in {db}", code=EXIT_UNKNOWN)
+
+
+@confirmations.command("list")
+def list_(
+    db: Db,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only these statuses (repeat the option for several).", show_default=False
+        ),
+    ] = None,
+    conversation: Annotated[
+        str | None, typer.Option(help="Only this conversation's.", show_default=False)
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Only this user's.", show_default=False)] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many.", min=0)] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List confirmations, oldest first."""
+    known = [s.value for s in Status]
+    for wanted in status or ():
+        if wanted not in known:
+            fail(f"unknown status {wanted!r}; one of: {', '.join(known)}", code=EXIT_INVALID)
+
+    async def work(registry: ConfirmationRegistry) -> list[PendingConfirmation]:
+        return await registry.list(
+            conversation_id=conversation, user_id=user, status=status or None, limit=limit
+        )
+
+    records = _run(db, work)
+    if as_json:
+        print_json([record_data(r) for r in records])
+    elif records:
+        print_whole(console, records_table(records, datetime.now(UTC)))
+    else:
+        err_console.print("no confirmations")
+
+
+@confirmations.command()
+def show(
+    db: Db,
+    confirmation_id: OptionalId = None,
+    conversation: Waiting = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show one confirmation and its full history."""
+    _one_of(confirmation_id, conversation)
+
+    async def work(
+        registry: ConfirmationRegistry,
+    ) -> tuple[PendingConfirmation | None, list[HistoryEntry]]:
+        record = await _target(registry, confirmation_id, conversation, latest=True)
+        return record, (await registry.history(record.id) if record else [])
+
+    record, history = _run(db, work)
+    if record is None:
+        _unknown(str(confirmation_id), db)
+    assert record is not None
+    if as_json:
+        print_json({**record_data(record), "history": history_data(history)})
+    else:
+        print_whole(console, detail(record, history))
+
+
+@contextlib.contextmanager
+def _refusals() -> Iterator[None]:
+    """A refused decision as one line and its own exit code."""
+    try:
+        yield
+    except AlreadyDecided as exc:
+        recorded = f"{exc.decision!r}" if exc.decision else "decided"
+        by = f" by {exc.decided_by}" if exc.decided_by is not None else ""
+        fail(
+            f"confirmation {exc.confirmation_id} was already decided: {recorded}{by}"
+            f" ({exc.status})",
+            code=EXIT_ALREADY_DECIDED,
+        )
+    except ConfirmationExpired as exc:
+        fail(f"confirmation {exc.confirmation_id} expired; nothing was decided", code=EXIT_EXPIRED)
+    except ConfirmationClosed as exc:
+        fail(str(exc), code=EXIT_CLOSED)
+    except InvalidDecision as exc:
+        fail(str(exc), code=EXIT_INVALID)
+
+
+def _one_of(confirmation_id: str | None, conversation: str | None) -> None:
+    if (confirmation_id is None) == (conversation is None):
+        fail("give a confirmation id or --conversation (one of them)", code=EXIT_INVALID)
+
+
+async def _target(
+    registry: ConfirmationRegistry,
+    confirmation_id: str | None,
+    conversation: str | None,
+    *,
+    latest: bool = False,
+) -> PendingConfirmation | None:
+    """The confirmation named by its id, or the one its conversation waits on (or had last)."""
+    if confirmation_id is not None:
+        return await registry.get_by_id(confirmation_id)
+    assert conversation is not None
+    if latest:
+        every = await registry.list(conversation_id=conversation)
+        if not every:
+            fail(f"conversation {conversation} has no confirmations", code=EXIT_UNKNOWN)
+        return every[-1]
+    waiting = await registry.list(
+        conversation_id=conversation, status=(Status.PENDING, Status.SHOWN)
+    )
+    if not waiting:
+        fail(f"conversation {conversation} waits on no confirmation", code=EXIT_UNKNOWN)
+    if len(waiting) > 1:
+        ids = ", ".join(r.id for r in waiting)
+        fail(
+            f"conversation {conversation} waits on {len(waiting)} confirmations ({ids}):"
+            " give one's id",
+            code=EXIT_INVALID,
+        )
+    return waiting[0]
+
+
+def _decide(
+    confirmation_id: str | None,
+    decision: str,
+    db: Path,
+    actor: str,
+    as_json: bool,
+    conversation: str | None = None,
+) -> None:
+    _one_of(confirmation_id, conversation)
+
+    async def work(
+        registry: ConfirmationRegistry,
+    ) -> tuple[PendingConfirmation, PendingConfirmation] | None:
+        record = await _target(registry, confirmation_id, conversation)
+        if record is None:
+            return None
+        # By the record: the token is stored only as its hash, and an operator
+        # holding the database is trusted with every confirmation in it.
+        with _refusals():
+            decided = await registry.decide(record, decision, actor=actor, channel="cli")
+        return record, decided
+
+    outcome = _run(db, work)
+    if outcome is None:
+        _unknown(str(confirmation_id), db)
+    assert outcome is not None
+    before, record = outcome
+    if as_json:
+        print_json(record_data(record))
+        return
+    verb = "skipped" if record.status is Status.SKIPPED else "approved"
+    if not before.is_open:
+        console.print(f"already {verb}: {decision_line(record)} ({record.status.value})")
+        return
+    console.print(f"{verb} {record.id}: {decision_line(record)}")
+    console.print(
+        f"conversation {record.conversation_id} goes on with its next message", style="dim"
+    )
+
+
+@confirmations.command()
+def approve(
+    db: Db,
+    confirmation_id: OptionalId = None,
+    conversation: Waiting = None,
+    actor: Decider = "cli",
+    as_json: AsJson = False,
+) -> None:
+    """Approve a confirmation's action (a choice of one option too)."""
+    _decide(confirmation_id, "approve", db, actor, as_json, conversation)
+
+
+@confirmations.command()
+def skip(
+    db: Db,
+    confirmation_id: OptionalId = None,
+    conversation: Waiting = None,
+    actor: Decider = "cli",
+    as_json: AsJson = False,
+) -> None:
+    """Say no: the action will not run."""
+    _decide(confirmation_id, "skip", db, actor, as_json, conversation)
+
+
+@confirmations.command()
+def choose(
+    confirmation_id: ConfirmationId,
+    option: Annotated[str, typer.Argument(help="The name of one offered action.")],
+    db: Db,
+    actor: Decider = "cli",
+    as_json: AsJson = False,
+) -> None:
+    """Approve one of the actions a choice offers."""
+    _decide(confirmation_id, option, db, actor, as_json)
+
+
+@confirmations.command()
+def cleanup(
+    db: Db,
+    purge: Annotated[
+        bool, typer.Option("--purge", help="Also delete closed confirmations past retention.")
+    ] = False,
+    retention_days: Annotated[
+        float, typer.Option(help="With --purge: keep closed ones this many days.", min=0)
+    ] = 30.0,
+    as_json: AsJson = False,
+) -> None:
+    """Record the expiry of overdue confirmations; with --purge, delete old closed ones."""
+
+    async def work(registry: ConfirmationRegistry) -> tuple[int, int | None]:
+        expired = await registry.cleanup_expired()
+        return expired, (await registry.purge() if purge else None)
+
+    expired, purged = _run(db, work, retention=timedelta(days=retention_days))
+    if as_json:
+        print_json({"expired": expired, "purged": purged})
+        return
+    console.print(f"expired {expired} overdue confirmation{'' if expired == 1 else 's'}")
+    if purged is not None:
+        console.print(
+            f"purged {purged} closed confirmation{'' if purged == 1 else 's'}"
+            f" older than {retention_days:g} days"
+        )
