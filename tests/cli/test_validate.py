@@ -20,7 +20,7 @@ from soni.engine.runtime import _HANDLER_MODULES, Bot
 from soni.errors import ConfigError, ConfigErrors
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir())
+EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if (p / "actions.py").exists())
 runner = CliRunner()
 
 OK = "flows:\n  greet:\n    steps:\n      - {step: hello, type: say, message: Hi}\n"

@@ -28,10 +28,25 @@ __all__ = (
 
 
 class Status(StrEnum):
-    """Where a confirmation is in its life.
+    """Where a confirmation is in its life (the same drawing is in docs/confirmations.md)::
 
-    ``pending`` → ``shown`` → ``approved`` → ``executing`` → ``executed`` | ``failed``;
-    ``pending``/``shown`` → ``skipped`` | ``expired`` | ``superseded`` | ``cancelled``.
+             register
+                │
+                ▼
+            ┌────────┐  SHOWN   ┌───────┐
+            │pending │ ───────► │ shown │
+            └────────┘          └───────┘
+                │  │               │  │
+    approve /   │  └──────┬────────┘  │
+    choose      ▼         ▼           ▼
+           ┌─────────┐  skipped · expired · superseded · cancelled   (closed, no action)
+           │approved │
+           └─────────┘
+                │ begin_execution (exactly once)
+                ▼
+           ┌──────────┐  record_result
+           │executing │ ──────────────► executed | failed
+           └──────────┘
     """
 
     PENDING = "pending"
