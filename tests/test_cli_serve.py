@@ -63,3 +63,29 @@ def test_a_bot_that_does_not_load_is_one_red_line(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "unknown step type 'colect'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_bot_whose_handler_is_missing_is_refused_before_serving(tmp_path: Path) -> None:
+    flow = "flows:\n  f:\n    steps:\n      - {step: a, type: action, call: send_money}\n"
+    (tmp_path / "bot.yaml").write_text(flow)
+    done = subprocess.run(
+        [*SONI, "serve", str(tmp_path), "--port", str(free_port())],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 1
+    assert "send_money" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_bad_soni_variable_is_one_red_line_naming_it(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*SONI, "serve", str(ROOT / "examples" / "banking"), "--port", str(free_port())],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+        env={**os.environ, "SONI_MAX_BODY_BYTES": "lots", "SONI_API_KEYS": ""},
+    )  # fmt: skip
+
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: SONI_MAX_BODY_BYTES: ")
+    assert "(got 'lots')" in done.stderr
+    assert "Traceback" not in done.stderr

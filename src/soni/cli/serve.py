@@ -24,19 +24,25 @@ def serve(
 ) -> None:
     """Serve a bot over HTTP and WebSocket (OpenAPI page at /docs)."""
     import uvicorn
+    from pydantic import ValidationError
 
-    from soni.dsl.loader import load_bot
+    from soni.engine.check import load_config
     from soni.errors import SoniError
-    from soni.server import create_app
+    from soni.server import ServerSettings, create_app
 
     if not bot_dir.exists():
         fail(f"no such bot: {bot_dir}")
     options: dict[str, Any] = {"db": str(db)} if db is not None else {}
     try:
-        # The server loads the bot once it runs; a broken bot file is reported
-        # here first, as one line, rather than as a failed start-up.
-        load_bot(bot_dir)
-        application = create_app(bot_dir, **options)
+        settings = ServerSettings.from_env()
+    except ValidationError as exc:
+        fail(_settings_problem(exc))
+    try:
+        # The server loads the bot once it runs; a broken bot (its files, its
+        # handlers) is reported here first, as one line, rather than as a failed
+        # start-up.
+        load_config(bot_dir)
+        application = create_app(bot_dir, settings, **options)
         uvicorn.run(
             application,
             host=host,
@@ -48,3 +54,14 @@ def serve(
         )
     except SoniError as exc:  # a bot that does not load: say why, in one place
         fail(str(exc))
+
+
+def _settings_problem(exc: Any) -> str:
+    """A ``SONI_*`` variable's bad value, named as the user set it."""
+    problems = [
+        f"SONI_{str(error['loc'][0]).upper()}: {error['msg']} (got {error['input']!r})"
+        if error["loc"]
+        else error["msg"]
+        for error in exc.errors()
+    ]
+    return "; ".join(problems)
