@@ -117,6 +117,30 @@ def test_actually_make_it_five_corrects_the_filled_quantity() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("actually 3 guests", CorrectSlot("guests", 3)),
+        ("no, three guests", CorrectSlot("guests", 3)),
+        ("make it 2 rooms", CorrectSlot("rooms", 2)),
+        ("actually 4", CorrectSlot("rooms", 4)),  # no slot named: the last one asked
+    ],
+)
+def test_a_correction_naming_its_slot_goes_to_that_slot(text: str, expected: Any) -> None:
+    counts = {"guests": SlotInfo("guests", "integer"), "rooms": SlotInfo("rooms", "integer")}
+    book = FlowInfo("book_hotel", "book a room", ("book a room",), ("guests", "rooms"))
+    booking = ConversationContext(
+        active_flow="book_hotel",
+        expected_slot=None,
+        slots={"guests": 2, "rooms": 1},
+        pending=None,
+        flows=(*FLOWS, book),
+        slot_types={**SLOTS, **counts},
+        today=TODAY,
+    )
+    assert understand(text, booking) == [expected]
+
+
 def test_never_mind_cancels() -> None:
     assert understand("never mind", context("refill", "quantity")) == [CancelFlow()]
 

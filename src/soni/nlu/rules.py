@@ -247,7 +247,14 @@ class RulesUnderstanding:
         context: ConversationContext,
         today: dt.date,
     ) -> tuple[SlotInfo, Any] | None:
-        """Which filled slot ``rest`` gives a new value for: the most specific type wins."""
+        """Which filled slot ``rest`` gives a new value for: the most specific type wins.
+
+        Unless ``rest`` names the slot beside the value ("actually 3 guests"): then
+        that slot, if the value fits it.
+        """
+        beside = _named_beside_value(rest, filled, context, today)
+        if beside is not None:
+            return beside
         by_kind: dict[str, list[SlotInfo]] = {}
         for slot in filled:
             by_kind.setdefault(slot.kind, []).append(slot)
@@ -391,6 +398,27 @@ def _filled_slots(context: ConversationContext) -> list[SlotInfo]:
         if context.slots.get(n) is not None
     ]
     return filled[::-1]
+
+
+def _named_beside_value(
+    rest: str, filled: Sequence[SlotInfo], context: ConversationContext, today: dt.date
+) -> tuple[SlotInfo, Any] | None:
+    """``"3 guests"``, ``"2 rooms"``: a number and the name of the filled slot it is for."""
+    numbers = [n for n in find_numbers(rest) if not n.ordinal]
+    if len(numbers) != 1:
+        return None
+    words = re.sub(r"[\d.,]+", " ", normal(rest)).split()
+    words = [w for w in words if w not in _FILLER_WORDS and not find_numbers(w)]
+    if not words or len(words) > 3:
+        return None
+    slot = _slot_named(" ".join(words), filled, context)
+    if slot is None or slot.kind not in ("integer", "float"):
+        return None
+    value = answer(slot, rest, today)
+    return None if value is None else (slot, value)
+
+
+_FILLER_WORDS = frozenset({"a", "an", "the", "of", "for", "please", "instead", "actually"})
 
 
 def _slot_named(
