@@ -30,6 +30,23 @@ class Setup:
             path.write_text(text, encoding="utf-8")
 
 
+# Files a page shows (checked with `same-as`) and a setup puts in the working folder.
+_FILES = Path(__file__).resolve().parent / "files"
+
+
+def _file(name: str) -> str:
+    return (_FILES / name).read_text(encoding="utf-8")
+
+
+# docs/cli.md, "soni validate": a bot with two mistakes (its actions.py registers
+# send_money, its flow calls send_mony and says {amout}); the same with both fixed;
+# and that one again with a handler module that fails to import.
+_BROKEN_YAML = _file("broken/bot.yaml")
+_FIXED_YAML = _BROKEN_YAML.replace("send_mony", "send_money").replace("{amout}", "{amount}")
+_BROKEN = {"broken/bot.yaml": _BROKEN_YAML, "broken/actions.py": _file("broken/actions.py")}
+_FIXED = {**_BROKEN, "broken/bot.yaml": _FIXED_YAML}
+_SDK_MISSING = {**_FIXED, "broken/actions.py": _file("sdk_actions.py")}
+
 _SERVER = 'import _support\n_support.serve("examples/banking")\n'
 _SERVER_KEYS = 'import _support\n_support.serve("examples/banking", api_keys={"key1": "ann"})\n'
 
@@ -199,6 +216,13 @@ SETUPS: dict[str, Setup] = {
     "broken-bot": Setup(files=_BROKEN_BOT, program=_LOAD_BROKEN_BOT),
     # docs/nlu-evaluation.md: what evaluating a labelled set with mistakes reports.
     "bad-labeled-set": Setup(files={"nlu.yaml": _BAD_LABELED_SET}, program=_EVALUATE_BAD_SET),
+    # docs/cli.md: the bot `broken/` with two errors; fixed (one warning left); fixed,
+    # with a handler module that imports a package that is not installed.
+    "cli-broken": Setup(files=_BROKEN),
+    "cli-fixed": Setup(files=_FIXED),
+    "cli-sdk-missing": Setup(files=_SDK_MISSING),
+    # docs/cli.md, "soni test": typo.yaml, a test file with one failing test.
+    "cli-typo-test": Setup(files={"typo.yaml": _file("typo.yaml")}),
 }
 
 

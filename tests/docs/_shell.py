@@ -4,9 +4,12 @@ The console blocks of a page (with the same setup) are one terminal session, in 
 fresh folder holding a copy of ``examples/``. Each ``$ `` line is a command
 (``\\`` continues it); the lines below it, up to the next ``$ ``, are its output.
 
-- ``soni ...`` runs ``python -m soni ...``; ``soni serve`` and ``uvicorn`` start a
+- ``soni ...`` runs the ``soni`` script beside the Python running the tests (else
+  ``python -m soni ...``); ``soni serve`` and ``uvicorn`` start a
   server that stays up for the rest of the session (the harness waits until it is
   ready; no output is shown for them). Their ``--port`` is replaced by a free one.
+  A server that exits instead (a bot that does not load) is an error, unless its
+  command is not in the background (no ``&``): then what it printed is its output.
 - ``curl ...`` is replayed with httpx against the session's server — the one a
   command started, else ``soni serve examples/banking`` started for the session.
   Flags: ``-s -S -N -i -X -H -d -o /dev/null -w '%{http_code}\\n'``;
@@ -14,9 +17,12 @@ fresh folder holding a copy of ``examples/``. Each ``$ `` line is a command
 - ``export NAME=value`` and ``NAME=value cmd`` set variables; ``$NAME`` expands
   outside single quotes. ``$TOKEN`` is the last confirmation token an answer
   carried (a ``"token"`` member).
-- ``cmd | grep PATTERN`` keeps the matching lines.
+- ``cmd | grep PATTERN`` keeps the matching lines; ``printf 'a\\nb\\n' | soni ...``
+  gives the command those lines on its standard input.
 - ``cmd &`` runs in the background: a stream's (``curl -N``) output is expected
   after the output of the block's last command.
+- ``echo WORDS`` prints its words; ``$?`` is the exit status of the command before
+  (``soni``'s; ``curl``'s is 0, as without ``-f``; after ``| grep``, grep's).
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ import httpx
 from ._match import iter_strings, output_mismatch, parse_values
 from ._setups import SETUPS
 
+# `soni` as a user types it (its usage lines say "soni", not "python -m soni").
+_SCRIPT = Path(sys.executable).with_name("soni")
+_SONI = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "soni"]
+
 _COMMAND_TIMEOUT = 60.0
 _START_TIMEOUT = 40.0
 _STREAM_WAIT = 6.0
@@ -49,6 +59,7 @@ class Command:
     line: int  # page line of the "$ "
     background: bool = False
     grep: str | None = None
+    stdin: str | None = None
     env: dict[str, str] = field(default_factory=dict)
 
 
@@ -87,12 +98,12 @@ def parse_console(text: str, first_line: int) -> list[Step]:
 
 def _expand(word: str, variables: dict[str, str]) -> str:
     def value(match: re.Match[str]) -> str:
-        name = match[1] or match[2]
+        name = match[1] or match[2] or match[3]
         if name not in variables:
             raise ValueError(f"${name} is not set in this session")
         return variables[name]
 
-    return re.sub(r"\$\{(\w+)\}|\$(\w+)", value, word)
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)|\$(\?)", value, word)
 
 
 def split_words(source: str, variables: dict[str, str]) -> list[str]:
@@ -155,6 +166,11 @@ def split_words(source: str, variables: dict[str, str]) -> list[str]:
             i = j
     flush()
     return words
+
+
+def _printf(text: str) -> str:
+    """What ``printf TEXT`` prints: its backslash escapes, and ``%%``, are all it has."""
+    return text.replace("\\n", "\n").replace("\\t", "\t").replace("%%", "%")
 
 
 def _free_port() -> int:
@@ -257,7 +273,7 @@ class Session:
             {},
         )  # fmt: skip
 
-    def _serve(self, words: list[str], env: dict[str, str]) -> str:
+    def _serve(self, words: list[str], env: dict[str, str], *, background: bool = True) -> str:
         args = list(words[1:])
         shown = 8000
         if "--port" in args:
@@ -266,10 +282,10 @@ class Session:
             args[at] = str(port := _free_port())
         else:
             args += ["--port", str(port := _free_port())]
-        module = "soni" if words[0] == "soni" else "uvicorn"
+        program = _SONI if words[0] == "soni" else [sys.executable, "-m", "uvicorn"]
         log = open(self.cwd / f"server-{port}.log", "wb")  # noqa: SIM115 - closed in close()
         process = subprocess.Popen(
-            [sys.executable, "-m", module, *args],
+            [*program, *args],
             cwd=self.cwd,
             env=self._env(env),
             stdout=log,
@@ -285,9 +301,13 @@ class Session:
             if process.poll() is not None or time.monotonic() > deadline:
                 log.flush()
                 text = (self.cwd / f"server-{port}.log").read_text(errors="replace")
+                if process.returncode is not None and not background:
+                    self.variables["?"] = str(process.returncode)
+                    return text
                 raise AssertionError(f"`{' '.join(words)}` did not become ready:\n{text[-3000:]}")
             time.sleep(0.1)
         self.ports[shown] = port
+        self.variables["?"] = "0"
         return ""
 
     def close(self) -> None:
@@ -310,6 +330,12 @@ class Session:
         if words and words[-1] == "&":
             command.background = True
             words.pop()
+        if words and words[0] == "printf" and "|" in words:
+            at = words.index("|")
+            if at != 2:
+                raise ValueError(f"line {line}: write `printf 'TEXT' | command`")
+            command.stdin = _printf(words[1])
+            del words[: at + 1]
         if "|" in words:
             at = words.index("|")
             tail = words[at + 1 :]
@@ -324,6 +350,7 @@ class Session:
 
     def run(self, command: Command) -> str:
         words = command.words
+        status = 0
         if not words:
             self.exported.update(command.env)
             return ""
@@ -331,29 +358,36 @@ class Session:
             for word in words[1:]:
                 name, _, value = word.partition("=")
                 self.exported[name] = value
+            self.variables["?"] = "0"
             return ""
         if words[0] == "uvicorn" or words[:2] == ["soni", "serve"]:
-            return self._serve(words, command.env)
+            return self._serve(words, command.env, background=command.background)
         if command.background and words[0] != "curl":
             raise ValueError(f"line {command.line}: only curl and servers may run with &")
         if words[0] == "soni":
             done = subprocess.run(
-                [sys.executable, "-m", "soni", *words[1:]],
+                [*_SONI, *words[1:]],
                 cwd=self.cwd,
                 env=self._env(command.env),
+                input=command.stdin,
                 capture_output=True,
                 text=True,
                 timeout=_COMMAND_TIMEOUT,
                 check=False,
             )
             out = done.stdout + done.stderr
+            status = done.returncode
         elif words[0] == "curl":
             out = self._curl(words[1:], command)
+        elif words[0] == "echo":
+            out = " ".join(words[1:]) + "\n"
         else:
             raise ValueError(f"line {command.line}: the harness cannot run `{words[0]}`")
         if command.grep is not None:
             pattern = re.compile(command.grep)
             out = "".join(x for x in out.splitlines(keepends=True) if pattern.search(x))
+            status = 0 if out else 1
+        self.variables["?"] = str(status)
         return out
 
     def _curl(self, args: list[str], command: Command) -> str:

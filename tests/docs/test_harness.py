@@ -124,3 +124,27 @@ def test_console_runs_soni_for_real(tmp_path: Path) -> None:
         assert problem.startswith("x.md:1: `soni version`")
     finally:
         session.close()
+
+
+def test_console_echoes_the_exit_status(tmp_path: Path) -> None:
+    session = Session(workspace(tmp_path))
+    try:
+        text = "$ soni validate examples/nope\n…\n$ echo $?\n1\n$ soni version\n…\n$ echo $?\n0\n"
+        assert session.check_block(text, 1, "x.md") == []
+        (problem,) = session.check_block(
+            "$ soni validate examples/nope\n…\n$ echo $?\n0\n", 1, "x.md"
+        )
+        assert problem.startswith("x.md:3: `echo $?`")
+    finally:
+        session.close()
+
+
+def test_a_server_that_does_not_start_shows_its_error(tmp_path: Path) -> None:
+    session = Session(workspace(tmp_path))
+    try:
+        text = "$ soni serve examples/nope\nerror: no such bot: examples/nope\n$ echo $?\n1\n"
+        assert session.check_block(text, 1, "x.md") == []
+        with pytest.raises(AssertionError, match="did not become ready"):
+            session.check_block("$ soni serve examples/nope &\n", 1, "x.md")
+    finally:
+        session.close()

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from soni.cli._app import app
+from soni.cli._db import check_db
 from soni.cli._output import console, fail, reported
 
 
@@ -36,6 +37,7 @@ def chat(
 
     if not bot.exists():
         fail(f"no such bot: {bot}")
+    check_db(db)
     options: dict[str, Any] = {"db": db} if db is not None else {}
     if actions:
         options["actions"] = actions

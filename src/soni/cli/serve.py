@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from soni.cli._app import app
+from soni.cli._db import check_db
 from soni.cli._output import fail
 
 
@@ -32,6 +33,7 @@ def serve(
 
     if not bot_dir.exists():
         fail(f"no such bot: {bot_dir}")
+    check_db(db)
     options: dict[str, Any] = {"db": str(db)} if db is not None else {}
     try:
         settings = ServerSettings.from_env()

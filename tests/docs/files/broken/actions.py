@@ -1,0 +1,7 @@
+from soni import ActionRegistry
+
+
+@ActionRegistry.register("send_money")
+def send_money(amount: float) -> dict[str, str]:
+    """Send money to the one account this bot knows."""
+    return {"transaction_id": "TX-1"}
