@@ -64,7 +64,7 @@ def _units() -> Iterator[Unit]:
             yield Unit("pending", page)
             continue
         chain: Unit | None = None
-        sessions: dict[str | None, Unit] = {}
+        sessions: dict[tuple[str | None, str | None], Unit] = {}
         for block in blocks_of(page):
             directive = block.directive
             if directive is None or block.problem:
@@ -83,10 +83,13 @@ def _units() -> Iterator[Unit]:
                 else:
                     chain.blocks.append(block)
             elif kind == "console":
-                if setup not in sessions:
-                    sessions[setup] = Unit("console", page, setup=setup)
-                    yield sessions[setup]
-                sessions[setup].blocks.append(block)
+                # A page's console blocks with the same setup are one session, unless
+                # they name another (session=NAME): separate sessions run in parallel.
+                key = (setup, directive.options.get("session"))
+                if key not in sessions:
+                    sessions[key] = Unit("console", page, setup=setup)
+                    yield sessions[key]
+                sessions[key].blocks.append(block)
             else:
                 yield Unit(kind, page, [block])
 
