@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -27,6 +27,15 @@ def test(
         list[Path] | None,
         typer.Argument(help="Test files to run; default: the bot's tests/*.yaml."),
     ] = None,
+    actions: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--actions",
+            metavar="MODULE",
+            help="Handler module (file, folder or dotted name) instead of the bot's own "
+            "actions.py / handlers.py / actions/; may be repeated.",
+        ),
+    ] = None,
     junit: Annotated[
         Path | None, typer.Option("--junit", help="Also write the results as JUnit XML here.")
     ] = None,
@@ -40,27 +49,41 @@ def test(
 
     if not bot.exists():
         fail(f"no such bot: {bot}")
+    options = {"actions": actions} if actions else {}
     with reported():
-        paths = list(files or discover(bot))
+        paths = [test for given in files or [] for test in _test_files(given)]
+        paths = paths if files else list(discover(bot))
         if not paths:
             folder = (bot if bot.is_dir() else bot.parent) / "tests"
-            fail(f"no conversation tests in {folder} (expected *.yaml files)")
+            where = ", ".join(map(str, files)) if files else str(folder)
+            fail(f"no conversation tests in {where} (expected *.yaml files)")
         loaded = load_test_files(paths)
         total = sum(len(file.tests) for file in loaded)
         if as_json or not console.is_terminal:
-            report = _run(bot, loaded, plain=not as_json)
+            report = _run(bot, loaded, options, plain=not as_json)
         else:
-            report = _run_with_progress(bot, loaded, total)
-        if junit is not None:
-            write_junit(report, junit)
+            report = _run_with_progress(bot, loaded, options, total)
+    # The results first: a JUnit file that cannot be written must not hide them.
     if as_json:
         print_json(report.to_dict())
     else:
         _print_report(report)
+    if junit is not None:
+        with reported():
+            write_junit(report, junit)
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _run(bot: Path, loaded: Sequence[ConversationTestFile], *, plain: bool) -> RunReport:
+def _test_files(given: Path) -> list[Path]:
+    """A test file as given, or the test files of a folder."""
+    if given.is_dir():
+        return sorted(p for p in given.iterdir() if p.suffix.lower() in (".yaml", ".yml"))
+    return [given]
+
+
+def _run(
+    bot: Path, loaded: Sequence[ConversationTestFile], options: dict[str, Any], *, plain: bool
+) -> RunReport:
     from soni.testing import run_tests
 
     def show(result: ConversationResult) -> None:
@@ -68,10 +91,12 @@ def _run(bot: Path, loaded: Sequence[ConversationTestFile], *, plain: bool) -> R
             mark = "PASS" if result.passed else "FAIL"
             console.print(f"{mark} {result.location} {result.name}", markup=False)
 
-    return asyncio.run(run_tests(bot, loaded, on_result=show))
+    return asyncio.run(run_tests(bot, loaded, on_result=show, **options))
 
 
-def _run_with_progress(bot: Path, loaded: Sequence[ConversationTestFile], total: int) -> RunReport:
+def _run_with_progress(
+    bot: Path, loaded: Sequence[ConversationTestFile], options: dict[str, Any], total: int
+) -> RunReport:
     from soni.testing import run_tests
 
     columns = (
@@ -87,7 +112,7 @@ def _run_with_progress(bot: Path, loaded: Sequence[ConversationTestFile], total:
         def advance(result: ConversationResult) -> None:
             progress.update(task, advance=1, description=result.name)
 
-        return asyncio.run(run_tests(bot, loaded, on_result=advance))
+        return asyncio.run(run_tests(bot, loaded, on_result=advance, **options))
 
 
 def _print_report(report: RunReport) -> None:

@@ -90,7 +90,17 @@ class Conversation:
         result = await self.bot.handle(self.id, "/set " + " ".join(parts), user_id=USER_ID)
         self._runs_from = len(self.registry.runs)
         held = (await self.bot.state(self.id)).get("slots") or {}
-        refused = [n for n, v in slots.items() if v is not None and held.get(n) is None]
+        # A refused value may leave a default (or an earlier value) in place: when the
+        # bot answered the /set (it says nothing to one it took), a slot that does
+        # not hold the value asked for was refused. A value it took may read
+        # differently (a choice's synonym), so that alone is not a refusal.
+        answered = bool(result.replies)
+        refused = [
+            n
+            for n, v in slots.items()
+            if v is not None
+            and (held.get(n) is None or (answered and not same_value(v, held.get(n))))
+        ]
         if refused:
             return Mismatch(
                 f"the preset slots to be set ({', '.join(refused)})",

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from soni.testing.results import ConversationResult, RunReport
 
 __all__ = ("junit_xml", "write_junit")
+
+# Characters XML 1.0 cannot hold at all, escaped or not (control characters a
+# test name or a handler's error may carry): shown as \xNN instead.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
 
 
 def junit_xml(report: RunReport, name: str = "soni") -> str:
@@ -28,7 +37,7 @@ def junit_xml(report: RunReport, name: str = "soni") -> str:
         suite = ET.SubElement(
             root,
             "testsuite",
-            name=file,
+            name=_xml_text(file),
             tests=str(len(results)),
             failures=str(sum(1 for r in results if not r.passed)),
             errors="0",
@@ -51,8 +60,8 @@ def _case(suite: ET.Element, result: ConversationResult) -> None:
         suite,
         "testcase",
         classname=Path(result.file).stem,
-        name=result.name,
-        file=result.file,
+        name=_xml_text(result.name),
+        file=_xml_text(result.file),
         time=f"{result.duration:.3f}",
     )
     if result.line is not None:
@@ -63,7 +72,9 @@ def _case(suite: ET.Element, result: ConversationResult) -> None:
             case,
             "failure",
             type="ConversationMismatch",
-            message=f"step {failure.index}: {failure.step}: expected {failure.expected}, "
-            f"got {failure.actual}",
+            message=_xml_text(
+                f"step {failure.index}: {failure.step}: expected {failure.expected}, "
+                f"got {failure.actual}"
+            ),
         )
-        element.text = failure.explain()
+        element.text = _xml_text(failure.explain())

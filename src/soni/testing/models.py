@@ -56,9 +56,12 @@ def is_pattern(text: str) -> bool:
 def _valid_pattern(text: str) -> str:
     if is_pattern(text):
         try:
-            re.compile(text[1:-1])
+            pattern = re.compile(text[1:-1])
         except re.error as exc:
             raise ValueError(f"invalid regular expression {text}: {exc}") from None
+        if pattern.search("") is not None:
+            # It would be found in any reply: a step that cannot fail.
+            raise ValueError(f"the regular expression {text} matches any text")
     return text
 
 

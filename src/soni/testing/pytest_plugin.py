@@ -2,9 +2,10 @@
 
 soni registers it (entry point ``soni`` in ``pytest11``), so installing soni is
 enough: ``pytest`` collects each ``tests/*.yaml`` file that sits in a bot folder
-and has a top-level ``tests:`` key, with one pytest test per conversation. Files
-that are not conversation tests — anything outside a bot's ``tests`` folder, YAML
-without ``tests:`` — are left alone. Disable it with ``-p no:soni``.
+(one with a YAML file defining ``flows:``) and has a top-level ``tests:`` key, with
+one pytest test per conversation. Files that are not conversation tests — anything
+outside a bot's ``tests`` folder, YAML without ``tests:`` — are left alone.
+Disable it with ``-p no:soni``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = ("ConversationFailed", "ConversationItem", "ConversationTestsFile")
 _SUFFIXES = (".yaml", ".yml")
 _NOT_BOT_FILES = frozenset({"nlu.yaml", "nlu.yml"})
 _TESTS_KEY = re.compile(r"^tests\s*:", re.MULTILINE)
+_FLOWS_KEY = re.compile(r"^flows\s*:", re.MULTILINE)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -39,19 +41,28 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def _is_bot_folder(folder: Path) -> bool:
-    """A folder with YAML files besides ``nlu.yaml``: what ``Bot.load`` would read."""
+    """A folder with a YAML file that defines flows: a bot, not just any project.
+
+    Plenty of projects keep YAML at their root (``mkdocs.yml``, a compose file)
+    and a ``tests`` folder beside it; only a bot's flows make it soni's.
+    """
     return any(
         entry.suffix.lower() in _SUFFIXES
         and entry.name.lower() not in _NOT_BOT_FILES
         and not entry.name.startswith(".")
         and entry.is_file()
+        and _has_key(entry, _FLOWS_KEY)
         for entry in folder.iterdir()
     )
 
 
 def _declares_tests(file: Path) -> bool:
+    return _has_key(file, _TESTS_KEY)
+
+
+def _has_key(file: Path, key: re.Pattern[str]) -> bool:
     try:
-        return _TESTS_KEY.search(file.read_text(encoding="utf-8-sig")) is not None
+        return key.search(file.read_text(encoding="utf-8-sig")) is not None
     except (OSError, UnicodeDecodeError):
         return False
 

@@ -140,6 +140,17 @@ async def _prepare(
         await reference.aclose()
     real = ActionRegistry()  # the global handlers only: the bot's own, now imported
     handlers = {name: spec.handler for name in stubbed if (spec := real.get_spec(name))}
+    # An action with no handler at all loads only where a test stubs it: a test of
+    # the same file that does not would stop the run half-way. Said before any runs.
+    only_stubs = stubbed - handlers.keys()
+    for i in indexes:
+        lacking = sorted(only_stubs - file.tests[i].stub_actions.keys())
+        if lacking:
+            message = (
+                f"test {file.tests[i].name!r}: the bot has no handler for "
+                f"{', '.join(lacking)}; stub it in this test too (stub_actions)"
+            )
+            errors.append(ConfigError(str(file.path), file.test_line(i), None, message))
     return handlers, errors
 
 
