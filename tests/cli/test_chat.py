@@ -159,6 +159,33 @@ def test_other_slash_text_goes_to_the_bot_as_a_structured_message(
     assert "bot> Done: 75 EUR sent to Bob." in out
 
 
+def test_replies_slot_values_and_ids_are_shown_as_written(
+    tmp_path: Path, banking: ModuleType
+) -> None:
+    # What users type and bots say is never rich markup: `[/]` is no closing tag,
+    # `[bold]` no style, `:x:` no emoji.
+    name = "[bold]Bob[/]:x:"
+    done = chat(
+        tmp_path,
+        '/transfer_funds{"amount": 50}',
+        f"/set beneficiary={name}",
+        IBAN,
+        "/state",
+        "y",
+        conversation="c[/]",
+    )
+
+    assert done.exit_code == 0, done.output
+    out = done.stdout
+    assert "soni chat banking: conversation c[/], user cli." in out
+    assert f"bot> Send 50 EUR to {name} ({IBAN})?\n     [y] approve  [n] skip" in out
+    state = out.split("you> /state\n")[1].split("you> y\n")[0]
+    assert state.startswith("conversation c[/]\n")
+    assert f"slot beneficiary │ '{name}'" in state
+    assert f"Send 50 EUR to {name}" in state  # the pending confirmations table
+    assert f"bot> Done: 50 EUR sent to {name}. Reference TX-" in out
+
+
 def test_a_choice_is_decided_by_its_number_or_skipped(tmp_path: Path) -> None:
     files = handlers("file_assistant")
     bot = EXAMPLES / "file_assistant"

@@ -23,6 +23,7 @@ from typer.testing import CliRunner, Result
 
 from soni import load_actions
 from soni.cli import app
+from soni.cli import confirmations as confirmations_cli
 from soni.cli._confirm_view import moment, relative
 from soni.confirmations import ConfirmationRegistry, SqliteConfirmationStore, Status
 from soni.engine.runtime import Bot, TurnResult
@@ -90,7 +91,16 @@ def registry_call(db: Path, name: str, *args: Any, **kwargs: Any) -> Any:
     return asyncio.run(_registry_call(db, name, *args, **kwargs))
 
 
-def register(db: Path, *, ttl: float = 300, ago: float = 0, actions: Any = None) -> str:
+def register(
+    db: Path,
+    *,
+    ttl: float = 300,
+    ago: float = 0,
+    actions: Any = None,
+    conversation: str = "c9",
+    user: str = "zoe",
+    prompt: str = "Do it?",
+) -> str:
     """A confirmation registered straight in the store (created ``ago`` seconds back)."""
 
     async def run() -> str:
@@ -98,10 +108,10 @@ def register(db: Path, *, ttl: float = 300, ago: float = 0, actions: Any = None)
         store = SqliteConfirmationStore(db)
         async with ConfirmationRegistry(store, clock=lambda: then) as registry:
             record, _token = await registry.register(
-                conversation_id="c9",
-                user_id="zoe",
+                conversation_id=conversation,
+                user_id=user,
                 actions=actions or [("execute_transfer", {"amount": 5})],
-                prompt="Do it?",
+                prompt=prompt,
                 ttl=ttl,
             )
         return record.id
@@ -312,6 +322,45 @@ def test_choose_takes_an_offered_option_and_refuses_others_with_2(tmp_path: Path
     )
 
 
+def test_choose_takes_an_option_by_its_label_as_the_chat_shows_it(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    offers = [("archive_file", {"path": "a.txt"}), ("delete_file", {"path": "a.txt"}, "Delete it")]
+    confirmation = register(db, actions=offers)
+
+    wrong_case = cli("choose", confirmation, "delete it", "--db", str(db))
+    chosen = cli("choose", confirmation, "Delete it", "--db", str(db), "--json")
+    again = cli("choose", confirmation, "delete_file", "--db", str(db))
+
+    assert wrong_case.exit_code == 2
+    assert one_error_line(wrong_case) == (
+        "error: 'delete it' is not an offered option;"
+        " choose one of 'archive_file', 'delete_file' ('Delete it')"
+    )
+    assert chosen.exit_code == 0, chosen.output
+    assert (json.loads(chosen.stdout)["status"], json.loads(chosen.stdout)["decision"]) == (
+        "approved",
+        "delete_file",
+    )
+    # By label or by name, it is the same decision: repeating it is no conflict.
+    assert again.exit_code == 0, again.output
+    assert again.stdout.startswith("already approved: 'delete_file' by cli via cli at ")
+
+
+def test_choose_skip_is_refused_and_points_to_skip(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    offers = [("archive_file", {}), ("delete_file", {}, "Delete it")]
+    confirmation = register(db, actions=offers)
+
+    refused = cli("choose", confirmation, "skip", "--db", str(db))
+
+    assert refused.exit_code == 2
+    assert one_error_line(refused) == (
+        "error: choose picks one of the offered actions; to say no, use:"
+        f" soni confirmations skip {confirmation} --db {db}"
+    )
+    assert registry_call(db, "get_by_id", confirmation).status is Status.PENDING
+
+
 def test_a_missing_database_is_an_error_and_is_not_created(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "state.db"
     for args in (["list"], ["show", "x"], ["approve", "x"], ["cleanup"]):
@@ -408,6 +457,87 @@ def test_show_gives_the_record_and_its_whole_history(tmp_path: Path) -> None:
     assert latest.stdout == shown.stdout
     assert nothing.exit_code == 3
     assert one_error_line(nothing) == "error: conversation c0 has no confirmations"
+
+
+# -- data is shown as written, never read as rich markup ----------------------------------
+
+
+def test_list_shows_bracketed_conversation_and_user_ids_as_written(tmp_path: Path) -> None:
+    # Ids come from API callers: `[team-a]` is no style, `:smile:` no emoji.
+    db = tmp_path / "state.db"
+    register(db, conversation="[team-a]", user="[ann]:smile:", prompt="Delete [b]all[/b]?")
+
+    listed = cli("list", "--db", str(db))
+
+    assert listed.exit_code == 0, listed.output
+    assert "[team-a]" in listed.stdout
+    assert "[ann]:smile:" in listed.stdout
+    assert "Delete [b]all[/b]?" in listed.stdout
+
+
+def test_list_and_show_survive_a_closing_tag_in_ids_prompts_and_labels(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    offers = [("archive_file", {"path": "[/]"}, "Archive [/]"), ("delete_file", {})]
+    confirmation = register(db, conversation="c[/]", user="[/b]", prompt="[/]?", actions=offers)
+
+    listed = cli("list", "--db", str(db))
+    shown = cli("show", confirmation, "--db", str(db))
+
+    assert listed.exit_code == 0, listed.output
+    assert "c[/]" in listed.stdout and "archive_file (Archive [/])" in listed.stdout
+    assert shown.exit_code == 0, shown.output
+    for line in ("conversation  c[/]", "user          [/b]", "prompt        [/]?"):
+        assert line in shown.stdout
+    assert 'action        archive_file (Archive [/]) {"path": "[/]"}' in shown.stdout
+
+
+def test_a_bracketed_actor_is_recorded_printed_and_shown_by_a_real_process(
+    tmp_path: Path,
+) -> None:
+    # The decision is recorded before it is printed: printing it must not turn the
+    # command into a failure (a script would believe nothing was decided).
+    db = tmp_path / "state.db"
+    confirmation = register(db, conversation="c[/]")
+
+    def soni(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "soni", "confirmations", *args, "--db", str(db)],
+            capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+            env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+        )  # fmt: skip
+
+    approved = soni("approve", confirmation, "--actor", "[/]")
+    shown = soni("show", confirmation)
+
+    assert (approved.returncode, approved.stderr) == (0, "")
+    assert approved.stdout.splitlines()[0].startswith(
+        f"approved {confirmation}: 'execute_transfer' by [/] via cli at "
+    )
+    assert approved.stdout.splitlines()[1] == "conversation c[/] goes on with its next message"
+    assert (shown.returncode, shown.stderr) == (0, "")
+    history = shown.stdout.split("\nhistory\n")[1].splitlines()
+    assert history[-1].split()[2:] == ["pending", "approved", "[/]", "via", "cli"]
+
+
+def test_a_decision_that_cannot_be_printed_still_exits_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "state.db"
+    confirmation = register(db)
+
+    class Closed:
+        def print(self, *args: object, **kwargs: object) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(confirmations_cli, "console", Closed())
+    approved = cli("approve", confirmation, "--db", str(db))
+
+    assert approved.exit_code == 0, approved.output
+    assert approved.stderr == (
+        f"warning: confirmation {confirmation} is approved ('execute_transfer'),"
+        " but printing it failed: BrokenPipeError: [Errno 32] Broken pipe\n"
+    )
+    assert registry_call(db, "get_by_id", confirmation).status is Status.APPROVED
 
 
 # -- cleaning up --------------------------------------------------------------------------

@@ -154,6 +154,37 @@ def test_rows_are_most_recent_first_and_the_render_is_capped() -> None:
     assert "c0" not in out.getvalue() and "2 of 3 conversations shown" in out.getvalue()
 
 
+def test_the_table_shows_ids_names_and_error_texts_as_written() -> None:
+    # Ids come from API callers and an error text from a handler: none is rich markup.
+    table = SessionTable()
+    table.apply(event("session_started", "c[/]", user_id="[ann]"))
+    table.apply(event("turn", "c[/]", status="active", active_flow="[b]f", pending=0))
+    table.apply(event("action_executed", "c[/]", action="pay", ok=False, error="bad [/red] :x:"))
+    table.apply(event("session_started", "[team-a]", user_id=":smile:"))
+    out = io.StringIO()
+
+    Console(file=out, width=200, color_system=None).print(table.render(title="[/] · c[/]"))
+
+    text = out.getvalue()
+    for shown in ("[/] · c[/]", "c[/]", "[ann]", "[b]f", "pay failed: bad [/red] :x:"):
+        assert shown in text
+    assert "[team-a]" in text and ":smile:" in text
+
+
+def test_a_flow_or_data_of_the_wrong_type_leaves_the_row_as_it_was() -> None:
+    table = SessionTable()
+    table.apply(event("turn", status="active", active_flow="f", pending=0))
+
+    row = table.apply(event("turn", status="active", active_flow=["f"], pending=1))
+    waiting = table.apply(event("awaiting_confirmation", active_flow={"x": 1}, pending=1))
+    odd = table.apply({"type": "turn", "conversation_id": "c1", "data": ["not", "a", "mapping"]})
+
+    assert row is not None and row.active_flow == "f"
+    assert waiting is not None and waiting.active_flow == "f"
+    assert odd is not None and (odd.status, odd.pending) == ("awaiting_confirmation", 1)
+    Console(file=io.StringIO(), width=200).print(table.render())
+
+
 def test_describe_names_what_happened() -> None:
     assert describe(event("action_executed", action="pay", ok=True, error=None)) == (
         "action_executed: pay ok"

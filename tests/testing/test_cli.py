@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
+import soni.cli.test
 from soni.cli import app
 
 from .conftest import WriteTests
@@ -110,3 +114,54 @@ def test_no_tests_or_no_bot(shop: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["test", str(tmp_path / "nope")])
     assert result.exit_code == 1
     assert result.stderr == f"error: no such bot: {tmp_path / 'nope'}\n"
+
+
+def test_names_and_texts_are_shown_as_written_with_the_progress_bar(
+    shop: Path, write_tests: WriteTests, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At a terminal the progress bar shows each test's name: "[/]" is not markup
+    # there (it crashed the bar), and ":x:" is not an emoji code anywhere.
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=120, emoji=False, highlight=False)
+    monkeypatch.setattr(soni.cli.test, "console", terminal)
+    odd = "  - name: '[/] odd :x:'\n    steps:\n      - user: hello\n      - bot: ':x: [b]'\n"
+    write_tests("tests:\n" + PASSING + odd)
+
+    result = runner.invoke(app, ["test", str(shop)])
+
+    assert result.exit_code == 1
+    out = screen.getvalue()
+    assert "[/] odd :x:" in out
+    assert "expected: the reply ':x: [b]'" in out
+
+
+def test_a_one_file_bot_runs_with_its_handlers_given_by_actions(shop: Path, tmp_path: Path) -> None:
+    # A bot written as one file has no actions.py of its own to find: --actions.
+    (shop / "tests").mkdir()
+    (shop / "tests" / "hello.yaml").write_text("tests:\n" + PASSING)
+    handlers = shop / "actions.py"
+    moved = handlers.rename(tmp_path / "shop_handlers.py")
+
+    without = runner.invoke(app, ["test", str(shop / "bot.yaml")])
+    given = runner.invoke(app, ["test", str(shop / "bot.yaml"), "--actions", str(moved)])
+
+    assert without.exit_code == 1
+    assert given.exit_code == 0, given.output
+    assert given.stdout.splitlines()[-1].startswith("1 passed in ")
+
+
+def test_a_folder_of_test_files_can_be_given(shop: Path, write_tests: WriteTests) -> None:
+    write_tests("tests:\n" + PASSING)
+    result = runner.invoke(app, ["test", str(shop), str(shop / "tests")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1].startswith("1 passed in ")
+
+
+def test_an_unwritable_junit_path_does_not_hide_the_results(
+    shop: Path, write_tests: WriteTests, tmp_path: Path
+) -> None:
+    write_tests("tests:\n" + PASSING)
+    result = runner.invoke(app, ["test", str(shop), "--junit", str(tmp_path / "no" / "r.xml")])
+    assert result.exit_code == 1
+    assert "1 passed in " in result.stdout
+    assert "error:" in result.stderr

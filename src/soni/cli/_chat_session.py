@@ -97,15 +97,16 @@ class ChatSession:
         """Say where we are; a conversation that exists already carries on."""
         name = f"{title}: " if title else ""
         self.console.print(
-            f"soni chat {name}conversation {self.conversation_id}, user {self.user_id}. "
-            "/help for commands, /quit to leave.",
-            style="dim",
-            markup=False,
+            Text(
+                f"soni chat {name}conversation {self.conversation_id}, user {self.user_id}. "
+                "/help for commands, /quit to leave.",
+                style="dim",
+            )
         )
         state = self.bot.state(self.conversation_id)
         stack = state.get("stack") or []
         if stack:
-            self.console.print(f"Continuing: flow {stack[-1]['flow']}.", style="dim", markup=False)
+            self.console.print(Text(f"Continuing: flow {stack[-1]['flow']}.", style="dim"))
         self.pending = self.bot.pending(self.conversation_id)
         self._show_pending(shown=())
 
@@ -120,13 +121,13 @@ class ChatSession:
         if command in ("/quit", "/exit"):
             return False
         if command == "/help":
-            self.console.print(HELP, markup=False)
+            self.console.print(Text(HELP))
         elif command == "/state":
             self.show_state()
         elif command == "/reset":
             self.bot.reset(self.conversation_id)
             self.pending = []
-            self.console.print("The conversation was reset.", style="dim", markup=False)
+            self.console.print(Text("The conversation was reset.", style="dim"))
         elif (decision := self._keys().get(command)) is not None:
             self._decide(*decision)
         else:
@@ -161,7 +162,7 @@ class ChatSession:
 
     def _show(self, result: TurnResult) -> None:
         if not result.replies:
-            self.console.print(BOT + "(no reply)", style="dim", markup=False)
+            self.console.print(Text(BOT + "(no reply)", style="dim"))
         for reply in result.replies:
             self.console.print(Text(BOT + reply.text, style=_STYLES.get(reply.kind, "")))
         self.pending = list(result.pending)
@@ -189,7 +190,7 @@ class ChatSession:
         state = self.bot.state(self.conversation_id)
         if not state:
             self.console.print(
-                f"Conversation {self.conversation_id} has no state yet.", style="dim", markup=False
+                Text(f"Conversation {self.conversation_id} has no state yet.", style="dim")
             )
             return
         self.console.print(_state_table(self.conversation_id, state))
@@ -209,17 +210,20 @@ def _key_line(view: PendingView) -> str:
 
 
 def _state_table(conversation_id: str, state: dict[str, Any]) -> Table:
-    table = Table(title=f"conversation {conversation_id}", title_justify="left", show_header=False)
+    # Every cell a Text: ids, slot values and the rest are data, never rich markup.
+    table = Table(
+        title=Text(f"conversation {conversation_id}"), title_justify="left", show_header=False
+    )
     table.add_column(style="bold")
     table.add_column()
     stack = state.get("stack") or []
-    table.add_row("active flow", stack[-1]["flow"] if stack else "-")
+    table.add_row("active flow", Text(str(stack[-1]["flow"]) if stack else "-"))
     if len(stack) > 1:
-        table.add_row("flow stack", " > ".join(frame["flow"] for frame in stack))
-    table.add_row("waiting for", _waiting(state.get("waiting")))
+        table.add_row("flow stack", Text(" > ".join(str(frame["flow"]) for frame in stack)))
+    table.add_row("waiting for", Text(_waiting(state.get("waiting"))))
     slots = state.get("slots") or {}
     for name, value in sorted(slots.items()):
-        table.add_row(f"slot {name}", Text(repr(value)))
+        table.add_row(Text(f"slot {name}"), Text(repr(value)))
     if not slots:
         table.add_row("slots", "-")
     return table
@@ -243,6 +247,6 @@ def _pending_table(pending: list[PendingView]) -> Table:
         table.add_row(
             Text(view.prompt),
             Text(", ".join(view.options)),
-            view.expires_at.strftime("%H:%M:%S UTC"),
+            Text(view.expires_at.strftime("%H:%M:%S UTC")),
         )
     return table

@@ -19,6 +19,7 @@ __all__ = (
     "decision_line",
     "detail",
     "history_data",
+    "plain",
     "print_whole",
     "record_data",
     "records_table",
@@ -35,6 +36,16 @@ _STYLES = {
     Status.EXECUTED: "green",
     Status.FAILED: "red",
 }
+
+
+def plain(value: object) -> Text:
+    """A value as rich shows it literally: never read as markup (``[team-a]``, ``c[/]``)
+    or as an emoji code (``:smile:``).
+
+    Ids, names, prompts and error texts come from callers, users and handlers: every
+    one goes to rich through this (or another ``Text``).
+    """
+    return value if isinstance(value, Text) else Text(str(value))
 
 
 def when(at: datetime | None) -> str:
@@ -128,14 +139,14 @@ def records_table(records: Sequence[PendingConfirmation], now: datetime) -> Tabl
     table.add_column("expires", no_wrap=True)
     for record in records:
         table.add_row(
-            record.id,
-            record.conversation_id,
-            record.user_id or "-",
+            plain(record.id),
+            plain(record.conversation_id),
+            plain(record.user_id or "-"),
             _status(record.status),
-            _offers(record),
-            record.prompt,
-            moment(record.created_at, now),
-            _expiry(record, now),
+            plain(_offers(record)),
+            plain(record.prompt),
+            plain(moment(record.created_at, now)),
+            plain(_expiry(record, now)),
         )
     return table
 
@@ -185,10 +196,10 @@ def detail(record: PendingConfirmation, history: Sequence[HistoryEntry]) -> Rend
         steps.add_column(column, no_wrap=True)
     for entry in history:
         steps.add_row(
-            when(entry.at),
-            entry.from_status.value if entry.from_status else "-",
+            plain(when(entry.at)),
+            plain(entry.from_status.value if entry.from_status else "-"),
             _status(entry.to_status),
-            str(entry.actor),
+            plain(entry.actor),
         )
     heading = Text(f"confirmation {record.id}", style="bold")
     return Group(heading, fields, Text("history", style="bold"), steps)

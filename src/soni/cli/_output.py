@@ -21,8 +21,9 @@ from soni.errors import SoniError
 
 __all__ = ("console", "err_console", "fail", "print_json", "reported", "set_debug")
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# No emoji codes: ":x:" in a bot's reply or a test name is text, not a picture.
+console = Console(highlight=False, soft_wrap=True, emoji=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 _debug = False
 

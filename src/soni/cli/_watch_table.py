@@ -49,13 +49,24 @@ def _count(value: Any, default: int) -> int:
     return value if isinstance(value, int) and value >= 0 else default
 
 
+def _flow(value: Any, default: str | None) -> str | None:
+    """An event's ``active_flow`` (``None``: no flow runs), unless it is not a name."""
+    return value if value is None or isinstance(value, str) else default
+
+
+def _data(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    data = event.get("data")
+    return data if isinstance(data, Mapping) else {}
+
+
 def describe(event: Mapping[str, Any]) -> str:
     """An event in a few words: ``confirmation_decided: skip by ann via http``."""
     kind = str(event.get("type"))
-    data: Mapping[str, Any] = event.get("data") or {}
+    data = _data(event)
     detail = ""
     if kind == "confirmation_decided":
-        actor = data.get("actor") or {}
+        actor = data.get("actor")
+        actor = actor if isinstance(actor, Mapping) else {}
         who = actor.get("user_id") or "-"
         detail = f"{data.get('decision')} by {who} via {actor.get('channel')}"
     elif kind == "action_executed":
@@ -101,7 +112,7 @@ class SessionTable:
         if not isinstance(conversation_id, str) or not conversation_id:
             return None
         kind = event.get("type")
-        data: Mapping[str, Any] = event.get("data") or {}
+        data = _data(event)
         if kind == "session_removed":
             self._rows.pop(conversation_id, None)
             return None
@@ -115,14 +126,14 @@ class SessionTable:
             row = replace(
                 row,
                 status=str(data.get("status") or row.status),
-                active_flow=data.get("active_flow"),
+                active_flow=_flow(data.get("active_flow"), row.active_flow),
                 pending=_count(data.get("pending"), row.pending),
             )
         elif kind == "awaiting_confirmation":
             row = replace(
                 row,
                 status="awaiting_confirmation",
-                active_flow=data.get("active_flow", row.active_flow),
+                active_flow=_flow(data.get("active_flow", row.active_flow), row.active_flow),
                 pending=_count(data.get("pending"), row.pending),
             )
         elif kind == "confirmation_requested":
@@ -138,7 +149,13 @@ class SessionTable:
         """The table as rich renders it: the ``limit`` most recently active conversations."""
         rows = self.rows
         caption = f"{limit} of {len(rows)} conversations shown" if len(rows) > limit else None
-        table = Table(title=title, caption=caption, header_style="bold")
+        # Every value is a Text: ids, names and a handler's error text come from users
+        # and callers, and rich would read a str as markup (``[team-a]``, ``c[/]``).
+        table = Table(
+            title=Text(title) if title is not None else None,
+            caption=Text(caption) if caption is not None else None,
+            header_style="bold",
+        )
         table.add_column("conversation", no_wrap=True)
         for column in ("user", "status", "active flow"):
             table.add_column(column, overflow="fold")
@@ -148,14 +165,16 @@ class SessionTable:
         for row in rows[:limit]:
             status = row.status or "-"
             table.add_row(
-                row.conversation_id,
-                row.user_id or "-",
+                Text(row.conversation_id),
+                Text(row.user_id or "-"),
                 Text(status, style=_STATUS_STYLES.get(status, "")),
-                row.active_flow or "-",
-                str(row.pending),
-                row.last_activity.astimezone(UTC).strftime("%H:%M:%S")
-                if row.last_activity
-                else "-",
-                row.last_event,
+                Text(row.active_flow or "-"),
+                Text(str(row.pending)),
+                Text(
+                    row.last_activity.astimezone(UTC).strftime("%H:%M:%S")
+                    if row.last_activity
+                    else "-"
+                ),
+                Text(row.last_event),
             )
         return table

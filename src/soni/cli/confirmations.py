@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shlex
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from rich.text import Text
 
 from soni.cli._app import app
 from soni.cli._confirm_view import (
@@ -156,12 +158,13 @@ def list_(
         )
 
     records = _run(db, work)
-    if as_json:
-        print_json([record_data(r) for r in records])
-    elif records:
-        print_whole(console, records_table(records, datetime.now(UTC)))
-    else:
-        err_console.print("no confirmations")
+    with reported():
+        if as_json:
+            print_json([record_data(r) for r in records])
+        elif records:
+            print_whole(console, records_table(records, datetime.now(UTC)))
+        else:
+            err_console.print("no confirmations")
 
 
 @confirmations.command()
@@ -184,10 +187,11 @@ def show(
     if record is None:
         _unknown(str(confirmation_id), db)
     assert record is not None
-    if as_json:
-        print_json({**record_data(record), "history": history_data(history)})
-    else:
-        print_whole(console, detail(record, history))
+    with reported():
+        if as_json:
+            print_json({**record_data(record), "history": history_data(history)})
+        else:
+            print_whole(console, detail(record, history))
 
 
 @contextlib.contextmanager
@@ -247,6 +251,27 @@ async def _target(
     return waiting[0]
 
 
+def _offered(record: PendingConfirmation, option: str) -> str:
+    """The offered action ``option`` names, by its name or by its label.
+
+    As a conversation test's ``choose:`` reads it (``soni.testing``): a name first,
+    then a label, exactly as written.
+
+    Raises:
+        typer.Exit: (2) ``option`` names no offered action.
+    """
+    if option in record.options:
+        return option
+    by_label = {call.label: call.name for call in record.actions if call.label}
+    if option in by_label:
+        return by_label[option]
+    offered = ", ".join(
+        f"{call.name!r} ({call.label!r})" if call.label else repr(call.name)
+        for call in record.actions
+    )
+    fail(f"{option!r} is not an offered option; choose one of {offered}", code=EXIT_INVALID)
+
+
 def _decide(
     confirmation_id: str | None,
     decision: str,
@@ -254,6 +279,8 @@ def _decide(
     actor: str,
     as_json: bool,
     conversation: str | None = None,
+    *,
+    choose: bool = False,
 ) -> None:
     _one_of(confirmation_id, conversation)
 
@@ -263,10 +290,11 @@ def _decide(
         record = await _target(registry, confirmation_id, conversation)
         if record is None:
             return None
+        wanted = _offered(record, decision) if choose else decision
         # By the record: the token is stored only as its hash, and an operator
         # holding the database is trusted with every confirmation in it.
         with _refusals():
-            decided = await registry.decide(record, decision, actor=actor, channel="cli")
+            decided = await registry.decide(record, wanted, actor=actor, channel="cli")
         return record, decided
 
     outcome = _run(db, work)
@@ -274,17 +302,44 @@ def _decide(
         _unknown(str(confirmation_id), db)
     assert outcome is not None
     before, record = outcome
+    with _recorded(record):
+        _print_decision(before, record, as_json=as_json)
+
+
+def _print_decision(
+    before: PendingConfirmation, record: PendingConfirmation, *, as_json: bool
+) -> None:
     if as_json:
         print_json(record_data(record))
         return
     verb = "skipped" if record.status is Status.SKIPPED else "approved"
     if not before.is_open:
-        console.print(f"already {verb}: {decision_line(record)} ({record.status.value})")
+        console.print(Text(f"already {verb}: {decision_line(record)} ({record.status.value})"))
         return
-    console.print(f"{verb} {record.id}: {decision_line(record)}")
+    console.print(Text(f"{verb} {record.id}: {decision_line(record)}"))
     console.print(
-        f"conversation {record.conversation_id} goes on with its next message", style="dim"
+        Text(f"conversation {record.conversation_id} goes on with its next message", style="dim")
     )
+
+
+@contextlib.contextmanager
+def _recorded(record: PendingConfirmation) -> Iterator[None]:
+    """Printing a decision that is recorded: a failure to print is a warning, exit 0.
+
+    The decision stands whatever happens to its printout (a closed pipe, say); a
+    script must not read a non-zero exit as "nothing was decided" and try again.
+    """
+    try:
+        yield
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # the decision stands: one line, and exit 0
+        typer.secho(
+            f"warning: confirmation {record.id} is {record.status.value}"
+            f" ({record.decision!r}), but printing it failed: {type(exc).__name__}: {exc}",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
 
 
 @confirmations.command()
@@ -314,13 +369,21 @@ def skip(
 @confirmations.command()
 def choose(
     confirmation_id: ConfirmationId,
-    option: Annotated[str, typer.Argument(help="The name of one offered action.")],
+    option: Annotated[
+        str, typer.Argument(help="One offered action: its name, or its label as the chat shows it.")
+    ],
     db: Db,
     actor: Decider = "cli",
     as_json: AsJson = False,
 ) -> None:
-    """Approve one of the actions a choice offers."""
-    _decide(confirmation_id, option, db, actor, as_json)
+    """Approve one of the actions a choice offers (by its name or its label)."""
+    if option == "skip":
+        fail(
+            "choose picks one of the offered actions; to say no, use: soni confirmations skip "
+            f"{shlex.quote(confirmation_id)} --db {shlex.quote(str(db))}",
+            code=EXIT_INVALID,
+        )
+    _decide(confirmation_id, option, db, actor, as_json, choose=True)
 
 
 @confirmations.command()
@@ -344,9 +407,11 @@ def cleanup(
     if as_json:
         print_json({"expired": expired, "purged": purged})
         return
-    console.print(f"expired {expired} overdue confirmation{'' if expired == 1 else 's'}")
+    console.print(Text(f"expired {expired} overdue confirmation{'' if expired == 1 else 's'}"))
     if purged is not None:
         console.print(
-            f"purged {purged} closed confirmation{'' if purged == 1 else 's'}"
-            f" older than {retention_days:g} days"
+            Text(
+                f"purged {purged} closed confirmation{'' if purged == 1 else 's'}"
+                f" older than {retention_days:g} days"
+            )
         )

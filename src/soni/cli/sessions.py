@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.live import Live
+from rich.text import Text
 
 from soni.cli._app import app
 from soni.cli._confirm_view import print_whole
@@ -49,7 +50,7 @@ def watch(
     live = console.is_terminal and not as_json
 
     def subscribed() -> None:
-        err_console.print(f"watching {url.rstrip('/')}/events (Ctrl-C to stop)", style="dim")
+        err_console.print(Text(f"watching {url.rstrip('/')}/events (Ctrl-C to stop)", style="dim"))
 
     def show(event: dict[str, Any], display: Live | None) -> None:
         if as_json:
@@ -57,7 +58,7 @@ def watch(
             return
         table.apply(event)
         if event.get("type") == "lagged":
-            err_console.print("fell behind and missed events; subscribing again", style="dim")
+            err_console.print(Text("fell behind and missed events; subscribing again", style="dim"))
         if display is not None:
             display.update(table.render(title=title), refresh=True)
 
@@ -83,4 +84,5 @@ def watch(
     with reported(), contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
     if not live and not as_json:
-        print_whole(console, table.render(title=title))
+        with reported():
+            print_whole(console, table.render(title=title))
