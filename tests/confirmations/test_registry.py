@@ -542,3 +542,15 @@ async def test_a_single_action_can_be_approved_by_its_name(registry: Confirmatio
 
     assert by_name.status is Status.APPROVED
     assert await registry.decide(token, "approve") == by_name
+
+
+async def test_an_option_is_named_by_its_name_or_its_label_as_written(
+    registry: ConfirmationRegistry,
+) -> None:
+    record, _ = await register_choice(registry)
+
+    assert record.option_named("book_train") == "book_train"
+    assert record.option_named("Fly") == "book_flight"
+    assert record.option_named("Bus") == "book_bus"
+    assert record.option_named("fly") is None  # as written: the chat reads loosely
+    assert record.option_named("skip") is None

@@ -260,11 +260,9 @@ def _offered(record: PendingConfirmation, option: str) -> str:
     Raises:
         typer.Exit: (2) ``option`` names no offered action.
     """
-    if option in record.options:
-        return option
-    by_label = {call.label: call.name for call in record.actions if call.label}
-    if option in by_label:
-        return by_label[option]
+    named = record.option_named(option)
+    if named is not None:
+        return named
     offered = ", ".join(
         f"{call.name!r} ({call.label!r})" if call.label else repr(call.name)
         for call in record.actions

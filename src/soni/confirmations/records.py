@@ -202,6 +202,12 @@ class PendingConfirmation:
         """The names of the offered actions, in order."""
         return tuple(call.name for call in self.actions)
 
+    def option_named(self, text: str) -> str | None:
+        """The offered action ``text`` names, as written: its name, else its label."""
+        if text in self.options:
+            return text
+        return next((call.name for call in self.actions if call.label == text), None)
+
     @property
     def is_open(self) -> bool:
         """Still waiting for a decision."""

@@ -201,11 +201,11 @@ class Conversation:
         record = await self.open_confirmation()
         if record is None:
             return Mismatch(f"a pending confirmation {what}", "no confirmation is pending")
-        if choose and decision not in record.options:
-            labels = {call.label: call.name for call in record.actions if call.label}
-            if decision not in labels:
+        if choose:
+            named = record.option_named(decision)
+            if named is None:
                 return Mismatch(f"a pending confirmation offering {decision!r}", _describe(record))
-            decision = labels[decision]
+            decision = named
         token = self.bot.engine.confirmations.known_token(record.id)
         if token is None:
             return Mismatch(f"the token of the pending confirmation {what}", "no token is known")
