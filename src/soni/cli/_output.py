@@ -19,7 +19,15 @@ from rich.console import Console
 
 from soni.errors import SoniError
 
-__all__ = ("console", "err_console", "fail", "print_json", "reported", "set_debug")
+__all__ = (
+    "console",
+    "err_console",
+    "fail",
+    "print_json",
+    "reported",
+    "set_debug",
+    "stdout_kept_for_json",
+)
 
 # No emoji codes: ":x:" in a bot's reply or a test name is text, not a picture.
 console = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -61,6 +69,20 @@ def reported() -> Iterator[None]:
     except Exception as exc:  # a bug: still one line, unless --debug
         hint = "" if _debug else " (run with --debug for the traceback)"
         fail(f"{type(exc).__name__}: {exc}{hint}")
+
+
+@contextlib.contextmanager
+def stdout_kept_for_json(on: bool) -> Iterator[None]:
+    """While loading and running a bot for ``--json``, what it prints goes to stderr.
+
+    A handler module that prints when imported (or a handler that prints when it
+    runs) would otherwise put its text in front of the JSON a script reads.
+    """
+    if not on:
+        yield
+        return
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
 
 
 def print_json(data: Any) -> None:

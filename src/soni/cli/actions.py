@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from soni.cli._app import app
-from soni.cli._output import console, fail, print_json, reported
+from soni.cli._output import console, fail, print_json, reported, stdout_kept_for_json
 
 if TYPE_CHECKING:
     from soni.actions import ActionRegistry, ActionSpec
@@ -37,7 +37,7 @@ def list_actions(
 
     if not bot.exists():
         fail(f"no such bot: {bot}")
-    with reported():
+    with reported(), stdout_kept_for_json(as_json):
         registry = ActionRegistry()
         config = load_config(bot, actions=actions, registry=registry)
         found = describe_actions(config, registry)

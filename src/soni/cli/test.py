@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from soni.cli._app import app
-from soni.cli._output import console, fail, print_json, reported
+from soni.cli._output import console, fail, print_json, reported, stdout_kept_for_json
 
 if TYPE_CHECKING:  # the runner loads the engine: imported when a command runs, not at start-up
     from soni.testing import ConversationResult, ConversationTestFile, RunReport
@@ -50,7 +50,7 @@ def test(
     if not bot.exists():
         fail(f"no such bot: {bot}")
     options = {"actions": actions} if actions else {}
-    with reported():
+    with reported(), stdout_kept_for_json(as_json):
         paths = [test for given in files or [] for test in _test_files(given)]
         paths = paths if files else list(discover(bot))
         if not paths:

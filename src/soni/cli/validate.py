@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from soni.cli._app import app
-from soni.cli._output import print_json, reported
+from soni.cli._output import print_json, reported, stdout_kept_for_json
 
 
 @app.command()
@@ -34,7 +34,7 @@ def validate(
     """
     from soni.engine.check import check_bot
 
-    with reported():
+    with reported(), stdout_kept_for_json(as_json):
         report = check_bot(bot, actions=actions or None)
     ok = report.ok and not (strict and report.warnings)
     if as_json:
