@@ -392,3 +392,12 @@ def test_tags_on_mappings_and_lists_are_errors(workdir: Path, text: str, expecte
     write(workdir / "bot.yaml", text)
 
     assert any(message.startswith(expected) for message in messages("bot.yaml"))
+
+
+@pytest.mark.parametrize("depth", [150, 800, 5000])
+def test_deeply_nested_yaml_is_an_error_not_a_crash(workdir: Path, depth: int) -> None:
+    # PyYAML composes nesting recursively; past Python's stack it raised RecursionError.
+    nested = "[" * depth + "]" * depth
+    write(workdir / "bot.yaml", f"slots:\n  x: {nested}\n", MINIMAL_FLOW)
+
+    assert any("nests lists and mappings too deeply" in m for m in messages("bot.yaml"))

@@ -114,6 +114,10 @@ def parse_yaml(text: str, path: str) -> ParsedFile:
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML raises marked errors above
         result.errors.append(ConfigError(path, None, None, f"invalid YAML: {exc}"))
         return result
+    except RecursionError:
+        # PyYAML composes nested lists and mappings recursively.
+        result.errors.append(ConfigError(path, None, None, _TOO_DEEP))
+        return result
     if root is None or (isinstance(root, ScalarNode) and root.value == "" and not root.style):
         result.errors.append(ConfigError(path, None, None, "the file is empty"))
         return result
@@ -154,6 +158,10 @@ def _syntax_error(exc: yaml.MarkedYAMLError, path: str) -> ConfigError:
     return where.error(message)
 
 
+_MAX_DEPTH = 100  # far more than any bot needs; deeper data would exhaust the stack later
+_TOO_DEEP = f"the document nests lists and mappings too deeply (more than {_MAX_DEPTH} levels)"
+
+
 class _Builder:
     """Turns composed nodes into dicts, lists and scalars, recording locations."""
 
@@ -181,6 +189,11 @@ class _Builder:
             return None
         if id(node) in self._active:
             self._error(node, where, "an alias refers to a value that contains it")
+            return None
+        if len(where) > _MAX_DEPTH:
+            if not self._too_big:
+                self._too_big = True
+                self._error(node, where[:3], _TOO_DEEP)
             return None
         if isinstance(node, ScalarNode):
             return self._scalar(node, where)
