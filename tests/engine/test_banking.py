@@ -9,7 +9,7 @@ from types import ModuleType
 import pytest
 
 from soni import load_actions
-from soni.confirmations import Status
+from soni.confirmations import ConfirmationRegistry, SqliteConfirmationStore, Status
 
 from .conftest import EXAMPLES, BotFactory, replies
 
@@ -243,3 +243,42 @@ async def test_concurrent_turns_of_one_conversation_run_in_arrival_order(
     ]
     assert results[-1].texts[0].startswith("Done: 10 EUR sent to user9.")
     assert [t["amount"] for t in sent_in("ordered")] == [10.0]
+
+
+@pytest.mark.parametrize(
+    ("decision", "outcome"), [("approve", "Done: 7 EUR sent to Fay."), ("skip", "OK, I won't")]
+)
+async def test_a_message_after_a_decision_made_elsewhere_gets_the_outcome_without_an_apology(
+    make_bot: BotFactory, tmp_path: Path, decision: str, outcome: str
+) -> None:
+    # Decided by another process (soni confirmations approve, say): this process's
+    # next turn is told what became of it, whatever the user wrote.
+    conversation = f"t20-{decision}"
+    db = tmp_path / "elsewhere.db"
+    first = await make_bot(db=db)
+    *_, asked = [await first.handle(conversation, t) for t in ("/transfer_funds", "Fay", "7", IBAN)]
+    await first.aclose()
+    elsewhere = ConfirmationRegistry(SqliteConfirmationStore(str(db)))
+    record = await elsewhere.get_by_id(asked.pending[0].confirmation_id)
+    assert record is not None
+    await elsewhere.decide(record, decision, actor="ops", channel="cli")
+    await elsewhere.aclose()
+
+    second = await make_bot(db=db)
+    result = await second.handle(conversation, "thanks")
+
+    assert "Sorry, I didn't understand that." not in result.texts
+    assert result.texts[0].startswith(outcome)
+    assert len(sent_in(conversation)) == (1 if decision == "approve" else 0)
+
+
+async def test_a_message_not_understood_while_a_confirmation_waits_still_says_so(
+    make_bot: BotFactory,
+) -> None:
+    bot = await make_bot()
+    for text in ("/transfer_funds", "Gus", "8", IBAN):
+        await bot.handle("t21", text)
+    result = await bot.handle("t21", "purple monkey dishwasher")
+
+    assert result.texts[0] == "Sorry, I didn't understand that."
+    assert result.status == "awaiting_confirmation"

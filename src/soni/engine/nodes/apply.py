@@ -74,6 +74,19 @@ async def _settle(engine: Engine, working: dict[str, Any]) -> None:
         turn.remember(decided)
 
 
+async def _decided_elsewhere(engine: Engine, state: dict[str, Any]) -> bool:
+    """The confirmation the conversation waits for was decided while it was away.
+
+    Then this turn's answer is what became of it ("Done: …", "OK, I won't …"):
+    whatever the message said ("thanks", "hello?") needs no apology before that.
+    """
+    waiting = state.get("waiting") or {}
+    if waiting.get("kind") != "confirmation":
+        return False
+    record = await engine.confirmation(waiting["confirmation"])
+    return record is not None and not record.is_open
+
+
 async def run_apply(engine: Engine, state: Listening) -> dict[str, Any]:
     working: dict[str, Any] = dict(state)
     texts: list[str] = []
@@ -127,7 +140,7 @@ async def run_apply(engine: Engine, state: Listening) -> dict[str, Any]:
         elif kind == "clarify":
             options = " or ".join(engine.flow_title(c) for c in command["candidates"])
             texts.append(f"Did you mean {options}?")
-        elif kind == "out_of_scope":
+        elif kind == "out_of_scope" and not await _decided_elsewhere(engine, working):
             texts.append("Sorry, I didn't understand that.")
     # A value that changed anywhere in this message (a correction, a flow started
     # with values, a /set in a digression) re-walks the flows built on the old one.
