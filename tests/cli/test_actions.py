@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from soni import ActionRegistry, load_actions
+from soni import ActionRegistry
 from soni.cli import _output, app
+
+from .._handlers import register_again
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -32,9 +34,7 @@ def handlers(example: str) -> None:
     find it imported and its handlers gone.
     """
     ActionRegistry._replace_global({})  # no "overwritten" warnings on the first run
-    for module in load_actions(EXAMPLES / example / "actions.py"):
-        assert module.__spec__ is not None and module.__spec__.loader is not None
-        module.__spec__.loader.exec_module(module)
+    register_again(EXAMPLES / example / "actions.py")
 
 
 def listing(*args: str) -> Result:

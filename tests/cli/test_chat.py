@@ -13,11 +13,13 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
-from soni import ActionRegistry, load_actions
+from soni import ActionRegistry
 from soni.cli import app
 from soni.cli._chat_session import ChatSession
 from soni.engine.results import PendingView
 from soni.engine.sync import SyncBot
+
+from .._handlers import register_again
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BANKING = EXAMPLES / "banking"
@@ -34,9 +36,7 @@ def handlers(example: str) -> ModuleType:
     imported and its handlers gone.
     """
     ActionRegistry._replace_global({})  # no "overwritten" warnings on the first run
-    [module] = load_actions(EXAMPLES / example / "actions.py")
-    assert module.__spec__ is not None and module.__spec__.loader is not None
-    module.__spec__.loader.exec_module(module)
+    [module] = register_again(EXAMPLES / example / "actions.py")
     return module
 
 

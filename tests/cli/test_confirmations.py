@@ -28,9 +28,7 @@ from soni.cli._confirm_view import moment, relative
 from soni.confirmations import ConfirmationRegistry, SqliteConfirmationStore, Status
 from soni.engine.runtime import Bot, TurnResult
 
-from ..engine.conftest import EXAMPLES, example_handlers, handlers
-
-__all__ = ("example_handlers", "handlers")
+from ..engine.conftest import EXAMPLES
 
 IBAN = "DE89370400440532013000"
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,9 +23,9 @@ from soni.cli._watch_stream import sse_messages
 from soni.cli._watch_table import SessionTable, describe
 from soni.server import ServerSettings
 
-from ..server.conftest import LiveServer, Serve, example_handlers, handlers, serve
+from ..server.conftest import LiveServer, Serve, serve
 
-__all__ = ("example_handlers", "handlers", "serve")
+__all__ = ("serve",)
 
 IBAN = "DE89370400440532013000"
 TIMEOUT = 30.0

@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from soni import ActionRegistry, load_actions
+from soni import ActionRegistry
 from soni.cli import app
 from soni.engine.check import HANDLER_MODULES
 from soni.engine.runtime import _HANDLER_MODULES, Bot
 from soni.errors import ConfigError, ConfigErrors
+
+from .._handlers import register_again
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if (p / "actions.py").exists())
@@ -298,9 +300,7 @@ def test_validate_looks_for_handlers_where_bot_load_does() -> None:
 def example_handlers() -> Iterator[None]:
     """The examples' handlers registered, even if another test imported them already."""
     for name in EXAMPLES:
-        for module in load_actions(ROOT / "examples" / name / "actions.py"):
-            assert module.__spec__ is not None and module.__spec__.loader is not None
-            module.__spec__.loader.exec_module(module)  # the decorators run again
+        register_again(ROOT / "examples" / name / "actions.py")
     assert ActionRegistry().list_actions()["global"]
     yield
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from soni.actions import load_actions
 from soni.client import AsyncClient, Event
 from soni.server import ServerSettings, create_app
 
+from .._handlers import register_again
 from ._fake_server import serve
 
 BANKING = Path(__file__).resolve().parents[2] / "examples" / "banking"
@@ -20,11 +20,7 @@ IBAN = "DE89370400440532013000"
 
 @pytest.fixture
 def banking_url(tmp_path: Path) -> Iterator[str]:
-    # The autouse fixture emptied the global actions, and a module imported before
-    # does not register again on import: run the example's decorators again.
-    for module in load_actions(BANKING / "actions.py"):
-        assert module.__spec__ is not None and module.__spec__.loader is not None
-        module.__spec__.loader.exec_module(module)
+    register_again(BANKING / "actions.py")
     app = create_app(BANKING, ServerSettings(), db=str(tmp_path / "state.db"))
     with serve(app) as base:
         yield base.replace("http://", "ws://", 1) + "/ws"

@@ -8,33 +8,10 @@ from typing import Any
 
 import pytest
 
-from soni import ActionRegistry, load_actions
 from soni.actions import ActionSpec
 from soni.engine.runtime import Bot, TurnResult
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-@pytest.fixture(scope="session")
-def example_handlers() -> Mapping[str, ActionSpec]:
-    """Every example's handlers, registered once by (re)running their modules."""
-    previous = ActionRegistry._replace_global({})
-    try:
-        for folder in sorted(p for p in EXAMPLES.iterdir() if (p / "actions.py").exists()):
-            for module in load_actions(folder / "actions.py"):
-                # Another test may have imported it already: run the decorators again.
-                assert module.__spec__ is not None and module.__spec__.loader is not None
-                module.__spec__.loader.exec_module(module)
-        return dict(ActionRegistry._global)
-    finally:
-        ActionRegistry._replace_global(previous)
-
-
-@pytest.fixture
-def handlers(example_handlers: Mapping[str, ActionSpec]) -> Mapping[str, ActionSpec]:
-    # The autouse isolation fixture emptied the global map; put the examples back.
-    ActionRegistry._replace_global(example_handlers)
-    return example_handlers
 
 
 BotFactory = Callable[..., Awaitable[Bot]]

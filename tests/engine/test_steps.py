@@ -15,6 +15,7 @@ from soni.engine.graph import MAX_STEPS_PER_TURN
 from soni.engine.runtime import Bot
 from soni.errors import ConfirmationExpired
 
+from .._handlers import registered_by
 from .conftest import BotFactory, talk
 
 BOTS = Path(__file__).resolve().parent / "bots"
@@ -32,16 +33,7 @@ LoadBot = Callable[[str], Awaitable[Bot]]
 @pytest.fixture(scope="session")
 def bot_handlers() -> Mapping[str, ActionSpec]:
     """The handlers of every test bot, registered once by (re)running their modules."""
-    previous = ActionRegistry._replace_global({})
-    try:
-        for path in sorted(BOTS.glob("*/actions.py")):
-            for module in load_actions(path):
-                # Another test may have imported it already: run the decorators again.
-                assert module.__spec__ is not None and module.__spec__.loader is not None
-                module.__spec__.loader.exec_module(module)
-        return dict(ActionRegistry._global)
-    finally:
-        ActionRegistry._replace_global(previous)
+    return registered_by(sorted(BOTS.glob("*/actions.py")))
 
 
 @pytest.fixture

@@ -10,9 +10,7 @@ from soni import Bot
 from soni.nlu import evaluate
 from soni.nlu.rules import RulesUnderstanding
 
-from ..engine.conftest import EXAMPLES, example_handlers, handlers
-
-__all__ = ("example_handlers", "handlers")  # fixtures: the examples' handlers, registered
+from ..engine.conftest import EXAMPLES
 
 BOTS = ("banking", "file_assistant", "hotel_booking", "pharmacy")
 HELD_OUT = Path(__file__).parent / "heldout"

@@ -9,9 +9,7 @@ import pytest
 
 from soni import Bot, load_actions
 
-from ..engine.conftest import EXAMPLES, example_handlers, handlers
-
-__all__ = ("example_handlers", "handlers")  # fixtures: the examples' handlers, registered
+from ..engine.conftest import EXAMPLES
 
 
 @pytest.fixture

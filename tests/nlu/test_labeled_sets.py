@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from soni import load_actions
 from soni.dsl import ChooseStep
 from soni.engine.runtime import Bot
 from soni.nlu import Command, ConversationContext, OutOfScope, load_labeled_set
+
+from .._handlers import register_again
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BOTS = sorted(p.name for p in EXAMPLES.iterdir() if (p / "actions.py").exists())
@@ -28,10 +29,7 @@ class _Unused:
 @pytest.fixture(params=BOTS)
 async def example(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, Bot]]:
     folder = EXAMPLES / request.param
-    for module in load_actions(folder / "actions.py"):
-        # The isolation fixture emptied the global map: run the decorators again.
-        assert module.__spec__ is not None and module.__spec__.loader is not None
-        module.__spec__.loader.exec_module(module)
+    register_again(folder / "actions.py")
     bot = await Bot.load(folder, db=":memory:", understanding=_Unused())
     yield request.param, bot
     await bot.aclose()

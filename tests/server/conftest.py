@@ -15,9 +15,9 @@ import uvicorn
 
 from soni.server import ServerSettings, create_app
 
-from ..engine.conftest import EXAMPLES, example_handlers, handlers
+from ..engine.conftest import EXAMPLES
 
-__all__ = ("LiveServer", "example_handlers", "handlers")
+__all__ = ("LiveServer",)
 
 STARTUP_TIMEOUT = 10.0
 

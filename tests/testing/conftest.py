@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from soni import ActionRegistry, load_actions
+from soni import ActionRegistry
 from soni.actions import ActionSpec
 
 HERE = Path(__file__).resolve().parent
@@ -38,21 +38,6 @@ def write_tests(shop: Path) -> WriteTests:
         return path
 
     return write
-
-
-@pytest.fixture(scope="session")
-def example_handlers() -> Mapping[str, ActionSpec]:
-    """Every example's handlers, registered once by (re)running their modules."""
-    previous = ActionRegistry._replace_global({})
-    try:
-        for folder in sorted(p for p in EXAMPLES.iterdir() if (p / "actions.py").exists()):
-            for module in load_actions(folder / "actions.py"):
-                # Another test may have imported it already: run the decorators again.
-                assert module.__spec__ is not None and module.__spec__.loader is not None
-                module.__spec__.loader.exec_module(module)
-        return dict(ActionRegistry._global)
-    finally:
-        ActionRegistry._replace_global(previous)
 
 
 @pytest.fixture
