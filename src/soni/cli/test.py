@@ -76,9 +76,9 @@ def test(
 
 def _test_files(given: Path) -> list[Path]:
     """A test file as given, or the test files of a folder."""
-    if given.is_dir():
-        return sorted(p for p in given.iterdir() if p.suffix.lower() in (".yaml", ".yml"))
-    return [given]
+    from soni.testing.loading import conversation_files_in
+
+    return conversation_files_in(given) if given.is_dir() else [given]
 
 
 def _run(

@@ -25,6 +25,7 @@ from soni.testing.models import STEP_KEYS, ConversationFileModel, ConversationTe
 
 __all__ = (
     "ConversationTestFile",
+    "conversation_files_in",
     "discover",
     "load_test_file",
     "load_test_files",
@@ -66,13 +67,18 @@ def discover(bot: str | os.PathLike[str]) -> list[Path]:
     For a bot written as one file, the ``tests`` folder beside it.
     """
     root = Path(bot)
-    folder = (root if root.is_dir() else root.parent) / "tests"
-    if not folder.is_dir():
+    return conversation_files_in((root if root.is_dir() else root.parent) / "tests")
+
+
+def conversation_files_in(folder: str | os.PathLike[str]) -> list[Path]:
+    """The ``*.yaml`` (and ``*.yml``) files of ``folder``, by name; none if it is missing."""
+    where = Path(folder)
+    if not where.is_dir():
         return []
     return sorted(
         p
-        for p in folder.iterdir()
-        if p.suffix.lower() in (".yaml", ".yml") and not p.name.startswith(".") and p.is_file()
+        for p in where.iterdir()
+        if p.suffix.lower() in _SUFFIXES and not p.name.startswith(".") and p.is_file()
     )
 
 
