@@ -69,17 +69,18 @@ async def test_a_claim_is_granted_once_and_then_hands_back_the_outcome(
     )
     try:
         key = run_key("c:f1:look_up:3:2", {"item": "pen"})
-        claims = await asyncio.gather(*(journal.claim(key) for _ in range(20)))
+        claims = await asyncio.gather(*(journal.claim(key, "r1") for _ in range(20)))
         assert claims.count(None) == 1
-        assert {c for c in claims if c is not None} == {JournalEntry("running")}
+        assert {c for c in claims if c is not None} == {JournalEntry("running", runner="r1")}
 
         await journal.finish(key, result={"price": 12.5})
-        assert await journal.claim(key) == JournalEntry("done", {"price": 12.5})
+        assert await journal.claim(key, "r1") == JournalEntry("done", {"price": 12.5})
 
         failed = run_key("c:f1:look_up:4:2", {"item": "pen"})
-        assert await journal.claim(failed) is None
+        assert await journal.claim(failed, "r1") is None
         await journal.finish(failed, error="ActionFailed: boom")
-        assert await journal.claim(failed) == JournalEntry("failed", error="ActionFailed: boom")
+        failure = JournalEntry("failed", error="ActionFailed: boom")
+        assert await journal.claim(failed, "r1") == failure
     finally:
         await journal.close()
 
@@ -88,13 +89,13 @@ async def test_the_sqlite_journal_survives_a_restart(tmp_path: Path) -> None:
     path = str(tmp_path / "j.db")
     key = run_key("c:f1:look_up:3:2", {"item": "pen"})
     first = SqliteActionJournal(path)
-    assert await first.claim(key) is None
+    assert await first.claim(key, "r1") is None
     await first.finish(key, result={"price": 12.5})
     await first.close()
 
     second = SqliteActionJournal(path)
     try:
-        assert await second.claim(key) == JournalEntry("done", {"price": 12.5})
+        assert await second.claim(key, "r2") == JournalEntry("done", {"price": 12.5})
     finally:
         await second.close()
 

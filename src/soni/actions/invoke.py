@@ -9,7 +9,7 @@ import functools
 import inspect
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
@@ -19,7 +19,13 @@ from soni.actions.context import ActionContext
 from soni.actions.spec import ActionSpec
 from soni.errors import ActionArgumentError, ActionFailed, ActionTimeout
 
-__all__ = ("build_arguments", "call_handler", "default_executor", "normalize_result")
+__all__ = (
+    "build_arguments",
+    "call_check",
+    "call_handler",
+    "default_executor",
+    "normalize_result",
+)
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -140,13 +146,46 @@ async def call_handler(
         ActionTimeout: the handler took longer than ``timeout`` seconds.
         ActionFailed: the handler raised; the exception is chained as ``__cause__``.
     """
+    result: dict[str, Any] = await _call(spec, slots, ctx, timeout, executor, normalize_result)
+    return result
+
+
+async def call_check(
+    spec: ActionSpec,
+    slots: Mapping[str, Any],
+    ctx: ActionContext,
+    timeout: float | None = None,
+    executor: Executor | None = None,
+) -> dict[str, Any] | None:
+    """Run a reconcile check: ``None`` stays ``None`` (it did not happen), else as a result.
+
+    Raises:
+        What ``call_handler`` raises.
+    """
+    found: dict[str, Any] | None = await _call(spec, slots, ctx, timeout, executor, _found)
+    return found
+
+
+def _found(value: Any) -> dict[str, Any] | None:
+    return None if value is None else normalize_result(value)
+
+
+async def _call(
+    spec: ActionSpec,
+    slots: Mapping[str, Any],
+    ctx: ActionContext,
+    timeout: float | None,
+    executor: Executor | None,
+    shape: Callable[[Any], Any],
+) -> Any:
+    """Call the handler; ``shape`` makes its result (inside, so its errors are the handler's)."""
     kwargs = build_arguments(spec, slots, ctx)
     # Outside the try: a broken pool is soni's problem, not the handler's failure.
     started = None if spec.is_async else _start(spec, kwargs, executor or default_executor())
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
-            return normalize_result(await _finish(spec, kwargs, started))
+            return shape(await _finish(spec, kwargs, started))
     except TimeoutError as exc:
         # A handler's own TimeoutError, raised before the deadline, is a plain failure.
         if timeout is not None and deadline.expired():

@@ -9,6 +9,7 @@ global ones, rebuilt by every write that concerns it, so a lookup is one dict re
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import inspect
 import logging
@@ -21,7 +22,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Protocol, TypeVar, overload
 
 from soni.actions.context import ActionContext
-from soni.actions.invoke import call_handler
+from soni.actions.invoke import call_check, call_handler
 from soni.actions.spec import ActionSpec, Handler, describe, inspect_handler, validate_name
 from soni.errors import ActionNotFound, ActionRegistrationError
 
@@ -45,9 +46,23 @@ class _View:
 
 class _Register(Protocol):
     @overload
-    def __call__(self, name: str, *, description: str | None = None) -> Callable[[H], H]: ...
+    def __call__(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        idempotent: bool = False,
+        reconcile: Handler | None = None,
+    ) -> Callable[[H], H]: ...
     @overload
-    def __call__(self, name: H, *, description: str | None = None) -> H: ...
+    def __call__(
+        self,
+        name: H,
+        *,
+        description: str | None = None,
+        idempotent: bool = False,
+        reconcile: Handler | None = None,
+    ) -> H: ...
 
 
 class _RegisterDescriptor:
@@ -59,7 +74,19 @@ class _RegisterDescriptor:
     def __get__(self, obj: ActionRegistry | None, objtype: type[ActionRegistry]) -> _Register:
         strict = obj.strict if obj is not None else False
 
-        def register(name: Any, *, description: str | None = None) -> Any:
+        def register(
+            name: Any,
+            *,
+            description: str | None = None,
+            idempotent: bool = False,
+            reconcile: Handler | None = None,
+        ) -> Any:
+            options: dict[str, Any] = {
+                "description": description,
+                "strict": strict,
+                "idempotent": idempotent,
+                "reconcile": reconcile,
+            }
             if callable(name) and not isinstance(name, str):
                 handler = name
                 own_name = getattr(handler, "__name__", None)
@@ -69,11 +96,11 @@ class _RegisterDescriptor:
                         "this handler has no __name__; register it with a name: "
                         '@ActionRegistry.register("name")',
                     )
-                objtype.register_global(own_name, handler, description=description, strict=strict)
+                objtype.register_global(own_name, handler, **options)
                 return handler
 
             def decorator(handler: H) -> H:
-                objtype.register_global(name, handler, description=description, strict=strict)
+                objtype.register_global(name, handler, **options)
                 return handler
 
             return decorator
@@ -210,6 +237,36 @@ class ActionRegistry:
             spec, slots or {}, ctx or ActionContext(), timeout=timeout, executor=self._executor
         )
 
+    async def reconcile(
+        self,
+        name: str,
+        slots: Mapping[str, Any] | None = None,
+        ctx: ActionContext | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any] | None:
+        """Ask the action's reconcile check whether the call ``ctx`` names happened.
+
+        For a call whose outcome was lost (its process died while it ran): the
+        check looks ``ctx.idempotency_key`` up where the action has its effect.
+
+        Returns:
+            The call's result if it happened (normalised as ``run`` does), ``None``
+            if it did not.
+
+        Raises:
+            ActionNotFound: no such action.
+            LookupError: the action has no reconcile check.
+            ActionArgumentError / ActionTimeout / ActionFailed: the check could not
+                be called, took too long, or raised — it could not tell.
+        """
+        spec = self.resolve(name)
+        if spec.reconcile is None:
+            raise LookupError(f"action {name!r} has no reconcile check")
+        check = dataclasses.replace(spec.reconcile, name=f"{name} (reconcile)")
+        return await call_check(
+            check, slots or {}, ctx or ActionContext(), timeout=timeout, executor=self._executor
+        )
+
     # -- writing (one lock) -------------------------------------------------------
 
     @classmethod
@@ -220,6 +277,8 @@ class ActionRegistry:
         *,
         description: str | None = None,
         strict: bool = False,
+        idempotent: bool = False,
+        reconcile: Handler | None = None,
     ) -> ActionSpec:
         """Register ``handler`` as ``name`` for the whole process.
 
@@ -227,11 +286,31 @@ class ActionRegistry:
         parameters named after slots (defaults allowed); any of these plus a
         context parameter (named ``ctx`` or annotated ``ActionContext``).
 
+        Args:
+            name: The name flows call it by.
+            handler: The function (sync or async) or callable object.
+            description: Free text for listings.
+            strict: Refuse to replace another handler of that name.
+            idempotent: Running it again with the same ``ctx.idempotency_key`` is
+                safe; soni then runs it again when a crash lost a run's outcome,
+                instead of reporting the outcome as unknown.
+            reconcile: A check, called like the handler, that tells whether a call
+                with ``ctx.idempotency_key`` happened: the call's result if it
+                did, ``None`` if it did not (soni then runs it). It raises when it
+                cannot tell.
+
         Raises:
-            ActionRegistrationError: bad name or signature, or (``strict``) the name
-                is taken by another handler.
+            ActionRegistrationError: bad name or signature (the handler's or the
+                check's), or (``strict``) the name is taken by another handler.
         """
-        spec = inspect_handler(validate_name(name), handler, "global", description)
+        spec = inspect_handler(
+            validate_name(name),
+            handler,
+            "global",
+            description,
+            idempotent=idempotent,
+            reconcile=reconcile,
+        )
         with ActionRegistry._lock:
             previous = ActionRegistry._global.get(name)
             _check_overwrite(previous, spec, strict)
@@ -242,15 +321,30 @@ class ActionRegistry:
         return spec
 
     def register_local(
-        self, name: str, handler: Handler, *, description: str | None = None
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        description: str | None = None,
+        idempotent: bool = False,
+        reconcile: Handler | None = None,
     ) -> ActionSpec:
         """Register ``handler`` as ``name`` in this registry only; it wins over a global one.
+
+        ``idempotent`` and ``reconcile`` are as for ``register_global``.
 
         Raises:
             ActionRegistrationError: bad name or signature, or (``strict``) the name
                 is taken locally by another handler.
         """
-        spec = inspect_handler(validate_name(name), handler, "local", description)
+        spec = inspect_handler(
+            validate_name(name),
+            handler,
+            "local",
+            description,
+            idempotent=idempotent,
+            reconcile=reconcile,
+        )
         with ActionRegistry._lock:
             previous = self._local.get(name)
             _check_overwrite(previous, spec, self.strict)

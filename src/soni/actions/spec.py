@@ -7,6 +7,7 @@ time with a message that names it, not on the first conversation that reaches it
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import re
@@ -41,6 +42,12 @@ class ActionSpec:
         ctx_param: The parameter that receives the ``ActionContext``, if any.
         is_async: Whether calling the handler returns an awaitable.
         description: Free text for listings.
+        idempotent: Whether running it again with the same idempotency key is
+            safe (the provider recognises the key, or the action changes nothing):
+            soni then runs it again when a run's outcome was lost in a crash.
+        reconcile: How to ask whether a call happened, when its outcome was lost:
+            called like the handler, with the same ``ctx.idempotency_key``; it
+            returns the call's result if it happened, ``None`` if it did not.
     """
 
     name: str
@@ -52,6 +59,8 @@ class ActionSpec:
     ctx_param: str | None
     is_async: bool
     description: str | None = None
+    idempotent: bool = False
+    reconcile: ActionSpec | None = None
 
 
 def validate_name(name: object) -> str:
@@ -91,13 +100,33 @@ def inspect_handler(
     handler: object,
     scope: Literal["global", "local"],
     description: str | None = None,
+    *,
+    idempotent: bool = False,
+    reconcile: object = None,
 ) -> ActionSpec:
-    """Check a handler's signature and describe how to call it.
+    """Check a handler's signature (and its reconcile check's) and describe how to call it.
 
     Raises:
-        ActionRegistrationError: the handler is not callable or its signature is not
-            one of the accepted forms; the message says why.
+        ActionRegistrationError: the handler or the reconcile check is not callable
+            or its signature is not one of the accepted forms; the message says why.
     """
+    if not isinstance(idempotent, bool):
+        raise ActionRegistrationError(name, f"idempotent must be true or false, got {idempotent!r}")
+    check: ActionSpec | None = None
+    if reconcile is not None:
+        try:
+            check = inspect_handler(name, reconcile, scope)
+        except ActionRegistrationError as exc:
+            raise ActionRegistrationError(name, f"reconcile: {exc.reason}") from None
+    spec = _inspect(name, handler, scope, description)
+    if check is None and not idempotent:
+        return spec
+    return dataclasses.replace(spec, idempotent=idempotent, reconcile=check)
+
+
+def _inspect(
+    name: str, handler: object, scope: Literal["global", "local"], description: str | None
+) -> ActionSpec:
     if not callable(handler):
         raise ActionRegistrationError(name, f"the handler must be callable, got {handler!r}")
     if inspect.isgeneratorfunction(handler) or inspect.isasyncgenfunction(handler):

@@ -35,6 +35,7 @@ _STYLES = {
     Status.EXECUTING: "cyan",
     Status.EXECUTED: "green",
     Status.FAILED: "red",
+    Status.INTERRUPTED: "magenta",
 }
 
 

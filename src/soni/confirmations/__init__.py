@@ -21,6 +21,7 @@ from soni.confirmations.registry import (
     ConfirmationRegistry,
     Execution,
 )
+from soni.confirmations.runners import Runner, runners_folder
 from soni.confirmations.stores import (
     ConfirmationStore,
     MemoryConfirmationStore,
@@ -59,6 +60,7 @@ __all__ = (
     "InvalidDecisionMessage",
     "MemoryConfirmationStore",
     "PendingConfirmation",
+    "Runner",
     "Shown",
     "Skip",
     "SqliteConfirmationStore",
@@ -66,4 +68,5 @@ __all__ = (
     "UnknownConfirmation",
     "format_decision_message",
     "parse_decision_message",
+    "runners_folder",
 )

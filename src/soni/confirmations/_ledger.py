@@ -102,6 +102,7 @@ class Ledger:
         *,
         unexpired: bool = False,
         expired: bool = False,
+        claimed_by: str | None = None,
     ) -> PendingConfirmation | None:
         """A compare-and-set and everything that must follow it, as one unit.
 
@@ -113,7 +114,12 @@ class Ledger:
 
         async def commit() -> PendingConfirmation | None:
             done = await self.store.transition(
-                confirmation_id, expected, change, unexpired=unexpired, expired=expired
+                confirmation_id,
+                expected,
+                change,
+                unexpired=unexpired,
+                expired=expired,
+                claimed_by=claimed_by,
             )
             if done is None:
                 return None

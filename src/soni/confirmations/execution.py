@@ -29,11 +29,14 @@ class Execution:
     Attributes:
         confirmation: The record after the call.
         should_run: ``True`` for exactly one caller: the one that moved the
-            confirmation from ``approved`` to ``executing`` and must now run the
-            action and ``record_result``. ``False`` means it already ran or is
-            running: use ``confirmation.result`` / ``confirmation.error`` (both
-            ``None`` while it is still ``executing`` — the outcome of a call
-            interrupted by a crash is unknown, and it is not run again).
+            confirmation to ``executing`` and must now run the action and
+            ``record_result``. ``False`` means it already ran, is running, or was
+            interrupted: use ``confirmation.result`` / ``confirmation.error`` once
+            it is ``executed`` / ``failed``. While it is ``executing``, its runner
+            (``confirmation.runner``) may still record the outcome — or may have
+            died, which ``settle`` tells. ``interrupted`` means nobody knows
+            whether the action happened; it is not run again unless
+            ``retry_execution`` hands the run out once more.
     """
 
     confirmation: PendingConfirmation
@@ -53,7 +56,7 @@ class Executions:
         target, chosen = interpret(record, decision)
         now = self._registry.clock()
         if target is Status.APPROVED and record.is_open and record.expires_at > now:
-            claim = Change(Status.EXECUTING, now, SYSTEM)
+            claim = Change(Status.EXECUTING, now, SYSTEM, runner=self._registry.runner.id)
             change = Change(target, now, who, decided=True, chosen=chosen, then=claim)
             updated = await ledger.transition(record.id, OPEN, change, unexpired=True)
             if updated is not None:
@@ -70,12 +73,12 @@ class Executions:
         ledger = self._ledger
         record = await ledger.held(token, {Status.APPROVED})
         if record.status is Status.APPROVED:
-            change = Change(Status.EXECUTING, self._registry.clock(), SYSTEM)
+            change = self._claim()
             updated = await ledger.transition(record.id, {Status.APPROVED}, change)
             if updated is not None:
                 return Execution(updated, should_run=True)
             record = await ledger.resolve(record)
-        if record.status in (Status.EXECUTING, Status.EXECUTED, Status.FAILED):
+        if record.status in _RAN:
             return Execution(record, should_run=False)
         if record.is_open:
             now = self._registry.clock()
@@ -86,22 +89,108 @@ class Executions:
         settled(record, Status.APPROVED, None)  # raises for every other status
         raise AssertionError(f"unreachable status {record.status}")  # pragma: no cover
 
-    async def record_result(
-        self, token: Ref, result: Mapping[str, Any] | None, error: BaseException | str | None
-    ) -> PendingConfirmation:
+    def _claim(self) -> Change:
+        registry = self._registry
+        return Change(Status.EXECUTING, registry.clock(), SYSTEM, runner=registry.runner.id)
+
+    async def settle(self, token: Ref) -> PendingConfirmation:
         ledger = self._ledger
         record = await ledger.held(token, {Status.EXECUTING})
-        if record.status is Status.EXECUTING:
-            clock = self._registry.clock
-            if error is not None:
-                text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-                change = Change(Status.FAILED, clock(), SYSTEM, error=text)
-            else:
-                change = Change(Status.EXECUTED, clock(), SYSTEM, result=json_safe(result or {}))
-            updated = await ledger.transition(record.id, {Status.EXECUTING}, change)
+        if record.status is not Status.EXECUTING:
+            return record
+        if self._registry.runner.in_flight(record.runner, record.id):
+            return record
+        change = Change(Status.INTERRUPTED, self._registry.clock(), SYSTEM)
+        # Only if the same claim still stands: another process may have found it
+        # interrupted and claimed the run again meanwhile.
+        updated = await ledger.transition(
+            record.id, {Status.EXECUTING}, change, claimed_by=record.runner or ""
+        )
+        if updated is not None:
+            logger.warning(
+                "confirmation %s: the run of %s was interrupted; its outcome is unknown",
+                updated.id,
+                updated.chosen,
+            )
+            return updated
+        return await ledger.resolve(record)
+
+    async def retry(self, token: Ref) -> Execution:
+        ledger = self._ledger
+        record = await ledger.held(token, {Status.INTERRUPTED})
+        if record.status is Status.INTERRUPTED:
+            updated = await ledger.transition(record.id, {Status.INTERRUPTED}, self._claim())
+            if updated is not None:
+                logger.info("confirmation %s: running %s again", updated.id, updated.chosen)
+                return Execution(updated, should_run=True)
+            record = await ledger.resolve(record)
+        if record.status in _RAN:
+            return Execution(record, should_run=False)
+        raise ConfirmationNotApproved(record.id, record.status.value)
+
+    async def resolve(
+        self,
+        token: Ref,
+        result: Mapping[str, Any] | None,
+        error: str | None,
+        who: Actor,
+    ) -> PendingConfirmation:
+        ledger = self._ledger
+        record = await ledger.held(token, {Status.INTERRUPTED})
+        if record.status is Status.INTERRUPTED:
+            updated = await ledger.transition(
+                record.id, {Status.INTERRUPTED}, self._outcome(result, error, who)
+            )
             if updated is not None:
                 return updated
             record = await ledger.resolve(record)
         if record.status in (Status.EXECUTED, Status.FAILED):
             return record
         raise ConfirmationNotApproved(record.id, record.status.value)
+
+    def _outcome(
+        self, result: Mapping[str, Any] | None, error: BaseException | str | None, who: Actor
+    ) -> Change:
+        now = self._registry.clock()
+        if error is not None:
+            text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+            return Change(Status.FAILED, now, who, error=text)
+        return Change(Status.EXECUTED, now, who, result=json_safe(result or {}))
+
+    async def recover(self) -> list[PendingConfirmation]:
+        interrupted = []
+        store = self._registry.store
+        for record in await store.query(statuses={Status.EXECUTING}):
+            settled_record = await self.settle(record)
+            if settled_record.status is Status.INTERRUPTED:
+                interrupted.append(settled_record)
+        return interrupted
+
+    async def record_result(
+        self, token: Ref, result: Mapping[str, Any] | None, error: BaseException | str | None
+    ) -> PendingConfirmation:
+        ledger = self._ledger
+        record = await ledger.held(token, {Status.EXECUTING})
+        if record.status is Status.EXECUTING:
+            change = self._outcome(result, error, SYSTEM)
+            updated = await ledger.transition(record.id, {Status.EXECUTING}, change)
+            if updated is not None:
+                return updated
+            record = await ledger.resolve(record)
+        if record.status in (Status.EXECUTED, Status.FAILED, Status.INTERRUPTED):
+            # Interrupted meanwhile (declared dead by another process while this one
+            # was stalled): what really happened is recorded, for the operator.
+            if record.status is Status.INTERRUPTED:
+                return await self.resolve(record, result, _text(error), SYSTEM)
+            return record
+        raise ConfirmationNotApproved(record.id, record.status.value)
+
+
+_RAN = frozenset({Status.EXECUTING, Status.EXECUTED, Status.FAILED, Status.INTERRUPTED})
+"""Statuses of a confirmation whose run was handed out already."""
+
+
+def _text(error: BaseException | str | None) -> str | None:
+    if error is None or isinstance(error, str):
+        return error
+    return f"{type(error).__name__}: {error}"

@@ -47,6 +47,12 @@ class Status(StrEnum):
            ┌──────────┐  record_result
            │executing │ ──────────────► executed | failed
            └──────────┘
+                │ its runner died (or its task ended) before recording the outcome
+                ▼
+           ┌───────────┐  resolve (a reconcile check, an operator)
+           │interrupted│ ─────────────────────────────────────────► executed | failed
+           └───────────┘  retry_execution (the action did not happen, or is
+                          idempotent) ─► executing
     """
 
     PENDING = "pending"
@@ -55,6 +61,7 @@ class Status(StrEnum):
     EXECUTING = "executing"
     EXECUTED = "executed"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"
     SKIPPED = "skipped"
     EXPIRED = "expired"
     SUPERSEDED = "superseded"
@@ -74,7 +81,11 @@ TERMINAL: frozenset[Status] = frozenset(
         Status.CANCELLED,
     }
 )
-"""Statuses a confirmation never leaves."""
+"""Statuses a confirmation never leaves.
+
+``interrupted`` is not among them: its outcome may still be learned (and it is never
+purged until it is).
+"""
 
 
 def canonical_json(value: Any) -> str:
@@ -177,6 +188,8 @@ class PendingConfirmation:
         result: The action's normalised result, once executed.
         error: The action's error, once failed.
         updated_at: Time of the last transition.
+        runner: The ``Runner`` that claimed the run (``executing``), so that a run
+            whose runner died is told from one still in progress.
     """
 
     id: str
@@ -196,6 +209,7 @@ class PendingConfirmation:
     result: Mapping[str, Any] | None = None
     error: str | None = None
     updated_at: datetime | None = None
+    runner: str | None = None
 
     @property
     def options(self) -> tuple[str, ...]:

@@ -35,6 +35,7 @@ from soni.confirmations.records import (
     Status,
     canonical_json,
 )
+from soni.confirmations.runners import Runner
 from soni.confirmations.stores.base import Change, ConfirmationStore
 from soni.confirmations.stores.memory import MemoryConfirmationStore
 from soni.confirmations.tokens import hash_token, new_confirmation_id, new_token
@@ -59,6 +60,9 @@ class ConfirmationRegistry:
         poll_interval: How often ``wait`` re-reads the store, to see decisions made
             by other processes.
         sweep_batch: How many expiries ``cleanup_expired`` records per transaction.
+        runner: Who this registry claims runs as (``begin_execution``), and how it
+            tells whether another runner is alive; one known only to this process
+            if omitted.
 
     All methods are safe to call concurrently from tasks, threads (each with its
     own event loop) and, with a shared ``SqliteConfirmationStore``, processes.
@@ -73,8 +77,10 @@ class ConfirmationRegistry:
         retention: float | timedelta = timedelta(days=30),
         poll_interval: float = 0.25,
         sweep_batch: int = 10_000,
+        runner: Runner | None = None,
     ) -> None:
         self.store: ConfirmationStore = store if store is not None else MemoryConfirmationStore()
+        self.runner = runner if runner is not None else Runner()
         self.clock: Clock = clock or utcnow
         self.default_ttl = to_seconds(default_ttl)
         self.retention = to_seconds(retention)
@@ -99,7 +105,8 @@ class ConfirmationRegistry:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the store."""
+        """Close the store, and stop being a runner: unfinished runs count as interrupted."""
+        self.runner.close()
         await self.store.close()
 
     # -- registering --------------------------------------------------------------
@@ -412,6 +419,64 @@ class ConfirmationRegistry:
             ConfirmationNotApproved: execution was never begun.
         """
         return await self._executions.record_result(token, result, error)
+
+    # -- runs whose outcome was not recorded ----------------------------------------
+
+    async def settle(self, token: Ref) -> PendingConfirmation:
+        """The confirmation, ``interrupted`` if its run can no longer record an outcome.
+
+        A run is ``executing`` while its runner may still record what happened.
+        When that runner is dead (its process was killed) or no longer runs it
+        (its task ended without an outcome), nobody ever will: the record moves
+        to ``interrupted`` — the action may or may not have happened. Any other
+        record is returned as it is.
+
+        Raises:
+            UnknownConfirmation: malformed or unknown token.
+        """
+        return await self._executions.settle(token)
+
+    async def recover(self) -> builtins.list[PendingConfirmation]:
+        """Settle every ``executing`` run whose runner is gone (at start-up).
+
+        Returns:
+            The confirmations found interrupted.
+        """
+        return await self._executions.recover()
+
+    async def retry_execution(self, token: Ref) -> Execution:
+        """Hand out the run of an interrupted action once more (``interrupted`` → ``executing``).
+
+        For a caller that knows running it again is safe: the action is
+        idempotent, or a check at its provider found that it did not happen.
+        Exactly one caller gets ``should_run=True``.
+
+        Raises:
+            UnknownConfirmation: malformed or unknown token.
+            ConfirmationNotApproved: it is not a run that began.
+        """
+        return await self._executions.retry(token)
+
+    async def resolve(
+        self,
+        token: Ref,
+        result: Mapping[str, Any] | None = None,
+        *,
+        error: str | None = None,
+        actor: str | Actor | None = None,
+        channel: str = "api",
+    ) -> PendingConfirmation:
+        """Record what an interrupted run really did (``interrupted`` → ``executed``/``failed``).
+
+        For whoever found out: a reconcile check at the action's provider, or an
+        operator. A record that already has an outcome is returned unchanged.
+
+        Raises:
+            UnknownConfirmation: malformed or unknown token.
+            ConfirmationNotApproved: it is not a run that began.
+        """
+        who = actor if isinstance(actor, Actor) else Actor(actor, channel)
+        return await self._executions.resolve(token, result, error, who)
 
     # -- closing without a decision -------------------------------------------------
 

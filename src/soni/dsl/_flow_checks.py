@@ -190,6 +190,8 @@ class FlowChecker:
                 self.bot.action((*path, "options", index, "action"), option.action)
                 self.template((*path, "options", index, "label"), option.label)
             self.jump((*path, "on_skip"), step.on_skip, "on_skip")
+            self.jump((*path, "on_error"), step.on_error, "on_error")
+            self.jump((*path, "on_unknown"), step.on_unknown, "on_unknown")
         elif isinstance(step, ConfirmStep):
             self.write((*path, "slot"), step.slot)
             self.template((*path, "message"), step.message)
@@ -275,6 +277,7 @@ class FlowChecker:
         self.template((*path, "confirm"), step.confirm)
         self.jump((*path, "on_skip"), step.on_skip, "on_skip")
         self.jump((*path, "on_error"), step.on_error, "on_error")
+        self.jump((*path, "on_unknown"), step.on_unknown, "on_unknown")
 
     def flow_target(self, path: DataPath, target: str) -> bool:
         flows = self.bot.config.flows

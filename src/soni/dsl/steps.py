@@ -182,6 +182,8 @@ class ActionStep(_Step):
     """Where to go when the user declines (or the approval expires)."""
     on_error: StepId | None = None
     """Where to go when the handler fails."""
+    on_unknown: StepId | None = None
+    """Where to go when the call's outcome is unknown (interrupted by a crash)."""
 
 
 def _option(value: Any) -> Any:
@@ -206,6 +208,10 @@ class ChooseStep(_Step):
     message: str
     options: list[Annotated[ChooseOption, BeforeValidator(_option)]] = Field(min_length=1)
     on_skip: StepId | None = None
+    on_error: StepId | None = None
+    """Where to go when the chosen action's handler fails."""
+    on_unknown: StepId | None = None
+    """Where to go when the chosen call's outcome is unknown (interrupted by a crash)."""
 
 
 class ConfirmStep(_Step):

@@ -6,8 +6,10 @@ turn reaches the same step again with the same idempotency key (conversation, fl
 frame, step, turn and step count — all read from the last checkpoint). The journal
 records each run under that key and a digest of its arguments, so the retry gets the
 recorded result instead of a second run. A run that began but never finished (the
-crash came during the handler) is reported as unknown and not repeated, as for an
-approved action.
+crash came during the handler) is stamped with the runner that claimed it: once
+that runner is gone, the run is *unknown* — it is not repeated unless the action
+is idempotent or a reconcile check says it did not happen, as for an approved
+action.
 
 Guarded actions do not use the journal: their confirmation records the run.
 Entries are kept for ``RETENTION`` and then purged. The journal also counts each
@@ -43,11 +45,12 @@ _PURGE_EVERY = 1000  # claims between two purges of old entries
 
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
-    """A run already claimed: still running (its outcome unknown), done or failed."""
+    """A run already claimed: running (by ``runner``), done, failed, or of unknown outcome."""
 
-    status: Literal["running", "done", "failed"]
+    status: Literal["running", "done", "failed", "unknown"]
     result: dict[str, Any] | None = None
     error: str | None = None
+    runner: str | None = None
 
 
 def run_key(idempotency_key: str, args: Mapping[str, Any]) -> str:
@@ -62,8 +65,19 @@ def run_key(idempotency_key: str, args: Mapping[str, Any]) -> str:
 
 
 class ActionJournal(Protocol):
-    async def claim(self, key: str) -> JournalEntry | None:
-        """Claim the run of ``key``: ``None`` means run it; otherwise what was recorded."""
+    async def claim(self, key: str, runner: str) -> JournalEntry | None:
+        """Claim the run of ``key`` for ``runner``: ``None`` means run it; else what is recorded."""
+        ...
+
+    async def reclaim(self, key: str, seen: JournalEntry, runner: str) -> bool:
+        """Claim again a run seen ``running`` by a gone runner, or ``unknown``.
+
+        Only if the entry is still as seen: of two callers, one gets ``True``.
+        """
+        ...
+
+    async def mark_unknown(self, key: str, seen: JournalEntry) -> None:
+        """Record that a run seen ``running`` by a gone runner has an unknown outcome."""
         ...
 
     async def finish(
@@ -102,7 +116,7 @@ class MemoryActionJournal:
             self._generations[conversation_id] = self._generations.get(conversation_id, 0) + 1
             return self._generations[conversation_id]
 
-    async def claim(self, key: str) -> JournalEntry | None:
+    async def claim(self, key: str, runner: str) -> JournalEntry | None:
         now = time.time()
         with self._lock:
             self._claims += 1
@@ -112,8 +126,22 @@ class MemoryActionJournal:
             found = self._entries.get(key)
             if found is not None:
                 return found[1]
-            self._entries[key] = (now, JournalEntry("running"))
+            self._entries[key] = (now, JournalEntry("running", runner=runner))
             return None
+
+    async def reclaim(self, key: str, seen: JournalEntry, runner: str) -> bool:
+        return self._swap(key, seen, JournalEntry("running", runner=runner))
+
+    async def mark_unknown(self, key: str, seen: JournalEntry) -> None:
+        self._swap(key, seen, JournalEntry("unknown", runner=seen.runner))
+
+    def _swap(self, key: str, seen: JournalEntry, new: JournalEntry) -> bool:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None or found[1] != seen:
+                return False
+            self._entries[key] = (time.time(), new)
+            return True
 
     async def finish(
         self, key: str, *, result: Mapping[str, Any] | None = None, error: str | None = None
@@ -136,7 +164,8 @@ CREATE TABLE IF NOT EXISTS soni_action_runs (
     status TEXT NOT NULL,
     result TEXT,
     error TEXT,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    runner TEXT
 );
 CREATE TABLE IF NOT EXISTS soni_conversation_generations (
     conversation_id TEXT PRIMARY KEY,
@@ -167,6 +196,9 @@ class SqliteActionJournal:
         # behind a confirmation, whose decisions and claims are flushed (FULL).
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(soni_action_runs)")}
+        if "runner" not in columns:  # a journal written before runs recorded their runner
+            self._conn.execute("ALTER TABLE soni_action_runs ADD COLUMN runner TEXT")
         self._lock = threading.Lock()
         self._retention = retention
         self._claims = 0
@@ -194,29 +226,50 @@ class SqliteActionJournal:
         )
         return await self.generation(conversation_id)
 
-    async def claim(self, key: str) -> JournalEntry | None:
-        return self._claim(key)
+    async def claim(self, key: str, runner: str) -> JournalEntry | None:
+        return self._claim(key, runner)
 
-    def _claim(self, key: str) -> JournalEntry | None:
+    def _claim(self, key: str, runner: str) -> JournalEntry | None:
         now = time.time()
         self._claims += 1
         if self._claims % _PURGE_EVERY == 0:
             self._call("DELETE FROM soni_action_runs WHERE updated_at < ?", now - self._retention)
         inserted = self._call(
-            "INSERT OR IGNORE INTO soni_action_runs (key, status, updated_at) VALUES (?, ?, ?)",
+            "INSERT OR IGNORE INTO soni_action_runs (key, status, updated_at, runner)"
+            " VALUES (?, ?, ?, ?)",
             key,
             "running",
             now,
+            runner,
         )
         if inserted.rowcount == 1:
             return None
         row = self._call(
-            "SELECT status, result, error FROM soni_action_runs WHERE key = ?", key
+            "SELECT status, result, error, runner FROM soni_action_runs WHERE key = ?", key
         ).fetchone()
         if row is None:  # purged between the two statements: claim it again
-            return self._claim(key)
-        status, result, error = row
-        return JournalEntry(status, json.loads(result) if result else None, error)
+            return self._claim(key, runner)
+        status, result, error, owner = row
+        return JournalEntry(status, json.loads(result) if result else None, error, owner)
+
+    async def reclaim(self, key: str, seen: JournalEntry, runner: str) -> bool:
+        return self._swap(key, seen, "running", runner)
+
+    async def mark_unknown(self, key: str, seen: JournalEntry) -> None:
+        self._swap(key, seen, "unknown", seen.runner)
+
+    def _swap(self, key: str, seen: JournalEntry, status: str, runner: str | None) -> bool:
+        changed = self._call(
+            "UPDATE soni_action_runs SET status = ?, runner = ?, updated_at = ?"
+            " WHERE key = ? AND status = ? AND coalesce(runner, '') = ?",
+            status,
+            runner,
+            time.time(),
+            key,
+            seen.status,
+            seen.runner or "",
+        )
+        return changed.rowcount == 1
 
     async def finish(
         self, key: str, *, result: Mapping[str, Any] | None = None, error: str | None = None
@@ -224,8 +277,8 @@ class SqliteActionJournal:
         status = "failed" if error is not None else "done"
         text = None if error is not None else json.dumps(dict(result or {}), default=str)
         self._call(
-            "UPDATE soni_action_runs SET status = ?, result = ?, error = ?, updated_at = ?"
-            " WHERE key = ?",
+            "UPDATE soni_action_runs"
+            " SET status = ?, result = ?, error = ?, updated_at = ?, runner = NULL WHERE key = ?",
             status,
             text,
             error,

@@ -9,9 +9,10 @@ so "reachable" means exactly what the engine will do:
   ``set`` and ``call``; a ``branch``'s case targets, plus the step below when it
   has no ``default`` case; a ``while`` loop's body and its exit (``exit_to``, else
   the step below the loop); a ``confirm`` step's ``on_confirm`` (else the step
-  below) and ``on_deny``; an ``action``'s step below and ``on_error``, and its
-  ``on_skip`` when the call asks for a confirmation; a ``choose``'s step below and
-  ``on_skip``. ``end`` and ``link`` steps go nowhere in the flow.
+  below) and ``on_deny``; an ``action``'s step below, ``on_error`` and
+  ``on_unknown``, and its ``on_skip`` when the call asks for a confirmation; a
+  ``choose``'s step below, ``on_skip``, ``on_error`` and ``on_unknown``. ``end``
+  and ``link`` steps go nowhere in the flow.
 * A correction walks a flow back to where it first collects the corrected slot
   (:meth:`soni.engine.core.Engine.collect_position`): that step is reachable as soon
   as any reachable step comes after it.
@@ -217,9 +218,11 @@ class _FlowLint:
         if inst.kind == "confirm":
             return [targets.get("on_confirm", inst.next), targets.get("on_deny", END)]
         if inst.kind == "action":
-            extra = ["on_error", "on_skip"] if self.guarded(step) else ["on_error"]
+            extra = ["on_error", "on_unknown"]
+            if self.guarded(step):
+                extra.append("on_skip")
         elif inst.kind == "choose":
-            extra = ["on_skip"]
+            extra = ["on_skip", "on_error", "on_unknown"]
         return [inst.next, *(targets[name] for name in extra if name in targets)]
 
     def reach(self, program: Program) -> set[int]:
@@ -295,7 +298,7 @@ def _no_fall_through(above: Step) -> str:
 
 def _jumps(step: Step) -> set[str]:
     """The step ids ``step`` names as places to go."""
-    named = {getattr(step, name, None) for name in ("next", "on_error", "on_skip")}
+    named = {getattr(step, name, None) for name in ("next", "on_error", "on_unknown", "on_skip")}
     named |= {getattr(step, name, None) for name in ("on_confirm", "on_deny", "exit_to")}
     if isinstance(step, BranchStep):
         named |= set(step.cases.values())

@@ -57,7 +57,7 @@ class Program:
         return None
 
 
-_JUMP_FIELDS = ("on_error", "on_skip", "on_confirm", "on_deny", "exit_to")
+_JUMP_FIELDS = ("on_error", "on_unknown", "on_skip", "on_confirm", "on_deny", "exit_to")
 
 
 def _after_loop(steps: Sequence[Any], index: int) -> int:

@@ -24,7 +24,9 @@ from soni.confirmations import (
     ExpirySweeper,
     MemoryConfirmationStore,
     PendingConfirmation,
+    Runner,
     SqliteConfirmationStore,
+    runners_folder,
 )
 from soni.dsl.loader import load_bot
 from soni.dsl.models import BotConfig
@@ -166,6 +168,7 @@ class Bot:
             checkpointer: BaseCheckpointSaver[Any] = InMemorySaver()
             store: Any = MemoryConfirmationStore()
             journal: ActionJournal = MemoryActionJournal()
+            runner = Runner()
         else:
             import aiosqlite
             from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -185,8 +188,22 @@ class Bot:
             checkpointer = saver
             store = SqliteConfirmationStore(location)
             journal = SqliteActionJournal(_journal_path(location))
+            # Other processes on this database learn from its lock whether this
+            # one is alive: a claim of a dead process is an interrupted run.
+            runner = Runner(runners_folder(location))
             closers.append(connection)
-        confirmations = ConfirmationRegistry(store, default_ttl=config.settings.confirmations.ttl)
+        confirmations = ConfirmationRegistry(
+            store, default_ttl=config.settings.confirmations.ttl, runner=runner
+        )
+        # Runs that a process now dead claimed but never finished: their outcome
+        # is unknown, and says so from now on (to the user, to `soni confirmations`).
+        interrupted = await confirmations.recover()
+        if interrupted:
+            logger.warning(
+                "%d action run(s) were interrupted by a crash; their outcome is unknown: %s",
+                len(interrupted),
+                ", ".join(record.id for record in interrupted),
+            )
         engine = Engine(
             config=config,
             actions=registry,
@@ -338,6 +355,11 @@ class Bot:
                 ],
                 status="active",
             )
+        except asyncio.CancelledError:
+            # Cut off mid-turn: LangGraph saved where it was, with the rest of the
+            # turn still to run. Read it next time instead of assuming a pause.
+            self._known.pop(conversation_id, None)
+            raise
         except Exception:
             # Nodes handle their own errors; this is the infrastructure failing
             # (the checkpointer, the confirmation store). Whatever was saved, the

@@ -64,6 +64,11 @@ class Metrics:
             "Actions whose handler raised or timed out.",
             registry=self.registry,
         )
+        self.unknown_outcomes = Counter(
+            "soni_action_outcomes_unknown",
+            "Action runs interrupted before their outcome was recorded (told as unknown).",
+            registry=self.registry,
+        )
         self.errors = Counter(
             "soni_errors",
             "Requests and WebSocket instructions answered with an error, by status.",
@@ -100,6 +105,8 @@ class Metrics:
             self.decisions.labels(event.to_status.value).inc()
         if event.to_status is Status.FAILED:
             self.action_failures.inc()
+        elif event.to_status is Status.INTERRUPTED:
+            self.unknown_outcomes.inc()
 
     async def attach(self, bot: Bot) -> Callable[[], None]:
         """Follow ``bot``'s confirmations and action runs; returns a function that stops.
@@ -112,7 +119,9 @@ class Metrics:
         unsubscribe = bot.engine.confirmations.subscribe(self.observe_confirmation)
         # Actions that run without a confirmation are recorded only by the journal:
         # watch it for failures.
-        journal = _CountingJournal(bot.engine.journal, self.action_failures.inc)
+        journal = _CountingJournal(
+            bot.engine.journal, self.action_failures.inc, self.unknown_outcomes.inc
+        )
         bot.engine.journal = journal
 
         def detach() -> None:
@@ -124,14 +133,27 @@ class Metrics:
 
 
 class _CountingJournal:
-    """An ``ActionJournal`` that calls ``on_failure`` for every failed run it records."""
+    """An ``ActionJournal`` that counts the failed runs and the unknown outcomes it records."""
 
-    def __init__(self, inner: ActionJournal, on_failure: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        inner: ActionJournal,
+        on_failure: Callable[[], None],
+        on_unknown: Callable[[], None],
+    ) -> None:
         self.inner = inner
         self._on_failure = on_failure
+        self._on_unknown = on_unknown
 
-    async def claim(self, key: str) -> JournalEntry | None:
-        return await self.inner.claim(key)
+    async def claim(self, key: str, runner: str) -> JournalEntry | None:
+        return await self.inner.claim(key, runner)
+
+    async def reclaim(self, key: str, seen: JournalEntry, runner: str) -> bool:
+        return await self.inner.reclaim(key, seen, runner)
+
+    async def mark_unknown(self, key: str, seen: JournalEntry) -> None:
+        await self.inner.mark_unknown(key, seen)
+        self._on_unknown()
 
     async def finish(
         self, key: str, *, result: Mapping[str, Any] | None = None, error: str | None = None

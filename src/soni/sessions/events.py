@@ -18,6 +18,7 @@ EventType = Literal[
     "confirmation_requested",
     "confirmation_decided",
     "action_executed",
+    "action_interrupted",
     "confirmation_expired",
     "session_removed",
     "lagged",

@@ -15,7 +15,8 @@ def session_event_for(event: ConfirmationEvent) -> SessionEvent | None:
 
     Registered → ``confirmation_requested``; approved (an approval or a chosen
     option) or skipped → ``confirmation_decided``; executed or failed →
-    ``action_executed``; expired → ``confirmation_expired``. Being shown,
+    ``action_executed``; interrupted (its outcome lost in a crash) →
+    ``action_interrupted``; expired → ``confirmation_expired``. Being shown,
     the start of execution, superseding and cancelling are not announced.
     Tokens never appear in events: they are capabilities.
     """
@@ -50,6 +51,9 @@ def session_event_for(event: ConfirmationEvent) -> SessionEvent | None:
             ok=to_status is Status.EXECUTED,
             error=record.error if record is not None else None,
         )
+    elif to_status is Status.INTERRUPTED:
+        kind = "action_interrupted"
+        data["action"] = record.chosen if record is not None else None
     elif to_status is Status.EXPIRED:
         kind = "confirmation_expired"
     else:

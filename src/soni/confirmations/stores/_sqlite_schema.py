@@ -25,6 +25,7 @@ __all__ = (
     "COLUMNS",
     "INSERT",
     "INSERT_HISTORY",
+    "MIGRATIONS",
     "OPEN_SQL",
     "SCHEMA",
     "SCHEMA_VERSION",
@@ -39,7 +40,7 @@ __all__ = (
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 OPEN_SQL = "('pending', 'shown')"
 TERMINAL_SQL = "(" + ", ".join(f"'{s.value}'" for s in sorted(TERMINAL)) + ")"
 
@@ -62,7 +63,8 @@ CREATE TABLE IF NOT EXISTS confirmations (
     decided_at       INTEGER,
     result           TEXT,
     error            TEXT,
-    updated_at       INTEGER NOT NULL
+    updated_at       INTEGER NOT NULL,
+    runner           TEXT
 );
 -- At most one open confirmation per key: the database, not the caller, enforces it.
 CREATE UNIQUE INDEX IF NOT EXISTS confirmations_open_key
@@ -75,6 +77,9 @@ CREATE INDEX IF NOT EXISTS confirmations_by_conversation
     ON confirmations (conversation_id, created_at);
 CREATE INDEX IF NOT EXISTS confirmations_purge
     ON confirmations (updated_at) WHERE status IN {TERMINAL_SQL};
+-- Runs whose outcome is not recorded: what start-up recovery and operators look at.
+CREATE INDEX IF NOT EXISTS confirmations_unsettled
+    ON confirmations (status) WHERE status IN ('executing', 'interrupted');
 CREATE TABLE IF NOT EXISTS confirmation_history (
     seq              INTEGER PRIMARY KEY,
     confirmation_id  TEXT NOT NULL,
@@ -88,10 +93,20 @@ CREATE INDEX IF NOT EXISTS confirmation_history_by_id
     ON confirmation_history (confirmation_id, seq);
 """
 
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 1 → 2: claims record their runner; unsettled runs get an index.
+    1: (
+        "ALTER TABLE confirmations ADD COLUMN runner TEXT",
+        "CREATE INDEX IF NOT EXISTS confirmations_unsettled"
+        " ON confirmations (status) WHERE status IN ('executing', 'interrupted')",
+    ),
+}
+"""The statements that bring a database from each version to the next."""
+
 COLUMNS = (
     "id, token_hash, idempotency_key, conversation_id, user_id, kind, actions, prompt, "
     "created_at, expires_at, status, chosen, decided_user, decided_channel, decided_at, "
-    "result, error, updated_at"
+    "result, error, updated_at, runner"
 )
 
 
@@ -118,7 +133,7 @@ def _moment(value: int | None) -> datetime | None:
 def to_record(row: tuple[Any, ...]) -> PendingConfirmation:
     (cid, token_hash, key, conversation_id, user_id, kind, actions, prompt, created_at,
      expires_at, status, chosen, decided_user, decided_channel, decided_at, result, error,
-     updated_at) = row  # fmt: skip
+     updated_at, runner) = row  # fmt: skip
     return PendingConfirmation(
         id=cid,
         token_hash=token_hash,
@@ -137,6 +152,7 @@ def to_record(row: tuple[Any, ...]) -> PendingConfirmation:
         result=None if result is None else json.loads(result),
         error=error,
         updated_at=_moment(updated_at),
+        runner=runner,
     )
 
 
@@ -173,6 +189,9 @@ def update_sql(change: Change) -> tuple[str, list[Any]]:
     if change.error is not None:
         assignments.append("error = ?")
         values.append(change.error)
+    if change.runner is not None:
+        assignments.append("runner = ?")
+        values.append(change.runner)
     return f"UPDATE confirmations SET {', '.join(assignments)} WHERE id = ?", values
 
 

@@ -31,6 +31,7 @@ class Change:
         chosen: The approved option's name.
         result: The action's result (``executed``).
         error: The action's error (``failed``).
+        runner: The runner claiming the run (``executing``).
         then: A further change written in the same atomic step, after this one
             (approving and claiming the run in one write); each has its own
             history entry.
@@ -43,6 +44,7 @@ class Change:
     chosen: str | None = None
     result: Mapping[str, Any] | None = None
     error: str | None = None
+    runner: str | None = None
     then: Change | None = None
 
     def chain(self) -> tuple[Change, ...]:
@@ -82,12 +84,14 @@ class ConfirmationStore(Protocol):
         *,
         unexpired: bool = False,
         expired: bool = False,
+        claimed_by: str | None = None,
     ) -> tuple[PendingConfirmation, Status] | None:
         """Compare-and-set: apply ``change`` only if the status is one of ``expected``.
 
         With ``unexpired``, also only if ``expires_at > change.at``; with
-        ``expired``, only if ``expires_at <= change.at``. The history entry is
-        appended in the same atomic step.
+        ``expired``, only if ``expires_at <= change.at``; with ``claimed_by``, only
+        if the record's ``runner`` is that one (``""`` stands for none recorded).
+        The history entry is appended in the same atomic step.
 
         Returns:
             The updated record and the status it had before, or ``None`` when the

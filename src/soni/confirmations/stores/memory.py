@@ -35,6 +35,8 @@ def apply_change(record: PendingConfirmation, change: Change) -> PendingConfirma
         updates["result"] = change.result
     if change.error is not None:
         updates["error"] = change.error
+    if change.runner is not None:
+        updates["runner"] = change.runner
     return dataclasses.replace(record, **updates)  # type: ignore[arg-type]
 
 
@@ -96,11 +98,14 @@ class MemoryConfirmationStore:
         *,
         unexpired: bool = False,
         expired: bool = False,
+        claimed_by: str | None = None,
     ) -> tuple[PendingConfirmation, Status] | None:
         self._check_open()
         with self._lock:
             record = self._records.get(confirmation_id)
             if record is None or record.status not in expected:
+                return None
+            if claimed_by is not None and (record.runner or "") != claimed_by:
                 return None
             if unexpired and record.expires_at <= change.at:
                 return None

@@ -32,6 +32,7 @@ from soni.confirmations.stores._sqlite_schema import (
     COLUMNS,
     INSERT,
     INSERT_HISTORY,
+    MIGRATIONS,
     OPEN_SQL,
     SCHEMA,
     SCHEMA_VERSION,
@@ -171,9 +172,17 @@ class SqliteConfirmationStore:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if version < SCHEMA_VERSION:
                     with _write(conn):
-                        for statement in SCHEMA.split(";"):
-                            if statement.strip():
-                                conn.execute(statement)
+                        # Read again under the write lock: another process may
+                        # have created or upgraded the schema meanwhile.
+                        version = conn.execute("PRAGMA user_version").fetchone()[0]
+                        if version == 0:
+                            for statement in SCHEMA.split(";"):
+                                if statement.strip():
+                                    conn.execute(statement)
+                        else:
+                            for step in range(version, SCHEMA_VERSION):
+                                for statement in MIGRATIONS[step]:
+                                    conn.execute(statement)
                         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 elif version > SCHEMA_VERSION:
                     raise RuntimeError(
@@ -270,6 +279,7 @@ class SqliteConfirmationStore:
         *,
         unexpired: bool = False,
         expired: bool = False,
+        claimed_by: str | None = None,
     ) -> tuple[PendingConfirmation, Status] | None:
         updates = [update_sql(step) for step in change.chain()]
         select = f"SELECT {COLUMNS} FROM confirmations WHERE id = ?"
@@ -280,13 +290,15 @@ class SqliteConfirmationStore:
         def transition(conn: sqlite3.Connection) -> tuple[PendingConfirmation, Status] | None:
             with _write(conn, relaxed=relaxed):
                 row = conn.execute(
-                    "SELECT status, expires_at FROM confirmations WHERE id = ?",
+                    "SELECT status, expires_at, runner FROM confirmations WHERE id = ?",
                     (confirmation_id,),
                 ).fetchone()
                 if row is None:
                     return None
                 status, expires_at = Status(row[0]), row[1]
                 if status not in expected:
+                    return None
+                if claimed_by is not None and (row[2] or "") != claimed_by:
                     return None
                 if (unexpired and expires_at <= now) or (expired and expires_at > now):
                     return None

@@ -2,7 +2,8 @@
 
 The handler runs only in the node that follows the decision, and at most once:
 ``begin_execution`` hands the run to exactly one caller; a re-run after a crash
-gets the recorded result instead of calling the handler again.
+gets the recorded result instead of calling the handler again, and a run whose
+outcome was lost is reported as unknown (``runs``).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from soni.dsl.slot_types import coerce
 from soni.engine.core import Engine
 from soni.engine.journal import run_key
 from soni.engine.nodes.gate import closed_message, gate
+from soni.engine.nodes.runs import run_approved, run_journaled, unknown_message
 from soni.engine.program import Instruction
 from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
-from soni.engine.turn import this_turn
-from soni.errors import ActionError, SlotValueError
+from soni.errors import SlotValueError
 
 logger = logging.getLogger("soni.engine")
 
@@ -59,7 +60,8 @@ async def execute(
     """Run ``name`` (once) and map its outputs; on failure, jump to ``on_error``.
 
     With ``record`` (an approved confirmation) the run is claimed first — unless
-    ``run`` is that claim, already made with the decision.
+    ``run`` is that claim, already made with the decision. A run whose outcome was
+    lost in a crash goes to ``on_unknown`` (see ``runs``).
     """
     frame = current(state)
     assert frame is not None
@@ -78,52 +80,29 @@ async def execute(
     )
     declared = engine.config.actions.get(name)
     timeout = declared.timeout if declared is not None else None
-    result: Mapping[str, Any] | None = None
-    failure: str | None = None
     if record is not None:
-        run = run or await engine.confirmations.begin_execution(record)
-        if run.should_run:
-            turn = this_turn()
-            try:
-                result = await engine.actions.run(name, arguments, ctx, timeout=timeout)
-            except ActionError as exc:
-                failure = str(exc)
-                turn.remember(await engine.confirmations.record_result(record, error=exc))
-            else:
-                turn.remember(await engine.confirmations.record_result(record, result))
-        elif run.confirmation.status is Status.EXECUTED:
-            result = run.confirmation.result or {}
-        elif run.confirmation.status is Status.FAILED:
-            failure = run.confirmation.error or "it failed"
-        else:  # executing: a run interrupted by a crash; its outcome is unknown
-            failure = "its outcome is unknown after an interruption, so it was not repeated"
+        outcome = await run_approved(engine, name, arguments, ctx, timeout, record, run)
     else:
         # No confirmation records this run: the journal does, so a turn retried
         # after a crash gets the result instead of running the handler again.
         key = run_key(idempotency_key, action_args(engine, name, slots))
-        claimed = await engine.journal.claim(key)
-        if claimed is None:
-            try:
-                result = await engine.actions.run(name, slots, ctx, timeout=timeout)
-            except ActionError as exc:
-                failure = str(exc)
-                await engine.journal.finish(key, error=failure)
-            else:
-                await engine.journal.finish(key, result=_json_safe(result))
-        elif claimed.status == "done":
-            result = claimed.result or {}
-        elif claimed.status == "failed":
-            failure = claimed.error or "it failed"
-        else:
-            failure = "its outcome is unknown after an interruption, so it was not repeated"
-    if failure is not None:
+        outcome = await run_journaled(engine, name, slots, ctx, timeout, key)
+    what = name.replace("_", " ")
+    if outcome.kind in ("unknown", "running"):
+        # Not a failure: the action may well have happened. Never invite a retry.
+        if "on_unknown" in inst.targets:
+            return {**advance(state, inst.targets["on_unknown"]), "slots": slots}
+        ended = end_task(state)
+        return {**ended, "replies": reply(state, unknown_message(outcome, what))}
+    if outcome.kind == "failed":
         if "on_error" in inst.targets:
             return {**advance(state, inst.targets["on_error"]), "slots": slots}
         # Never treat the failing step as done: end this flow, say so, keep the
         # conversation usable for the next message.
-        logger.warning("action %s failed in %s: %s", name, frame["flow"], failure)
+        logger.warning("action %s failed in %s: %s", name, frame["flow"], outcome.error)
         ended = end_task(state)
-        return {**ended, "replies": reply(state, f"Sorry, I couldn't {name.replace('_', ' ')}.")}
+        return {**ended, "replies": reply(state, f"Sorry, I couldn't {what}.")}
+    result = outcome.result
     result = _json_safe(result)
     map_outputs = getattr(inst.step, "map_outputs", None) or {}
     for key, slot in map_outputs.items():

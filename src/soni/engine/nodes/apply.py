@@ -81,9 +81,17 @@ async def _decided_elsewhere(engine: Engine, state: dict[str, Any]) -> bool:
     whatever the message said ("thanks", "hello?") needs no apology before that.
     """
     waiting = state.get("waiting") or {}
-    if waiting.get("kind") != "confirmation":
+    if waiting.get("kind") == "confirmation":
+        pending = waiting["confirmation"]
+    else:
+        # A turn cut off after the decision, before its step was done (cancelled
+        # while the action ran): the step still holds its confirmation, and the
+        # flow goes on to tell what became of it.
+        frame = current(state)  # type: ignore[arg-type]
+        pending = frame.get("confirmation") if frame is not None else None
+    if not pending:
         return False
-    record = await engine.confirmation(waiting["confirmation"])
+    record = await engine.confirmation(pending)
     return record is not None and not record.is_open
 
 

@@ -26,8 +26,8 @@ __all__ = ("Gate", "gate")
 logger = logging.getLogger("soni.engine")
 
 _DECIDED = frozenset(
-    {Status.APPROVED, Status.EXECUTING, Status.EXECUTED, Status.FAILED, Status.SKIPPED,
-     Status.EXPIRED, Status.CANCELLED}
+    {Status.APPROVED, Status.EXECUTING, Status.EXECUTED, Status.FAILED, Status.INTERRUPTED,
+     Status.SKIPPED, Status.EXPIRED, Status.CANCELLED}
 )  # fmt: skip
 
 

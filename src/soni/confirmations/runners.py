@@ -1,0 +1,146 @@
+"""Who claimed the run of an action, and whether that runner can still finish it.
+
+A run claimed by a process that died before recording its outcome must not look
+like a run still in progress (it never finishes) nor like a failure (its side
+effect may well have happened): it is *interrupted*, its outcome unknown. To tell
+the three apart, every claim is stamped with the claiming ``Runner``'s id, and a
+runner proves it is alive by holding a lock that the operating system releases
+when the process dies, however it dies (SIGKILL included): an exclusive ``flock``
+on its own file in a folder beside the database. Asking "is runner R alive?" is
+trying that lock without blocking: held means alive.
+
+Within one process a runner also knows which of its own runs are in flight, so a
+run it claimed but no longer runs (its task was cancelled, a bug escaped) is
+interrupted too.
+
+Without ``fcntl`` (Windows), or for stores that live in memory, only this process's
+runners are known: a runner of another process counts as dead. That is right for
+one process per database, the rule on such systems.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import re
+import secrets
+import threading
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ("Runner", "runners_folder")
+
+logger = logging.getLogger("soni.confirmations")
+
+_ID = re.compile(r"[0-9a-f]{24}")
+
+# Runners of this process that are not closed, by id: a memory store's records can
+# only have been claimed by one of them.
+_LIVE: weakref.WeakValueDictionary[str, Runner] = weakref.WeakValueDictionary()
+_LIVE_LOCK = threading.Lock()
+
+
+def runners_folder(database: str | os.PathLike[str]) -> Path:
+    """Where the runners of a database hold their locks: ``state.db`` → ``state.runners/``."""
+    path = Path(database)
+    return path.with_name(f"{path.stem}.runners")
+
+
+class Runner:
+    """This process's identity as the runner of actions, and a check on other runners.
+
+    Args:
+        folder: Where runners of the same database hold their lock files; ``None``
+            for a runner known only inside this process (memory stores, tests).
+    """
+
+    def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
+        self.id = secrets.token_hex(12)
+        self._folder = Path(folder) if folder is not None and fcntl is not None else None
+        self._lock_file: int | None = None
+        self._in_flight: set[str] = set()
+        self._closed = False
+        if self._folder is not None:
+            self._folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._folder / f"{self.id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._lock_file = fd
+        with _LIVE_LOCK:
+            _LIVE[self.id] = self
+
+    def __repr__(self) -> str:
+        return f"<Runner {self.id}{' closed' if self._closed else ''}>"
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Stop being a runner: claims stamped with this id now count as interrupted."""
+        if self._closed:
+            return
+        self._closed = True
+        with _LIVE_LOCK:
+            _LIVE.pop(self.id, None)
+        if self._lock_file is not None and self._folder is not None:
+            with contextlib.suppress(OSError):
+                (self._folder / f"{self.id}.lock").unlink()
+            os.close(self._lock_file)
+            self._lock_file = None
+
+    @contextlib.contextmanager
+    def running(self, key: str) -> Iterator[None]:
+        """Mark the run ``key`` as in flight here while the block runs."""
+        self._in_flight.add(key)
+        try:
+            yield
+        finally:
+            self._in_flight.discard(key)
+
+    def in_flight(self, runner_id: str | None, key: str) -> bool:
+        """Whether the run ``key``, claimed by ``runner_id``, may still record its outcome.
+
+        ``False`` means nobody will ever finish it: its outcome is unknown.
+        """
+        if runner_id is None:
+            # Claimed before runners were recorded (an older soni): that process
+            # is not this one, and the claim has outlived it.
+            return False
+        if runner_id == self.id:
+            return key in self._in_flight and not self._closed
+        return self.alive(runner_id)
+
+    def alive(self, runner_id: str) -> bool:
+        """Whether the runner ``runner_id`` is still running, in this process or another."""
+        with _LIVE_LOCK:
+            local = _LIVE.get(runner_id)
+        if local is not None:
+            return not local.closed
+        if self._folder is None or not _ID.fullmatch(runner_id):
+            return False
+        path = self._folder / f"{runner_id}.lock"
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            return False
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    return True
+                raise
+            # We got its lock: its process is gone. Tidy its file up.
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return False
+        finally:
+            os.close(fd)
