@@ -18,7 +18,7 @@ def _record(action: str, file_name: str, ctx: ActionContext) -> dict[str, str]:
     return {"outcome": f"{file_name} {action}"}
 
 
-@ActionRegistry.register("inspect_file")
+@ActionRegistry.register("inspect_file", idempotent=True)
 def inspect_file(file_name: str) -> dict[str, object]:
     size_kb, owner = FILES.get(file_name, (0, "nobody"))
     return {"size_kb": size_kb, "owner": owner}
@@ -39,6 +39,6 @@ def share_file(file_name: str, ctx: ActionContext) -> dict[str, str]:
     return _record("shared", file_name, ctx)
 
 
-@ActionRegistry.register("storage_usage")
+@ActionRegistry.register("storage_usage", idempotent=True)
 def storage_usage() -> dict[str, int]:
     return {"used_mb": 423, "quota_mb": 1024}

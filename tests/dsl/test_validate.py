@@ -461,3 +461,23 @@ def test_a_parser_message_that_already_says_invalid_is_not_prefixed(workdir: Pat
     assert messages("bot.yaml", syntax=SyntaxCheckers(pattern=strict_pattern)) == [
         "bot.yaml:5:50: flows.f.steps[0].cases[\"=1\"]: invalid case pattern '=1': unknown operator"
     ]
+
+
+def test_on_unknown_and_a_choose_steps_on_error_name_steps_of_the_flow(workdir: Path) -> None:
+    assert errors_for(
+        workdir,
+        """
+        flows:
+          f:
+            steps:
+              - {step: pay, type: action, call: pay, on_unknown: unsure}
+              - {step: pick, type: choose, message: "Which?", options: [pay], on_error: faild}
+              - {step: unknown, type: end}
+              - {step: failed, type: end}
+        """,
+    ) == [
+        "bot.yaml:4:58: flows.f.steps[0].on_unknown: 'on_unknown' names unknown step 'unsure'; "
+        "a jump names a step of this flow or 'end'",
+        "bot.yaml:5:81: flows.f.steps[1].on_error: 'on_error' names unknown step 'faild' "
+        "(did you mean 'failed'?); a jump names a step of this flow or 'end'",
+    ]

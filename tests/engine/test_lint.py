@@ -255,3 +255,26 @@ def test_a_warning_prints_like_a_compiler_s() -> None:
     assert str(warning) == "bot.yaml:3:7: warning: flows.f: something"
     assert str(ConfigWarning("bot.yaml", None, None, "m")) == "bot.yaml: warning: m"
     assert ConfigWarning("b", 2, None, "m").location == "b:2"
+
+
+def test_a_step_reached_only_by_on_unknown_is_reachable() -> None:
+    text = """
+    flows:
+      f:
+        steps:
+          - {step: run, type: action, call: pay, on_unknown: unsure, next: pick}
+          - {step: unsure, type: end}
+          - step: pick
+            type: choose
+            message: Which?
+            options: [pay]
+            on_unknown: unsure_too
+            on_error: failed
+            next: done
+          - {step: unsure_too, type: end}
+          - {step: failed, type: end}
+          - {step: done, type: end}
+    """
+
+    assert unreachable(text) == []
+    assert unreachable(text.replace("on_unknown: unsure_too", "")) == ["unsure_too"]

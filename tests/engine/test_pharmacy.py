@@ -265,3 +265,46 @@ async def test_opening_hours_and_help(make_bot: BotFactory) -> None:
     assert helped.texts == [
         "I can help with: refill a prescription, check an order's status, tell the opening hours."
     ]
+
+
+async def claim_and_die(bot: object, conversation: str) -> None:
+    """Approve the refill and claim its run as a process that then dies before the handler."""
+    from soni.confirmations import ConfirmationRegistry, Runner
+
+    engine = bot.engine  # type: ignore[attr-defined]
+    (waiting,) = await engine.confirmations.list(conversation_id=conversation, status="pending")
+    doomed = ConfirmationRegistry(engine.confirmations.store, runner=Runner())
+    await doomed.decide_and_begin(waiting, "approve", actor="u1", channel="http")
+    doomed.runner.close()
+
+
+async def test_a_refill_whose_run_was_cut_off_is_checked_at_the_pharmacy_first(
+    make_bot: BotFactory,
+) -> None:
+    bot = await make_bot("pharmacy")
+    await replies(bot, "ph-20", '/refill{"medication": "ibuprofen"}', "/set quantity=2",
+                  "/set pickup=airport", f"/set pickup_date={DAY}")  # fmt: skip
+    await claim_and_die(bot, "ph-20")
+
+    # The reconcile check finds no such order: it was never placed, so it is placed now.
+    result = await bot.handle("ph-20", "yes", user_id="u1")
+
+    assert result.texts[0].startswith("Ordered! 2 packs of ibuprofen")
+    assert len(placed_in("ph-20")) == 1
+
+    await replies(bot, "ph-21", '/refill{"medication": "ibuprofen"}', "/set quantity=3",
+                  "/set pickup=airport", f"/set pickup_date={DAY}")  # fmt: skip
+    await claim_and_die(bot, "ph-21")
+
+    def pharmacy_down(ctx: object) -> None:
+        raise ConnectionError("the pharmacy system does not answer")
+
+    placing = bot.engine.actions.resolve("place_refill").handler
+    bot.engine.actions.register_local("place_refill", placing, reconcile=pharmacy_down)
+    unsure = await bot.handle("ph-21", "yes", user_id="u1")
+
+    assert unsure.texts == [
+        "I was cut off while ordering ibuprofen, so I can't tell whether the order went "
+        "through. Please ask me where your order is before ordering again."
+    ]
+    assert placed_in("ph-21") == []

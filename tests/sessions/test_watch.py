@@ -201,3 +201,19 @@ async def test_after_unwatching_or_stopping_transitions_are_not_published(
     finally:
         await sessions.stop()
     await register(confirmations, conversation_id="late")  # stopped: dropped, no error
+
+
+async def test_an_interrupted_run_and_what_was_found_later_are_announced(
+    sessions: SessionRegistry, confirmations: ConfirmationRegistry
+) -> None:
+    sessions.watch(confirmations)
+    async with sessions.subscribe("c1") as subscription:
+        token = await register(confirmations)
+        await confirmations.decide_and_begin(token, "approve", actor="alice", channel="chat")
+        interrupted = await confirmations.settle(token)  # its runner no longer runs it
+        await confirmations.resolve(token, {"ok": True}, actor="ops", channel="cli")
+        events = await take(subscription, 4)
+
+    assert kinds(events)[2:] == [("action_interrupted", "c1"), ("action_executed", "c1")]
+    assert events[2].data == {"confirmation_id": interrupted.id, "action": "transfer"}
+    assert events[3].data["ok"] is True

@@ -5,12 +5,17 @@ serve --db`` and ``Bot.load(db=...)`` use) and go through the ConfirmationRegist
 so a decision made here is the same compare-and-set, with the same audit entry,
 as one made from the chat. A conversation waiting on the confirmation reads the
 decision at its next turn.
+
+``list`` and ``show`` first settle runs whose process is gone (``interrupted``), so
+they tell the truth while no server runs; ``resolve`` records what an operator
+found out about one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import shlex
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
@@ -38,9 +43,12 @@ from soni.confirmations import (
     ConfirmationRegistry,
     HistoryEntry,
     InvalidDecision,
+    ConfirmationNotApproved,
     PendingConfirmation,
+    Runner,
     SqliteConfirmationStore,
     Status,
+    runners_folder,
 )
 
 __all__ = ("EXIT_ALREADY_DECIDED", "EXIT_CLOSED", "EXIT_EXPIRED", "EXIT_INVALID", "EXIT_UNKNOWN")
@@ -119,7 +127,9 @@ def _run(
 
     async def run() -> T:
         store = SqliteConfirmationStore(db)
-        async with ConfirmationRegistry(store, retention=retention) as registry:
+        # A runner beside the bot's: it can tell whether a run's process is alive.
+        runner = Runner(runners_folder(db))
+        async with ConfirmationRegistry(store, retention=retention, runner=runner) as registry:
             return await work(registry)
 
     with reported():
@@ -153,6 +163,7 @@ def list_(
             fail(f"unknown status {wanted!r}; one of: {', '.join(known)}", code=EXIT_INVALID)
 
     async def work(registry: ConfirmationRegistry) -> list[PendingConfirmation]:
+        await registry.recover()
         return await registry.list(
             conversation_id=conversation, user_id=user, status=status or None, limit=limit
         )
@@ -180,6 +191,7 @@ def show(
     async def work(
         registry: ConfirmationRegistry,
     ) -> tuple[PendingConfirmation | None, list[HistoryEntry]]:
+        await registry.recover()
         record = await _target(registry, confirmation_id, conversation, latest=True)
         return record, (await registry.history(record.id) if record else [])
 
@@ -382,6 +394,79 @@ def choose(
             code=EXIT_INVALID,
         )
     _decide(confirmation_id, option, db, actor, as_json, choose=True)
+
+
+@confirmations.command()
+def resolve(
+    confirmation_id: ConfirmationId,
+    db: Db,
+    executed: Annotated[
+        bool, typer.Option("--executed", help="The action did happen.", show_default=False)
+    ] = False,
+    failed: Annotated[
+        str | None,
+        typer.Option(
+            "--failed", metavar="REASON", help="The action did not happen: why.", show_default=False
+        ),
+    ] = None,
+    result: Annotated[
+        str | None,
+        typer.Option(
+            metavar="JSON",
+            help="With --executed: the action's result, a JSON object.",
+            show_default=False,
+        ),
+    ] = None,
+    actor: Decider = "cli",
+    as_json: AsJson = False,
+) -> None:
+    """Record what an interrupted run really did, once you have checked."""
+    if executed == (failed is not None):
+        fail("give --executed or --failed REASON (one of them)", code=EXIT_INVALID)
+    if result is not None and not executed:
+        fail("--result goes with --executed", code=EXIT_INVALID)
+    outcome = _json_object(result) if result is not None else {}
+
+    async def work(registry: ConfirmationRegistry) -> PendingConfirmation | None:
+        await registry.recover()
+        record = await registry.get_by_id(confirmation_id)
+        if record is None:
+            return None
+        try:
+            return await registry.resolve(
+                record,
+                outcome if executed else None,
+                error=failed,
+                actor=actor,
+                channel="cli",
+            )
+        except ConfirmationNotApproved:
+            fail(
+                f"confirmation {record.id} is not an interrupted run (it is"
+                f" {record.status.value}); nothing was recorded",
+                code=EXIT_INVALID,
+            )
+
+    record = _run(db, work)
+    if record is None:
+        _unknown(confirmation_id, db)
+    assert record is not None
+    with _recorded(record):
+        if as_json:
+            print_json(record_data(record))
+        else:
+            found = f"failed ({record.error})" if record.error else record.status.value
+            console.print(Text(f"{record.id} ({record.chosen}) is {found}"))
+
+
+def _json_object(text: str) -> dict[str, object]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        fail(f"--result is not JSON: {exc}", code=EXIT_INVALID)
+    if not isinstance(value, dict):
+        fail("--result must be a JSON object", code=EXIT_INVALID)
+    return value
 
 
 @confirmations.command()

@@ -1,0 +1,94 @@
+"""A runner is alive exactly as long as its process: the lock dies with it, however it dies."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from soni.confirmations import Runner, runners_folder
+
+_CHILD = textwrap.dedent(
+    """
+    import sys
+    from soni.confirmations import Runner
+
+    runner = Runner(sys.argv[1])
+    print(runner.id, flush=True)
+    sys.stdin.readline()  # until told to go, or killed
+    """
+)
+
+
+def start_runner_process(folder: Path) -> tuple[subprocess.Popen[str], str]:
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(folder)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    return child, child.stdout.readline().strip()
+
+
+@pytest.mark.parametrize("ending", ["killed", "exited"])
+def test_a_runner_of_another_process_is_alive_until_that_process_ends(
+    tmp_path: Path, ending: str
+) -> None:
+    folder = tmp_path / "state.runners"
+    me = Runner(folder)
+    child, other = start_runner_process(folder)
+    try:
+        assert me.alive(other)
+        assert me.in_flight(other, "any-run")
+        if ending == "killed":
+            child.send_signal(signal.SIGKILL)
+        else:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.communicate(timeout=30)  # waits, and closes the pipes
+
+    assert not me.alive(other)
+    assert not me.in_flight(other, "any-run")
+    # The dead runner's lock file is tidied up by whoever found it dead.
+    assert sorted(p.name for p in folder.iterdir()) == [f"{me.id}.lock"]
+    me.close()
+    assert list(folder.iterdir()) == []
+
+
+def test_runners_of_this_process_are_known_without_their_files(tmp_path: Path) -> None:
+    first, second = Runner(), Runner(tmp_path / "x.runners")
+
+    assert second.alive(first.id) and first.alive(second.id)
+    first.close()
+    assert not second.alive(first.id)
+
+
+def test_own_runs_are_in_flight_only_while_they_run() -> None:
+    runner = Runner()
+    with runner.running("run-1"):
+        assert runner.in_flight(runner.id, "run-1")
+        assert not runner.in_flight(runner.id, "run-2")
+    assert not runner.in_flight(runner.id, "run-1")
+
+
+def test_unknown_or_malformed_runner_ids_are_not_alive(tmp_path: Path) -> None:
+    runner = Runner(tmp_path / "r")
+    (tmp_path / "r" / "../escape.lock").touch()
+
+    assert not runner.alive("0" * 24)
+    assert not runner.alive("../escape")
+    assert not runner.in_flight(None, "run-1")  # a claim from before runners were recorded
+
+
+def test_a_database_keeps_its_runners_beside_it() -> None:
+    assert runners_folder("/data/bot/state.db") == Path("/data/bot/state.runners")
