@@ -7,6 +7,7 @@ package — never the thing the block demonstrates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,19 +16,61 @@ from pathlib import Path
 class Setup:
     """``prelude`` runs before the blocks (same process, same names); ``program``
     is what an ``output setup=NAME`` block shows the output of; ``files`` are
-    written into the working folder first; ``env`` is exported in console sessions.
+    written into the working folder first, and ``build`` makes what text cannot
+    say (a database); ``env`` is exported in console sessions.
     """
 
     prelude: str = ""
     program: str = ""
     files: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    build: Callable[[Path], None] | None = None
 
     def write_files(self, cwd: Path) -> None:
         for name, text in self.files.items():
             path = cwd / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
+        if self.build is not None:
+            self.build(cwd)
+
+
+def _crashed_database(cwd: Path) -> None:
+    """docs/cli.md, "After a crash": ``crashed.db``, where a process died while it ran
+    an approved transfer (its claim names a runner that no longer exists)."""
+    import asyncio
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from soni.confirmations import ActionCall, Actor, PendingConfirmation, Status
+    from soni.confirmations import SqliteConfirmationStore as Store
+    from soni.confirmations.stores.base import Change
+
+    now = datetime.now(UTC)
+    record = PendingConfirmation(
+        id="01a2f00000000000000000000000c7e1",
+        token_hash="0" * 64,
+        conversation_id="c7",
+        user_id="ann",
+        kind="single",
+        actions=(ActionCall("execute_transfer", {"amount": 50.0, "beneficiary": "Bob"}),),
+        prompt="Send 50 EUR to Bob?",
+        created_at=now,
+        expires_at=now + timedelta(minutes=5),
+        updated_at=now,
+    )
+    claim = Change(Status.EXECUTING, now, Actor(None, "system"), runner="5e1f" * 6)
+    approval = Change(
+        Status.APPROVED, now, Actor("ann", "chat"), decided=True, chosen="execute_transfer"
+    )
+
+    async def make() -> None:
+        store = Store(cwd / "crashed.db")
+        await store.insert(record)
+        await store.transition(record.id, {Status.PENDING}, replace(approval, then=claim))
+        await store.close()
+
+    asyncio.run(make())
 
 
 # Files a page shows (checked with `same-as`) and a setup puts in the working folder.
@@ -223,6 +266,7 @@ SETUPS: dict[str, Setup] = {
     "cli-sdk-missing": Setup(files=_SDK_MISSING),
     # docs/cli.md, "soni test": typo.yaml, a test file with one failing test.
     "cli-typo-test": Setup(files={"typo.yaml": _file("typo.yaml")}),
+    "cli-crashed": Setup(build=_crashed_database),
 }
 
 
@@ -272,5 +316,5 @@ STEPS_BOT = {
 }
 STEP_TARGETS = (
     "verify_owner", "review", "give_up", "ask_again", "ask_pin", "after_pin",
-    "cancelled", "failed", "nothing_done",
+    "cancelled", "failed", "nothing_done", "unsure",
 )  # fmt: skip

@@ -107,7 +107,8 @@ class Executions:
             record.id, {Status.EXECUTING}, change, claimed_by=record.runner or ""
         )
         if updated is not None:
-            logger.warning(
+            # INFO: whoever acts on it (a bot) says so to the user and in its own log.
+            logger.info(
                 "confirmation %s: the run of %s was interrupted; its outcome is unknown",
                 updated.id,
                 updated.chosen,
