@@ -36,7 +36,9 @@ def test_the_decorator_records_idempotent_and_the_reconcile_check() -> None:
 
 def test_a_local_registration_takes_them_too() -> None:
     registry = ActionRegistry()
-    spec = registry.register_local("place_order", place_order, idempotent=True, reconcile=find_order)
+    spec = registry.register_local(
+        "place_order", place_order, idempotent=True, reconcile=find_order
+    )
 
     assert spec.idempotent and spec.reconcile is not None
     assert registry.resolve("place_order").idempotent
