@@ -114,7 +114,8 @@ class SoniServer:
         if process is None or process.poll() is not None:
             return
         os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
+        # Killed by this signal, not ended some other way before it landed.
+        assert process.wait(timeout=30) == -signal.SIGKILL, self.log()
 
     def stop(self) -> None:
         """A graceful stop (SIGTERM), SIGKILL if it does not end in time."""
