@@ -24,7 +24,7 @@ from ._process import SoniServer
 from ._races import NOT_PAID, PAID, Race, run_race
 from .conftest import LEDGER
 
-RACES = scaled(ci=20, full=650)
+RACES = scaled(ci=12, full=650)
 
 
 async def test_one_decision_wins_each_race_and_every_loser_gets_a_typed_answer(

@@ -20,8 +20,8 @@ from ._first_turn_trials import FirstTurnKind, FirstTurnTrial, run_first_turn_tr
 from ._process import SoniServer
 from .conftest import LEDGER, LEDGER_RETRY
 
-TRIALS = scaled(ci=2, full=30)
-"""Kill trials per kind of action."""
+TRIALS = scaled(ci=1, full=30)
+"""Kill trials per kind of action (a server start each)."""
 
 
 @pytest.mark.parametrize(
