@@ -2,12 +2,13 @@
 
 A trial brings a conversation of the ledger bot to its confirmation ("Pay N?"),
 approves it — over HTTP or by saying "yes" in the chat — and SIGKILLs the server
-at a random point of that cycle. It restarts the server on the same database and
-looks as a user (and an operator) would: the confirmation's status, the
-executions file, ``soni confirmations list --status interrupted``. Then it does
-what a user does when they never saw an answer: approves again, or says "yes"
-again. Where the kill landed is read from what is observed afterwards, never
-from when the harness meant it to land.
+at a random point of that cycle. While the server is dead, it reads where the
+kill landed: the confirmation's status (``soni confirmations show``, no server
+needed) and the executions file — from what happened, never from when the
+harness meant the kill to land. It restarts the server on the same database and
+looks as a user (and an operator) would: the confirmation's status, ``soni
+confirmations list --status interrupted``. Then it does what a user does when
+they never saw an answer: approves again, or says "yes" again.
 """
 
 from __future__ import annotations
@@ -109,12 +110,14 @@ class ApprovalTrial:
     delay: float = 0.0
     answered: bool = False
     """Whether the approval was answered before the kill (then the kill came after)."""
+    landed: str = ""
+    """The confirmation's status in the database of the dead server ("" if not there)."""
+    ran_before: int = 0
+    """Runs of the action (by its idempotency key) when the server died."""
     readable: bool = False
     """Whether the restarted server still knows the confirmation."""
     status: str = ""
-    """The confirmation's status read after the restart."""
-    ran_before: int = 0
-    """Runs of the action (by its idempotency key) when the server came back."""
+    """The confirmation's status read from the restarted server."""
     listed_interrupted: bool | None = None
     """Listed by ``soni confirmations list --status interrupted`` (None: the command failed)."""
     retry_code: int = 0
@@ -125,19 +128,19 @@ class ApprovalTrial:
     @property
     def unknown(self) -> bool:
         """The run was claimed and its outcome never recorded: the user must hear "unknown"."""
-        return self.status in ("executing", "interrupted")
+        return self.landed in ("executing", "interrupted")
 
     @property
     def where(self) -> str:
-        if self.status in ("pending", "shown"):
+        if self.landed in ("pending", "shown"):
             return WHERE[0]
-        if self.status == "approved" or (self.unknown and self.ran_before == 0):
+        if self.landed == "approved" or (self.unknown and self.ran_before == 0):
             return WHERE[1]
         if self.unknown:
             return WHERE[2]
-        if self.status == "executed":
+        if self.landed == "executed":
             return WHERE[3]
-        return f"unexpected status {self.status!r}"
+        return f"unexpected status {self.landed!r} when the server died"
 
     def _said(self, words: str) -> bool:
         return any(words in text for text in self.retry_replies)
@@ -164,8 +167,8 @@ class ApprovalTrial:
         most = max(self.ran_before, self.ran_after)
         if most > 1 and not (self.kind == "again" and most == 2 and self.unknown):
             found.append(f"the action ran {most} times")
-        if self.status in ("pending", "shown", "approved") and self.ran_before:
-            found.append(f"the action ran before it was claimed (status {self.status})")
+        if self.landed in ("pending", "shown", "approved") and self.ran_before:
+            found.append(f"the action ran before it was claimed (status {self.landed})")
         if self.where.startswith("unexpected"):
             found.append(self.where)
         if self.retry_code != 200:
@@ -196,7 +199,8 @@ class ApprovalTrial:
             f"trial {self.number} ({self.kind}, {self.channel}, aimed {self.aim},"
             f" +{self.delay * 1000:.1f} ms,"
             f" {'answered' if self.answered else 'unanswered'}): {self.where};"
-            f" status {self.status!r} -> {self.status_after!r}, ran {self.ran_before}"
+            f" status {self.landed!r} -> {self.status!r} -> {self.status_after!r},"
+            f" ran {self.ran_before}"
             f" -> {self.ran_after}, retry {self.retry_code} {self.retry_replies}"
         )
 
@@ -290,12 +294,20 @@ async def run_approval_trial(
         except httpx.TransportError:
             trial.answered = False
 
+    # Where the kill landed, read before anything could change it: whatever a
+    # restarted soni does at start-up (marking runs interrupted, running safe ones
+    # again) comes after.
+    shown = await asyncio.to_thread(
+        cli.run, "confirmations", "show", trial.confirmation_id, "--json", "--db", str(server.db)
+    )
+    trial.landed = shown.json()["status"] if shown.exit == 0 else ""
+    trial.ran_before = executions.count(trial.confirmation_id)
+
     await asyncio.to_thread(server.start)
     async with _client(server) as client:
         seen = await client.get(f"/confirmations/{trial.token}")
         trial.readable = seen.status_code == 200
         trial.status = seen.json().get("status", "") if trial.readable else ""
-        trial.ran_before = executions.count(trial.confirmation_id)
         listed = await interrupted_ids(cli, server)
         trial.listed_interrupted = None if listed is None else trial.confirmation_id in listed
         # What a user who never saw an answer does: the same thing again.

@@ -160,9 +160,10 @@ async def run_first_turn_trial(
             trial.answered = (await sending).status_code == 200
         except httpx.TransportError:
             trial.answered = False
-    await asyncio.to_thread(server.start)
+    # Read with the server dead: whatever a restarted soni does at start-up comes after.
     trial.keys_before = keys()
     trial.journal = journal_status(server.db, trial.conversation)
+    await asyncio.to_thread(server.start)
     async with httpx.AsyncClient(base_url=server.url, timeout=_WAIT * 3, trust_env=False) as client:
         trial.checkpointed = (
             await client.get(f"/conversations/{trial.conversation}")

@@ -27,7 +27,7 @@ def trial(**observed: object) -> ApprovalTrial:
 
 
 def test_a_kill_before_the_decision_then_an_approval_that_runs_once_is_clean() -> None:
-    seen = trial(status="pending", ran_before=0, retry_replies=["Paid 1: receipt R-1."])
+    seen = trial(landed="pending", status="pending", retry_replies=["Paid 1: receipt R-1."])
     seen.status_after, seen.ran_after = "executed", 1
 
     assert seen.where == WHERE[0]
@@ -36,7 +36,10 @@ def test_a_kill_before_the_decision_then_an_approval_that_runs_once_is_clean() -
 
 def test_todays_interrupted_run_is_caught_as_misreported() -> None:
     # What soni does before the fix: the record stays executing, the retry fails.
-    seen = trial(status="executing", ran_before=1, retry_replies=["Sorry, I couldn't pay."])
+    seen = trial(
+        landed="executing", status="executing", ran_before=1,
+        retry_replies=["Sorry, I couldn't pay."],
+    )  # fmt: skip
     seen.status_after, seen.ran_after = "executing", 1
 
     assert seen.where == WHERE[2]
@@ -48,7 +51,7 @@ def test_todays_interrupted_run_is_caught_as_misreported() -> None:
 
 def test_an_interrupted_run_told_as_unknown_everywhere_is_clean() -> None:
     seen = trial(
-        status="interrupted", listed_interrupted=True, ran_before=0,
+        landed="executing", status="interrupted", listed_interrupted=True, ran_before=0,
         retry_replies=["I can't tell whether I paid 1: check before trying again."],
     )  # fmt: skip
     seen.status_after, seen.ran_after = "interrupted", 0
@@ -59,7 +62,7 @@ def test_an_interrupted_run_told_as_unknown_everywhere_is_clean() -> None:
 
 
 def test_a_second_run_or_a_lost_confirmation_is_caught() -> None:
-    doubled = trial(status="executed", ran_before=1, retry_replies=[])
+    doubled = trial(landed="executed", status="executed", ran_before=1, retry_replies=[])
     doubled.status_after, doubled.ran_after = "executed", 2
     lost = trial(readable=False, status="", retry_code=404, retry_replies=["not found"])
 
@@ -68,13 +71,21 @@ def test_a_second_run_or_a_lost_confirmation_is_caught() -> None:
 
 
 def test_an_idempotent_action_may_run_twice_after_an_interruption_but_not_three_times() -> None:
-    again = trial(kind="again", status="interrupted", ran_before=1, retry_replies=["Paid 1."])
-    again.status_after, again.ran_after = "executed", 2
-    thrice = trial(kind="again", status="interrupted", ran_before=1, retry_replies=["Paid 1."])
-    thrice.status_after, thrice.ran_after = "executed", 3
+    again = trial(kind="again", landed="executing", status="interrupted", ran_before=1)
+    again.retry_replies, again.status_after, again.ran_after = ["Paid 1."], "executed", 2
+    # Run again by the restarted soni itself, before the user retried: as good.
+    early = trial(kind="again", landed="executing", status="executed", ran_before=1)
+    early.retry_replies, early.status_after, early.ran_after = ["Paid 1."], "executed", 2
+    thrice = trial(kind="again", landed="executing", status="interrupted", ran_before=1)
+    thrice.retry_replies, thrice.status_after, thrice.ran_after = ["Paid 1."], "executed", 3
+    doubled = trial(kind="again", landed="executed", status="executed", ran_before=1)
+    doubled.retry_replies, doubled.status_after, doubled.ran_after = ["Paid 1."], "executed", 2
 
     assert again.problems() == []
+    assert early.problems() == []
     assert any("3 times" in problem for problem in thrice.problems())
+    # Its result was recorded: running it again is a double, safe or not.
+    assert any("2 times" in problem for problem in doubled.problems())
 
 
 def test_doubles_are_keys_run_twice_except_by_actions_safe_to_repeat(tmp_path: Path) -> None:
