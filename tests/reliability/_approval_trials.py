@@ -53,6 +53,8 @@ DONE_WORDS = "Paid "
 """How the payment flows say the payment was made."""
 ROUTED_WORDS = "Please check your statement"
 """What ``payment_routed``'s ``on_unknown`` step says."""
+ROUTED_FAILURE_WORDS = "The payment failed"
+"""What its ``on_error`` step says: the wrong branch for an unknown outcome."""
 
 Channel = Literal["http", "chat"]
 
@@ -153,6 +155,8 @@ class ApprovalTrial:
         if self.listed_interrupted is not True:
             found.append("soni confirmations list --status interrupted does not list it")
         words = ROUTED_WORDS if self.kind == "routed" else UNKNOWN_WORDS
+        if self._said(ROUTED_FAILURE_WORDS):
+            found.append(f"the unknown outcome went to on_error: {self.retry_replies}")
         if not self._said(words) or self._said(FAILURE_WORDS):
             found.append(f"the retry did not say the outcome is unknown: {self.retry_replies}")
         if self.ran_after != self.ran_before:

@@ -71,7 +71,11 @@ async def test_one_decision_wins_each_race_and_every_loser_gets_a_typed_answer(
     assert len(winners) >= 2, f"one channel won every race: {figure}"
 
 
-@pytest.mark.parametrize(("decision", "told"), [("approve", PAID), ("skip", NOT_PAID)])
+@pytest.mark.parametrize(
+    ("decision", "told"),
+    [("approve", PAID), ("skip", NOT_PAID)],
+    ids=["approved-elsewhere", "skipped-elsewhere"],
+)
 @pytest.mark.parametrize("answer", ["yes", "no"])
 async def test_a_chat_answer_that_lost_the_race_is_told_the_outcome(
     decision: str,
