@@ -1,4 +1,4 @@
-"""``soni serve`` as a real process: started on a free port, SIGKILLed, restarted, stopped.
+"""``soni serve`` as a real process: started on a free port, SIGKILLed, restarted.
 
 The server is ``python -m soni serve BOT --port 0 --db D``: the OS picks a free
 port and uvicorn's start-up line says which, so tests in parallel never collide
@@ -51,7 +51,6 @@ class SoniServer:
         self.env = soni_env(**dict(env or {}))
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
-        self.starts = 0
         self._log: deque[str] = deque(maxlen=200)
 
     # -- life cycle -----------------------------------------------------------------
@@ -72,20 +71,19 @@ class SoniServer:
             env=self.env,
             cwd=self.db.parent,
         )
-        self.starts += 1
         port: list[int] = []
         ready = threading.Event()
         # The log is read to its end in a thread: the port comes from it, and a
         # pipe nobody drains would block the server once it fills.
         threading.Thread(target=self._drain, args=(self.process, port, ready), daemon=True).start()
         if not ready.wait(timeout) or not port:
-            self.kill()
+            self._end()
             raise RuntimeError(f"soni serve did not start:\n{self.log()}")
         self.url = f"http://127.0.0.1:{port[0]}"
         deadline = time.monotonic() + timeout
         while not self._ready():
             if self.process.poll() is not None or time.monotonic() > deadline:
-                self.kill()
+                self._end()
                 raise RuntimeError(f"soni serve did not become ready:\n{self.log()}")
             time.sleep(0.01)  # polling /ready, with a deadline
         return self
@@ -117,16 +115,14 @@ class SoniServer:
         # Killed by this signal, not ended some other way before it landed.
         assert process.wait(timeout=30) == -signal.SIGKILL, self.log()
 
-    def stop(self) -> None:
-        """A graceful stop (SIGTERM), SIGKILL if it does not end in time."""
+    def _end(self) -> None:
+        """Make sure the process is gone: SIGKILL if it still runs (one that failed to
+        start may be exiting by itself, which ``kill`` would take for a fault)."""
         process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        if process is not None and process.poll() is None:
+            process.kill()
+        if process is not None:
+            process.wait(timeout=30)
 
     @property
     def running(self) -> bool:
@@ -145,4 +141,4 @@ class SoniServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.kill()
+        self._end()
