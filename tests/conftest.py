@@ -40,14 +40,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
     Read from the reports, which under xdist carry each worker's ``user_properties``.
     """
-    figures: dict[tuple[str, str], None] = {}
+    figures: set[tuple[str, str]] = set()  # each phase's report repeats the properties
     for reports in terminalreporter.stats.values():
         for report in reports:
             if getattr(report, "when", None) != "call":
                 continue
             for name, value in getattr(report, "user_properties", ()):
                 if name == "figure":
-                    figures[(report.nodeid, str(value))] = None
+                    figures.add((report.nodeid, str(value)))
     if figures:
         terminalreporter.section("figures")
         for nodeid, value in sorted(figures):

@@ -8,8 +8,14 @@ means something.
 
 from __future__ import annotations
 
+import inspect
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+from tests.conftest import pytest_terminal_summary
 
 from ._approval_trials import WHERE, ApprovalTrial, summary
 from ._executions import Executions
@@ -151,3 +157,32 @@ def test_a_race_with_two_decisions_or_a_second_run_is_caught() -> None:
 
     assert "2 decisions in the history" in problems
     assert any("with 2 runs" in problem for problem in problems)
+
+
+def test_the_figures_are_printed_at_the_end_of_a_run_under_xdist(tmp_path: Path) -> None:
+    # The hook's own source, in a project of its own: soni is not imported there.
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n\n\n" + inspect.getsource(pytest_terminal_summary)
+    )
+    (tmp_path / "test_figures.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.parametrize('n', [1, 2])\n"
+        "def test_one(n, record_property):\n"
+        "    record_property('figure', f'widgets: {n}, lost 0')\n"
+        "    record_property('other', 'not a figure')\n"
+        "    assert n == 1\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "xdist", "-n", "2", "-p", "no:cacheprovider",
+         "--rootdir", str(tmp_path), str(tmp_path)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False,
+        # Only xdist: the other installed plugins would cost more than the run.
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    )  # fmt: skip
+
+    summary = run.stdout[run.stdout.index(" figures ") :]
+    # From both workers, the failing test's too, each once; nothing but figures.
+    assert "widgets: 1, lost 0  [test_one[1]]" in summary
+    assert "widgets: 2, lost 0  [test_one[2]]" in summary
+    assert summary.count("widgets:") == 2
+    assert "not a figure" not in summary
