@@ -9,15 +9,16 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test pytest lint typecheck format bench serve clean
+.PHONY: help install test pytest reliability lint typecheck format bench serve clean
 
 help:
-	@echo "make install   create .venv and install soni with its dev tools"
-	@echo "make test      lint, type-check and run the whole test suite (pytest -n auto)"
-	@echo "make bench     run the benchmarks in bench/"
-	@echo "make lint      ruff check and format check"
-	@echo "make format    apply ruff's formatting and safe fixes"
-	@echo "make serve     serve the banking example on http://127.0.0.1:8000 (docs at /docs)"
+	@echo "make install      create .venv and install soni with its dev tools"
+	@echo "make test         lint, type-check and run the whole test suite (pytest -n auto)"
+	@echo "make reliability  the fault suites at audit size: kills, races, contract, access, bad input"
+	@echo "make bench        run the benchmarks in bench/"
+	@echo "make lint         ruff check and format check"
+	@echo "make format       apply ruff's formatting and safe fixes"
+	@echo "make serve        serve the banking example on http://127.0.0.1:8000 (docs at /docs)"
 
 # Reinstall when the project's metadata changes, so a stale venv never hides a
 # missing dependency.
@@ -42,6 +43,16 @@ pytest: $(STAMP)
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The fault suites at full size (SONI_FAULT_SCALE=full, see tests/_scale.py):
+# 210 SIGKILLs of real servers in approve cycles, 650 decision races, the OpenAPI
+# contract, the cross-user matrix and the malformed-input corpora. `make test` runs
+# the same tests scaled down. The run ends with the figures the tests recorded.
+# SONI_FAULT_SEED=N replays a run's random choices.
+RELIABILITY_TESTS := tests/reliability tests/server/test_openapi_contract.py \
+	tests/server/test_access_matrix.py tests/server/test_malformed_input.py
+reliability: $(STAMP)
+	SONI_FAULT_SCALE=full $(BIN)/pytest -n auto $(RELIABILITY_TESTS) $(PYTEST_ARGS)
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench examples

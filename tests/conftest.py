@@ -33,3 +33,22 @@ def handlers(example_handlers: Mapping[str, ActionSpec]) -> Mapping[str, ActionS
     # The autouse isolation fixture emptied the global map; put the examples back.
     ActionRegistry._replace_global(example_handlers)
     return example_handlers
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the headline figures the run's tests recorded (``record_property("figure", …)``).
+
+    Read from the reports, which under xdist carry each worker's ``user_properties``.
+    """
+    figures: set[tuple[str, str]] = set()  # each phase's report repeats the properties
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "call":
+                continue
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "figure":
+                    figures.add((report.nodeid, str(value)))
+    if figures:
+        terminalreporter.section("figures")
+        for nodeid, value in sorted(figures):
+            terminalreporter.write_line(f"{value}  [{nodeid.rsplit('::', 1)[-1]}]")
