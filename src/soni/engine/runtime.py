@@ -114,6 +114,9 @@ class Bot:
         # ended), so a turn need not read the checkpoint first; bounded, since it
         # is only a shortcut.
         self._known: OrderedDict[str, str] = OrderedDict()
+        # What a decision made elsewhere (a link, a client) answered, for the chat's
+        # next message: its user did not see it (see ``decide``).
+        self._recaps: OrderedDict[str, list[str]] = OrderedDict()
 
     @classmethod
     async def load(
@@ -276,7 +279,11 @@ class Bot:
             limit = f"{MAX_MESSAGE_CHARS:,} characters"
             refusal = f"Sorry, that message is too long: the limit is {limit}."
             return TurnResult(conversation_id, [ReplyView(refusal, "error")])
-        return await self._turn(conversation_id, {"text": text, "user_id": user_id}, user_id)
+        message: dict[str, Any] = {"text": text, "user_id": user_id}
+        recap = self._recaps.pop(conversation_id, None)
+        if recap is not None:
+            message["recap"] = recap
+        return await self._turn(conversation_id, message, user_id)
 
     async def decide(
         self,
@@ -298,7 +305,17 @@ class Bot:
             record = await self.engine.confirmations.decide(
                 token, decision, actor=actor, channel=channel
             )
-            return await self._turn_held(conversation_id, {"decision": record.id}, record.user_id)
+            result = await self._turn_held(conversation_id, {"decision": record.id}, record.user_id)
+            if result.replies:
+                # Its replies went to whoever decided; the chat's user answering the
+                # same question a moment later ("yes", "no") is told them instead of
+                # "Sorry, I didn't understand that."
+                verb = "skipped" if record.decision == "skip" else "approved"
+                by = f" (via {channel})" if channel != "chat" else ""
+                self._recaps[conversation_id] = [f"That was already {verb}{by}.", *result.texts]
+                while len(self._recaps) > _KNOWN_CACHE:
+                    self._recaps.popitem(last=False)
+            return result
 
     async def _turn(
         self, conversation_id: str, message: dict[str, Any], user_id: str | None
@@ -453,6 +470,7 @@ class Bot:
             await self.engine.journal.next_generation(conversation_id)
             await self._checkpointer.adelete_thread(conversation_id)
             self._known.pop(conversation_id, None)
+            self._recaps.pop(conversation_id, None)
 
 
 def _understanding_for(config: BotConfig, root: Path) -> Understanding:

@@ -149,7 +149,10 @@ async def run_apply(engine: Engine, state: Listening) -> dict[str, Any]:
             options = " or ".join(engine.flow_title(c) for c in command["candidates"])
             texts.append(f"Did you mean {options}?")
         elif kind == "out_of_scope" and not await _decided_elsewhere(engine, working):
-            texts.append("Sorry, I didn't understand that.")
+            message = working.get("message") or {}
+            recap = message.get("recap") if isinstance(message, dict) else None
+            # Right after a decision made elsewhere, a "yes" or "no" is about it.
+            texts.extend(recap or ["Sorry, I didn't understand that."])
     # A value that changed anywhere in this message (a correction, a flow started
     # with values, a /set in a digression) re-walks the flows built on the old one.
     before = state.get("slots") or {}
