@@ -86,7 +86,9 @@ def test_the_banking_json() -> None:
         {"flow": "transfer_funds", "step": "send", "kind": "call", "confirm": transfer["confirm"]}
     ]
     assert transfer["used_in"] == [{"flow": "transfer_funds", "step": "send"}]
-    assert transfer["handler"].endswith(".py:16") and "banking" in transfer["handler"]
+    source = (EXAMPLES / "banking" / "actions.py").read_text(encoding="utf-8").splitlines()
+    decorated = 1 + next(n for n, line in enumerate(source) if '"execute_transfer"' in line)
+    assert transfer["handler"].endswith(f".py:{decorated}") and "banking" in transfer["handler"]
 
     balance = found["get_balance"]
     assert balance["context"] is None
