@@ -32,7 +32,15 @@ from soni.server.auth import Caller
 from soni.server.errors import BodyTooLarge, ProtocolError, problem_for, problem_response
 from soni.server.schemas import DecideArgs, MessageArgs, SubscribeArgs
 from soni.server.state import ServerState, caller_for, server_state
-from soni.server.ws_session import Frame, FrameError, Session, SessionClosed, Socket, parse_frame
+from soni.server.ws_session import (
+    Frame,
+    FrameError,
+    Session,
+    SessionClosed,
+    Socket,
+    parse_frame,
+    session_of,
+)
 
 __all__ = ("Connection", "router")
 
@@ -129,7 +137,8 @@ class Connection:
         if raw is None:
             data = message.get("bytes") or b""
             if len(data) > self._max_frame:
-                await self.socket.send_error(None, BodyTooLarge(self._max_frame))
+                raw = data.decode("utf-8", "replace")  # only to find its session
+                await self.socket.send_error(session_of(raw), BodyTooLarge(self._max_frame))
                 return
             try:
                 raw = data.decode("utf-8")
@@ -140,7 +149,9 @@ class Connection:
             # Characters are up to 4 bytes each: count the bytes only when it matters.
             4 * len(raw) > self._max_frame and len(raw.encode("utf-8")) > self._max_frame
         ):
-            await self.socket.send_error(None, BodyTooLarge(self._max_frame))
+            # Read whole all the same (the transport caps it at ws_max_frame_bytes), so
+            # the refusal goes to the session the frame names, when it names one.
+            await self.socket.send_error(session_of(raw), BodyTooLarge(self._max_frame))
             return
         try:
             frame = parse_frame(raw)
