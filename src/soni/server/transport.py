@@ -43,8 +43,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._reading_head = True
-        self._head = 0  # bytes of the current request's head read so far
+        self._reading_head = True  # from the end of a message to the end of the next head
+        self._head = 0  # bytes of that head read so far
         self._line: int | None = None  # length of its request line, once it ended
         self._tail = b""  # the last bytes of the previous read, for a split "\r\n\r\n"
         self._refused = False
@@ -62,7 +62,21 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             if self._head > self.max_request_line and self._over_limit(data):
                 return
             self._tail = data[-3:]
-        super().data_received(data)
+        HttpToolsProtocol.data_received(self, data)
+
+    # The parser's own events say where a head ends and the next one starts,
+    # whether or not uvicorn still reads the message (an early answer stops that).
+
+    def on_headers_complete(self) -> None:
+        self._reading_head = False
+        HttpToolsProtocol.on_headers_complete(self)
+
+    def on_message_complete(self) -> None:
+        self._reading_head = True
+        self._head = 0
+        self._line = None
+        self._tail = b""
+        HttpToolsProtocol.on_message_complete(self)
 
     def _over_limit(self, data: bytes) -> bool:
         """Whether the head read so far is over a limit; if so it is refused."""
@@ -110,17 +124,6 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self._linger = self.loop.call_later(LINGER_SECONDS, self.transport.close)
-
-    def on_headers_complete(self) -> None:
-        self._reading_head = False
-        super().on_headers_complete()
-
-    def on_message_complete(self) -> None:
-        super().on_message_complete()
-        self._reading_head = True
-        self._head = 0
-        self._line = None
-        self._tail = b""
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._linger is not None:
