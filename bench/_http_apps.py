@@ -2,7 +2,8 @@
 
     (bench/http.py starts them: _http_apps.main() with argv soni|bare|echo PORT DB)
 
-* ``soni`` — ``soni.server.create_app`` serving examples/banking.
+* ``soni`` — ``soni.server.create_app`` serving examples/banking, with the
+  transport options ``soni serve`` uses (``soni.server.transport.uvicorn_options``).
 * ``bare`` — the same steps of the banking bot's balance check hand-written in bare
   LangGraph behind FastAPI, with the same SQLite checkpointer: a message starts the
   flow (it asks which account), the answer resumes it, the balance is looked up and
@@ -129,7 +130,14 @@ def main() -> None:
     app = {"echo": lambda: echo_app(), "bare": lambda: bare_app(db), "soni": lambda: soni_app(db)}[
         kind
     ]()
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    options: dict[str, Any] = {}
+    if kind == "soni":
+        from soni.server import ServerSettings
+        from soni.server.transport import uvicorn_options
+
+        # As soni serve runs it: with its request-line, header and frame limits.
+        options = uvicorn_options(ServerSettings.from_env())
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, **options)
 
 
 if __name__ == "__main__":

@@ -89,3 +89,17 @@ def test_a_bad_soni_variable_is_one_red_line_naming_it(tmp_path: Path) -> None:
     assert done.stderr.startswith("error: SONI_MAX_BODY_BYTES: ")
     assert "(got 'lots')" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_bad_api_keys_variable_is_named_without_echoing_the_keys(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*SONI, "serve", str(ROOT / "examples" / "banking"), "--port", str(free_port())],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+        env={**os.environ, "SONI_API_KEYS": "k1=alice,s3cret-without-a-user"},
+    )  # fmt: skip
+
+    assert done.returncode == 1
+    assert done.stderr == (
+        "error: SONI_API_KEYS: Value error, API key entry 2 is not of the form key=user\n"
+    )
+    assert "Traceback" not in done.stderr

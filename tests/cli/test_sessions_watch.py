@@ -350,3 +350,35 @@ def test_a_bad_url_is_refused_before_connecting() -> None:
     assert one_error_line(result) == (
         "error: --url must be an http:// or https:// address, got 'localhost:8000'"
     )
+
+
+def test_with_api_keys_a_watcher_sees_its_users_conversations_by_their_own_ids(
+    serve: Serve,
+) -> None:
+    server = serve(settings=ServerSettings(api_keys={"alice-key": "alice", "bob-key": "bob"}))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "soni", "sessions", "watch", "--url", server.url, "--json",
+         "--max-events", "2", "--duration", str(TIMEOUT)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**environment(), "SONI_API_KEY": "alice-key"},
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        assert process.stderr.readline() == f"watching {server.url}/events (Ctrl-C to stop)\n"
+        # Bob first: had his turn leaked, it would be the first line.
+        with server.client("bob-key") as bob:
+            chat(bob, "c1", "check my savings balance")
+        with server.client("alice-key") as alice:
+            chat(alice, "c1", "check my savings balance")
+        out, _ = process.communicate(timeout=TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=TIMEOUT)
+
+    events = [json.loads(line) for line in out.splitlines()]
+    assert [(e["type"], e["conversation_id"]) for e in events] == [
+        ("session_started", "c1"),
+        ("turn", "c1"),
+    ]
+    assert events[0]["data"]["user_id"] == "alice"

@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from soni.server import ServerSettings, create_app
+from soni.server.transport import uvicorn_options
 
 from ..engine.conftest import EXAMPLES
 
@@ -25,17 +26,17 @@ STARTUP_TIMEOUT = 10.0
 class LiveServer:
     """An app served by uvicorn in a thread; ``url`` once started."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, settings: ServerSettings | None = None) -> None:
         self.app = app
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
             port=0,  # the OS picks a free port: tests in parallel never collide
             log_level="warning",
-            # The sans-I/O implementation: the legacy one warns on import.
-            ws="websockets-sansio",
             lifespan="on",
             timeout_graceful_shutdown=2,
+            # The protocols and transport limits soni serve runs with.
+            **uvicorn_options(settings or ServerSettings()),
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
@@ -96,8 +97,9 @@ def serve(handlers: object, tmp_path: Path) -> Iterator[Serve]:
         **load_options: Any,
     ) -> LiveServer:
         load_options.setdefault("db", str(tmp_path / f"state-{len(servers)}.db"))
-        app = create_app(bot, settings or ServerSettings(), **load_options)
-        server = LiveServer(app).start()
+        settings = settings or ServerSettings()
+        app = create_app(bot, settings, **load_options)
+        server = LiveServer(app, settings).start()
         servers.append(server)
         return server
 

@@ -1,4 +1,4 @@
-"""API keys: every route needs one, and users never see each other's conversations."""
+"""API keys: every route needs one, and each user has conversation ids of their own."""
 
 from __future__ import annotations
 
@@ -69,10 +69,6 @@ def test_users_cannot_see_or_decide_each_others_conversations(keyed: LiveServer)
         same_as_unknown("/conversations/{c}")
         same_as_unknown("/conversations/{c}/confirmations")
         same_as_unknown("/conversations/{c}", "DELETE")
-        # Sending to another user's conversation (to an unknown one starts it).
-        sent = bob.post("/conversations/shared-name/messages", json={"text": "yes"})
-        assert sent.status_code == 404
-        assert sent.json()["type"] == bob.get("/conversations/no-such").json()["type"]
         same_as_unknown("/confirmations/{t}")
         same_as_unknown("/confirmations/{t}/approve", "POST")
         same_as_unknown("/confirmations/{t}/skip", "POST")
@@ -90,9 +86,21 @@ def test_users_cannot_see_or_decide_each_others_conversations(keyed: LiveServer)
         ):
             assert theirs_stream.status_code == nobody_stream.status_code == 200
 
-        # Nothing bob tried changed anything.
+        # Bob's "shared-name" is a conversation of his own, started as any new id is:
+        # his "yes" reaches neither alice's conversation nor her confirmation.
+        sent = bob.post("/conversations/shared-name/messages", json={"text": "yes"})
+        assert sent.status_code == 200
+        assert sent.json()["conversation_id"] == "shared-name"
+        assert sent.json()["pending"] == []
+        his = bob.get("/conversations/shared-name").json()
+        assert his["user_id"] == "bob"
+        assert his["slots"] == {}
+
+        # Nothing bob tried changed anything of alice's.
         assert alice.get(f"/confirmations/{token}").json()["status"] == "pending"
-        assert alice.get("/conversations/shared-name").json()["slots"]["beneficiary"] == "Bob"
+        hers = alice.get("/conversations/shared-name").json()
+        assert hers["user_id"] == "alice"
+        assert hers["slots"]["beneficiary"] == "Bob"
         approved = alice.post(f"/confirmations/{token}/approve")
         assert approved.status_code == 200
         assert approved.json()["confirmation"]["decided_by"] == {
@@ -143,10 +151,11 @@ async def test_the_websocket_needs_a_key_and_keeps_users_apart(keyed: LiveServer
             frame = {"session_id": session_id, "local_timestamp": None}
             frame["payload"] = {"type": "instruction", "name": name, "args": args}
             await bob.send(json.dumps(frame))
-            answer = json.loads(await asyncio.wait_for(bob.recv(), 10))
-            assert answer["session_id"] == session_id
-            payload: dict[str, object] = answer["payload"]
-            return payload
+            while True:  # events of the subscriptions below may come first
+                answer = json.loads(await asyncio.wait_for(bob.recv(), 10))
+                if answer["session_id"] == session_id:
+                    payload: dict[str, object] = answer["payload"]
+                    return payload
 
         decided = await call("1", "decide", token=token, decision="approve")
         assert decided["ok"] is False
@@ -155,8 +164,11 @@ async def test_the_websocket_needs_a_key_and_keeps_users_apart(keyed: LiveServer
         watched = await call("2", "subscribe", conversation_id="alices-ws")
         unknown = await call("2b", "subscribe", conversation_id="nobodys-ws")
         assert watched["ok"] is unknown["ok"] is True
+        # Bob's "alices-ws" is his own new conversation: his "yes" decides nothing.
         sent = await call("3", "message", conversation_id="alices-ws", text="yes")
-        assert sent["error"]["status"] == 404  # type: ignore[index]
+        assert sent["ok"] is True
+        assert sent["result"]["conversation_id"] == "alices-ws"  # type: ignore[index]
+        assert sent["result"]["pending"] == []  # type: ignore[index]
         own = await call("4", "message", conversation_id="bobs-ws", text="balance")
         assert own["ok"] is True
 
@@ -192,6 +204,9 @@ def test_a_token_alone_decides_when_the_setting_allows_it(serve: Serve) -> None:
         assert link.get(f"/confirmations/{first['token']}").json()["status"] == "pending"
         approved = link.post(f"/confirmations/{first['token']}/approve")
         assert approved.status_code == 200
+        # The conversation as its owner knows it, not as the bot stores it.
+        assert approved.json()["conversation_id"] == "linked"
+        assert approved.json()["confirmation"]["conversation_id"] == "linked"
         assert approved.json()["confirmation"]["decided_by"] == {
             "user_id": None,
             "channel": "http",

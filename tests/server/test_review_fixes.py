@@ -20,7 +20,7 @@ def keyed(serve: Serve) -> LiveServer:
     return serve(settings=KEYS)
 
 
-def test_a_reset_id_taken_by_another_user_shows_them_none_of_the_old_confirmations(
+def test_a_reset_name_used_by_another_user_is_theirs_with_none_of_the_old_confirmations(
     keyed: LiveServer,
 ) -> None:
     with keyed.client("alice-key") as alice, keyed.client("bob-key") as bob:

@@ -155,7 +155,10 @@ async def test_malformed_frames_get_error_responses_and_the_socket_stays_usable(
         assert nothing["error"]["status"] == 404
         unknown_token = await client.call("s8", "decide", token="x" * 32, decision="approve")
         assert unknown_token["error"]["status"] == 404
+        # Over max_body_bytes: refused in the session the frame names.
         await client.send_raw(json.dumps({"session_id": "big", "payload": "x" * 70_000}))
+        assert (await client.next("big"))["error"]["status"] == 413
+        await client.send_raw("x" * 70_000)  # names none: answered with session_id null
         assert (await client.next(None))["error"]["status"] == 413
 
         ok = await client.call("s9", "message", conversation_id="c", text="what's my balance")

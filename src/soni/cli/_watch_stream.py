@@ -124,7 +124,7 @@ async def events(
     Raises:
         ConnectFailed: the server cannot be reached.
         Unauthorized: a missing or refused API key.
-        NotFound: another user's conversation, or no event stream at that address.
+        NotFound: no event stream at that address.
         ConnectionClosed: the server ended the stream or the connection was lost.
         ProtocolError: the server sent something that is not an event.
     """

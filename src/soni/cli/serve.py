@@ -30,6 +30,7 @@ def serve(
     from soni.engine.check import load_config
     from soni.errors import SoniError
     from soni.server import ServerSettings, create_app
+    from soni.server.transport import uvicorn_options
 
     if not bot_dir.exists():
         fail(f"no such bot: {bot_dir}")
@@ -50,7 +51,8 @@ def serve(
             host=host,
             port=port,
             log_level=log_level,
-            ws="websockets-sansio",
+            # The request line, header and WebSocket frame limits of the settings.
+            **uvicorn_options(settings),
             # Open long polls and event streams must not hold a shutdown up.
             timeout_graceful_shutdown=5,
         )
@@ -60,10 +62,14 @@ def serve(
 
 def _settings_problem(exc: Any) -> str:
     """A ``SONI_*`` variable's bad value, named as the user set it."""
-    problems = [
-        f"SONI_{str(error['loc'][0]).upper()}: {error['msg']} (got {error['input']!r})"
-        if error["loc"]
-        else error["msg"]
-        for error in exc.errors()
-    ]
+    problems = []
+    for error in exc.errors():
+        if not error["loc"]:
+            problems.append(error["msg"])
+        elif error["loc"][0] == "api_keys":
+            # Never echo the value: it holds the keys.
+            problems.append(f"SONI_API_KEYS: {error['msg']}")
+        else:
+            name = str(error["loc"][0]).upper()
+            problems.append(f"SONI_{name}: {error['msg']} (got {error['input']!r})")
     return "; ".join(problems)

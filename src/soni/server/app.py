@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from soni.engine.runtime import Bot
 from soni.server.auth import Keys
 from soni.server.errors import install_error_handlers
-from soni.server.limits import BodyLimit
+from soni.server.limits import RequestLimits
 from soni.server.metrics import Metrics
 from soni.server.routes import confirmations, conversations, events, system
 from soni.server.service import Conversations
@@ -88,7 +88,7 @@ def create_app(
             yield
 
     app = FastAPI(title="soni", description=_DESCRIPTION, lifespan=lifespan)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes)
     # Last: its catch-all middleware wraps everything else.
     install_error_handlers(app)
     for router in (

@@ -17,9 +17,10 @@ class Caller:
 
     Attributes:
         user_id: The user the API key belongs to; ``None`` without a key.
-        checked: Whether ownership is enforced: API keys are on and the caller
-            gave one. A caller without a key reaches only what a token opens
-            (``decide_by_token_alone``), or everything when keys are off.
+        checked: Whether the caller has a namespace of its own: API keys are on
+            and the caller gave one (``soni.server.namespace``). A caller without
+            a key reaches only what a token opens (``decide_by_token_alone``), or
+            everything when keys are off.
     """
 
     user_id: str | None

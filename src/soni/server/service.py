@@ -1,8 +1,12 @@
 """What the routes and the WebSocket protocol do, in one place.
 
-Both transports call these methods, so ownership, the busy policy, metrics and the
-session registry are handled the same way whichever way a request came in; the
+Both transports call these methods, so namespaces, the busy policy, metrics and
+the session registry are handled the same way whichever way a request came in; the
 results are the API's models, which HTTP returns and the WebSocket protocol dumps.
+
+With API keys on, a caller's conversation ids are qualified with its user before
+they reach the bot (``soni.server.namespace``), and every id the server answers or
+streams is the caller's own again.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from soni.errors import SessionCommandError, UnknownConfirmation
 from soni.server.auth import Caller
 from soni.server.errors import ConversationBusy, ConversationNotFound
 from soni.server.metrics import Metrics
-from soni.server.ownership import Owners
+from soni.server.namespace import check_conversation_id, in_namespace, qualify, unqualify
 from soni.server.schemas import (
     ConfirmationOut,
     ConfirmationsOut,
@@ -63,64 +67,108 @@ class Conversations:
         self.sessions = sessions
         self.settings = settings
         self.metrics = metrics
-        self.owners = Owners(bot.state)
-        # Turns in flight per conversation, for the "reject" busy policy.
+        # Whether conversation ids are qualified by user: API keys are on.
+        self.namespaced = settings.auth_enabled
+        # Turns in flight per conversation (the bot's id), for the "reject" busy policy.
         self._running: dict[str, int] = {}
 
-    # -- access -------------------------------------------------------------------
+    # -- ids and access -------------------------------------------------------------
 
-    async def _require(self, caller: Caller, conversation_id: str) -> None:
-        """The conversation exists and the caller may see it; 404 otherwise."""
-        exists, owner = await self.owners.owner(conversation_id)
-        if not exists or (caller.checked and owner != caller.user_id):
+    def inner_id(self, caller: Caller, conversation_id: str) -> str:
+        """The bot's id for the caller's ``conversation_id``.
+
+        Raises:
+            InvalidConversationId: not an id the server takes (422).
+        """
+        check_conversation_id(conversation_id)
+        if caller.checked and caller.user_id is not None:
+            return qualify(caller.user_id, conversation_id)
+        return conversation_id
+
+    def outer_id(self, inner: str) -> str:
+        """A bot's conversation id as its owner knows it."""
+        return unqualify(inner)[1] if self.namespaced else inner
+
+    async def _require(self, caller: Caller, conversation_id: str) -> str:
+        """The bot's id of the caller's conversation, which must exist; 404 otherwise."""
+        inner = self.inner_id(caller, conversation_id)
+        if not await self.bot.state(inner):
             raise ConversationNotFound(conversation_id)
+        return inner
 
     async def _confirmation(self, caller: Caller, token: str) -> PendingConfirmation:
         """The confirmation a token opens, if the caller may use it; 404 otherwise."""
         record = await self.bot.engine.confirmations.get(token)
-        # Another user's token answers exactly as an unknown one does.
-        if (
-            caller.checked
-            and not self.settings.decide_by_token_alone
-            and not await self.owners.is_owner(record.conversation_id, caller.user_id)
-        ):
-            raise UnknownConfirmation()
+        if self.namespaced and not self.settings.decide_by_token_alone:
+            user_id = caller.user_id if caller.checked else None
+            # The record's own user, not whoever holds its conversation's name now:
+            # another user's token answers exactly as an unknown one does.
+            if (
+                user_id is None
+                or record.user_id != user_id
+                or not in_namespace(record.conversation_id, user_id)
+            ):
+                raise UnknownConfirmation()
         return record
 
-    async def check_subscription(self, caller: Caller, conversation_id: str | None) -> None:
-        """Whether the caller may follow the conversation's events (or everyone's).
+    def _confirmation_out(
+        self, record: PendingConfirmation, token: str | None = None
+    ) -> ConfirmationOut:
+        out = confirmation_out(record, token)
+        out.conversation_id = self.outer_id(record.conversation_id)
+        return out
 
-        A conversation nobody has started yet may be followed: its events are
-        still filtered by owner as they arrive (see ``may_see``).
+    # -- events ---------------------------------------------------------------------
+
+    def subscription_id(self, caller: Caller, conversation_id: str | None) -> str | None:
+        """The bot's id of the conversation a subscription follows (``None``: all).
+
+        Another user's conversation cannot even be named: the caller's id reaches
+        the caller's own conversation, started or not.
+
+        Raises:
+            InvalidConversationId: not an id the server takes (422).
         """
-        # Another user's conversation is followed like an unknown one: accepted,
-        # and every event filtered by ``may_see`` — a refusal would tell the two
-        # apart.
+        if conversation_id is None:
+            return None
+        return self.inner_id(caller, conversation_id)
 
-    async def may_see(self, caller: Caller, event: SessionEvent) -> bool:
-        if not caller.checked or event.conversation_id is None:
-            return True
-        if event.type == "session_removed":
-            # Sent after the owner is forgotten: it names whose conversation it was.
-            return event.data.get("user_id") == caller.user_id
-        return await self.owners.is_owner(event.conversation_id, caller.user_id)
+    def event_data(self, caller: Caller, event: SessionEvent) -> dict[str, Any] | None:
+        """The event as the caller receives it, or ``None`` if it is not the caller's.
+
+        With API keys on, a subscriber receives only the events of its own
+        conversations (and those about no conversation, such as ``lagged``), with
+        its own ids.
+        """
+        inner = event.conversation_id
+        if (
+            inner is not None
+            and caller.checked
+            and caller.user_id is not None
+            and not in_namespace(inner, caller.user_id)
+        ):
+            return None
+        data = event.to_data()
+        if inner is not None and self.namespaced:
+            data["conversation_id"] = self.outer_id(inner)
+        return data
 
     # -- turns --------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _turn(self, conversation_id: str, *, refusable: bool) -> Iterator[None]:
-        running = self._running.get(conversation_id, 0)
+    def _turn(self, inner: str, shown: str, *, refusable: bool) -> Iterator[None]:
+        running = self._running.get(inner, 0)
         if refusable and running and self.settings.busy_policy == "reject":
-            raise ConversationBusy(conversation_id)
-        self._running[conversation_id] = running + 1
+            raise ConversationBusy(shown)
+        self._running[inner] = running + 1
         try:
             yield
         finally:
-            left = self._running[conversation_id] - 1
+            left = self._running[inner] - 1
             if left:
-                self._running[conversation_id] = left
+                self._running[inner] = left
             else:
-                del self._running[conversation_id]
+                del self._running[inner]
 
     def _record(self, result: TurnResult, user_id: str | None) -> None:
         # Queued without waiting: the answer need not wait for the event fan-out,
@@ -137,15 +185,13 @@ class Conversations:
     async def message(
         self, caller: Caller, conversation_id: str, text: str, user_id: str | None = None
     ) -> TurnOut:
-        """Run one chat turn."""
+        """Run one chat turn; an id the caller has not used yet starts a conversation."""
+        inner = self.inner_id(caller, conversation_id)
         if caller.checked:
             user_id = caller.user_id
-            assert user_id is not None
-            if not await self.owners.claim(conversation_id, user_id):
-                raise ConversationNotFound(conversation_id)
-        with self._turn(conversation_id, refusable=True):
+        with self._turn(inner, conversation_id, refusable=True):
             started = time.perf_counter()
-            result = await self.bot.handle(conversation_id, text, user_id=user_id)
+            result = await self.bot.handle(inner, text, user_id=user_id)
             self.metrics.observe_turn("message", time.perf_counter() - started)
         self._record(result, user_id)
         return TurnOut(
@@ -163,21 +209,22 @@ class Conversations:
     ) -> DecisionOut:
         """Decide a confirmation out of band and resume its conversation."""
         record = await self._confirmation(caller, token)
-        conversation_id = record.conversation_id
-        with self._turn(conversation_id, refusable=False):
+        inner = record.conversation_id
+        shown = self.outer_id(inner)
+        with self._turn(inner, shown, refusable=False):
             started = time.perf_counter()
             result = await self.bot.decide(token, decision, actor=caller.user_id, channel=channel)
             self.metrics.observe_turn("decision", time.perf_counter() - started)
         self._record(result, None)
         after = await self.bot.engine.confirmations.get(token)
         return DecisionOut(
-            conversation_id=conversation_id,
+            conversation_id=shown,
             decision=after.decision or decision,
             status=result.status,
             active_flow=result.active_flow,
             replies=replies_out(result.replies),
             pending=[pending_from_view(p) for p in result.pending],
-            confirmation=confirmation_out(after),
+            confirmation=self._confirmation_out(after),
         )
 
     async def decision_message(self, caller: Caller, text: str, *, channel: str) -> DecisionOut:
@@ -189,13 +236,13 @@ class Conversations:
                 message.token, actor=caller.user_id, channel=channel
             )
             return DecisionOut(
-                conversation_id=record.conversation_id,
+                conversation_id=self.outer_id(record.conversation_id),
                 decision="shown",
                 status=None,
                 active_flow=None,
                 replies=[],
                 pending=[],
-                confirmation=confirmation_out(shown),
+                confirmation=self._confirmation_out(shown),
             )
         if isinstance(message, Execute):
             decision = "approve"
@@ -216,17 +263,18 @@ class Conversations:
                 record = await confirmations.wait(token, timeout=wait)
         if record is None:
             record = await confirmations.expire_if_due(token)
-        return confirmation_out(record)
+        return self._confirmation_out(record)
 
     # -- conversations ------------------------------------------------------------
 
     async def conversation(self, caller: Caller, conversation_id: str) -> ConversationOut:
         """Where a conversation is, from its saved state."""
-        state: dict[str, Any] = await self.bot.state(conversation_id)
-        if not state or (caller.checked and state.get("user_id") != caller.user_id):
+        inner = self.inner_id(caller, conversation_id)
+        state: dict[str, Any] = await self.bot.state(inner)
+        if not state:
             raise ConversationNotFound(conversation_id)
         confirmations = self.bot.engine.confirmations
-        waiting = await confirmations.list(conversation_id=conversation_id, status=_OPEN)
+        waiting = await confirmations.list(conversation_id=inner, status=_OPEN)
         pending = [pending_from_record(record, confirmations) for record in waiting]
         return ConversationOut(
             conversation_id=conversation_id,
@@ -241,17 +289,13 @@ class Conversations:
 
     async def confirmations(self, caller: Caller, conversation_id: str) -> ConfirmationsOut:
         """Every confirmation of a conversation, oldest first; tokens of the open ones."""
-        await self._require(caller, conversation_id)
+        inner = await self._require(caller, conversation_id)
         confirmations = self.bot.engine.confirmations
-        records = await confirmations.list(conversation_id=conversation_id)
-        if caller.checked:
-            # After a reset, the id may have passed to another user: their view
-            # holds only the confirmations asked of them.
-            records = [r for r in records if r.user_id == caller.user_id]
+        records = await confirmations.list(conversation_id=inner)
         return ConfirmationsOut(
             conversation_id=conversation_id,
             confirmations=[
-                confirmation_out(
+                self._confirmation_out(
                     record, confirmations.known_token(record.id) if record.is_open else None
                 )
                 for record in records
@@ -260,10 +304,9 @@ class Conversations:
 
     async def reset(self, caller: Caller, conversation_id: str) -> None:
         """Forget a conversation; its open confirmations are cancelled."""
-        await self._require(caller, conversation_id)
-        await self.bot.reset(conversation_id)
-        self.owners.forget(conversation_id)
+        inner = await self._require(caller, conversation_id)
+        await self.bot.reset(inner)
         try:
-            await self.sessions.remove(conversation_id, "reset")
+            await self.sessions.remove(inner, "reset")
         except SessionCommandError as exc:
-            logger.warning("reset of %s not announced: %s", conversation_id, exc)
+            logger.warning("reset of %s not announced: %s", inner, exc)

@@ -6,11 +6,14 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ("ServerSettings", "parse_api_keys")
 
 _ENV_PREFIX = "SONI_"
+# A frame over max_body_bytes is still read, to be answered 413 in its session;
+# up to this many times the limit, past which reading it is not worth the memory.
+_FRAME_CAP_FACTOR = 16
 
 
 def parse_api_keys(text: str) -> dict[str, str]:
@@ -46,7 +49,18 @@ class ServerSettings(BaseModel):
         decide_by_token_alone: With API keys on, let a confirmation token decide
             (and be read) without a key — for links in notifications. Off by default:
             a token then decides only for its conversation's owner.
-        max_body_bytes: Largest request body (and WebSocket frame) accepted.
+        max_body_bytes: Largest request body (and WebSocket frame) accepted; a
+            larger one is answered 413 (in its session, for a frame).
+        ws_max_frame_bytes: Largest WebSocket frame the server reads at all (a
+            whole message, its fragments joined): beyond it the connection is
+            closed with 1009. At least ``max_body_bytes``; by default 16 times it
+            (1 MiB). Enforced by the WebSocket protocol ``soni serve`` runs
+            (``uvicorn_options``).
+        max_request_line_bytes: Longest HTTP request line (method, target,
+            version); a longer one is answered 414. Enforced by ``soni serve``'s
+            HTTP protocol (``uvicorn_options``).
+        max_header_bytes: Largest HTTP header section (every field together); a
+            larger one is answered 431. Enforced like ``max_request_line_bytes``.
         busy_policy: ``queue`` runs concurrent messages to one conversation one
             after another, in arrival order; ``reject`` answers 409 while a turn of
             that conversation is running.
@@ -63,6 +77,9 @@ class ServerSettings(BaseModel):
     api_keys: dict[str, str] = Field(default_factory=dict)
     decide_by_token_alone: bool = False
     max_body_bytes: int = Field(default=65_536, gt=0)
+    ws_max_frame_bytes: int | None = Field(default=None, gt=0)
+    max_request_line_bytes: int = Field(default=8_192, ge=64)
+    max_header_bytes: int = Field(default=32_768, ge=256)
     busy_policy: Literal["queue", "reject"] = "queue"
     max_sessions: int = Field(default=10_000, gt=0)
     idle_ttl: float = Field(default=3600.0, gt=0)
@@ -84,7 +101,29 @@ class ServerSettings(BaseModel):
         for key, user in value.items():
             if not key.strip() or not user.strip():
                 raise ValueError("API keys and their users must not be empty")
+            try:
+                # A user names a namespace of conversation ids (soni.server.namespace).
+                user.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("API key users must be valid UTF-8 text") from None
         return value
+
+    @model_validator(mode="after")
+    def _check_frame_limits(self) -> ServerSettings:
+        if self.ws_max_frame_bytes is not None and self.ws_max_frame_bytes < self.max_body_bytes:
+            raise ValueError(
+                f"ws_max_frame_bytes ({self.ws_max_frame_bytes}) must be at least "
+                f"max_body_bytes ({self.max_body_bytes}): a frame over max_body_bytes "
+                "is answered 413 only if the server can read it"
+            )
+        return self
+
+    @property
+    def ws_frame_cap(self) -> int:
+        """The largest WebSocket frame read at all: ``ws_max_frame_bytes`` or its default."""
+        if self.ws_max_frame_bytes is not None:
+            return self.ws_max_frame_bytes
+        return _FRAME_CAP_FACTOR * self.max_body_bytes
 
     @property
     def auth_enabled(self) -> bool:

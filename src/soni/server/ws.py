@@ -32,8 +32,15 @@ from soni.server.auth import Caller
 from soni.server.errors import BodyTooLarge, ProtocolError, problem_for, problem_response
 from soni.server.schemas import DecideArgs, MessageArgs, SubscribeArgs
 from soni.server.state import ServerState, caller_for, server_state
-from soni.server.ws_session import Frame, FrameError, Session, SessionClosed, Socket, parse_frame
-from soni.sessions import SessionEvent
+from soni.server.ws_session import (
+    Frame,
+    FrameError,
+    Session,
+    SessionClosed,
+    Socket,
+    parse_frame,
+    session_of,
+)
 
 __all__ = ("Connection", "router")
 
@@ -72,8 +79,7 @@ def _dump(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json", by_alias=True)
 
 
-def _event_payload(event: SessionEvent) -> dict[str, Any]:
-    data = event.to_data()
+def _event_payload(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "event",
         "event": data["type"],
@@ -131,7 +137,8 @@ class Connection:
         if raw is None:
             data = message.get("bytes") or b""
             if len(data) > self._max_frame:
-                await self.socket.send_error(None, BodyTooLarge(self._max_frame))
+                raw = data.decode("utf-8", "replace")  # only to find its session
+                await self.socket.send_error(session_of(raw), BodyTooLarge(self._max_frame))
                 return
             try:
                 raw = data.decode("utf-8")
@@ -142,7 +149,9 @@ class Connection:
             # Characters are up to 4 bytes each: count the bytes only when it matters.
             4 * len(raw) > self._max_frame and len(raw.encode("utf-8")) > self._max_frame
         ):
-            await self.socket.send_error(None, BodyTooLarge(self._max_frame))
+            # Read whole all the same (the transport caps it at ws_max_frame_bytes), so
+            # the refusal goes to the session the frame names, when it names one.
+            await self.socket.send_error(session_of(raw), BodyTooLarge(self._max_frame))
             return
         try:
             frame = parse_frame(raw)
@@ -239,8 +248,8 @@ class Connection:
         """Push the conversation's events until ``unsubscribe`` or the socket closes."""
         conversation_id = SubscribeArgs.model_validate(args).conversation_id
         conversations = self.state.conversations
-        await conversations.check_subscription(self.caller, conversation_id)
-        async with self.state.sessions.subscribe(conversation_id) as subscription:
+        followed = conversations.subscription_id(self.caller, conversation_id)
+        async with self.state.sessions.subscribe(followed) as subscription:
             # Attached: nothing published from here on is missed.
             await session.respond({"subscribed": True, "conversation_id": conversation_id})
             events = aiter(subscription)
@@ -256,8 +265,9 @@ class Connection:
                             event = next_event.result()
                         except StopAsyncIteration:
                             break  # the registry stopped, or this subscriber lagged
-                        if await conversations.may_see(self.caller, event):
-                            await session.send(_event_payload(event))
+                        data = conversations.event_data(self.caller, event)
+                        if data is not None:
+                            await session.send(_event_payload(data))
                         next_event = asyncio.ensure_future(anext(events))
                     if next_frame in done:
                         try:

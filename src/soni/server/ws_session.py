@@ -26,6 +26,7 @@ __all__ = (
     "SessionClosed",
     "Socket",
     "parse_frame",
+    "session_of",
 )
 
 logger = logging.getLogger("soni.server")
@@ -95,6 +96,18 @@ def parse_frame(raw: str) -> Frame:
             ),
         )
     return Frame(session_id, data.get("local_timestamp"), payload)
+
+
+def session_of(raw: str) -> str | None:
+    """The ``session_id`` a frame names, if it can be read; for a frame refused whole."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    session_id = data.get("session_id") if isinstance(data, dict) else None
+    if isinstance(session_id, str) and 0 < len(session_id) <= _MAX_SESSION_ID:
+        return session_id
+    return None
 
 
 def _now() -> str:
