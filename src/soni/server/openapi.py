@@ -42,7 +42,15 @@ from soni.server.errors import (
 from soni.server.schemas import ProblemOut
 from soni.server.settings import ServerSettings
 
-__all__ = ("ACCESS_KEY", "OPERATIONS", "Access", "build_contract", "install_openapi")
+__all__ = (
+    "ACCESS_KEY",
+    "LINKS",
+    "OPERATIONS",
+    "Access",
+    "build_contract",
+    "install_openapi",
+    "operation_id",
+)
 
 Access = Literal["public", "key", "token"]
 """Who may call an operation: anyone; a caller with an API key (when keys are on);
@@ -85,6 +93,49 @@ besides those of every route: ``body-too-large`` (the body limit applies to ever
 request) and ``internal-error``; and ``unauthorized``, added from the settings."""
 
 _EVERY_ROUTE = ("body-too-large", "internal-error")
+
+_CONVERSATION = {"conversation_id": "$response.body#/conversation_id"}
+_SAME_TOKEN = {"token": "$request.path.token"}
+
+
+def _decide(token: str, option: str) -> dict[str, tuple[str, dict[str, str], Any]]:
+    """Links to what a confirmation's token opens, the token found at ``token``."""
+    return {
+        "Approve": ("approve", {"token": token}, None),
+        "Skip": ("skip", {"token": token}, None),
+        "Choose": ("choose", {"token": token}, {"option": option}),
+        "GetConfirmation": ("get_confirmation", {"token": token}, None),
+    }
+
+
+_AFTER_DECISION = {
+    "GetConversation": ("get_conversation", _CONVERSATION, None),
+    "ApproveAgain": ("approve", _SAME_TOKEN, None),
+    "SkipAgain": ("skip", _SAME_TOKEN, None),
+    "GetConfirmation": ("get_confirmation", _SAME_TOKEN, None),
+}
+
+LINKS: Mapping[str, Mapping[str, tuple[str, dict[str, str], Any]]] = {
+    "post_message": {
+        "NextMessage": ("post_message", _CONVERSATION, None),
+        "GetConversation": ("get_conversation", _CONVERSATION, None),
+        "ListConfirmations": ("list_confirmations", _CONVERSATION, None),
+        "DeleteConversation": ("delete_conversation", _CONVERSATION, None),
+        **_decide("$response.body#/pending/0/token", "$response.body#/pending/0/options/0"),
+    },
+    "get_conversation": _decide(
+        "$response.body#/pending/0/token", "$response.body#/pending/0/options/0"
+    ),
+    "list_confirmations": _decide(
+        "$response.body#/confirmations/0/token", "$response.body#/confirmations/0/options/0"
+    ),
+    "approve": _AFTER_DECISION,
+    "skip": _AFTER_DECISION,
+    "choose": _AFTER_DECISION,
+}
+"""OpenAPI links of each operation's success: where its answer leads (the
+conversation it names, the tokens it hands out). Clients and stateful tests follow
+them; the request body of a link is given where the answer holds it."""
 
 _SCHEMAS = "#/components/schemas/"
 
@@ -234,6 +285,16 @@ def build_contract(document: dict[str, Any], settings: ServerSettings) -> dict[s
             responses.pop("422", None)  # FastAPI's HTTPValidationError
             for status in sorted(by_status):
                 responses[str(status)] = _problems_response(by_status[status])
+            if name in LINKS:
+                success = next(code for code in responses if code.startswith("2"))
+                responses[success]["links"] = {
+                    link: {
+                        "operationId": target,
+                        "parameters": parameters,
+                        **({"requestBody": body} if body is not None else {}),
+                    }
+                    for link, (target, parameters, body) in LINKS[name].items()
+                }
     _drop_unused(schemas, document["paths"])
     return document
 
