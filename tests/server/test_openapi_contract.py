@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,8 +25,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, initialize
-from schemathesis import Case
-from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
+from schemathesis import AuthContext, Case
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from schemathesis.openapi.checks import UseAfterFree
 
@@ -37,12 +37,14 @@ from ..engine.conftest import EXAMPLES
 from .conftest import TRANSFER
 
 BANKING = EXAMPLES / "banking"
-KEY = "contract-key-alice"
-KEYS = {KEY: "alice", "contract-key-bob": "bob"}
+IDENTITIES = Path(__file__).parent / "files" / "identities.json"
+# The keys of files/identities.json.
+KEYS = {"contract-key-alice": "alice", "contract-key-bob": "bob"}
 MESSAGES = "/conversations/{conversation_id}/messages"
+# What positive_data_acceptance accepts by default (schemathesis 4).
+POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 # What a user of the banking bot says, for the stateful scenarios: random text only
 # ever gets "Sorry, I didn't understand that".
-POSITIVE_STATUSES = POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
 CHAT = (*TRANSFER, "yes", "no", "send 20 euros to Ann", "what is my balance?")
 
 
@@ -53,8 +55,9 @@ def _settings(keys: bool) -> ServerSettings:
 
 def _config(keys: bool) -> schemathesis.Config:
     data: dict[str, Any] = {
-        # Every check. None is turned off: each applies to this API (object-level
-        # authorization and use-after-free act on what the stateful scenarios do).
+        # Every check; none is turned off. Those about state (use_after_free,
+        # ensure_resource_availability, object_level_authorization) act in the
+        # stateful scenarios, where requests follow one another.
         "checks": {"enabled": True},
         "generation": {
             "mode": "all",
@@ -85,7 +88,11 @@ def _config(keys: bool) -> schemathesis.Config:
         # The small run is the same every time; the full one explores afresh.
         data["seed"] = 20261123
     if keys:
-        data["auth"] = {"openapi": {"bearer": {"bearer": KEY}}}
+        # Two users, each with a key: requests go as alice, and the
+        # object_level_authorization check replays her reads as bob.
+        data["auth"] = {
+            "wfc": {"path": str(IDENTITIES), "user": "alice", "peers": ["alice", "bob"]}
+        }
     return schemathesis.Config.from_dict(data)
 
 
@@ -121,17 +128,14 @@ KEYED = _schema(keys=True)
 
 
 @pytest.fixture
-def tally(request: pytest.FixtureRequest) -> Iterator[list[int]]:
-    """Counts a test's requests into its headline figure (``record_property``).
-
-    The figure is rewritten as the count grows, since the test function runs once
-    per generated case and the report takes the last value.
-    """
-    counts = [0]
-    yield counts
+def tally() -> list[int]:
+    """A test's requests so far, for its headline figure."""
+    return [0]
 
 
 def _figure(request: pytest.FixtureRequest, label: str, requests: int) -> None:
+    # The test function runs once per generated case: the figure is rewritten as
+    # the count grows, and the report takes the last one (record_property appends).
     properties = request.node.user_properties
     properties[:] = [item for item in properties if item[0] != "figure"]
     properties.append(
@@ -167,7 +171,6 @@ def test_with_api_keys_every_answer_is_as_documented(
 
 def _run_scenarios(keys: bool, label: str, request: Any) -> None:
     schema = _chatting(_schema(keys))
-    headers = {"Authorization": f"Bearer {KEY}"} if keys else {}
     messages = schema[MESSAGES]["POST"]
     statuses: dict[str, set[int]] = {}
     steps = [0]
@@ -200,8 +203,11 @@ def _run_scenarios(keys: bool, label: str, request: Any) -> None:
                     path_parameters={"conversation_id": conversation_id},
                     body={"text": text},
                     media_type="application/json",
-                    headers=dict(headers),
                 )
+                if keys:
+                    # As alice, through the identities' provider: the checks then
+                    # know whose conversation it is (object_level_authorization).
+                    schema.auth.set(case, AuthContext(operation=messages, app=schema.app))
                 step = StepInput.initial(case)
                 # What schemathesis's own root rules do before a step: the stateful
                 # checks look cases up in the recorder.
@@ -218,7 +224,10 @@ def _run_scenarios(keys: bool, label: str, request: Any) -> None:
             operation = case.operation.label
             statuses.setdefault(operation, set()).add(response.status_code)
             conversation = (case.path_parameters or {}).get("conversation_id")
-            if operation == "DELETE /conversations/{conversation_id}":
+            if (
+                operation == "DELETE /conversations/{conversation_id}"
+                and response.status_code == 204
+            ):
                 restarted.discard(conversation)
             elif operation == f"POST {MESSAGES}" and response.status_code == 200:
                 restarted.add(conversation)
@@ -230,7 +239,6 @@ def _run_scenarios(keys: bool, label: str, request: Any) -> None:
             deadline=None,
             database=None,
             derandomize=not FULL,
-            suppress_health_check=list(HealthCheck),
         )
     )
     request.node.user_properties.append(

@@ -98,7 +98,7 @@ _CONVERSATION = {"conversation_id": "$response.body#/conversation_id"}
 _SAME_TOKEN = {"token": "$request.path.token"}
 
 
-def _decide(token: str, option: str) -> dict[str, tuple[str, dict[str, str], Any]]:
+def _token_links(token: str, option: str) -> dict[str, tuple[str, dict[str, str], Any]]:
     """Links to what a confirmation's token opens, the token found at ``token``."""
     return {
         "Approve": ("approve", {"token": token}, None),
@@ -121,12 +121,12 @@ LINKS: Mapping[str, Mapping[str, tuple[str, dict[str, str], Any]]] = {
         "GetConversation": ("get_conversation", _CONVERSATION, None),
         "ListConfirmations": ("list_confirmations", _CONVERSATION, None),
         "DeleteConversation": ("delete_conversation", _CONVERSATION, None),
-        **_decide("$response.body#/pending/0/token", "$response.body#/pending/0/options/0"),
+        **_token_links("$response.body#/pending/0/token", "$response.body#/pending/0/options/0"),
     },
-    "get_conversation": _decide(
+    "get_conversation": _token_links(
         "$response.body#/pending/0/token", "$response.body#/pending/0/options/0"
     ),
-    "list_confirmations": _decide(
+    "list_confirmations": _token_links(
         "$response.body#/confirmations/0/token", "$response.body#/confirmations/0/options/0"
     ),
     "approve": _AFTER_DECISION,
