@@ -61,7 +61,7 @@ def _config(keys: bool) -> schemathesis.Config:
         "checks": {"enabled": True},
         "generation": {
             "mode": "all",
-            "max-examples": scaled(ci=12, full=250),
+            "max-examples": scaled(ci=10, full=250),
             # No example database: no files shared between tests or runs.
             "database": "none",
         },
@@ -234,7 +234,7 @@ def _run_scenarios(keys: bool, label: str, request: Any) -> None:
 
     Scenarios.run(
         settings=settings(
-            max_examples=scaled(ci=20, full=300),
+            max_examples=scaled(ci=14, full=300),
             stateful_step_count=scaled(ci=8, full=15),
             deadline=None,
             database=None,
@@ -334,11 +334,8 @@ def test_the_document_describes_authentication_as_the_app_is_configured() -> Non
         assert "401" not in operation["responses"], label
 
     keyed = _document(keys=True)
-    assert (
-        keyed["components"]["securitySchemes"]
-        == {"bearer": {"type": "http", "scheme": "bearer", "description": pytest.approx(str)}}
-        or keyed["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-    )
+    (name, scheme), *others = keyed["components"]["securitySchemes"].items()
+    assert (name, scheme["type"], scheme["scheme"], others) == ("bearer", "http", "bearer", [])
     public = {"GET /health", "GET /ready"}
     for label, operation in _operations(keyed):
         if label in public:
