@@ -129,6 +129,24 @@ def test_a_decision_already_taken_answers_409_with_the_recorded_one(server: Live
         assert body["decided_at"]
 
 
+def test_repeating_a_decision_after_a_reset_does_not_bring_the_conversation_back(
+    server: LiveServer,
+) -> None:
+    # Found by the stateful contract test (use_after_free): the repeat ran a turn,
+    # which started the deleted conversation again, empty.
+    with server.client() as client:
+        token = start_transfer(client, "reset")["token"]
+        assert client.post(f"/confirmations/{token}/approve").status_code == 200
+        assert client.delete("/conversations/reset").status_code == 204
+        again = client.post(f"/confirmations/{token}/approve")
+        assert again.status_code == 200, again.text
+        assert again.json()["decision"] == "execute_transfer"
+        assert again.json()["confirmation"]["status"] == "executed"
+        assert again.json()["replies"] == []
+        assert client.get("/conversations/reset").status_code == 404
+        assert client.delete("/conversations/reset").status_code == 404
+
+
 @pytest.fixture
 def tiny_ttl_bot(serve: Serve, tmp_path: Path) -> LiveServer:
     ActionRegistry.register("pay")(lambda amount: {})

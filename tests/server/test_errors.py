@@ -105,6 +105,51 @@ def test_malformed_and_invalid_bodies_answer_422(server: LiveServer) -> None:
             assert answer.status_code == 200, text
 
 
+UNREADABLE_BODIES = {
+    # Raw bytes that are not UTF-8, inside otherwise valid JSON.
+    b'{"text": "\xff\xfe", "option": "\xff", "message": "\xff"}': "not UTF-8 text",
+    b"[" * 10_000 + b"]" * 10_000: "nested too deeply",
+    b'{"text": ' + b"7" * 5_000 + b"}": "an integer longer than",
+}
+
+
+def test_a_json_body_no_parser_can_read_is_a_422_on_every_json_route(server: LiveServer) -> None:
+    with server.client() as client:
+        document = client.get("/openapi.json").json()
+        json_routes = [
+            path.replace("{conversation_id}", "c").replace("{token}", "t" * 32)
+            for path, item in document["paths"].items()
+            for operation in item.values()
+            if "application/json" in operation.get("requestBody", {}).get("content", {})
+        ]
+        assert sorted(json_routes) == [
+            "/confirmations/tttttttttttttttttttttttttttttttt/choose",
+            "/conversations/c/messages",
+            "/decisions",
+        ]
+        for url in json_routes:
+            for body, reason in UNREADABLE_BODIES.items():
+                answer = client.post(
+                    url, content=body, headers={"Content-Type": "application/json"}
+                )
+                # Not FastAPI's 400 "There was an error parsing the body".
+                assert_problem(answer, 422, "invalid-request")
+                assert reason in answer.json()["detail"], (url, answer.text)
+        # Nothing was lost: the conversation takes its next message.
+        assert client.post("/conversations/c/messages", json={"text": "hi"}).status_code == 200
+
+
+def test_a_405_lists_every_method_the_path_takes(server: LiveServer) -> None:
+    with server.client() as client:
+        # GET and DELETE /conversations/{id} are two routes; Starlette named the first only.
+        for method in ("OPTIONS", "PUT", "PATCH", "POST"):
+            answer = client.request(method, "/conversations/x")
+            assert_problem(answer, 405, "method-not-allowed")
+            assert answer.headers["allow"] == "DELETE, GET"
+        assert client.options("/conversations/x/messages").headers["allow"] == "POST"
+        assert client.delete("/confirmations/t").headers["allow"] == "GET"
+
+
 @pytest.fixture
 def slow_bot(serve: Serve, tmp_path: Path) -> Serve:
     async def wait_a_bit() -> dict[str, str]:

@@ -19,6 +19,7 @@ from typing import Literal
 from soni.errors import InvalidDecisionMessage
 
 __all__ = (
+    "MESSAGE_PATTERN",
     "Choose",
     "DecisionMessage",
     "Execute",
@@ -31,10 +32,17 @@ __all__ = (
 # Longer than any valid message (verb + 128-char token + option name); anything
 # longer is rejected before a regular expression looks at it.
 _MAX_LENGTH = 512
+_TOKEN = r"[A-Za-z0-9_-]{22,128}"
+_OPTION = r"[A-Za-z_][A-Za-z0-9_.-]{0,127}"
 _MESSAGE = re.compile(
-    r"(?P<verb>SHOWN|EXECUTE|SKIP):(?P<token>[A-Za-z0-9_-]{22,128})"
-    r"|CHOOSE:(?P<ctoken>[A-Za-z0-9_-]{22,128}):(?P<option>[A-Za-z_][A-Za-z0-9_.-]{0,127})"
+    rf"(?P<verb>SHOWN|EXECUTE|SKIP):(?P<token>{_TOKEN})"
+    rf"|CHOOSE:(?P<ctoken>{_TOKEN}):(?P<option>{_OPTION})"
 )
+
+MESSAGE_PATTERN = rf"^(?:(?:SHOWN|EXECUTE|SKIP):{_TOKEN}|CHOOSE:{_TOKEN}:{_OPTION})$"
+"""What a decision message is, as a regular expression any engine reads (the
+OpenAPI document's ``pattern``); ``parse_decision_message`` also ignores white
+space around it."""
 
 
 @dataclass(frozen=True, slots=True)

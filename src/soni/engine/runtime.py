@@ -305,6 +305,11 @@ class Bot:
             record = await self.engine.confirmations.decide(
                 token, decision, actor=actor, channel=channel
             )
+            if conversation_id not in self._known and not await self.state(conversation_id):
+                # The conversation was reset after this confirmation was decided (a
+                # reset cancels open ones): a repeat of the decision is answered, but
+                # resumes nothing — a turn would start the forgotten conversation anew.
+                return TurnResult(conversation_id, status="ended")
             result = await self._turn_held(conversation_id, {"decision": record.id}, record.user_id)
             if result.replies:
                 # Its replies went to whoever decided; the chat's user answering the

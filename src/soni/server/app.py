@@ -14,6 +14,7 @@ from soni.server.auth import Keys
 from soni.server.errors import install_error_handlers
 from soni.server.limits import RequestLimits
 from soni.server.metrics import Metrics
+from soni.server.openapi import install_openapi, operation_id
 from soni.server.routes import confirmations, conversations, events, system
 from soni.server.service import Conversations
 from soni.server.settings import ServerSettings
@@ -25,7 +26,10 @@ __all__ = ("create_app",)
 
 _DESCRIPTION = (
     "Chat with a soni bot, decide its pending confirmations from anywhere, and follow "
-    "conversations live (server-sent events at `/events`, WebSocket protocol at `/ws`)."
+    "conversations live (server-sent events at `/events`, WebSocket protocol at `/ws`). "
+    "Every error is `application/problem+json`. This document is the server's contract: "
+    "each route lists every status it answers, and soni's test suite holds the server to "
+    "it with schemathesis."
 )
 
 
@@ -87,7 +91,13 @@ def create_app(
             stack.callback(delattr, app.state, "soni")
             yield
 
-    app = FastAPI(title="soni", description=_DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="soni",
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    install_openapi(app, settings)
     app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes)
     # Last: its catch-all middleware wraps everything else.
     install_error_handlers(app)

@@ -145,10 +145,19 @@ def _iso(value: object) -> str | None:
 def _validation_errors(errors: Any) -> list[dict[str, Any]]:
     # Inputs are left out: they may be large, and may carry tokens.
     cleaned = [
-        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
-        for e in errors
+        {"loc": list(e.get("loc", ())), "msg": _message(e), "type": e.get("type")} for e in errors
     ]
     return jsonable_encoder(cleaned)  # type: ignore[no-any-return]
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    message = str(error.get("msg", ""))
+    # FastAPI reports a body it could not parse as "JSON decode error", the reason
+    # (the parser's, or soni.server.routing's) in the context.
+    reason = (error.get("ctx") or {}).get("error")
+    if error.get("type") == "json_invalid" and reason and str(reason) not in message:
+        message = f"{message}: {reason}"
+    return message
 
 
 def problem_for(exc: BaseException) -> Problem:

@@ -3,30 +3,51 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic.json_schema import SkipJsonSchema
+
+from soni.confirmations.protocol import MESSAGE_PATTERN
+from soni.confirmations.records import Status as _ConfirmationStatus
 
 __all__ = (
     "ActionsOut",
     "ActorOut",
     "ChooseIn",
     "ConfirmationOut",
+    "ConfirmationStatus",
     "ConfirmationsOut",
     "ConversationOut",
     "DecideArgs",
     "DecisionMessageIn",
     "DecisionOut",
+    "ErrorOut",
     "HealthOut",
     "MessageArgs",
     "MessageIn",
     "PendingOut",
+    "ProblemOut",
     "ReplyOut",
     "SubscribeArgs",
     "TurnOut",
 )
 
 Status = Literal["active", "awaiting_input", "awaiting_confirmation", "ended"]
+
+ConfirmationStatus = Annotated[
+    _ConfirmationStatus,
+    # Inline, not a component named after the enum: "Status" alone would read as a
+    # conversation's status. The values come from the enum, so a new status is
+    # documented as soon as it exists.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [status.value for status in _ConfirmationStatus],
+            "description": "Where the confirmation is in its life (docs/confirmations.md).",
+        }
+    ),
+]
 
 _ID = Field(min_length=1, max_length=256)
 
@@ -53,7 +74,10 @@ class ChooseIn(_In):
 class DecisionMessageIn(_In):
     """A decision protocol message: ``EXECUTE:<token>``, ``SKIP:<token>``, …"""
 
-    message: str
+    # The pattern is documented, not validated here: a message that does not match
+    # is answered by the protocol's own 422 (invalid-decision-message), which never
+    # repeats the text.
+    message: str = Field(json_schema_extra={"pattern": MESSAGE_PATTERN})
 
 
 class MessageArgs(MessageIn):
@@ -132,7 +156,7 @@ class ConfirmationOut(BaseModel):
     id: str
     conversation_id: str
     user_id: str | None
-    status: str
+    status: ConfirmationStatus
     kind: Literal["single", "choice"]
     prompt: str
     options: list[str]
@@ -178,3 +202,66 @@ class ActionsOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: str
+
+
+class ErrorOut(BaseModel):
+    """One reason a request was invalid: where (``loc``) and what (``msg``, ``type``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+# The members after ``detail`` come only with the problems that carry them; absent,
+# not null, otherwise (SkipJsonSchema keeps ``null`` out of the documented types).
+_Absent = SkipJsonSchema[None]
+
+
+def _without_defaults(schema: dict[str, Any]) -> None:
+    # An absent member has no default worth documenting (and ``null`` is not a value
+    # of most of them).
+    for member in schema.get("properties", {}).values():
+        member.pop("default", None)
+
+
+class ProblemOut(BaseModel):
+    """An error, as RFC 9457 problem details (``application/problem+json``).
+
+    ``type`` is ``urn:soni:problem:<slug>``; the slugs are listed in docs/server.md.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="Problem", json_schema_extra=_without_defaults)
+
+    type: str = Field(pattern=r"^urn:soni:problem:[a-z0-9-]+$")
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    confirmation_id: str | _Absent = Field(
+        default=None, description="The confirmation concerned (409 and 410 answers)."
+    )
+    decision: str | None = Field(
+        default=None, description="already-decided: the recorded decision."
+    )
+    confirmation_status: ConfirmationStatus | _Absent = Field(
+        default=None, description="already-decided, confirmation-closed: its status now."
+    )
+    decided_by: ActorOut | None = Field(
+        default=None, description="already-decided: who decided, when known."
+    )
+    decided_at: datetime | None = Field(
+        default=None, description="already-decided: when, when known."
+    )
+    expired_at: datetime | None = Field(
+        default=None, description="confirmation-expired: when its time ran out."
+    )
+    options: list[str] | _Absent = Field(
+        default=None, description="invalid-decision: the options offered."
+    )
+    errors: list[ErrorOut] | _Absent = Field(
+        default=None, description="invalid-request: every invalid part of the request."
+    )
+    limit: int | _Absent = Field(
+        default=None, description="body-too-large: the largest body accepted, in bytes."
+    )

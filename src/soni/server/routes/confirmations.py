@@ -9,13 +9,15 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from soni.confirmations.protocol import MESSAGE_PATTERN
 from soni.server.errors import InvalidInput
+from soni.server.routing import SoniRoute, read_json
 from soni.server.schemas import ChooseIn, ConfirmationOut, DecisionMessageIn, DecisionOut
 from soni.server.state import State, TokenCaller
 
 __all__ = ("router",)
 
-router = APIRouter(tags=["confirmations"])
+router = APIRouter(tags=["confirmations"], route_class=SoniRoute)
 
 # No length rule: a malformed token is an unknown one (404), not an invalid request.
 Token = Annotated[str, Path()]
@@ -57,17 +59,21 @@ async def get_confirmation(
     return await state.conversations.confirmation(caller, token, wait)
 
 
+# Shaped like a token (22 to 128 URL-safe characters), opening nothing: the examples
+# are well-formed messages, which an unknown token answers with 404.
+_EXAMPLE_TOKEN = "Qm9iLXRyYW5zZmVyLXRva2VuLTAx"
+
 _DECISION_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
             "text/plain": {
-                "schema": {"type": "string"},
-                "example": "EXECUTE:<token>",
+                "schema": {"type": "string", "pattern": MESSAGE_PATTERN},
+                "example": f"EXECUTE:{_EXAMPLE_TOKEN}",
             },
             "application/json": {
                 "schema": DecisionMessageIn.model_json_schema(),
-                "example": {"message": "CHOOSE:<token>:<option>"},
+                "example": {"message": f"CHOOSE:{_EXAMPLE_TOKEN}:execute_transfer"},
             },
         },
     }
@@ -89,11 +95,9 @@ def _decision_text(body: bytes, content_type: str) -> str:
     media = content_type.partition(";")[0].strip().lower()
     if media == "application/json" or media.endswith("+json"):
         try:
-            data = json.loads(body)
-        except ValueError as exc:
-            raise InvalidInput(f"the body is not valid JSON: {exc}") from None
-        except RecursionError:
-            raise InvalidInput("the body's JSON is nested too deeply") from None
+            data = read_json(body)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"the body is not valid JSON: {exc.msg}") from None
         try:
             return DecisionMessageIn.model_validate(data).message
         except ValidationError as exc:

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
+from soni.server.routing import SoniRoute
 from soni.server.schemas import ConfirmationsOut, ConversationOut, MessageIn, TurnOut
 from soni.server.state import KeyCaller, State
 
 __all__ = ("router",)
 
-router = APIRouter(prefix="/conversations", tags=["conversations"])
+router = APIRouter(prefix="/conversations", tags=["conversations"], route_class=SoniRoute)
 
 ConversationId = Annotated[str, Path(min_length=1, max_length=256)]
 

@@ -4,19 +4,40 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from soni.server.routing import SoniRoute
 from soni.server.state import KeyCaller, State
 
 __all__ = ("router",)
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], route_class=SoniRoute)
 
 
-@router.get("/events", response_class=EventSourceResponse)
+_STREAM: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The event stream; each event's `data` is the event as JSON.",
+        "content": {
+            "text/event-stream": {
+                # Without itemSchema (OpenAPI 3.2), a stream's schema describes one event.
+                "schema": {
+                    "type": "object",
+                    "required": ["event", "data"],
+                    "properties": {
+                        "event": {"type": "string", "description": "The event's type."},
+                        "data": {"type": "string", "contentMediaType": "application/json"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.get("/events", response_class=EventSourceResponse, responses=_STREAM)
 async def events(
     state: State,
     caller: KeyCaller,

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from soni.server.errors import NotReady
 from soni.server.metrics import CONTENT_TYPE
+from soni.server.routing import SoniRoute
 from soni.server.schemas import ActionsOut, HealthOut
 from soni.server.state import KeyCaller, State, server_state
 
 __all__ = ("router",)
 
-router = APIRouter(tags=["server"])
+router = APIRouter(tags=["server"], route_class=SoniRoute)
 
 
 @router.get("/health")
@@ -29,7 +32,15 @@ async def ready(request: Request) -> HealthOut:
     return HealthOut(status="ready")
 
 
-@router.get("/metrics", response_class=Response)
+_METRICS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The Prometheus text format.",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get("/metrics", response_class=Response, responses=_METRICS)
 async def metrics(state: State, caller: KeyCaller) -> Response:
     """Prometheus metrics: turns, turn latency, pending confirmations, decisions, failures."""
     return Response(state.metrics.render(), media_type=CONTENT_TYPE)
