@@ -192,6 +192,9 @@ def test_describe_names_what_happened() -> None:
     assert describe(event("action_executed", action="pay", ok=False, error="boom")) == (
         "action_executed: pay failed: boom"
     )
+    assert describe(event("action_interrupted", action="pay")) == (
+        "action_interrupted: pay outcome unknown"
+    )
     assert describe(event("session_removed", reason="reset")) == "session_removed: reset"
     assert describe(event("confirmation_expired", confirmation_id="x")) == "confirmation_expired"
 

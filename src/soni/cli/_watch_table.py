@@ -72,6 +72,8 @@ def describe(event: Mapping[str, Any]) -> str:
     elif kind == "action_executed":
         outcome = "ok" if data.get("ok") else f"failed: {data.get('error')}"
         detail = f"{data.get('action')} {outcome}"
+    elif kind == "action_interrupted":
+        detail = f"{data.get('action')} outcome unknown"
     elif kind == "session_removed":
         detail = str(data.get("reason"))
     elif kind == "turn":

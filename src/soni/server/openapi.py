@@ -41,6 +41,7 @@ from soni.server.errors import (
 )
 from soni.server.schemas import ProblemOut
 from soni.server.settings import ServerSettings
+from soni.server.transport import head_problem
 
 __all__ = (
     "ACCESS_KEY",
@@ -71,7 +72,8 @@ _DECIDE = (
 
 OPERATIONS: Mapping[str, tuple[str, ...]] = {
     # conversations
-    "post_message": ("conversation-not-found", "conversation-busy", "invalid-request", "not-ready"),
+    # An id the caller has not used starts a conversation: never a 404.
+    "post_message": ("conversation-busy", "invalid-request", "not-ready"),
     "get_conversation": ("conversation-not-found", "invalid-request", "not-ready"),
     "delete_conversation": ("conversation-not-found", "invalid-request", "not-ready"),
     "list_confirmations": ("conversation-not-found", "invalid-request", "not-ready"),
@@ -90,9 +92,11 @@ OPERATIONS: Mapping[str, tuple[str, ...]] = {
 }
 """The problems each operation (by ``operationId``, the route's name) can answer,
 besides those of every route: ``body-too-large`` (the body limit applies to every
-request) and ``internal-error``; and ``unauthorized``, added from the settings."""
+request), ``uri-too-long`` and ``header-too-large`` (the request head's limits,
+which ``soni serve`` enforces before routing) and ``internal-error``; and
+``unauthorized``, added from the settings."""
 
-_EVERY_ROUTE = ("body-too-large", "internal-error")
+_EVERY_ROUTE = ("body-too-large", "uri-too-long", "header-too-large", "internal-error")
 
 _CONVERSATION = {"conversation_id": "$response.body#/conversation_id"}
 _SAME_TOKEN = {"token": "$request.path.token"}
@@ -204,6 +208,20 @@ def _kinds(settings: ServerSettings) -> dict[str, tuple[Problem, str]]:
     kinds: dict[str, tuple[Problem, str]] = {}
     for sample, when in _samples(settings):
         problem = problem_for(sample)
+        kinds[problem.slug] = (problem, when)
+    # Answered by soni serve's HTTP layer, before any route: no exception to map.
+    line = settings.max_request_line_bytes
+    head = settings.max_header_bytes
+    for problem, when in (
+        (
+            head_problem(414, f"the request line is longer than {line} bytes"),
+            f"the request line is over max_request_line_bytes ({line})",
+        ),
+        (
+            head_problem(431, f"the request's header fields are larger than {head} bytes"),
+            f"the header section is over max_header_bytes ({head})",
+        ),
+    ):
         kinds[problem.slug] = (problem, when)
     return kinds
 

@@ -29,6 +29,13 @@ __all__ = ("LimitedHttpProtocol", "WebSocketProtocol", "uvicorn_options")
 LINGER_SECONDS = 2.0
 
 
+def head_problem(status: int, detail: str) -> Problem:
+    """The answer to a request whose line (414) or header section (431) is too large."""
+    if status == 414:
+        return Problem(414, "uri-too-long", "URI too long", detail)
+    return Problem(431, "header-too-large", "Request header fields too large", detail)
+
+
 class LimitedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, refusing an oversized request line or header section.
 
@@ -103,9 +110,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             # interleave with it.
             self.transport.close()
             return
-        title = "URI too long" if status == 414 else "Request header fields too large"
-        slug = "uri-too-long" if status == 414 else "header-too-large"
-        body = json.dumps(Problem(status, slug, title, detail).to_json()).encode()
+        body = json.dumps(head_problem(status, detail).to_json()).encode()
         self.transport.write(
             b"".join(
                 [
