@@ -19,7 +19,7 @@ from soni.dsl.slot_types import coerce
 from soni.engine.core import Engine
 from soni.engine.journal import run_key
 from soni.engine.nodes.gate import closed_message, gate
-from soni.engine.nodes.runs import run_approved, run_journaled, unknown_message
+from soni.engine.nodes.runs import Call, run_approved, run_journaled, unknown_message
 from soni.engine.program import Instruction
 from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
@@ -81,12 +81,12 @@ async def execute(
     declared = engine.config.actions.get(name)
     timeout = declared.timeout if declared is not None else None
     if record is not None:
-        outcome = await run_approved(engine, name, arguments, ctx, timeout, record, run)
+        outcome = await run_approved(Call(engine, name, arguments, ctx, timeout), record, run)
     else:
         # No confirmation records this run: the journal does, so a turn retried
         # after a crash gets the result instead of running the handler again.
         key = run_key(idempotency_key, action_args(engine, name, slots))
-        outcome = await run_journaled(engine, name, slots, ctx, timeout, key)
+        outcome = await run_journaled(Call(engine, name, slots, ctx, timeout), key)
     what = name.replace("_", " ")
     if outcome.kind in ("unknown", "running"):
         # Not a failure: the action may well have happened. Never invite a retry.

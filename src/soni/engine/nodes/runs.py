@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from soni.actions import ActionContext
 from soni.confirmations import Actor, Execution, PendingConfirmation, Status
@@ -25,7 +25,7 @@ from soni.engine.journal import JournalEntry
 from soni.engine.turn import this_turn
 from soni.errors import ActionError
 
-__all__ = ("Outcome", "run_approved", "run_journaled", "unknown_message")
+__all__ = ("Call", "Outcome", "run_approved", "run_journaled", "unknown_message")
 
 logger = logging.getLogger("soni.engine")
 
@@ -59,6 +59,28 @@ def unknown_message(outcome: Outcome, what: str) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call of an action: the handler, what it is called with, and its context."""
+
+    engine: Engine
+    name: str
+    arguments: Mapping[str, Any]
+    ctx: ActionContext
+    timeout: float | None
+
+    async def invoke(self, key: str) -> Outcome:
+        """Call the handler of a run this process's runner claimed as ``key``."""
+        with self.engine.confirmations.runner.running(key):
+            try:
+                result = await self.engine.actions.run(
+                    self.name, self.arguments, self.ctx, timeout=self.timeout
+                )
+            except ActionError as exc:
+                return Outcome("failed", error=str(exc))
+        return Outcome("done", result=result)
+
+
 async def _shielded(coro: Coroutine[Any, Any, T]) -> T:
     """Finish ``coro`` even if the caller is being cancelled (a record that must land)."""
     task = asyncio.ensure_future(coro)
@@ -69,69 +91,74 @@ async def _shielded(coro: Coroutine[Any, Any, T]) -> T:
         raise
 
 
-async def _call(
-    engine: Engine,
-    name: str,
-    arguments: Mapping[str, Any],
-    ctx: ActionContext,
-    timeout: float | None,
-    key: str,
-) -> Outcome:
-    """Call the handler of a run this runner claimed."""
-    with engine.confirmations.runner.running(key):
+class _Recovery(Protocol):
+    """What an interrupted run's record keeper does with each verdict."""
+
+    async def found(self, result: Mapping[str, Any]) -> Outcome:
+        """The call happened: record its result."""
+        ...
+
+    async def again(self) -> Outcome:
+        """Running it again is safe: claim it once more and run it."""
+        ...
+
+    async def unknown(self) -> None:
+        """Nothing can tell: record that its outcome is unknown."""
+        ...
+
+
+async def _recover(call: Call, recovery: _Recovery) -> Outcome:
+    """Ask the reconcile check, run it again where that is safe, or give up honestly."""
+    spec = call.engine.actions.get_spec(call.name)
+    rerun = spec is not None and spec.idempotent
+    if spec is not None and spec.reconcile is not None:
         try:
-            result = await engine.actions.run(name, arguments, ctx, timeout=timeout)
+            result = await call.engine.actions.reconcile(
+                call.name, call.arguments, call.ctx, timeout=call.timeout
+            )
         except ActionError as exc:
-            return Outcome("failed", error=str(exc))
-    return Outcome("done", result=result)
+            logger.warning("the reconcile check of %s could not tell: %s", call.name, exc)
+        else:
+            if result is not None:
+                logger.info("the reconcile check of %s found the call: recorded", call.name)
+                return await recovery.found(result)
+            logger.info("the reconcile check of %s found no call: running it", call.name)
+            rerun = True
+    if rerun:
+        return await recovery.again()
+    await recovery.unknown()
+    return Outcome("unknown")
 
 
 # -- approved actions: the confirmation records the run ---------------------------
 
 
-async def run_approved(
-    engine: Engine,
-    name: str,
-    arguments: Mapping[str, Any],
-    ctx: ActionContext,
-    timeout: float | None,
-    record: PendingConfirmation,
-    run: Execution | None,
-) -> Outcome:
+async def run_approved(call: Call, record: PendingConfirmation, run: Execution | None) -> Outcome:
     """Run the approved action of ``record`` (claiming it unless ``run`` is the claim)."""
-    confirmations = engine.confirmations
+    confirmations = call.engine.confirmations
     run = run or await confirmations.begin_execution(record)
+    if run.should_run:
+        return await _run_confirmed(call, run.confirmation)
     current = run.confirmation
-    if not run.should_run:
-        if current.status is Status.EXECUTING:
-            current = this_turn().remember(await confirmations.settle(current))
-        if current.status is Status.EXECUTING:
-            return Outcome("running")
-        if current.status is Status.INTERRUPTED:
-            return await _recover_approved(engine, name, arguments, ctx, timeout, current)
-        return _recorded(current)
-    return await _run_claimed_confirmation(engine, name, arguments, ctx, timeout, current)
+    if current.status is Status.EXECUTING:
+        current = this_turn().remember(await confirmations.settle(current))
+    if current.status is Status.EXECUTING:
+        return Outcome("running")
+    if current.status is Status.INTERRUPTED:
+        return await _recover(call, _ConfirmationRecovery(call, current))
+    return _recorded(current)
 
 
-async def _run_claimed_confirmation(
-    engine: Engine,
-    name: str,
-    arguments: Mapping[str, Any],
-    ctx: ActionContext,
-    timeout: float | None,
-    record: PendingConfirmation,
-) -> Outcome:
-    confirmations = engine.confirmations
+async def _run_confirmed(call: Call, claimed: PendingConfirmation) -> Outcome:
+    confirmations = call.engine.confirmations
     try:
-        outcome = await _call(engine, name, arguments, ctx, timeout, record.id)
+        outcome = await call.invoke(claimed.id)
     except BaseException:
         # Cancelled, or a bug escaped: nobody will record what the handler did.
-        await _shielded(confirmations.settle(record))
+        await _shielded(confirmations.settle(claimed))
         raise
-    recorded = await confirmations.record_result(
-        record, outcome.result, error=outcome.error if outcome.kind == "failed" else None
-    )
-    this_turn().remember(recorded)
+    error = outcome.error if outcome.kind == "failed" else None
+    this_turn().remember(await confirmations.record_result(claimed, outcome.result, error=error))
     return outcome
 
 
@@ -140,98 +167,57 @@ def _recorded(record: PendingConfirmation) -> Outcome:
         return Outcome("done", result=record.result or {})
     if record.status is Status.FAILED:
         return Outcome("failed", error=record.error or "it failed")
+    if record.status is Status.EXECUTING:
+        return Outcome("running")
     return Outcome("unknown")
 
 
-async def _recover_approved(
-    engine: Engine,
-    name: str,
-    arguments: Mapping[str, Any],
-    ctx: ActionContext,
-    timeout: float | None,
-    record: PendingConfirmation,
-) -> Outcome:
-    confirmations = engine.confirmations
+@dataclass(frozen=True, slots=True)
+class _ConfirmationRecovery:
+    call: Call
+    record: PendingConfirmation
 
-    async def found(result: Mapping[str, Any]) -> Outcome:
-        resolved = await confirmations.resolve(record, result, actor=RECONCILE)
+    async def found(self, result: Mapping[str, Any]) -> Outcome:
+        confirmations = self.call.engine.confirmations
+        resolved = await confirmations.resolve(self.record, result, actor=RECONCILE)
         return _recorded(this_turn().remember(resolved))
 
-    async def again() -> Outcome:
-        retry = await confirmations.retry_execution(record)
-        if not retry.should_run:
-            # Another caller got the run (or an outcome landed): go by what it recorded.
-            current = retry.confirmation
-            return Outcome("running") if current.status is Status.EXECUTING else _recorded(current)
-        return await _run_claimed_confirmation(
-            engine, name, arguments, ctx, timeout, retry.confirmation
-        )
+    async def again(self) -> Outcome:
+        retry = await self.call.engine.confirmations.retry_execution(self.record)
+        if retry.should_run:
+            return await _run_confirmed(self.call, retry.confirmation)
+        # Another caller got the run (or an outcome landed): go by what it recorded.
+        return _recorded(retry.confirmation)
 
-    async def unknown() -> None:
+    async def unknown(self) -> None:
         return None  # the record says ``interrupted`` already
-
-    return await _recover(engine, name, arguments, ctx, timeout, found, again, unknown)
 
 
 # -- unguarded actions: the journal records the run --------------------------------
 
 
-async def run_journaled(
-    engine: Engine,
-    name: str,
-    arguments: Mapping[str, Any],
-    ctx: ActionContext,
-    timeout: float | None,
-    key: str,
-) -> Outcome:
+async def run_journaled(call: Call, key: str) -> Outcome:
     """Run an action no confirmation guards, at most once per journal ``key``."""
-    journal = engine.journal
-    runner = engine.confirmations.runner
+    journal = call.engine.journal
+    runner = call.engine.confirmations.runner
     claimed = await journal.claim(key, runner.id)
     if claimed is None:
-        return await _run_claimed_entry(
-            engine, name, arguments, ctx, timeout, key, JournalEntry("running", runner=runner.id)
-        )
+        return await _run_journaled_claim(call, key, JournalEntry("running", runner=runner.id))
     if claimed.status == "done":
         return Outcome("done", result=claimed.result or {})
     if claimed.status == "failed":
         return Outcome("failed", error=claimed.error or "it failed")
     if claimed.status == "running" and runner.in_flight(claimed.runner, key):
         return Outcome("running")
-    seen = claimed
-
-    async def found(result: Mapping[str, Any]) -> Outcome:
-        await journal.finish(key, result=result)
-        return Outcome("done", result=result)
-
-    async def again() -> Outcome:
-        if not await journal.reclaim(key, seen, runner.id):
-            return Outcome("running")  # another caller took the run over first
-        mine = JournalEntry("running", runner=runner.id)
-        return await _run_claimed_entry(engine, name, arguments, ctx, timeout, key, mine)
-
-    async def unknown() -> None:
-        if seen.status == "running":
-            logger.warning("the run %s of %s was interrupted; its outcome is unknown", key, name)
-            await journal.mark_unknown(key, seen)
-
-    return await _recover(engine, name, arguments, ctx, timeout, found, again, unknown)
+    return await _recover(call, _JournalRecovery(call, key, claimed))
 
 
-async def _run_claimed_entry(
-    engine: Engine,
-    name: str,
-    arguments: Mapping[str, Any],
-    ctx: ActionContext,
-    timeout: float | None,
-    key: str,
-    entry: JournalEntry,
-) -> Outcome:
-    journal = engine.journal
+async def _run_journaled_claim(call: Call, key: str, claim: JournalEntry) -> Outcome:
+    journal = call.engine.journal
     try:
-        outcome = await _call(engine, name, arguments, ctx, timeout, key)
+        outcome = await call.invoke(key)
     except BaseException:
-        await _shielded(journal.mark_unknown(key, entry))
+        await _shielded(journal.mark_unknown(key, claim))
         raise
     if outcome.kind == "failed":
         await journal.finish(key, error=outcome.error)
@@ -240,34 +226,27 @@ async def _run_claimed_entry(
     return outcome
 
 
-# -- what to do with an interrupted run --------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _JournalRecovery:
+    call: Call
+    key: str
+    seen: JournalEntry
 
+    async def found(self, result: Mapping[str, Any]) -> Outcome:
+        await self.call.engine.journal.finish(self.key, result=result)
+        return Outcome("done", result=result)
 
-async def _recover(
-    engine: Engine,
-    name: str,
-    arguments: Mapping[str, Any],
-    ctx: ActionContext,
-    timeout: float | None,
-    found: Callable[[Mapping[str, Any]], Awaitable[Outcome]],
-    again: Callable[[], Awaitable[Outcome]],
-    unknown: Callable[[], Awaitable[None]],
-) -> Outcome:
-    """Ask the reconcile check, run it again where that is safe, or give up honestly."""
-    spec = engine.actions.get_spec(name)
-    rerun = spec is not None and spec.idempotent
-    if spec is not None and spec.reconcile is not None:
-        try:
-            result = await engine.actions.reconcile(name, arguments, ctx, timeout=timeout)
-        except ActionError as exc:
-            logger.warning("the reconcile check of %s could not tell: %s", name, exc)
-        else:
-            if result is not None:
-                logger.info("the reconcile check of %s found the call: recorded", name)
-                return await found(result)
-            logger.info("the reconcile check of %s found no call: running it", name)
-            rerun = True
-    if rerun:
-        return await again()
-    await unknown()
-    return Outcome("unknown")
+    async def again(self) -> Outcome:
+        engine = self.call.engine
+        runner = engine.confirmations.runner
+        if not await engine.journal.reclaim(self.key, self.seen, runner.id):
+            return Outcome("running")  # another caller took the run over first
+        mine = JournalEntry("running", runner=runner.id)
+        return await _run_journaled_claim(self.call, self.key, mine)
+
+    async def unknown(self) -> None:
+        if self.seen.status == "running":
+            logger.warning(
+                "the run %s of %s was interrupted; its outcome is unknown", self.key, self.call.name
+            )
+            await self.call.engine.journal.mark_unknown(self.key, self.seen)
