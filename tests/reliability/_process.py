@@ -27,6 +27,7 @@ __all__ = ("STARTUP_TIMEOUT", "SoniServer", "soni_env")
 STARTUP_TIMEOUT = 60.0
 """Seconds a server may take to be ready: generous, the machine is shared."""
 
+_LEVEL = re.compile(r"(DEBUG|INFO|WARNING|CRITICAL)\b")
 _RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 
 
@@ -52,6 +53,8 @@ class SoniServer:
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
         self._log: deque[str] = deque(maxlen=200)
+        self.errors: list[str] = []
+        """Every error the server logged (each with its traceback), over all its runs."""
 
     # -- life cycle -----------------------------------------------------------------
 
@@ -92,9 +95,18 @@ class SoniServer:
         self, process: subprocess.Popen[str], port: list[int], ready: threading.Event
     ) -> None:
         assert process.stderr is not None
+        in_error = False
         with process.stderr:  # closed at the end of the log: when the process ends
             for line in process.stderr:
                 self._log.append(line.rstrip())
+                # An error and its traceback: indented lines and "Traceback" go with it.
+                if line.startswith(("ERROR", "Traceback")):
+                    self.errors.append(line.rstrip())
+                    in_error = True
+                elif in_error and not _LEVEL.match(line):
+                    self.errors[-1] += "\n" + line.rstrip()
+                else:
+                    in_error = False
                 if not ready.is_set() and (found := _RUNNING.search(line)):
                     port.append(int(found[1]))
                     ready.set()

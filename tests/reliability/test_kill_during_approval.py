@@ -64,6 +64,8 @@ async def test_an_approval_killed_anywhere_is_never_lost_doubled_or_misreported(
     record_property("figure", figure)
 
     failing = [f"{t.describe()}\n    " + "; ".join(t.problems()) for t in trials if t.problems()]
+    if failing and server.errors:
+        failing.append("the servers logged:\n" + "\n".join(server.errors))
     assert not lost, f"lost confirmations {lost} (seed {seed})"
     assert not doubles, f"idempotency keys run more than once: {doubles} (seed {seed})"
     assert not failing, f"{figure} (seed {seed})\n" + "\n".join(failing)

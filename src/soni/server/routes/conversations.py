@@ -14,7 +14,9 @@ __all__ = ("router",)
 
 router = APIRouter(prefix="/conversations", tags=["conversations"], route_class=SoniRoute)
 
-ConversationId = Annotated[str, Path(min_length=1, max_length=256)]
+# No "/": the path could not carry one, and with API keys on it separates the
+# user from the id (``namespace``).
+ConversationId = Annotated[str, Path(min_length=1, max_length=256, pattern="^[^/]+$")]
 
 
 @router.post("/{conversation_id}/messages", response_model=TurnOut)

@@ -43,7 +43,12 @@ async def events(
     caller: KeyCaller,
     conversation_id: Annotated[
         str | None,
-        Query(min_length=1, max_length=256, description="Follow one conversation only."),
+        Query(
+            min_length=1,
+            max_length=256,
+            pattern="^[^/]+$",
+            description="Follow one conversation only.",
+        ),
     ] = None,
 ) -> EventSourceResponse:
     """Server-sent events: ``event:`` is the type, ``data:`` the event as JSON.
