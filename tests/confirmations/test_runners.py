@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import signal
 import subprocess
 import sys
@@ -92,3 +94,25 @@ def test_unknown_or_malformed_runner_ids_are_not_alive(tmp_path: Path) -> None:
 
 def test_a_database_keeps_its_runners_beside_it() -> None:
     assert runners_folder("/data/bot/state.db") == Path("/data/bot/state.runners")
+
+
+def test_many_asking_at_once_all_find_a_dead_runner_dead(tmp_path: Path) -> None:
+    folder = tmp_path / "state.runners"
+    child, dead = start_runner_process(folder)
+    child.kill()
+    child.communicate(timeout=30)
+    lock = folder / f"{dead}.lock"
+    assert lock.exists()
+    askers = [Runner(folder) for _ in range(8)]
+    # Each asker holds the dead runner's file open, as a probe does, while the
+    # others ask: a probe must never pass for the runner's own lock.
+    probes = [os.open(lock, os.O_RDWR) for _ in askers]
+    try:
+        for probe in probes:
+            fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        assert [asker.alive(dead) for asker in askers] == [False] * len(askers)
+    finally:
+        for probe in probes:
+            os.close(probe)
+        for asker in askers:
+            asker.close()

@@ -7,7 +7,7 @@ the three apart, every claim is stamped with the claiming ``Runner``'s id, and a
 runner proves it is alive by holding a lock that the operating system releases
 when the process dies, however it dies (SIGKILL included): an exclusive ``flock``
 on its own file in a folder beside the database. Asking "is runner R alive?" is
-trying that lock without blocking: held means alive.
+trying a shared lock on that file without blocking: refused means alive.
 
 Within one process a runner also knows which of its own runs are in flight, so a
 run it claimed but no longer runs (its task was cancelled, a bug escaped) is
@@ -133,7 +133,9 @@ class Runner:
             return False
         try:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                # Shared: two processes asking at once must not take each other's
+                # probe for the runner's own (exclusive) lock.
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except OSError as exc:
                 if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                     return True
