@@ -59,6 +59,10 @@ class Answer:
                 return (
                     f"chat {self.contender!r} contradicts the recorded {recorded!r}: {self.detail}"
                 )
+            if not self.told(recorded):
+                # Won or lost, the chat's answer is about this payment: it says what
+                # became of it.
+                return f"chat {self.contender!r} was not told the outcome: {self.detail}"
             return None
         if self.channel == "cli":
             if self.decision == recorded:

@@ -139,6 +139,14 @@ def test_race_answers_are_held_to_the_documented_protocol() -> None:
     cli_lost = Answer("cli skip", "cli", "skip", 4, detail="error: … already decided: 'pay' by …")
     cli_crashed = Answer("cli skip", "cli", "skip", 1, detail="error: database is locked")
     contradicting = Answer("chat 'no'", "chat", "skip", 200, detail="OK, I won't pay.")
+    untold = Answer("chat 'yes'", "chat", "pay", 200, detail="Sorry, I didn't understand that.")
+    told = Answer(
+        "chat 'no'",
+        "chat",
+        "skip",
+        200,
+        detail="That was already approved (via http). | Paid 5.0: receipt R-1.",
+    )
 
     assert refused.fault("pay") is None
     assert repeated.fault("pay") is None
@@ -146,6 +154,8 @@ def test_race_answers_are_held_to_the_documented_protocol() -> None:
     assert misnamed.fault("pay") is not None
     assert cli_crashed.fault("pay") is not None
     assert contradicting.fault("pay") is not None
+    assert untold.fault("pay") is not None
+    assert told.fault("pay") is None
 
 
 def test_a_race_with_two_decisions_or_a_second_run_is_caught() -> None:

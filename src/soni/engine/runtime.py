@@ -279,11 +279,7 @@ class Bot:
             limit = f"{MAX_MESSAGE_CHARS:,} characters"
             refusal = f"Sorry, that message is too long: the limit is {limit}."
             return TurnResult(conversation_id, [ReplyView(refusal, "error")])
-        message: dict[str, Any] = {"text": text, "user_id": user_id}
-        recap = self._recaps.pop(conversation_id, None)
-        if recap is not None:
-            message["recap"] = recap
-        return await self._turn(conversation_id, message, user_id)
+        return await self._turn(conversation_id, {"text": text, "user_id": user_id}, user_id)
 
     async def decide(
         self,
@@ -326,6 +322,11 @@ class Bot:
         self, conversation_id: str, message: dict[str, Any], user_id: str | None
     ) -> TurnResult:
         async with self._locks.hold(conversation_id):
+            # Read in turn order: a decision made elsewhere just before this message
+            # (its turn ahead in the queue) has left its answer by now.
+            recap = self._recaps.pop(conversation_id, None)
+            if recap is not None:
+                message = {**message, "recap": recap}
             return await self._turn_held(conversation_id, message, user_id)
 
     async def _turn_held(
