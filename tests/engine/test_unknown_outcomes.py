@@ -303,3 +303,41 @@ async def test_a_run_still_going_in_another_bot_is_not_declared_interrupted(
     done: TurnResult = await running
     assert done.texts == ["Ordered: O-late."]
     assert (await only_confirmation(second, "c11")).status is Status.EXECUTED
+
+
+def blocking_lookup(
+    started: asyncio.Event, release: asyncio.Event, calls: list[str]
+) -> Callable[..., Awaitable[Any]]:
+    async def count_stock(ctx: ActionContext) -> dict[str, int]:
+        calls.append(ctx.idempotency_key)
+        started.set()
+        await release.wait()
+        return {"stock": 7}
+
+    return count_stock
+
+
+async def test_an_unguarded_run_whose_turn_is_cancelled_is_not_run_again_by_the_next_message(
+    crashes: Crashes,
+) -> None:
+    started, release, calls = asyncio.Event(), asyncio.Event(), []
+    registry = ActionRegistry()
+    registry.register_local("count_stock", blocking_lookup(started, release, calls))
+    bot = await crashes.restart(registry)
+
+    turn = asyncio.create_task(bot.handle("c12", "/lookup", user_id="u1"))
+    await started.wait()
+    turn.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await turn
+    release.set()
+    # LangGraph kept the cut-off turn, standing at the action step: the next message,
+    # whatever it says, meets the same run, not a new one.
+    after = await bot.handle("c12", "hello", user_id="u1")
+
+    assert len(calls) == 1
+    assert UNKNOWN in after.texts[-1]
+    assert not any(FAILURE in text for text in after.texts)
+    # That run is told; asking again is a new call, which runs.
+    assert (await bot.handle("c12", "/lookup", user_id="u1")).texts == ["Stock: 7."]
+    assert len(calls) == 2

@@ -3,7 +3,9 @@
 An ``action`` step without ``confirm`` runs when its flow reaches it. If the process
 dies after the handler ran but before the turn's checkpoint was written, the retried
 turn reaches the same step again with the same idempotency key (conversation, flow
-frame, step, turn and step count — all read from the last checkpoint). The journal
+frame, step and the frame's count of moves — all read from the last checkpoint; a
+turn cut off inside the handler, which LangGraph keeps standing at the step, is
+carried on by the next message under the same key too). The journal
 records each run under that key and a digest of its arguments, so the retry gets the
 recorded result instead of a second run. A run that began but never finished (the
 crash came during the handler) is stamped with the runner that claimed it: once

@@ -24,9 +24,10 @@ def push(
 
 
 def advance(state: ConversationState, position: int, **changes: Any) -> dict[str, Any]:
-    """Move the top frame to ``position``; clear its confirmation."""
+    """Move the top frame to ``position``; clear its confirmation; count the move."""
     stack = list(state.get("stack") or [])
-    top: Frame = {**stack[-1], "pos": position, "confirmation": None}
+    moves = (stack[-1].get("moves") or 0) + 1
+    top: Frame = {**stack[-1], "pos": position, "confirmation": None, "moves": moves}
     top.update(changes)  # type: ignore[typeddict-item]
     stack[-1] = top
     return {"stack": stack}

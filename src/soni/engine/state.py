@@ -22,6 +22,10 @@ class Frame(TypedDict):
         returns: For a flow started by a ``call`` step, the caller's slot for each
             of this flow's output slots.
         confirmation: The id of the confirmation the current step registered.
+        moves: How many times the flow has moved on from a step. With the frame's
+            id and the step, it names one visit of a step: the same while a visit
+            is unfinished (a turn retried after a crash, or cut off mid-step and
+            carried on by the next message), another for each later visit.
     """
 
     id: str
@@ -29,6 +33,7 @@ class Frame(TypedDict):
     pos: int
     returns: NotRequired[dict[str, str] | None]
     confirmation: NotRequired[str | None]
+    moves: NotRequired[int]
 
 
 class Waiting(TypedDict):

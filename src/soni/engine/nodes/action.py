@@ -151,12 +151,14 @@ async def run_action(engine: Engine, state: ConversationState) -> dict[str, Any]
     confirm = step.confirm or (declared.confirm if declared is not None else None)
     conversation = state.get("conversation_id", "")
     if not confirm:
-        # Stable when a crashed turn is retried, distinct for each run in a loop.
+        # One visit of this step: the same when a crashed turn is retried, and
+        # when a turn cut off inside the handler is carried on by the next message
+        # (LangGraph kept it standing here, with other turn and step counts);
+        # distinct for each run in a loop, since leaving the step counts a move.
         # The generation counts resets: a conversation started afresh under the
         # same id must not meet the keys of the one before.
         epoch = state.get("generation") or 0
-        where = f"{conversation}:{epoch}:{frame['id']}:{inst.id}"
-        key = f"{where}:{state.get('turn') or 0}:{state.get('steps') or 0}"
+        key = f"{conversation}:{epoch}:{frame['id']}:{inst.id}:{frame.get('moves') or 0}"
         return await execute(engine, state, inst, name, key)
     slots = state.get("slots") or {}
     offer = ActionCall(name, action_args(engine, name, slots))
