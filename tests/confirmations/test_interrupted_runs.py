@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,7 @@ from soni.confirmations import (
     Runner,
     SqliteConfirmationStore,
     Status,
+    runners_folder,
 )
 from soni.confirmations.stores._sqlite_schema import SCHEMA_VERSION
 
@@ -265,3 +269,59 @@ async def test_a_database_of_the_previous_schema_is_upgraded_and_its_stuck_runs_
 
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+# -- a registry built without a runner, in another process ---------------------------
+
+_RUNNING_ELSEWHERE = textwrap.dedent(
+    """
+    import asyncio, sys
+    from soni.confirmations import ConfirmationRegistry, SqliteConfirmationStore
+
+    async def main() -> None:
+        # As docs/confirmations.md builds one: no runner given.
+        registry = ConfirmationRegistry(SqliteConfirmationStore(sys.argv[1]))
+        _, token = await registry.register(
+            conversation_id="conv-1", user_id="alice",
+            actions=[("transfer", {"amount": 10})], prompt="Send 10 EUR?",
+        )
+        await registry.decide(token, "approve")
+        run = await registry.begin_execution(token)
+        assert run.should_run
+        print(token, flush=True)
+        sys.stdin.readline()  # the action runs until told it is done, or killed
+        await registry.record_result(token, {"transfer_id": "T-1"})
+        await registry.aclose()
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_a_run_claimed_through_a_registry_without_a_runner_is_alive_for_other_processes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.db"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _RUNNING_ELSEWHERE, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        token = await asyncio.to_thread(child.stdout.readline)
+        token = token.strip()
+        # Another process on the database, with a runner beside it (a bot, the CLI).
+        runner = Runner(runners_folder(path))
+        async with ConfirmationRegistry(SqliteConfirmationStore(path), runner=runner) as bot:
+            assert (await bot.settle(token)).status is Status.EXECUTING
+            assert await bot.recover() == []
+            child.stdin.write("done\n")
+            child.stdin.flush()
+            assert await asyncio.to_thread(child.wait, 30) == 0
+            assert (await bot.get(token)).status is Status.EXECUTED
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.communicate(timeout=30)

@@ -16,6 +16,7 @@ import builtins
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from soni.confirmations._closing import Closing
@@ -35,9 +36,10 @@ from soni.confirmations.records import (
     Status,
     canonical_json,
 )
-from soni.confirmations.runners import Runner
+from soni.confirmations.runners import Runner, runners_folder
 from soni.confirmations.stores.base import Change, ConfirmationStore
 from soni.confirmations.stores.memory import MemoryConfirmationStore
+from soni.confirmations.stores.sqlite import SqliteConfirmationStore
 from soni.confirmations.tokens import hash_token, new_confirmation_id, new_token
 from soni.errors import ConfirmationError, ConfirmationExpired
 
@@ -61,8 +63,9 @@ class ConfirmationRegistry:
             by other processes.
         sweep_batch: How many expiries ``cleanup_expired`` records per transaction.
         runner: Who this registry claims runs as (``begin_execution``), and how it
-            tells whether another runner is alive; one known only to this process
-            if omitted.
+            tells whether another runner is alive. If omitted: for a SQLite file,
+            one holding its lock beside it (``runners_folder``), as a ``Bot`` and
+            the CLI do; otherwise one known only to this process.
 
     All methods are safe to call concurrently from tasks, threads (each with its
     own event loop) and, with a shared ``SqliteConfirmationStore``, processes.
@@ -80,7 +83,7 @@ class ConfirmationRegistry:
         runner: Runner | None = None,
     ) -> None:
         self.store: ConfirmationStore = store if store is not None else MemoryConfirmationStore()
-        self.runner = runner if runner is not None else Runner()
+        self.runner = runner if runner is not None else Runner(_runners_folder_of(self.store))
         self.clock: Clock = clock or utcnow
         self.default_ttl = to_seconds(default_ttl)
         self.retention = to_seconds(retention)
@@ -547,3 +550,11 @@ class ConfirmationRegistry:
             A function that unsubscribes.
         """
         return self._ledger.observers.subscribe(observer)
+
+
+def _runners_folder_of(store: ConfirmationStore) -> Path | None:
+    # A file other processes may share: a runner they cannot see would have its
+    # runs in progress taken for interrupted ones by them.
+    if isinstance(store, SqliteConfirmationStore) and store.path != ":memory:":
+        return runners_folder(store.path)
+    return None
