@@ -98,8 +98,12 @@ class Bot:
         checkpointer: BaseCheckpointSaver[Any],
         *,
         closers: Sequence[Any] = (),
+        interrupted: Sequence[PendingConfirmation] = (),
     ) -> None:
         self.engine = engine
+        # Runs a dead process left without an outcome, found when this bot started
+        # (``load``): counted by whoever watches it from then on (metrics).
+        self.interrupted_at_start = tuple(interrupted)
         self.graph = build_graph(engine).compile(checkpointer=checkpointer)
         self._checkpointer = checkpointer
         self._closers = list(closers)
@@ -215,7 +219,7 @@ class Bot:
             validators=validators,
             journal=journal,
         )
-        return cls(engine, checkpointer, closers=closers)
+        return cls(engine, checkpointer, closers=closers, interrupted=interrupted)
 
     @property
     def sync(self) -> SyncBot:

@@ -117,6 +117,8 @@ class Metrics:
         open_now = await bot.engine.confirmations.list(status=[s.value for s in OPEN])
         self.pending.set(len(open_now))
         unsubscribe = bot.engine.confirmations.subscribe(self.observe_confirmation)
+        # Those found when the bot started, before anyone could observe them.
+        self.unknown_outcomes.inc(len(bot.interrupted_at_start))
         # Actions that run without a confirmation are recorded only by the journal:
         # watch it for failures.
         journal = _CountingJournal(

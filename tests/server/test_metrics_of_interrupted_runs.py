@@ -1,0 +1,39 @@
+"""/metrics counts the runs found interrupted at start-up (docs/deployment.md says so)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from soni.confirmations import ConfirmationRegistry, Runner, SqliteConfirmationStore
+
+from .conftest import Serve
+
+
+async def claim_then_die(db: Path, conversation_id: str) -> None:
+    """What a process killed inside an approved action leaves behind: a claim, no outcome."""
+    runner = Runner()  # dies with ``aclose``, as with a SIGKILL
+    registry = ConfirmationRegistry(SqliteConfirmationStore(db), runner=runner)
+    async with registry:
+        _, token = await registry.register(
+            conversation_id=conversation_id,
+            user_id="u1",
+            actions=[("execute_transfer", {"amount": 50})],
+            prompt="Send 50 EUR?",
+        )
+        await registry.decide(token, "approve")
+        assert (await registry.begin_execution(token)).should_run
+
+
+def test_runs_interrupted_before_a_start_are_counted_as_unknown_outcomes(
+    serve: Serve, tmp_path: Path
+) -> None:
+    db = tmp_path / "state.db"
+    asyncio.run(claim_then_die(db, "c1"))
+    asyncio.run(claim_then_die(db, "c2"))
+
+    server = serve(db=str(db))
+    with server.client() as client:
+        text = client.get("/metrics").text
+
+    assert "soni_action_outcomes_unknown_total 2.0" in text
