@@ -19,6 +19,7 @@ from soni.confirmations import (
     Actor,
     ConfirmationNotApproved,
     ConfirmationRegistry,
+    Execution,
     PendingConfirmation,
     Runner,
     SqliteConfirmationStore,
@@ -72,17 +73,48 @@ async def test_a_claim_whose_runner_died_is_settled_as_interrupted(
     assert not again.should_run and again.confirmation.status is Status.INTERRUPTED
 
 
+async def claimed_by_a_task_that_ended(registry: ConfirmationRegistry, token: str) -> Execution:
+    """Claim the run in a task of its own, which then ends without recording an outcome."""
+    await registry.decide(token, "approve")
+    run = await asyncio.create_task(registry.begin_execution(token))
+    assert run.should_run
+    return run
+
+
 async def test_a_claim_whose_runner_still_runs_it_is_left_alone(
     registry: ConfirmationRegistry,
 ) -> None:
     _, token = await register_transfer(registry)
-    await registry.decide(token, "approve")
-    run = await registry.begin_execution(token)
+    run = await claimed_by_a_task_that_ended(registry, token)
 
     with registry.runner.running(run.confirmation.id):
         assert (await registry.settle(token)).status is Status.EXECUTING
     # Its own runner no longer runs it (a cancelled task): nobody will record it.
     assert (await registry.settle(token)).status is Status.INTERRUPTED
+
+
+async def test_a_claim_is_in_flight_while_the_task_that_made_it_lives(
+    registry: ConfirmationRegistry,
+) -> None:
+    """As docs/confirmations.md runs an action: claim, run, record — in one task."""
+    _, token = await register_transfer(registry)
+    await registry.decide(token, "approve")
+    running, release = asyncio.Event(), asyncio.Event()
+
+    async def claim_run_and_record() -> None:
+        await registry.begin_execution(token)
+        running.set()
+        await release.wait()  # the action runs
+        await registry.record_result(token, {"transfer_id": "T-1"})
+
+    claimant = asyncio.create_task(claim_run_and_record())
+    await running.wait()
+    # Another task of the process (a sweep, a recovery) must not take it for dead.
+    assert (await registry.settle(token)).status is Status.EXECUTING
+    assert await registry.recover() == []
+    release.set()
+    await claimant
+    assert (await registry.settle(token)).status is Status.EXECUTED
 
 
 async def test_a_claim_of_another_live_runner_is_left_alone(
@@ -205,9 +237,8 @@ async def test_an_outcome_recorded_after_the_run_was_declared_interrupted_is_kep
     registry: ConfirmationRegistry,
 ) -> None:
     _, token = await register_transfer(registry)
-    await registry.decide(token, "approve")
-    await registry.begin_execution(token)
-    await registry.settle(token)  # its runner was stalled, not dead
+    await claimed_by_a_task_that_ended(registry, token)
+    assert (await registry.settle(token)).status is Status.INTERRUPTED  # stalled, not dead
 
     recorded = await registry.record_result(token, {"transfer_id": "T-1"})
 
@@ -219,9 +250,9 @@ async def test_interrupted_records_are_kept_past_retention(
     registry: ConfirmationRegistry, clock: object
 ) -> None:
     _, token = await register_transfer(registry)
-    await registry.decide(token, "approve")
-    await registry.begin_execution(token)
+    await claimed_by_a_task_that_ended(registry, token)
     interrupted = await registry.settle(token)
+    assert interrupted.status is Status.INTERRUPTED
     clock.advance(days=400)  # type: ignore[attr-defined]
 
     assert await registry.purge() == 0

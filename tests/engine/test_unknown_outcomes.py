@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -263,7 +264,9 @@ def blocking(started: asyncio.Event, release: asyncio.Event) -> Callable[..., Aw
     return place_order
 
 
-async def test_a_run_whose_turn_is_cancelled_is_interrupted_at_once(crashes: Crashes) -> None:
+async def test_an_action_whose_turn_is_cancelled_goes_on_and_the_next_message_gets_it(
+    crashes: Crashes,
+) -> None:
     started, release = asyncio.Event(), asyncio.Event()
     registry = ActionRegistry()
     registry.register_local("place_order", blocking(started, release))
@@ -272,13 +275,76 @@ async def test_a_run_whose_turn_is_cancelled_is_interrupted_at_once(crashes: Cra
 
     turn = asyncio.create_task(bot.handle("c10", "yes", user_id="u1"))
     await started.wait()
+    turn.cancel()  # its client went away, say
+    with contextlib.suppress(asyncio.CancelledError):
+        await turn
+
+    # The action was not stopped: it still counts as running, never as interrupted.
+    assert (await bot.engine.confirmations.recover()) == []
+    assert (await only_confirmation(bot, "c10")).status is Status.EXECUTING
+    # The next message waits for it, and the flow goes on with its result.
+    again = asyncio.create_task(bot.handle("c10", "yes", user_id="u1"))
+    release.set()
+    assert (await again).texts == ["Ordered: O-late."]
+    assert (await only_confirmation(bot, "c10")).status is Status.EXECUTED
+
+
+async def test_a_sync_handler_outliving_its_turn_is_never_run_twice(
+    crashes: Crashes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread cannot be stopped: the run stays in flight until it ends, then is recorded."""
+    entered, release = threading.Event(), threading.Event()
+    keys: list[str] = []
+
+    def place_checked(ctx: ActionContext) -> dict[str, str]:
+        keys.append(ctx.idempotency_key)
+        entered.set()
+        release.wait(timeout=60)
+        return {"order_id": "O-thread"}
+
+    def find_checked(ctx: ActionContext) -> None:
+        return None  # the provider has not seen it yet: it would be run again if allowed
+
+    registry = ActionRegistry()
+    registry.register_local("place_checked", place_checked, reconcile=find_checked)
+    bot = await crashes.restart(registry)
+    await bot.handle("c13", "/order_checked", user_id="u1")
+    turn = asyncio.create_task(bot.handle("c13", "yes", user_id="u1"))
+    await asyncio.to_thread(entered.wait, 60)
     turn.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await turn
 
-    assert (await only_confirmation(bot, "c10")).status is Status.INTERRUPTED
-    again = await bot.handle("c10", "yes", user_id="u1")
-    assert [UNKNOWN in text for text in again.texts] == [True]
+    assert await bot.engine.confirmations.recover() == []
+    release.set()
+    assert await bot.wait_for_actions(timeout=60)
+    record = await only_confirmation(bot, "c13")
+    assert (record.status, record.result) == (Status.EXECUTED, {"order_id": "O-thread"})
+    assert (await bot.handle("c13", "yes", user_id="u1")).texts == ["Ordered: O-thread."]
+    assert len(keys) == 1
+
+
+async def test_closing_a_bot_lets_its_running_actions_record_their_outcome(
+    crashes: Crashes,
+) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+    registry = ActionRegistry()
+    registry.register_local("place_order", blocking(started, release))
+    bot = await crashes.restart(registry)
+    await bot.handle("c14", "/order", user_id="u1")
+    turn = asyncio.create_task(bot.handle("c14", "yes", user_id="u1"))
+    await started.wait()
+    turn.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await turn
+
+    closing = asyncio.create_task(bot.aclose())
+    release.set()
+    await closing
+    crashes.bots.remove(bot)
+
+    reopened = await crashes.restart()
+    assert (await only_confirmation(reopened, "c14")).status is Status.EXECUTED
 
 
 async def test_a_run_still_going_in_another_bot_is_not_declared_interrupted(
@@ -330,14 +396,13 @@ async def test_an_unguarded_run_whose_turn_is_cancelled_is_not_run_again_by_the_
     turn.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await turn
-    release.set()
     # LangGraph kept the cut-off turn, standing at the action step: the next message,
-    # whatever it says, meets the same run, not a new one.
-    after = await bot.handle("c12", "hello", user_id="u1")
+    # whatever it says, meets the same run (still going), not a new one.
+    after = asyncio.create_task(bot.handle("c12", "hello", user_id="u1"))
+    release.set()
 
+    assert (await after).texts[-1] == "Stock: 7."
     assert len(calls) == 1
-    assert UNKNOWN in after.texts[-1]
-    assert not any(FAILURE in text for text in after.texts)
-    # That run is told; asking again is a new call, which runs.
+    # Asking again is a new call, which runs.
     assert (await bot.handle("c12", "/lookup", user_id="u1")).texts == ["Stock: 7."]
     assert len(calls) == 2

@@ -209,8 +209,11 @@ async def test_an_interrupted_run_and_what_was_found_later_are_announced(
     sessions.watch(confirmations)
     async with sessions.subscribe("c1") as subscription:
         token = await register(confirmations)
-        await confirmations.decide_and_begin(token, "approve", actor="alice", channel="chat")
-        interrupted = await confirmations.settle(token)  # its runner no longer runs it
+        # Claimed by a task that ended without recording an outcome.
+        await asyncio.create_task(
+            confirmations.decide_and_begin(token, "approve", actor="alice", channel="chat")
+        )
+        interrupted = await confirmations.settle(token)
         await confirmations.resolve(token, {"ok": True}, actor="ops", channel="cli")
         events = await take(subscription, 4)
 

@@ -61,6 +61,7 @@ class Executions:
             updated = await ledger.transition(record.id, OPEN, change, unexpired=True)
             if updated is not None:
                 logger.info("confirmation %s %s by %s", updated.id, updated.decision, who)
+                self._registry.runner.claimed(updated.id)
                 return Execution(updated, should_run=True)
         # Skipped, expired, or decided elsewhere meanwhile: the two steps, each of
         # which settles a race its own way.
@@ -76,6 +77,7 @@ class Executions:
             change = self._claim()
             updated = await ledger.transition(record.id, {Status.APPROVED}, change)
             if updated is not None:
+                self._registry.runner.claimed(updated.id)
                 return Execution(updated, should_run=True)
             record = await ledger.resolve(record)
         if record.status in _RAN:
@@ -107,6 +109,7 @@ class Executions:
             record.id, {Status.EXECUTING}, change, claimed_by=record.runner or ""
         )
         if updated is not None:
+            self._registry.runner.released(record.id)
             # INFO: whoever acts on it (a bot) says so to the user and in its own log.
             logger.info(
                 "confirmation %s: the run of %s was interrupted; its outcome is unknown",
@@ -123,6 +126,7 @@ class Executions:
             updated = await ledger.transition(record.id, {Status.INTERRUPTED}, self._claim())
             if updated is not None:
                 logger.info("confirmation %s: running %s again", updated.id, updated.chosen)
+                self._registry.runner.claimed(updated.id)
                 return Execution(updated, should_run=True)
             record = await ledger.resolve(record)
         if record.status in _RAN:
@@ -176,6 +180,7 @@ class Executions:
             change = self._outcome(result, error, SYSTEM)
             updated = await ledger.transition(record.id, {Status.EXECUTING}, change)
             if updated is not None:
+                self._registry.runner.released(record.id)
                 return updated
             record = await ledger.resolve(record)
         if record.status in (Status.EXECUTED, Status.FAILED, Status.INTERRUPTED):

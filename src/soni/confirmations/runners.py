@@ -9,9 +9,11 @@ when the process dies, however it dies (SIGKILL included): an exclusive ``flock`
 on its own file in a folder beside the database. Asking "is runner R alive?" is
 trying a shared lock on that file without blocking: refused means alive.
 
-Within one process a runner also knows which of its own runs are in flight, so a
-run it claimed but no longer runs (its task was cancelled, a bug escaped) is
-interrupted too.
+Within one process a runner also knows which of its own runs are in flight: those
+marked ``running`` while their handler runs, and those whose claiming task is still
+alive (a caller of ``begin_execution`` between the claim and its result). A run it
+claimed but no longer runs (the claiming task ended without an outcome, a bug
+escaped) is interrupted too.
 
 Without ``fcntl`` (Windows), or for stores that live in memory, only this process's
 runners are known: a runner of another process counts as dead. That is right for
@@ -20,6 +22,7 @@ one process per database, the rule on such systems.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import logging
@@ -30,6 +33,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 try:
     import fcntl
@@ -67,6 +71,11 @@ class Runner:
         self._folder = Path(folder) if folder is not None and fcntl is not None else None
         self._lock_file: int | None = None
         self._in_flight: set[str] = set()
+        # Claims by the task that made them, until their outcome is recorded; a
+        # task that is garbage collected takes its entries with it.
+        self._claims: weakref.WeakValueDictionary[str, asyncio.Task[Any]] = (
+            weakref.WeakValueDictionary()
+        )
         self._closed = False
         if self._folder is not None:
             self._folder.mkdir(parents=True, exist_ok=True)
@@ -105,6 +114,17 @@ class Runner:
         finally:
             self._in_flight.discard(key)
 
+    def claimed(self, key: str) -> None:
+        """The current task claimed the run ``key``: in flight while the task lives."""
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing to tie it to
+            task = asyncio.current_task()
+            if task is not None:
+                self._claims[key] = task
+
+    def released(self, key: str) -> None:
+        """The run ``key`` has its outcome recorded (or was settled)."""
+        self._claims.pop(key, None)
+
     def in_flight(self, runner_id: str | None, key: str) -> bool:
         """Whether the run ``key``, claimed by ``runner_id``, may still record its outcome.
 
@@ -115,7 +135,10 @@ class Runner:
             # is not this one, and the claim has outlived it.
             return False
         if runner_id == self.id:
-            return key in self._in_flight and not self._closed
+            if self._closed:
+                return False
+            claimant = self._claims.get(key)
+            return key in self._in_flight or (claimant is not None and not claimant.done())
         return self.alive(runner_id)
 
     def alive(self, runner_id: str) -> bool:

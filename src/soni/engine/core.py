@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import difflib
 import logging
@@ -52,6 +53,8 @@ class Engine:
         understanding: Turns text into commands.
         validators: Slot validators by name.
         journal: Records runs of actions without a confirmation (at most once).
+        runs: Action runs under way, by claim (``nodes.runs``): their turn may have
+            ended, and a later turn that meets the same claim waits for them.
         programs: Each flow, compiled.
     """
 
@@ -61,6 +64,7 @@ class Engine:
     understanding: Understanding
     validators: ValidatorRegistry = field(default_factory=default_validators)
     journal: ActionJournal = field(default_factory=MemoryActionJournal)
+    runs: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
     programs: dict[str, Program] = field(default_factory=dict)
     # Every slot by name, for code with no flow at hand: the top-level definition,
     # else the first flow's. A step of a flow looks its slots up with ``slot_def``.

@@ -242,8 +242,35 @@ class Bot:
 
         return SyncBot.load(path, **options).bot
 
-    async def aclose(self) -> None:
-        """Close the state database and the confirmation store."""
+    async def wait_for_actions(self, timeout: float | None = None) -> bool:
+        """Wait until the action runs under way have ended and recorded their outcome.
+
+        A turn that was cancelled while its action ran (its client went away, a
+        timeout around ``handle``) does not stop the action: it goes on, and its
+        outcome is recorded when it ends. This waits for those, and for the runs of
+        turns still in progress.
+
+        Returns:
+            Whether all had ended (``False``: ``timeout`` passed first).
+        """
+        runs = set(self.engine.runs.values())
+        if not runs:
+            return True
+        _, pending = await asyncio.wait(runs, timeout=timeout)
+        return not pending
+
+    async def aclose(self, *, actions_timeout: float = 10.0) -> None:
+        """Close the state database and the confirmation store.
+
+        Action runs still under way get up to ``actions_timeout`` seconds to end and
+        record their outcome first; one still running then is told as interrupted
+        by the next process on this database.
+        """
+        if not await self.wait_for_actions(actions_timeout):
+            logger.warning(
+                "closing with %d action run(s) still under way: their outcome will be unknown",
+                len(self.engine.runs),
+            )
         await self._sweeper.stop()
         await self.engine.confirmations.aclose()
         await self.engine.journal.close()

@@ -8,6 +8,13 @@ anything, the engine asks the action's reconcile check (if it has one) whether t
 call happened; runs it again if the check says it did not, or if the action is
 declared idempotent; and otherwise reports the outcome as unknown — never as a
 failure, which would invite the user to try again.
+
+A handler's run and the record of its outcome are one task of their own, which the
+turn awaits but does not own: a turn cancelled meanwhile (its client gone, a
+timeout around ``handle``) does not stop the handler — a synchronous one could not
+be stopped anyway — and what it did is still recorded when it ends; the
+conversation's next message finds it. ``Engine.runs`` holds these tasks, and
+``Bot.aclose`` lets them finish.
 """
 
 from __future__ import annotations
@@ -91,6 +98,39 @@ async def _shielded(coro: Coroutine[Any, Any, T]) -> T:
         raise
 
 
+async def _detached(engine: Engine, key: str, coro: Coroutine[Any, Any, T]) -> T:
+    """Await ``coro`` as the task of run ``key``, which outlives its caller's
+    cancellation (see the module)."""
+    task = asyncio.ensure_future(coro)
+    engine.runs[key] = task
+    task.add_done_callback(lambda _: engine.runs.pop(key, None))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.add_done_callback(_log_failure)  # nobody is left to receive it
+        raise
+
+
+async def _ended(engine: Engine, key: str) -> bool:
+    """Wait for run ``key`` if it is under way in this process (a cut-off turn's).
+
+    Returns whether there was one: its outcome is recorded now (or it was lost).
+    """
+    task = engine.runs.get(key)
+    if task is None:
+        return False
+    # Shielded: this turn being cancelled must not cancel a run it does not own.
+    await asyncio.wait([task])
+    return True
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error(
+            "an action run went on after its turn ended, and failed", exc_info=task.exception()
+        )
+
+
 class _Recovery(Protocol):
     """What an interrupted run's record keeper does with each verdict."""
 
@@ -140,6 +180,9 @@ async def run_approved(call: Call, record: PendingConfirmation, run: Execution |
     if run.should_run:
         return await _run_confirmed(call, run.confirmation)
     current = run.confirmation
+    if current.status is Status.EXECUTING and await _ended(call.engine, current.id):
+        # A turn cut off while the action ran left it running here: its outcome now.
+        current = await confirmations.get_by_id(current.id) or current
     if current.status is Status.EXECUTING:
         current = this_turn().remember(await confirmations.settle(current))
     if current.status is Status.EXECUTING:
@@ -151,15 +194,22 @@ async def run_approved(call: Call, record: PendingConfirmation, run: Execution |
 
 async def _run_confirmed(call: Call, claimed: PendingConfirmation) -> Outcome:
     confirmations = call.engine.confirmations
-    try:
-        outcome = await call.invoke(claimed.id)
-    except BaseException:
-        # Cancelled, or a bug escaped: nobody will record what the handler did.
-        await _shielded(confirmations.settle(claimed))
-        raise
-    error = outcome.error if outcome.kind == "failed" else None
-    this_turn().remember(await confirmations.record_result(claimed, outcome.result, error=error))
-    return outcome
+
+    async def run_and_record() -> Outcome:
+        try:
+            outcome = await call.invoke(claimed.id)
+        except BaseException:
+            # The run itself was cancelled (the process is stopping), or a bug
+            # escaped: nobody will record what the handler did.
+            confirmations.runner.released(claimed.id)
+            await _shielded(confirmations.settle(claimed))
+            raise
+        error = outcome.error if outcome.kind == "failed" else None
+        recorded = await confirmations.record_result(claimed, outcome.result, error=error)
+        this_turn().remember(recorded)
+        return outcome
+
+    return await _detached(call.engine, claimed.id, run_and_record())
 
 
 def _recorded(record: PendingConfirmation) -> Outcome:
@@ -201,6 +251,9 @@ async def run_journaled(call: Call, key: str) -> Outcome:
     journal = call.engine.journal
     runner = call.engine.confirmations.runner
     claimed = await journal.claim(key, runner.id)
+    if claimed is not None and claimed.status == "running" and await _ended(call.engine, key):
+        # A turn cut off while the action ran left it running here: its outcome now.
+        claimed = await journal.claim(key, runner.id)
     if claimed is None:
         return await _run_journaled_claim(call, key, JournalEntry("running", runner=runner.id))
     if claimed.status == "done":
@@ -214,16 +267,20 @@ async def run_journaled(call: Call, key: str) -> Outcome:
 
 async def _run_journaled_claim(call: Call, key: str, claim: JournalEntry) -> Outcome:
     journal = call.engine.journal
-    try:
-        outcome = await call.invoke(key)
-    except BaseException:
-        await _shielded(journal.mark_unknown(key, claim))
-        raise
-    if outcome.kind == "failed":
-        await journal.finish(key, error=outcome.error)
-    else:
-        await journal.finish(key, result=outcome.result)
-    return outcome
+
+    async def run_and_record() -> Outcome:
+        try:
+            outcome = await call.invoke(key)
+        except BaseException:
+            await _shielded(journal.mark_unknown(key, claim))
+            raise
+        if outcome.kind == "failed":
+            await journal.finish(key, error=outcome.error)
+        else:
+            await journal.finish(key, result=outcome.result)
+        return outcome
+
+    return await _detached(call.engine, key, run_and_record())
 
 
 @dataclass(frozen=True, slots=True)
