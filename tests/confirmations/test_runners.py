@@ -92,8 +92,17 @@ def test_unknown_or_malformed_runner_ids_are_not_alive(tmp_path: Path) -> None:
     assert not runner.in_flight(None, "run-1")  # a claim from before runners were recorded
 
 
-def test_a_database_keeps_its_runners_beside_it() -> None:
+def test_a_database_keeps_its_runners_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert runners_folder("/data/bot/state.db") == Path("/data/bot/state.runners")
+    # Through a link, or relative to another folder: the file's own runners.
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "state.db").touch()
+    (tmp_path / "link.db").symlink_to(tmp_path / "data" / "state.db")
+    monkeypatch.chdir(tmp_path / "data")
+    assert runners_folder(tmp_path / "link.db") == (tmp_path / "data" / "state.runners").resolve()
+    assert runners_folder("state.db") == (tmp_path / "data" / "state.runners").resolve()
 
 
 def test_many_asking_at_once_all_find_a_dead_runner_dead(tmp_path: Path) -> None:

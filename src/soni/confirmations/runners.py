@@ -53,8 +53,12 @@ _LIVE_LOCK = threading.Lock()
 
 
 def runners_folder(database: str | os.PathLike[str]) -> Path:
-    """Where the runners of a database hold their locks: ``state.db`` → ``state.runners/``."""
-    path = Path(database)
+    """Where the runners of a database hold their locks: ``state.db`` → ``state.runners/``.
+
+    The path is resolved first: a database reached through a link, or by a relative
+    path from another folder, has the same runners as the file itself.
+    """
+    path = Path(database).resolve()
     return path.with_name(f"{path.stem}.runners")
 
 

@@ -204,7 +204,15 @@ class Bot:
         )
         # Runs that a process now dead claimed but never finished: their outcome
         # is unknown, and says so from now on (to the user, to `soni confirmations`).
-        interrupted = await confirmations.recover()
+        try:
+            interrupted = await confirmations.recover()
+        except BaseException:
+            # Nothing will close them otherwise: the store, the runner's lock, the journal.
+            await confirmations.aclose()
+            await journal.close()
+            for closer in closers:
+                await closer.close()
+            raise
         if interrupted:
             logger.warning(
                 "%d action run(s) were interrupted by a crash; their outcome is unknown: %s",
