@@ -264,6 +264,15 @@ def blocking(started: asyncio.Event, release: asyncio.Event) -> Callable[..., Aw
     return place_order
 
 
+async def cancelled_mid_run(bot: Bot, conversation: str, text: str, running: Any) -> None:
+    """Send ``text`` and cancel its turn once ``running()`` says the handler runs."""
+    turn = asyncio.create_task(bot.handle(conversation, text, user_id="u1"))
+    await running()
+    turn.cancel()  # its client went away, say
+    with contextlib.suppress(asyncio.CancelledError):
+        await turn
+
+
 async def test_an_action_whose_turn_is_cancelled_goes_on_and_the_next_message_gets_it(
     crashes: Crashes,
 ) -> None:
@@ -273,11 +282,7 @@ async def test_an_action_whose_turn_is_cancelled_goes_on_and_the_next_message_ge
     bot = await crashes.restart(registry)
     await bot.handle("c10", "/order", user_id="u1")
 
-    turn = asyncio.create_task(bot.handle("c10", "yes", user_id="u1"))
-    await started.wait()
-    turn.cancel()  # its client went away, say
-    with contextlib.suppress(asyncio.CancelledError):
-        await turn
+    await cancelled_mid_run(bot, "c10", "yes", started.wait)
 
     # The action was not stopped: it still counts as running, never as interrupted.
     assert (await bot.engine.confirmations.recover()) == []
@@ -289,9 +294,7 @@ async def test_an_action_whose_turn_is_cancelled_goes_on_and_the_next_message_ge
     assert (await only_confirmation(bot, "c10")).status is Status.EXECUTED
 
 
-async def test_a_sync_handler_outliving_its_turn_is_never_run_twice(
-    crashes: Crashes, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_sync_handler_outliving_its_turn_is_never_run_twice(crashes: Crashes) -> None:
     """A thread cannot be stopped: the run stays in flight until it ends, then is recorded."""
     entered, release = threading.Event(), threading.Event()
     keys: list[str] = []
@@ -309,11 +312,7 @@ async def test_a_sync_handler_outliving_its_turn_is_never_run_twice(
     registry.register_local("place_checked", place_checked, reconcile=find_checked)
     bot = await crashes.restart(registry)
     await bot.handle("c13", "/order_checked", user_id="u1")
-    turn = asyncio.create_task(bot.handle("c13", "yes", user_id="u1"))
-    await asyncio.to_thread(entered.wait, 60)
-    turn.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await turn
+    await cancelled_mid_run(bot, "c13", "yes", lambda: asyncio.to_thread(entered.wait, 60))
 
     assert await bot.engine.confirmations.recover() == []
     release.set()
@@ -332,11 +331,7 @@ async def test_closing_a_bot_lets_its_running_actions_record_their_outcome(
     registry.register_local("place_order", blocking(started, release))
     bot = await crashes.restart(registry)
     await bot.handle("c14", "/order", user_id="u1")
-    turn = asyncio.create_task(bot.handle("c14", "yes", user_id="u1"))
-    await started.wait()
-    turn.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await turn
+    await cancelled_mid_run(bot, "c14", "yes", started.wait)
 
     closing = asyncio.create_task(bot.aclose())
     release.set()
@@ -391,11 +386,7 @@ async def test_an_unguarded_run_whose_turn_is_cancelled_is_not_run_again_by_the_
     registry.register_local("count_stock", blocking_lookup(started, release, calls))
     bot = await crashes.restart(registry)
 
-    turn = asyncio.create_task(bot.handle("c12", "/lookup", user_id="u1"))
-    await started.wait()
-    turn.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await turn
+    await cancelled_mid_run(bot, "c12", "/lookup", started.wait)
     # LangGraph kept the cut-off turn, standing at the action step: the next message,
     # whatever it says, meets the same run (still going), not a new one.
     after = asyncio.create_task(bot.handle("c12", "hello", user_id="u1"))

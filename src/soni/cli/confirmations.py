@@ -45,10 +45,8 @@ from soni.confirmations import (
     HistoryEntry,
     InvalidDecision,
     PendingConfirmation,
-    Runner,
     SqliteConfirmationStore,
     Status,
-    runners_folder,
 )
 
 __all__ = ("EXIT_ALREADY_DECIDED", "EXIT_CLOSED", "EXIT_EXPIRED", "EXIT_INVALID", "EXIT_UNKNOWN")
@@ -127,9 +125,8 @@ def _run(
 
     async def run() -> T:
         store = SqliteConfirmationStore(db)
-        # A runner beside the bot's: it can tell whether a run's process is alive.
-        runner = Runner(runners_folder(db))
-        async with ConfirmationRegistry(store, retention=retention, runner=runner) as registry:
+        # Its runner sits beside the bot's: it can tell whether a run's process is alive.
+        async with ConfirmationRegistry(store, retention=retention) as registry:
             return await work(registry)
 
     with reported():

@@ -24,9 +24,7 @@ from soni.confirmations import (
     ExpirySweeper,
     MemoryConfirmationStore,
     PendingConfirmation,
-    Runner,
     SqliteConfirmationStore,
-    runners_folder,
 )
 from soni.dsl.loader import load_bot
 from soni.dsl.models import BotConfig
@@ -175,7 +173,6 @@ class Bot:
             checkpointer: BaseCheckpointSaver[Any] = InMemorySaver()
             store: Any = MemoryConfirmationStore()
             journal: ActionJournal = MemoryActionJournal()
-            runner = Runner()
         else:
             import aiosqlite
             from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -195,13 +192,10 @@ class Bot:
             checkpointer = saver
             store = SqliteConfirmationStore(location)
             journal = SqliteActionJournal(_journal_path(location))
-            # Other processes on this database learn from its lock whether this
-            # one is alive: a claim of a dead process is an interrupted run.
-            runner = Runner(runners_folder(location))
             closers.append(connection)
-        confirmations = ConfirmationRegistry(
-            store, default_ttl=config.settings.confirmations.ttl, runner=runner
-        )
+        # On a SQLite file the registry's runner holds its lock beside it, so other
+        # processes on the database can tell whether this one is alive.
+        confirmations = ConfirmationRegistry(store, default_ttl=config.settings.confirmations.ttl)
         # Runs that a process now dead claimed but never finished: their outcome
         # is unknown, and says so from now on (to the user, to `soni confirmations`).
         try:

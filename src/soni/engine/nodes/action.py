@@ -102,8 +102,7 @@ async def execute(
         logger.warning("action %s failed in %s: %s", name, frame["flow"], outcome.error)
         ended = end_task(state)
         return {**ended, "replies": reply(state, f"Sorry, I couldn't {what}.")}
-    result = outcome.result
-    result = _json_safe(result)
+    result = _json_safe(outcome.result)
     map_outputs = getattr(inst.step, "map_outputs", None) or {}
     for key, slot in map_outputs.items():
         slots[slot] = (result or {}).get(key)
