@@ -7,6 +7,9 @@ from soni import ActionRegistry
 from soni.actions import ActionSpec
 
 from ._handlers import registered_by
+from ._postgres import postgres_database
+
+__all__ = ("postgres_database",)  # a fixture for every test folder
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
