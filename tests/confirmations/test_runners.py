@@ -38,15 +38,15 @@ def start_runner_process(folder: Path) -> tuple[subprocess.Popen[str], str]:
 
 
 @pytest.mark.parametrize("ending", ["killed", "exited"])
-def test_a_runner_of_another_process_is_alive_until_that_process_ends(
+async def test_a_runner_of_another_process_is_alive_until_that_process_ends(
     tmp_path: Path, ending: str
 ) -> None:
     folder = tmp_path / "state.runners"
     me = Runner(folder)
     child, other = start_runner_process(folder)
     try:
-        assert me.alive(other)
-        assert me.in_flight(other, "any-run")
+        assert await me.alive(other)
+        assert await me.in_flight(other, "any-run")
         if ending == "killed":
             child.send_signal(signal.SIGKILL)
         else:
@@ -59,37 +59,37 @@ def test_a_runner_of_another_process_is_alive_until_that_process_ends(
             child.kill()
         child.communicate(timeout=30)  # waits, and closes the pipes
 
-    assert not me.alive(other)
-    assert not me.in_flight(other, "any-run")
+    assert not await me.alive(other)
+    assert not await me.in_flight(other, "any-run")
     # The dead runner's lock file is tidied up by whoever found it dead.
     assert sorted(p.name for p in folder.iterdir()) == [f"{me.id}.lock"]
     me.close()
     assert list(folder.iterdir()) == []
 
 
-def test_runners_of_this_process_are_known_without_their_files(tmp_path: Path) -> None:
+async def test_runners_of_this_process_are_known_without_their_files(tmp_path: Path) -> None:
     first, second = Runner(), Runner(tmp_path / "x.runners")
 
-    assert second.alive(first.id) and first.alive(second.id)
+    assert await second.alive(first.id) and await first.alive(second.id)
     first.close()
-    assert not second.alive(first.id)
+    assert not await second.alive(first.id)
 
 
-def test_own_runs_are_in_flight_only_while_they_run() -> None:
+async def test_own_runs_are_in_flight_only_while_they_run() -> None:
     runner = Runner()
     with runner.running("run-1"):
-        assert runner.in_flight(runner.id, "run-1")
-        assert not runner.in_flight(runner.id, "run-2")
-    assert not runner.in_flight(runner.id, "run-1")
+        assert await runner.in_flight(runner.id, "run-1")
+        assert not await runner.in_flight(runner.id, "run-2")
+    assert not await runner.in_flight(runner.id, "run-1")
 
 
-def test_unknown_or_malformed_runner_ids_are_not_alive(tmp_path: Path) -> None:
+async def test_unknown_or_malformed_runner_ids_are_not_alive(tmp_path: Path) -> None:
     runner = Runner(tmp_path / "r")
     (tmp_path / "r" / "../escape.lock").touch()
 
-    assert not runner.alive("0" * 24)
-    assert not runner.alive("../escape")
-    assert not runner.in_flight(None, "run-1")  # a claim from before runners were recorded
+    assert not await runner.alive("0" * 24)
+    assert not await runner.alive("../escape")
+    assert not await runner.in_flight(None, "run-1")  # a claim from before runners were recorded
 
 
 def test_a_database_keeps_its_runners_beside_it(
@@ -105,7 +105,7 @@ def test_a_database_keeps_its_runners_beside_it(
     assert runners_folder("state.db") == (tmp_path / "data" / "state.runners").resolve()
 
 
-def test_many_asking_at_once_all_find_a_dead_runner_dead(tmp_path: Path) -> None:
+async def test_many_asking_at_once_all_find_a_dead_runner_dead(tmp_path: Path) -> None:
     folder = tmp_path / "state.runners"
     child, dead = start_runner_process(folder)
     child.kill()
@@ -119,7 +119,7 @@ def test_many_asking_at_once_all_find_a_dead_runner_dead(tmp_path: Path) -> None
     try:
         for probe in probes:
             fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        assert [asker.alive(dead) for asker in askers] == [False] * len(askers)
+        assert [await asker.alive(dead) for asker in askers] == [False] * len(askers)
     finally:
         for probe in probes:
             os.close(probe)

@@ -100,7 +100,7 @@ class Executions:
         record = await ledger.held(token, {Status.EXECUTING})
         if record.status is not Status.EXECUTING:
             return record
-        if self._registry.runner.in_flight(record.runner, record.id):
+        if await self._registry.runner.in_flight(record.runner, record.id):
             return record
         change = Change(Status.INTERRUPTED, self._registry.clock(), SYSTEM)
         # Only if the same claim still stands: another process may have found it

@@ -18,6 +18,12 @@ escaped) is interrupted too.
 Without ``fcntl`` (Windows), or for stores that live in memory, only this process's
 runners are known: a runner of another process counts as dead. That is right for
 one process per database, the rule on such systems.
+
+On PostgreSQL the lock is the database's own: a runner holds a session advisory
+lock on a connection of its own, which the server releases when that connection
+ends — the process died, or its host stopped answering (``soni.storage.postgres``).
+Whatever holds the lock, it is a ``Liveness``: something that keeps this runner's
+lock and asks about others'.
 """
 
 from __future__ import annotations
@@ -33,14 +39,14 @@ import threading
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ("Runner", "runners_folder")
+__all__ = ("FileLiveness", "Liveness", "Runner", "runners_folder")
 
 logger = logging.getLogger("soni.confirmations")
 
@@ -62,18 +68,87 @@ def runners_folder(database: str | os.PathLike[str]) -> Path:
     return path.with_name(f"{path.stem}.runners")
 
 
+class Liveness(Protocol):
+    """How runners of one database prove they are alive, and learn whether others are."""
+
+    def hold(self, runner_id: str) -> None:
+        """Take ``runner_id``'s lock, for as long as this process lives or until ``release``."""
+        ...
+
+    def release(self, runner_id: str) -> None:
+        """Give ``runner_id``'s lock back."""
+        ...
+
+    async def alive(self, runner_id: str) -> bool:
+        """Whether some process holds ``runner_id``'s lock."""
+        ...
+
+
+class FileLiveness:
+    """Runner locks as ``flock`` locks on files in a folder beside a SQLite database."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        self._held: dict[str, int] = {}
+
+    def hold(self, runner_id: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.folder / f"{runner_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._held[runner_id] = fd
+
+    def release(self, runner_id: str) -> None:
+        fd = self._held.pop(runner_id, None)
+        if fd is None:
+            return
+        with contextlib.suppress(OSError):
+            (self.folder / f"{runner_id}.lock").unlink()
+        os.close(fd)
+
+    async def alive(self, runner_id: str) -> bool:
+        return self.probe(runner_id)
+
+    def probe(self, runner_id: str) -> bool:
+        """``alive``, without a loop (a quick, non-blocking system call)."""
+        path = self.folder / f"{runner_id}.lock"
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            return False
+        try:
+            try:
+                # Shared: two processes asking at once must not take each other's
+                # probe for the runner's own (exclusive) lock.
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    return True
+                raise
+            # We got its lock: its process is gone. Tidy its file up.
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return False
+        finally:
+            os.close(fd)
+
+
 class Runner:
     """This process's identity as the runner of actions, and a check on other runners.
 
     Args:
         folder: Where runners of the same database hold their lock files; ``None``
             for a runner known only inside this process (memory stores, tests).
+        liveness: How runners of the database hold and probe their locks, instead
+            of ``folder`` (PostgreSQL's advisory locks).
     """
 
-    def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, folder: str | os.PathLike[str] | None = None, *, liveness: Liveness | None = None
+    ) -> None:
         self.id = secrets.token_hex(12)
-        self._folder = Path(folder) if folder is not None and fcntl is not None else None
-        self._lock_file: int | None = None
+        if liveness is None and folder is not None and fcntl is not None:
+            liveness = FileLiveness(folder)
+        self._liveness = liveness
         self._in_flight: set[str] = set()
         # Claims by the task that made them, until their outcome is recorded; a
         # task that is garbage collected takes its entries with it.
@@ -81,11 +156,8 @@ class Runner:
             weakref.WeakValueDictionary()
         )
         self._closed = False
-        if self._folder is not None:
-            self._folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self._folder / f"{self.id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            self._lock_file = fd
+        if self._liveness is not None:
+            self._liveness.hold(self.id)
         with _LIVE_LOCK:
             _LIVE[self.id] = self
 
@@ -103,11 +175,8 @@ class Runner:
         self._closed = True
         with _LIVE_LOCK:
             _LIVE.pop(self.id, None)
-        if self._lock_file is not None and self._folder is not None:
-            with contextlib.suppress(OSError):
-                (self._folder / f"{self.id}.lock").unlink()
-            os.close(self._lock_file)
-            self._lock_file = None
+        if self._liveness is not None:
+            self._liveness.release(self.id)
 
     @contextlib.contextmanager
     def running(self, key: str) -> Iterator[None]:
@@ -129,7 +198,7 @@ class Runner:
         """The run ``key`` has its outcome recorded (or was settled)."""
         self._claims.pop(key, None)
 
-    def in_flight(self, runner_id: str | None, key: str) -> bool:
+    async def in_flight(self, runner_id: str | None, key: str) -> bool:
         """Whether the run ``key``, claimed by ``runner_id``, may still record its outcome.
 
         ``False`` means nobody will ever finish it: its outcome is unknown.
@@ -143,33 +212,14 @@ class Runner:
                 return False
             claimant = self._claims.get(key)
             return key in self._in_flight or (claimant is not None and not claimant.done())
-        return self.alive(runner_id)
+        return await self.alive(runner_id)
 
-    def alive(self, runner_id: str) -> bool:
+    async def alive(self, runner_id: str) -> bool:
         """Whether the runner ``runner_id`` is still running, in this process or another."""
         with _LIVE_LOCK:
             local = _LIVE.get(runner_id)
         if local is not None:
             return not local.closed
-        if self._folder is None or not _ID.fullmatch(runner_id):
+        if self._liveness is None or not _ID.fullmatch(runner_id):
             return False
-        path = self._folder / f"{runner_id}.lock"
-        try:
-            fd = os.open(path, os.O_RDWR)
-        except FileNotFoundError:
-            return False
-        try:
-            try:
-                # Shared: two processes asking at once must not take each other's
-                # probe for the runner's own (exclusive) lock.
-                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    return True
-                raise
-            # We got its lock: its process is gone. Tidy its file up.
-            with contextlib.suppress(OSError):
-                path.unlink()
-            return False
-        finally:
-            os.close(fd)
+        return await self._liveness.alive(runner_id)

@@ -260,7 +260,7 @@ async def run_journaled(call: Call, key: str) -> Outcome:
         return Outcome("done", result=claimed.result or {})
     if claimed.status == "failed":
         return Outcome("failed", error=claimed.error or "it failed")
-    if claimed.status == "running" and runner.in_flight(claimed.runner, key):
+    if claimed.status == "running" and await runner.in_flight(claimed.runner, key):
         return Outcome("running")
     return await _recover(call, _JournalRecovery(call, key, claimed))
 
