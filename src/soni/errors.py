@@ -29,6 +29,7 @@ __all__ = (
     "Conflict",
     "ConnectFailed",
     "ConnectionClosed",
+    "ConversationBusy",
     "ExpressionError",
     "Gone",
     "InvalidDecision",
@@ -207,6 +208,16 @@ class InvalidDecision(ConfirmationError, ValueError):
 
 class InvalidDecisionMessage(ConfirmationError, ValueError):
     """A text is not a decision message (``EXECUTE:<token>``, …)."""
+
+
+class ConversationBusy(SoniError):
+    """A turn of the conversation is running and this one would not wait (or waited too long)."""
+
+    def __init__(self, conversation_id: str) -> None:
+        self.conversation_id = conversation_id
+        super().__init__(
+            f"conversation {conversation_id!r} is processing another message; retry later"
+        )
 
 
 class StoreClosed(SoniError, RuntimeError):

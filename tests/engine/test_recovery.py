@@ -17,7 +17,7 @@ from .test_banking import IBAN, sent_in
 
 def lose_the_next_checkpoint(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the next checkpoint write fail, as if the process died before it."""
-    saver = bot._checkpointer
+    saver = bot.storage.checkpointer
     real_aput = saver.aput
     failed = False
 
@@ -74,7 +74,7 @@ async def test_per_conversation_locks_do_not_accumulate(make_bot: BotFactory) ->
     bot = await make_bot()
     await asyncio.gather(*(bot.handle(f"lock-{n}", "/check_balance") for n in range(30)))
 
-    assert len(bot._locks) == 0
+    assert len(bot.storage._locks) == 0
 
 
 async def test_an_idle_conversation_keeps_its_state_across_a_restart(

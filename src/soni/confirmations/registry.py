@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from soni.confirmations._closing import Closing
 from soni.confirmations._ledger import Ledger
+from soni.confirmations._relay import relay
 from soni.confirmations._support import Clock, Ref, to_seconds, uncancellable, utcnow
 from soni.confirmations._waiting import wait_until_closed
 from soni.confirmations.decisions import ActionOffer, interpret, offered_calls, settled
@@ -550,6 +551,24 @@ class ConfirmationRegistry:
             A function that unsubscribes.
         """
         return self._ledger.observers.subscribe(observer)
+
+    async def relay(
+        self,
+        confirmation_id: str,
+        from_status: str | None,
+        to_status: str,
+        actor: Actor | None = None,
+    ) -> ConfirmationEvent | None:
+        """Tell waiters and observers of a transition another process committed.
+
+        For a shared store: the process that heard of it (a PostgreSQL notice)
+        calls this; ``wait`` then wakes at once, and observers receive the event
+        (``relayed(event)`` is true while they do).
+
+        Returns:
+            The event relayed; ``None`` when the record no longer exists.
+        """
+        return await relay(self._ledger, confirmation_id, from_status, to_status, actor)
 
 
 def _runners_folder_of(store: ConfirmationStore) -> Path | None:

@@ -140,12 +140,20 @@ class Runner:
             for a runner known only inside this process (memory stores, tests).
         liveness: How runners of the database hold and probe their locks, instead
             of ``folder`` (PostgreSQL's advisory locks).
+        runner_id: The id, when its lock was taken before (24 hex digits); a new
+            random one by default.
     """
 
     def __init__(
-        self, folder: str | os.PathLike[str] | None = None, *, liveness: Liveness | None = None
+        self,
+        folder: str | os.PathLike[str] | None = None,
+        *,
+        liveness: Liveness | None = None,
+        runner_id: str | None = None,
     ) -> None:
-        self.id = secrets.token_hex(12)
+        if runner_id is not None and not _ID.fullmatch(runner_id):
+            raise ValueError(f"a runner id is 24 hex digits, got {runner_id!r}")
+        self.id = runner_id or secrets.token_hex(12)
         if liveness is None and folder is not None and fcntl is not None:
             liveness = FileLiveness(folder)
         self._liveness = liveness

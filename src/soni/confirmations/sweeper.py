@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from soni.errors import StoreClosed
@@ -20,7 +22,9 @@ class ExpirySweeper:
     """Calls ``cleanup_expired`` every ``interval`` seconds and ``purge`` now and then.
 
     ``purge`` runs on the first round and every ``purge_every`` rounds after it
-    (720 rounds of 5 s: hourly); ``purge_every=0`` never purges.
+    (720 rounds of 5 s: hourly); ``purge_every=0`` never purges. ``maintain``, if
+    given, is called with the time (``time.time()``) when ``purge`` is: the rest of
+    the storage's retention work (the action journal's old entries).
 
     Expiry does not depend on it — a decision past ``expires_at`` is refused either
     way — but it makes expiries visible (events, listings) close to when they happen.
@@ -31,7 +35,12 @@ class ExpirySweeper:
     """
 
     def __init__(
-        self, registry: ConfirmationRegistry, *, interval: float = 5.0, purge_every: int = 720
+        self,
+        registry: ConfirmationRegistry,
+        *,
+        interval: float = 5.0,
+        purge_every: int = 720,
+        maintain: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError(f"interval must be positive, got {interval}")
@@ -40,6 +49,7 @@ class ExpirySweeper:
         self.registry = registry
         self.interval = interval
         self.purge_every = purge_every
+        self.maintain = maintain
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -70,7 +80,11 @@ class ExpirySweeper:
     async def sweep(self, *, purge: bool = False) -> tuple[int, int]:
         """One sweep now. Returns (newly expired, purged)."""
         expired = await self.registry.cleanup_expired()
-        purged = await self.registry.purge() if purge else 0
+        purged = 0
+        if purge:
+            purged = await self.registry.purge()
+            if self.maintain is not None:
+                await self.maintain(time.time())
         return expired, purged
 
     async def _run(self) -> None:

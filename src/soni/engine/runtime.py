@@ -3,44 +3,42 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
-import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 
 from soni.actions import ActionRegistry, load_actions
 from soni.confirmations import (
+    Actor,
+    ConfirmationEvent,
     ConfirmationRegistry,
     ExpirySweeper,
-    MemoryConfirmationStore,
     PendingConfirmation,
-    SqliteConfirmationStore,
 )
+from soni.confirmations._relay import relayed
 from soni.dsl.loader import load_bot
 from soni.dsl.models import BotConfig
 from soni.dsl.validate import SyntaxCheckers
 from soni.dsl.validators import default_validators
 from soni.engine.core import Engine
+from soni.engine.events import BotEvent, BotEvents, ConversationReset, TurnCompleted
 from soni.engine.expressions import compile_expression
 from soni.engine.graph import MAX_STEPS_PER_TURN, RECURSION_LIMIT, build_graph
-from soni.engine.journal import ActionJournal, MemoryActionJournal, SqliteActionJournal
 from soni.engine.patterns import compile_pattern
 from soni.engine.results import PendingView, ReplyView, Status, TurnResult
 from soni.engine.templates import compile_template
 from soni.engine.turn import turn_scope
-from soni.errors import ConfigError, SoniError
+from soni.errors import ConfigError
 from soni.nlu.protocol import MAX_MESSAGE_CHARS, Understanding
 from soni.nlu.rules import RulesSettings, RulesUnderstanding
+from soni.storage import Notice, Storage, open_storage
 
 if TYPE_CHECKING:
     from soni.engine.sync import SyncBot
@@ -54,36 +52,6 @@ _KNOWN_CACHE = 100_000
 SWEEP_INTERVAL = 5.0
 
 
-class _ConversationLocks:
-    """One lock per conversation with turns in flight; dropped when none are.
-
-    asyncio.Lock wakes waiters in arrival order, which is what orders the turns
-    of one conversation.
-    """
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, conversation_id: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(conversation_id, (None, 0))
-        if lock is None:
-            lock = asyncio.Lock()
-        self._locks[conversation_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[conversation_id]
-            if users == 1:
-                del self._locks[conversation_id]
-            else:
-                self._locks[conversation_id] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)
-
-
 class Bot:
     """A loaded bot serving conversations.
 
@@ -93,23 +61,22 @@ class Bot:
     def __init__(
         self,
         engine: Engine,
-        checkpointer: BaseCheckpointSaver[Any],
+        storage: Storage,
         *,
-        closers: Sequence[Any] = (),
         interrupted: Sequence[PendingConfirmation] = (),
     ) -> None:
         self.engine = engine
+        self.storage = storage
         # Runs a dead process left without an outcome, found when this bot started
         # (``load``): counted by whoever watches it from then on (metrics).
         self.interrupted_at_start = tuple(interrupted)
-        self.graph = build_graph(engine).compile(checkpointer=checkpointer)
-        self._checkpointer = checkpointer
-        self._closers = list(closers)
-        self._locks = _ConversationLocks()
+        self.graph = build_graph(engine).compile(checkpointer=storage.checkpointer)
         self._loop = asyncio.get_running_loop()
         # Expiries are enforced at decision time anyway; sweeping records them
         # (events, listings) and frees the tokens of abandoned confirmations.
-        self._sweeper = ExpirySweeper(engine.confirmations, interval=SWEEP_INTERVAL)
+        self._sweeper = ExpirySweeper(
+            engine.confirmations, interval=SWEEP_INTERVAL, maintain=storage.maintain
+        )
         self._sweeper.start()
         self._sync: Any = None
         # Whether a conversation is paused at the wait node or idle (its last run
@@ -119,6 +86,13 @@ class Bot:
         # What a decision made elsewhere (a link, a client) answered, for the chat's
         # next message: its user did not see it (see ``decide``).
         self._recaps: OrderedDict[str, list[str]] = OrderedDict()
+        self.events = BotEvents()
+        self._detach: list[Callable[[], None]] = []
+        if storage.shared:
+            # Other processes serve this bot too: tell them what happens here, and
+            # hear what happens there.
+            self._detach.append(engine.confirmations.subscribe(self._announce_confirmation))
+            self._detach.append(storage.subscribe(self._heard))
 
     @classmethod
     async def load(
@@ -168,44 +142,21 @@ class Bot:
             ),
         )
         location = str(db) if db is not None else _default_db(config, root)
-        closers: list[Any] = []
-        if location == ":memory:":
-            checkpointer: BaseCheckpointSaver[Any] = InMemorySaver()
-            store: Any = MemoryConfirmationStore()
-            journal: ActionJournal = MemoryActionJournal()
-        else:
-            import aiosqlite
-            from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-            Path(location).parent.mkdir(parents=True, exist_ok=True)
-            connecting = aiosqlite.connect(location)
-            # aiosqlite's worker thread is not a daemon: a program that forgets
-            # `await bot.aclose()` would hang at exit, waiting for it. Whatever
-            # was committed is on disk either way.
-            worker = getattr(connecting, "_thread", None)
-            if isinstance(worker, threading.Thread) and not worker.is_alive():
-                worker.daemon = True
-            connection = await connecting
-            await connection.execute("PRAGMA journal_mode=WAL")
-            saver = AsyncSqliteSaver(connection)
-            await saver.setup()
-            checkpointer = saver
-            store = SqliteConfirmationStore(location)
-            journal = SqliteActionJournal(_journal_path(location))
-            closers.append(connection)
-        # On a SQLite file the registry's runner holds its lock beside it, so other
-        # processes on the database can tell whether this one is alive.
-        confirmations = ConfirmationRegistry(store, default_ttl=config.settings.confirmations.ttl)
+        storage = await open_storage(location)
+        # The registry's runner is the storage's: on a shared database, other
+        # processes can tell whether this one is alive.
+        confirmations = ConfirmationRegistry(
+            storage.confirmations,
+            default_ttl=config.settings.confirmations.ttl,
+            runner=storage.runner,
+        )
         # Runs that a process now dead claimed but never finished: their outcome
         # is unknown, and says so from now on (to the user, to `soni confirmations`).
         try:
             interrupted = await confirmations.recover()
         except BaseException:
-            # Nothing will close them otherwise: the store, the runner's lock, the journal.
-            await confirmations.aclose()
-            await journal.close()
-            for closer in closers:
-                await closer.close()
+            # Nothing will close them otherwise: the stores, the runner's lock.
+            await storage.close()
             raise
         if interrupted:
             logger.warning(
@@ -219,9 +170,9 @@ class Bot:
             confirmations=confirmations,
             understanding=understanding or _understanding_for(config, root),
             validators=validators,
-            journal=journal,
+            journal=storage.journal,
         )
-        return cls(engine, checkpointer, closers=closers, interrupted=interrupted)
+        return cls(engine, storage, interrupted=interrupted)
 
     @property
     def sync(self) -> SyncBot:
@@ -274,14 +225,14 @@ class Bot:
                 len(self.engine.runs),
             )
         await self._sweeper.stop()
+        for detach in self._detach:
+            detach()
+        self._detach.clear()
         await self.engine.confirmations.aclose()
-        await self.engine.journal.close()
         closing = getattr(self.engine.understanding, "aclose", None)
         if closing is not None:
             await closing()
-        for closer in self._closers:
-            await closer.close()
-        self._closers.clear()
+        await self.storage.close()
 
     async def __aenter__(self) -> Bot:
         return self
@@ -304,15 +255,32 @@ class Bot:
         }
 
     async def handle(
-        self, conversation_id: str, text: str, *, user_id: str | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        user_id: str | None = None,
+        wait: float | None = None,
     ) -> TurnResult:
-        """Process one user message and return the bot's answer."""
+        """Process one user message and return the bot's answer.
+
+        Turns of one conversation run one at a time, in arrival order — across
+        processes too, on a shared database.
+
+        Args:
+            wait: Seconds to wait at most for the conversation's turn while another
+                message is being answered (``None``: as long as it takes; ``0``:
+                not at all).
+
+        Raises:
+            ConversationBusy: ``wait`` passed before the turn came.
+        """
         if len(text) > MAX_MESSAGE_CHARS:
             # Refused before the turn: understanding never reads it, no checkpoint keeps it.
             limit = f"{MAX_MESSAGE_CHARS:,} characters"
             refusal = f"Sorry, that message is too long: the limit is {limit}."
             return TurnResult(conversation_id, [ReplyView(refusal, "error")])
-        return await self._turn(conversation_id, {"text": text, "user_id": user_id}, user_id)
+        return await self._turn(conversation_id, {"text": text, "user_id": user_id}, user_id, wait)
 
     async def decide(
         self,
@@ -330,11 +298,12 @@ class Bot:
         """
         pending = await self.engine.confirmations.get(token)
         conversation_id = pending.conversation_id
-        async with self._locks.hold(conversation_id):
+        async with self.storage.turn(conversation_id):
             record = await self.engine.confirmations.decide(
                 token, decision, actor=actor, channel=channel
             )
-            if conversation_id not in self._known and not await self.state(conversation_id):
+            trusted = not self.storage.shared and conversation_id in self._known
+            if not trusted and not await self.state(conversation_id):
                 # The conversation was reset after this confirmation was decided (a
                 # reset cancels open ones): a repeat of the decision is answered, but
                 # resumes nothing — a turn would start the forgotten conversation anew.
@@ -349,18 +318,33 @@ class Bot:
                 self._recaps[conversation_id] = [f"That was already {verb}{by}.", *result.texts]
                 while len(self._recaps) > _KNOWN_CACHE:
                     self._recaps.popitem(last=False)
+            await self._completed(result, None)
             return result
 
     async def _turn(
-        self, conversation_id: str, message: dict[str, Any], user_id: str | None
+        self,
+        conversation_id: str,
+        message: dict[str, Any],
+        user_id: str | None,
+        wait: float | None = None,
     ) -> TurnResult:
-        async with self._locks.hold(conversation_id):
+        async with self.storage.turn(conversation_id, wait):
             # Read in turn order: a decision made elsewhere just before this message
             # (its turn ahead in the queue) has left its answer by now.
             recap = self._recaps.pop(conversation_id, None)
             if recap is not None:
                 message = {**message, "recap": recap}
-            return await self._turn_held(conversation_id, message, user_id)
+            result = await self._turn_held(conversation_id, message, user_id)
+            await self._completed(result, user_id)
+            return result
+
+    async def _completed(self, result: TurnResult, user_id: str | None) -> None:
+        """Tell this process's subscribers, and the other processes, that a turn ended."""
+        await self.events.emit(TurnCompleted.of(result, user_id, remote=False))
+        if self.storage.shared:
+            await self.storage.publish(
+                Notice("turn", result.conversation_id, self.storage.origin, user_id=user_id)
+            )
 
     async def _turn_held(
         self, conversation_id: str, message: dict[str, Any], user_id: str | None
@@ -504,12 +488,66 @@ class Bot:
 
     async def reset(self, conversation_id: str) -> None:
         """Forget the conversation: its state, and its open confirmations are cancelled."""
-        async with self._locks.hold(conversation_id):
+        async with self.storage.turn(conversation_id):
             await self.engine.confirmations.cancel_conversation(conversation_id)
             await self.engine.journal.next_generation(conversation_id)
-            await self._checkpointer.adelete_thread(conversation_id)
-            self._known.pop(conversation_id, None)
-            self._recaps.pop(conversation_id, None)
+            await self.storage.delete_conversation(conversation_id)
+            self._forget(conversation_id)
+        await self.events.emit(ConversationReset(conversation_id, remote=False))
+        if self.storage.shared:
+            await self.storage.publish(Notice("reset", conversation_id, self.storage.origin))
+
+    def _forget(self, conversation_id: str) -> None:
+        self._known.pop(conversation_id, None)
+        self._recaps.pop(conversation_id, None)
+
+    # -- other processes on the same database -------------------------------------
+
+    async def _announce_confirmation(self, event: ConfirmationEvent) -> None:
+        if relayed(event):
+            return  # heard from another process: it told everyone already
+        await self.storage.publish(
+            Notice(
+                "confirmation",
+                event.conversation_id,
+                self.storage.origin,
+                confirmation_id=event.confirmation_id,
+                from_status=None if event.from_status is None else event.from_status.value,
+                to_status=event.to_status.value,
+                user_id=event.user_id,
+                actor_user=event.actor.user_id,
+                actor_channel=event.actor.channel,
+            )
+        )
+
+    async def _heard(self, notice: Notice) -> None:
+        """What another process did: forget what it made stale, tell subscribers."""
+        conversation_id = notice.conversation_id
+        if notice.kind == "confirmation" and notice.confirmation_id is not None:
+            actor = None
+            if notice.actor_channel is not None:
+                actor = Actor(notice.actor_user, notice.actor_channel)
+            await self.engine.confirmations.relay(
+                notice.confirmation_id, notice.from_status, notice.to_status or "pending", actor
+            )
+        elif notice.kind == "turn":
+            # It moved the conversation on: where it is now is in the checkpoint.
+            self._forget(conversation_id)
+            state = await self.state(conversation_id)
+            if state:
+                result = await self._result(conversation_id, state)
+                await self.events.emit(TurnCompleted.of(result, notice.user_id, remote=True))
+        elif notice.kind == "reset":
+            self._forget(conversation_id)
+            await self.events.emit(ConversationReset(conversation_id, remote=True))
+
+    def subscribe(self, handler: Callable[[BotEvent], Any]) -> Callable[[], None]:
+        """Call ``handler(event)`` after every turn and reset, here or in another process.
+
+        Returns:
+            A function that unsubscribes.
+        """
+        return self.events.subscribe(handler)
 
 
 def _understanding_for(config: BotConfig, root: Path) -> Understanding:
@@ -527,21 +565,12 @@ def _understanding_for(config: BotConfig, root: Path) -> Understanding:
     return rules
 
 
-def _journal_path(location: str) -> str:
-    """The action journal's file, beside the database: ``state.db`` → ``state.actions.db``."""
-    path = Path(location)
-    return str(path.with_name(f"{path.stem}.actions{path.suffix or '.db'}"))
-
-
 def _default_db(config: BotConfig, root: Path) -> str:
     persistence = config.settings.persistence
     if persistence.backend == "memory":
         return ":memory:"
-    if persistence.backend != "sqlite":
-        raise SoniError(
-            f"persistence backend {persistence.backend!r} is not available in this version "
-            "of soni; use 'sqlite' (the default) or 'memory'"
-        )
+    if persistence.backend == "postgres":
+        return str(persistence.url)  # the settings model requires it with this backend
     path = Path(persistence.path)
     if not path.is_absolute():
         path = (root if root.is_dir() else root.parent) / path

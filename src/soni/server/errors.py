@@ -26,6 +26,7 @@ from soni.errors import (
     ConfirmationClosed,
     ConfirmationError,
     ConfirmationExpired,
+    ConversationBusy,
     InvalidDecision,
     InvalidDecisionMessage,
     SessionCommandError,
@@ -62,16 +63,6 @@ class ConversationNotFound(SoniError, LookupError):
     def __init__(self, conversation_id: str) -> None:
         self.conversation_id = conversation_id
         super().__init__(f"unknown conversation {conversation_id!r}")
-
-
-class ConversationBusy(SoniError):
-    """A turn of the conversation is running and the busy policy is ``reject``."""
-
-    def __init__(self, conversation_id: str) -> None:
-        self.conversation_id = conversation_id
-        super().__init__(
-            f"conversation {conversation_id!r} is processing another message; retry later"
-        )
 
 
 class InvalidInput(SoniError, ValueError):
