@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI
 
+from soni.engine.events import BotEvent, TurnCompleted
 from soni.engine.runtime import Bot
+from soni.errors import SessionCommandError
 from soni.server.auth import Keys
 from soni.server.errors import install_error_handlers
 from soni.server.limits import RequestLimits
@@ -31,6 +33,28 @@ _DESCRIPTION = (
     "each route lists every status it answers, and soni's test suite holds the server to "
     "it with schemathesis."
 )
+
+
+def _elsewhere(sessions: SessionRegistry) -> Callable[[BotEvent], Awaitable[None]]:
+    """Record in ``sessions`` the turns and resets other workers served."""
+
+    async def record(event: BotEvent) -> None:
+        if not event.remote:
+            return
+        if isinstance(event, TurnCompleted):
+            sessions.post_turn(
+                event.conversation_id,
+                status=event.status,
+                pending=event.pending,
+                active_flow=event.active_flow,
+                user_id=event.user_id,
+                replies=[{"text": r.text, "kind": r.kind} for r in event.replies],
+            )
+        else:
+            with contextlib.suppress(SessionCommandError):
+                await sessions.remove(event.conversation_id, "reset")
+
+    return record
 
 
 def create_app(
@@ -78,6 +102,9 @@ def create_app(
             await sessions.start()
             stack.push_async_callback(sessions.stop)
             stack.callback(sessions.watch(served.engine.confirmations))
+            # Turns and resets this process serves are recorded by the routes that
+            # serve them; those of other workers on a shared database come from here.
+            stack.callback(served.subscribe(_elsewhere(sessions)))
             stack.callback(await metrics.attach(served))
             app.state.soni = ServerState(
                 bot=served,

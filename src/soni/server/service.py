@@ -189,9 +189,15 @@ class Conversations:
         inner = self.inner_id(caller, conversation_id)
         if caller.checked:
             user_id = caller.user_id
+        # Waited for here (queue) or not at all (reject); another worker's turn of
+        # the conversation counts as much as one of this process.
+        wait = 0.0 if self.settings.busy_policy == "reject" else self.settings.busy_wait
         with self._turn(inner, conversation_id, refusable=True):
             started = time.perf_counter()
-            result = await self.bot.handle(inner, text, user_id=user_id)
+            try:
+                result = await self.bot.handle(inner, text, user_id=user_id, wait=wait)
+            except ConversationBusy:
+                raise ConversationBusy(conversation_id) from None
             self.metrics.observe_turn("message", time.perf_counter() - started)
         self._record(result, user_id)
         return TurnOut(

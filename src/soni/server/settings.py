@@ -63,7 +63,10 @@ class ServerSettings(BaseModel):
             larger one is answered 431. Enforced like ``max_request_line_bytes``.
         busy_policy: ``queue`` runs concurrent messages to one conversation one
             after another, in arrival order; ``reject`` answers 409 while a turn of
-            that conversation is running.
+            that conversation is running — in any worker on a shared database.
+        busy_wait: Longest a queued message waits for its conversation's turn
+            (seconds); past it the message is answered 409 ``conversation-busy``, so a
+            turn stuck elsewhere never holds requests forever.
         max_sessions: Live conversations the session registry keeps in memory.
         idle_ttl: Seconds without activity before a conversation leaves the registry.
         session_clean_interval: Seconds between two clean-ups of idle sessions.
@@ -81,6 +84,7 @@ class ServerSettings(BaseModel):
     max_request_line_bytes: int = Field(default=8_192, ge=64)
     max_header_bytes: int = Field(default=32_768, ge=256)
     busy_policy: Literal["queue", "reject"] = "queue"
+    busy_wait: float = Field(default=30.0, gt=0)
     max_sessions: int = Field(default=10_000, gt=0)
     idle_ttl: float = Field(default=3600.0, gt=0)
     session_clean_interval: float = Field(default=60.0, gt=0)
