@@ -17,12 +17,10 @@ from langgraph.types import Command
 from soni.actions import ActionRegistry, load_actions
 from soni.confirmations import (
     Actor,
-    ConfirmationEvent,
     ConfirmationRegistry,
     ExpirySweeper,
     PendingConfirmation,
 )
-from soni.confirmations._relay import relayed
 from soni.dsl.loader import load_bot
 from soni.dsl.models import BotConfig
 from soni.dsl.validate import SyntaxCheckers
@@ -38,7 +36,7 @@ from soni.engine.turn import turn_scope
 from soni.errors import ConfigError
 from soni.nlu.protocol import MAX_MESSAGE_CHARS, Understanding
 from soni.nlu.rules import RulesSettings, RulesUnderstanding
-from soni.storage import Notice, Storage, open_storage
+from soni.storage import Notice, Storage, announce_confirmations, open_storage
 
 if TYPE_CHECKING:
     from soni.engine.sync import SyncBot
@@ -91,7 +89,7 @@ class Bot:
         if storage.shared:
             # Other processes serve this bot too: tell them what happens here, and
             # hear what happens there.
-            self._detach.append(engine.confirmations.subscribe(self._announce_confirmation))
+            self._detach.append(announce_confirmations(storage, engine.confirmations))
             self._detach.append(storage.subscribe(self._heard))
 
     @classmethod
@@ -502,23 +500,6 @@ class Bot:
         self._recaps.pop(conversation_id, None)
 
     # -- other processes on the same database -------------------------------------
-
-    async def _announce_confirmation(self, event: ConfirmationEvent) -> None:
-        if relayed(event):
-            return  # heard from another process: it told everyone already
-        await self.storage.publish(
-            Notice(
-                "confirmation",
-                event.conversation_id,
-                self.storage.origin,
-                confirmation_id=event.confirmation_id,
-                from_status=None if event.from_status is None else event.from_status.value,
-                to_status=event.to_status.value,
-                user_id=event.user_id,
-                actor_user=event.actor.user_id,
-                actor_channel=event.actor.channel,
-            )
-        )
 
     async def _heard(self, notice: Notice) -> None:
         """What another process did: forget what it made stale, tell subscribers."""

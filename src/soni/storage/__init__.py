@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from soni.storage.base import Backend, Notice, Storage, StorageStatus
 
-__all__ = ("Backend", "Notice", "Storage", "StorageStatus", "is_postgres_url", "open_storage")
+if TYPE_CHECKING:
+    from soni.confirmations import ConfirmationEvent, ConfirmationRegistry
+
+__all__ = (
+    "Backend",
+    "Notice",
+    "Storage",
+    "StorageStatus",
+    "announce_confirmations",
+    "is_postgres_url",
+    "open_storage",
+)
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -46,3 +59,38 @@ async def open_storage(
     from soni.storage.local import open_sqlite
 
     return await open_sqlite(text, secret)
+
+
+def announce_confirmations(storage: Storage, registry: ConfirmationRegistry) -> Callable[[], None]:
+    """Tell the other processes on ``storage`` of every transition ``registry`` commits.
+
+    A bot does it for its own registry; so does any other program deciding
+    confirmations on a shared database (``soni confirmations approve``), so that
+    servers' waiters and event streams hear of it at once. Nothing is sent for the
+    embedded backends (nobody else listens).
+
+    Returns:
+        A function that stops it.
+    """
+    if not storage.shared:
+        return lambda: None
+    from soni.confirmations._relay import relayed
+
+    async def announce(event: ConfirmationEvent) -> None:
+        if relayed(event):
+            return  # heard from another process: it told everyone already
+        await storage.publish(
+            Notice(
+                "confirmation",
+                event.conversation_id,
+                storage.origin,
+                confirmation_id=event.confirmation_id,
+                from_status=None if event.from_status is None else event.from_status.value,
+                to_status=event.to_status.value,
+                user_id=event.user_id,
+                actor_user=event.actor.user_id,
+                actor_channel=event.actor.channel,
+            )
+        )
+
+    return registry.subscribe(announce)
