@@ -1,8 +1,8 @@
 """The registry's bookkeeping around its store: every write and what must follow it.
 
 A committed change wakes the waiters of a confirmation that closed and tells the
-observers. The ``Ledger`` does these as one unit with the write, and reads records back, so the
-registry's operations only decide what to write.
+observers. The ``Ledger`` does these as one unit with the write, and reads records
+back, so the registry's operations only decide what to write.
 """
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ class Ledger:
 
         The caller may be cancelled while the store commits; the change then still
         lands (SQLite finishes it on its thread), so waking waiters and telling
-        observers must happen regardless — or an
-        approved-to-executing move would strand the action, unrun, in ``executing``.
+        observers must happen regardless — or an approved-to-executing move would
+        strand the action, unrun, in ``executing``.
         """
 
         async def commit() -> PendingConfirmation | None:
