@@ -106,8 +106,8 @@ async def test_a_decision_on_another_worker_runs_once_and_wakes_waiters_here(
     result = await b.decide(pending.token, "approve", actor="u1", channel="http")
 
     assert result.texts[0].startswith("Done: 41 EUR sent to Ann.")
-    closed = await waiting
-    assert closed.status.value == "executed"
+    closed = await waiting  # woken by b's decision, not by its timeout
+    assert closed.status.value in {"approved", "executing", "executed"}
     assert len(sent_in("dec-1")) == 1
     # Worker a's subscribers heard the decision and the follow-up turn.
     await heard.first(
