@@ -225,7 +225,34 @@ async def _rates(stores: StoreFactory, tasks: int, count: int) -> dict[str, floa
             tasks, records, lambda record: store.transition(record.id, OPEN, change)
         )
         assert await store.count([Status.APPROVED]) == 2 * count
-    return {"decide": per_second(count, decided), "transition": per_second(count, changed)}
+        rates = {"decide": per_second(count, decided), "transition": per_second(count, changed)}
+        if hasattr(store, "pool"):  # PostgreSQL: the floor, on the same pool
+            records = _records(2 * 10**9, count, now, timedelta(hours=1))
+            await store.insert_many(records)
+            bare = await _together(tasks, [r.id for r in records], _bare_transition(store.pool))
+            rates["bare"] = per_second(count, bare)
+    return rates
+
+
+_BARE_TRANSITION = """
+WITH changed AS (
+    UPDATE confirmations SET status = 'approved', updated_at = now()
+    WHERE id = %s AND status IN ('pending', 'shown') RETURNING id
+)
+INSERT INTO confirmation_history
+    (confirmation_id, from_status, to_status, actor_user, actor_channel, at)
+SELECT id, 'pending', 'approved', 'bench', 'http', now() FROM changed
+"""
+
+
+def _bare_transition(pool: Any) -> Callable[[str], Awaitable[None]]:
+    """A compare-and-set with its history row issued straight through psycopg: no soni."""
+
+    async def transition(confirmation_id: str) -> None:
+        async with pool.connection() as conn:
+            await conn.execute(_BARE_TRANSITION, (confirmation_id,))
+
+    return transition
 
 
 def _sqlite_stores(folder: Path) -> StoreFactory:
@@ -307,6 +334,15 @@ async def _throughput(folder: str, count: int, postgres: str) -> None:
             row(f"PostgreSQL {label}, 1 task", pg[1][op], "/s", sqlite[1][op], "SQLite")
             row(f"PostgreSQL {label}, 8 tasks", pg[8][op], "/s", sqlite[8][op], "SQLite")
             row(f"PostgreSQL {label}, 8 tasks / 1 task", pg[8][op] / pg[1][op], "x")
+    if pg:
+        for tasks in (1, 8):
+            row(
+                f"PostgreSQL transitions/s (store), {tasks} task{'s' * (tasks > 1)}",
+                pg[tasks]["transition"],
+                "/s",
+                pg[tasks]["bare"],
+                "bare psycopg UPDATE + history",
+            )
     if not pg:
         print(f"   PostgreSQL skipped: no server at {postgres} ({reason})")
 
