@@ -83,12 +83,14 @@ _NEXT_GENERATION = (
     " RETURNING generation"
 )
 # One batch of a purge, the oldest first through the index; rows another purger
-# holds are skipped rather than waited for.
+# holds are skipped rather than waited for. The keys go as one array, so each row
+# is then found by its primary key whatever the table's size (as a join, the
+# planner may scan the whole table for every batch).
 _PURGE = f"""
-DELETE FROM soni_action_runs USING {RELAXED} WHERE key IN (
+DELETE FROM soni_action_runs USING {RELAXED} WHERE key = ANY(ARRAY(
     SELECT key FROM soni_action_runs WHERE updated_at < %s
     ORDER BY updated_at LIMIT %s FOR UPDATE SKIP LOCKED
-)
+))
 """
 
 

@@ -186,17 +186,23 @@ SELECT id, conversation_id, user_id, before FROM changed
 
 # One batch of a purge, through the index on closed records' last change. Each
 # batch is a transaction of its own, so a large purge never holds locks for long.
+# The batch's ids go as one array: its rows are then looked up by index whatever
+# the tables' sizes (joined to the batch instead, the planner scans the whole
+# history table for each batch up to a few million rows).
 PURGE = f"""
-WITH doomed AS (
-    SELECT id FROM confirmations
-    WHERE status IN {TERMINAL_SQL} AND updated_at < %(before)s
-    ORDER BY updated_at
-    LIMIT %(batch)s
-    FOR UPDATE SKIP LOCKED
+WITH doomed AS MATERIALIZED (
+    SELECT ARRAY(
+        SELECT id FROM confirmations
+        WHERE status IN {TERMINAL_SQL} AND updated_at < %(before)s
+        ORDER BY updated_at
+        LIMIT %(batch)s
+        FOR UPDATE SKIP LOCKED
+    ) AS ids
 ), history AS (
-    DELETE FROM confirmation_history AS h USING doomed WHERE h.confirmation_id = doomed.id
+    DELETE FROM confirmation_history
+    WHERE confirmation_id = ANY((SELECT ids FROM doomed)::text[])
 )
-DELETE FROM confirmations AS c USING doomed WHERE c.id = doomed.id
+DELETE FROM confirmations WHERE id = ANY((SELECT ids FROM doomed)::text[])
 """
 
 
