@@ -40,8 +40,9 @@ T = TypeVar("T")
 Pool: TypeAlias = AsyncConnectionPool[Any]
 Cursor: TypeAlias = AsyncCursor[TupleRow]
 
-# Every component's setup takes this one lock: the two-key form, whose key space
-# PostgreSQL keeps apart from the one-key form other locks (conversations) use.
+# Every component's setup takes this one lock, in the two-key form: PostgreSQL
+# keeps its key space apart from the one-key form's, where locks keyed by a hash
+# (of a conversation, say) live.
 _SETUP_LOCK = (0x736F6E69, 1)  # "soni", 1
 
 RELAXED = "(SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
