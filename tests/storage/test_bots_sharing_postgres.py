@@ -162,7 +162,8 @@ async def test_every_worker_shows_a_pending_confirmations_token(
     (seen,) = await b.pending("tok-1")
     assert seen.token == pending.token is not None
     # A worker without the secret cannot show it (and never shows a wrong one).
-    stranger = await Bot.load(EXAMPLES / "banking", db=postgres_database, secret="another secret " * 3)
+    other_secret = "another secret, of another deployment"
+    stranger = await Bot.load(EXAMPLES / "banking", db=postgres_database, secret=other_secret)
     try:
         (unseen,) = await stranger.pending("tok-1")
         assert unseen.token is None

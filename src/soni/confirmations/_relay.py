@@ -2,8 +2,9 @@
 
 On a shared database (PostgreSQL) each process hears the others' transitions as
 notices (ids and statuses only). Relaying one reads the record, wakes this
-process's waiters if it closed and tells the observers — marked as relayed, so an observer that forwards events to the other
-processes (the bot's) does not send them back.
+process's waiters if it closed and tells the observers — marked as relayed, so an
+observer that forwards events to the other processes (the bot's) does not send
+them back.
 """
 
 from __future__ import annotations
