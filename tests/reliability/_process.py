@@ -42,13 +42,26 @@ class SoniServer:
 
     Args:
         bot: The bot folder.
-        db: The SQLite file; it outlives the process, which is the point.
+        db: The SQLite file, or a PostgreSQL URL; it outlives the process, which is
+            the point.
         env: Extra environment variables (the executions file, say).
+        cwd: Where the process runs; by default the SQLite file's folder.
     """
 
-    def __init__(self, bot: Path, db: Path, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        bot: Path,
+        db: Path | str,
+        env: Mapping[str, str] | None = None,
+        *,
+        cwd: Path | None = None,
+    ) -> None:
         self.bot = bot
         self.db = db
+        if cwd is None:
+            assert isinstance(db, Path), "give cwd with a PostgreSQL URL"
+            cwd = db.parent
+        self.cwd = cwd
         self.env = soni_env(**dict(env or {}))
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
@@ -72,7 +85,7 @@ class SoniServer:
             stderr=subprocess.PIPE,
             text=True,
             env=self.env,
-            cwd=self.db.parent,
+            cwd=self.cwd,
         )
         port: list[int] = []
         ready = threading.Event()

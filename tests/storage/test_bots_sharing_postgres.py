@@ -1,0 +1,148 @@
+"""Bots sharing one PostgreSQL database: what one does, the others see at once.
+
+Two ``Bot`` objects on one database stand for two workers (each has its own pools,
+runner, listener and caches); the multi-process suite (tests/scale) does the same
+with real ``soni serve`` processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
+import pytest
+
+from soni.actions import ActionSpec
+from soni.confirmations import ConfirmationEvent
+from soni.engine.events import BotEvent, ConversationReset, TurnCompleted
+from soni.engine.runtime import Bot
+
+from ..engine.conftest import EXAMPLES
+from ..engine.test_banking import IBAN, sent_in
+
+Workers = Callable[[int], Awaitable[list[Bot]]]
+
+
+@pytest.fixture
+async def workers(
+    handlers: Mapping[str, ActionSpec], postgres_database: str
+) -> AsyncIterator[Workers]:
+    bots: list[Bot] = []
+
+    async def start(count: int) -> list[Bot]:
+        started = [await Bot.load(EXAMPLES / "banking", db=postgres_database) for _ in range(count)]
+        bots.extend(started)
+        return started
+
+    yield start
+    for bot in bots:
+        await bot.aclose()
+
+
+class Heard:
+    """A bot's events, and a way to wait for the one a test expects."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.events: list[Any] = []
+        self._changed = asyncio.Event()
+        bot.subscribe(self._add)
+        bot.engine.confirmations.subscribe(self._add)
+
+    def _add(self, event: BotEvent | ConfirmationEvent) -> None:
+        self.events.append(event)
+        self._changed.set()
+
+    async def first(self, wanted: Callable[[Any], bool]) -> Any:
+        async with asyncio.timeout(30):
+            while True:
+                for event in self.events:
+                    if wanted(event):
+                        return event
+                self._changed.clear()
+                await self._changed.wait()
+
+
+async def test_a_conversation_alternating_workers_turn_by_turn_goes_on(workers: Workers) -> None:
+    a, b = await workers(2)
+    texts = ["I want to send money", "Bob", "50", IBAN, "yes"]
+    answers = []
+    for number, text in enumerate(texts):
+        worker = (a, b)[number % 2]
+        answers.append((await worker.handle("alt-1", text, user_id="u1")).texts)
+    assert answers[:4] == [
+        ["Who should receive the money?"],
+        ["How much do you want to send?"],
+        ["What is their IBAN?"],
+        [f"Send 50 EUR to Bob ({IBAN})?"],
+    ]
+    assert answers[4][0].startswith("Done: 50 EUR sent to Bob.")
+    assert [t["amount"] for t in sent_in("alt-1")] == [50.0]
+
+
+async def test_another_workers_turn_reaches_this_workers_subscribers(workers: Workers) -> None:
+    a, b = await workers(2)
+    heard = Heard(a)
+    await b.handle("seen-1", "I want to send money", user_id="u1")
+    event = await heard.first(lambda e: isinstance(e, TurnCompleted) and e.remote)
+    assert event.conversation_id == "seen-1"
+    assert event.user_id == "u1"
+    assert [r.text for r in event.replies] == ["Who should receive the money?"]
+    assert event.status == "awaiting_input"
+
+
+async def test_a_decision_on_another_worker_runs_once_and_wakes_waiters_here(
+    workers: Workers,
+) -> None:
+    a, b = await workers(2)
+    heard = Heard(a)
+    for text in ["I want to send money", "Ann", "41"]:
+        await a.handle("dec-1", text, user_id="u1")
+    asked = await a.handle("dec-1", IBAN, user_id="u1")
+    (pending,) = asked.pending
+    assert pending.token is not None
+    waiting = asyncio.create_task(a.engine.confirmations.wait(pending.token, timeout=30))
+
+    result = await b.decide(pending.token, "approve", actor="u1", channel="http")
+
+    assert result.texts[0].startswith("Done: 41 EUR sent to Ann.")
+    closed = await waiting
+    assert closed.status.value == "executed"
+    assert len(sent_in("dec-1")) == 1
+    # Worker a's subscribers heard the decision and the follow-up turn.
+    await heard.first(
+        lambda e: isinstance(e, ConfirmationEvent) and e.to_status.value == "approved"
+    )
+    await heard.first(lambda e: isinstance(e, TurnCompleted) and e.remote)
+    # Worker a answers the chat's next message from where b left the conversation.
+    assert (await a.handle("dec-1", "hello", user_id="u1")).status in {"ended", "active"}
+    assert len(sent_in("dec-1")) == 1
+
+
+async def test_a_reset_on_another_worker_is_heard_and_starts_afresh(workers: Workers) -> None:
+    a, b = await workers(2)
+    heard = Heard(a)
+    await a.handle("rst-1", "I want to send money", user_id="u1")
+    await b.reset("rst-1")
+    await heard.first(lambda e: isinstance(e, ConversationReset) and e.remote)
+    assert await a.state("rst-1") == {}
+    assert (await a.handle("rst-1", "Bob", user_id="u1")).active_flow != "transfer_funds"
+
+
+async def test_messages_to_one_conversation_on_two_workers_never_interleave(
+    workers: Workers,
+) -> None:
+    a, b = await workers(2)
+    await a.handle("many-1", "I want to send money", user_id="u1")
+    # Ten concurrent messages split over the two workers. Were two turns to run at
+    # once, both would start from the same checkpoint and one would overwrite the
+    # other: the history would fork.
+    results = await asyncio.gather(
+        *(((a, b)[n % 2]).handle("many-1", "/check_balance", user_id="u1") for n in range(10))
+    )
+    assert all(r.replies for r in results)
+    config: Any = {"configurable": {"thread_id": "many-1"}}
+    history = [snapshot async for snapshot in b.graph.aget_state_history(config)]
+    parents = [s.parent_config["configurable"]["checkpoint_id"] for s in history if s.parent_config]
+    assert len(parents) == len(set(parents)), "two turns started from the same checkpoint"
+    assert len(history) >= 11
