@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from soni.cli._app import app
-from soni.cli._db import DB_ENVVAR, check_db, is_url, shown
+from soni.cli._db import DB_ENVVAR, check_db, is_url
 from soni.cli._output import fail
 
 if TYPE_CHECKING:
@@ -57,6 +57,9 @@ def serve(
         settings = ServerSettings.from_env()
     except ValidationError as exc:
         fail(_settings_problem(exc))
+    if workers > 1 and db is not None:
+        _require_shared(db)
+    check_db(db)
     try:
         # The server loads the bot once it runs; a broken bot (its files, its
         # handlers) is reported here first, as one line, rather than as a failed
@@ -64,13 +67,12 @@ def serve(
         config = load_config(bot_dir)
     except SoniError as exc:
         fail(str(exc))
-    if workers > 1:
-        db_of_workers = _shared_database(db, config)
-        check_db(db_of_workers)
-        _serve_workers(bot_dir, db, host=host, port=port, workers=workers, log_level=log_level)
+    if workers == 1:
+        _serve_one(bot_dir, db, settings, host=host, port=port, log_level=log_level)
         return
-    check_db(db)
-    _serve_one(bot_dir, db, settings, host=host, port=port, log_level=log_level)
+    if db is None:  # the bot's own settings.persistence, then
+        check_db(_require_shared(_bot_database(config, bot_dir)))
+    _serve_workers(bot_dir, db, host=host, port=port, workers=workers, log_level=log_level)
 
 
 def _serve_one(
@@ -121,21 +123,26 @@ def _serve_workers(
         raise typer.Exit(status)  # why is in the log: which worker, how it ended
 
 
-def _shared_database(db: str | None, config: BotConfig) -> str:
-    """The PostgreSQL URL several workers share; refused (exit 2) for anything else.
+def _bot_database(config: BotConfig, bot_dir: Path) -> str:
+    """Where the bot's ``settings.persistence`` keeps its state, as ``Bot.load`` reads it."""
+    persistence = config.settings.persistence
+    if persistence.backend == "postgres" and persistence.url:
+        return persistence.url
+    if persistence.backend == "memory":
+        return ":memory:"
+    # A relative path is the bot's.
+    folder = bot_dir if bot_dir.is_dir() else bot_dir.parent
+    return str(folder / persistence.path)
+
+
+def _require_shared(location: str) -> str:
+    """Refuse (exit 2) what several workers cannot share: anything but PostgreSQL, no secret.
 
     Every worker must also derive the same confirmation tokens: each needs the
     deployment's secret, so ``SONI_SECRET`` must be set.
     """
-    persistence = config.settings.persistence
-    if db is not None:
-        location = db
-    elif persistence.backend == "postgres" and persistence.url:
-        location = persistence.url
-    else:
-        location = ":memory:" if persistence.backend == "memory" else persistence.path
     if not is_url(location):
-        what = "memory" if location == ":memory:" else f"the SQLite file {shown(location)}"
+        what = "memory" if location == ":memory:" else f"the SQLite file {location}"
         fail(
             f"several workers need PostgreSQL: --db postgresql://… ({what} serves one process)",
             code=2,
