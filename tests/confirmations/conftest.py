@@ -1,4 +1,10 @@
-"""Fixtures for the confirmation tests: both stores, a registry factory, a fake clock."""
+"""Fixtures for the confirmation tests: every store, a registry factory, a fake clock.
+
+Tests taking ``make_registry`` or ``registry`` run once per store kind: in memory,
+in a SQLite file, and in a PostgreSQL database of their own (skipped, with a line
+saying why, where no PostgreSQL server is reachable). Those that only make sense for
+one kind say so with ``pytest.mark.parametrize("store_kind", [...], indirect=True)``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg_pool import AsyncConnectionPool
 
 from soni.confirmations import (
     ActionCall,
@@ -17,11 +24,14 @@ from soni.confirmations import (
     ConfirmationStore,
     MemoryConfirmationStore,
     PendingConfirmation,
+    PostgresConfirmationStore,
     SqliteConfirmationStore,
     Status,
 )
 
-STORE_KINDS = ("memory", "sqlite")
+from ._pool import open_pool
+
+STORE_KINDS = ("memory", "sqlite", "postgres")
 
 
 class FakeClock:
@@ -56,13 +66,32 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+async def postgres_pool(
+    store_kind: str, request: pytest.FixtureRequest
+) -> AsyncIterator[AsyncConnectionPool[Any] | None]:
+    """For ``postgres``: a pool on a fresh database with the store's tables; else ``None``."""
+    if store_kind != "postgres":
+        yield None
+        return
+    url = request.getfixturevalue("postgres_database")
+    async with open_pool(url) as pool:
+        await PostgresConfirmationStore(pool).setup()
+        yield pool
+
+
+@pytest.fixture
 async def make_registry(
-    store_kind: str, tmp_path: Path, clock: FakeClock
+    store_kind: str,
+    tmp_path: Path,
+    clock: FakeClock,
+    postgres_pool: AsyncConnectionPool[Any] | None,
 ) -> AsyncIterator[RegistryFactory]:
     """Build registries on fresh stores of ``store_kind``; all are closed after the test.
 
-    ``path`` puts a SQLite store on a given file (to share one file between registries);
-    ``store`` uses the given store instead; other keywords go to ``ConfirmationRegistry``.
+    ``path`` puts a SQLite store on a given file (to share one file between
+    registries); on PostgreSQL every registry of a test shares the test's database,
+    each with a store of its own on the test's pool. ``store`` uses the given store
+    instead; other keywords go to ``ConfirmationRegistry``.
     """
     registries: list[ConfirmationRegistry] = []
 
@@ -72,6 +101,8 @@ async def make_registry(
         if store is None:
             if store_kind == "memory":
                 store = MemoryConfirmationStore()
+            elif postgres_pool is not None:
+                store = PostgresConfirmationStore(postgres_pool)
             else:
                 store = SqliteConfirmationStore(path or tmp_path / f"store-{len(registries)}.db")
         options.setdefault("clock", clock)
@@ -85,7 +116,8 @@ async def make_registry(
 
 
 @pytest.fixture
-def registry(make_registry: RegistryFactory) -> ConfirmationRegistry:
+async def registry(make_registry: RegistryFactory) -> ConfirmationRegistry:
+    # Made on the test's event loop: a PostgreSQL store belongs to its pool's loop.
     return make_registry()
 
 

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from psycopg_pool import AsyncConnectionPool
+
 from soni.confirmations import (
     Actor,
     AlreadyDecided,
@@ -20,6 +22,7 @@ from soni.confirmations import (
     HistoryEntry,
     MemoryConfirmationStore,
     PendingConfirmation,
+    PostgresConfirmationStore,
     SqliteConfirmationStore,
     Status,
 )
@@ -233,16 +236,30 @@ class GatedSqliteStore(GatedReads, SqliteConfirmationStore):
     pass
 
 
-def gated_store(store_kind: str, tmp_path: Path) -> GatedMemoryStore | GatedSqliteStore:
+class GatedPostgresStore(GatedReads, PostgresConfirmationStore):
+    pass
+
+
+GatedStore = GatedMemoryStore | GatedSqliteStore | GatedPostgresStore
+
+
+def gated_store(
+    store_kind: str, tmp_path: Path, pool: AsyncConnectionPool[Any] | None
+) -> GatedStore:
     if store_kind == "memory":
         return GatedMemoryStore()
+    if pool is not None:
+        return GatedPostgresStore(pool)
     return GatedSqliteStore(tmp_path / "gated.db")
 
 
 async def test_deciders_that_all_saw_it_pending_still_record_one_decision(
-    make_registry: RegistryFactory, store_kind: str, tmp_path: Path
+    make_registry: RegistryFactory,
+    store_kind: str,
+    tmp_path: Path,
+    postgres_pool: AsyncConnectionPool[Any] | None,
 ) -> None:
-    store = gated_store(store_kind, tmp_path)
+    store = gated_store(store_kind, tmp_path, postgres_pool)
     registry = make_registry(store=store)
     decisions = mixed_decisions(10, seed=random.randrange(2**32))
     record, token = await register(registry)
@@ -291,9 +308,12 @@ async def test_8_threads_beginning_execution_let_exactly_one_run(
 
 
 async def test_executors_that_all_saw_it_approved_still_let_one_run(
-    make_registry: RegistryFactory, store_kind: str, tmp_path: Path
+    make_registry: RegistryFactory,
+    store_kind: str,
+    tmp_path: Path,
+    postgres_pool: AsyncConnectionPool[Any] | None,
 ) -> None:
-    store = gated_store(store_kind, tmp_path)
+    store = gated_store(store_kind, tmp_path, postgres_pool)
     registry = make_registry(store=store)
     record, token = await register(registry)
     await registry.decide(token, "approve")

@@ -20,6 +20,7 @@ from soni.confirmations import (
     ConfirmationNotApproved,
     ConfirmationRegistry,
     Execution,
+    MemoryConfirmationStore,
     PendingConfirmation,
     Runner,
     SqliteConfirmationStore,
@@ -49,10 +50,10 @@ async def claimed_by_a_dead_runner(
 def another(
     make_registry: RegistryFactory, first: ConfirmationRegistry, path: Path
 ) -> ConfirmationRegistry:
-    """A second registry (another process's, for SQLite) on the store of ``first``."""
-    if isinstance(first.store, SqliteConfirmationStore):
-        return make_registry(path=path)
-    return make_registry(store=first.store)
+    """A second registry (another process's, for a database) on the store of ``first``."""
+    if isinstance(first.store, MemoryConfirmationStore):
+        return make_registry(store=first.store)
+    return make_registry(path=path)
 
 
 async def test_a_claim_whose_runner_died_is_settled_as_interrupted(

@@ -30,7 +30,7 @@ from soni.confirmations import (
     SqliteConfirmationStore,
     Status,
 )
-from soni.errors import StoreClosed
+from soni.errors import StoreClosed, UnknownConfirmation
 
 from .conftest import FakeClock, RegistryFactory, register_transfer, transitions
 
@@ -204,7 +204,7 @@ async def test_a_caller_cancelled_while_its_change_commits_still_gets_the_follow
         assert after.status is target
         assert moves(events) == [(before.status, target)]
         assert transitions(await registry.history(before.id))[-1] == (before.status, target)
-        assert registry.known_token(before.id) is None
+        assert registry.token_of(after) is None
         if waiter is not None:
             woken = await asyncio.wait_for(waiter, PROMPTLY)
             assert woken.status is target
@@ -231,42 +231,12 @@ async def test_an_option_named_like_a_decision_is_refused(
     assert await registry.list() == []
 
 
-# -- 4. the token cache follows the store ------------------------------------------
-
-
-async def _wait(registry: ConfirmationRegistry, token: str) -> object:
-    return await registry.wait(token, timeout=5)
-
-
-READS: dict[str, Act] = {
-    "wait": _wait,
-    "decide": lambda r, t: r.decide(t, "approve"),
-    "mark_shown": lambda r, t: r.mark_shown(t),
-    "cancel": lambda r, t: r.cancel(t),
-    "get": lambda r, t: r.get(t),
-}
-
-
-@SQLITE_ONLY
-@pytest.mark.parametrize("read", READS)
-async def test_a_confirmation_decided_by_another_registry_is_forgotten_once_read(
-    make_registry: RegistryFactory, tmp_path: Path, read: str
-) -> None:
-    path = tmp_path / "shared.db"
-    mine = make_registry(path=path)
-    theirs = make_registry(path=path)
-    record, token = await register_transfer(mine)
-    assert mine.known_token(record.id) == token
-
-    await theirs.decide(token, "approve", actor="bob")
-    await READS[read](mine, token)
-
-    assert mine.known_token(record.id) is None
+# -- 4. a token is shown only while its confirmation is open ------------------------
 
 
 @SQLITE_ONLY
 @pytest.mark.parametrize("closed_by", ["decision", "expiry"])
-async def test_tokens_of_confirmations_closed_elsewhere_age_out_in_cleanup(
+async def test_a_confirmation_closed_by_another_registry_shows_no_token(
     make_registry: RegistryFactory, tmp_path: Path, clock: FakeClock, closed_by: str
 ) -> None:
     path = tmp_path / "shared.db"
@@ -274,16 +244,19 @@ async def test_tokens_of_confirmations_closed_elsewhere_age_out_in_cleanup(
     theirs = make_registry(path=path)
     record, token = await register_transfer(mine, ttl=10)
     lasting, lasting_token = await register_transfer(mine, ttl=1000, conversation_id="conv-2")
+    assert mine.token_of(record) == token
     if closed_by == "decision":
         await theirs.decide(token, "approve", actor="bob")
     clock.advance(11)
     if closed_by == "expiry":
         assert await theirs.cleanup_expired() == 1
 
-    assert await mine.cleanup_expired() == 0  # nothing left for it to expire
-
-    assert mine.known_token(record.id) is None
-    assert mine.known_token(lasting.id) == lasting_token
+    closed = await mine.get_by_id(record.id)
+    assert closed is not None and not closed.is_open
+    assert mine.token_of(closed) is None
+    still_open = await mine.get_by_id(lasting.id)
+    assert still_open is not None
+    assert mine.token_of(still_open) == lasting_token
 
 
 KEY = "conv-1:step-1"
@@ -343,7 +316,11 @@ async def test_a_cancelled_register_whose_insert_lost_leaves_no_token_behind(
     rival = await store.find_open_by_key(KEY)
     assert rival is not None and rival.id == "rival"
     assert await store.get(record_id) is None
-    assert registry.known_token(record_id) is None
+    # The id's token can be derived, but it stands for nothing the store holds.
+    token = registry.known_token(record_id)
+    assert token is not None
+    with pytest.raises(UnknownConfirmation):
+        await registry.get(token)
 
 
 @SQLITE_ONLY
@@ -370,13 +347,14 @@ async def test_a_cancelled_register_whose_insert_landed_keeps_its_token_known(
 
     record_id = await register_cancelled_mid_insert(registry, store, let_go)
 
-    # Known if and only if it exists: here it exists.
-    assert await store.get(record_id) is not None
-    assert registry.known_token(record_id) is not None
+    stored = await store.get(record_id)
+    assert stored is not None
+    shown = registry.token_of(stored)
+    assert shown is not None
     # So the step's retry gets the same confirmation back instead of superseding it.
     again, token = await register_transfer(registry, key=KEY)
     assert again.id == record_id
-    assert token == registry.known_token(record_id)
+    assert token == shown
 
 
 # -- 5. a cancelled close still closes ---------------------------------------------

@@ -115,17 +115,19 @@ async def test_an_execution_interrupted_by_a_restart_is_not_run_again(
     assert execution.confirmation.result is None
 
 
-async def test_registering_the_same_key_after_a_restart_supersedes_the_old_token(
+async def test_registering_the_same_key_after_a_restart_under_another_secret_supersedes(
     make_registry: RegistryFactory, tmp_path: Path
 ) -> None:
-    # The new process cannot hand back a token it never saw, so it replaces the
-    # confirmation with a fresh one instead of leaving the step without a token.
+    # A registry without the secret the token was made under cannot show it, so
+    # it replaces the confirmation with a fresh one instead of leaving the step
+    # without a token. (With the same secret it hands the old one back: see
+    # test_tokens_across_processes.py.)
     path = tmp_path / "confirmations.db"
-    before = make_registry(path=path)
+    before = make_registry(path=path, secret=b"before" * 8)
     old, old_token = await register(before, key="conv-1:step-4")
     await before.aclose()
 
-    after = make_registry(path=path)
+    after = make_registry(path=path, secret=b"after-" * 8)
     new, new_token = await register(after, key="conv-1:step-4")
 
     assert new.id != old.id

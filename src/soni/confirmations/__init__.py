@@ -1,5 +1,7 @@
 """Pending confirmations: durable, single-use tokens, and exactly one decision each."""
 
+from typing import TYPE_CHECKING, Any
+
 from soni.confirmations.protocol import (
     Choose,
     DecisionMessage,
@@ -39,6 +41,19 @@ from soni.errors import (
     UnknownConfirmation,
 )
 
+if TYPE_CHECKING:
+    from soni.confirmations.stores.postgres import PostgresConfirmationStore
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: it imports psycopg (see soni.confirmations.stores).
+    if name == "PostgresConfirmationStore":
+        from soni.confirmations.stores.postgres import PostgresConfirmationStore
+
+        return PostgresConfirmationStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = (
     "ActionCall",
     "Actor",
@@ -60,6 +75,7 @@ __all__ = (
     "InvalidDecisionMessage",
     "MemoryConfirmationStore",
     "PendingConfirmation",
+    "PostgresConfirmationStore",
     "Runner",
     "Shown",
     "Skip",

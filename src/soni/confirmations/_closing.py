@@ -61,8 +61,6 @@ class Closing:
             total += count
             if count < registry.sweep_batch:
                 break
-        # Tokens of confirmations closed elsewhere (another process) age out here.
-        self._ledger.tokens.forget_expired(now)
         if total:
             logger.info("%d confirmation(s) expired", total)
         return total

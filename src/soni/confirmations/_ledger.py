@@ -1,9 +1,8 @@
 """The registry's bookkeeping around its store: every write and what must follow it.
 
-A committed change wakes the waiters of a confirmation that closed, tells the
-observers and forgets the token of a confirmation that is no longer open. The
-``Ledger`` does these as one unit with the write, and reads records back, so the
-registry's operations only decide what to write.
+A committed change wakes the waiters of a confirmation that closed and tells the
+observers. The ``Ledger`` does these as one unit with the write, and reads records
+back, so the registry's operations only decide what to write.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from soni.confirmations._issued_tokens import IssuedTokens
 from soni.confirmations._support import Ref, uncancellable
 from soni.confirmations.events import ConfirmationEvent, Observers, Waiters
 from soni.confirmations.records import OPEN, SYSTEM, Actor, PendingConfirmation, Status
@@ -35,7 +33,6 @@ class Ledger:
 
     def __init__(self, registry: ConfirmationRegistry) -> None:
         self._registry = registry
-        self.tokens = IssuedTokens()
         self.waiters = Waiters()
         self.observers = Observers()
 
@@ -58,9 +55,6 @@ class Ledger:
     def found(self, record: PendingConfirmation | None) -> PendingConfirmation:
         if record is None:
             raise UnknownConfirmation()
-        if not record.is_open:
-            # Closed, perhaps by another process: its token is of no more use here.
-            self.tokens.forget(record.id)
         return record
 
     async def held(self, ref: Ref, hopeful: Collection[Status]) -> PendingConfirmation:
@@ -77,18 +71,8 @@ class Ledger:
     # -- writing ------------------------------------------------------------------
 
     async def insert(self, record: PendingConfirmation) -> bool:
-        """Insert and announce; forget the token if the record did not make it.
-
-        One unit, so a caller cancelled mid-insert cannot leave a stored record
-        whose token is forgotten, nor a token whose record was never stored.
-        """
-        try:
-            inserted = await self.store.insert(record)
-        except BaseException:
-            self.tokens.forget(record.id)
-            raise
-        if not inserted:
-            self.tokens.forget(record.id)
+        """Insert and announce, as one unit: a stored record is always announced."""
+        if not await self.store.insert(record):
             return False
         event = ConfirmationEvent.of(record, None, SYSTEM, record.created_at)
         await self.observers.notify(event)
@@ -107,9 +91,9 @@ class Ledger:
         """A compare-and-set and everything that must follow it, as one unit.
 
         The caller may be cancelled while the store commits; the change then still
-        lands (SQLite finishes it on its thread), so waking waiters, telling
-        observers and forgetting the token must happen regardless — or an
-        approved-to-executing move would strand the action, unrun, in ``executing``.
+        lands (SQLite finishes it on its thread), so waking waiters and telling
+        observers must happen regardless — or an approved-to-executing move would
+        strand the action, unrun, in ``executing``.
         """
 
         async def commit() -> PendingConfirmation | None:
@@ -133,7 +117,6 @@ class Ledger:
         self, record: PendingConfirmation, from_status: Status | None, change: Change
     ) -> None:
         if not record.is_open:
-            self.tokens.forget(record.id)
             self.waiters.wake(record.id, record)
         # One event per change: a chained approve-and-begin is two transitions.
         steps = change.chain()
@@ -167,7 +150,6 @@ class Ledger:
     async def expire_due(self, now: datetime, limit: int) -> int:
         """Record up to ``limit`` expiries in one transaction. Returns how many."""
         expired = await self.store.expire_due(now, SYSTEM, limit=limit)
-        self.tokens.forget_all(gone.id for gone in expired)
         self.waiters.wake_all([gone.id for gone in expired])
         if self.observers:
             await self.observers.notify_all(

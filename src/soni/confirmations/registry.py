@@ -2,8 +2,9 @@
 
 Every state change goes through the store's compare-and-set ``transition``, so when
 decisions race (a chat reply, a link, a WebSocket client, another process) exactly
-one is recorded and the others learn what it was. Tokens are random capabilities
-returned once; the store only sees their SHA-256.
+one is recorded and the others learn what it was. A token is derived from its
+confirmation's id under the registry's secret, so every registry holding that
+secret can show it again; the store only sees its SHA-256.
 
 Registering, reading and deciding are here. What every write must be followed by
 is in ``_ledger``; running approved actions in ``execution``; withdrawal, expiry
@@ -13,6 +14,7 @@ and purging in ``_closing``; waiting in ``_waiting``.
 from __future__ import annotations
 
 import builtins
+import hmac
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -41,7 +43,14 @@ from soni.confirmations.runners import Runner, runners_folder
 from soni.confirmations.stores.base import Change, ConfirmationStore
 from soni.confirmations.stores.memory import MemoryConfirmationStore
 from soni.confirmations.stores.sqlite import SqliteConfirmationStore
-from soni.confirmations.tokens import hash_token, new_confirmation_id, new_token
+from soni.confirmations.tokens import (
+    SECRET_BYTES,
+    derive_token,
+    hash_token,
+    made_under,
+    new_confirmation_id,
+    new_secret,
+)
 from soni.errors import ConfirmationError, ConfirmationExpired
 
 __all__ = ("ActionOffer", "ConfirmationEvent", "ConfirmationRegistry", "Execution")
@@ -67,6 +76,11 @@ class ConfirmationRegistry:
             tells whether another runner is alive. If omitted: for a SQLite file,
             one holding its lock beside it (``runners_folder``), as a ``Bot`` and
             the CLI do; otherwise one known only to this process.
+        secret: The key tokens are derived under (at least 32 bytes; see
+            ``soni.confirmations.secret`` for where a deployment keeps it). Every
+            registry with the same secret on the same store shows the same tokens
+            — after a restart, or in another worker. If omitted, a random one for
+            this registry alone: its tokens are shown by it only, as long as it lives.
 
     All methods are safe to call concurrently from tasks, threads (each with its
     own event loop) and, with a shared ``SqliteConfirmationStore``, processes.
@@ -82,6 +96,7 @@ class ConfirmationRegistry:
         poll_interval: float = 0.25,
         sweep_batch: int = 10_000,
         runner: Runner | None = None,
+        secret: bytes | None = None,
     ) -> None:
         self.store: ConfirmationStore = store if store is not None else MemoryConfirmationStore()
         self.runner = runner if runner is not None else Runner(_runners_folder_of(self.store))
@@ -94,6 +109,10 @@ class ConfirmationRegistry:
             raise ValueError(f"poll_interval must be positive, got {poll_interval}")
         if sweep_batch <= 0:
             raise ValueError(f"sweep_batch must be positive, got {sweep_batch}")
+        if secret is not None and len(secret) < SECRET_BYTES:
+            # The length only: a secret never appears in a message.
+            raise ValueError(f"secret must hold at least {SECRET_BYTES} bytes, got {len(secret)}")
+        self._secret = secret if secret is not None else new_secret()
         self.poll_interval = poll_interval
         self.sweep_batch = sweep_batch
         # The parts read ``store``, ``clock`` and the settings above from here on
@@ -135,14 +154,17 @@ class ConfirmationRegistry:
             user_id: The user who is asked.
             key: Idempotency key, e.g. conversation + flow frame + step. While a
                 confirmation with this key is open, registering the same actions
-                again returns it with the same token; registering different
-                actions (a corrected value) supersedes it with a new one.
+                again returns it with the same token — from any registry with this
+                one's secret; registering different actions (a corrected value),
+                or registering from a registry that cannot show its token (another
+                secret), supersedes it with a new one.
             ttl: Seconds (or a timedelta) until it expires.
             kind: ``single`` or ``choice``; by default from the number of actions.
 
         Returns:
-            The record and its token. The token is not stored anywhere: give it to
-            the user, it is the only way to decide.
+            The record and its token. Only the token's hash is stored: give the
+            token to the user, it is the only way to decide. ``token_of`` shows it
+            again while the confirmation is open.
 
         Raises:
             ValueError: no actions, options with the same name, arguments that are
@@ -166,9 +188,10 @@ class ConfirmationRegistry:
                     reused = await self._reuse(existing, offered, kind, now)
                     if reused is not None:
                         return reused
-            token = new_token()
+            confirmation_id = new_confirmation_id(self._secret)
+            token = derive_token(self._secret, confirmation_id)
             record = PendingConfirmation(
-                id=new_confirmation_id(),
+                id=confirmation_id,
                 token_hash=hash_token(token),
                 conversation_id=conversation_id,
                 user_id=user_id,
@@ -180,9 +203,6 @@ class ConfirmationRegistry:
                 key=key,
                 updated_at=now,
             )
-            # Known before it is visible, so a concurrent re-registration of the
-            # same key in this process finds the token and reuses the record.
-            self._ledger.tokens.remember(record.id, token, record.expires_at)
             if await uncancellable(self._ledger.insert(record)):
                 logger.debug(
                     "confirmation %s registered for %s: %s", record.id, conversation_id, names
@@ -200,11 +220,12 @@ class ConfirmationRegistry:
         if existing.expires_at <= now:
             await self._ledger.close(existing, Status.EXPIRED, SYSTEM, now, expired=True)
             return None
-        token = self.known_token(existing.id)
+        token = self.token_of(existing)
         if token is not None and existing.actions_json() == offered and existing.kind == kind:
             return existing, token
-        # Different actions (a corrected value), or a token this process never knew
-        # (issued before a restart): the old one can no longer be honoured safely.
+        # Different actions (a corrected value), or a token this registry cannot
+        # show (made under another secret): the caller could not hand the old one
+        # out, so it is replaced by one it can.
         await self._ledger.close(existing, Status.SUPERSEDED, SYSTEM, now)
         return None
 
@@ -218,13 +239,36 @@ class ConfirmationRegistry:
         """
         return await self._ledger.find(token)
 
-    def known_token(self, confirmation_id: str) -> str | None:
-        """The token of an open confirmation this registry issued, if it still knows it.
+    def token_of(self, record: PendingConfirmation) -> str | None:
+        """The token of an open confirmation, or ``None``.
 
-        Tokens live only in this process's memory: after a restart this is ``None``
-        and re-registering the confirmation's key issues a fresh token.
+        Derived from the record's id under this registry's secret and checked
+        against the hash the store keeps, so it is ``None`` for a record that is
+        no longer open (as far as ``record`` tells) and for one whose token was
+        made under another secret (before a rotation; such a token still decides,
+        but cannot be shown). Reads nothing from the store.
+
+        Show the token only to whoever may decide the confirmation: it is the
+        capability, where the id grants nothing.
         """
-        return self._ledger.tokens.get(confirmation_id)
+        if not record.is_open:
+            return None
+        token = derive_token(self._secret, record.id)
+        return token if hmac.compare_digest(hash_token(token), record.token_hash) else None
+
+    def known_token(self, confirmation_id: str) -> str | None:
+        """The token of a confirmation made under this registry's secret, by id alone.
+
+        For callers that have only an id. The id itself tells whether a registry
+        with this secret made it (see ``tokens.made_under``); if not — another
+        secret, one from before a rotation, an id made by hand — this is ``None``.
+        Without the record it cannot tell whether the confirmation is still open:
+        a closed one's token decides nothing but gets its recorded outcome.
+        Callers holding the record use ``token_of``, which checks that too.
+        """
+        if not made_under(self._secret, confirmation_id):
+            return None
+        return derive_token(self._secret, confirmation_id)
 
     async def expire_if_due(self, token: Ref) -> PendingConfirmation:
         """The confirmation, its expiry recorded now if its time ran out while open.

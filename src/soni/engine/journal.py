@@ -14,13 +14,19 @@ is idempotent or a reconcile check says it did not happen, as for an approved
 action.
 
 Guarded actions do not use the journal: their confirmation records the run.
-Entries are kept for ``RETENTION`` and then purged. The journal also counts each
+Entries are kept for ``RETENTION``; then the storage sweeper deletes them with
+``purge``, in small batches found through an index — never a claim, which must
+stay one small write however large the journal grows. The journal also counts each
 conversation's resets, so a conversation started afresh under the same id never
 meets the runs (or the idempotency keys) of the one before.
+
+``PostgresActionJournal`` (in ``soni.engine.journal_postgres``, loaded on first use
+since it imports psycopg) keeps it in PostgreSQL, for several processes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sqlite3
@@ -28,13 +34,19 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from soni.errors import StoreClosed
+
+if TYPE_CHECKING:
+    from soni.engine.journal_postgres import PostgresActionJournal
 
 __all__ = (
     "RETENTION",
     "ActionJournal",
     "JournalEntry",
     "MemoryActionJournal",
+    "PostgresActionJournal",
     "SqliteActionJournal",
     "run_key",
 )
@@ -42,7 +54,16 @@ __all__ = (
 RETENTION = 7 * 24 * 3600.0
 """Seconds a journal entry is kept: longer than any retry of a crashed turn."""
 
-_PURGE_EVERY = 1000  # claims between two purges of old entries
+_PURGE_EVERY = 1000  # claims between two purges of the memory journal's old entries
+
+
+def __getattr__(name: str) -> Any:
+    # psycopg costs a third of a second to import: only those who use PostgreSQL pay.
+    if name == "PostgresActionJournal":
+        from soni.engine.journal_postgres import PostgresActionJournal
+
+        return PostgresActionJournal
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +117,10 @@ class ActionJournal(Protocol):
         """Count a reset: the conversation's runs start afresh."""
         ...
 
+    async def purge(self, before: float) -> int:
+        """Delete the entries last changed before ``before`` (epoch seconds); how many."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -105,7 +130,7 @@ class MemoryActionJournal:
     def __init__(self, *, retention: float = RETENTION) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, JournalEntry]] = {}
-        self._retention = retention
+        self.retention = retention
         self._claims = 0
         self._generations: dict[str, int] = {}
 
@@ -123,7 +148,7 @@ class MemoryActionJournal:
         with self._lock:
             self._claims += 1
             if self._claims % _PURGE_EVERY == 0:
-                cutoff = now - self._retention
+                cutoff = now - self.retention
                 self._entries = {k: v for k, v in self._entries.items() if v[0] >= cutoff}
             found = self._entries.get(key)
             if found is not None:
@@ -156,6 +181,13 @@ class MemoryActionJournal:
         with self._lock:
             self._entries[key] = (time.time(), entry)
 
+    async def purge(self, before: float) -> int:
+        with self._lock:
+            kept = {k: v for k, v in self._entries.items() if v[0] >= before}
+            purged = len(self._entries) - len(kept)
+            self._entries = kept
+            return purged
+
     async def close(self) -> None:
         return None
 
@@ -173,6 +205,7 @@ CREATE TABLE IF NOT EXISTS soni_conversation_generations (
     conversation_id TEXT PRIMARY KEY,
     generation INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS soni_action_runs_updated ON soni_action_runs (updated_at);
 """
 
 
@@ -182,12 +215,32 @@ class SqliteActionJournal:
     Its statements run inline on the event loop rather than in a worker thread:
     each is one small write to a file no other connection of the process writes
     (the checkpointer and the confirmation store have the bot's database), with no
-    fsync, so it takes microseconds — less than a hop to a thread and back.
+    fsync, so it takes microseconds — less than a hop to a thread and back. The
+    exception is ``purge``, which may have millions of rows to delete: it runs in a
+    worker thread on a connection of its own, in short batches, so a claim waits
+    at most for one batch.
+
+    Args:
+        path: The journal's file.
+        retention: Seconds an entry is kept; the sweeper purges what is older.
+        busy_timeout: Seconds to wait for another connection's write lock.
+        purge_batch: How many entries one purge transaction deletes at most.
     """
 
     def __init__(
-        self, path: str, *, retention: float = RETENTION, busy_timeout: float = 5.0
+        self,
+        path: str,
+        *,
+        retention: float = RETENTION,
+        busy_timeout: float = 5.0,
+        purge_batch: int = 1_000,
     ) -> None:
+        if purge_batch <= 0:
+            raise ValueError(f"purge_batch must be positive, got {purge_batch}")
+        self.path = path
+        self.retention = retention
+        self.purge_batch = purge_batch
+        self._busy_timeout = busy_timeout
         self._conn = sqlite3.connect(
             path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
         )
@@ -202,14 +255,12 @@ class SqliteActionJournal:
         if "runner" not in columns:  # a journal written before runs recorded their runner
             self._conn.execute("ALTER TABLE soni_action_runs ADD COLUMN runner TEXT")
         self._lock = threading.Lock()
-        self._retention = retention
-        self._claims = 0
         self._closed = False
 
     def _call(self, sql: str, *params: Any) -> sqlite3.Cursor:
         with self._lock:
             if self._closed:
-                raise RuntimeError("the action journal is closed")
+                raise StoreClosed("the action journal is closed")
             return self._conn.execute(sql, params)
 
     async def generation(self, conversation_id: str) -> int:
@@ -233,9 +284,6 @@ class SqliteActionJournal:
 
     def _claim(self, key: str, runner: str) -> JournalEntry | None:
         now = time.time()
-        self._claims += 1
-        if self._claims % _PURGE_EVERY == 0:
-            self._call("DELETE FROM soni_action_runs WHERE updated_at < ?", now - self._retention)
         inserted = self._call(
             "INSERT OR IGNORE INTO soni_action_runs (key, status, updated_at, runner)"
             " VALUES (?, ?, ?, ?)",
@@ -287,6 +335,54 @@ class SqliteActionJournal:
             time.time(),
             key,
         )
+
+    async def purge(self, before: float) -> int:
+        """Delete the entries last changed before ``before`` (epoch seconds).
+
+        Returns:
+            How many entries were deleted.
+        """
+        if self._closed:
+            raise StoreClosed("the action journal is closed")
+        if self.path == ":memory:":  # no other connection can see it
+            return await asyncio.to_thread(self._purge, self._conn, before)
+        return await asyncio.to_thread(self._purge_on_own_connection, before)
+
+    def _purge_on_own_connection(self, before: float) -> int:
+        conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
+        try:
+            conn.execute("PRAGMA synchronous=NORMAL")
+            # Its commits do not copy the log into the database under the lock
+            # (SQLite's auto-checkpoint): ``_purge`` does it between batches.
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            return self._purge(conn, before)
+        finally:
+            conn.close()
+
+    def _purge(self, conn: sqlite3.Connection, before: float) -> int:
+        total = 0
+        while True:
+            # Each batch is one short transaction, run under the lock the loop's
+            # statements take: a claim meanwhile waits on that lock and goes the
+            # moment the batch commits. Waiting on SQLite's lock instead, it would
+            # sleep in SQLite's back-off (up to 100 ms at a time) and could miss
+            # every gap between batches.
+            with self._lock:
+                if self._closed:
+                    raise StoreClosed("the action journal is closed")
+                deleted = conn.execute(
+                    "DELETE FROM soni_action_runs WHERE rowid IN (SELECT rowid"
+                    " FROM soni_action_runs WHERE updated_at < ? ORDER BY updated_at LIMIT ?)",
+                    (before, self.purge_batch),
+                ).rowcount
+            total += deleted
+            if conn is not self._conn:
+                # Outside the lock, and without blocking writers: the log a large
+                # purge writes does not fall to the next claim to copy back.
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            if deleted < self.purge_batch:
+                return total
+            time.sleep(0)  # let a waiting claim take the lock before the next batch
 
     async def close(self) -> None:
         with self._lock:

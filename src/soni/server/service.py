@@ -301,10 +301,7 @@ class Conversations:
         return ConfirmationsOut(
             conversation_id=conversation_id,
             confirmations=[
-                self._confirmation_out(
-                    record, confirmations.known_token(record.id) if record.is_open else None
-                )
-                for record in records
+                self._confirmation_out(record, confirmations.token_of(record)) for record in records
             ],
         )
 

@@ -45,7 +45,7 @@ def pending_from_record(
 ) -> PendingOut:
     return PendingOut(
         id=record.id,
-        token=confirmations.known_token(record.id),
+        token=confirmations.token_of(record),
         prompt=record.prompt,
         options=list(record.options),
         labels=[call.label for call in record.actions],

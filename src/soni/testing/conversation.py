@@ -206,7 +206,7 @@ class Conversation:
             if named is None:
                 return Mismatch(f"a pending confirmation offering {decision!r}", _describe(record))
             decision = named
-        token = self.bot.engine.confirmations.known_token(record.id)
+        token = self.bot.engine.confirmations.token_of(record)
         if token is None:
             return Mismatch(f"the token of the pending confirmation {what}", "no token is known")
         runs_from = len(self.registry.runs)
