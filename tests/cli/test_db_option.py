@@ -103,4 +103,5 @@ def test_a_chat_on_postgresql_keeps_its_conversation_there(postgres_database: st
     assert first.exit_code == 0, first.output
     assert "What is their IBAN?" in first.stdout
     assert again.exit_code == 0, again.output
-    assert "send_money" in again.stdout  # the flow it left waiting, read back from PostgreSQL
+    # The flow it left waiting, read back from PostgreSQL by another run of the command.
+    assert "Continuing: flow transfer_funds" in again.stdout

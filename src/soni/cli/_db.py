@@ -7,12 +7,20 @@ is shown without its password in every message (``shown``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from soni.cli._output import fail
+from soni.cli._output import fail, reported
+
+if TYPE_CHECKING:
+    from soni.storage import StorageStatus
+
+T = TypeVar("T")
 
 __all__ = (
     "DB_ENVVAR",
@@ -20,6 +28,8 @@ __all__ = (
     "check_postgres",
     "check_soni_sqlite",
     "is_url",
+    "migrated",
+    "run_storage",
     "shown",
     "sqlite_version",
 )
@@ -132,3 +142,32 @@ def sqlite_version(path: Path) -> int | None:
     uri = f"{path.resolve().as_uri()}?mode=ro"
     with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def run_storage(work: Awaitable[T]) -> T:
+    """Run ``work`` on the storage; every error is one line, a schema too new included."""
+
+    async def run() -> T:
+        try:
+            return await work
+        except RuntimeError as exc:
+            # The stores refuse a schema newer than theirs with a RuntimeError that
+            # says so (and which database): that is the whole message.
+            fail(str(exc))
+
+    with reported():
+        return asyncio.run(run())
+
+
+async def migrated(db: str) -> StorageStatus:
+    """Create or upgrade every table of the storage at ``db``; its status after."""
+    from soni.storage import open_storage
+
+    storage = await open_storage(db, migrate=True, listen=False)
+    try:
+        # The SQLite confirmation store creates or upgrades its tables when first
+        # used (and refuses a newer schema then): use it once.
+        await storage.confirmations.get("")
+        return await storage.status()
+    finally:
+        await storage.close()

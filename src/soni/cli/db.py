@@ -9,10 +9,8 @@ database holds and how much is in it.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -24,16 +22,16 @@ from soni.cli._db import (
     check_postgres,
     check_soni_sqlite,
     is_url,
+    migrated,
+    run_storage,
     sqlite_version,
 )
-from soni.cli._output import console, fail, print_json, reported
+from soni.cli._output import console, fail, print_json
 
 if TYPE_CHECKING:
     from soni.storage import StorageStatus
 
 __all__ = ("migrate", "status")
-
-T = TypeVar("T")
 
 database = typer.Typer(
     help="Create, upgrade and inspect a bot's database (SQLite or PostgreSQL).",
@@ -62,7 +60,7 @@ def migrate(db: Location, as_json: AsJson = False) -> None:
             code=2,
         )
     check_db(db)  # reachable, or a SQLite file (created if missing): one line if not
-    before, after = _run(_migrate(db))
+    before, after = run_storage(_migrate(db))
     migrated = dict(before) != dict(after.schema)
     if as_json:
         print_json(
@@ -94,7 +92,7 @@ def status(db: Location, as_json: AsJson = False) -> None:
         check_soni_sqlite(
             Path(db), empty=f"holds no soni tables: create them with soni db migrate --db {db}"
         )
-    found = _run(_status(db))
+    found = run_storage(_status(db))
     if as_json:
         print_json(
             {
@@ -121,34 +119,10 @@ def _version(version: int | None) -> str:
     return "none" if not version else str(version)
 
 
-def _run(work: Awaitable[T]) -> T:
-    """Run ``work``; a database written by a newer soni is one line, as every error is."""
-
-    async def run() -> T:
-        try:
-            return await work
-        except RuntimeError as exc:
-            # The stores refuse a schema newer than theirs with a RuntimeError that
-            # says so (and which database): that is the whole message.
-            fail(str(exc))
-
-    with reported():
-        return asyncio.run(run())
-
-
 async def _migrate(db: str) -> tuple[dict[str, int], StorageStatus]:
     """The schema versions before, and the status after creating or upgrading every table."""
-    from soni.storage import open_storage
-
     before = await _postgres_versions(db) if is_url(db) else _sqlite_versions(Path(db))
-    storage = await open_storage(db, migrate=True, listen=False)
-    try:
-        # The SQLite confirmation store creates or upgrades its tables when first
-        # used (and refuses a newer schema then): use it once.
-        await storage.confirmations.get("")
-        return before, await storage.status()
-    finally:
-        await storage.close()
+    return before, await migrated(db)
 
 
 async def _postgres_versions(url: str) -> dict[str, int]:

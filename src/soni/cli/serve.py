@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from soni.cli._app import app
-from soni.cli._db import DB_ENVVAR, check_db, is_url
+from soni.cli._db import DB_ENVVAR, check_db, is_url, migrated, run_storage
 from soni.cli._output import fail
 
 if TYPE_CHECKING:
     from soni.dsl import BotConfig
     from soni.server import ServerSettings
 
-_SECRET_ENVVAR = "SONI_SECRET"
 _SECRET_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))' makes one"
 
 
@@ -70,8 +68,13 @@ def serve(
     if workers == 1:
         _serve_one(bot_dir, db, settings, host=host, port=port, log_level=log_level)
         return
-    if db is None:  # the bot's own settings.persistence, then
-        check_db(_require_shared(_bot_database(config, bot_dir)))
+    shared = db if db is not None else _require_shared(_bot_database(config, bot_dir))
+    check_db(shared)
+    # Once, here, rather than by N workers starting together: a worker waiting for
+    # another's migration to finish holds a statement open, which the migration's
+    # CREATE INDEX CONCURRENTLY waits for in turn (a deadlock PostgreSQL does not
+    # detect).
+    run_storage(migrated(shared))
     _serve_workers(bot_dir, db, host=host, port=port, workers=workers, log_level=log_level)
 
 
@@ -139,7 +142,7 @@ def _require_shared(location: str) -> str:
     """Refuse (exit 2) what several workers cannot share: anything but PostgreSQL, no secret.
 
     Every worker must also derive the same confirmation tokens: each needs the
-    deployment's secret, so ``SONI_SECRET`` must be set.
+    deployment's secret, so ``SONI_SECRET`` must be set, and be a secret.
     """
     if not is_url(location):
         what = "memory" if location == ":memory:" else f"the SQLite file {location}"
@@ -147,9 +150,15 @@ def _require_shared(location: str) -> str:
             f"several workers need PostgreSQL: --db postgresql://… ({what} serves one process)",
             code=2,
         )
-    if not os.environ.get(_SECRET_ENVVAR, "").strip():
+    from soni.confirmations.secret import ENV_VAR, SecretError, secret_from_env
+
+    try:
+        secret = secret_from_env()
+    except SecretError as exc:  # set, but empty or too short: never a secret of one's own
+        fail(str(exc), code=2)
+    if secret is None:
         fail(
-            f"several workers need {_SECRET_ENVVAR}: every worker must derive the same"
+            f"several workers need {ENV_VAR}: every worker must derive the same"
             f" confirmation tokens ({_SECRET_HINT})",
             code=2,
         )
