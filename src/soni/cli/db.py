@@ -1,9 +1,10 @@
 """``soni db``: create, upgrade and inspect the database a bot keeps its state in.
 
 ``migrate`` is what a deployment runs before it starts its servers (a systemd
-``ExecStartPre=``, a release step): workers also create or upgrade the tables
-when they start, under a lock, but a migration that fails should fail on its own
-line, not as N failed start-ups. ``status`` tells an operator which schema a
+``ExecStartPre=``, a release step). ``soni serve --workers N`` migrates once
+before it starts its workers, and a single server does when it starts; but a
+migration that fails should fail on its own line, and hosts starting together on
+a new database should not each try. ``status`` tells an operator which schema a
 database holds and how much is in it.
 """
 
