@@ -135,6 +135,15 @@ def cpu_seconds(pids: set[int]) -> float:
     return total / _TICK
 
 
+def machine_busy() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine so far, every process's (/proc/stat)."""
+    with contextlib.suppress(OSError):
+        ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = ticks[3] + ticks[4]  # idle, iowait
+        return (sum(ticks) - idle) / _TICK, sum(ticks) / _TICK
+    return 0.0, 0.0
+
+
 def postgres_pids(database: str) -> set[int]:
     """The PostgreSQL backends serving ``database`` (each shows it in its process title)."""
     found = set()
@@ -244,6 +253,8 @@ class Load:
     soni_cpu: float
     """CPU seconds of the server's processes during the round."""
     postgres_cpu: float
+    machine: float
+    """How busy the whole machine was (every process, this one and others'), 0 to 1."""
 
     @property
     def rate(self) -> float:
@@ -283,15 +294,18 @@ async def load(served: Served, users: int, seconds: float, tag: str) -> Load:
         pids |= {int(pid) for pid in await _worker_pids(connections)}
         postgres = postgres_pids(urlsplit(served.db).path.lstrip("/"))
         soni_before, postgres_before = cpu_seconds(pids), cpu_seconds(postgres)
+        busy_before, all_before = machine_busy()
         begin = time.perf_counter()
         await asyncio.gather(*(user(n) for n in range(users)))
         elapsed = time.perf_counter() - begin
         soni_cpu = cpu_seconds(pids) - soni_before
         postgres_cpu = cpu_seconds(postgres) - postgres_before
+        busy_after, all_after = machine_busy()
+        machine = (busy_after - busy_before) / max(all_after - all_before, 1e-9)
     finally:
         for connection in connections:
             await connection.close()
-    return Load(len(latencies), elapsed, latencies, workers, soni_cpu, postgres_cpu)
+    return Load(len(latencies), elapsed, latencies, workers, soni_cpu, postgres_cpu, machine)
 
 
 async def _worker_pids(connections: list[Connection]) -> set[str]:
@@ -340,6 +354,7 @@ async def workers_section(args: argparse.Namespace, db: str, folder: Path) -> No
         row("  CPU per turn, its PostgreSQL backends", 1e3 * run.postgres_cpu / run.turns, "ms")
         busy = 100 * (run.soni_cpu + run.postgres_cpu) / (run.seconds * (os.cpu_count() or 1))
         row(f"  both, share of {os.cpu_count()} cores", busy, "%")
+        row("  the whole machine busy (all processes)", 100 * run.machine, "%")
         print(f"   {'  turns per worker':<44} {run.spread():>14}")
 
 
@@ -415,14 +430,14 @@ def time_storage(bot: Bot, spans: Spans) -> None:
     timed(storage, "publish", "notices")
 
 
-def breakdown(label: str, whole: list[float], spans: Spans) -> None:
-    """Where ``whole`` (seconds per turn, one per turn) went, part by part."""
+def breakdown(label: str, whole: list[float], spans: Spans, unit: str) -> None:
+    """Where ``whole`` (seconds, one per ``unit``: a turn, a round trip) went, part by part."""
     count = len(whole)
     median = statistics.median(whole)
     row(f"{label}, median", median * 1e3, "ms")
     for part, seconds in spans.seconds.most_common():
         calls = spans.calls[part] / count
-        text = f"  {part}, {calls:.0f} per turn"
+        text = f"  {part}, {calls:.0f} per {unit}"
         row(text, seconds / count * 1e3, "ms", median * 1e3, "its median")
     rest = statistics.fmean(whole) - sum(spans.seconds.values()) / count
     row("  the rest: the graph, in Python", rest * 1e3, "ms", median * 1e3, "its median")
@@ -543,13 +558,13 @@ async def turn_section(args: argparse.Namespace, soni_db: str, floor_db: str) ->
         floor_label = "bare LangGraph, AsyncPostgresSaver"
         report("soni collect turn", collect["soni"], collect["floor"], floor_label)
         report("soni confirmation round trip", trips["soni"], trips["floor"], floor_label)
-        breakdown("collect turn, storage timed", collect_alone, spans)
+        breakdown("collect turn, storage timed", collect_alone, spans, "turn")
         await turns.paused_on_iban("t", args.trips)
         spans.clear()
         trips_alone = await _timed_alone(
             [turns.soni_trip(f"t-soni-{i}") for i in range(args.trips)]
         )
-        breakdown("round trip, storage timed", trips_alone, spans)
+        breakdown("round trip, storage timed", trips_alone, spans, "trip")
     finally:
         await bot.aclose()
         await pool.close()

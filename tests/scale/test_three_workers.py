@@ -145,8 +145,12 @@ async def test_a_decision_on_another_worker_reaches_a_third_workers_stream_and_l
 
         # The turn served by A, on C's stream.
         await stream.first(
-            lambda e: e.type == "turn" and e.details.get("status") == "awaiting_confirmation",
-            "turn asking 'Pay 7?'",
+            lambda e: (
+                e.type == "turn"
+                and e.details.get("status") == "awaiting_confirmation"
+                and [r["text"] for r in e.details.get("replies", [])] == ["Pay 7?"]
+            ),
+            "A's turn asking 'Pay 7?'",
         )
         requested = await stream.first(_is("confirmation_requested"), "confirmation_requested")
         assert requested.details["confirmation_id"] == confirmation_id
