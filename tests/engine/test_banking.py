@@ -248,6 +248,7 @@ async def test_concurrent_turns_of_one_conversation_run_in_arrival_order(
     assert [t["amount"] for t in sent_in("ordered")] == [10.0]
 
 
+@pytest.mark.sqlite_only  # another process is a registry on the SQLite file
 @pytest.mark.parametrize(
     ("decision", "outcome"), [("approve", "Done: 7 EUR sent to Fay."), ("skip", "OK, I won't")]
 )

@@ -7,6 +7,8 @@ decision. Either way the audit history tells the whole story.
 
 from __future__ import annotations
 
+import pytest
+
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -127,6 +129,7 @@ async def test_an_approval_that_expired_before_the_yes_runs_nothing(
     assert again.texts == ["What is their IBAN?"]
 
 
+@pytest.mark.sqlite_only  # another process is a registry on the SQLite file
 async def test_a_yes_after_a_decision_in_another_process_goes_by_the_stored_one(
     make_bot: BotFactory, tmp_path: Path
 ) -> None:
