@@ -7,11 +7,11 @@ decision. Either way the audit history tells the whole story.
 
 from __future__ import annotations
 
-import pytest
-
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from soni.confirmations import ConfirmationRegistry, SqliteConfirmationStore, Status
 from soni.engine.runtime import Bot
