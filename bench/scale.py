@@ -253,6 +253,8 @@ class Load:
     soni_cpu: float
     """CPU seconds of the server's processes during the round."""
     postgres_cpu: float
+    client_cpu: float
+    """CPU seconds of this process, the load generator."""
     machine: float
     """How busy the whole machine was (every process, this one and others'), 0 to 1."""
 
@@ -295,9 +297,11 @@ async def load(served: Served, users: int, seconds: float, tag: str) -> Load:
         postgres = postgres_pids(urlsplit(served.db).path.lstrip("/"))
         soni_before, postgres_before = cpu_seconds(pids), cpu_seconds(postgres)
         busy_before, all_before = machine_busy()
+        own_before = time.process_time()
         begin = time.perf_counter()
         await asyncio.gather(*(user(n) for n in range(users)))
         elapsed = time.perf_counter() - begin
+        client_cpu = time.process_time() - own_before
         soni_cpu = cpu_seconds(pids) - soni_before
         postgres_cpu = cpu_seconds(postgres) - postgres_before
         busy_after, all_after = machine_busy()
@@ -305,7 +309,9 @@ async def load(served: Served, users: int, seconds: float, tag: str) -> Load:
     finally:
         for connection in connections:
             await connection.close()
-    return Load(len(latencies), elapsed, latencies, workers, soni_cpu, postgres_cpu, machine)
+    return Load(
+        len(latencies), elapsed, latencies, workers, soni_cpu, postgres_cpu, client_cpu, machine
+    )
 
 
 async def _worker_pids(connections: list[Connection]) -> set[str]:
@@ -352,8 +358,9 @@ async def workers_section(args: argparse.Namespace, db: str, folder: Path) -> No
         row(f"{label}, p99", p99, "ms", quantile(base.latencies, 0.99) * 1e3, base_label)
         row("  CPU per turn, soni workers", 1e3 * run.soni_cpu / run.turns, "ms")
         row("  CPU per turn, its PostgreSQL backends", 1e3 * run.postgres_cpu / run.turns, "ms")
+        row("  CPU per turn, the load generator", 1e3 * run.client_cpu / run.turns, "ms")
         busy = 100 * (run.soni_cpu + run.postgres_cpu) / (run.seconds * (os.cpu_count() or 1))
-        row(f"  both, share of {os.cpu_count()} cores", busy, "%")
+        row(f"  soni and its backends, of {os.cpu_count()} cores", busy, "%")
         row("  the whole machine busy (all processes)", 100 * run.machine, "%")
         print(f"   {'  turns per worker':<44} {run.spread():>14}")
 

@@ -71,8 +71,10 @@ async def test_a_worker_killed_mid_approvals_loses_nothing_and_runs_nothing_twic
     trials = [trial for done in rounds for trial in done.trials]
     lost = [cid for done in rounds for cid in done.lost]
     doubles = executions.doubles()
+    kills = "/".join(str(done.killed_after) for done in rounds)
     figure = summary(
-        f"worker killed mid-approvals ({ROUNDS} x {CYCLES} cycles, cut off)",
+        f"worker killed mid-approvals ({ROUNDS} x {CYCLES} cycles, killed after {kills}"
+        " answered; approvals cut off)",
         trials,
         len(doubles),
         len(lost),
