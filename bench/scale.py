@@ -10,11 +10,15 @@ saying why and stops.
     N = 1, 2, 4, next to one worker measured in the same run: one load generator
     (this process, one keep-alive socket per user, ``--users`` at once) repeats
     the balance check of bench/http.py ("/check_balance", then "checking": two
-    turns, each a POST), each user on its own conversations. Each round starts
-    every server afresh, in turn, and the median round is reported. Beside each
-    figure: how the workers shared the load (the ``X-Soni-Worker`` header), and the
-    CPU time per turn of the soni workers and of the PostgreSQL backends serving
-    them (from /proc), and how busy that kept the machine's cores.
+    turns, each a POST), each user on its own conversations. The users'
+    connections are spread evenly over the workers, as a load balancer would
+    (the kernel, handing connections opened at once to one listening socket,
+    may give them all to one worker: shown too). Each round starts every server
+    afresh, in turn, and the median round is reported. Beside each figure: how
+    the workers shared the turns (the ``X-Soni-Worker`` header), the CPU time per
+    turn of the soni workers, of the PostgreSQL backends serving them and of the
+    load generator (from /proc), and how much of the machine other processes
+    took meanwhile (this machine is shared).
     Target (issue 13): 2 workers >= 1.6x one worker on a 2-core machine.
 (b) One collect turn of the banking bot on PostgreSQL (paused on "Who should
     receive the money?", answered, asks "How much do you want to send?") next to
@@ -256,7 +260,7 @@ class Load:
     client_cpu: float
     """CPU seconds of this process, the load generator."""
     machine: float
-    """How busy the whole machine was (every process, this one and others'), 0 to 1."""
+    """How busy the whole machine was (every process, this benchmark's and others'), 0 to 1."""
 
     @property
     def rate(self) -> float:
@@ -268,11 +272,11 @@ class Load:
 
 
 async def load(served: Served, users: int, seconds: float, tag: str) -> Load:
-    """``users`` users doing balance checks for ``seconds``."""
-    connections = [await Connection.open(served.port) for _ in range(users)]
+    """``users`` users doing balance checks for ``seconds``, spread evenly over the workers."""
+    connections, pids = await spread_connections(served, users)
     latencies: list[float] = []
     workers: Counter[str] = Counter()
-    pids = {served.process.pid}
+    pids.add(served.process.pid)
     stop = time.perf_counter() + seconds
 
     async def user(n: int) -> None:
@@ -291,9 +295,8 @@ async def load(served: Served, users: int, seconds: float, tag: str) -> Load:
             rounds += 1
 
     try:
-        # The workers' pids come from their answers, the backends' from their titles
-        # (the pools have opened their connections by then; they keep them).
-        pids |= {int(pid) for pid in await _worker_pids(connections)}
+        # The backends come from their titles: the pools have opened their connections
+        # by now, and keep them.
         postgres = postgres_pids(urlsplit(served.db).path.lstrip("/"))
         soni_before, postgres_before = cpu_seconds(pids), cpu_seconds(postgres)
         busy_before, all_before = machine_busy()
@@ -314,14 +317,48 @@ async def load(served: Served, users: int, seconds: float, tag: str) -> Load:
     )
 
 
-async def _worker_pids(connections: list[Connection]) -> set[str]:
-    """The workers' pids, as the users' connections are answered by them."""
-    seen: set[str] = set()
-    for n, connection in enumerate(connections):
-        _, worker, _ = await connection.post(f"/conversations/pid-{n}/messages", b'{"text": "hi"}')
-        if worker:
-            seen.add(worker)
-    return seen
+async def _answering(connection: Connection, probe: str) -> int:
+    """The pid of the worker serving ``connection`` (a first message tells)."""
+    _, worker, _ = await connection.post(f"/conversations/{probe}/messages", b'{"text": "hi"}')
+    return int(worker) if worker else 0
+
+
+async def spread_connections(served: Served, users: int) -> tuple[list[Connection], set[int]]:
+    """``users`` keep-alive connections, as evenly spread over the workers as a balancer would.
+
+    With one listening socket shared by the workers, the kernel hands each new
+    connection to whichever worker accepts first, and one that wakes up accepts all
+    that are waiting: opened at once, the connections may all land on one worker
+    (``kernel_spread`` shows how they did). A connection to a worker that has its
+    share already is closed and opened again, until every worker has its share.
+    """
+    share = -(-users // served.workers)
+    kept: list[Connection] = []
+    per_worker: Counter[int] = Counter()
+    attempts = 0
+    while len(kept) < users:
+        attempts += 1
+        connection = await Connection.open(served.port)
+        worker = await _answering(connection, f"spread-{attempts}")
+        # Past a generous number of tries, take what comes rather than loop on.
+        if per_worker[worker] < share or attempts > users * 50:
+            per_worker[worker] += 1
+            kept.append(connection)
+        else:
+            await connection.close()
+    return kept, set(per_worker) - {0}
+
+
+async def kernel_spread(served: Served, users: int) -> str:
+    """How ``users`` connections opened at once were spread by the kernel over the workers."""
+    connections = await asyncio.gather(*(Connection.open(served.port) for _ in range(users)))
+    try:
+        workers = Counter([await _answering(c, f"kernel-{n}") for n, c in enumerate(connections)])
+    finally:
+        for connection in connections:
+            await connection.close()
+    counts = sorted(workers.values(), reverse=True) + [0] * (served.workers - len(workers))
+    return "/".join(str(n) for n in counts)
 
 
 def quantile(samples: list[float], q: float) -> float:
@@ -332,12 +369,14 @@ def quantile(samples: list[float], q: float) -> float:
 async def workers_section(args: argparse.Namespace, db: str, folder: Path) -> None:
     counts = sorted(set(args.workers))
     rounds: dict[int, list[Load]] = {n: [] for n in counts}
+    kernel: dict[int, list[str]] = {n: [] for n in counts}
     for number in range(args.rounds):
         # Every configuration once per round, in turn: a slow moment of this shared
         # machine falls on one round of each, and the median round is reported.
         for n in counts:
             served = Served(n, db, folder)
             try:
+                kernel[n].append(await kernel_spread(served, args.users))
                 await load(served, args.users, args.warm, f"w{number}-{n}-warm")
                 rounds[n].append(await load(served, args.users, args.seconds, f"r{number}-{n}"))
             finally:
@@ -361,8 +400,13 @@ async def workers_section(args: argparse.Namespace, db: str, folder: Path) -> No
         row("  CPU per turn, the load generator", 1e3 * run.client_cpu / run.turns, "ms")
         busy = 100 * (run.soni_cpu + run.postgres_cpu) / (run.seconds * (os.cpu_count() or 1))
         row(f"  soni and its backends, of {os.cpu_count()} cores", busy, "%")
-        row("  the whole machine busy (all processes)", 100 * run.machine, "%")
+        cores = run.seconds * (os.cpu_count() or 1)
+        others = run.machine - (run.soni_cpu + run.postgres_cpu + run.client_cpu) / cores
+        row("  other processes on the machine, of its cores", 100 * max(others, 0.0), "%")
         print(f"   {'  turns per worker':<44} {run.spread():>14}")
+        if n > 1:
+            opened = ", ".join(kernel[n])
+            print(f"   {'  connections opened at once, per worker':<44} {opened:>14} (each round)")
 
 
 # -- (b) one turn on PostgreSQL: soni next to bare LangGraph ------------------------------
