@@ -15,6 +15,7 @@ from soni.confirmations import MemoryConfirmationStore, Runner, SqliteConfirmati
 from soni.confirmations.runners import runners_folder
 from soni.engine.journal import MemoryActionJournal, SqliteActionJournal
 from soni.storage.base import Storage, StorageStatus
+from soni.storage.retention import SqliteRetention
 
 __all__ = ("SqliteStorage", "journal_path", "open_memory", "open_sqlite")
 
@@ -87,9 +88,14 @@ async def open_sqlite(location: str, secret: bytes | None = None) -> Storage:
     connection = await connecting
     closers: list[Any] = [connection.close]
     try:
+        # Before any table exists, or it cannot be set without rewriting the file:
+        # freed pages can then be given back a few at a time (``SqliteRetention``).
+        await connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
         await connection.execute("PRAGMA journal_mode=WAL")
         saver = AsyncSqliteSaver(connection)
         await saver.setup()
+        retention = SqliteRetention(saver, location)
+        await retention.setup()
         store = SqliteConfirmationStore(location)
         journal = SqliteActionJournal(journal_path(location))
     except BaseException:
@@ -106,4 +112,5 @@ async def open_sqlite(location: str, secret: bytes | None = None) -> Storage:
         runner=Runner(runners_folder(location)),
         secret=secret,
         closers=tuple(closers),
+        retention=retention,
     )
