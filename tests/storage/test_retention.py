@@ -343,9 +343,7 @@ async def test_deleting_a_long_conversation_lets_other_conversations_turns_go(
     reset = asyncio.create_task(bot.reset("long"))
     async with asyncio.timeout(60):
         await first_batch.wait()
-        answers = await asyncio.gather(
-            *(bot.handle(c, "savings", user_id="u1") for c in others)
-        )
+        answers = await asyncio.gather(*(bot.handle(c, "savings", user_id="u1") for c in others))
     still_there = counts(db, "long")["checkpoints"]
     others_done.set()
     await reset

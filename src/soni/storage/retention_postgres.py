@@ -1,4 +1,4 @@
-"""Retention on PostgreSQL: LangGraph's ``checkpoints``, ``checkpoint_writes`` and ``checkpoint_blobs``.
+"""Retention on PostgreSQL: LangGraph's checkpoints, their writes and their blobs.
 
 The policy is ``soni.storage.retention``'s. What differs here:
 
