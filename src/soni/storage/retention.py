@@ -33,28 +33,29 @@ The policy, the same on SQLite and PostgreSQL:
   To shrink it once, stop soni and run
   ``sqlite3 state.db 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;'``.
 
-The SQLite work runs on the checkpointer's own connection, one short statement
-batch at a time under the checkpointer's lock: asyncio's lock queues a turn
-behind at most one batch, in arrival order, where a second connection would make
-the turn wait on SQLite's file lock, whose waiters sleep in a back-off of up to
-100 ms and can miss every gap between batches.
+On SQLite, batches run in a worker thread on a connection of the retention's
+own, each holding the checkpointer's lock while it writes (see ``SqliteRetention``);
+on PostgreSQL, on the storage's pool, never through the checkpointer's lock
+(see ``soni.storage.retention_postgres``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
+import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from soni.errors import ConversationBusy
+from soni.errors import ConversationBusy, StoreClosed
 
 if TYPE_CHECKING:
-    import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 __all__ = ("IN_WRITE", "CheckpointRetention", "SqliteRetention", "TurnGate")
@@ -67,6 +68,8 @@ IN_WRITE = 8
 TurnGate = Callable[[str, float], AbstractAsyncContextManager[Any]]
 """``Storage.turn``: holds a conversation's turn; ``wait=0`` raises ``ConversationBusy``."""
 
+T = TypeVar("T")
+
 Group = tuple[str, str]
 """A conversation's checkpoints in one namespace: ``(thread_id, checkpoint_ns)``."""
 
@@ -74,16 +77,25 @@ Group = tuple[str, str]
 class CheckpointRetention(ABC):
     """Keeps the latest checkpoint of each conversation; the SQL is the backend's.
 
+    Between two batches it pauses ``pace`` times as long as the batch took, so that
+    however long a history, the turns of other conversations have the checkpointer
+    (and the database) to themselves most of the time: back to back, each batch
+    would be queued ahead of nearly every step of every turn.
+
     Args:
         batch: Checkpoints (or writes, or blobs) one statement deletes at most.
         page: Conversations one look for crowded ones reads at most.
+        pace: Seconds of pause per second of batch.
     """
 
-    def __init__(self, *, batch: int, page: int = 1_000) -> None:
-        if batch <= 0 or page <= 0:
-            raise ValueError(f"batch and page must be positive, got {batch} and {page}")
+    def __init__(self, *, batch: int, page: int = 1_000, pace: float = 2.0) -> None:
+        if batch <= 0 or page <= 0 or pace < 0:
+            raise ValueError(
+                f"batch and page must be positive, pace not negative: {batch}, {page}, {pace}"
+            )
         self.batch = batch
         self.page = page
+        self.pace = pace
 
     # -- what each backend provides --------------------------------------------------
 
@@ -122,10 +134,16 @@ class CheckpointRetention(ABC):
             How many batches it took.
         """
         batches = 1
-        while await self._drop_older(thread_id, namespace) >= self.batch:
+        while True:
+            started = time.perf_counter()
+            if await self._drop_older(thread_id, namespace) < self.batch:
+                return batches
             batches += 1
-            await asyncio.sleep(0)  # others' turns go between two batches
-        return batches
+            await self._pause(started)
+
+    async def _pause(self, started: float) -> None:
+        """Let others' turns go after a batch that began at ``started``."""
+        await asyncio.sleep((time.perf_counter() - started) * self.pace)
 
     async def delete_thread(self, thread_id: str) -> None:
         """Forget the conversation: its history in batches, then its latest state at once.
@@ -159,6 +177,7 @@ class CheckpointRetention(ABC):
 
     async def _prune_if_free(self, turn: TurnGate, thread_id: str, namespace: str) -> bool:
         while True:
+            started = time.perf_counter()
             try:
                 async with turn(thread_id, 0):
                     deleted = await self._drop_older(thread_id, namespace)
@@ -166,7 +185,7 @@ class CheckpointRetention(ABC):
                 return False
             if deleted < self.batch:
                 return True
-            await asyncio.sleep(0)
+            await self._pause(started)
 
     async def maintain(self, turn: TurnGate) -> None:
         """What the sweeper does each purge round (``Storage.maintain``)."""
@@ -215,17 +234,35 @@ SELECT thread_id, checkpoint_ns, count(*) FROM checkpoints {where}
 GROUP BY thread_id, checkpoint_ns ORDER BY thread_id, checkpoint_ns LIMIT ?
 """
 _INCREMENTAL = 2  # PRAGMA auto_vacuum's answer for INCREMENTAL
+_WRITES_PER_LOG_COPY = 8  # batches (~50-130 log frames each) between two copies of the log
 
 
 class SqliteRetention(CheckpointRetention):
     """Retention on the SQLite file of an ``AsyncSqliteSaver`` (tables ``checkpoints``, ``writes``).
 
+    Its statements run in worker threads on a connection of its own, with
+    ``synchronous=NORMAL``: a batch lost in a power cut only leaves rows for the
+    next round, and its commit need not wait for a flush as a turn's does. A reset's
+    last transaction, after which the conversation is gone, is flushed. Whatever
+    writes holds the checkpointer's lock while it runs: a turn then waits for at
+    most one batch, in arrival order, instead of meeting SQLite's file lock, whose
+    waiters sleep in a back-off of up to 100 ms and can miss every gap between
+    batches. Reads (looking for crowded conversations) hold nothing: WAL readers
+    never block a writer.
+
+    Its commits never copy the write-ahead log into the file (SQLite's automatic
+    checkpoint, which would run under the checkpointer's lock): every few batches
+    it copies the log itself, holding no lock, so that the log stays short and no
+    turn's commit has to copy what the batches wrote.
+
     Args:
         saver: The checkpointer, set up (its tables exist).
-        path: Its file, for the write-ahead log's truncation on a connection of its own.
-        batch: Checkpoints one batch deletes at most (~15 µs each).
+        path: Its file.
+        batch: Checkpoints (or writes) one statement deletes at most.
         vacuum_pages: Free pages one step of ``vacuum`` gives back at most.
         page: Conversations one look for crowded ones reads at most.
+        busy_timeout: Seconds to wait for another connection's write lock (the
+            confirmation store's, or another process's).
     """
 
     def __init__(
@@ -233,9 +270,10 @@ class SqliteRetention(CheckpointRetention):
         saver: AsyncSqliteSaver,
         path: str,
         *,
-        batch: int = 100,
-        vacuum_pages: int = 256,
+        batch: int = 32,
+        vacuum_pages: int = 64,
         page: int = 1_000,
+        busy_timeout: float = 5.0,
     ) -> None:
         super().__init__(batch=batch, page=page)
         if vacuum_pages <= 0:
@@ -243,60 +281,91 @@ class SqliteRetention(CheckpointRetention):
         self.saver = saver
         self.path = path
         self.vacuum_pages = vacuum_pages
+        self._busy_timeout = busy_timeout
+        self._conn: sqlite3.Connection | None = None
+        self._conn_lock = threading.Lock()
+        self._uncopied = 0  # batches written since the log was last copied
+        self._closed = False
         self._told_no_vacuum = False
 
     async def setup(self) -> None:
-        async with self._transaction() as conn:
-            await conn.execute(SQLITE_TRIGGER)
+        await self._run(lambda conn: conn.execute(SQLITE_TRIGGER), write=True)
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The saver's connection under its lock; what runs in it commits at the end."""
-        conn = self.saver.conn
+    def close(self) -> None:
+        """Close its connection (``Storage.close`` does); later calls raise ``StoreClosed``."""
+        with self._conn_lock:
+            self._closed = True
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T], *, write: bool = False) -> T:
+        """``work`` on the connection in a worker thread; a write under the saver's lock."""
+
+        def call() -> T:
+            with self._conn_lock:
+                if self._closed:
+                    raise StoreClosed("the storage is closed")
+                if self._conn is None:
+                    self._conn = _connect(self.path, self._busy_timeout)
+                return work(self._conn)
+
+        if not write:
+            return await asyncio.to_thread(call)
         async with self.saver.lock:
-            try:
-                yield conn
-                await conn.commit()
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await conn.rollback()
-                raise
-
-    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        async with self.saver.lock, self.saver.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+            return await asyncio.to_thread(call)
 
     async def _groups(self, after: Group | None, limit: int) -> list[tuple[str, str, int]]:
-        if after is None:
-            rows = await self._rows(_SQLITE_GROUPS.format(where=""), (limit,))
-        else:
-            where = "WHERE (thread_id, checkpoint_ns) > (?, ?)"
-            rows = await self._rows(_SQLITE_GROUPS.format(where=where), (*after, limit))
+        params: tuple[Any, ...] = (limit,)
+        sql = _SQLITE_GROUPS.format(where="")
+        if after is not None:
+            params = (*after, limit)
+            sql = _SQLITE_GROUPS.format(where="WHERE (thread_id, checkpoint_ns) > (?, ?)")
+
+        def read(conn: sqlite3.Connection) -> list[Any]:
+            return conn.execute(sql, params).fetchall()
+
+        rows = await self._run(read)
         return [(str(t), str(n), int(c)) for t, n, c in rows]
 
     async def _namespaces(self, thread_id: str) -> list[str]:
-        rows = await self._rows(
-            "SELECT DISTINCT checkpoint_ns FROM checkpoints WHERE thread_id = ?", (thread_id,)
-        )
+        sql = "SELECT DISTINCT checkpoint_ns FROM checkpoints WHERE thread_id = ?"
+        rows = await self._run(lambda conn: conn.execute(sql, (thread_id,)).fetchall())
         return [str(row[0]) for row in rows]
 
     async def _drop_older(self, thread_id: str, namespace: str) -> int:
-        async with self._transaction() as conn:
-            async with conn.execute(_SQLITE_LATEST, (thread_id, namespace)) as cursor:
-                row = await cursor.fetchone()
-            if row is None or row[0] is None:
-                return 0
-            changed = 0
-            for sql in (_SQLITE_DROP_WRITES, _SQLITE_DROP_CHECKPOINTS):
-                async with conn.execute(sql, (thread_id, namespace, row[0], self.batch)) as c:
-                    changed = max(changed, c.rowcount)
-            return changed
+        def drop(conn: sqlite3.Connection) -> int:
+            with _transaction(conn):
+                (latest,) = conn.execute(_SQLITE_LATEST, (thread_id, namespace)).fetchone()
+                if latest is None:
+                    return 0
+                params = (thread_id, namespace, latest, self.batch)
+                writes = conn.execute(_SQLITE_DROP_WRITES, params).rowcount
+                return max(writes, conn.execute(_SQLITE_DROP_CHECKPOINTS, params).rowcount)
+
+        deleted = await self._run(drop, write=True)
+        await self._wrote()
+        return deleted
+
+    async def _wrote(self) -> None:
+        """Count a batch written; every few, copy the log into the file, holding no lock."""
+        self._uncopied += 1
+        if self._uncopied >= _WRITES_PER_LOG_COPY:
+            self._uncopied = 0
+            await self._run(_copy_log)
 
     async def _drop_rest(self, thread_id: str) -> None:
-        async with self._transaction() as conn:
-            # The checkpoint first: from this commit on, the conversation reads as new.
-            await conn.execute("DELETE FROM checkpoints WHERE thread_id = ?", (thread_id,))
-            await conn.execute("DELETE FROM writes WHERE thread_id = ?", (thread_id,))
+        def drop(conn: sqlite3.Connection) -> None:
+            conn.execute("PRAGMA synchronous=FULL")  # a reset is not redone: flushed
+            try:
+                with _transaction(conn):
+                    # The checkpoint first: from this commit on, the conversation reads as new.
+                    conn.execute("DELETE FROM checkpoints WHERE thread_id = ?", (thread_id,))
+                    conn.execute("DELETE FROM writes WHERE thread_id = ?", (thread_id,))
+            finally:
+                conn.execute("PRAGMA synchronous=NORMAL")
+
+        await self._run(drop, write=True)
 
     async def maintain(self, turn: TurnGate) -> None:
         await self.prune(turn)
@@ -308,19 +377,17 @@ class SqliteRetention(CheckpointRetention):
         Returns:
             How many pages were given back.
         """
-        (mode,) = (await self._rows("PRAGMA auto_vacuum"))[0]
+        mode, free = await self._run(_vacuum_state)
         released = 0
-        free = await self._free_pages()
         if mode == _INCREMENTAL:
             while free:
-                # Each step is a short transaction of its own. The pragma gives back a
-                # page per row read: every row is read.
-                await self._rows(f"PRAGMA incremental_vacuum({min(free, self.vacuum_pages)})")
-                left = await self._free_pages()
+                step = min(free, self.vacuum_pages)
+                left = await self._run(functools.partial(_vacuum_step, pages=step), write=True)
+                await self._wrote()
                 if left >= free:
                     break  # nothing moved: do not spin
                 released, free = released + free - left, left
-                await asyncio.sleep(0)
+                await asyncio.sleep(0)  # turns go between two steps
         elif free and not self._told_no_vacuum:
             self._told_no_vacuum = True
             logger.info(
@@ -330,26 +397,60 @@ class SqliteRetention(CheckpointRetention):
                 self.path,
                 self.path,
             )
-        await asyncio.to_thread(_truncate_log, self.path)
+        await self._run(_truncate_log)
         return released
 
-    async def _free_pages(self) -> int:
-        return int((await self._rows("PRAGMA freelist_count"))[0][0])
+
+def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+    )
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")  # ``_copy_log`` does it, outside the lock
+    return conn
 
 
-def _truncate_log(path: str) -> None:
-    """Copy the write-ahead log into the file and empty it, on a connection of its own.
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _vacuum_state(conn: sqlite3.Connection) -> tuple[int, int]:
+    (mode,) = conn.execute("PRAGMA auto_vacuum").fetchone()
+    (free,) = conn.execute("PRAGMA freelist_count").fetchone()
+    return int(mode), int(free)
+
+
+def _vacuum_step(conn: sqlite3.Connection, pages: int) -> int:
+    """Give back up to ``pages`` free pages in one transaction; how many are left."""
+    # The pragma gives back a page per row stepped through: every row is read.
+    conn.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
+    return int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+
+
+def _copy_log(conn: sqlite3.Connection) -> None:
+    """Copy what the log holds into the file; never waits for, nor blocks, anyone."""
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
+def _truncate_log(conn: sqlite3.Connection) -> None:
+    """Copy the write-ahead log into the file and empty it.
 
     First a passive checkpoint, which never blocks a writer, does the copying; the
     truncating one after it then has little left to copy while it holds writers
-    off. Busy (a writer, or a reader of an older snapshot), it gives up at once:
-    the next round tries again.
+    off, and gives up at once if one is writing (or a reader is on an older
+    snapshot): the next round tries again.
     """
-    conn = sqlite3.connect(path, timeout=0.05, isolation_level=None)
+    _copy_log(conn)
+    (previous,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute("PRAGMA busy_timeout=50")
     try:
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-    except sqlite3.OperationalError as exc:
-        logger.debug("the write-ahead log of %s was not truncated: %s", path, exc)
     finally:
-        conn.close()
+        conn.execute(f"PRAGMA busy_timeout={int(previous)}")
