@@ -303,42 +303,117 @@ def latency_rows(label: str, times: list[float], floor: float) -> None:
     row(f"{label}, max", max(times) * 1e3, "ms", floor * 1e3, floor_label)
 
 
-async def stalls(folder: Path, history: int, deletes: int, journal: int, samples: int) -> None:
-    path = str(folder / "stalls.db")
-    bot = await Bot.load(BANKING, db=path, secret=SECRET)
-    try:
-        turns = Turns(bot, conversations=20)
-        await turns.count(2 * len(turns.conversations))  # each started, warm
-        doomed = [f"doomed-{n}" for n in range(deletes)]
-        for conversation in doomed:
-            await talk(bot, conversation, 0, len(CYCLE))  # paused on a question
-            grow_history(path, conversation, history)
-        fill_journal(journal_path(path), journal)
+class Backend:
+    """How (c) prepares a database behind the bot's back: long histories, an old journal."""
 
-        held = [sqlite_bytes(path, c)[1] for c in doomed]
-        check(held == [history + 1] * deletes, f"the doomed hold {held} checkpoints")
-        # Quiet windows between the busy ones, so that the machine's drift hits both.
-        window = max(samples // (deletes + 2), 10)
-        gc.collect()
-        quiet = await turns.count(window)
-        deleting: list[float] = []
-        delete_seconds: list[float] = []
-        for conversation in doomed:
-            times, seconds = await turns.during(bot.reset(conversation))
-            deleting += times
-            delete_seconds.append(seconds)
-            quiet += await turns.count(window)
-        check(all(sqlite_bytes(path, c)[1] == 0 for c in doomed), "a deleted conversation stayed")
-        purge = bot.storage.journal.purge(time.time() - RETENTION)
-        purging, purge_seconds = await turns.during(purge)
+    name = ""
+
+    def grow(self, thread_id: str, count: int) -> None:
+        raise NotImplementedError
+
+    def checkpoints(self, thread_id: str) -> int:
+        raise NotImplementedError
+
+    def fill_journal(self, count: int) -> None:
+        raise NotImplementedError
+
+
+class SqliteBackend(Backend):
+    name = "SQLite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def grow(self, thread_id: str, count: int) -> None:
+        grow_history(self.path, thread_id, count)
+
+    def checkpoints(self, thread_id: str) -> int:
+        return sqlite_bytes(self.path, thread_id)[1]
+
+    def fill_journal(self, count: int) -> None:
+        fill_journal(journal_path(self.path), count)
+
+
+class PostgresBackend(Backend):
+    name = "PostgreSQL"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _run(self, *statements: tuple[str, tuple[Any, ...]]) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            for sql, params in statements:
+                conn.execute(sql, params)
+
+    def grow(self, thread_id: str, count: int) -> None:
+        self._run(
+            (f"ALTER TABLE checkpoints DISABLE TRIGGER {TRIGGER}", ()),
+            ("""INSERT INTO checkpoints
+                SELECT c.thread_id, c.checkpoint_ns, '0-' || lpad(n::text, 8, '0'), NULL,
+                       c.type, c.checkpoint, c.metadata
+                FROM checkpoints AS c, generate_series(1, %s) AS n WHERE c.thread_id = %s""",
+             (count, thread_id)),
+            ("""INSERT INTO checkpoint_writes
+                SELECT w.thread_id, w.checkpoint_ns, c.checkpoint_id, w.task_id, w.idx,
+                       w.channel, w.type, w.blob, w.task_path
+                FROM checkpoint_writes AS w JOIN checkpoints AS c USING (thread_id)
+                WHERE w.thread_id = %s AND c.checkpoint_id LIKE '0-%%'""", (thread_id,)),
+            # Each channel's value under older versions, as each turn left one.
+            ("""INSERT INTO checkpoint_blobs
+                SELECT b.thread_id, b.checkpoint_ns, b.channel, '0.' || lpad(n::text, 8, '0'),
+                       b.type, b.blob
+                FROM checkpoint_blobs AS b, generate_series(1, %s) AS n
+                WHERE b.thread_id = %s""", (count, thread_id)),
+            (f"ALTER TABLE checkpoints ENABLE TRIGGER {TRIGGER}", ()),
+        )  # fmt: skip
+
+    def checkpoints(self, thread_id: str) -> int:
+        return postgres_bytes(self.url, thread_id)[1]
+
+    def fill_journal(self, count: int) -> None:
+        self._run(
+            ("""INSERT INTO soni_action_runs (key, status, result, updated_at)
+                SELECT 'old-' || n, 'done', '{"ok": true}',
+                       now() - make_interval(secs => %s) + n * interval '1 microsecond'
+                FROM generate_series(1, %s) AS n""", (RETENTION + 3600, count)),
+        )  # fmt: skip
+
+
+async def stalls(
+    section: str, bot: Bot, backend: Backend, history: int, deletes: int, journal: int,
+    samples: int,
+) -> None:  # fmt: skip
+    turns = Turns(bot, conversations=20)
+    await turns.count(2 * len(turns.conversations))  # each started, warm
+    doomed = [f"doomed-{n}" for n in range(deletes)]
+    for conversation in doomed:
+        await talk(bot, conversation, 0, len(CYCLE))  # paused on a question
+        backend.grow(conversation, history)
+    backend.fill_journal(journal)
+    held = [backend.checkpoints(c) for c in doomed]
+    check(held == [history + 1] * deletes, f"the doomed hold {held} checkpoints")
+
+    # Quiet windows between the busy ones, so that the machine's drift hits both.
+    window = max(samples // (deletes + 2), 10)
+    gc.collect()
+    quiet = await turns.count(window)
+    deleting: list[float] = []
+    delete_seconds: list[float] = []
+    for conversation in doomed:
+        times, seconds = await turns.during(bot.reset(conversation))
+        deleting += times
+        delete_seconds.append(seconds)
         quiet += await turns.count(window)
-    finally:
-        await bot.aclose()
+    check(all(backend.checkpoints(c) == 0 for c in doomed), "a deleted conversation stayed")
+    purging, purge_seconds = await turns.during(bot.storage.journal.purge(time.time() - RETENTION))
+    quiet += await turns.count(window)
 
     floor = statistics.median(quiet)
     banner(
-        f"(c) turns of other conversations (SQLite), one client; {len(quiet)} turns with"
-        " nothing else going on, in windows before, between and after the others"
+        f"({section}) turns of other conversations ({backend.name}), one client; {len(quiet)}"
+        " turns with nothing else going on, in windows before, between and after the others"
     )
     row("nothing else going on, median", floor * 1e3, "ms")
     row("nothing else going on, p99", _p99(quiet) * 1e3, "ms", floor * 1e3, "median")
@@ -354,6 +429,29 @@ async def stalls(folder: Path, history: int, deletes: int, journal: int, samples
         f"while the journal purges {journal:,} entries ({len(purging)} turns)", purging, floor
     )
     row("  the purge", purge_seconds * 1e3, "ms")
+
+
+async def sqlite_stalls(folder: Path, *args: int) -> None:
+    path = str(folder / "stalls.db")
+    bot = await Bot.load(BANKING, db=path, secret=SECRET)
+    try:
+        await stalls("c", bot, SqliteBackend(path), *args)
+    finally:
+        await bot.aclose()
+
+
+async def postgres_stalls(server: str, *args: int) -> None:
+    reason = postgres_unreachable(server)
+    if reason is not None:
+        banner("(d) turns of other conversations (PostgreSQL)")
+        print(f"   PostgreSQL skipped: no server at {server} ({reason})")
+        return
+    with throwaway_database(server) as url:
+        bot = await Bot.load(BANKING, db=url, secret=SECRET)
+        try:
+            await stalls("d", bot, PostgresBackend(url), *args)
+        finally:
+            await bot.aclose()
 
 
 def marks_of(text: str) -> list[int]:
@@ -379,13 +477,17 @@ async def main() -> None:
     parser.add_argument("--samples", type=int, default=300,
                         help="turns with nothing else going on, in all")  # fmt: skip
     parser.add_argument("--postgres", default=POSTGRES, help="a PostgreSQL server's URL")
+    parser.add_argument("--no-postgres-stalls", action="store_true", help="skip (d)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         await sqlite_sizes(folder, args.turns, args.before)
         await postgres_sizes(args.postgres, args.pg_turns)
-        await stalls(folder, args.history, args.deletes, args.journal, args.samples)
+        stalled = (args.history, args.deletes, args.journal, args.samples)
+        await sqlite_stalls(folder, *stalled)
+        if not args.no_postgres_stalls:
+            await postgres_stalls(args.postgres, *stalled)
 
 
 if __name__ == "__main__":
