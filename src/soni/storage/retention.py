@@ -283,7 +283,11 @@ class SqliteRetention(CheckpointRetention):
         self.vacuum_pages = vacuum_pages
         self._busy_timeout = busy_timeout
         self._conn: sqlite3.Connection | None = None
-        self._conn_lock = threading.Lock()
+        self._conn_lock = threading.Lock()  # ``close`` may come from any thread
+        # One call at a time on the connection, queued here rather than in a worker
+        # thread: a batch must not hold the checkpointer's lock while it waits for
+        # another call (a copy of the log, say) to finish.
+        self._queue = asyncio.Lock()
         self._uncopied = 0  # batches written since the log was last copied
         self._closed = False
         self._told_no_vacuum = False
@@ -310,10 +314,11 @@ class SqliteRetention(CheckpointRetention):
                     self._conn = _connect(self.path, self._busy_timeout)
                 return work(self._conn)
 
-        if not write:
-            return await asyncio.to_thread(call)
-        async with self.saver.lock:
-            return await asyncio.to_thread(call)
+        async with self._queue:
+            if not write:
+                return await asyncio.to_thread(call)
+            async with self.saver.lock:
+                return await asyncio.to_thread(call)
 
     async def _groups(self, after: Group | None, limit: int) -> list[tuple[str, str, int]]:
         params: tuple[Any, ...] = (limit,)
@@ -381,13 +386,14 @@ class SqliteRetention(CheckpointRetention):
         released = 0
         if mode == _INCREMENTAL:
             while free:
-                step = min(free, self.vacuum_pages)
-                left = await self._run(functools.partial(_vacuum_step, pages=step), write=True)
+                started = time.perf_counter()
+                step = functools.partial(_vacuum_step, pages=min(free, self.vacuum_pages))
+                left = await self._run(step, write=True)
                 await self._wrote()
                 if left >= free:
                     break  # nothing moved: do not spin
                 released, free = released + free - left, left
-                await asyncio.sleep(0)  # turns go between two steps
+                await self._pause(started)
         elif free and not self._told_no_vacuum:
             self._told_no_vacuum = True
             logger.info(

@@ -181,7 +181,3 @@ class PostgresRetention(CheckpointRetention):
                     await cursor.execute(statement, (thread_id,))
 
         await self._on.run(drop)
-
-    def close(self) -> None:
-        """Refuse later calls (the pool is the storage's to close)."""
-        self._on.close()
