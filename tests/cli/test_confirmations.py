@@ -56,7 +56,7 @@ def one_error_line(result: Result) -> str:
     return lines[0]
 
 
-async def _pending_transfer(db: Path, conversation: str) -> str:
+async def _pending_transfer(db: Path | str, conversation: str) -> str:
     """The banking bot, run up to its transfer confirmation and closed."""
     async with await Bot.load(EXAMPLES / "banking", db=db) as bot:
         for text in ("send 50 euros to Bob", IBAN):
@@ -65,7 +65,7 @@ async def _pending_transfer(db: Path, conversation: str) -> str:
         return result.pending[0].confirmation_id
 
 
-def pending_transfer(db: Path, conversation: str = "c1") -> str:
+def pending_transfer(db: Path | str, conversation: str = "c1") -> str:
     return asyncio.run(_pending_transfer(db, conversation))
 
 
@@ -566,3 +566,67 @@ def test_times_in_the_table_are_short() -> None:
     assert relative(now, now) == "0s ago"
     assert moment(now - timedelta(hours=1), now) == "14:00:00"
     assert moment(now - timedelta(days=2), now) == "2026-11-21"
+
+
+# -- on PostgreSQL ----------------------------------------------------------------------
+
+
+def test_approve_on_postgresql_is_heard_at_once_by_a_bot_on_the_database(
+    handlers: Mapping[str, Any], postgres_database: str
+) -> None:
+    """The command decides in the shared database and tells the servers: no polling."""
+
+    async def run() -> None:
+        async with await Bot.load(EXAMPLES / "banking", db=postgres_database) as bot:
+            for text in ("send 50 euros to Bob", IBAN):
+                result = await bot.handle("pg1", text, user_id="ann")
+            confirmation = result.pending[0].confirmation_id
+            heard: asyncio.Queue[Any] = asyncio.Queue()
+            bot.engine.confirmations.subscribe(heard.put_nowait)
+
+            command = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "soni", "confirmations", "approve", confirmation,
+                "--db", postgres_database,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )  # fmt: skip
+            out, err = await command.communicate()
+            assert command.returncode == 0, err.decode()
+            assert out.decode().startswith(
+                f"approved {confirmation}: 'execute_transfer' by cli via cli at "
+            )
+            async with asyncio.timeout(10):
+                event = await heard.get()
+            assert (event.confirmation_id, event.to_status) == (confirmation, Status.APPROVED)
+            assert (event.actor.user_id, event.actor.channel) == ("cli", "cli")
+            assert sent_in("pg1") == []  # nothing runs until the conversation goes on
+
+            after = await bot.handle("pg1", "thanks", user_id="ann")
+            assert after.texts == [f"Done: 50 EUR sent to Bob. Reference TX-{confirmation[-8:]}."]
+            assert [t["amount"] for t in sent_in("pg1")] == [50.0]
+
+    asyncio.run(run())
+
+
+def test_list_on_postgresql_reads_soni_db(
+    handlers: Mapping[str, Any], postgres_database: str
+) -> None:
+    confirmation = pending_transfer(postgres_database, "pg2")
+
+    listed = runner.invoke(
+        app,
+        ["confirmations", "list", "--json"],
+        env={"SONI_DB": postgres_database, "COLUMNS": "200"},
+    )
+
+    assert listed.exit_code == 0, listed.output
+    assert [r["id"] for r in json.loads(listed.stdout)] == [confirmation]
+
+
+def test_a_postgresql_database_without_soni_tables_is_refused(postgres_database: str) -> None:
+    refused = cli("list", "--db", postgres_database)
+
+    assert refused.exit_code == 1
+    assert one_error_line(refused) == (
+        f"error: the PostgreSQL database {postgres_database} has no soni tables yet:"
+        f" run `soni db migrate --db {postgres_database}`"
+    )

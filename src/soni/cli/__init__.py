@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "actions",
     "confirmations",
     "sessions",
+    "db",
 )
 
 for _name in COMMAND_MODULES:

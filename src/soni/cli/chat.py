@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from soni.cli._app import app
-from soni.cli._db import check_db
+from soni.cli._db import DB_ENVVAR, check_db
 from soni.cli._output import console, fail, reported
 
 
@@ -19,7 +19,11 @@ def chat(
     bot: Annotated[Path, typer.Argument(help="The bot: a folder of YAML files (or one file).")],
     db: Annotated[
         str | None,
-        typer.Option(help="SQLite file for the conversation, or :memory:; default: the bot's."),
+        typer.Option(
+            envvar=DB_ENVVAR,
+            help="SQLite file, :memory: or postgresql:// URL for the conversation;"
+            " default: the bot's.",
+        ),
     ] = None,
     user: Annotated[str, typer.Option(help="The user id the messages come from.")] = "cli",
     conversation: Annotated[

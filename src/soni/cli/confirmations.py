@@ -1,10 +1,11 @@
 """``soni confirmations``: operate on a confirmation store directly.
 
-No bot and no server: the commands open the bot's SQLite file (the one ``soni
-serve --db`` and ``Bot.load(db=...)`` use) and go through the ConfirmationRegistry,
-so a decision made here is the same compare-and-set, with the same audit entry,
-as one made from the chat. A conversation waiting on the confirmation reads the
-decision at its next turn.
+No bot and no server: the commands open the bot's database (the SQLite file or
+PostgreSQL URL ``soni serve --db`` and ``Bot.load(db=...)`` use) and go through the
+ConfirmationRegistry, so a decision made here is the same compare-and-set, with
+the same audit entry, as one made from the chat. A conversation waiting on the
+confirmation reads the decision at its next turn; on PostgreSQL, the servers
+sharing the database hear of it at once (``announce_confirmations``).
 
 ``list`` and ``show`` first settle runs whose process is gone (``interrupted``), so
 they tell the truth while no server runs; ``resolve`` records what an operator
@@ -17,7 +18,6 @@ import asyncio
 import contextlib
 import json
 import shlex
-import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +35,7 @@ from soni.cli._confirm_view import (
     record_data,
     records_table,
 )
+from soni.cli._db import DB_ENVVAR, check_postgres, check_soni_sqlite, is_url, shown
 from soni.cli._output import console, err_console, fail, print_json, reported
 from soni.confirmations import (
     AlreadyDecided,
@@ -45,7 +46,6 @@ from soni.confirmations import (
     HistoryEntry,
     InvalidDecision,
     PendingConfirmation,
-    SqliteConfirmationStore,
     Status,
 )
 
@@ -71,10 +71,11 @@ confirmations = typer.Typer(
 app.add_typer(confirmations, name="confirmations")
 
 Db = Annotated[
-    Path,
+    str,
     typer.Option(
         "--db",
-        help="The bot's SQLite file (as given to soni serve --db).",
+        envvar=DB_ENVVAR,
+        help="The bot's database: its SQLite file or postgresql:// URL (as given to soni serve).",
         show_default=False,
     ),
 ]
@@ -97,26 +98,20 @@ Waiting = Annotated[
 ]
 
 
-def _check_database(db: Path) -> None:
-    """Refuse anything but an existing soni database: never create an empty one."""
-    if not db.exists():
-        fail(f"no such database: {db}")
-    if not db.is_file():
-        fail(f"not a database file: {db}")
-    try:
-        uri = f"{db.resolve().as_uri()}?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
-            found = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'confirmations'"
-            ).fetchone()
-    except sqlite3.DatabaseError as exc:
-        fail(f"{db} cannot be read as a SQLite database: {exc}")
-    if found is None:
-        fail(f"{db} holds no confirmations: give the bot's state database (soni serve --db)")
+def _check_database(db: str) -> None:
+    """Refuse anything but an existing soni database: never create an empty one.
+
+    PostgreSQL is only tried here; a database without soni's tables is refused
+    when the storage opens (``migrate=False``), naming ``soni db migrate``.
+    """
+    if is_url(db):
+        check_postgres(db)
+    else:
+        check_soni_sqlite(Path(db))
 
 
 def _run(
-    db: Path,
+    db: str,
     work: Callable[[ConfirmationRegistry], Awaitable[T]],
     *,
     retention: timedelta = timedelta(days=30),
@@ -124,17 +119,35 @@ def _run(
     _check_database(db)
 
     async def run() -> T:
-        store = SqliteConfirmationStore(db)
-        # Its runner sits beside the bot's: it can tell whether a run's process is alive.
-        async with ConfirmationRegistry(store, retention=retention) as registry:
-            return await work(registry)
+        from soni.storage import announce_confirmations, open_storage
+
+        # Neither listening (this command hears nobody) nor creating tables: a
+        # command that reads confirmations never sets up a database.
+        storage = await open_storage(db, listen=False, migrate=False)
+        try:
+            # The storage's runner sits beside the bot's (a lock beside the SQLite
+            # file, a session lock in PostgreSQL): it tells whether a run's process
+            # is alive, and other processes see this one while it decides.
+            registry = ConfirmationRegistry(
+                storage.confirmations, retention=retention, runner=storage.runner
+            )
+            # Servers on a shared database hear this command's decisions at once:
+            # their waiters wake and their event streams show it.
+            stop_announcing = announce_confirmations(storage, registry)
+            try:
+                return await work(registry)
+            finally:
+                stop_announcing()
+                await registry.aclose()
+        finally:
+            await storage.close()
 
     with reported():
         return asyncio.run(run())
 
 
-def _unknown(confirmation_id: str, db: Path) -> None:
-    fail(f"no confirmation {confirmation_id} in {db}", code=EXIT_UNKNOWN)
+def _unknown(confirmation_id: str, db: str) -> None:
+    fail(f"no confirmation {confirmation_id} in {shown(db)}", code=EXIT_UNKNOWN)
 
 
 @confirmations.command("list")
@@ -282,7 +295,7 @@ def _offered(record: PendingConfirmation, option: str) -> str:
 def _decide(
     confirmation_id: str | None,
     decision: str,
-    db: Path,
+    db: str,
     actor: str,
     as_json: bool,
     conversation: str | None = None,
@@ -387,7 +400,7 @@ def choose(
     if option == "skip":
         fail(
             "choose picks one of the offered actions; to say no, use: soni confirmations skip "
-            f"{shlex.quote(confirmation_id)} --db {shlex.quote(str(db))}",
+            f"{shlex.quote(confirmation_id)} --db {shlex.quote(shown(db))}",
             code=EXIT_INVALID,
         )
     _decide(confirmation_id, option, db, actor, as_json, choose=True)

@@ -1,15 +1,21 @@
-"""``soni serve``: a bot over HTTP and WebSocket."""
+"""``soni serve``: a bot over HTTP and WebSocket, in one process or in N workers."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from soni.cli._app import app
-from soni.cli._db import check_db
+from soni.cli._db import DB_ENVVAR, check_db, is_url, migrated, run_storage
 from soni.cli._output import fail
+
+if TYPE_CHECKING:
+    from soni.dsl import BotConfig
+    from soni.server import ServerSettings
+
+_SECRET_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))' makes one"
 
 
 @app.command()
@@ -18,33 +24,79 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8000,
     db: Annotated[
-        Path | None,
-        typer.Option(help="SQLite file for conversations; default: the bot's settings."),
+        str | None,
+        typer.Option(
+            envvar=DB_ENVVAR,
+            help="SQLite file or postgresql:// URL for conversations; default: the bot's settings.",
+        ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes, each a whole server on the port (more than 1: PostgreSQL).",
+            min=1,
+        ),
+    ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
 ) -> None:
     """Serve a bot over HTTP and WebSocket (OpenAPI page at /docs)."""
-    import uvicorn
     from pydantic import ValidationError
+    from uvicorn.config import LOG_LEVELS
 
     from soni.engine.check import load_config
     from soni.errors import SoniError
-    from soni.server import ServerSettings, create_app
-    from soni.server.transport import uvicorn_options
+    from soni.server import ServerSettings
 
     if not bot_dir.exists():
         fail(f"no such bot: {bot_dir}")
-    check_db(db)
-    options: dict[str, Any] = {"db": str(db)} if db is not None else {}
+    if log_level not in LOG_LEVELS:
+        fail(f"--log-level must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}", code=2)
     try:
         settings = ServerSettings.from_env()
     except ValidationError as exc:
         fail(_settings_problem(exc))
+    if workers > 1 and db is not None:
+        _require_shared(db)
+    check_db(db)
     try:
         # The server loads the bot once it runs; a broken bot (its files, its
         # handlers) is reported here first, as one line, rather than as a failed
-        # start-up.
-        load_config(bot_dir)
+        # start-up (of every worker).
+        config = load_config(bot_dir)
+    except SoniError as exc:
+        fail(str(exc))
+    if workers == 1:
+        _serve_one(bot_dir, db, settings, host=host, port=port, log_level=log_level)
+        return
+    shared = db if db is not None else _require_shared(_bot_database(config, bot_dir))
+    check_db(shared)
+    # Once, here, rather than by N workers starting together on a new database:
+    # one waiting for another's migration lock holds a statement open, which the
+    # migration's CREATE INDEX CONCURRENTLY (LangGraph's) waits for in turn — a
+    # deadlock through the migrating worker's two connections, which PostgreSQL
+    # cannot see.
+    run_storage(migrated(shared))
+    _serve_workers(bot_dir, db, host=host, port=port, workers=workers, log_level=log_level)
+
+
+def _serve_one(
+    bot_dir: Path,
+    db: str | None,
+    settings: ServerSettings,
+    *,
+    host: str,
+    port: int,
+    log_level: str,
+) -> None:
+    """One process: uvicorn runs the app in this one."""
+    import uvicorn
+
+    from soni.errors import SoniError
+    from soni.server import create_app
+    from soni.server.transport import uvicorn_options
+
+    options: dict[str, Any] = {"db": db} if db is not None else {}
+    try:
         application = create_app(bot_dir, settings, **options)
         uvicorn.run(
             application,
@@ -58,6 +110,60 @@ def serve(
         )
     except SoniError as exc:  # a bot that does not load: say why, in one place
         fail(str(exc))
+
+
+def _serve_workers(
+    bot_dir: Path, db: str | None, *, host: str, port: int, workers: int, log_level: str
+) -> None:
+    """N worker processes on one socket, watched by this one (soni.server._workers)."""
+    from soni.server._workers import WorkerSpec, serve_workers
+
+    spec = WorkerSpec(bot=str(bot_dir), db=db, log_level=log_level)
+    try:
+        status = serve_workers(spec, host=host, port=port, workers=workers)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    if status:
+        raise typer.Exit(status)  # why is in the log: which worker, how it ended
+
+
+def _bot_database(config: BotConfig, bot_dir: Path) -> str:
+    """Where the bot's ``settings.persistence`` keeps its state, as ``Bot.load`` reads it."""
+    persistence = config.settings.persistence
+    if persistence.backend == "postgres" and persistence.url:
+        return persistence.url
+    if persistence.backend == "memory":
+        return ":memory:"
+    # A relative path is the bot's.
+    folder = bot_dir if bot_dir.is_dir() else bot_dir.parent
+    return str(folder / persistence.path)
+
+
+def _require_shared(location: str) -> str:
+    """Refuse (exit 2) what several workers cannot share: anything but PostgreSQL, no secret.
+
+    Every worker must also derive the same confirmation tokens: each needs the
+    deployment's secret, so ``SONI_SECRET`` must be set, and be a secret.
+    """
+    if not is_url(location):
+        what = "memory" if location == ":memory:" else f"the SQLite file {location}"
+        fail(
+            f"several workers need PostgreSQL: --db postgresql://… ({what} serves one process)",
+            code=2,
+        )
+    from soni.confirmations.secret import ENV_VAR, SecretError, secret_from_env
+
+    try:
+        secret = secret_from_env()
+    except SecretError as exc:  # set, but empty or too short: never a secret of one's own
+        fail(str(exc), code=2)
+    if secret is None:
+        fail(
+            f"several workers need {ENV_VAR}: every worker must derive the same"
+            f" confirmation tokens ({_SECRET_HINT})",
+            code=2,
+        )
+    return location
 
 
 def _settings_problem(exc: Any) -> str:
