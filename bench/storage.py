@@ -6,7 +6,9 @@
     again; every measured turn leaves it paused on a question), on SQLite: the
     conversation's rows (its checkpoints and their writes) and the file's pages in
     use, each next to the same figure at turn 10. Target: <= 1.1x. For contrast,
-    the rows the same conversation kept before retention (the pruning suspended).
+    the rows the same conversation kept before retention (the pruning suspended);
+    and what the pruning costs a turn: its time next to the same turn on a file
+    whose pruning is suspended, the two interleaved turn by turn.
 (b) The same on PostgreSQL at turn 10 and 1,000 (its checkpoints, writes and
     blobs), in a throwaway database on the server at ``--postgres`` (default
     ``$SONI_BENCH_POSTGRES``, else the local one as ``postgres``); one line says
@@ -166,6 +168,37 @@ async def sqlite_sizes(folder: Path, marks: Sequence[int], before: int) -> None:
         row(f"before retention: rows at turn {before:,}", kept, "B", measured[first][0],
             f"turn {first:,}, with retention")  # fmt: skip
     row(f"reset of the {marks[-1]:,}-turn conversation", reset_seconds * 1e3, "ms")
+
+
+async def write_cost(folder: Path, turns: int) -> None:
+    """A turn whose write prunes its parent, next to the same turn keeping it (interleaved)."""
+    paths = {"pruned": str(folder / "pruned.db"), "kept": str(folder / "kept.db")}
+    bots = {name: await Bot.load(BANKING, db=path, secret=SECRET) for name, path in paths.items()}
+    times: dict[str, list[float]] = {name: [] for name in bots}
+    try:
+        with sqlite_history_kept(paths["kept"]):
+            for bot in bots.values():
+                await talk(bot, "cost", 0, 2 * len(CYCLE))  # warm
+            gc.collect()
+            for turn in range(2 * len(CYCLE), 2 * len(CYCLE) + turns):
+                order = list(bots) if turn % 2 else list(reversed(bots))
+                for name in order:
+                    started = time.perf_counter()
+                    await talk(bots[name], "cost", turn, turn + 1)
+                    times[name].append(time.perf_counter() - started)
+            check(sqlite_bytes(paths["pruned"], "cost")[1] == 1, "the pruned kept history")
+    finally:
+        for bot in bots.values():
+            await bot.aclose()
+    banner(f"(a) a turn's cost with the pruning in its write, {turns} turns each, interleaved")
+    floor_label = "the same turn, the pruning suspended"
+    for label, pick in (("median", statistics.median), ("p90", _p90)):
+        row(f"turn, {label}", pick(times["pruned"]) * 1e3, "ms",
+            pick(times["kept"]) * 1e3, floor_label)  # fmt: skip
+
+
+def _p90(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=10)[8]
 
 
 @contextlib.contextmanager
@@ -469,6 +502,8 @@ async def main() -> None:
                         help="turns at which (b) measures")  # fmt: skip
     parser.add_argument("--before", type=int, default=1_000,
                         help="turns of (a)'s conversation without retention (0: skip)")  # fmt: skip
+    parser.add_argument("--cost", type=int, default=500,
+                        help="turns of (a)'s cost of the pruning (0: skip)")  # fmt: skip
     parser.add_argument("--history", type=int, default=10_000,
                         help="checkpoints of each conversation (c) deletes")  # fmt: skip
     parser.add_argument("--deletes", type=int, default=3, help="conversations (c) deletes")
@@ -483,6 +518,8 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         await sqlite_sizes(folder, args.turns, args.before)
+        if args.cost:
+            await write_cost(folder, args.cost)
         await postgres_sizes(args.postgres, args.pg_turns)
         stalled = (args.history, args.deletes, args.journal, args.samples)
         await sqlite_stalls(folder, *stalled)
