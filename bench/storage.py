@@ -395,7 +395,8 @@ class PostgresBackend(Backend):
                 WHERE w.thread_id = %s AND c.checkpoint_id LIKE '0-%%'""", (thread_id,)),
             # Each channel's value under older versions, as each turn left one.
             ("""INSERT INTO checkpoint_blobs
-                SELECT b.thread_id, b.checkpoint_ns, b.channel, '0.' || lpad(n::text, 8, '0'),
+                SELECT b.thread_id, b.checkpoint_ns, b.channel,
+                       repeat('0', 32) || '.' || lpad(n::text, 16, '0'),
                        b.type, b.blob
                 FROM checkpoint_blobs AS b, generate_series(1, %s) AS n
                 WHERE b.thread_id = %s""", (count, thread_id)),

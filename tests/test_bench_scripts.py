@@ -28,7 +28,8 @@ def test_a_benchmark_script_starts(script: str, tmp_path: Path) -> None:
 
 def test_the_storage_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     tiny = ["--turns", "5,10", "--pg-turns", "5,10", "--before", "10", "--cost", "10",
-            "--history", "100", "--deletes", "1", "--journal", "1000", "--samples", "30"]  # fmt: skip
+            "--history", "100", "--deletes", "1", "--journal", "1000",
+            "--samples", "30"]  # fmt: skip
     done = subprocess.run(
         [sys.executable, str(BENCH / "storage.py"), *tiny],
         capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False,

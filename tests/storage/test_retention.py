@@ -165,7 +165,8 @@ def _grow_postgres(db: str, thread_id: str, count: int) -> None:
         conn.execute(
             """
             INSERT INTO checkpoint_blobs
-            SELECT b.thread_id, b.checkpoint_ns, b.channel, '0.' || lpad(n::text, 8, '0'),
+            SELECT b.thread_id, b.checkpoint_ns, b.channel,
+                   repeat('0', 32) || '.' || lpad(n::text, 16, '0'),
                    b.type, b.blob
             FROM checkpoint_blobs AS b, generate_series(1, %s) AS n WHERE b.thread_id = %s
             """,

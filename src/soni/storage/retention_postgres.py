@@ -49,10 +49,11 @@ BEGIN
     DELETE FROM checkpoint_blobs WHERE ctid = ANY(ARRAY(
         SELECT b.ctid
         FROM jsonb_each_text(NEW.checkpoint -> 'channel_versions') AS v
-        JOIN checkpoint_blobs AS b
-            ON b.thread_id = NEW.thread_id AND b.checkpoint_ns = NEW.checkpoint_ns
-            AND b.channel = v.key AND b.version COLLATE "C" < v.value COLLATE "C"
-        LIMIT {IN_WRITE * 8}
+        CROSS JOIN LATERAL (
+            SELECT ctid FROM checkpoint_blobs
+            WHERE thread_id = NEW.thread_id AND checkpoint_ns = NEW.checkpoint_ns
+            AND channel = v.key AND version < v.value LIMIT {IN_WRITE}
+        ) AS b
     ));
     RETURN NULL;
 END
@@ -78,8 +79,12 @@ _LATEST = """
 SELECT checkpoint_id, checkpoint -> 'channel_versions' FROM checkpoints
 WHERE thread_id = %s AND checkpoint_ns = %s ORDER BY checkpoint_id DESC LIMIT 1
 """
-# Each batch's rows go as one array, found by key (or row address) whatever the
-# tables' sizes; joined instead, the planner may scan a whole thread per batch.
+# Each batch's rows are picked through the primary key and deleted by their
+# addresses (a TID scan), whatever the planner believes of the tables' sizes: on a
+# thread's rows freshly written and not yet analysed, it may otherwise scan the
+# whole thread for every batch. A channel's versions are found one channel at a
+# time (LATERAL), for the same reason. Versions compare as text: LangGraph writes
+# them as "{n:032}.{random}", so the zero-padded count decides in any collation.
 _DROP_WRITES = f"""
 DELETE FROM checkpoint_writes USING {RELAXED} WHERE ctid = ANY(ARRAY(
     SELECT ctid FROM checkpoint_writes
@@ -87,9 +92,8 @@ DELETE FROM checkpoint_writes USING {RELAXED} WHERE ctid = ANY(ARRAY(
 ))
 """
 _DROP_CHECKPOINTS = f"""
-DELETE FROM checkpoints USING {RELAXED}
-WHERE thread_id = %s AND checkpoint_ns = %s AND checkpoint_id = ANY(ARRAY(
-    SELECT checkpoint_id FROM checkpoints
+DELETE FROM checkpoints USING {RELAXED} WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM checkpoints
     WHERE thread_id = %s AND checkpoint_ns = %s AND checkpoint_id < %s
     ORDER BY checkpoint_id LIMIT %s
 ))
@@ -98,9 +102,11 @@ _DROP_BLOBS = f"""
 DELETE FROM checkpoint_blobs USING {RELAXED} WHERE ctid = ANY(ARRAY(
     SELECT b.ctid
     FROM jsonb_each_text(%s::jsonb) AS v
-    JOIN checkpoint_blobs AS b
-        ON b.thread_id = %s AND b.checkpoint_ns = %s
-        AND b.channel = v.key AND b.version COLLATE "C" < v.value COLLATE "C"
+    CROSS JOIN LATERAL (
+        SELECT ctid FROM checkpoint_blobs
+        WHERE thread_id = %s AND checkpoint_ns = %s AND channel = v.key AND version < v.value
+        LIMIT %s
+    ) AS b
     LIMIT %s
 ))
 """
@@ -163,12 +169,13 @@ class PostgresRetention(CheckpointRetention):
                 group = (thread_id, namespace)
                 await cursor.execute(_DROP_WRITES, (*group, latest, self.batch))
                 changed = cursor.rowcount
-                await cursor.execute(_DROP_CHECKPOINTS, (*group, *group, latest, self.batch))
+                await cursor.execute(_DROP_CHECKPOINTS, (*group, latest, self.batch))
                 changed = max(changed, cursor.rowcount)
                 if versions:
                     from psycopg.types.json import Jsonb
 
-                    await cursor.execute(_DROP_BLOBS, (Jsonb(versions), *group, self.batch))
+                    blobs = (Jsonb(versions), *group, self.batch, self.batch)
+                    await cursor.execute(_DROP_BLOBS, blobs)
                     changed = max(changed, cursor.rowcount)
                 return changed
 
