@@ -30,21 +30,23 @@ _TRIGGER_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION soni_keep_latest_checkpoint() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    older text[];
+    oldest text;
 BEGIN
-    older := ARRAY(
+    -- A range of the primary key, which the plan of this function (made once, for
+    -- any thread) uses whatever it believes of the thread's size.
+    SELECT min(checkpoint_id) INTO oldest FROM (
         SELECT checkpoint_id FROM checkpoints
         WHERE thread_id = NEW.thread_id AND checkpoint_ns = NEW.checkpoint_ns
         AND checkpoint_id < NEW.checkpoint_id
         ORDER BY checkpoint_id DESC LIMIT {IN_WRITE}
-    );
-    IF cardinality(older) > 0 THEN
+    ) AS older;
+    IF oldest IS NOT NULL THEN
         DELETE FROM checkpoint_writes
         WHERE thread_id = NEW.thread_id AND checkpoint_ns = NEW.checkpoint_ns
-        AND checkpoint_id = ANY(older);
+        AND checkpoint_id >= oldest AND checkpoint_id < NEW.checkpoint_id;
         DELETE FROM checkpoints
         WHERE thread_id = NEW.thread_id AND checkpoint_ns = NEW.checkpoint_ns
-        AND checkpoint_id = ANY(older);
+        AND checkpoint_id >= oldest AND checkpoint_id < NEW.checkpoint_id;
     END IF;
     DELETE FROM checkpoint_blobs WHERE ctid = ANY(ARRAY(
         SELECT b.ctid
