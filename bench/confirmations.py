@@ -1,12 +1,20 @@
 # ruff: noqa: E402
-"""How the SQLite confirmation store holds up as pending records accumulate.
+"""How the confirmation stores hold up as records accumulate and callers multiply.
 
-For 1,000 and 100,000 pending records in one file: the latency of ``register``
-and ``decide`` (median and p90 of repeated calls), next to a floor measured in the
-same run — the same SQL transaction issued directly with ``sqlite3`` (same file
-settings, no soni) — and the ratio 100k / 1k. Then the time to expire 100,000
-records, next to a bare ``UPDATE`` of as many rows, and the bytes each record
-takes on disk (with its history).
+For 1,000 and 100,000 pending records in one SQLite file: the latency of
+``register`` and ``decide`` (median and p90 of repeated calls), next to a floor
+measured in the same run — the same SQL transaction issued directly with
+``sqlite3`` (same file settings, no soni) — and the ratio 100k / 1k. Then the time
+to expire 100,000 records, next to a bare ``UPDATE`` of as many rows, and the bytes
+each record takes on disk (with its history).
+
+Last, throughput with 1 and 8 concurrent tasks, SQLite next to PostgreSQL:
+decisions per second through the registry (a look-up by token, then the
+compare-and-set) and transitions per second straight on the store (the
+compare-and-set with its history row). PostgreSQL runs in a throwaway database on
+the server at ``--postgres`` (default ``$SONI_BENCH_POSTGRES``, else the local one
+as ``postgres``); without a reachable server that column is skipped, with a line
+saying why.
 
 Run: ``make bench`` or ``python bench/confirmations.py [--large 100000]``.
 """
@@ -23,24 +31,35 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(
 
 import argparse
 import asyncio
+import contextlib
+import os
+import secrets
 import sqlite3
 import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from _harness import banner, row
+from _harness import banner, per_second, row
 from soni.confirmations import (
     ActionCall,
+    Actor,
     ConfirmationRegistry,
+    ConfirmationStore,
     PendingConfirmation,
     SqliteConfirmationStore,
     Status,
 )
+from soni.confirmations.records import OPEN
+from soni.confirmations.stores import Change
 from soni.confirmations.tokens import hash_token, new_confirmation_id, new_token
 
 SAMPLES = 300
+POSTGRES = os.environ.get("SONI_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 class Clock:
@@ -160,11 +179,191 @@ def _disk_bytes(path: Path) -> int:
     return int((pages - free) * size)
 
 
+# -- throughput: 1 and 8 tasks, SQLite and PostgreSQL ------------------------------
+
+StoreFactory = Callable[[], contextlib.AbstractAsyncContextManager[Any]]
+
+
+async def _together(
+    tasks: int, items: Sequence[Any], work: Callable[[Any], Awaitable[Any]]
+) -> float:
+    """Seconds for ``tasks`` concurrent tasks to run ``work`` over ``items`` (split evenly)."""
+
+    async def one(share: Sequence[Any]) -> None:
+        for item in share:
+            await work(item)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(items[i::tasks]) for i in range(tasks)))
+    return time.perf_counter() - start
+
+
+async def _rates(stores: StoreFactory, tasks: int, count: int) -> dict[str, float]:
+    """Decisions/s through a registry, and store transitions/s, with ``tasks`` callers."""
+    async with stores() as store:
+        registry = ConfirmationRegistry(store)
+        tokens = [
+            (
+                await registry.register(
+                    conversation_id=f"rate-{i}",
+                    actions=[("execute_transfer", {"amount": 50})],
+                    prompt="Send 50 EUR?",
+                    ttl=3600,
+                )
+            )[1]
+            for i in range(count)
+        ]
+        decided = await _together(
+            tasks, tokens, lambda token: registry.decide(token, "approve", actor="bench")
+        )
+
+        now = datetime.now(UTC)
+        records = _records(10**9, count, now, timedelta(hours=1))
+        await store.insert_many(records)
+        change = Change(Status.APPROVED, now, Actor("bench", "http"), decided=True)
+        changed = await _together(
+            tasks, records, lambda record: store.transition(record.id, OPEN, change)
+        )
+        assert await store.count([Status.APPROVED]) == 2 * count
+        rates = {"decide": per_second(count, decided), "transition": per_second(count, changed)}
+        if hasattr(store, "pool"):  # PostgreSQL: the floor, on the same pool
+            records = _records(2 * 10**9, count, now, timedelta(hours=1))
+            await store.insert_many(records)
+            bare = await _together(tasks, [r.id for r in records], _bare_transition(store.pool))
+            rates["bare"] = per_second(count, bare)
+    return rates
+
+
+_BARE_TRANSITION = """
+WITH changed AS (
+    UPDATE confirmations SET status = 'approved', updated_at = now()
+    WHERE id = %s AND status IN ('pending', 'shown') RETURNING id
+)
+INSERT INTO confirmation_history
+    (confirmation_id, from_status, to_status, actor_user, actor_channel, at)
+SELECT id, 'pending', 'approved', 'bench', 'http', now() FROM changed
+"""
+
+
+def _bare_transition(pool: Any) -> Callable[[str], Awaitable[None]]:
+    """A compare-and-set with its history row issued straight through psycopg: no soni."""
+
+    async def transition(confirmation_id: str) -> None:
+        async with pool.connection() as conn:
+            await conn.execute(_BARE_TRANSITION, (confirmation_id,))
+
+    return transition
+
+
+def _sqlite_stores(folder: Path) -> StoreFactory:
+    @contextlib.asynccontextmanager
+    async def stores() -> AsyncIterator[ConfirmationStore]:
+        store = SqliteConfirmationStore(Path(folder) / f"rates-{uuid.uuid4().hex}.db")
+        try:
+            yield store
+        finally:
+            await store.close()
+
+    return stores
+
+
+def _postgres_unreachable(url: str) -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=3, autocommit=True) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return first
+    return None
+
+
+@contextlib.contextmanager
+def _throwaway_database(url: str) -> Any:
+    import psycopg
+
+    name = f"soni_bench_{secrets.token_hex(6)}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(url)
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _postgres_stores(server: str, connections: int) -> StoreFactory:
+    from psycopg_pool import AsyncConnectionPool
+
+    from soni.confirmations import PostgresConfirmationStore
+
+    @contextlib.asynccontextmanager
+    async def stores() -> AsyncIterator[ConfirmationStore]:
+        with _throwaway_database(server) as url:
+            pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+                url, min_size=connections, max_size=connections, open=False,
+                kwargs={"autocommit": True, "prepare_threshold": 0},
+            )  # fmt: skip
+            async with pool:
+                await pool.wait()
+                store = PostgresConfirmationStore(pool)
+                await store.setup()
+                yield store
+                await store.close()
+
+    return stores
+
+
+async def _throughput(folder: str, count: int, postgres: str) -> None:
+    sqlite = {n: await _rates(_sqlite_stores(Path(folder)), n, count) for n in (1, 8)}
+    reason = _postgres_unreachable(postgres)
+    pg: dict[int, dict[str, float]] = {}
+    if reason is None:
+        pg = {n: await _rates(_postgres_stores(postgres, n), n, count) for n in (1, 8)}
+
+    banner(f"throughput, {count:,} calls per figure, SQLite (synchronous=FULL) and PostgreSQL")
+    for op, label in (
+        ("decide", "decisions/s (registry)"),
+        ("transition", "transitions/s (store)"),
+    ):
+        row(f"SQLite {label}, 1 task", sqlite[1][op], "/s")
+        row(f"SQLite {label}, 8 tasks", sqlite[8][op], "/s", sqlite[1][op], "1 task")
+        if pg:
+            row(f"PostgreSQL {label}, 1 task", pg[1][op], "/s", sqlite[1][op], "SQLite")
+            row(f"PostgreSQL {label}, 8 tasks", pg[8][op], "/s", sqlite[8][op], "SQLite")
+            row(f"PostgreSQL {label}, 8 tasks / 1 task", pg[8][op] / pg[1][op], "x")
+    if pg:
+        for tasks in (1, 8):
+            row(
+                f"PostgreSQL transitions/s (store), {tasks} task{'s' * (tasks > 1)}",
+                pg[tasks]["transition"],
+                "/s",
+                pg[tasks]["bare"],
+                "bare psycopg UPDATE + history",
+            )
+    if not pg:
+        print(f"   PostgreSQL skipped: no server at {postgres} ({reason})")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument(
+        "--throughput", type=int, default=2_000, help="calls per throughput figure (0: skip)"
+    )
+    parser.add_argument(
+        "--only-throughput", action="store_true", help="skip the SQLite latency sections"
+    )
+    parser.add_argument("--postgres", default=POSTGRES, help="a PostgreSQL server's URL")
     args = parser.parse_args()
+
+    if args.only_throughput:
+        with tempfile.TemporaryDirectory() as folder:
+            await _throughput(folder, args.throughput, args.postgres)
+        return
 
     with tempfile.TemporaryDirectory() as folder:
         results: dict[int, dict[str, list[float]]] = {}
@@ -237,6 +436,9 @@ async def main() -> None:
         banner("bytes on disk per record (with its history), after a checkpoint")
         for count in (args.small, args.large):
             row(f"{count:,} records", sizes[count] / (count + SAMPLES * 2), "B")
+
+        if args.throughput:
+            await _throughput(folder, args.throughput, args.postgres)
 
 
 if __name__ == "__main__":

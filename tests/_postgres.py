@@ -20,9 +20,22 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-__all__ = ("postgres_database", "postgres_server", "require_postgres")
+__all__ = (
+    "BACKENDS",
+    "create_database",
+    "drop_database",
+    "postgres_database",
+    "postgres_server",
+    "require_postgres",
+)
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+BACKENDS = ("sqlite", "postgres")
+"""The backends a suite parametrised over storage runs on (``backend`` fixtures).
+
+A test about SQLite's own files is marked ``@pytest.mark.sqlite_only``: its
+``postgres`` case is not collected."""
 
 
 def postgres_server() -> str:
@@ -75,15 +88,72 @@ def _worker_tag() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def create_database() -> str:
-    """Create an empty database; returns its URL. Drop it with ``drop_database``."""
+def create_database(*, with_schema: bool = False) -> str:
+    """Create a database; returns its URL. Drop it with ``drop_database``.
+
+    Empty by default; ``with_schema`` copies a template holding soni's tables
+    (made once per schema and server), which saves each bot of a test the
+    migrations — a second or so per database.
+    """
     import psycopg
 
     require_postgres()
     name = f"soni_test_{_worker_tag()}_{secrets.token_hex(6)}"
+    template = f' TEMPLATE "{_template()}"' if with_schema else ""
     with psycopg.connect(postgres_server(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{template}')
     return _with_database(postgres_server(), name)
+
+
+@functools.cache
+def _template() -> str:
+    """A database holding soni's tables, for ``create_database(with_schema=True)``.
+
+    Named after the schema's sources, so a change to them makes a new one; made by
+    whichever test process asks first, under an advisory lock the others wait on.
+    """
+    import asyncio
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+    from importlib.metadata import version
+    from pathlib import Path
+
+    import psycopg
+
+    import soni
+
+    root = Path(soni.__file__).parent
+    sources = [
+        root / "confirmations" / "stores" / "_postgres_schema.py",
+        root / "engine" / "journal_postgres.py",
+        root / "_postgres.py",
+    ]
+    digest = hashlib.sha256(version("langgraph-checkpoint-postgres").encode())
+    for source in sources:
+        digest.update(source.read_bytes())
+    name = f"soni_test_template_{digest.hexdigest()[:12]}"
+    with psycopg.connect(postgres_server(), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext('soni test template'))")
+        try:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if exists.fetchone() is None:
+                building = f"{name}_building_{secrets.token_hex(4)}"
+                conn.execute(f'CREATE DATABASE "{building}"')
+                url = _with_database(postgres_server(), building)
+                # On a thread of its own: the caller may be inside a running loop.
+                with ThreadPoolExecutor(1) as thread:
+                    thread.submit(lambda: asyncio.run(_migrate(url))).result()
+                conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext('soni test template'))")
+    return name
+
+
+async def _migrate(url: str) -> None:
+    from soni.storage import open_storage
+
+    storage = await open_storage(url, listen=False)
+    await storage.close()
 
 
 def drop_database(url: str) -> None:
@@ -99,6 +169,16 @@ def drop_database(url: str) -> None:
 def postgres_database() -> Iterator[str]:
     """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
     url = create_database()
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture
+def postgres_with_schema() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database holding soni's tables, dropped after the test."""
+    url = create_database(with_schema=True)
     try:
         yield url
     finally:

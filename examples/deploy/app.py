@@ -13,5 +13,5 @@ from soni.server import ServerSettings, create_app
 
 BOT = Path(__file__).resolve().parent.parent / "banking"
 
-# One process per database: see docs/deployment.md.
+# SQLite: one process per database; several workers need PostgreSQL (docs/deployment.md).
 app = create_app(BOT, ServerSettings.from_env(), db=os.environ.get("BANKING_DB"))

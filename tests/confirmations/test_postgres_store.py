@@ -244,6 +244,61 @@ async def test_a_purge_deletes_old_closed_records_with_their_history_in_batches(
     await registry.aclose()
 
 
+async def test_only_writes_safe_to_lose_skip_their_flush(
+    store: PostgresConfirmationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Registering and recording an outcome are not flushed alone; decisions are."""
+    registry = ConfirmationRegistry(store)
+    statements = record_statements(store, monkeypatch)
+
+    def flushes_off() -> list[bool]:
+        relaxed = ["synchronous_commit" in sql for sql in statements]
+        statements.clear()
+        return relaxed
+
+    _, token = await register_transfer(registry)
+    assert flushes_off() == [True]  # lost, the user is asked again
+    await registry.mark_shown(token)
+    await registry.decide(token, "approve")
+    await registry.begin_execution(token)
+    await registry.cleanup_expired()
+    assert not any(flushes_off())  # a decision, a claim to run: flushed before they return
+    await registry.record_result(token, {"ok": True})
+    assert flushes_off() == [False, True]  # the look-up, then the outcome
+    async with store.pool.connection() as conn:
+        cursor = await conn.execute("SHOW synchronous_commit")
+        assert await cursor.fetchone() == ("on",)  # nothing outlived its statement
+
+
+class _Recording:
+    """A cursor that notes the SQL it runs."""
+
+    def __init__(self, cursor: Any, statements: list[str]) -> None:
+        self._cursor = cursor
+        self._statements = statements
+
+    async def execute(self, sql: str, params: Any = None) -> Any:
+        self._statements.append(sql)
+        return await self._cursor.execute(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
+def record_statements(
+    store: PostgresConfirmationStore, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """The SQL of every statement the store runs from now on."""
+    statements: list[str] = []
+    run = store._on.run
+
+    async def recorded(work: Callable[[Any], Awaitable[T]]) -> T:
+        return await run(lambda cursor: work(_Recording(cursor, statements)))
+
+    monkeypatch.setattr(store._on, "run", recorded)
+    return statements
+
+
 def count_calls(store: PostgresConfirmationStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Record each statement run the store makes on its pool from now on."""
     calls: list[int] = []

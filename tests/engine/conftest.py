@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -11,24 +12,63 @@ import pytest
 from soni.actions import ActionSpec
 from soni.engine.runtime import Bot, TurnResult
 
+from .._postgres import BACKENDS, create_database, drop_database
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 BotFactory = Callable[..., Awaitable[Bot]]
+DEPLOYMENT_SECRET = "the SONI_SECRET of the engine tests' deployment"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Where the bots of a test keep their state: every engine test runs on both."""
+    kind: str = request.param
+    return kind
 
 
 @pytest.fixture
-async def make_bot(handlers: Mapping[str, ActionSpec], tmp_path: Path) -> AsyncIterator[BotFactory]:
+async def make_bot(
+    handlers: Mapping[str, ActionSpec], tmp_path: Path, backend: str
+) -> AsyncIterator[BotFactory]:
+    """Load example bots; ``db`` names a database (a path) that bots of the test share.
+
+    On PostgreSQL each distinct ``db`` is a database of its own, created for the test,
+    so a test that restarts a bot on "the same file" restarts it on the same database.
+    """
     bots: list[Bot] = []
+    databases: dict[str, str] = {}
+    # What the examples' handlers recorded belongs to the test that ran them: the
+    # same conversation ids come back in the other backend's case.
+    for spec in handlers.values():
+        sent = getattr(sys.modules.get(spec.handler.__module__), "SENT", None)
+        if isinstance(sent, list):
+            sent.clear()
+
+    def location(db: str | Path | None) -> str:
+        name = str(db or tmp_path / "state.db")
+        if backend == "sqlite" or name == ":memory:":
+            return name
+        if name not in databases:
+            databases[name] = create_database(with_schema=True)
+        return databases[name]
 
     async def make(example: str = "banking", db: str | Path | None = None, **options: Any) -> Bot:
-        bot = await Bot.load(EXAMPLES / example, db=str(db or tmp_path / "state.db"), **options)
+        if backend == "postgres":
+            # As every deployment of several workers has (a SQLite file keeps its own).
+            options.setdefault("secret", DEPLOYMENT_SECRET)
+        bot = await Bot.load(EXAMPLES / example, db=location(db), **options)
         bots.append(bot)
         return bot
 
-    yield make
-    for bot in bots:
-        await bot.aclose()
+    try:
+        yield make
+    finally:
+        for bot in bots:
+            await bot.aclose()
+        for url in databases.values():
+            drop_database(url)
 
 
 async def talk(bot: Bot, conversation: str, *texts: str) -> list[TurnResult]:

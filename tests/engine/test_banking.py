@@ -124,7 +124,7 @@ async def test_a_new_bot_on_the_same_file_continues_a_paused_conversation(
     assert result.slots["beneficiary"] == "Carol"
 
 
-async def test_a_confirmation_survives_a_restart_with_a_fresh_token(
+async def test_a_confirmation_survives_a_restart_with_its_token(
     make_bot: BotFactory, tmp_path: Path
 ) -> None:
     db = tmp_path / "shared.db"
@@ -136,7 +136,10 @@ async def test_a_confirmation_survives_a_restart_with_a_fresh_token(
     result = await second.handle("t8", "hmm?")
 
     assert result.status == "awaiting_confirmation"
-    assert result.pending[0].token not in (None, asked.pending[0].token)
+    # The same question, the same token: derived under the secret kept beside the
+    # database, it still opens the confirmation the user was given.
+    assert result.pending[0].token == asked.pending[0].token is not None
+    assert result.pending[0].confirmation_id == asked.pending[0].confirmation_id
     done = await second.handle("t8", "yes")
     assert done.texts[0].startswith("Done: 5 EUR sent to Dan.")
     assert len(sent_in("t8")) == 1
@@ -245,6 +248,7 @@ async def test_concurrent_turns_of_one_conversation_run_in_arrival_order(
     assert [t["amount"] for t in sent_in("ordered")] == [10.0]
 
 
+@pytest.mark.sqlite_only  # another process is a registry on the SQLite file
 @pytest.mark.parametrize(
     ("decision", "outcome"), [("approve", "Done: 7 EUR sent to Fay."), ("skip", "OK, I won't")]
 )

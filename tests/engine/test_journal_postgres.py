@@ -212,3 +212,37 @@ async def test_a_closed_journal_refuses_calls_and_leaves_the_pool_open(
         await journal.purge(time.time())
     assert not pool.closed
     assert await PostgresActionJournal(pool).claim(KEY, "r1") is None
+
+
+async def test_every_journal_write_skips_its_flush(
+    journal: PostgresActionJournal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the SQLite journal's ``synchronous=NORMAL``: it survives a crash of soni."""
+    statements: list[str] = []
+    run = journal._on.run
+
+    class Recording:
+        def __init__(self, cursor: Any) -> None:
+            self._cursor = cursor
+
+        async def execute(self, sql: str, params: Any = None) -> Any:
+            statements.append(sql)
+            return await self._cursor.execute(sql, params)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._cursor, name)
+
+    async def recorded(work: Callable[[Any], Awaitable[T]]) -> T:
+        return await run(lambda cursor: work(Recording(cursor)))
+
+    monkeypatch.setattr(journal._on, "run", recorded)
+
+    assert await journal.claim(KEY, "gone") is None
+    await journal.mark_unknown(KEY, JournalEntry("running", runner="gone"))
+    assert await journal.reclaim(KEY, JournalEntry("unknown", runner="gone"), "r1")
+    await journal.finish(KEY, result={"ok": True})
+    await journal.next_generation("c1")
+    await journal.purge(time.time() - RETENTION)
+
+    assert len(statements) == 6
+    assert all("synchronous_commit" in sql for sql in statements)

@@ -11,6 +11,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from soni.confirmations import ConfirmationRegistry, SqliteConfirmationStore, Status
 from soni.engine.runtime import Bot
 
@@ -127,6 +129,7 @@ async def test_an_approval_that_expired_before_the_yes_runs_nothing(
     assert again.texts == ["What is their IBAN?"]
 
 
+@pytest.mark.sqlite_only  # another process is a registry on the SQLite file
 async def test_a_yes_after_a_decision_in_another_process_goes_by_the_stored_one(
     make_bot: BotFactory, tmp_path: Path
 ) -> None:

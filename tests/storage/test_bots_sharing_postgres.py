@@ -22,6 +22,7 @@ from ..engine.conftest import EXAMPLES
 from ..engine.test_banking import IBAN, sent_in
 
 Workers = Callable[[int], Awaitable[list[Bot]]]
+SECRET = "the deployment's secret, shared by every worker"
 
 
 @pytest.fixture
@@ -31,7 +32,10 @@ async def workers(
     bots: list[Bot] = []
 
     async def start(count: int) -> list[Bot]:
-        started = [await Bot.load(EXAMPLES / "banking", db=postgres_database) for _ in range(count)]
+        started = [
+            await Bot.load(EXAMPLES / "banking", db=postgres_database, secret=SECRET)
+            for _ in range(count)
+        ]
         bots.extend(started)
         return started
 
@@ -106,8 +110,8 @@ async def test_a_decision_on_another_worker_runs_once_and_wakes_waiters_here(
     result = await b.decide(pending.token, "approve", actor="u1", channel="http")
 
     assert result.texts[0].startswith("Done: 41 EUR sent to Ann.")
-    closed = await waiting
-    assert closed.status.value == "executed"
+    closed = await waiting  # woken by b's decision, not by its timeout
+    assert closed.status.value in {"approved", "executing", "executed"}
     assert len(sent_in("dec-1")) == 1
     # Worker a's subscribers heard the decision and the follow-up turn.
     await heard.first(
@@ -146,3 +150,22 @@ async def test_messages_to_one_conversation_on_two_workers_never_interleave(
     parents = [s.parent_config["configurable"]["checkpoint_id"] for s in history if s.parent_config]
     assert len(parents) == len(set(parents)), "two turns started from the same checkpoint"
     assert len(history) >= 11
+
+
+async def test_every_worker_shows_a_pending_confirmations_token(
+    workers: Workers, postgres_database: str
+) -> None:
+    a, b = await workers(2)
+    for text in ["I want to send money", "Ann", "41"]:
+        await a.handle("tok-1", text, user_id="u1")
+    (pending,) = (await a.handle("tok-1", IBAN, user_id="u1")).pending
+    (seen,) = await b.pending("tok-1")
+    assert seen.token == pending.token is not None
+    # A worker without the secret cannot show it (and never shows a wrong one).
+    other_secret = "another secret, of another deployment"
+    stranger = await Bot.load(EXAMPLES / "banking", db=postgres_database, secret=other_secret)
+    try:
+        (unseen,) = await stranger.pending("tok-1")
+        assert unseen.token is None
+    finally:
+        await stranger.aclose()

@@ -96,36 +96,47 @@ async def test_a_turn_held_in_one_process_makes_another_wait_or_answer_busy(
 async def test_turns_of_one_conversation_across_processes_run_one_at_a_time_in_order(
     open_pg: OpenStorage,
 ) -> None:
-    storages = [await open_pg() for _ in range(3)]
+    storages = [await open_pg() for _ in range(4)]
     order: list[int] = []
-    inside = 0
-    overlapped = False
     gate = asyncio.Event()
-    entered: list[asyncio.Event] = [asyncio.Event() for _ in range(12)]
+    holding = asyncio.Event()
 
     async def turn(number: int) -> None:
-        nonlocal inside, overlapped
-        async with storages[number % 3].turn("shared"):
-            entered[number].set()
-            inside += 1
-            overlapped |= inside > 1
+        async with storages[number].turn("shared"):
             if number == 0:
+                holding.set()
                 await gate.wait()
             order.append(number)
-            await asyncio.sleep(0)  # let any other holder run, were the lock broken
-            inside -= 1
 
-    first = asyncio.create_task(turn(0))
-    await entered[0].wait()
-    rest = []
-    for number in range(1, 12):
-        rest.append(asyncio.create_task(turn(number)))
+    tasks = [asyncio.create_task(turn(0))]
+    await holding.wait()
+    for number in range(1, 4):
+        tasks.append(asyncio.create_task(turn(number)))
         # Each waiter is queued in the database before the next arrives.
         await _until_waiting(storages[0], number)
     gate.set()
-    await asyncio.gather(first, *rest)
-    assert not overlapped
-    assert order == list(range(12))
+    await asyncio.gather(*tasks)
+    assert order == [0, 1, 2, 3]
+
+
+async def test_turns_of_one_conversation_never_overlap_across_processes(
+    open_pg: OpenStorage,
+) -> None:
+    storages = [await open_pg() for _ in range(3)]
+    inside = 0
+    most = 0
+
+    async def turn(number: int) -> None:
+        nonlocal inside, most
+        async with storages[number % 3].turn("shared"):
+            inside += 1
+            most = max(most, inside)
+            for _ in range(3):
+                await asyncio.sleep(0)  # let any other holder run, were the lock broken
+            inside -= 1
+
+    await asyncio.gather(*(turn(n) for n in range(30)))
+    assert most == 1
 
 
 async def _until_waiting(storage: Storage, count: int) -> None:

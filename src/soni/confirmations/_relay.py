@@ -2,9 +2,9 @@
 
 On a shared database (PostgreSQL) each process hears the others' transitions as
 notices (ids and statuses only). Relaying one reads the record, wakes this
-process's waiters if it closed, forgets a token it no longer needs and tells the
-observers — marked as relayed, so an observer that forwards events to the other
-processes (the bot's) does not send them back.
+process's waiters if it closed and tells the observers — marked as relayed, so an
+observer that forwards events to the other processes (the bot's) does not send
+them back.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ async def relay(
     if record is None:
         return None
     if not record.is_open:
-        ledger.tokens.forget(record.id)
         ledger.waiters.wake(record.id, record)
     event = ConfirmationEvent(
         record.id,

@@ -16,7 +16,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from soni._postgres import Cursor, OnPool, Pool, Schema, recorded_version, row_counts, set_up
+from soni._postgres import (
+    RELAXED,
+    Cursor,
+    OnPool,
+    Pool,
+    Schema,
+    recorded_version,
+    row_counts,
+    set_up,
+)
 from soni.engine.journal import RETENTION, JournalEntry
 from soni.errors import StoreClosed
 
@@ -49,32 +58,39 @@ SCHEMA = Schema(
     tables=("soni_action_runs", "soni_conversation_generations"),
 )
 
+# Every write commits without waiting for its flush (``RELAXED``), as the SQLite
+# journal writes with ``synchronous=NORMAL``: it survives a crash of the process,
+# which is what a retried turn is about. A crash of the database server may lose
+# the last ones, and with them an unconfirmed action could run again: what must
+# never run twice belongs behind a confirmation, whose decisions are flushed.
 _CLAIM = (
     "INSERT INTO soni_action_runs (key, status, updated_at, runner)"
-    " VALUES (%s, 'running', %s, %s) ON CONFLICT (key) DO NOTHING"
+    f" SELECT %s, 'running', %s, %s FROM {RELAXED} ON CONFLICT (key) DO NOTHING"
 )
 _READ = "SELECT status, result, error, runner FROM soni_action_runs WHERE key = %s"
 _SWAP = (
-    "UPDATE soni_action_runs SET status = %s, runner = %s, updated_at = %s"
+    f"UPDATE soni_action_runs SET status = %s, runner = %s, updated_at = %s FROM {RELAXED}"
     " WHERE key = %s AND status = %s AND coalesce(runner, '') = %s"
 )
 _FINISH = (
     "UPDATE soni_action_runs SET status = %s, result = %s, error = %s, updated_at = %s,"
-    " runner = NULL WHERE key = %s"
+    f" runner = NULL FROM {RELAXED} WHERE key = %s"
 )
 _NEXT_GENERATION = (
-    "INSERT INTO soni_conversation_generations (conversation_id, generation) VALUES (%s, 1)"
-    " ON CONFLICT (conversation_id)"
+    "INSERT INTO soni_conversation_generations (conversation_id, generation)"
+    f" SELECT %s, 1 FROM {RELAXED} ON CONFLICT (conversation_id)"
     " DO UPDATE SET generation = soni_conversation_generations.generation + 1"
     " RETURNING generation"
 )
 # One batch of a purge, the oldest first through the index; rows another purger
-# holds are skipped rather than waited for.
-_PURGE = """
-DELETE FROM soni_action_runs WHERE key IN (
+# holds are skipped rather than waited for. The keys go as one array, so each row
+# is then found by its primary key whatever the table's size (as a join, the
+# planner may scan the whole table for every batch).
+_PURGE = f"""
+DELETE FROM soni_action_runs USING {RELAXED} WHERE key = ANY(ARRAY(
     SELECT key FROM soni_action_runs WHERE updated_at < %s
     ORDER BY updated_at LIMIT %s FOR UPDATE SKIP LOCKED
-)
+))
 """
 
 

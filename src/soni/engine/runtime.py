@@ -21,6 +21,12 @@ from soni.confirmations import (
     ExpirySweeper,
     PendingConfirmation,
 )
+from soni.confirmations.secret import (
+    load_or_create_secret,
+    parse_secret,
+    secret_file_for,
+    secret_from_env,
+)
 from soni.dsl.loader import load_bot
 from soni.dsl.models import BotConfig
 from soni.dsl.validate import SyntaxCheckers
@@ -36,7 +42,7 @@ from soni.engine.turn import turn_scope
 from soni.errors import ConfigError
 from soni.nlu.protocol import MAX_MESSAGE_CHARS, Understanding
 from soni.nlu.rules import RulesSettings, RulesUnderstanding
-from soni.storage import Notice, Storage, announce_confirmations, open_storage
+from soni.storage import Notice, Storage, announce_confirmations, is_postgres_url, open_storage
 
 if TYPE_CHECKING:
     from soni.engine.sync import SyncBot
@@ -101,6 +107,7 @@ class Bot:
         actions: str | Sequence[str] | None = None,
         understanding: Understanding | None = None,
         registry: ActionRegistry | None = None,
+        secret: str | bytes | None = None,
     ) -> Bot:
         """Load a bot folder or file, its handlers, and open its state.
 
@@ -115,6 +122,12 @@ class Bot:
                 ``settings.nlu`` names (the offline rules unless it says ``llm``).
             registry: The ActionRegistry to use; a new one (over the global map)
                 by default.
+            secret: What confirmation tokens are derived under, so that any process
+                with it shows a pending confirmation's token again (at least 32
+                characters). By default ``SONI_SECRET``; failing that, for a SQLite
+                file, a secret kept beside it (``state.secret``, created once); for
+                PostgreSQL a random one for this process alone — set ``SONI_SECRET``
+                when several processes serve the bot.
 
         Raises:
             ConfigErrors: the bot has errors (all of them are listed).
@@ -140,13 +153,14 @@ class Bot:
             ),
         )
         location = str(db) if db is not None else _default_db(config, root)
-        storage = await open_storage(location)
+        storage = await open_storage(location, secret=_secret_for(location, secret))
         # The registry's runner is the storage's: on a shared database, other
         # processes can tell whether this one is alive.
         confirmations = ConfirmationRegistry(
             storage.confirmations,
             default_ttl=config.settings.confirmations.ttl,
             runner=storage.runner,
+            secret=storage.secret,
         )
         # Runs that a process now dead claimed but never finished: their outcome
         # is unknown, and says so from now on (to the user, to `soni confirmations`).
@@ -462,7 +476,7 @@ class Bot:
     def _view(self, record: PendingConfirmation) -> PendingView:
         return PendingView(
             confirmation_id=record.id,
-            token=self.engine.confirmations.known_token(record.id),
+            token=self.engine.confirmations.token_of(record),
             prompt=record.prompt,
             options=record.options,
             labels=tuple(call.label for call in record.actions),
@@ -544,6 +558,26 @@ def _understanding_for(config: BotConfig, root: Path) -> Understanding:
     except ValueError as exc:
         raise ConfigError(str(root), None, None, f"settings.nlu: {exc}") from None
     return rules
+
+
+def _secret_for(location: str, given: str | bytes | None) -> bytes | None:
+    """The secret tokens are derived under: given, ``SONI_SECRET``, or the SQLite file's."""
+    if isinstance(given, bytes):
+        return parse_secret(given.decode("utf-8", "replace"), source="secret=")
+    if isinstance(given, str):
+        return parse_secret(given, source="secret=")
+    from_env = secret_from_env()
+    if from_env is not None:
+        return from_env
+    if location == ":memory:":
+        return None
+    if is_postgres_url(location):
+        logger.warning(
+            "SONI_SECRET is not set: confirmation tokens are known to this process only "
+            "(after a restart, or on another worker, a pending confirmation is asked again)"
+        )
+        return None
+    return load_or_create_secret(secret_file_for(location))
 
 
 def _default_db(config: BotConfig, root: Path) -> str:

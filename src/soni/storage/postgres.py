@@ -269,17 +269,35 @@ async def _status(pool: Any, location: str) -> StorageStatus:
     return StorageStatus("postgres", location, schema, rows)
 
 
-async def migrate(pool: Any, *parts: Any) -> None:
-    """Create or upgrade every table, one process at a time (an advisory lock)."""
+async def migrate(pool: Any, *parts: Any, timeout: float = 120.0) -> None:
+    """Create or upgrade every table, one process at a time (an advisory lock).
+
+    The lock is tried, not waited for inside a statement: LangGraph's migrations
+    build indexes ``CONCURRENTLY``, which waits for every open transaction — a
+    second process blocked in ``pg_advisory_lock`` would be one, and neither
+    would ever go on.
+
+    Raises:
+        TimeoutError: another process held the lock for ``timeout`` seconds.
+    """
+    key = advisory_key("migrate", "schema")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    pause = 0.01
     async with pool.connection() as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (advisory_key("migrate", "schema"),))
+        while True:
+            row = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (key,))).fetchone()
+            if row and row[0]:
+                break
+            if loop.time() > deadline:
+                raise TimeoutError("another process has been migrating the schema too long")
+            await asyncio.sleep(pause)  # another process migrates: back off, then try again
+            pause = min(pause * 2, 0.5)
         try:
             for part in parts:
                 await part.setup()
         finally:
-            await conn.execute(
-                "SELECT pg_advisory_unlock(%s)", (advisory_key("migrate", "schema"),)
-            )
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 async def open_postgres(

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from soni._postgres import Schema
+from soni._postgres import RELAXED, Schema
 from soni.confirmations.records import (
     TERMINAL,
     ActionCall,
@@ -44,6 +44,8 @@ __all__ = (
 )
 
 OPEN_SQL = "('pending', 'shown')"
+SAFE_TO_LOSE = frozenset({Status.EXECUTED, Status.FAILED})
+"""Outcomes whose loss cannot make an action run twice (as the SQLite store's)."""
 TERMINAL_SQL = "(" + ", ".join(f"'{s.value}'" for s in sorted(TERMINAL)) + ")"
 
 _CREATE = (
@@ -134,18 +136,20 @@ INSERT_HISTORY = (
     " VALUES (%s, %s, %s, %s, %s, %s)"
 )
 
-_INSERT_ROW = (
+_INSERT_INTO = (
     "INSERT INTO confirmations (id, token_hash, idempotency_key, conversation_id, user_id,"
     " kind, actions, prompt, created_at, expires_at, status, updated_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
+_ROW = "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s"
 
-# The record and its creation entry in one statement. A clash on the open-key index
-# (and only there: a clash of id or token hash still raises) inserts nothing, and
-# the statement then reports no row, instead of an error in the server's log.
+# The record and its creation entry in one statement, not flushed on its own (see
+# ``RELAXED``: lost, it leaves a token nobody can use, and the user is asked again).
+# A clash on the open-key index (and only there: a clash of id or token hash still
+# raises) inserts nothing, and the statement then reports no row, instead of an
+# error in the server's log.
 INSERT = f"""
 WITH added AS (
-    {_INSERT_ROW}
+    {_INSERT_INTO} SELECT {_ROW} FROM {RELAXED}
     ON CONFLICT (idempotency_key)
         WHERE idempotency_key IS NOT NULL AND status IN {OPEN_SQL} DO NOTHING
     RETURNING id, status, created_at
@@ -155,7 +159,7 @@ INSERT INTO confirmation_history
 SELECT id, NULL, status, NULL, 'system', created_at FROM added
 """
 
-INSERT_MANY = _INSERT_ROW
+INSERT_MANY = f"{_INSERT_INTO} VALUES ({_ROW})"
 
 # Due open records, the earliest first, that no other sweeper holds: workers
 # sweeping at once each take different ones and never wait for each other. The
@@ -182,17 +186,23 @@ SELECT id, conversation_id, user_id, before FROM changed
 
 # One batch of a purge, through the index on closed records' last change. Each
 # batch is a transaction of its own, so a large purge never holds locks for long.
+# The batch's ids go as one array: its rows are then looked up by index whatever
+# the tables' sizes (joined to the batch instead, the planner scans the whole
+# history table for each batch up to a few million rows).
 PURGE = f"""
-WITH doomed AS (
-    SELECT id FROM confirmations
-    WHERE status IN {TERMINAL_SQL} AND updated_at < %(before)s
-    ORDER BY updated_at
-    LIMIT %(batch)s
-    FOR UPDATE SKIP LOCKED
+WITH doomed AS MATERIALIZED (
+    SELECT ARRAY(
+        SELECT id FROM confirmations
+        WHERE status IN {TERMINAL_SQL} AND updated_at < %(before)s
+        ORDER BY updated_at
+        LIMIT %(batch)s
+        FOR UPDATE SKIP LOCKED
+    ) AS ids
 ), history AS (
-    DELETE FROM confirmation_history AS h USING doomed WHERE h.confirmation_id = doomed.id
+    DELETE FROM confirmation_history
+    WHERE confirmation_id = ANY((SELECT ids FROM doomed)::text[])
 )
-DELETE FROM confirmations AS c USING doomed WHERE c.id = doomed.id
+DELETE FROM confirmations WHERE id = ANY((SELECT ids FROM doomed)::text[])
 """
 
 
@@ -273,6 +283,9 @@ def transition_sql(
     leaves it, as applying them one by one would) and the history gets one row per
     step, in order. One statement is one transaction: nothing of it is written
     unless all of it is.
+
+    An action's outcome is not flushed on its own (see ``RELAXED``): lost, the
+    record stays ``executing``, an unknown outcome, never run again.
     """
     steps = change.chain()
     last = steps[-1]
@@ -324,12 +337,13 @@ def transition_sql(
         conditions.append("coalesce(c.runner, '') = %(claimed_by)s")
         params["claimed_by"] = claimed_by
 
+    sources = f"old, {RELAXED}" if change.status in SAFE_TO_LOSE else "old"
     sql = f"""
     WITH old AS MATERIALIZED (
         SELECT id, status FROM confirmations WHERE id = %(id)s FOR UPDATE
     ), changed AS (
         UPDATE confirmations AS c SET {", ".join(sets)}
-        FROM old
+        FROM {sources}
         WHERE {" AND ".join(conditions)}
         RETURNING {_C_COLUMNS}, old.status AS before
     ), logged AS (
