@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/confirmations.py
 	$(BIN)/python bench/turns.py
 	$(BIN)/python bench/http.py
+	$(BIN)/python bench/storage.py
 
 # Serves the banking example on SQLite (state in examples/banking/.soni/): open
 # http://127.0.0.1:8000/docs. HOST and PORT may be overridden: make serve PORT=9000
