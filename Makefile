@@ -46,10 +46,12 @@ test: lint typecheck pytest
 
 # The fault suites at full size (SONI_FAULT_SCALE=full, see tests/_scale.py):
 # 210 SIGKILLs of real servers in approve cycles, 650 decision races, the OpenAPI
-# contract, the cross-user matrix and the malformed-input corpora. `make test` runs
-# the same tests scaled down. The run ends with the figures the tests recorded.
-# SONI_FAULT_SEED=N replays a run's random choices.
-RELIABILITY_TESTS := tests/reliability tests/server/test_openapi_contract.py \
+# contract, the cross-user matrix, the malformed-input corpora, and the workers
+# sharing one PostgreSQL database (tests/scale: 50 conversations x 10 turns over
+# two workers, six workers SIGKILLed in the middle of 50 approve cycles each).
+# `make test` runs the same tests scaled down. The run ends with the figures the
+# tests recorded. SONI_FAULT_SEED=N replays a run's random choices.
+RELIABILITY_TESTS := tests/reliability tests/scale tests/server/test_openapi_contract.py \
 	tests/server/test_access_matrix.py tests/server/test_malformed_input.py
 reliability: $(STAMP)
 	SONI_FAULT_SCALE=full $(BIN)/pytest -n auto $(RELIABILITY_TESTS) $(PYTEST_ARGS)
@@ -64,6 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/turns.py
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/storage.py
+	$(BIN)/python bench/scale.py
 
 # Serves the banking example on SQLite (state in examples/banking/.soni/): open
 # http://127.0.0.1:8000/docs. HOST and PORT may be overridden: make serve PORT=9000

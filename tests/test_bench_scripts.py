@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tests._postgres import postgres_server, require_postgres
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
 @pytest.mark.parametrize(
-    "script", ["registry.py", "confirmations.py", "turns.py", "http.py", "storage.py"]
+    "script", ["registry.py", "confirmations.py", "turns.py", "http.py", "storage.py", "scale.py"]
 )
 def test_a_benchmark_script_starts(script: str, tmp_path: Path) -> None:
     # --help runs every import and the argument parser, then stops. The folder holds
@@ -42,3 +44,21 @@ def test_the_storage_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert "the pruning suspended" in done.stdout
     assert "while 1 conversation(s) of 100 checkpoints are deleted" in done.stdout
     assert "while the journal purges 1,000 entries" in done.stdout
+
+
+def test_the_scale_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
+    # The whole of bench/scale.py on the test PostgreSQL server: one and two
+    # workers under a moment of load, a few turns next to bare LangGraph.
+    require_postgres()
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "scale.py"), "--postgres", postgres_server(),
+         "--workers", "1,2", "--users", "4", "--rounds", "1", "--seconds", "0.5",
+         "--warm", "0.2", "--turns", "5", "--trips", "3"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    for section in ("(a) HTTP chat turns", "(b) turns on PostgreSQL", "(c) what limits"):
+        assert section in done.stdout, done.stdout
+    assert "2 workers, turns/s" in done.stdout
+    assert "skipped" not in done.stdout
