@@ -65,6 +65,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/confirmations.py
 	$(BIN)/python bench/turns.py
 	$(BIN)/python bench/http.py
+	$(BIN)/python bench/storage.py
 	$(BIN)/python bench/scale.py
 
 # Serves the banking example on SQLite (state in examples/banking/.soni/): open

@@ -127,6 +127,7 @@ def _template() -> str:
         root / "confirmations" / "stores" / "_postgres_schema.py",
         root / "engine" / "journal_postgres.py",
         root / "_postgres.py",
+        root / "storage" / "retention_postgres.py",
     ]
     digest = hashlib.sha256(version("langgraph-checkpoint-postgres").encode())
     for source in sources:

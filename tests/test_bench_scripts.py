@@ -14,7 +14,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
 @pytest.mark.parametrize(
-    "script", ["registry.py", "confirmations.py", "turns.py", "http.py", "scale.py"]
+    "script", ["registry.py", "confirmations.py", "turns.py", "http.py", "storage.py", "scale.py"]
 )
 def test_a_benchmark_script_starts(script: str, tmp_path: Path) -> None:
     # --help runs every import and the argument parser, then stops. The folder holds
@@ -26,6 +26,24 @@ def test_a_benchmark_script_starts(script: str, tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert "usage:" in done.stdout
+
+
+def test_the_storage_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
+    tiny = ["--turns", "5,10", "--pg-turns", "5,10", "--before", "10", "--cost", "10",
+            "--history", "100", "--deletes", "1", "--journal", "1000",
+            "--samples", "30"]  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "storage.py"), *tiny],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    for section in ("(a)", "(b)", "(c)"):
+        assert f"== {section}" in done.stdout
+    assert "rows at turn 10 (1 checkpoint(s))" in done.stdout
+    assert "the pruning suspended" in done.stdout
+    assert "while 1 conversation(s) of 100 checkpoints are deleted" in done.stdout
+    assert "while the journal purges 1,000 entries" in done.stdout
 
 
 def test_the_scale_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:

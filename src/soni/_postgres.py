@@ -24,6 +24,8 @@ from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import TupleRow, tuple_row
 from psycopg_pool import AsyncConnectionPool
 
+from soni.errors import SchemaTooNew
+
 __all__ = (
     "RELAXED",
     "Cursor",
@@ -175,7 +177,7 @@ async def set_up(on: OnPool, schema: Schema) -> int:
             await cursor.execute(_VERSIONS)
             found = await _version(cursor, schema.component)
             if found > schema.version:
-                raise RuntimeError(_too_new(schema, found))
+                raise SchemaTooNew(_too_new(schema, found))
             if found == schema.version:
                 return found
             steps = (

@@ -40,6 +40,7 @@ __all__ = (
     "PatternError",
     "ProtocolError",
     "RequestTimeout",
+    "SchemaTooNew",
     "SessionCommandError",
     "SlotValueError",
     "SoniError",
@@ -218,6 +219,10 @@ class ConversationBusy(SoniError):
         super().__init__(
             f"conversation {conversation_id!r} is processing another message; retry later"
         )
+
+
+class SchemaTooNew(SoniError, RuntimeError):
+    """The database was written by a newer soni: this one will not touch it."""
 
 
 class StoreClosed(SoniError, RuntimeError):

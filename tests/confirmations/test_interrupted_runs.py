@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -174,13 +175,19 @@ async def test_threads_in_other_processes_race_for_the_retry_and_one_wins(
     await setup.begin_execution(token)
     await setup.aclose()  # its runner closes: the claim is of a dead runner now
 
+    # Every "process" stays up until all have tried: one that ended would leave
+    # its own claim to be found dead and retried again, rightly.
+    all_tried = threading.Barrier(8, timeout=60)
+
     async def retry(index: int) -> bool:
         # Each thread is a process of its own: its own store connection and runner.
         async with ConfirmationRegistry(SqliteConfirmationStore(path)) as registry:
             settled = await registry.settle(token)
-            if settled.status is not Status.INTERRUPTED:
-                return False
-            return (await registry.retry_execution(token)).should_run
+            won = False
+            if settled.status is Status.INTERRUPTED:
+                won = (await registry.retry_execution(token)).should_run
+            all_tried.wait()
+            return won
 
     outcomes = await asyncio.to_thread(run_in_threads, 8, retry)
 

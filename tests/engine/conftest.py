@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,6 +21,33 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 BotFactory = Callable[..., Awaitable[Bot]]
 DEPLOYMENT_SECRET = "the SONI_SECRET of the engine tests' deployment"
+
+
+# Handler modules' mutable globals as they were when first seen, by module name.
+_INITIAL: dict[str, dict[str, Any]] = {}
+
+
+def _remember(module: ModuleType | None) -> None:
+    if module is None or module.__name__ in _INITIAL:
+        return
+    _INITIAL[module.__name__] = {
+        name: copy.deepcopy(value)
+        for name, value in vars(module).items()
+        if not name.startswith("__") and type(value) in (list, dict, set)
+    }
+
+
+def _restore() -> None:
+    """Put every remembered module's lists, dicts and sets back as they were first seen."""
+    for module_name, values in _INITIAL.items():
+        module = sys.modules.get(module_name)
+        for name, initial in values.items():
+            current = getattr(module, name, None)
+            if isinstance(current, list):
+                current[:] = copy.deepcopy(initial)
+            elif isinstance(current, dict | set):
+                current.clear()
+                current.update(copy.deepcopy(initial))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -39,12 +68,11 @@ async def make_bot(
     """
     bots: list[Bot] = []
     databases: dict[str, str] = {}
-    # What the examples' handlers recorded belongs to the test that ran them: the
-    # same conversation ids come back in the other backend's case.
+    # What handler modules record (calls made, orders placed) belongs to the test
+    # that ran them: the same conversation ids come back in the other backend's case.
     for spec in handlers.values():
-        sent = getattr(sys.modules.get(spec.handler.__module__), "SENT", None)
-        if isinstance(sent, list):
-            sent.clear()
+        _remember(sys.modules.get(spec.handler.__module__))
+    _restore()
 
     def location(db: str | Path | None) -> str:
         name = str(db or tmp_path / "state.db")
@@ -58,7 +86,14 @@ async def make_bot(
         if backend == "postgres":
             # As every deployment of several workers has (a SQLite file keeps its own).
             options.setdefault("secret", DEPLOYMENT_SECRET)
+        # Handler modules loaded by the test or by the bot, as they are before the
+        # bot's first turn.
+        for name in [n for n in sys.modules if n.startswith("soni_user_actions.")]:
+            _remember(sys.modules[name])
+        imported = set(sys.modules)
         bot = await Bot.load(EXAMPLES / example, db=location(db), **options)
+        for name in set(sys.modules) - imported:
+            _remember(sys.modules[name])
         bots.append(bot)
         return bot
 
@@ -67,6 +102,7 @@ async def make_bot(
     finally:
         for bot in bots:
             await bot.aclose()
+        _restore()
         for url in databases.values():
             drop_database(url)
 

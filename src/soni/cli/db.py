@@ -1,11 +1,10 @@
 """``soni db``: create, upgrade and inspect the database a bot keeps its state in.
 
 ``migrate`` is what a deployment runs before it starts its servers (a systemd
-``ExecStartPre=``, a release step). ``soni serve --workers N`` migrates once
-before it starts its workers, and a single server does when it starts; but a
-migration that fails should fail on its own line, and hosts starting together on
-a new database should not each try. ``status`` tells an operator which schema a
-database holds and how much is in it.
+``ExecStartPre=``, a release step). Servers migrate too when they start (``soni
+serve --workers N`` once, before its workers; processes starting together take
+turns under a lock), but a migration that fails is clearer on its own line.
+``status`` tells an operator which schema a database holds and how much is in it.
 """
 
 from __future__ import annotations

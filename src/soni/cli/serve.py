@@ -70,11 +70,8 @@ def serve(
         return
     shared = db if db is not None else _require_shared(_bot_database(config, bot_dir))
     check_db(shared)
-    # Once, here, rather than by N workers starting together on a new database:
-    # one waiting for another's migration lock holds a statement open, which the
-    # migration's CREATE INDEX CONCURRENTLY (LangGraph's) waits for in turn — a
-    # deadlock through the migrating worker's two connections, which PostgreSQL
-    # cannot see.
+    # Once, here, before any worker starts: a migration that fails is one line
+    # and exit 1, not N workers failing to start (they would take turns at it).
     run_storage(migrated(shared))
     _serve_workers(bot_dir, db, host=host, port=port, workers=workers, log_level=log_level)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -53,6 +54,9 @@ logger = logging.getLogger("soni.engine")
 
 _HANDLER_MODULES = ("actions.py", "handlers.py", "actions")
 _KNOWN_CACHE = 100_000
+# Seconds a conversation's shortcut outlives its last turn: the server's default
+# idle clean-up (``idle_ttl``), after which its session is gone too.
+_KNOWN_FOR = 3600.0
 SWEEP_INTERVAL = 5.0
 
 
@@ -79,14 +83,15 @@ class Bot:
         # Expiries are enforced at decision time anyway; sweeping records them
         # (events, listings) and frees the tokens of abandoned confirmations.
         self._sweeper = ExpirySweeper(
-            engine.confirmations, interval=SWEEP_INTERVAL, maintain=storage.maintain
+            engine.confirmations, interval=SWEEP_INTERVAL, maintain=self._maintain
         )
         self._sweeper.start()
         self._sync: Any = None
         # Whether a conversation is paused at the wait node or idle (its last run
-        # ended), so a turn need not read the checkpoint first; bounded, since it
-        # is only a shortcut.
-        self._known: OrderedDict[str, str] = OrderedDict()
+        # ended), so a turn need not read the checkpoint first, and when this Bot
+        # last ran a turn of it; bounded in size and in time, since it is only a
+        # shortcut. Least recently run first.
+        self._known: OrderedDict[str, tuple[str, float]] = OrderedDict()
         # What a decision made elsewhere (a link, a client) answered, for the chat's
         # next message: its user did not see it (see ``decide``).
         self._recaps: OrderedDict[str, list[str]] = OrderedDict()
@@ -255,10 +260,25 @@ class Bot:
     # -- turns ----------------------------------------------------------------------
 
     def _remember(self, conversation_id: str, known: str) -> None:
-        self._known[conversation_id] = known
+        now = time.monotonic()
+        self._known[conversation_id] = (known, now)
         self._known.move_to_end(conversation_id)
+        self._forget_idle(now)
         while len(self._known) > _KNOWN_CACHE:
             self._known.popitem(last=False)
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop the shortcuts of conversations without a turn for ``_KNOWN_FOR`` seconds."""
+        while self._known:
+            oldest = next(iter(self._known))
+            if self._known[oldest][1] > now - _KNOWN_FOR:
+                return
+            del self._known[oldest]
+
+    async def _maintain(self, now: float) -> None:
+        """The sweeper's purge round: idle shortcuts, then the storage's retention work."""
+        self._forget_idle(time.monotonic())
+        await self.storage.maintain(now)
 
     def _config(self, conversation_id: str) -> RunnableConfig:
         return {
@@ -372,7 +392,7 @@ class Bot:
         # Marks this turn's message: after a resume, the state shows whether the
         # graph really took it (see below).
         message = {**message, "id": secrets.token_hex(8)}
-        known = self._known.get(conversation_id)
+        known = self._known.get(conversation_id, (None, 0.0))[0]
         try:
             for _ in range(2):
                 # A conversation this Bot has not seen runs from the start with the

@@ -38,7 +38,7 @@ import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from multiprocessing.context import SpawnProcess
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -123,7 +123,7 @@ def _bind(host: str, port: int) -> socket.socket:
 @dataclass(slots=True)
 class _Worker:
     slot: int
-    process: Any  # multiprocessing's SpawnProcess
+    process: SpawnProcess
     parent_end: Connection
     started: float
     replacement: bool
@@ -184,9 +184,9 @@ class _Supervisor:
                     "received %s: stopping %d workers", _name(received[0]), len(self._workers)
                 )
                 return 0
-            for sentinel in ready:
-                worker = by_sentinel.get(sentinel)
-                if worker is not None and not self._replace(worker):
+            dead = [by_sentinel[each] for each in ready if isinstance(each, int)]
+            for worker in dead:
+                if not self._replace(worker):
                     return 1
 
     def _replace(self, worker: _Worker) -> bool:

@@ -27,6 +27,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from soni.confirmations.runners import Runner
 from soni.confirmations.stores.base import ConfirmationStore
 from soni.engine.journal import ActionJournal
+from soni.storage.retention import CheckpointRetention
 
 __all__ = ("Backend", "Notice", "Storage", "StorageStatus", "TurnLocks")
 
@@ -170,6 +171,8 @@ class Storage:
             for this process).
         shared: Whether other processes may use the database at the same time
             (PostgreSQL): then nothing read earlier may be trusted without the lock.
+        retention: What keeps only the latest checkpoint of each conversation
+            (``soni.storage.retention``; ``None`` in memory, which keeps them all).
     """
 
     shared = False
@@ -185,6 +188,7 @@ class Storage:
         runner: Runner,
         secret: bytes | None = None,
         closers: tuple[Any, ...] = (),
+        retention: CheckpointRetention | None = None,
     ) -> None:
         self.backend: Backend = backend
         self.location = location
@@ -193,6 +197,7 @@ class Storage:
         self.journal = journal
         self.runner = runner
         self.secret = secret
+        self.retention = retention
         self.origin = runner.id
         self._locks = TurnLocks()
         self._handlers: tuple[NoticeHandler, ...] = ()
@@ -271,16 +276,30 @@ class Storage:
         return StorageStatus(self.backend, self.location)
 
     async def delete_conversation(self, conversation_id: str) -> None:
-        """Forget a conversation's checkpoints."""
-        await self.checkpointer.adelete_thread(conversation_id)
+        """Forget a conversation's checkpoints; the caller holds its turn (``Bot.reset``).
+
+        On SQLite and PostgreSQL its history goes in batches, with other
+        conversations' turns going between them, and its latest state last, at once.
+        """
+        if self.retention is None:
+            await self.checkpointer.adelete_thread(conversation_id)
+        else:
+            await self.retention.delete_thread(conversation_id)
 
     async def maintain(self, now: float) -> None:
-        """Retention work, called by the bot's sweeper: purge old journal entries."""
+        """Retention work, called by the bot's sweeper each purge round.
+
+        Old journal entries are purged; on SQLite and PostgreSQL, conversations still
+        holding superseded checkpoints are pruned (see ``soni.storage.retention``)
+        and, on SQLite, free pages are given back to the file system.
+        """
         purge = getattr(self.journal, "purge", None)
         if purge is not None:
             from soni.engine.journal import RETENTION
 
             await purge(now - RETENTION)
+        if self.retention is not None:
+            await self.retention.maintain(self.turn)
 
     async def close(self) -> None:
         """Close the stores and connections, and stop being a runner. Safe to call twice."""

@@ -7,7 +7,6 @@ import contextlib
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
 
@@ -15,6 +14,7 @@ from soni.confirmations import MemoryConfirmationStore, Runner, SqliteConfirmati
 from soni.confirmations.runners import runners_folder
 from soni.engine.journal import MemoryActionJournal, SqliteActionJournal
 from soni.storage.base import Storage, StorageStatus
+from soni.storage.retention import SqliteRetention
 
 __all__ = ("SqliteStorage", "journal_path", "open_memory", "open_sqlite")
 
@@ -85,14 +85,21 @@ async def open_sqlite(location: str, secret: bytes | None = None) -> Storage:
     if isinstance(worker, threading.Thread) and not worker.is_alive():
         worker.daemon = True
     connection = await connecting
-    closers: list[Any] = [connection.close]
+    retention: SqliteRetention | None = None
     try:
+        # Before any table exists, or it cannot be set without rewriting the file:
+        # freed pages can then be given back a few at a time (``SqliteRetention``).
+        await connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
         await connection.execute("PRAGMA journal_mode=WAL")
         saver = AsyncSqliteSaver(connection)
         await saver.setup()
+        retention = SqliteRetention(saver, location)
+        await retention.setup()
         store = SqliteConfirmationStore(location)
         journal = SqliteActionJournal(journal_path(location))
     except BaseException:
+        if retention is not None:
+            retention.close()
         await connection.close()
         raise
     # The runner holds its lock beside the file, so other processes on the database
@@ -105,5 +112,6 @@ async def open_sqlite(location: str, secret: bytes | None = None) -> Storage:
         journal=journal,
         runner=Runner(runners_folder(location)),
         secret=secret,
-        closers=tuple(closers),
+        closers=(connection.close, retention.close),
+        retention=retention,
     )

@@ -328,6 +328,7 @@ async def open_postgres(
 
     from soni.confirmations.stores.postgres import PostgresConfirmationStore
     from soni.engine.journal_postgres import PostgresActionJournal
+    from soni.storage.retention_postgres import PostgresRetention
 
     kwargs = {"autocommit": True, "prepare_threshold": 0}
     pool: Any = AsyncConnectionPool(
@@ -343,8 +344,10 @@ async def open_postgres(
         saver = AsyncPostgresSaver(pool)
         store = PostgresConfirmationStore(pool)
         journal = PostgresActionJournal(pool)
+        retention = PostgresRetention(pool)
         if migrate_schema:
-            await migrate(pool, saver, store, journal)
+            # The retention's trigger is on the saver's table: after the saver.
+            await migrate(pool, saver, store, journal, retention)
         else:
             await _check_schema(pool, url)
         liveness = PostgresLiveness(url, pool)
@@ -360,6 +363,7 @@ async def open_postgres(
             runner=Runner(liveness=liveness, runner_id=runner_id),
             secret=secret,
             closers=(pool.close, locks_pool.close, liveness.close),
+            retention=retention,
         )
     except (psycopg.Error, TimeoutError, OSError) as exc:
         await _close_all(pool, locks_pool, liveness)

@@ -44,7 +44,7 @@ from soni.confirmations.stores._sqlite_schema import (
     update_sql,
 )
 from soni.confirmations.stores.base import Change
-from soni.errors import StoreClosed
+from soni.errors import SchemaTooNew, StoreClosed
 
 __all__ = ("SqliteConfirmationStore",)
 
@@ -185,7 +185,7 @@ class SqliteConfirmationStore:
                                     conn.execute(statement)
                         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 elif version > SCHEMA_VERSION:
-                    raise RuntimeError(
+                    raise SchemaTooNew(
                         f"{self.path} was written by a newer soni (schema {version})"
                     )
                 return conn
