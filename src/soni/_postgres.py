@@ -32,6 +32,7 @@ __all__ = (
     "OnPool",
     "Pool",
     "Schema",
+    "Versioned",
     "recorded_version",
     "row_counts",
     "set_up",
@@ -246,3 +247,32 @@ async def row_counts(on: OnPool, tables: Sequence[str]) -> dict[str, int]:
         return counts
 
     return await on.run(work)
+
+
+class Versioned:
+    """``setup``, ``schema_version`` and ``counts`` of a component with a ``Schema``.
+
+    A component sets ``_schema`` (its tables) and ``_on`` (its pool runner).
+    """
+
+    _schema: Schema
+    _on: OnPool
+
+    async def setup(self) -> int:
+        """Create the tables, or bring them to this soni's version; idempotent.
+
+        Returns:
+            The schema version found before (0 for a database without it).
+
+        Raises:
+            SchemaTooNew: a newer soni wrote the database.
+        """
+        return await set_up(self._on, self._schema)
+
+    async def schema_version(self) -> int:
+        """The version of the tables in the database (0 before ``setup``)."""
+        return await recorded_version(self._on, self._schema.component)
+
+    async def counts(self) -> dict[str, int]:
+        """Rows in each of the component's tables."""
+        return await row_counts(self._on, self._schema.tables)

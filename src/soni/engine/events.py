@@ -73,6 +73,10 @@ class BotEvents:
 
         return unsubscribe
 
+    def __bool__(self) -> bool:
+        """Whether anyone listens: an event nobody hears need not be built."""
+        return bool(self._handlers)
+
     async def emit(self, event: BotEvent) -> None:
         """Call every handler (awaiting those that return an awaitable); log failures."""
         for handler in self._handlers:

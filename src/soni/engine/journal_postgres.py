@@ -22,9 +22,7 @@ from soni._postgres import (
     OnPool,
     Pool,
     Schema,
-    recorded_version,
-    row_counts,
-    set_up,
+    Versioned,
 )
 from soni.engine.journal import RETENTION, JournalEntry
 from soni.errors import StoreClosed
@@ -98,7 +96,7 @@ def _moment(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-class PostgresActionJournal:
+class PostgresActionJournal(Versioned):
     """An ``ActionJournal`` in a PostgreSQL database, on a pool it is given.
 
     Call ``setup()`` once before use, as for ``PostgresConfirmationStore``.
@@ -119,31 +117,11 @@ class PostgresActionJournal:
         self.pool = pool
         self.retention = retention
         self.purge_batch = purge_batch
+        self._schema = SCHEMA
         self._on = OnPool(pool, lambda: StoreClosed("the action journal is closed"))
 
     def __repr__(self) -> str:
         return f"PostgresActionJournal({self.pool.name!r})"
-
-    # -- schema --------------------------------------------------------------------
-
-    async def setup(self) -> int:
-        """Create the tables, or bring them to this soni's version; idempotent.
-
-        Returns:
-            The schema version found before (0 for a database without it).
-
-        Raises:
-            RuntimeError: a newer soni wrote the database.
-        """
-        return await set_up(self._on, SCHEMA)
-
-    async def schema_version(self) -> int:
-        """The version of the tables in the database (0 before ``setup``)."""
-        return await recorded_version(self._on, SCHEMA.component)
-
-    async def counts(self) -> dict[str, int]:
-        """Rows in each of the journal's tables."""
-        return await row_counts(self._on, SCHEMA.tables)
 
     async def close(self) -> None:
         self._on.close()

@@ -548,6 +548,8 @@ class Bot:
         elif notice.kind == "turn":
             # It moved the conversation on: where it is now is in the checkpoint.
             self._forget(conversation_id)
+            if not self.events:
+                return  # nobody to tell: no need to read the checkpoint
             state = await self.state(conversation_id)
             if state:
                 result = await self._result(conversation_id, state)

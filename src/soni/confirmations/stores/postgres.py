@@ -14,7 +14,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from soni._postgres import Cursor, OnPool, Pool, recorded_version, row_counts, set_up
+from soni._postgres import Cursor, OnPool, Pool, Versioned
 from soni.confirmations.records import (
     SYSTEM,
     Actor,
@@ -44,7 +44,7 @@ from soni.errors import StoreClosed
 __all__ = ("PostgresConfirmationStore",)
 
 
-class PostgresConfirmationStore:
+class PostgresConfirmationStore(Versioned):
     """A ``ConfirmationStore`` in a PostgreSQL database, on a pool it is given.
 
     Call ``setup()`` once before use (the owner of the pool does, at start or from
@@ -63,31 +63,11 @@ class PostgresConfirmationStore:
             raise ValueError(f"purge_batch must be positive, got {purge_batch}")
         self.pool = pool
         self.purge_batch = purge_batch
+        self._schema = SCHEMA
         self._on = OnPool(pool, lambda: StoreClosed(f"{self!r} is closed"))
 
     def __repr__(self) -> str:
         return f"PostgresConfirmationStore({self.pool.name!r})"
-
-    # -- schema --------------------------------------------------------------------
-
-    async def setup(self) -> int:
-        """Create the tables, or bring them to this soni's version; idempotent.
-
-        Returns:
-            The schema version found before (0 for a database without it).
-
-        Raises:
-            RuntimeError: a newer soni wrote the database.
-        """
-        return await set_up(self._on, SCHEMA)
-
-    async def schema_version(self) -> int:
-        """The version of the tables in the database (0 before ``setup``)."""
-        return await recorded_version(self._on, SCHEMA.component)
-
-    async def counts(self) -> dict[str, int]:
-        """Rows in each of the store's tables."""
-        return await row_counts(self._on, SCHEMA.tables)
 
     async def close(self) -> None:
         self._on.close()
