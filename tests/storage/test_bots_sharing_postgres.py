@@ -14,9 +14,15 @@ from typing import Any
 import pytest
 
 from soni.actions import ActionSpec
-from soni.confirmations import ConfirmationEvent
-from soni.engine.events import BotEvent, ConversationReset, TurnCompleted
+from soni.engine.events import (
+    ActionRan,
+    BotEvent,
+    ConfirmationChanged,
+    ConversationReset,
+    TurnCompleted,
+)
 from soni.engine.runtime import Bot
+from soni.server.metrics import Metrics
 
 from ..engine.conftest import EXAMPLES
 from ..engine.test_banking import IBAN, sent_in
@@ -50,10 +56,9 @@ class Heard:
     def __init__(self, bot: Bot) -> None:
         self.events: list[Any] = []
         self._changed = asyncio.Event()
-        bot.subscribe(self._add)
-        bot.engine.confirmations.subscribe(self._add)
+        bot.events.subscribe(self._add)
 
-    def _add(self, event: BotEvent | ConfirmationEvent) -> None:
+    def _add(self, event: BotEvent) -> None:
         self.events.append(event)
         self._changed.set()
 
@@ -105,7 +110,7 @@ async def test_a_decision_on_another_worker_runs_once_and_wakes_waiters_here(
     asked = await a.handle("dec-1", IBAN, user_id="u1")
     (pending,) = asked.pending
     assert pending.token is not None
-    waiting = asyncio.create_task(a.engine.confirmations.wait(pending.token, timeout=30))
+    waiting = asyncio.create_task(a.confirmations.wait(pending.token, timeout=30))
 
     result = await b.decide(pending.token, "approve", actor="u1", channel="http")
 
@@ -114,9 +119,15 @@ async def test_a_decision_on_another_worker_runs_once_and_wakes_waiters_here(
     assert closed.status.value in {"approved", "executing", "executed"}
     assert len(sent_in("dec-1")) == 1
     # Worker a's subscribers heard the decision and the follow-up turn.
-    await heard.first(
-        lambda e: isinstance(e, ConfirmationEvent) and e.to_status.value == "approved"
+    approved = await heard.first(
+        lambda e: (
+            isinstance(e, ConfirmationChanged) and e.confirmation.to_status.value == "approved"
+        )
     )
+    assert approved.remote and approved.conversation_id == "dec-1"
+    ran = await heard.first(lambda e: isinstance(e, ActionRan))
+    assert (ran.action, ran.outcome, ran.remote) == ("execute_transfer", "done", True)
+    assert ran.confirmation_id == pending.confirmation_id
     await heard.first(lambda e: isinstance(e, TurnCompleted) and e.remote)
     # Worker a answers the chat's next message from where b left the conversation.
     assert (await a.handle("dec-1", "hello", user_id="u1")).status in {"ended", "active"}
@@ -177,3 +188,48 @@ async def test_every_worker_shows_a_pending_confirmations_token(
         assert unseen.token is None
     finally:
         await stranger.aclose()
+
+
+async def test_an_action_run_on_another_worker_is_heard_with_its_outcome(
+    workers: Workers,
+) -> None:
+    a, b = await workers(2)
+    heard = Heard(a)
+    here: list[BotEvent] = []
+    b.events.subscribe(here.append)
+    await b.handle("run-1", "/check_balance", user_id="u1")
+    await b.handle("run-1", "savings", user_id="u1")
+
+    ran = await heard.first(lambda e: isinstance(e, ActionRan))
+    assert (ran.conversation_id, ran.action, ran.outcome) == ("run-1", "get_balance", "done")
+    assert ran.remote and ran.confirmation_id is None
+    # The worker that ran it told its own subscribers first, as its own.
+    (mine,) = [e for e in here if isinstance(e, ActionRan)]
+    assert (mine.action, mine.outcome, mine.remote) == ("get_balance", "done", False)
+
+
+async def test_a_workers_metrics_count_its_own_work_and_the_databases_pending(
+    workers: Workers,
+) -> None:
+    a, b = await workers(2)
+    heard = Heard(a)
+    metrics = Metrics()
+    stop = await metrics.attach(a)
+    try:
+        for text in ["I want to send money", "Cy", "42"]:
+            await b.handle("met-1", text, user_id="u1")
+        asked = await b.handle("met-1", IBAN, user_id="u1")
+        await heard.first(lambda e: isinstance(e, ConfirmationChanged) and e.remote)
+        assert "soni_pending_confirmations 1.0" in metrics.render().decode()
+
+        (pending,) = asked.pending
+        assert pending.token is not None
+        await b.decide(pending.token, "approve", actor="u1", channel="http")
+        await heard.first(lambda e: isinstance(e, ActionRan) and e.remote)
+        text = metrics.render().decode()
+    finally:
+        stop()
+    # The gauge is the database's: worker b's decision closed it here too. The
+    # counters are worker a's own: b counts its decision, a does not count it again.
+    assert "soni_pending_confirmations 0.0" in text
+    assert 'soni_decisions_total{outcome="approved"}' not in text

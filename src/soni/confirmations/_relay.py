@@ -2,30 +2,20 @@
 
 On a shared database (PostgreSQL) each process hears the others' transitions as
 notices (ids and statuses only). Relaying one reads the record, wakes this
-process's waiters if it closed and tells the observers — marked as relayed, so an
+process's waiters if it closed and tells the observers — marked ``remote``, so an
 observer that forwards events to the other processes (the bot's) does not send
 them back.
 """
 
 from __future__ import annotations
 
-import contextvars
 from datetime import datetime
 
 from soni.confirmations._ledger import Ledger
 from soni.confirmations.events import ConfirmationEvent
 from soni.confirmations.records import SYSTEM, Actor, Status
 
-__all__ = ("relay", "relayed")
-
-_RELAYING: contextvars.ContextVar[ConfirmationEvent | None] = contextvars.ContextVar(
-    "soni_relaying", default=None
-)
-
-
-def relayed(event: ConfirmationEvent) -> bool:
-    """Whether ``event`` happened in another process and is being relayed here."""
-    return _RELAYING.get() is event
+__all__ = ("relay",)
 
 
 async def relay(
@@ -54,10 +44,7 @@ async def relay(
         actor or SYSTEM,
         record.updated_at or record.created_at or datetime.now().astimezone(),
         record,
+        remote=True,
     )
-    marker = _RELAYING.set(event)
-    try:
-        await ledger.observers.notify(event)
-    finally:
-        _RELAYING.reset(marker)
+    await ledger.observers.notify(event)
     return event

@@ -37,6 +37,8 @@ class ConfirmationEvent:
         confirmation: The full record after the transition — except for expiries
             recorded in bulk by ``cleanup_expired``, where it is ``None`` (read it
             with ``registry.get_by_id`` if you need it).
+        remote: Whether another process sharing the database made the transition
+            and this one relays it (``ConfirmationRegistry.relay``).
     """
 
     confirmation_id: str
@@ -47,6 +49,7 @@ class ConfirmationEvent:
     actor: Actor
     at: datetime
     confirmation: PendingConfirmation | None = None
+    remote: bool = False
 
     @classmethod
     def of(

@@ -607,7 +607,7 @@ class ConfirmationRegistry:
 
         For a shared store: the process that heard of it (a PostgreSQL notice)
         calls this; ``wait`` then wakes at once, and observers receive the event
-        (``relayed(event)`` is true while they do).
+        (with ``event.remote`` true).
 
         Returns:
             The event relayed; ``None`` when the record no longer exists.

@@ -7,7 +7,7 @@ import copy
 import difflib
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from soni.confirmations import ConfirmationRegistry, PendingConfirmation
 from soni.dsl.models import BotConfig, SlotDef
 from soni.dsl.slot_types import coerce
 from soni.dsl.validators import ValidatorRegistry, default_validators
+from soni.engine.events import ActionRan
 from soni.engine.journal import ActionJournal, MemoryActionJournal
 from soni.engine.program import Instruction, Program, compile_flow
 from soni.engine.stack import current
@@ -56,6 +57,9 @@ class Engine:
         runs: Action runs under way, by claim (``nodes.runs``): their turn may have
             ended, and a later turn that meets the same claim waits for them.
         programs: Each flow, compiled.
+        action_ran: Told when a run of an action no confirmation guards ends (the
+            ``Bot`` sets it to its event stream; a guarded run's end is a
+            confirmation transition, which the registry tells).
     """
 
     config: BotConfig
@@ -66,6 +70,7 @@ class Engine:
     journal: ActionJournal = field(default_factory=MemoryActionJournal)
     runs: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
     programs: dict[str, Program] = field(default_factory=dict)
+    action_ran: Callable[[ActionRan], Awaitable[None]] | None = None
     # Every slot by name, for code with no flow at hand: the top-level definition,
     # else the first flow's. A step of a flow looks its slots up with ``slot_def``.
     slot_defs: dict[str, SlotDef] = field(default_factory=dict)

@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphRecursionError
@@ -18,6 +18,7 @@ from langgraph.types import Command
 from soni.actions import ActionRegistry, load_actions
 from soni.confirmations import (
     Actor,
+    ConfirmationEvent,
     ConfirmationRegistry,
     ExpirySweeper,
     PendingConfirmation,
@@ -33,7 +34,14 @@ from soni.dsl.models import BotConfig
 from soni.dsl.validate import SyntaxCheckers
 from soni.dsl.validators import default_validators
 from soni.engine.core import Engine
-from soni.engine.events import BotEvent, BotEvents, ConversationReset, TurnCompleted
+from soni.engine.events import (
+    ActionOutcome,
+    ActionRan,
+    BotEvents,
+    ConfirmationChanged,
+    ConversationReset,
+    TurnCompleted,
+)
 from soni.engine.expressions import compile_expression
 from soni.engine.graph import MAX_STEPS_PER_TURN, RECURSION_LIMIT, build_graph
 from soni.engine.patterns import compile_pattern
@@ -62,6 +70,12 @@ SWEEP_INTERVAL = 5.0
 
 class Bot:
     """A loaded bot serving conversations.
+
+    Its public surface: ``handle``, ``decide``, ``pending``, ``state``, ``reset``;
+    ``confirmations`` (the ``ConfirmationRegistry``), ``actions`` (the
+    ``ActionRegistry``) and ``events`` (one stream of turns, resets, confirmation
+    changes and action runs, from every process: ``soni.engine.events``). Other
+    packages use these, never ``engine``.
 
     A Bot belongs to the event loop it was loaded on.
     """
@@ -95,8 +109,13 @@ class Bot:
         # What a decision made elsewhere (a link, a client) answered, for the chat's
         # next message: its user did not see it (see ``decide``).
         self._recaps: OrderedDict[str, list[str]] = OrderedDict()
+        # What happens to the bot, from this process and the others sharing its
+        # database: turns, resets, confirmations, action runs (``soni.engine.events``).
         self.events = BotEvents()
-        self._detach: list[Callable[[], None]] = []
+        engine.action_ran = self._action_ran
+        self._detach: list[Callable[[], None]] = [
+            engine.confirmations.subscribe(self._confirmation_changed)
+        ]
         if storage.shared:
             # Other processes serve this bot too: tell them what happens here, and
             # hear what happens there.
@@ -190,6 +209,16 @@ class Bot:
             journal=storage.journal,
         )
         return cls(engine, storage, interrupted=interrupted)
+
+    @property
+    def confirmations(self) -> ConfirmationRegistry:
+        """The bot's confirmations: read, decide, wait for and watch them."""
+        return self.engine.confirmations
+
+    @property
+    def actions(self) -> ActionRegistry:
+        """The bot's action handlers, by name."""
+        return self.engine.actions
 
     @property
     def sync(self) -> SyncBot:
@@ -311,7 +340,9 @@ class Bot:
             # Refused before the turn: understanding never reads it, no checkpoint keeps it.
             limit = f"{MAX_MESSAGE_CHARS:,} characters"
             refusal = f"Sorry, that message is too long: the limit is {limit}."
-            return TurnResult(conversation_id, [ReplyView(refusal, "error")])
+            result = TurnResult(conversation_id, [ReplyView(refusal, "error")])
+            await self.events.emit(TurnCompleted.of(result, user_id, remote=False))
+            return result
         return await self._turn(conversation_id, {"text": text, "user_id": user_id}, user_id, wait)
 
     async def decide(
@@ -557,14 +588,38 @@ class Bot:
         elif notice.kind == "reset":
             self._forget(conversation_id)
             await self.events.emit(ConversationReset(conversation_id, remote=True))
+        elif notice.kind == "action" and notice.action is not None and self.events:
+            outcome = notice.to_status
+            if outcome in get_args(ActionOutcome):
+                ran = ActionRan(
+                    conversation_id, notice.action, cast(ActionOutcome, outcome), remote=True
+                )
+                await self.events.emit(ran)
 
-    def subscribe(self, handler: Callable[[BotEvent], Any]) -> Callable[[], None]:
-        """Call ``handler(event)`` after every turn and reset, here or in another process.
+    # -- this process's events ----------------------------------------------------
 
-        Returns:
-            A function that unsubscribes.
-        """
-        return self.events.subscribe(handler)
+    async def _confirmation_changed(self, event: ConfirmationEvent) -> None:
+        """A confirmation moved (here, or relayed from another process): tell subscribers."""
+        if not self.events:
+            return
+        changed = ConfirmationChanged(event, remote=event.remote)
+        await self.events.emit(changed)
+        ran = ActionRan.of(changed)
+        if ran is not None:
+            await self.events.emit(ran)
+
+    async def _action_ran(self, ran: ActionRan) -> None:
+        """A run no confirmation guards ended here: tell subscribers and the other processes."""
+        await self.events.emit(ran)
+        if self.storage.shared:
+            notice = Notice(
+                "action",
+                ran.conversation_id,
+                self.storage.origin,
+                to_status=ran.outcome,
+                action=ran.action,
+            )
+            await self.storage.publish(notice)
 
 
 def _understanding_for(config: BotConfig, root: Path) -> Understanding:

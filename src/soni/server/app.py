@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from soni.engine.events import BotEvent, TurnCompleted
+from soni.engine.events import BotEvent, ConfirmationChanged, ConversationReset, TurnCompleted
 from soni.engine.runtime import Bot
 from soni.errors import SessionCommandError
 from soni.server.auth import Keys
@@ -22,7 +22,7 @@ from soni.server.service import Conversations
 from soni.server.settings import ServerSettings
 from soni.server.state import ServerState
 from soni.server.ws import router as ws_router
-from soni.sessions import SessionRegistry
+from soni.sessions import SessionRegistry, session_event_for
 
 __all__ = ("create_app",)
 
@@ -35,12 +35,14 @@ _DESCRIPTION = (
 )
 
 
-def _elsewhere(sessions: SessionRegistry) -> Callable[[BotEvent], Awaitable[None]]:
-    """Record in ``sessions`` the turns and resets other workers served."""
+def _follow(sessions: SessionRegistry) -> Callable[[BotEvent], Awaitable[None]]:
+    """Feed ``sessions`` from the bot's events: every worker's turns, resets and confirmations.
+
+    Called inside the work that caused each event (a turn's events before its
+    answer), so the session registry sees them in the order they happened.
+    """
 
     async def record(event: BotEvent) -> None:
-        if not event.remote:
-            return
         if isinstance(event, TurnCompleted):
             sessions.post_turn(
                 event.conversation_id,
@@ -50,9 +52,14 @@ def _elsewhere(sessions: SessionRegistry) -> Callable[[BotEvent], Awaitable[None
                 user_id=event.user_id,
                 replies=[{"text": r.text, "kind": r.kind} for r in event.replies],
             )
-        else:
+        elif isinstance(event, ConversationReset):
             with contextlib.suppress(SessionCommandError):
                 await sessions.remove(event.conversation_id, "reset")
+        elif isinstance(event, ConfirmationChanged):
+            published = session_event_for(event.confirmation)
+            if published is not None:
+                with contextlib.suppress(SessionCommandError):
+                    await sessions.publish(published)
 
     return record
 
@@ -101,10 +108,7 @@ def create_app(
             )
             await sessions.start()
             stack.push_async_callback(sessions.stop)
-            stack.callback(sessions.watch(served.engine.confirmations))
-            # Turns and resets this process serves are recorded by the routes that
-            # serve them; those of other workers on a shared database come from here.
-            stack.callback(served.subscribe(_elsewhere(sessions)))
+            stack.callback(served.events.subscribe(_follow(sessions)))
             stack.callback(await metrics.attach(served))
             app.state.soni = ServerState(
                 bot=served,
@@ -112,7 +116,7 @@ def create_app(
                 settings=settings,
                 metrics=metrics,
                 keys=keys,
-                conversations=Conversations(served, sessions, settings, metrics),
+                conversations=Conversations(served, settings, metrics),
             )
             # Requests arriving after this point answer 503 instead of reaching a closed bot.
             stack.callback(delattr, app.state, "soni")

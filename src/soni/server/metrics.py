@@ -7,15 +7,15 @@ apps live in one process — tests, or two bots — without their metrics clashi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from soni.confirmations import ConfirmationEvent, Status
+from soni.confirmations import ConfirmationEvent
 from soni.confirmations.records import OPEN
-from soni.engine.journal import ActionJournal, JournalEntry
+from soni.engine.events import ActionRan, BotEvent, ConfirmationChanged
 
 if TYPE_CHECKING:
     from soni.engine.runtime import Bot
@@ -94,85 +94,40 @@ class Metrics:
         count.inc()
         seconds_of.observe(seconds)
 
-    def observe_confirmation(self, event: ConfirmationEvent) -> None:
-        """Count a confirmation transition (a confirmation observer)."""
+    def observe(self, event: BotEvent) -> None:
+        """Count what a bot tells (a ``bot.events`` handler).
+
+        Counters count this process's work only: on a shared database every worker
+        hears the others' events too, and Prometheus sums the workers' counters. The
+        gauge of pending confirmations follows every worker's transitions: it is the
+        database's count, the same on each worker.
+        """
+        if isinstance(event, ConfirmationChanged):
+            self._confirmation(event.confirmation, counted=not event.remote)
+        elif isinstance(event, ActionRan) and not event.remote:
+            if event.outcome == "failed":
+                self.action_failures.inc()
+            elif event.outcome == "unknown":
+                self.unknown_outcomes.inc()
+
+    def _confirmation(self, event: ConfirmationEvent, *, counted: bool) -> None:
         was_open = event.from_status in OPEN
         is_open = event.to_status in OPEN
         if event.from_status is None and is_open:
             self.pending.inc()
         elif was_open and not is_open:
             self.pending.dec()
-            self.decisions.labels(event.to_status.value).inc()
-        if event.to_status is Status.FAILED:
-            self.action_failures.inc()
-        elif event.to_status is Status.INTERRUPTED:
-            self.unknown_outcomes.inc()
+            if counted:
+                self.decisions.labels(event.to_status.value).inc()
 
     async def attach(self, bot: Bot) -> Callable[[], None]:
-        """Follow ``bot``'s confirmations and action runs; returns a function that stops.
+        """Follow ``bot``'s events; returns a function that stops.
 
         Raises:
             Whatever reading the open confirmations raises.
         """
-        open_now = await bot.engine.confirmations.list(status=[s.value for s in OPEN])
+        open_now = await bot.confirmations.list(status=[s.value for s in OPEN])
         self.pending.set(len(open_now))
-        unsubscribe = bot.engine.confirmations.subscribe(self.observe_confirmation)
         # Those found when the bot started, before anyone could observe them.
         self.unknown_outcomes.inc(len(bot.interrupted_at_start))
-        # Actions that run without a confirmation are recorded only by the journal:
-        # watch it for failures.
-        journal = _CountingJournal(
-            bot.engine.journal, self.action_failures.inc, self.unknown_outcomes.inc
-        )
-        bot.engine.journal = journal
-
-        def detach() -> None:
-            unsubscribe()
-            if bot.engine.journal is journal:
-                bot.engine.journal = journal.inner
-
-        return detach
-
-
-class _CountingJournal:
-    """An ``ActionJournal`` that counts the failed runs and the unknown outcomes it records."""
-
-    def __init__(
-        self,
-        inner: ActionJournal,
-        on_failure: Callable[[], None],
-        on_unknown: Callable[[], None],
-    ) -> None:
-        self.inner = inner
-        self._on_failure = on_failure
-        self._on_unknown = on_unknown
-
-    async def claim(self, key: str, runner: str) -> JournalEntry | None:
-        return await self.inner.claim(key, runner)
-
-    async def reclaim(self, key: str, seen: JournalEntry, runner: str) -> bool:
-        return await self.inner.reclaim(key, seen, runner)
-
-    async def mark_unknown(self, key: str, seen: JournalEntry) -> None:
-        await self.inner.mark_unknown(key, seen)
-        self._on_unknown()
-
-    async def finish(
-        self, key: str, *, result: Mapping[str, Any] | None = None, error: str | None = None
-    ) -> None:
-        await self.inner.finish(key, result=result, error=error)
-        if error is not None:
-            self._on_failure()
-
-    async def generation(self, conversation_id: str) -> int:
-        return await self.inner.generation(conversation_id)
-
-    async def next_generation(self, conversation_id: str) -> int:
-        return await self.inner.next_generation(conversation_id)
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-    def __getattr__(self, name: str) -> Any:
-        # Anything else a journal offers (purging, stats) is the inner one's.
-        return getattr(self.inner, name)
+        return bot.events.subscribe(self.observe)

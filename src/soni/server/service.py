@@ -19,8 +19,8 @@ from typing import Any
 
 from soni.confirmations import Choose, Execute, PendingConfirmation, Shown, parse_decision_message
 from soni.confirmations.records import OPEN
-from soni.engine.runtime import Bot, TurnResult
-from soni.errors import SessionCommandError, UnknownConfirmation
+from soni.engine.runtime import Bot
+from soni.errors import UnknownConfirmation
 from soni.server.auth import Caller
 from soni.server.errors import ConversationBusy, ConversationNotFound
 from soni.server.metrics import Metrics
@@ -41,7 +41,7 @@ from soni.server.views import (
     replies_out,
     saved_status,
 )
-from soni.sessions import SessionEvent, SessionRegistry
+from soni.sessions import SessionEvent
 
 __all__ = ("Conversations",)
 
@@ -54,17 +54,13 @@ class Conversations:
     """The server's operations on the bot's conversations and confirmations.
 
     Args:
-        bot: The bot served.
-        sessions: Where turns are recorded and events published.
+        bot: The bot served (its events reach the session registry: see ``create_app``).
         settings: The server's settings.
         metrics: The server's metrics.
     """
 
-    def __init__(
-        self, bot: Bot, sessions: SessionRegistry, settings: ServerSettings, metrics: Metrics
-    ) -> None:
+    def __init__(self, bot: Bot, settings: ServerSettings, metrics: Metrics) -> None:
         self.bot = bot
-        self.sessions = sessions
         self.settings = settings
         self.metrics = metrics
         # Whether conversation ids are qualified by user: API keys are on.
@@ -98,7 +94,7 @@ class Conversations:
 
     async def _confirmation(self, caller: Caller, token: str) -> PendingConfirmation:
         """The confirmation a token opens, if the caller may use it; 404 otherwise."""
-        record = await self.bot.engine.confirmations.get(token)
+        record = await self.bot.confirmations.get(token)
         if self.namespaced and not self.settings.decide_by_token_alone:
             user_id = caller.user_id if caller.checked else None
             # The record's own user, not whoever holds its conversation's name now:
@@ -170,18 +166,6 @@ class Conversations:
             else:
                 del self._running[inner]
 
-    def _record(self, result: TurnResult, user_id: str | None) -> None:
-        # Queued without waiting: the answer need not wait for the event fan-out,
-        # and the actor keeps the conversation's events in order.
-        self.sessions.post_turn(
-            result.conversation_id,
-            status=result.status,
-            pending=len(result.pending),
-            active_flow=result.active_flow,
-            user_id=user_id,
-            replies=[{"text": r.text, "kind": r.kind} for r in result.replies],
-        )
-
     async def message(
         self, caller: Caller, conversation_id: str, text: str, user_id: str | None = None
     ) -> TurnOut:
@@ -199,7 +183,6 @@ class Conversations:
             except ConversationBusy:
                 raise ConversationBusy(conversation_id) from None
             self.metrics.observe_turn("message", time.perf_counter() - started)
-        self._record(result, user_id)
         return TurnOut(
             conversation_id=conversation_id,
             replies=replies_out(result.replies),
@@ -221,8 +204,7 @@ class Conversations:
             started = time.perf_counter()
             result = await self.bot.decide(token, decision, actor=caller.user_id, channel=channel)
             self.metrics.observe_turn("decision", time.perf_counter() - started)
-        self._record(result, None)
-        after = await self.bot.engine.confirmations.get(token)
+        after = await self.bot.confirmations.get(token)
         return DecisionOut(
             conversation_id=shown,
             decision=after.decision or decision,
@@ -238,7 +220,7 @@ class Conversations:
         message = parse_decision_message(text)
         if isinstance(message, Shown):
             record = await self._confirmation(caller, message.token)
-            shown = await self.bot.engine.confirmations.mark_shown(
+            shown = await self.bot.confirmations.mark_shown(
                 message.token, actor=caller.user_id, channel=channel
             )
             return DecisionOut(
@@ -261,7 +243,7 @@ class Conversations:
     async def confirmation(self, caller: Caller, token: str, wait: float = 0) -> ConfirmationOut:
         """A confirmation's state, after waiting up to ``wait`` seconds for it to close."""
         await self._confirmation(caller, token)
-        confirmations = self.bot.engine.confirmations
+        confirmations = self.bot.confirmations
         wait = min(max(wait, 0.0), self.settings.long_poll_max)
         record: PendingConfirmation | None = None
         if wait > 0:
@@ -279,7 +261,7 @@ class Conversations:
         state: dict[str, Any] = await self.bot.state(inner)
         if not state:
             raise ConversationNotFound(conversation_id)
-        confirmations = self.bot.engine.confirmations
+        confirmations = self.bot.confirmations
         waiting = await confirmations.list(conversation_id=inner, status=_OPEN)
         pending = [pending_from_record(record, confirmations) for record in waiting]
         return ConversationOut(
@@ -296,7 +278,7 @@ class Conversations:
     async def confirmations(self, caller: Caller, conversation_id: str) -> ConfirmationsOut:
         """Every confirmation of a conversation, oldest first; tokens of the open ones."""
         inner = await self._require(caller, conversation_id)
-        confirmations = self.bot.engine.confirmations
+        confirmations = self.bot.confirmations
         records = await confirmations.list(conversation_id=inner)
         return ConfirmationsOut(
             conversation_id=conversation_id,
@@ -309,7 +291,3 @@ class Conversations:
         """Forget a conversation; its open confirmations are cancelled."""
         inner = await self._require(caller, conversation_id)
         await self.bot.reset(inner)
-        try:
-            await self.sessions.remove(inner, "reset")
-        except SessionCommandError as exc:
-            logger.warning("reset of %s not announced: %s", inner, exc)

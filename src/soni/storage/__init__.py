@@ -74,10 +74,9 @@ def announce_confirmations(storage: Storage, registry: ConfirmationRegistry) -> 
     """
     if not storage.shared:
         return lambda: None
-    from soni.confirmations._relay import relayed
 
     async def announce(event: ConfirmationEvent) -> None:
-        if relayed(event):
+        if event.remote:
             return  # heard from another process: it told everyone already
         await storage.publish(
             Notice(

@@ -43,12 +43,13 @@ class Notice:
     Attributes:
         kind: ``turn`` (a turn of ``conversation_id`` ended), ``confirmation`` (the
             confirmation ``confirmation_id`` of ``conversation_id`` changed, from
-            ``from_status`` to ``to_status``) or ``reset`` (the conversation was
-            forgotten).
+            ``from_status`` to ``to_status``), ``action`` (a run of the action
+            ``action`` that no confirmation guards ended, its outcome in
+            ``to_status``) or ``reset`` (the conversation was forgotten).
         origin: The publishing process's id (``Storage.origin``).
     """
 
-    kind: Literal["turn", "confirmation", "reset"]
+    kind: Literal["turn", "confirmation", "action", "reset"]
     conversation_id: str
     origin: str
     confirmation_id: str | None = None
@@ -57,6 +58,7 @@ class Notice:
     user_id: str | None = None
     actor_user: str | None = None
     actor_channel: str | None = None
+    action: str | None = None
 
     def to_json(self) -> str:
         data = {
@@ -69,6 +71,7 @@ class Notice:
             "u": self.user_id,
             "a": self.actor_user,
             "h": self.actor_channel,
+            "n": self.action,
         }
         return json.dumps({k: v for k, v in data.items() if v is not None}, separators=(",", ":"))
 
@@ -78,7 +81,7 @@ class Notice:
         try:
             data = json.loads(text)
             kind = data["k"]
-            if kind not in ("turn", "confirmation", "reset"):
+            if kind not in ("turn", "confirmation", "action", "reset"):
                 raise ValueError(f"unknown kind {kind!r}")
             return cls(
                 kind=kind,
@@ -90,6 +93,7 @@ class Notice:
                 user_id=data.get("u"),
                 actor_user=data.get("a"),
                 actor_channel=data.get("h"),
+                action=data.get("n"),
             )
         except (ValueError, KeyError, TypeError) as exc:
             logger.warning("ignored a malformed notice (%s)", exc)

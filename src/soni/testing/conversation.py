@@ -206,7 +206,7 @@ class Conversation:
             if named is None:
                 return Mismatch(f"a pending confirmation offering {decision!r}", _describe(record))
             decision = named
-        token = self.bot.engine.confirmations.token_of(record)
+        token = self.bot.confirmations.token_of(record)
         if token is None:
             return Mismatch(f"the token of the pending confirmation {what}", "no token is known")
         runs_from = len(self.registry.runs)
@@ -221,7 +221,7 @@ class Conversation:
         record = await self.open_confirmation()
         if record is None:
             return Mismatch("a pending confirmation to expire", "no confirmation is pending")
-        registry = self.bot.engine.confirmations
+        registry = self.bot.confirmations
         self.clock.move_past(record.expires_at)
         # What the bot's sweeper does every few seconds, done now.
         await registry.cleanup_expired()
@@ -239,7 +239,7 @@ class Conversation:
         """The confirmation the conversation waits for, else its newest open one."""
         state = await self.bot.state(self.id)
         waiting = state.get("waiting") or {}
-        registry = self.bot.engine.confirmations
+        registry = self.bot.confirmations
         if waiting.get("kind") == "confirmation":
             record = await registry.get_by_id(waiting["confirmation"])
             if record is not None and record.is_open:

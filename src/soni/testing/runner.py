@@ -176,7 +176,7 @@ async def _run_one(
     loaded = await Bot.load(Path(bot), db=":memory:", registry=registry, **load_options)
     clock = TestClock()
     # The confirmations read their clock on every call: from now on, this one.
-    loaded.engine.confirmations.clock = clock
+    loaded.confirmations.clock = clock
     conversation = Conversation(loaded, registry, clock, f"test-{index + 1}")
     try:
         failure = await _play(conversation, file, index, test)

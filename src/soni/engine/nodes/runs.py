@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from soni.actions import ActionContext
 from soni.confirmations import Actor, Execution, PendingConfirmation, Status
 from soni.engine.core import Engine
+from soni.engine.events import ActionOutcome, ActionRan
 from soni.engine.journal import JournalEntry
 from soni.engine.turn import this_turn
 from soni.errors import ActionError
@@ -272,12 +273,13 @@ async def _run_journaled_claim(call: Call, key: str, claim: JournalEntry) -> Out
         try:
             outcome = await call.invoke(key)
         except BaseException:
-            await _shielded(journal.mark_unknown(key, claim))
+            await _shielded(_unknown(call, key, claim))
             raise
         if outcome.kind == "failed":
             await journal.finish(key, error=outcome.error)
         else:
             await journal.finish(key, result=outcome.result)
+        await _ran(call, "failed" if outcome.kind == "failed" else "done", outcome.error)
         return outcome
 
     return await _detached(call.engine, key, run_and_record())
@@ -291,6 +293,7 @@ class _JournalRecovery:
 
     async def found(self, result: Mapping[str, Any]) -> Outcome:
         await self.call.engine.journal.finish(self.key, result=result)
+        await _ran(self.call, "done")
         return Outcome("done", result=result)
 
     async def again(self) -> Outcome:
@@ -306,4 +309,17 @@ class _JournalRecovery:
             logger.warning(
                 "the run %s of %s was interrupted; its outcome is unknown", self.key, self.call.name
             )
-            await self.call.engine.journal.mark_unknown(self.key, self.seen)
+            await _unknown(self.call, self.key, self.seen)
+
+
+async def _unknown(call: Call, key: str, seen: JournalEntry) -> None:
+    """Record that the run ``key`` ended without an outcome, and tell whoever listens."""
+    await call.engine.journal.mark_unknown(key, seen)
+    await _ran(call, "unknown")
+
+
+async def _ran(call: Call, outcome: ActionOutcome, error: str | None = None) -> None:
+    """Tell the engine's listener (the bot's events) that an unguarded run ended."""
+    told = call.engine.action_ran
+    if told is not None:
+        await told(ActionRan(call.ctx.conversation_id, call.name, outcome, error=error))

@@ -49,5 +49,5 @@ async def metrics(state: State, caller: KeyCaller) -> Response:
 @router.get("/actions", response_model_by_alias=True)
 async def actions(state: State, caller: KeyCaller) -> ActionsOut:
     """The names of the action handlers the bot can call: global and local."""
-    names = state.bot.engine.actions.list_actions()
+    names = state.bot.actions.list_actions()
     return ActionsOut.model_validate(names)
