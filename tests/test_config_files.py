@@ -42,6 +42,7 @@ README = CONFIG / "README.md"
 EXTRA = {
     "SONI_DB": "",
     "SONI_SECRET": "",
+    "SONI_DB_POOL_SIZE": "10",
     "SONI_ACTION_WORKERS": "64",
     "SONI_LLM_MODEL": "",
     "SONI_LLM_BASE_URL": DEFAULT_BASE_URL,

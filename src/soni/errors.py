@@ -212,13 +212,15 @@ class InvalidDecisionMessage(ConfirmationError, ValueError):
 
 
 class ConversationBusy(SoniError):
-    """A turn of the conversation is running and this one would not wait (or waited too long)."""
+    """A turn of the conversation could not start in time: another one runs (and this
+    one would not wait, or waited too long), or — with ``reason`` — the process had
+    no room for it (every database connection for turns in use)."""
 
-    def __init__(self, conversation_id: str) -> None:
+    def __init__(self, conversation_id: str, reason: str | None = None) -> None:
         self.conversation_id = conversation_id
-        super().__init__(
-            f"conversation {conversation_id!r} is processing another message; retry later"
-        )
+        self.reason = reason
+        why = reason or "is processing another message"
+        super().__init__(f"conversation {conversation_id!r} {why}; retry later")
 
 
 class SchemaTooNew(SoniError, RuntimeError):

@@ -239,3 +239,46 @@ async def test_two_processes_creating_the_schema_at_once_both_start(
     both = await asyncio.gather(*(open_storage(postgres_database) for _ in range(3)))
     for storage in both:
         await storage.close()
+
+
+async def test_turns_beyond_the_pool_answer_busy_with_the_reason_and_the_others_go_on(
+    postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SONI_DB_POOL_SIZE", "2")
+    storage = await open_storage(postgres_database)
+    release = asyncio.Event()
+    holding = 0
+    both_held = asyncio.Event()
+
+    async def hold(conversation: str) -> None:
+        nonlocal holding
+        async with storage.turn(conversation):
+            holding += 1
+            if holding == 2:
+                both_held.set()
+            await release.wait()
+
+    try:
+        held = [asyncio.create_task(hold(f"held-{n}")) for n in range(2)]
+        await asyncio.wait_for(both_held.wait(), 30)
+        for wait in (0.0, 0.3):
+            with pytest.raises(ConversationBusy, match="every database connection") as busy:
+                async with storage.turn("third", wait):
+                    pytest.fail("a third turn ran beside two on a pool of two")
+            assert busy.value.conversation_id == "third"
+        release.set()
+        await asyncio.gather(*held)
+        async with storage.turn("third", 0.0):
+            pass  # room again
+    finally:
+        release.set()
+        await storage.close()
+
+
+@pytest.mark.parametrize("size", ["0", "-3", "ten", "2.5"])
+async def test_a_bad_pool_size_is_one_clear_error(
+    postgres_database: str, monkeypatch: pytest.MonkeyPatch, size: str
+) -> None:
+    monkeypatch.setenv("SONI_DB_POOL_SIZE", size)
+    with pytest.raises(SoniError, match="SONI_DB_POOL_SIZE|pool size must be a positive"):
+        await open_storage(postgres_database)

@@ -180,8 +180,8 @@ class Conversations:
             started = time.perf_counter()
             try:
                 result = await self.bot.handle(inner, text, user_id=user_id, wait=wait)
-            except ConversationBusy:
-                raise ConversationBusy(conversation_id) from None
+            except ConversationBusy as busy:
+                raise ConversationBusy(conversation_id, busy.reason) from None
             self.metrics.observe_turn("message", time.perf_counter() - started)
         return TurnOut(
             conversation_id=conversation_id,

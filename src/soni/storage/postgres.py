@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -140,14 +141,17 @@ class PostgresStorage(Storage):
     @contextlib.asynccontextmanager
     async def _turn(self, conversation_id: str, wait: float | None) -> AsyncIterator[None]:
         import psycopg
+        from psycopg_pool import PoolTimeout
 
         loop = asyncio.get_running_loop()
         deadline = None if wait is None else loop.time() + max(wait, 0.0)
         async with super()._turn(conversation_id, wait):
             key = advisory_key("turn", conversation_id)
             left = None if deadline is None else max(deadline - loop.time(), 0.0)
+            # The pool refuses a timeout of 0 outright: "not at all" gets a moment.
+            room = _UNBOUNDED if left is None else max(left, _MOMENT)
             try:
-                connecting = self._locks_pool.connection(timeout=left if left else None)
+                connecting = self._locks_pool.connection(timeout=room)
                 async with connecting as conn, conn.transaction():
                     if left is not None and left <= 0:
                         cursor = await conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (key,))
@@ -162,6 +166,8 @@ class PostgresStorage(Storage):
                     yield
             except psycopg.errors.LockNotAvailable:
                 raise ConversationBusy(conversation_id) from None
+            except PoolTimeout:
+                raise ConversationBusy(conversation_id, _NO_ROOM) from None
 
     # -- notices --------------------------------------------------------------------
 
@@ -304,7 +310,7 @@ async def open_postgres(
     url: str,
     *,
     secret: bytes | None = None,
-    pool_size: int = 10,
+    pool_size: int | None = None,
     migrate_schema: bool = True,
     listen: bool = True,
 ) -> PostgresStorage:
@@ -314,14 +320,19 @@ async def open_postgres(
         url: ``postgresql://user[:password]@host[:port]/dbname[?options]``.
         secret: What confirmation tokens are derived under (see ``Bot.load``).
         pool_size: Connections for state, confirmations and the journal; turns in
-            flight hold one more each, from a second pool of the same size.
+            flight hold one more each, from a second pool of the same size. By
+            default ``SONI_DB_POOL_SIZE``, else 10. Each worker opens up to twice
+            this many, plus one for notices and one for its runner's liveness:
+            keep workers x (2 x pool_size + 2) under the server's ``max_connections``.
         migrate_schema: Create or upgrade the tables first (``soni db migrate``
             does it on its own otherwise).
         listen: Receive other processes' notices (a bot does; ``soni db`` not).
 
     Raises:
-        SoniError: the database cannot be reached, or its schema is from a newer soni.
+        SoniError: the database cannot be reached, its schema is from a newer soni,
+            or ``pool_size`` (``SONI_DB_POOL_SIZE``) is not a positive integer.
     """
+    pool_size = _pool_size(pool_size)
     import psycopg
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from psycopg_pool import AsyncConnectionPool
@@ -395,3 +406,28 @@ async def _check_schema(pool: Any, url: str) -> None:
             f"the PostgreSQL database {shown_url(url)} has no soni tables yet: "
             f"run `soni db migrate --db {shown_url(url)}`"
         )
+
+
+POOL_SIZE = 10
+# How long a turn waits for a connection of its own when it may wait as long as it
+# takes, and when it may not wait at all.
+_UNBOUNDED = 24 * 3600.0
+_MOMENT = 0.05
+_NO_ROOM = (
+    "could not start: every database connection for turns is in use (SONI_DB_POOL_SIZE per worker)"
+)
+
+
+def _pool_size(given: int | None) -> int:
+    """``given``, else ``SONI_DB_POOL_SIZE``, else ``POOL_SIZE``: a positive integer."""
+    if given is None:
+        text = os.environ.get("SONI_DB_POOL_SIZE", "").strip()
+        if not text:
+            return POOL_SIZE
+        try:
+            given = int(text)
+        except ValueError:
+            raise SoniError(f"SONI_DB_POOL_SIZE must be a positive integer, got {text!r}") from None
+    if isinstance(given, bool) or not isinstance(given, int) or given < 1:
+        raise SoniError(f"the database pool size must be a positive integer, got {given!r}")
+    return given
