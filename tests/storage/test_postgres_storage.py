@@ -280,5 +280,5 @@ async def test_a_bad_pool_size_is_one_clear_error(
     postgres_database: str, monkeypatch: pytest.MonkeyPatch, size: str
 ) -> None:
     monkeypatch.setenv("SONI_DB_POOL_SIZE", size)
-    with pytest.raises(SoniError, match="SONI_DB_POOL_SIZE|pool size must be a positive"):
+    with pytest.raises(SoniError, match=r"SONI_DB_POOL_SIZE|pool size must be a positive"):
         await open_storage(postgres_database)
