@@ -28,7 +28,7 @@ import typer
 
 from soni.nlu._llm_settings import DEFAULT_BASE_URL
 from soni.server import ServerSettings
-from soni.server._workers import STOP_TIMEOUT
+from soni.server.workers import STOP_TIMEOUT
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"

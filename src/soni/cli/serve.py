@@ -112,8 +112,8 @@ def _serve_one(
 def _serve_workers(
     bot_dir: Path, db: str | None, *, host: str, port: int, workers: int, log_level: str
 ) -> None:
-    """N worker processes on one socket, watched by this one (soni.server._workers)."""
-    from soni.server._workers import WorkerSpec, serve_workers
+    """N worker processes on one socket, watched by this one (soni.server.workers)."""
+    from soni.server.workers import WorkerSpec, serve_workers
 
     spec = WorkerSpec(bot=str(bot_dir), db=db, log_level=log_level)
     try:
