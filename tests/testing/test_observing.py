@@ -1,42 +1,67 @@
-"""What the runner puts around a bot: the recording registry, stubs, the clock."""
+"""What the runner puts around a bot: the recorder of its runs, stubs, the clock."""
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from soni.actions import ActionContext
+from soni import Bot
+from soni.actions import ActionContext, ActionRegistry, ActionSpec
 from soni.confirmations._support import utcnow
-from soni.errors import ActionArgumentError, ActionFailed
-from soni.testing.observing import ActionRun, RecordingRegistry, TestClock, make_stub
+from soni.errors import ActionArgumentError
+from soni.testing.observing import ActionRun, RunRecorder, TestClock, make_stub
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def transfer(amount: float, iban: str, ctx: ActionContext) -> dict[str, str]:
     return {"transaction_id": "real"}
 
 
-async def test_the_registry_records_each_run_and_its_outcome() -> None:
-    registry = RecordingRegistry()
+async def test_the_recorder_notes_each_run_of_the_bot_and_its_outcome(
+    handlers: Mapping[str, ActionSpec],
+) -> None:
+    registry = ActionRegistry()  # the examples' handlers, these two replaced
+    registry.register_local("get_balance", lambda account: {"balance": 1.0})
+    registry.register_local("execute_transfer", lambda amount, beneficiary, iban: {})
+    bot = await Bot.load(EXAMPLES / "banking", db=":memory:", registry=registry)
+    try:
+        recorder = RunRecorder(bot)
+        for text in ("/check_balance", "savings"):
+            await bot.handle("r1", text)
+        registry.register_local("get_balance", _broken)
+        for text in ("/check_balance", "checking"):
+            await bot.handle("r1", text)
+        # A guarded run is told through its confirmation, by the same stream.
+        for text in ("I want to send money", "Bob", "50", "DE89370400440532013000"):
+            asked = await bot.handle("r1", text)
+        await bot.handle("r1", "yes")
+        recorder.close()
+        await bot.handle("r1", "/check_balance")
+        await bot.handle("r1", "savings")
+    finally:
+        await bot.aclose()
 
-    def broken() -> None:
-        raise ValueError("down")
+    first, second, third = recorder.runs
+    assert first == ActionRun("get_balance")
+    assert second.name == "get_balance" and not second.ok
+    assert str(second).startswith("get_balance (failed: ")
+    assert third == ActionRun("execute_transfer")
+    assert asked.status == "awaiting_confirmation"
 
-    registry.register_local("ok", lambda: {"a": 1})
-    registry.register_local("broken", broken)
-    assert await registry.run("ok") == {"a": 1}
-    with pytest.raises(ActionFailed):
-        await registry.run("broken")
-    assert registry.runs[0] == ActionRun("ok")
-    assert registry.runs[1].name == "broken" and not registry.runs[1].ok
-    assert str(registry.runs[1]).startswith("broken (failed: ")
+
+def _broken(account: str) -> None:
+    raise ValueError("down")
 
 
 async def test_a_stub_takes_the_real_handlers_parameters() -> None:
     stub = make_stub("execute_transfer", {"transaction_id": "TX-1"}, transfer)
     assert inspect.signature(stub) == inspect.signature(transfer)
-    registry = RecordingRegistry()
+    registry = ActionRegistry()
     spec = registry.register_local("execute_transfer", stub)
     assert (spec.mode, spec.params, spec.ctx_param) == ("params", ("amount", "iban"), "ctx")
     first = await registry.run("execute_transfer", {"amount": 5, "iban": "X"})
@@ -49,7 +74,7 @@ async def test_a_stub_takes_the_real_handlers_parameters() -> None:
 
 
 async def test_a_stub_without_a_real_handler_takes_the_slots() -> None:
-    registry = RecordingRegistry()
+    registry = ActionRegistry()
     spec = registry.register_local("ghost", make_stub("ghost", None, None))
     assert spec.mode == "slots"
     assert await registry.run("ghost", {"a": 1}) == {}

@@ -35,7 +35,7 @@ from soni.testing.models import (
     SlotStep,
     UserStep,
 )
-from soni.testing.observing import ActionRun, RecordingRegistry, TestClock
+from soni.testing.observing import ActionRun, RunRecorder, TestClock
 from soni.testing.results import Observed, PendingSeen
 
 __all__ = ("USER_ID", "Conversation", "Mismatch")
@@ -55,11 +55,9 @@ class Mismatch:
 class Conversation:
     """A fresh conversation with ``bot``, driven step by step."""
 
-    def __init__(
-        self, bot: Bot, registry: RecordingRegistry, clock: TestClock, conversation_id: str
-    ) -> None:
+    def __init__(self, bot: Bot, runs: RunRecorder, clock: TestClock, conversation_id: str) -> None:
         self.bot = bot
-        self.registry = registry
+        self.recorder = runs
         self.clock = clock
         self.id = conversation_id
         self._replies: tuple[str, ...] = ()
@@ -78,7 +76,7 @@ class Conversation:
     @property
     def turn_actions(self) -> tuple[ActionRun, ...]:
         """The actions run in the latest turn."""
-        return self.registry.runs[self._runs_from :]
+        return self.recorder.runs[self._runs_from :]
 
     async def preset(self, slots: Mapping[str, Any]) -> Mismatch | None:
         """Set ``slots`` with a ``/set`` message, as a user could, before the first step.
@@ -88,7 +86,7 @@ class Conversation:
         """
         parts = [shlex.quote(f"{n}={json.dumps(v, ensure_ascii=False)}") for n, v in slots.items()]
         result = await self.bot.handle(self.id, "/set " + " ".join(parts), user_id=USER_ID)
-        self._runs_from = len(self.registry.runs)
+        self._runs_from = len(self.recorder.runs)
         held = (await self.bot.state(self.id)).get("slots") or {}
         # A refused value may leave a default (or an earlier value) in place: when the
         # bot answered the /set (it says nothing to one it took), a slot that does
@@ -111,7 +109,7 @@ class Conversation:
     async def run(self, step: object) -> Mismatch | None:
         """Play one step; what went differently, or ``None``."""
         if isinstance(step, UserStep):
-            runs_from = len(self.registry.runs)
+            runs_from = len(self.recorder.runs)
             self._turn(await self.bot.handle(self.id, step.user, user_id=USER_ID), runs_from)
             return None
         if isinstance(step, BotStep):
@@ -209,7 +207,7 @@ class Conversation:
         token = self.bot.confirmations.token_of(record)
         if token is None:
             return Mismatch(f"the token of the pending confirmation {what}", "no token is known")
-        runs_from = len(self.registry.runs)
+        runs_from = len(self.recorder.runs)
         try:
             result = await self.bot.decide(token, decision, actor=USER_ID, channel="api")
         except ConfirmationError as exc:
@@ -227,7 +225,7 @@ class Conversation:
         await registry.cleanup_expired()
         # Nobody spoke: no replies to check, no actions ran.
         self._replies, self._checked = (), 0
-        self._runs_from = len(self.registry.runs)
+        self._runs_from = len(self.recorder.runs)
         after = await registry.get_by_id(record.id)
         if after is None or after.is_open:
             return Mismatch("the confirmation to expire", "it is still open")  # pragma: no cover

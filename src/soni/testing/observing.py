@@ -1,10 +1,10 @@
-"""What a test puts around a real bot: a registry that records runs, stubs, a clock.
+"""What a test puts around a real bot: a recorder of its action runs, stubs, a clock.
 
-None of these replace the engine. ``RecordingRegistry`` is an ``ActionRegistry``
-that notes each call the engine makes through it (confirmed or not) and then lets
-it run as usual; a stub is an ordinary local handler; ``TestClock`` is the
-confirmation registry's clock (``ConfirmationRegistry.clock``), moved forward so
-that a pending confirmation really expires.
+None of these replace the engine. ``RunRecorder`` follows the bot's event stream
+and notes each action run it tells of (confirmed or not); a stub is an ordinary
+local handler; ``TestClock`` is the confirmation registry's clock
+(``ConfirmationRegistry.clock``), moved forward so that a pending confirmation
+really expires.
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from soni.actions import ActionContext, ActionRegistry
 from soni.actions.spec import Handler
 from soni.confirmations._support import utcnow
-from soni.errors import ActionError
+from soni.engine.events import ActionRan, BotEvent
 
-__all__ = ("ActionRun", "RecordingRegistry", "TestClock", "make_stub")
+if TYPE_CHECKING:
+    from soni.engine.runtime import Bot
+
+__all__ = ("ActionRun", "RunRecorder", "TestClock", "make_stub")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,34 +41,34 @@ class ActionRun:
         return self.name if self.ok else f"{self.name} (failed: {self.error})"
 
 
-class RecordingRegistry(ActionRegistry):
-    """An ``ActionRegistry`` that records every ``run``: what ran, and whether it returned."""
+class RunRecorder:
+    """The action runs a bot tells of (``bot.events``' ``ActionRan``): what ran, and
+    whether it returned — guarded by a confirmation or not."""
 
-    __slots__ = ("_runs",)
+    __slots__ = ("_runs", "_stop")
 
-    def __init__(self) -> None:
-        super().__init__()
-        # Appended to by ``run``, on the bot's event loop only.
+    def __init__(self, bot: Bot) -> None:
+        # Appended to on the bot's event loop only, inside the turn that ran them.
         self._runs: list[ActionRun] = []
+        self._stop = bot.events.subscribe(self._heard)
 
     @property
     def runs(self) -> tuple[ActionRun, ...]:
         return tuple(self._runs)
 
-    async def run(
-        self,
-        name: str,
-        slots: Mapping[str, Any] | None = None,
-        ctx: ActionContext | None = None,
-        timeout: float | None = None,
-    ) -> dict[str, Any]:
-        try:
-            result = await super().run(name, slots, ctx, timeout)
-        except ActionError as exc:
-            self._runs.append(ActionRun(name, str(exc)))
-            raise
-        self._runs.append(ActionRun(name))
-        return result
+    def _heard(self, event: BotEvent) -> None:
+        if not isinstance(event, ActionRan) or event.remote:
+            return
+        if event.outcome == "done":
+            self._runs.append(ActionRun(event.action))
+        elif event.outcome == "failed":
+            self._runs.append(ActionRun(event.action, event.error or "it failed"))
+        else:
+            self._runs.append(ActionRun(event.action, "its outcome is unknown"))
+
+    def close(self) -> None:
+        """Stop recording."""
+        self._stop()
 
 
 def make_stub(name: str, result: Mapping[str, Any] | None, like: Handler | None) -> Handler:

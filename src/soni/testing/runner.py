@@ -23,7 +23,7 @@ from soni.testing.conversation import Conversation, Mismatch
 from soni.testing.errors import ConversationTestErrors
 from soni.testing.loading import ConversationTestFile, discover, load_test_files
 from soni.testing.models import ConversationTest
-from soni.testing.observing import RecordingRegistry, TestClock, make_stub
+from soni.testing.observing import RunRecorder, TestClock, make_stub
 from soni.testing.results import ConversationResult, Observed, RunReport, StepFailure
 
 __all__ = ("run_file", "run_test", "run_tests")
@@ -170,17 +170,19 @@ async def _run_one(
 ) -> ConversationResult:
     test = file.tests[index]
     started = time.perf_counter()
-    registry = RecordingRegistry()
+    registry = ActionRegistry()
     for name, result in test.stub_actions.items():
         registry.register_local(name, make_stub(name, result, originals.get(name)))
     loaded = await Bot.load(Path(bot), db=":memory:", registry=registry, **load_options)
     clock = TestClock()
     # The confirmations read their clock on every call: from now on, this one.
     loaded.confirmations.clock = clock
-    conversation = Conversation(loaded, registry, clock, f"test-{index + 1}")
+    runs = RunRecorder(loaded)
+    conversation = Conversation(loaded, runs, clock, f"test-{index + 1}")
     try:
         failure = await _play(conversation, file, index, test)
     finally:
+        runs.close()
         await loaded.aclose()
     return ConversationResult(
         test.name, file.path, file.test_line(index), failure, time.perf_counter() - started
