@@ -406,12 +406,11 @@ class NluSettingsError(SoniError, ValueError):
 
 
 class SessionCommandError(SoniError):
-    """The session registry refused a command, or could not carry it out.
+    """The session registry refused a call.
 
-    Raised for an unknown command, wrong arguments (an empty conversation id, a
-    negative pending count, ...), a registry that is not running, or a failure
-    inside the registry's task (then ``__cause__`` is the original exception). The
-    registry keeps serving after any of them.
+    Raised for wrong arguments (an empty conversation id, a negative pending
+    count, ...) or a registry that is not running. A refused call changes nothing;
+    the registry keeps serving.
 
     Attributes:
         command: The command: ``record_turn``, ``publish``, ``remove``, ``get``, ...

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from soni.sessions import SessionEvent, SessionRegistry
+import pytest
 
-from .conftest import TIMEOUT, RegistryFactory, take, turn
+from soni.engine.events import ConversationReset, TurnCompleted
+from soni.sessions import SessionCommandError, SessionEvent, SessionRegistry
+
+from .conftest import TIMEOUT, RegistryFactory, drain, take, turn
 
 THREADS = 8
 
@@ -116,3 +120,100 @@ async def test_threads_awaiting_the_registry_on_their_own_event_loops(
     assert pendings == [turns - 1] * THREADS
     check_turns(events, conversations, turns)
     assert len(await sessions.list()) == THREADS
+
+
+async def test_threads_posting_turns_and_bot_events_without_waiting(
+    make_sessions: RegistryFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Plain threads (no event loop of their own): post_turn and record hand their
+    # calls to the registry's loop, and each thread's calls keep their order there.
+    turns = 25
+    sessions = await make_sessions(queue_size=THREADS * (turns * 2 + 2))
+    conversations = [f"t{n}" for n in range(THREADS)]
+    barrier = threading.Barrier(THREADS)
+
+    def worker(conversation_id: str) -> None:
+        barrier.wait(TIMEOUT)
+        for n in range(turns):
+            sessions.post_turn(
+                conversation_id, status="active", pending=n, active_flow=None, user_id=None
+            )
+            sessions.record(
+                TurnCompleted(conversation_id, "active", n, None, (), None, remote=True)
+            )
+        sessions.record(ConversationReset(conversation_id, remote=False))
+
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)  # touching the loop's queues from a worker thread raises
+    async with sessions.subscribe() as subscription:
+        with (
+            ThreadPoolExecutor(THREADS) as pool,
+            caplog.at_level(logging.ERROR, logger="soni.sessions"),
+        ):
+            # Already waiting when the events come: their delivery wakes it up.
+            reader = asyncio.create_task(take(subscription, THREADS * (turns * 2 + 2)))
+            work = [loop.run_in_executor(pool, worker, c) for c in conversations]
+            await asyncio.wait_for(asyncio.gather(*work), TIMEOUT)
+            events = await reader
+
+    assert caplog.records == []
+
+    for conversation_id in conversations:
+        own = [e for e in events if e.conversation_id == conversation_id]
+        assert [e.type for e in own] == ["session_started"] + ["turn"] * (turns * 2) + [
+            "session_removed"
+        ]
+        assert [e.data["pending"] for e in own[1:-1]] == [n for n in range(turns) for _ in "ab"]
+    assert await sessions.list() == []
+
+
+async def test_calls_awaited_on_other_threads_loops_are_carried_out_on_the_registry_s(
+    sessions: SessionRegistry,
+) -> None:
+    turns = 10
+    conversations = [f"t{n}" for n in range(THREADS)]
+    barrier = threading.Barrier(THREADS)
+
+    async def chat(conversation_id: str) -> bool:
+        for n in range(turns):
+            await turn(sessions, conversation_id, pending=n)
+        await sessions.publish(SessionEvent("confirmation_expired", conversation_id))
+        return await sessions.remove(conversation_id, "reset")
+
+    def worker(conversation_id: str) -> bool:
+        barrier.wait(TIMEOUT)
+        return asyncio.run(chat(conversation_id))
+
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)  # touching the loop's queues from a worker thread raises
+    async with sessions.subscribe() as subscription:
+        # Already waiting when the events come: their delivery wakes it up.
+        reader = asyncio.create_task(take(subscription, THREADS * (turns + 3)))
+        with ThreadPoolExecutor(THREADS) as pool:
+            work = [loop.run_in_executor(pool, worker, c) for c in conversations]
+            removed = await asyncio.wait_for(asyncio.gather(*work), TIMEOUT)
+        events = await reader
+
+    assert removed == [True] * THREADS
+    for conversation_id in conversations:
+        own = [e.type for e in events if e.conversation_id == conversation_id]
+        assert own == ["session_started"] + ["turn"] * turns + [
+            "confirmation_expired",
+            "session_removed",
+        ]
+    check_turns([e for e in events if e.type != "session_removed"], conversations, turns)
+
+
+async def test_stop_awaited_on_another_thread_s_loop(make_sessions: RegistryFactory) -> None:
+    sessions = await make_sessions()
+    subscription = sessions.subscribe()
+    await subscription.open()
+    reader = asyncio.create_task(drain(subscription))
+    await turn(sessions, "c1")
+
+    await asyncio.wait_for(asyncio.to_thread(asyncio.run, sessions.stop()), TIMEOUT)
+
+    assert [e.type for e in await asyncio.wait_for(reader, TIMEOUT)] == ["session_started", "turn"]
+    assert not sessions.running
+    with pytest.raises(SessionCommandError, match="stopped"):
+        await sessions.list()

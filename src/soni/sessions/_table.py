@@ -1,6 +1,6 @@
 """The map of live conversations, least recently active first.
 
-Plain data with no locking: only the registry's actor task touches it.
+Plain data with no locking: it changes only on the registry's event loop.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Subscriptions: one bounded mailbox per subscriber, filled by the actor task."""
+"""Subscriptions: one bounded mailbox per subscriber, filled on the registry's loop."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,9 @@ from soni.sessions.events import SessionEvent
 if TYPE_CHECKING:
     from soni.sessions.registry import SessionRegistry
 
-__all__ = ("Mailbox", "Subscription")
+__all__ = ("Broadcast", "Mailbox", "Subscription")
+
+logger = logging.getLogger("soni.sessions")
 
 
 class Mailbox:
@@ -44,6 +47,63 @@ class Mailbox:
         if final is not None:
             self.queue.put_nowait(final)
         self.queue.put_nowait(None)
+
+
+class Broadcast:
+    """The subscribers' mailboxes, by the conversation they follow (``None``: all).
+
+    Plain data with no locking: it changes only on the registry's event loop.
+    """
+
+    __slots__ = ("_groups",)
+
+    def __init__(self) -> None:
+        # Mailboxes in arrival order: a dict, so that forgetting one costs O(1).
+        self._groups: dict[str | None, dict[Mailbox, None]] = {}
+
+    def follows(self, conversation_id: str) -> bool:
+        """Whether anyone follows this conversation (or every conversation)."""
+        return None in self._groups or conversation_id in self._groups
+
+    def add(self, mailbox: Mailbox) -> None:
+        if not mailbox.closed:
+            self._groups.setdefault(mailbox.conversation_id, {})[mailbox] = None
+
+    def forget(self, mailbox: Mailbox) -> None:
+        group = self._groups.get(mailbox.conversation_id)
+        if group is not None:
+            group.pop(mailbox, None)
+            if not group:
+                del self._groups[mailbox.conversation_id]
+
+    def emit(self, event: SessionEvent) -> None:
+        """Offer the event to the followers of all, then of its conversation."""
+        self._deliver(self._groups.get(None), event)
+        if event.conversation_id is not None:
+            self._deliver(self._groups.get(event.conversation_id), event)
+
+    def end_all(self) -> None:
+        for group in self._groups.values():
+            for mailbox in group:
+                mailbox.end()
+        self._groups.clear()
+
+    def _deliver(self, group: dict[Mailbox, None] | None, event: SessionEvent) -> None:
+        if not group:
+            return
+        lagging = [m for m in group if not m.closed and not m.offer(event)]
+        for mailbox in lagging:
+            # Dropped rather than waited for: one slow reader must not hold up the rest.
+            self.forget(mailbox)
+            logger.warning(
+                "session subscriber (%s) dropped: %d events unread",
+                mailbox.conversation_id or "all conversations",
+                mailbox.capacity,
+            )
+            notice = SessionEvent(
+                "lagged", mailbox.conversation_id, {"queue_size": mailbox.capacity}
+            )
+            mailbox.end(notice)
 
 
 class Subscription:
@@ -83,7 +143,7 @@ class Subscription:
         if self._mailbox is not None or self._finished:
             return
         mailbox = Mailbox(self._conversation_id, self._registry.queue_size)
-        await self._registry._attach(mailbox)
+        self._registry._attach(mailbox)
         self._mailbox = mailbox
 
     def close(self) -> None:
