@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
+from soni.actions import ActionSpec
 from soni.engine.events import ConversationReset, TurnCompleted
 from soni.engine.results import ReplyView, Status
 from soni.engine.runtime import Bot
@@ -90,12 +92,14 @@ async def test_resetting_a_conversation_not_in_the_map_is_quiet(
     assert caplog.records == []
 
 
-async def test_a_bot_s_event_stream_feeds_the_registry(sessions: SessionRegistry) -> None:
+async def test_a_bot_s_event_stream_feeds_the_registry(
+    sessions: SessionRegistry, handlers: Mapping[str, ActionSpec]
+) -> None:
     async with (
         await Bot.load(BANKING, db=":memory:") as bot,
         sessions.subscribe("c1") as subscription,
     ):
-        unsubscribe = bot.subscribe(sessions.record)
+        unsubscribe = bot.events.subscribe(sessions.record)
         await bot.handle("c1", "/check_balance", user_id="alice")
         assert await sessions.get("c1") is not None
         await bot.handle("c1", "checking", user_id="alice")
@@ -119,7 +123,7 @@ async def test_a_bot_s_event_stream_feeds_the_registry(sessions: SessionRegistry
 
 
 async def test_what_is_not_a_bot_event_is_refused(sessions: SessionRegistry) -> None:
-    with pytest.raises(SessionCommandError, match="expected a TurnCompleted") as caught:
+    with pytest.raises(SessionCommandError, match="expected a bot event") as caught:
         sessions.record({"conversation_id": "c1"})  # type: ignore[arg-type]
     assert caught.value.command == "record"
 
@@ -143,3 +147,32 @@ async def test_events_recorded_while_not_running_are_dropped() -> None:
     await registry.stop()
     registry.record(completed("late"))  # stopped: dropped, no error
     assert kinds(await drain(subscription)) == [("session_started", "c1"), ("turn", "c1")]
+
+
+async def test_a_bots_confirmations_reach_the_registry_through_the_same_stream(
+    sessions: SessionRegistry, handlers: Mapping[str, ActionSpec]
+) -> None:
+    async with (
+        await Bot.load(BANKING, db=":memory:") as bot,
+        sessions.subscribe("t1") as subscription,
+    ):
+        unsubscribe = bot.events.subscribe(sessions.record)
+        for text in ("I want to send money", "Bob", "50"):
+            await bot.handle("t1", text, user_id="alice")
+        asked = await bot.handle("t1", "DE89370400440532013000", user_id="alice")
+        (pending,) = asked.pending
+        assert pending.token is not None
+        await bot.decide(pending.token, "approve", actor="alice", channel="api")
+        unsubscribe()
+        events = await take(subscription, 10)
+
+    assert kinds(events)[4:] == [
+        ("confirmation_requested", "t1"),
+        ("turn", "t1"),
+        ("awaiting_confirmation", "t1"),
+        ("confirmation_decided", "t1"),
+        ("action_executed", "t1"),
+        ("turn", "t1"),
+    ]
+    assert events[4].data["confirmation_id"] == pending.confirmation_id
+    assert events[8].data["ok"] is True

@@ -1,23 +1,35 @@
-"""watch(): confirmation transitions become the conversation's session events."""
+"""record(): confirmation transitions, as a bot's ``ConfirmationChanged`` events,
+become the conversation's session events."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from soni.confirmations import (
     Actor,
+    ConfirmationEvent,
     ConfirmationExpired,
     ConfirmationRegistry,
     MemoryConfirmationStore,
 )
+from soni.engine.events import ConfirmationChanged
 from soni.sessions import SessionRegistry
 
 from .conftest import TIMEOUT, kinds, take
+
+
+def watch(sessions: SessionRegistry, confirmations: ConfirmationRegistry) -> Callable[[], None]:
+    """Feed ``sessions`` the registry's transitions as a bot's event stream does."""
+
+    def observe(event: ConfirmationEvent) -> None:
+        sessions.record(ConfirmationChanged(event, remote=event.remote))
+
+    return confirmations.subscribe(observe)
 
 
 class Clock:
@@ -64,7 +76,7 @@ async def register(
 async def test_a_confirmation_s_life_becomes_session_events(
     sessions: SessionRegistry, confirmations: ConfirmationRegistry, clock: Clock
 ) -> None:
-    unwatch = sessions.watch(confirmations)
+    unwatch = watch(sessions, confirmations)
     async with sessions.subscribe("c1") as subscription:
         token = await register(confirmations)
         record = await confirmations.get(token)
@@ -109,7 +121,7 @@ async def test_a_confirmation_s_life_becomes_session_events(
 async def test_skips_choices_failures_and_expiries(
     sessions: SessionRegistry, confirmations: ConfirmationRegistry, clock: Clock
 ) -> None:
-    sessions.watch(confirmations)
+    watch(sessions, confirmations)
     async with sessions.subscribe() as subscription:
         skipped = await register(confirmations)
         await confirmations.decide(skipped, "skip", actor="alice", channel="chat")
@@ -166,7 +178,7 @@ async def test_skips_choices_failures_and_expiries(
 async def test_transitions_made_on_another_thread_s_event_loop_arrive(
     sessions: SessionRegistry, confirmations: ConfirmationRegistry
 ) -> None:
-    sessions.watch(confirmations)
+    watch(sessions, confirmations)
 
     async def elsewhere() -> None:
         token = await register(confirmations, conversation_id="remote")
@@ -184,14 +196,14 @@ async def test_after_unwatching_or_stopping_transitions_are_not_published(
     confirmations: ConfirmationRegistry,
 ) -> None:
     sessions = SessionRegistry()
-    sessions.watch(confirmations)
+    watch(sessions, confirmations)
     await register(confirmations, conversation_id="early")  # not running: dropped
     await sessions.start()
     try:
-        unwatch = sessions.watch(confirmations)
+        unwatch = watch(sessions, confirmations)
         async with sessions.subscribe() as subscription:
             await register(confirmations, conversation_id="watched")
-            events = await take(subscription, 2)  # one per watch() call
+            events = await take(subscription, 2)  # one per watch
             unwatch()
             await register(confirmations, conversation_id="watched")
             await sessions.publish(events[0])
@@ -206,7 +218,7 @@ async def test_after_unwatching_or_stopping_transitions_are_not_published(
 async def test_an_interrupted_run_and_what_was_found_later_are_announced(
     sessions: SessionRegistry, confirmations: ConfirmationRegistry
 ) -> None:
-    sessions.watch(confirmations)
+    watch(sessions, confirmations)
     async with sessions.subscribe("c1") as subscription:
         token = await register(confirmations)
         # Claimed by a task that ended without recording an outcome.

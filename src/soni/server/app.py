@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
 
-from soni.engine.events import BotEvent, ConfirmationChanged, ConversationReset, TurnCompleted
 from soni.engine.runtime import Bot
-from soni.errors import SessionCommandError
 from soni.server.auth import Keys
 from soni.server.errors import install_error_handlers
 from soni.server.limits import RequestLimits
@@ -22,7 +20,7 @@ from soni.server.service import Conversations
 from soni.server.settings import ServerSettings
 from soni.server.state import ServerState
 from soni.server.ws import router as ws_router
-from soni.sessions import SessionRegistry, session_event_for
+from soni.sessions import SessionRegistry
 
 __all__ = ("create_app",)
 
@@ -33,35 +31,6 @@ _DESCRIPTION = (
     "each route lists every status it answers, and soni's test suite holds the server to "
     "it with schemathesis."
 )
-
-
-def _follow(sessions: SessionRegistry) -> Callable[[BotEvent], Awaitable[None]]:
-    """Feed ``sessions`` from the bot's events: every worker's turns, resets and confirmations.
-
-    Called inside the work that caused each event (a turn's events before its
-    answer), so the session registry sees them in the order they happened.
-    """
-
-    async def record(event: BotEvent) -> None:
-        if isinstance(event, TurnCompleted):
-            sessions.post_turn(
-                event.conversation_id,
-                status=event.status,
-                pending=event.pending,
-                active_flow=event.active_flow,
-                user_id=event.user_id,
-                replies=[{"text": r.text, "kind": r.kind} for r in event.replies],
-            )
-        elif isinstance(event, ConversationReset):
-            with contextlib.suppress(SessionCommandError):
-                await sessions.remove(event.conversation_id, "reset")
-        elif isinstance(event, ConfirmationChanged):
-            published = session_event_for(event.confirmation)
-            if published is not None:
-                with contextlib.suppress(SessionCommandError):
-                    await sessions.publish(published)
-
-    return record
 
 
 def create_app(
@@ -108,7 +77,9 @@ def create_app(
             )
             await sessions.start()
             stack.push_async_callback(sessions.stop)
-            stack.callback(served.events.subscribe(_follow(sessions)))
+            # Every worker's turns, resets and confirmations, in the order they
+            # happened: the event streams (SSE, WebSocket) serve what it records.
+            stack.callback(served.events.subscribe(sessions.record))
             stack.callback(await metrics.attach(served))
             app.state.soni = ServerState(
                 bot=served,

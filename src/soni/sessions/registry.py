@@ -9,17 +9,20 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
-from soni.engine.events import BotEvent, ConversationReset, TurnCompleted
+from soni.engine.events import (
+    ActionRan,
+    BotEvent,
+    ConfirmationChanged,
+    ConversationReset,
+    TurnCompleted,
+)
 from soni.errors import SessionCommandError
 from soni.sessions._table import Entry, SessionTable
 from soni.sessions.events import EVENT_TYPES, SessionEvent, SessionInfo
 from soni.sessions.subscription import Broadcast, Mailbox, Subscription
 from soni.sessions.watch import session_event_for
-
-if TYPE_CHECKING:
-    from soni.confirmations import ConfirmationEvent, ConfirmationRegistry
 
 __all__ = ("SessionRegistry",)
 
@@ -187,18 +190,21 @@ class SessionRegistry:
         )
 
     def record(self, event: BotEvent) -> None:
-        """Record a bot event, so that a server can feed the registry from ``Bot``'s stream.
+        """Record a bot event: the registry follows a bot with
+        ``bot.events.subscribe(sessions.record)``.
 
         ``TurnCompleted`` is recorded as ``record_turn`` would (its replies as
         ``{text, kind}``); ``ConversationReset`` removes the conversation with the
-        reason ``reset`` (nothing happens when it is not in the map). Like
-        ``post_turn`` it does not wait: call it on the registry's event loop, as the
-        events come, and they are recorded in the bot's order. A refused event is
-        logged, and nothing is recorded when the registry is not running.
+        reason ``reset`` (nothing happens when it is not in the map);
+        ``ConfirmationChanged`` is published as the session event
+        ``session_event_for`` makes of it, if any; ``ActionRan`` adds nothing (a
+        guarded run's end is its confirmation's change). Like ``post_turn`` it does
+        not wait and may be called on any thread: on the registry's loop, events are
+        recorded in the order they come. A refused event is logged, and nothing is
+        recorded when the registry is not running.
 
         Raises:
-            SessionCommandError: ``event`` is not a ``TurnCompleted`` or a
-                ``ConversationReset``.
+            SessionCommandError: ``event`` is not a bot event.
         """
         if isinstance(event, TurnCompleted):
             self._post(
@@ -214,10 +220,12 @@ class SessionRegistry:
             )
         elif isinstance(event, ConversationReset):
             self._post("remove", lambda: self._remove(event.conversation_id, "reset"))
-        else:
-            raise SessionCommandError(
-                "record", f"expected a TurnCompleted or a ConversationReset, got {event!r}"
-            )
+        elif isinstance(event, ConfirmationChanged):
+            session_event = session_event_for(event.confirmation)
+            if session_event is not None:
+                self._post("publish", lambda: self._publish(session_event))
+        elif not isinstance(event, ActionRan):
+            raise SessionCommandError("record", f"expected a bot event, got {event!r}")
 
     async def publish(self, event: SessionEvent) -> None:
         """Send an event to the subscribers of its conversation and of all.
@@ -270,24 +278,6 @@ class SessionRegistry:
                 f"conversation_id must be None or a non-empty string, got {conversation_id!r}",
             )
         return Subscription(self, conversation_id)
-
-    def watch(self, confirmations: ConfirmationRegistry) -> Callable[[], None]:
-        """Publish the confirmations' transitions as session events.
-
-        See ``session_event_for`` for the mapping. The observer never waits, and
-        may be called on any thread; events that arrive while the registry is not
-        running are dropped.
-
-        Returns:
-            A function that stops watching.
-        """
-
-        def observe(event: ConfirmationEvent) -> None:
-            session_event = session_event_for(event)
-            if session_event is not None:
-                self._post("publish", lambda: self._publish(session_event))
-
-        return confirmations.subscribe(observe)
 
     # -- getting onto the registry's loop -----------------------------------------
 
