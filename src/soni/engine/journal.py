@@ -223,11 +223,12 @@ class SqliteActionJournal:
     fsync, so it takes microseconds — less than a hop to a thread and back. The
     exception is ``purge``, which may have millions of rows to delete: it runs on a
     connection of its own in a worker thread, one small batch at a time under the
-    lock the claims take, so a claim waits at most for one batch (~0.3 ms). Between
-    two batches it releases the lock and pauses ``purge_pace`` times as long as the
-    batch took: back to back, batches of 1,000 kept a core busy and a claim queued
-    behind one for milliseconds, and other conversations' turns ran at 2x their
-    median for the seconds a large purge lasts (``bench/storage.py``).
+    lock the claims take, so a claim waits at most for one batch (under a
+    millisecond). Between two batches it releases the lock and pauses
+    ``purge_pace`` times as long as the batch took: back to back, batches of 1,000
+    kept a core busy and a claim queued behind one for milliseconds, and other
+    conversations' turns ran at 1.5-2x their median, 4-5x at p99, for as long as a
+    large purge lasted; paced, 1.1-1.3x and 3x (``bench/storage.py``).
 
     Args:
         path: The journal's file.
@@ -375,9 +376,9 @@ class SqliteActionJournal:
             conn.close()
 
     def _purge(self, conn: sqlite3.Connection, before: float) -> int:
-        # The batches and the pauses between them stay in this worker thread: a
-        # round trip through the event loop per batch, behind whatever the loop
-        # runs, made a purge of 10,000 batches last ten times as long.
+        # The batches and the pauses between them stay in this worker thread: one
+        # hop to it for the whole purge rather than one per batch, each queued
+        # behind whatever the loop runs, and no commit ever runs on the loop.
         total = 0
         batches = 0
         while True:
