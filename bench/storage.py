@@ -9,10 +9,15 @@
     the rows the same conversation kept before retention (the pruning suspended);
     and what the pruning costs a turn: its time next to the same turn on a file
     whose pruning is suspended, the two interleaved turn by turn.
+    A turn's time at turn 1,000 of a conversation next to its time at turn 10
+    (target: <= 1.1x): the median and p90 of turns 996-1,005 of a few conversations
+    walked in step, next to their turns 6-15, and next to turns 6-15 of new
+    conversations timed interleaved with them (the machine's drift hits both);
+    and the process's CPU time per turn, which the machine's load hardly moves.
 (b) The same on PostgreSQL at turn 10 and 1,000 (its checkpoints, writes and
-    blobs), in a throwaway database on the server at ``--postgres`` (default
-    ``$SONI_BENCH_POSTGRES``, else the local one as ``postgres``); one line says
-    why when there is none.
+    blobs; a turn's time), in a throwaway database on the server at ``--postgres``
+    (default ``$SONI_BENCH_POSTGRES``, else the local one as ``postgres``); one
+    line says why when there is none.
 (c) Turn latency of other conversations while a conversation of 10,000
     checkpoints — as kept before retention, the worst a reset meets — is deleted,
     and while the action journal purges 1,000,000 old entries: median, p99 and
@@ -21,6 +26,9 @@
     them. Target: no turn slower than 3x that median. Turns are sent one after
     another by one client, so each figure is a turn's own time. (With retention a
     conversation of 10,000 turns holds one checkpoint: (a) times its reset.)
+    Then what the turns over 3x the median waited for, probed around each turn
+    (``bench/_probe.py``): the garbage collector, a core (this process's threads,
+    or any task of the machine), the disk — or none of these: soni's own work.
 (d) The same as (c) on PostgreSQL, with the same server as (b).
 
 Run: ``make bench`` or ``python bench/storage.py [--turns 10,100,1000,10000]``.
@@ -51,6 +59,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from _harness import banner, row
+from _probe import Probe, Sample, explain
 from soni import Bot
 from soni.engine.journal import RETENTION
 from soni.storage.local import journal_path
@@ -204,6 +213,87 @@ def _p90(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=10)[8]
 
 
+# -- (a), (b): a turn's time at turn 10 and at turn 1,000 ---------------------------
+
+EARLY = 10  # the turn whose time is the floor
+WINDOW = 10  # turns timed around each: 6-15 around turn 10, 996-1,005 around 1,000
+
+
+async def turn_times(
+    section: str, backend: str, bot: Bot, late: int, conversations: int
+) -> None:  # fmt: skip
+    """A turn's time around turn 10 and around turn ``late`` of the same conversations.
+
+    The conversations walk in step (turn n of each, then turn n + 1), so each window
+    holds ``conversations`` times ``WINDOW`` turns, and whatever grows with the
+    turns of the process (not only of one conversation) is in the later window.
+    The two windows are measured seconds apart, so a second floor is measured
+    interleaved with the later one: the first turns of conversations started then,
+    each beside an old conversation's turn of the same kind (``CYCLE``).
+    """
+    early = range(EARLY - WINDOW // 2, EARLY + WINDOW // 2)  # turn n + 1 for n in it
+    late_turns = range(late - WINDOW // 2, late + WINDOW // 2)
+    old = [f"latency-{n}" for n in range(conversations)]
+    new = [f"latency-new-{n}" for n in range(conversations)]
+    times: dict[str, list[float]] = {"early": [], "late": [], "new": []}
+    cpu: dict[str, list[float]] = {"early": [], "late": [], "new": []}
+
+    async def timed(conversation: str, turn: int, into: str | None) -> None:
+        started, used = time.perf_counter(), time.process_time()
+        await talk(bot, conversation, turn, turn + 1)
+        if into is not None:
+            times[into].append(time.perf_counter() - started)
+            cpu[into].append(time.process_time() - used)
+
+    for turn in range(late_turns.start):
+        for conversation in old:
+            await timed(conversation, turn, "early" if turn in early else None)
+    for turn in range(early.start):
+        for conversation in new:
+            await timed(conversation, turn, None)
+    for turn, late_turn in zip(early, late_turns, strict=True):
+        for young, aged in zip(new, old, strict=True):
+            pair = [(young, turn, "new"), (aged, late_turn, "late")]
+            for conversation, n, into in pair if turn % 2 else reversed(pair):
+                await timed(conversation, n, into)
+
+    banner(
+        f"({section}) a turn's time at turn {EARLY} and at turn {late:,} of a conversation"
+        f" ({backend}); {conversations} conversations in step, turns"
+        f" {early.start + 1}-{early.stop} and {late_turns.start + 1:,}-{late_turns.stop:,} of each"
+    )
+    for floor, floor_label in (
+        ("early", f"turn {EARLY}, the same conversations"),
+        ("new", f"turn {EARLY} of new ones, interleaved"),
+    ):
+        for label, pick in (("median", statistics.median), ("p90", _p90)):
+            row(f"turn {late:,}, {label}", pick(times["late"]) * 1e3, "ms",
+                pick(times[floor]) * 1e3, floor_label)  # fmt: skip
+    # The process's CPU time (all its threads; the database server's not counted):
+    # what the machine's load hardly moves, so a growth with the turns shows here.
+    row(f"turn {late:,}, CPU time, median", statistics.median(cpu["late"]) * 1e3, "ms",
+        statistics.median(cpu["early"]) * 1e3, f"turn {EARLY}, the same conversations")  # fmt: skip
+
+
+async def sqlite_turn_times(folder: Path, late: int, conversations: int) -> None:
+    bot = await Bot.load(BANKING, db=str(folder / "latency.db"), secret=SECRET)
+    try:
+        await turn_times("a", "SQLite", bot, late, conversations)
+    finally:
+        await bot.aclose()
+
+
+async def postgres_turn_times(server: str, late: int, conversations: int) -> None:
+    if postgres_unreachable(server) is not None:
+        return  # (b) said why
+    with throwaway_database(server) as url:
+        bot = await Bot.load(BANKING, db=url, secret=SECRET)
+        try:
+            await turn_times("b", "PostgreSQL", bot, late, conversations)
+        finally:
+            await bot.aclose()
+
+
 @contextlib.contextmanager
 def throwaway_database(server: str) -> Iterator[str]:
     import psycopg
@@ -297,46 +387,54 @@ def fill_journal(path: str, count: int) -> None:
 
 
 class Turns:
-    """Other conversations' turns, one after another, each timed."""
+    """Other conversations' turns, one after another, each timed and probed (``_probe``)."""
 
     def __init__(self, bot: Bot, conversations: int) -> None:
         self.bot = bot
         self.conversations = [f"other-{n}" for n in range(conversations)]
         self.sent = 0
+        self.probe = Probe()
 
-    async def one(self) -> float:
+    async def one(self) -> Sample:
         conversation = self.conversations[(self.sent // 2) % len(self.conversations)]
         text, expected = OTHERS[self.sent % 2]
         self.sent += 1
+        before = self.probe.read()  # outside the timing: it costs ~0.1 ms
         started = time.perf_counter()
         result = await self.bot.handle(conversation, text, user_id="u1")
         elapsed = time.perf_counter() - started
         check(result.texts == [expected], str(result.texts))
-        return elapsed
+        return self.probe.sample(elapsed, before)
 
-    async def count(self, n: int) -> list[float]:
+    async def count(self, n: int) -> list[Sample]:
         return [await self.one() for _ in range(n)]
 
-    async def during(self, work: Awaitable[Any]) -> tuple[list[float], float]:
+    async def during(self, work: Awaitable[Any]) -> tuple[list[Sample], float]:
         """Turns for as long as ``work`` runs; the work's own seconds."""
         started = time.perf_counter()
         task = asyncio.ensure_future(work)
-        times: list[float] = []
+        times: list[Sample] = []
         while not task.done():
             times.append(await self.one())
         await task
         return times, time.perf_counter() - started
 
 
-def _p99(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=100)[98] if len(samples) >= 2 else samples[0]
+def _p99(samples: list[Sample]) -> float:
+    walls = [s.wall for s in samples]
+    return statistics.quantiles(walls, n=100)[98] if len(walls) >= 2 else walls[0]
 
 
-def latency_rows(label: str, times: list[float], floor: float) -> None:
+def _max(samples: list[Sample]) -> float:
+    return max(s.wall for s in samples)
+
+
+def latency_rows(label: str, samples: list[Sample], floor: float) -> None:
     floor_label = "median, nothing else going on"
-    row(f"{label}, median", statistics.median(times) * 1e3, "ms", floor * 1e3, floor_label)
-    row(f"{label}, p99", _p99(times) * 1e3, "ms", floor * 1e3, floor_label)
-    row(f"{label}, max", max(times) * 1e3, "ms", floor * 1e3, floor_label)
+    median = statistics.median(s.wall for s in samples)
+    row(f"{label}, median", median * 1e3, "ms", floor * 1e3, floor_label)
+    row(f"{label}, p99", _p99(samples) * 1e3, "ms", floor * 1e3, floor_label)
+    row(f"{label}, max", _max(samples) * 1e3, "ms", floor * 1e3, floor_label)
 
 
 class Backend:
@@ -437,26 +535,31 @@ async def stalls(
     # many turns) compare.
     window = max(samples // (deletes + 2), 10)
     gc.collect()
-    quiet = await turns.count(window)
-    deleting: list[float] = []
-    delete_seconds: list[float] = []
-    for conversation in doomed:
-        times, seconds = await turns.during(bot.reset(conversation))
-        deleting += times
-        delete_seconds.append(seconds)
-        quiet += await turns.count(max(window, len(times)))
-    check(all(backend.checkpoints(c) == 0 for c in doomed), "a deleted conversation stayed")
-    purging, purge_seconds = await turns.during(bot.storage.journal.purge(time.time() - RETENTION))
-    quiet += await turns.count(max(window, len(purging)))
+    turns.probe.install()
+    try:
+        quiet = await turns.count(window)
+        deleting: list[Sample] = []
+        delete_seconds: list[float] = []
+        for conversation in doomed:
+            taken, seconds = await turns.during(bot.reset(conversation))
+            deleting += taken
+            delete_seconds.append(seconds)
+            quiet += await turns.count(max(window, len(taken)))
+        check(all(backend.checkpoints(c) == 0 for c in doomed), "a deleted conversation stayed")
+        purge = bot.storage.journal.purge(time.time() - RETENTION)
+        purging, purge_seconds = await turns.during(purge)
+        quiet += await turns.count(max(window, len(purging)))
+    finally:
+        turns.probe.uninstall()
 
-    floor = statistics.median(quiet)
+    floor = statistics.median(s.wall for s in quiet)
     banner(
         f"({section}) turns of other conversations ({backend.name}), one client; {len(quiet)}"
         " turns with nothing else going on, in windows before, between and after the others"
     )
     row("nothing else going on, median", floor * 1e3, "ms")
     row("nothing else going on, p99", _p99(quiet) * 1e3, "ms", floor * 1e3, "median")
-    row("nothing else going on, max", max(quiet) * 1e3, "ms", floor * 1e3, "median")
+    row("nothing else going on, max", _max(quiet) * 1e3, "ms", floor * 1e3, "median")
     latency_rows(
         f"while {deletes} conversation(s) of {history:,} checkpoints are deleted"
         f" ({len(deleting)} turns)",
@@ -468,6 +571,10 @@ async def stalls(
         f"while the journal purges {journal:,} entries ({len(purging)} turns)", purging, floor
     )
     row("  the purge", purge_seconds * 1e3, "ms")
+    print(f"   ({section}) what the slow turns waited for (bench/_probe.py):")
+    explain("nothing else going on", quiet, floor)
+    explain("while deleting", deleting, floor)
+    explain("while purging", purging, floor)
 
 
 async def sqlite_stalls(folder: Path, *args: int) -> None:
@@ -500,6 +607,13 @@ def marks_of(text: str) -> list[int]:
     return marks
 
 
+def late_turn(text: str) -> int:
+    (turn,) = marks_of(text)
+    if turn < EARLY + WINDOW:
+        raise argparse.ArgumentTypeError(f"the late turn must be {EARLY + WINDOW} or more")
+    return turn
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--turns", type=marks_of, default=[10, 100, 1_000, 10_000],
@@ -510,6 +624,10 @@ async def main() -> None:
                         help="turns of (a)'s conversation without retention (0: skip)")  # fmt: skip
     parser.add_argument("--cost", type=int, default=500,
                         help="turns of (a)'s cost of the pruning (0: skip)")  # fmt: skip
+    parser.add_argument("--latency-at", type=late_turn, default=1_000,
+                        help="the turn whose time (a) and (b) compare with turn 10")  # fmt: skip
+    parser.add_argument("--latency-conversations", type=int, default=5,
+                        help="conversations whose turns (a) and (b) time (0: skip)")  # fmt: skip
     parser.add_argument("--history", type=int, default=10_000,
                         help="checkpoints of each conversation (c) deletes")  # fmt: skip
     parser.add_argument("--deletes", type=int, default=3, help="conversations (c) deletes")
@@ -526,7 +644,11 @@ async def main() -> None:
         await sqlite_sizes(folder, args.turns, args.before)
         if args.cost:
             await write_cost(folder, args.cost)
+        if args.latency_conversations:
+            await sqlite_turn_times(folder, args.latency_at, args.latency_conversations)
         await postgres_sizes(args.postgres, args.pg_turns)
+        if args.latency_conversations:
+            await postgres_turn_times(args.postgres, args.latency_at, args.latency_conversations)
         stalled = (args.history, args.deletes, args.journal, args.samples)
         await sqlite_stalls(folder, *stalled)
         if not args.no_postgres_stalls:

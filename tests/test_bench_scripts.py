@@ -30,6 +30,7 @@ def test_a_benchmark_script_starts(script: str, tmp_path: Path) -> None:
 
 def test_the_storage_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     tiny = ["--turns", "5,10", "--pg-turns", "5,10", "--before", "10", "--cost", "10",
+            "--latency-at", "20", "--latency-conversations", "1",
             "--history", "100", "--deletes", "1", "--journal", "1000",
             "--samples", "30"]  # fmt: skip
     done = subprocess.run(
@@ -44,6 +45,9 @@ def test_the_storage_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert "the pruning suspended" in done.stdout
     assert "while 1 conversation(s) of 100 checkpoints are deleted" in done.stdout
     assert "while the journal purges 1,000 entries" in done.stdout
+    assert "a turn's time at turn 10 and at turn 20 of a conversation (SQLite)" in done.stdout
+    assert "turn 20, median" in done.stdout
+    assert "what the slow turns waited for" in done.stdout
 
 
 def test_the_scale_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:

@@ -150,7 +150,7 @@ async def test_generations_count_each_conversations_resets(
 # -- purging -------------------------------------------------------------------------
 
 
-async def test_a_purge_deletes_only_old_entries_in_batches(
+async def test_a_purge_deletes_only_old_entries_in_batches_with_rests_between(
     pool: AsyncConnectionPool[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     journal = PostgresActionJournal(pool, purge_batch=100)
@@ -164,10 +164,18 @@ async def test_a_purge_deletes_only_old_entries_in_batches(
     for fresh in ("a", "b", "c"):
         assert await journal.claim(fresh, "r1") is None
     batches = count_runs(journal, monkeypatch)
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    monkeypatch.setattr(journal, "_pause", pause)
 
     assert await journal.purge(time.time() - RETENTION) == 1050
 
     assert len(batches) == 11  # ten full batches of 100, and the last of 50
+    assert len(pauses) == 10  # a rest after each full batch, as long as twice the batch
+    assert all(seconds > 0 for seconds in pauses)
     assert await journal.counts() == {"soni_action_runs": 3, "soni_conversation_generations": 0}
     assert await journal.claim("a", "r2") == JournalEntry("running", runner="r1")
     assert await journal.purge(time.time() - RETENTION) == 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -48,6 +50,42 @@ async def test_a_purge_deletes_only_old_entries_in_batches(
     assert await journal.claim("a", "r2") == JournalEntry("running", runner="r1")
     assert await journal.purge(time.time() - RETENTION) == 0
     await journal.close()
+
+
+async def test_between_two_batches_a_purge_holds_nothing_and_rests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "j.actions.db"
+    journal = SqliteActionJournal(str(path), purge_batch=100, purge_pace=2.0)
+    add_old_entries(path, 350)
+    pausing, go_on = threading.Event(), threading.Event()
+    pauses: list[float] = []
+
+    def pause(self: SqliteActionJournal, seconds: float) -> None:
+        pauses.append(seconds)
+        pausing.set()
+        go_on.wait()
+
+    monkeypatch.setattr(SqliteActionJournal, "_pause", pause)
+    purge = asyncio.ensure_future(journal.purge(time.time() - RETENTION))
+    try:
+        await asyncio.to_thread(pausing.wait)
+
+        # A claim made while the purge pauses after its first batch goes at once.
+        assert await journal.claim("fresh", "r1") is None
+        assert not purge.done()
+    finally:
+        go_on.set()
+    assert await purge == 350
+    assert len(pauses) == 3  # after each full batch, none after the last
+    assert all(seconds > 0 for seconds in pauses)  # as long as twice the batch
+    assert await journal.claim("fresh", "r2") == JournalEntry("running", runner="r1")
+    await journal.close()
+
+
+def test_a_purge_pace_is_not_negative(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="purge_pace not negative"):
+        SqliteActionJournal(str(tmp_path / "j.actions.db"), purge_pace=-1)
 
 
 def trace_purge(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -10,6 +10,7 @@ batches.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Mapping
@@ -107,16 +108,26 @@ class PostgresActionJournal(Versioned):
             ``close()``, which only makes the journal refuse later calls.
         retention: Seconds an entry is kept; the sweeper purges what is older.
         purge_batch: How many entries one purge statement deletes at most.
+        purge_pace: Seconds of pause per second of batch between two batches.
     """
 
     def __init__(
-        self, pool: Pool, *, retention: float = RETENTION, purge_batch: int = 5_000
+        self,
+        pool: Pool,
+        *,
+        retention: float = RETENTION,
+        purge_batch: int = 500,
+        purge_pace: float = 2.0,
     ) -> None:
-        if purge_batch <= 0:
-            raise ValueError(f"purge_batch must be positive, got {purge_batch}")
+        if purge_batch <= 0 or purge_pace < 0:
+            raise ValueError(
+                "purge_batch must be positive and purge_pace not negative,"
+                f" got {purge_batch} and {purge_pace}"
+            )
         self.pool = pool
         self.retention = retention
         self.purge_batch = purge_batch
+        self.purge_pace = purge_pace
         self._schema = SCHEMA
         self._on = OnPool(pool, lambda: StoreClosed("the action journal is closed"))
 
@@ -197,7 +208,10 @@ class PostgresActionJournal(Versioned):
 
         In batches of ``purge_batch``, each its own transaction on a connection
         taken for it alone, so a large purge never holds many locks, nor a
-        connection, for long.
+        connection, for long. Between two batches it pauses ``purge_pace`` times as
+        long as the batch took: back to back, the server spent a core on the purge
+        for as long as it lasted, and the turns of every process sharing the
+        database queued behind it (``bench/storage.py``).
 
         Returns:
             How many entries were deleted.
@@ -210,7 +224,13 @@ class PostgresActionJournal(Versioned):
 
         total = 0
         while True:
+            started = time.perf_counter()
             deleted = await self._on.run(purge_batch)
             total += deleted
             if deleted < self.purge_batch:
                 return total
+            await self._pause((time.perf_counter() - started) * self.purge_pace)
+
+    async def _pause(self, seconds: float) -> None:
+        """Between two batches of a purge, holding no connection: the server's core rests."""
+        await asyncio.sleep(seconds)
