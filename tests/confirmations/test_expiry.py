@@ -565,3 +565,29 @@ async def test_wait_sees_a_decision_made_through_another_store_on_the_same_file(
 
     assert record.status is Status.APPROVED
     assert record.decided_by == Actor("alice", "http")
+
+
+async def test_expiries_go_on_while_a_long_purge_runs(
+    registry: ConfirmationRegistry, clock: FakeClock
+) -> None:
+    purging = asyncio.Event()
+    finish_purging = asyncio.Event()
+    purges = 0
+
+    async def slow_maintenance(now: float) -> None:
+        # A purge of a large backlog paces itself over many seconds.
+        nonlocal purges
+        purges += 1
+        purging.set()
+        await finish_purging.wait()
+
+    sweeper = ExpirySweeper(registry, interval=0.01, purge_every=2, maintain=slow_maintenance)
+    async with sweeper:
+        await asyncio.wait_for(purging.wait(), 10)
+        _, token = await register(registry, ttl=10)
+        clock.advance(11)
+        # Recorded by the rounds that go on beside the purge, not after it.
+        assert await eventually(lambda: _is(registry, token, Status.EXPIRED))
+        assert purges == 1  # the rounds due meanwhile did not start a second one
+        finish_purging.set()
+    assert not sweeper.running

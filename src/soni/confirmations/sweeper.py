@@ -24,7 +24,9 @@ class ExpirySweeper:
     ``purge`` runs on the first round and every ``purge_every`` rounds after it
     (720 rounds of 5 s: hourly); ``purge_every=0`` never purges. ``maintain``, if
     given, is called with the time (``time.time()``) when ``purge`` is: the rest of
-    the storage's retention work (the action journal's old entries).
+    the storage's retention work (the action journal's old entries). A purge runs
+    beside the expiry rounds, in a task of its own, one at a time: a large backlog
+    takes seconds to purge gently, and expiries stay visible meanwhile.
 
     Expiry does not depend on it — a decision past ``expires_at`` is refused either
     way — but it makes expiries visible (events, listings) close to when they happen.
@@ -89,18 +91,41 @@ class ExpirySweeper:
 
     async def _run(self) -> None:
         rounds = 0
-        while True:
-            try:
-                purge = self.purge_every > 0 and rounds % self.purge_every == 0
-                await self.sweep(purge=purge)
-            except StoreClosed:
-                logger.info("confirmation store closed; the sweeper stops")
-                return
-            except Exception:
-                # A locked or briefly unavailable store must not end the sweeping.
-                logger.exception("confirmation sweep failed; retrying in %ss", self.interval)
-            rounds += 1
-            await asyncio.sleep(self.interval)
+        # The purges run beside the expiry rounds, not in them: a purge of a large
+        # backlog paces itself over seconds (see the journals), and expiries stay
+        # visible meanwhile. One purge at a time: a round that finds the last one
+        # still going skips its turn.
+        retention: asyncio.Task[None] | None = None
+        try:
+            while True:
+                try:
+                    await self.registry.cleanup_expired()
+                except StoreClosed:
+                    logger.info("confirmation store closed; the sweeper stops")
+                    return
+                except Exception:
+                    # A locked or briefly unavailable store must not end the sweeping.
+                    logger.exception("confirmation sweep failed; retrying in %ss", self.interval)
+                due = self.purge_every > 0 and rounds % self.purge_every == 0
+                if due and (retention is None or retention.done()):
+                    retention = asyncio.create_task(self._retain(), name="soni-retention")
+                rounds += 1
+                await asyncio.sleep(self.interval)
+        finally:
+            if retention is not None and not retention.done():
+                retention.cancel()
+                await asyncio.wait([retention])
+
+    async def _retain(self) -> None:
+        """Purge what is past its retention: closed confirmations, then the storage's rest."""
+        try:
+            await self.registry.purge()
+            if self.maintain is not None:
+                await self.maintain(time.time())
+        except StoreClosed:
+            logger.info("store closed during a purge; it stops")
+        except Exception:
+            logger.exception("purging old records failed; trying again at the next purge")
 
     async def __aenter__(self) -> ExpirySweeper:
         self.start()
