@@ -7,9 +7,9 @@ from soni import ActionRegistry
 from soni.actions import ActionSpec
 
 from ._handlers import registered_by
-from ._postgres import BACKENDS, postgres_database, require_postgres
+from ._postgres import BACKENDS, postgres_database, postgres_with_schema, require_postgres
 
-__all__ = ("postgres_database",)  # a fixture for every test folder
+__all__ = ("postgres_database", "postgres_with_schema")  # fixtures for every test folder
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

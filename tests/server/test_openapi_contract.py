@@ -32,7 +32,6 @@ from schemathesis.openapi.checks import UseAfterFree
 from soni.server import ServerSettings, create_app
 from soni.server.schemas import ProblemOut
 
-from .._postgres import create_database, drop_database
 from .._scale import FULL, scaled
 from ..engine.conftest import DEPLOYMENT_SECRET, EXAMPLES
 from .conftest import TRANSFER
@@ -271,26 +270,25 @@ def test_with_api_keys_stateful_scenarios_keep_the_contract(
     _run_scenarios(True, "keys on", request)
 
 
+# The postgres case alone: without a PostgreSQL it skips with every other one.
+@pytest.mark.parametrize("backend", ["postgres"])
 def test_stateful_scenarios_keep_the_contract_on_postgresql(
-    handlers: object, request: pytest.FixtureRequest
+    handlers: object, backend: str, postgres_with_schema: str, request: pytest.FixtureRequest
 ) -> None:
     """The scenarios with keys on (ownership checked), fewer of them, on a bot on PostgreSQL.
 
     The others run in memory: they check the HTTP layer, and the store under it answers
-    the same on every backend; these check that it does on PostgreSQL too.
+    the same on every backend; these check that it does on PostgreSQL too. The database
+    is a fixture's: it is dropped after schemathesis stops the app, at the test's end.
     """
-    url = create_database(with_schema=True)
-    try:
-        _run_scenarios(
-            True,
-            "keys on, PostgreSQL",
-            request,
-            examples=scaled(ci=4, full=100),
-            db=url,
-            secret=DEPLOYMENT_SECRET,
-        )
-    finally:
-        drop_database(url)
+    _run_scenarios(
+        True,
+        "keys on, PostgreSQL",
+        request,
+        examples=scaled(ci=4, full=100),
+        db=postgres_with_schema,
+        secret=DEPLOYMENT_SECRET,
+    )
 
 
 # -- the document itself ------------------------------------------------------------
