@@ -7,9 +7,9 @@ from soni import ActionRegistry
 from soni.actions import ActionSpec
 
 from ._handlers import registered_by
-from ._postgres import postgres_database
+from ._postgres import BACKENDS, postgres_database, postgres_with_schema, require_postgres
 
-__all__ = ("postgres_database",)  # a fixture for every test folder
+__all__ = ("postgres_database", "postgres_with_schema")  # fixtures for every test folder
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -22,6 +22,17 @@ def _isolated_global_actions() -> Iterator[None]:
         yield
     finally:
         ActionRegistry._replace_global(previous)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Where the bots of a test keep their state: a suite's fixtures that take it run on both.
+
+    A test about SQLite itself is marked ``sqlite_only``; its ``postgres`` case is
+    not collected (``pytest_collection_modifyitems`` below).
+    """
+    kind: str = request.param
+    return kind
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +70,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "sqlite_only: about SQLite's own files; not run on the postgres backend"
+        "markers",
+        "sqlite_only(reason): about SQLite's own files, or about something the storage plays"
+        " no part in; not run on the postgres backend",
     )
 
 
@@ -76,3 +89,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A ``postgres`` case without a PostgreSQL skips (fails under ``CI=true``) here.
+
+    Before its fixtures run: a skip raised inside a fixture is reported at the test's
+    line, one summary line per test; raised here, every case shares one line.
+    """
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("backend") == "postgres":
+        require_postgres()

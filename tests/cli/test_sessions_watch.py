@@ -211,6 +211,14 @@ async def test_sse_lines_become_messages() -> None:
 
 
 @pytest.fixture
+def backend() -> str:
+    """SQLite under the watched servers: what is checked here is the table the watcher
+    draws from a server's event stream, which reads the same on any storage (the
+    server suite runs the stream on both)."""
+    return "sqlite"
+
+
+@pytest.fixture
 def server(serve: Serve) -> LiveServer:
     return serve()
 

@@ -14,7 +14,7 @@ import pytest
 from soni.actions import ActionSpec
 from soni.engine.runtime import Bot, TurnResult
 
-from .._postgres import BACKENDS, create_database, drop_database
+from .._postgres import create_database, drop_database
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -48,13 +48,6 @@ def _restore() -> None:
             elif isinstance(current, dict | set):
                 current.clear()
                 current.update(copy.deepcopy(initial))
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    """Where the bots of a test keep their state: every engine test runs on both."""
-    kind: str = request.param
-    return kind
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,20 @@ import uvicorn
 
 from soni.server import ServerSettings, create_app
 from soni.server.transport import uvicorn_options
+from soni.storage import is_postgres_url
 
-from ..engine.conftest import EXAMPLES
+from .._postgres import create_database, drop_database
+from ..engine.conftest import DEPLOYMENT_SECRET, EXAMPLES
 
-__all__ = ("LiveServer",)
+__all__ = ("HTTP_LAYER", "LiveServer", "Serve")
 
 STARTUP_TIMEOUT = 10.0
+
+HTTP_LAYER = pytest.mark.sqlite_only(
+    reason="about the HTTP and WebSocket layer (limits, parsing, validation, keys), "
+    "which answers before the storage is reached: one backend is enough"
+)
+"""For the tests of a served bot whose outcome no storage plays a part in."""
 
 
 class LiveServer:
@@ -83,29 +91,63 @@ class LiveServer:
         )
 
 
-Serve = Callable[..., LiveServer]
+class Serve:
+    """Starts servers of a test on its backend: ``serve(bot=..., settings=..., **load_options)``.
 
+    ``db`` names where a server keeps its state, as a file name would: servers of the
+    test given the same name share it (a restart, another worker). On PostgreSQL each
+    distinct name is a database of its own, made for the test from the template
+    holding soni's tables, and its servers share the deployment's secret, as every
+    deployment of several workers does.
+    """
 
-@pytest.fixture
-def serve(handlers: object, tmp_path: Path) -> Iterator[Serve]:
-    """Start servers: ``serve(bot=..., settings=..., **load_options)``; stopped at the end."""
-    servers: list[LiveServer] = []
+    def __init__(self, backend: str, tmp_path: Path) -> None:
+        self.backend = backend
+        self._tmp_path = tmp_path
+        self._servers: list[LiveServer] = []
+        self._databases: dict[str, str] = {}
 
-    def start(
+    def db(self, name: str) -> str:
+        """Where servers given ``db=name`` keep their state: a file, or a database URL."""
+        if self.backend == "sqlite" or name == ":memory:" or is_postgres_url(name):
+            return name
+        if name not in self._databases:
+            self._databases[name] = create_database(with_schema=True)
+        return self._databases[name]
+
+    def __call__(
+        self,
         bot: Path | str = EXAMPLES / "banking",
         settings: ServerSettings | None = None,
         **load_options: Any,
     ) -> LiveServer:
-        load_options.setdefault("db", str(tmp_path / f"state-{len(servers)}.db"))
+        name = load_options.pop("db", None) or str(
+            self._tmp_path / f"state-{len(self._servers)}.db"
+        )
+        load_options["db"] = self.db(name)
+        if self.backend == "postgres":
+            load_options.setdefault("secret", DEPLOYMENT_SECRET)
         settings = settings or ServerSettings()
         app = create_app(bot, settings, **load_options)
         server = LiveServer(app, settings).start()
-        servers.append(server)
+        self._servers.append(server)
         return server
 
-    yield start
-    for server in servers:
-        server.stop()
+    def close(self) -> None:
+        try:
+            for server in self._servers:
+                server.stop()
+        finally:
+            for url in self._databases.values():
+                drop_database(url)
+
+
+@pytest.fixture
+def serve(handlers: object, tmp_path: Path, backend: str) -> Iterator[Serve]:
+    """Start servers on the test's backend (SQLite and PostgreSQL); stopped at the end."""
+    servers = Serve(backend, tmp_path)
+    yield servers
+    servers.close()
 
 
 @pytest.fixture

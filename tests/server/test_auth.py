@@ -11,7 +11,7 @@ from websockets.exceptions import InvalidStatus
 
 from soni.server import ServerSettings
 
-from .conftest import LiveServer, Serve, sse_events, start_transfer
+from .conftest import HTTP_LAYER, LiveServer, Serve, sse_events, start_transfer
 
 KEYS = ServerSettings(api_keys={"alice-key": "alice", "bob-key": "bob"})
 
@@ -21,6 +21,7 @@ def keyed(serve: Serve) -> LiveServer:
     return serve(settings=KEYS)
 
 
+@HTTP_LAYER
 def test_every_route_but_health_and_ready_needs_a_key(keyed: LiveServer) -> None:
     with keyed.client() as anonymous, keyed.client("wrong") as wrong:
         assert anonymous.get("/health").status_code == 200

@@ -12,11 +12,12 @@ from websockets.asyncio.client import connect
 
 from soni.server import ServerSettings
 
-from .conftest import LiveServer, Serve
+from .conftest import HTTP_LAYER, LiveServer, Serve
 
 KEYS = ServerSettings(api_keys={"alice-key": "alice"})
 
 
+@HTTP_LAYER
 @pytest.mark.parametrize("raw", ["q%FF", "q%FE", "%ED%A0%80", "%C0%AF"])
 def test_an_id_that_is_not_utf8_is_refused_not_merged(server: LiveServer, raw: str) -> None:
     with server.client() as client:
@@ -46,6 +47,7 @@ async def ws_answer(server: LiveServer, name: str, args: dict[str, Any]) -> dict
         return answer
 
 
+@HTTP_LAYER
 @pytest.mark.parametrize("name", ["message", "subscribe"])
 async def test_a_websocket_id_with_a_slash_is_refused(server: LiveServer, name: str) -> None:
     args = {"conversation_id": "a/b"} | ({"text": "hi"} if name == "message" else {})
@@ -57,6 +59,7 @@ async def test_a_websocket_id_with_a_slash_is_refused(server: LiveServer, name: 
     assert answer["error"]["detail"] == "invalid conversation id 'a/b': '/' is not allowed in an id"
 
 
+@HTTP_LAYER
 @pytest.mark.parametrize("name", ["message", "subscribe"])
 async def test_a_websocket_id_with_a_lone_surrogate_is_refused(
     server: LiveServer, name: str

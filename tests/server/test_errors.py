@@ -13,7 +13,7 @@ from soni import ActionRegistry
 from soni.server import ServerSettings
 from soni.server.service import Conversations
 
-from .conftest import LiveServer, Serve, write_test_bot
+from .conftest import HTTP_LAYER, LiveServer, Serve, write_test_bot
 
 PROBLEM = "application/problem+json"
 
@@ -43,6 +43,7 @@ def test_unknown_conversations_and_tokens_answer_404(server: LiveServer) -> None
         assert_problem(client.put("/conversations/x"), 405, "method-not-allowed")
 
 
+@HTTP_LAYER
 def test_bodies_over_the_limit_answer_413(serve: Serve) -> None:
     server = serve(settings=ServerSettings(max_body_bytes=1000))
     with server.client() as client:
@@ -70,6 +71,7 @@ def test_bodies_over_the_limit_answer_413(serve: Serve) -> None:
         assert client.get("/conversations/big").status_code == 200
 
 
+@HTTP_LAYER
 def test_malformed_and_invalid_bodies_answer_422(server: LiveServer) -> None:
     with server.client() as client:
         url = "/conversations/c/messages"
@@ -113,6 +115,7 @@ UNREADABLE_BODIES = {
 }
 
 
+@HTTP_LAYER
 def test_a_json_body_no_parser_can_read_is_a_422_on_every_json_route(server: LiveServer) -> None:
     with server.client() as client:
         document = client.get("/openapi.json").json()
@@ -139,6 +142,7 @@ def test_a_json_body_no_parser_can_read_is_a_422_on_every_json_route(server: Liv
         assert client.post("/conversations/c/messages", json={"text": "hi"}).status_code == 200
 
 
+@HTTP_LAYER
 def test_a_405_lists_every_method_the_path_takes(server: LiveServer) -> None:
     with server.client() as client:
         # GET and DELETE /conversations/{id} are two routes; Starlette named the first only.
@@ -221,6 +225,7 @@ def test_metrics_count_turns_decisions_pending_and_failures(slow_bot: Serve) -> 
     assert "soni_action_failures_total 1.0" in text
 
 
+@HTTP_LAYER
 def test_metrics_count_errors_by_status(server: LiveServer) -> None:
     with server.client() as client:
         client.get("/conversations/nope")
@@ -231,6 +236,7 @@ def test_metrics_count_errors_by_status(server: LiveServer) -> None:
     assert 'soni_errors_total{status="422"} 1.0' in text
 
 
+@HTTP_LAYER
 def test_a_real_bug_is_a_500_problem_and_the_server_keeps_serving(
     server: LiveServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -33,7 +33,7 @@ from soni.server import ServerSettings, create_app
 from soni.server.schemas import ProblemOut
 
 from .._scale import FULL, scaled
-from ..engine.conftest import EXAMPLES
+from ..engine.conftest import DEPLOYMENT_SECRET, EXAMPLES
 from .conftest import TRANSFER
 
 BANKING = EXAMPLES / "banking"
@@ -96,8 +96,9 @@ def _config(keys: bool) -> schemathesis.Config:
     return schemathesis.Config.from_dict(data)
 
 
-def _schema(keys: bool) -> Any:
-    app = create_app(BANKING, _settings(keys), db=":memory:")
+def _schema(keys: bool, **load_options: Any) -> Any:
+    load_options.setdefault("db", ":memory:")
+    app = create_app(BANKING, _settings(keys), **load_options)
     # The document the app serves at /openapi.json (FastAPI serves app.openapi()),
     # read without starting the app: from_asgi would start it at import.
     schema = schemathesis.openapi.from_dict(app.openapi(), config=_config(keys))
@@ -169,8 +170,14 @@ def test_with_api_keys_every_answer_is_as_documented(
     _figure(request, f"keys on, {case.operation.label}", tally[0])
 
 
-def _run_scenarios(keys: bool, label: str, request: Any) -> None:
-    schema = _chatting(_schema(keys))
+def _run_scenarios(
+    keys: bool,
+    label: str,
+    request: Any,
+    examples: int = scaled(ci=14, full=300),
+    **load_options: Any,
+) -> None:
+    schema = _chatting(_schema(keys, **load_options))
     messages = schema[MESSAGES]["POST"]
     statuses: dict[str, set[int]] = {}
     steps = [0]
@@ -234,7 +241,7 @@ def _run_scenarios(keys: bool, label: str, request: Any) -> None:
 
     Scenarios.run(
         settings=settings(
-            max_examples=scaled(ci=14, full=300),
+            max_examples=examples,
             stateful_step_count=scaled(ci=8, full=15),
             deadline=None,
             database=None,
@@ -261,6 +268,27 @@ def test_with_api_keys_stateful_scenarios_keep_the_contract(
     handlers: object, request: pytest.FixtureRequest
 ) -> None:
     _run_scenarios(True, "keys on", request)
+
+
+# The postgres case alone: without a PostgreSQL it skips with every other one.
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_stateful_scenarios_keep_the_contract_on_postgresql(
+    handlers: object, backend: str, postgres_with_schema: str, request: pytest.FixtureRequest
+) -> None:
+    """The scenarios with keys on (ownership checked), fewer of them, on a bot on PostgreSQL.
+
+    The others run in memory: they check the HTTP layer, and the store under it answers
+    the same on every backend; these check that it does on PostgreSQL too. The database
+    is a fixture's: it is dropped after schemathesis stops the app, at the test's end.
+    """
+    _run_scenarios(
+        True,
+        "keys on, PostgreSQL",
+        request,
+        examples=scaled(ci=4, full=100),
+        db=postgres_with_schema,
+        secret=DEPLOYMENT_SECRET,
+    )
 
 
 # -- the document itself ------------------------------------------------------------

@@ -10,7 +10,7 @@ from websockets.asyncio.client import connect
 
 from soni.server import ServerSettings
 
-from .conftest import LiveServer, Serve, start_transfer
+from .conftest import HTTP_LAYER, LiveServer, Serve, start_transfer
 
 KEYS = ServerSettings(api_keys={"alice-key": "alice", "bob-key": "bob"})
 
@@ -53,6 +53,7 @@ async def test_the_owner_is_told_of_their_own_reset(keyed: LiveServer) -> None:
     assert event["payload"]["data"]["reason"] == "reset"
 
 
+@HTTP_LAYER
 @pytest.mark.parametrize(
     "raw",
     [
@@ -78,6 +79,7 @@ async def test_a_malformed_frame_gets_an_error_and_the_connection_stays(
     assert answer["payload"]["ok"] is True
 
 
+@HTTP_LAYER
 def test_deeply_nested_json_to_decisions_is_a_422(server: LiveServer) -> None:
     with server.client() as client:
         response = client.post(

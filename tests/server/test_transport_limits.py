@@ -17,7 +17,9 @@ from websockets.exceptions import ConnectionClosed
 from soni.server import ServerSettings
 
 from ._raw_http import ANSWER_TIMEOUT, exchange, raw_request, read_answer
-from .conftest import LiveServer, Serve
+from .conftest import HTTP_LAYER, LiveServer, Serve
+
+pytestmark = HTTP_LAYER
 
 SMALL = ServerSettings(
     max_request_line_bytes=1024,

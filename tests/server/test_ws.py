@@ -11,7 +11,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from .conftest import LiveServer
+from .conftest import HTTP_LAYER, LiveServer
 
 IBAN = "DE89370400440532013000"
 
@@ -124,6 +124,7 @@ def _replies(event: dict[str, Any]) -> list[str]:
     return [reply["text"] for reply in event["data"]["replies"]]
 
 
+@HTTP_LAYER
 async def test_malformed_frames_get_error_responses_and_the_socket_stays_usable(
     server: LiveServer,
 ) -> None:
