@@ -4,8 +4,10 @@ It reads a message in this order, and the first reading that fits wins:
 
 1. **Repairs** — cancel ("never mind"), help ("what can you do").
 2. **The pending confirmation** — choosing an option by name, label or ordinal ("the
-   second one"), yes ("sure, go ahead") or no ("not now"); "no, to Bob" is a
-   correction, not a refusal.
+   second one"), yes ("sure, go ahead") or no ("not now", "hmm, no, leave it as it
+   is", "I don't want that"); "no, to Bob" is a correction, not a refusal, but only a
+   real value for one of the action's slots corrects: a refusal is never read as a
+   new value.
 3. **Corrections** of a filled slot — "actually 5", "make it 5", "change the date to
    friday", "no, to Bob".
 4. **The open question** — a value of the slot being collected, by its type, when the
@@ -66,6 +68,30 @@ _ORDINAL = re.compile(
     r"|\b(?:option|number|no|#)\s*(\d|one|two|three|four|five)\b|^(\d)$"
 )
 _ALONE = frozenset({"stop", "exit", "quit", "abort"})
+# Hesitations and openers in front of what a message says ("hmm, no", "oh wait, yes"):
+# they change nothing in a yes, a no or a cancel.
+_LEAD_IN = re.compile(
+    r"^(?:(?:h+m+|u+h+m*|u+m+|e+r+m*|oh+|ah+|well|wait|actually|honestly|so|ok|okay|"
+    r"sorry|on second thought|thinking about it|come to think of it|you know what|"
+    r"i think|i guess)\b[\s,]*)+"
+)
+# Words a refusal is made of and a slot's free-text value never is: after "no",
+# words like these mean no, not a new value ("no, leave it as it is").
+_REFUSAL_WORDS = """
+    it that this those these them me you i we us do does did don't dont doing done
+    leave keep forget cancel stop want wanted need go send sent change changed mind
+    my as is are was be been not now never thing things everything anything nothing
+    all way there here please thanks thank actually again just right ok okay yes no
+    nope nah anymore more time later sorry wait hold off what like so let let's us
+    any fine good idea sure really
+    """
+_NOT_A_VALUE = frozenset(_REFUSAL_WORDS.split())
+# A refusal said in a sentence rather than with "no" ("I don't want that", "I'd
+# rather not"): at a confirmation, with no yes in front of it, it is a no.
+_REFUSES = re.compile(
+    r"\b(?:don't|dont|do not|won't|will not|would not|wouldn't|rather not|better not|"
+    r"not anymore|no longer|not interested|not needed|changed my mind)\b"
+)
 _GENERIC = frozenset({"file", "the", "for", "with", "and", "this", "that"})
 _FILLER = re.compile(r"\b(?:please|pls|thanks|thank you|um+|uh+|well|so|ok|okay|just)\b")
 
@@ -95,16 +121,20 @@ class RulesUnderstanding:
             return [OutOfScope(text)]
         bare = _FILLER.sub(" ", said).split()
         core = " ".join(bare) or said
-        if self._cancels(core) or self._cancels(said):
+        opened = _LEAD_IN.sub("", said).strip() or said
+        if self._cancels(core) or self._cancels(said) or self._cancels(opened):
             return [CancelFlow()]
         if self._is(core, self.settings.help) or self._is(said, self.settings.help):
             return [Help()]
         today = context.today or dt.date.today()
-        if context.pending is not None or context.awaiting_confirm_step:
-            decided = self._decision(text, said, core, context)
+        # A question before an irreversible action: whatever is not plainly a value
+        # for one of its slots must not become one.
+        asked = context.pending is not None or context.awaiting_confirm_step
+        if asked:
+            decided = self._decision(text, opened, core, context)
             if decided is not None:
                 return decided
-        corrected = self._correction(text, said, context, today)
+        corrected = self._correction(text, said, context, today, strict=asked)
         if corrected is not None:
             return corrected
         index = index_for(tuple(context.flows))
@@ -201,12 +231,14 @@ class RulesUnderstanding:
             if rest and context.active_flow is not None:
                 # "no, to Bob": a correction of what was asked, not a refusal.
                 today = context.today or dt.date.today()
-                corrected = self._correction(text, f"no {rest}", context, today)
+                corrected = self._correction(text, f"no {rest}", context, today, strict=True)
                 if corrected is not None:
                     return corrected
             return [Deny()]
         if yes is not None:
             return [Affirm()]
+        if _REFUSES.search(said):
+            return [Deny()]
         if pending is not None and len(pending.options) == 1 and _chosen(said, pending):
             return [Affirm()]  # naming the one offered action ("execute the transfer")
         return None
@@ -214,8 +246,20 @@ class RulesUnderstanding:
     # -- corrections ----------------------------------------------------------------
 
     def _correction(
-        self, text: str, said: str, context: ConversationContext, today: dt.date
+        self,
+        text: str,
+        said: str,
+        context: ConversationContext,
+        today: dt.date,
+        *,
+        strict: bool = False,
     ) -> list[Command] | None:
+        """A new value for a filled slot, or ``None``.
+
+        ``strict`` (at a confirmation): a free-text slot takes only what reads as a
+        value — a name as written with capitals, a code, or words after "to"/"for"
+        that are not the words of a refusal — never "leave it as it is".
+        """
         filled = _filled_slots(context)
         if not filled:
             return None
@@ -231,10 +275,13 @@ class RulesUnderstanding:
         if marker is None and instead is None:
             return None
         rest = instead.group("value") if instead else said[marker.end() :] if marker else ""
-        rest = re.sub(r"^(?:it'?s|it is|make it|to|for)\s+", "", rest.strip())
+        lead = re.match(r"^(?:it'?s|it is|make it|to|for)\s+", rest.strip())
+        introduced = lead is not None and lead.group(0).strip() in ("to", "for")
+        rest = rest.strip()[lead.end() :] if lead else rest.strip()
         if not rest:
             return None
-        target_value = self._value_for_filled(rest, filled, context, today)
+        valued = _LooksLikeValue(text, introduced, strict=strict)
+        target_value = self._value_for_filled(rest, filled, context, today, valued)
         if target_value is None:
             return None
         slot, value = target_value
@@ -246,11 +293,12 @@ class RulesUnderstanding:
         filled: list[SlotInfo],
         context: ConversationContext,
         today: dt.date,
+        valued: _LooksLikeValue,
     ) -> tuple[SlotInfo, Any] | None:
         """Which filled slot ``rest`` gives a new value for: the most specific type wins.
 
         Unless ``rest`` names the slot beside the value ("actually 3 guests"): then
-        that slot, if the value fits it.
+        that slot, if the value fits it. A free-text value must pass ``valued``.
         """
         beside = _named_beside_value(rest, filled, context, today)
         if beside is not None:
@@ -278,6 +326,8 @@ class RulesUnderstanding:
                 if numbers or len(rest.split()) > 5 or not slots:
                     continue
                 text = free_text(rest)
+                if not valued(text):
+                    continue
                 # Of several free-text slots, the one whose value looks like the new
                 # one: a name replaces a name, a code a code.
                 same = [s for s in slots if _shape(context.slots.get(s.name)) == _shape(text)]
@@ -467,6 +517,35 @@ def _chosen(said: str, pending: PendingInfo) -> str | None:
     if rival is not None and rival[0] >= scored[0][0] - 5:
         return None
     return scored[0][1]
+
+
+_IDENTIFIER = re.compile(r"\d|\w[.@/_\-:]\w")
+
+
+class _LooksLikeValue:
+    """Whether a free-text candidate reads as a value rather than more words of a no.
+
+    A value is short and holds none of a refusal's words. At a confirmation
+    (``strict``) it must also read as one as the user wrote it: a digit, or words
+    joined with ``.@/_-`` (a code, a file, an address), or capitals (a name), or
+    after "to"/"for" ("no, to bob").
+    """
+
+    def __init__(self, text: str, introduced: bool, *, strict: bool) -> None:
+        self.text = text
+        self.introduced = introduced
+        self.strict = strict
+
+    def __call__(self, candidate: str) -> bool:
+        said = normal(candidate).split()
+        if not said or len(said) > 4 or any(w in _NOT_A_VALUE for w in said):
+            return False
+        if not self.strict:
+            return True  # mid-flow, "actually, maria" is her name in lower case
+        written = _original(self.text, normal(candidate))
+        if self.introduced or _IDENTIFIER.search(written):
+            return True
+        return all(w[:1].isupper() for w in written.split() if w[:1].isalpha())
 
 
 def _shape(value: Any) -> str:

@@ -1,0 +1,74 @@
+"""At a question before an irreversible action, a refusal is always a no.
+
+Whatever words come with the no — lead-ins ("hmm", "wait"), the rest of the sentence
+("leave it as it is", "don't do that") — a refusal never approves and never becomes a
+slot's new value (which would ask again with those words inside the question). A "no,
+…" corrects only with a real value for one of the action's slots ("no, to Bob", "no, the
+amount is 40"), and a yes stays a yes behind its lead-ins.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from soni.nlu import Affirm, CancelFlow, CorrectSlot, Deny
+
+from .test_rules import context, understand
+
+FILLED = {"beneficiary": "Ann", "amount": 50.0, "iban": "DE89370400440532013000"}
+LEAD_INS = ("", "hmm, ", "wait ", "oh, ", "actually, ", "sorry, ", "uh no ")
+CORES = ("no", "nope", "nah", "no no", "no thanks")
+TRAILERS = (
+    "",
+    ", leave it as it is",
+    ", don't do that",
+    ", forget it actually",
+    ", not now",
+    " I changed my mind",
+    ", keep everything as it was",
+    ", that's not what I want",
+    ", I need to think about it",
+)
+SENTENCES = ("I don't want that", "please don't send it", "I'd rather not", "I won't do it now")
+REFUSALS = [f"{lead}{core}{trail}" for lead, core, trail in itertools.product(
+    LEAD_INS, CORES, TRAILERS
+)] + list(SENTENCES)  # fmt: skip
+
+
+def at_the_confirmation(text: str) -> list[object]:
+    return understand(text, context("transfer_funds", slots=FILLED, pending=["execute_transfer"]))
+
+
+@pytest.mark.parametrize("text", REFUSALS)
+def test_a_refusal_with_any_words_around_it_is_a_no(text: str) -> None:
+    # Stopping the whole task is as safe as skipping the action: nothing runs.
+    assert at_the_confirmation(text) in ([Deny()], [CancelFlow()])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("no, to Bob", CorrectSlot("beneficiary", "Bob")),
+        ("no, to bob", CorrectSlot("beneficiary", "bob")),
+        ("no, Maria Lopez", CorrectSlot("beneficiary", "Maria Lopez")),
+        ("no, the amount is 40", CorrectSlot("amount", 40)),
+        ("hmm no, make it 40 euros", CorrectSlot("amount", 40)),
+        ("no, DE02120300000000202051", CorrectSlot("iban", "DE02120300000000202051")),
+    ],
+)
+def test_a_no_with_a_real_value_for_a_slot_corrects_it(text: str, expected: object) -> None:
+    assert at_the_confirmation(text) == [expected]
+
+
+@pytest.mark.parametrize("text", ["hmm, yes", "oh wait, yes go ahead", "ok so do it", "sorry, yes"])
+def test_a_yes_behind_a_lead_in_is_a_yes(text: str) -> None:
+    assert at_the_confirmation(text) == [Affirm()]
+
+
+@pytest.mark.parametrize("text", ["wait, I don't want that", "actually leave it"])
+def test_outside_a_confirmation_a_refusal_never_fills_a_slot_with_its_words(text: str) -> None:
+    # Collecting the IBAN with the name and amount filled: no free-text correction.
+    answered = understand(text, context("transfer_funds", "iban", FILLED))
+    assert not any(isinstance(c, CorrectSlot) for c in answered)
