@@ -122,11 +122,16 @@ class RulesUnderstanding:
         bare = _FILLER.sub(" ", said).split()
         core = " ".join(bare) or said
         opened = _LEAD_IN.sub("", said).strip() or said
+        today = context.today or dt.date.today()
         if self._cancels(core) or self._cancels(said) or self._cancels(opened):
+            # The bot's own flows come before the built-in: "cancel my appointment" is
+            # the cancel-appointment flow when the bot has one, not "nothing to cancel".
+            own = self._own_flow_over_cancel(core, context)
+            if own is not None:
+                return self._start(own, text, context, today)
             return [CancelFlow()]
         if self._is(core, self.settings.help) or self._is(said, self.settings.help):
             return [Help()]
-        today = context.today or dt.date.today()
         # A question before an irreversible action: whatever is not plainly a value
         # for one of its slots must not become one.
         asked = context.pending is not None or context.awaiting_confirm_step
@@ -206,6 +211,23 @@ class RulesUnderstanding:
             rest = said[len(opening) :].strip()
             return rest in self.settings.cancel
         return len(said.split()) <= 6
+
+    def _own_flow_over_cancel(self, core: str, context: ConversationContext) -> Match | None:
+        """A flow of the bot that a cancelling message asks for, with nothing to cancel.
+
+        Only for more than a cancel phrase ("cancel my booking", not "cancel"), and
+        only when no flow runs: while one does, "cancel …" most likely means it.
+        """
+        if context.active_flow is not None or core in self.settings.cancel:
+            return None
+        ranked = index_for(tuple(context.flows)).rank(core)
+        if not ranked:
+            return None
+        best = ranked[0]
+        # The word "cancel" alone matching a phrase does not ask for its flow.
+        if best.words <= 1 and not best.captured:
+            return None
+        return best if best.score >= self.settings.trigger_threshold else None
 
     def _starts(self, said: str, phrases: frozenset[str]) -> str | None:
         """The phrase ``said`` starts with (as whole words), the longest one."""
