@@ -73,7 +73,8 @@ _ALONE = frozenset({"stop", "exit", "quit", "abort"})
 _LEAD_IN = re.compile(
     r"^(?:(?:h+m+|u+h+m*|u+m+|e+r+m*|oh+|ah+|well|wait|actually|honestly|so|ok|okay|"
     r"sorry|on second thought|thinking about it|come to think of it|you know what|"
-    r"i think|i guess)\b[\s,]*)+"
+    r"i think|i guess|hold on|hang on|one sec(?:ond)?|quick question|by the way|btw|"
+    r"excuse me|hey|hi|hello)\b[\s,]*)+"
 )
 # Words a refusal is made of and a slot's free-text value never is: after "no",
 # words like these mean no, not a new value ("no, leave it as it is").
@@ -91,6 +92,10 @@ _NOT_A_VALUE = frozenset(_REFUSAL_WORDS.split())
 _REFUSES = re.compile(
     r"\b(?:don't|dont|do not|won't|will not|would not|wouldn't|rather not|better not|"
     r"not anymore|no longer|not interested|not needed|changed my mind)\b"
+)
+_NONE_OF = re.compile(
+    r"^(?:neither|none)(?:\s+(?:of\s+(?:those|these|them|the\s+\w+)|one|thanks|please|"
+    r"works|suits me|of them work|is good))*\b"
 )
 _GENERIC = frozenset({"file", "the", "for", "with", "and", "this", "that"})
 _FILLER = re.compile(r"\b(?:please|pls|thanks|thank you|um+|uh+|well|so|ok|okay|just)\b")
@@ -119,9 +124,9 @@ class RulesUnderstanding:
         said = normal(text)
         if not said:
             return [OutOfScope(text)]
-        bare = _FILLER.sub(" ", said).split()
-        core = " ".join(bare) or said
         opened = _LEAD_IN.sub("", said).strip() or said
+        bare = _FILLER.sub(" ", opened).split()
+        core = " ".join(bare) or opened
         today = context.today or dt.date.today()
         if self._cancels(core) or self._cancels(said) or self._cancels(opened):
             # The bot's own flows come before the built-in: "cancel my appointment" is
@@ -240,6 +245,8 @@ class RulesUnderstanding:
         self, text: str, said: str, core: str, context: ConversationContext
     ) -> list[Command] | None:
         pending = context.pending
+        if _NONE_OF.match(said):
+            return [Deny()]  # "neither of those": none of the options, nor the action
         if pending is not None and len(pending.options) > 1:
             chosen = _chosen(said, pending)
             if chosen is not None:
