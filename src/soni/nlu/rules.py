@@ -93,6 +93,7 @@ _REFUSES = re.compile(
     r"\b(?:don't|dont|do not|won't|will not|would not|wouldn't|rather not|better not|"
     r"not anymore|no longer|not interested|not needed|changed my mind)\b"
 )
+_NEGATION = re.compile(r"\b(?:no|not|never|wrong|instead|rather|n't)\b|n't\b")
 _NONE_OF = re.compile(
     r"^(?:neither|none)(?:\s+(?:of\s+(?:those|these|them|the\s+\w+)|one|thanks|please|"
     r"works|suits me|of them work|is good))*\b"
@@ -268,8 +269,16 @@ class RulesUnderstanding:
             return [Affirm()]
         if _REFUSES.search(said):
             return [Deny()]
-        if pending is not None and len(pending.options) == 1 and _chosen(said, pending):
-            return [Affirm()]  # naming the one offered action ("execute the transfer")
+        if (
+            pending is not None
+            and len(pending.options) == 1
+            and not _NEGATION.search(said)
+            and _chosen(said, pending)
+        ):
+            # Naming the one offered action ("execute the transfer") approves it —
+            # unless the message says "not" about something ("my windows password,
+            # not the vpn"): that is a correction or a no, never a yes.
+            return [Affirm()]
         return None
 
     # -- corrections ----------------------------------------------------------------
