@@ -37,7 +37,28 @@ _LEAD = re.compile(
     r"^(?:(?:it'?s|it is|that'?s|that is|to|for|my|the|his|her|their|name is|"
     r"the name is|i'?m|i am|um+|uh+|well|please|call it|make it)\s+)+"
 )
-_TAIL = re.compile(r"(?:\s+(?:please|thanks|thank you|thx|pls))+$")
+_TAIL = re.compile(
+    r"(?:,?\s+(?:please|thanks|thank you|thx|pls|i think|i guess|i believe|probably|"
+    r"maybe|if that helps|ok|okay))+$"
+)
+# Phrases that carry a value rather than being part of it: "my code is", "the reference
+# is", "name's", "under", "it's for my son,", "me,".
+_CARRIER = re.compile(
+    r"(?:(?:it'?s|it is|this is|that'?s|that is)\s+)?(?:"
+    r"(?:my|our|the|his|her|their|your)\s+(?:[a-z-]+\s+){0,2}?"
+    r"(?:name|code|number|no|reference|ref|username|user name|login|account|id|postcode|"
+    r"zip|zip code|email|phone|booking|order|ticket|tracking number|address)\s*(?:is|'s|:|=)?\s*"
+    r"|(?:for|to)\s+(?:my|our|his|her|their)\s+[a-z]+(?:\s+[a-z]+)?\s*,\s*"
+    r"|(?:name'?s|named|called|under|in the name of|under the name)\s+"
+    r"|(?:me|myself|it'?s me)\s*,\s*"
+    r")"
+)
+# A code (letters and digits) followed by a clause that is not part of it.
+_AFTER_CODE = re.compile(r"^([A-Za-z]*\d[\w-]*)\s*[,;]\s+\S.*$")
+# "j smith... sorry, jsmith": what comes after the slip is the value.
+_SLIP = re.compile(r"(?:\.\.\.|,|\s)\s*(?:sorry|i mean|i meant|oops)\s*[,:]?\s+", re.IGNORECASE)
+# Slots whose value is the user's own words: they keep all of them.
+_LONG_TEXT = re.compile(r"descri|detail|message|note|reason|comment|problem|issue|summary")
 CHOICE_THRESHOLD = 85.0
 
 
@@ -66,6 +87,9 @@ def answer(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
     if slot.validator == "email":
         match = _EMAIL.search(text)
         return match.group(0) if match else free_text(text) or None
+    if _LONG_TEXT.search(slot.name):
+        # A description in the user's own words: all of them, articles included.
+        return _TAIL.sub("", text.strip()).strip(" ,.") or None
     return free_text(text) or None
 
 
@@ -92,14 +116,30 @@ def names_a_date(text: str) -> bool:
 
 
 def free_text(text: str) -> str:
-    """A free-text answer without the words around it ("to Bob please" → "Bob")."""
+    """A free-text answer without the words around it.
+
+    "to Bob please" → "Bob"; the phrases that carry a value are dropped too: "my
+    code is BK-1234", "it's for my son, Leo Martín", "under Kowalski", "name's Tom",
+    "me, Ana Ruiz"; so are a hedge after it ("INC-20388 I think"), the clause after a
+    code ("BK-5678, something came up") and a slip corrected on the way ("j smith…
+    sorry, jsmith" → "jsmith").
+    """
     stripped = text.strip().strip(".!?,;")
+    slip = _SLIP.search(stripped)
+    if slip is not None and stripped[slip.end() :].strip():
+        stripped = stripped[slip.end() :].strip().strip(".!?,;")
     lowered = stripped.lower()
-    lead = _LEAD.match(lowered)
-    start = lead.end() if lead else 0
+    start = 0
+    while True:  # the carriers in front, one after another ("it's for my son, Leo")
+        lead = _LEAD.match(lowered, start) or _CARRIER.match(lowered, start)
+        if lead is None or lead.end() == start or lead.end() >= len(lowered):
+            break
+        start = lead.end()
     tail = _TAIL.search(lowered)
     end = tail.start() if tail else len(stripped)
-    return stripped[start:end].strip(" ,.") if start < end else stripped
+    value = stripped[start:end].strip(" ,.:") if start < end else stripped
+    cut = _AFTER_CODE.match(value)
+    return cut.group(1) if cut else value
 
 
 def choice_of(choices: Mapping[str, Sequence[str]], said: str, *, fuzzy: bool) -> str | None:
