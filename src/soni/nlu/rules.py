@@ -93,6 +93,17 @@ _REFUSES = re.compile(
     r"\b(?:don't|dont|do not|won't|will not|would not|wouldn't|rather not|better not|"
     r"not anymore|no longer|not interested|not needed|changed my mind)\b"
 )
+# The no words a correction may follow ("no, to Bob"); after the others ("don't …",
+# "not now …") the words say what not to do.
+_NO_THEN_VALUE = frozenset({"no", "n", "nope", "nah", "wrong", "no no"})
+# After a yes word, a "not" turns it round: "absolutely not", "of course not".
+_NEGATED_YES = re.compile(r"^(?:not|no)\b")
+# Words that, after a "no", say why or how it is no — never a new value with it.
+_REFUSAL_SIGNAL = re.compile(
+    r"\b(?:don't|dont|do not|won't|will not|forget|cancel|skip|hold off|leave it|"
+    r"not now|not yet|no need|still have|keep it|changed my mind|first|later|"
+    r"anymore|no longer|rather not|think about it|check)\b"
+)
 _NEGATION = re.compile(r"\b(?:no|not|never|wrong|instead|rather|n't)\b|n't\b")
 _NONE_OF = re.compile(
     r"^(?:neither|none)(?:\s+(?:of\s+(?:those|these|them|the\s+\w+)|one|thanks|please|"
@@ -248,16 +259,25 @@ class RulesUnderstanding:
         pending = context.pending
         if _NONE_OF.match(said):
             return [Deny()]  # "neither of those": none of the options, nor the action
-        if pending is not None and len(pending.options) > 1:
+        refuses = _REFUSES.search(said) is not None
+        if pending is not None and len(pending.options) > 1 and not refuses:
+            # Not when the message refuses: "no, don't delete it" picks nothing.
             chosen = _chosen(said, pending)
             if chosen is not None:
                 return [Choose(chosen)]
         no = self._starts(core, self.settings.deny) or self._starts(said, self.settings.deny)
         yes = self._starts(core, self.settings.affirm) or self._starts(said, self.settings.affirm)
+        if yes is not None and no is None and _NEGATED_YES.match(said[len(yes) :].strip()):
+            return [Deny()]  # "absolutely not", "definitely not, not now"
         if no is not None and (yes is None or len(no) >= len(yes)):
             rest = said[len(no) :].strip() if said.startswith(no) else ""
             if rest and self._only_refusal(rest):
                 rest = ""  # "nah, don't", "no thanks": more of the same no
+            if rest and (no not in _NO_THEN_VALUE or _REFUSAL_SIGNAL.search(rest)):
+                # "don't order anything today", "no, forget it", "nope, I still have
+                # some at home": what follows says what not to do, not a new value.
+                rest = ""
+            rest = _without_negated(rest)  # "no, not 50 euros": no new value in that
             if rest and context.active_flow is not None:
                 # "no, to Bob": a correction of what was asked, not a refusal.
                 today = context.today or dt.date.today()
@@ -558,6 +578,13 @@ def _chosen(said: str, pending: PendingInfo) -> str | None:
 
 
 _IDENTIFIER = re.compile(r"\d|\w[.@/_\-:]\w")
+
+
+def _without_negated(rest: str) -> str:
+    """``rest`` without the values it says "not" to: "not 50 euros" → "", "austria,
+    not italy" → "austria", "not 50, 60" → "60"."""
+    kept = re.sub(r"(?:^|[\s,]+)(?:but\s+)?not\s+[^,]*", " ", rest)
+    return re.sub(r"\s+", " ", kept).strip(" ,")
 
 
 class _LooksLikeValue:
