@@ -71,7 +71,7 @@ _ALONE = frozenset({"stop", "exit", "quit", "abort"})
 # Hesitations and openers in front of what a message says ("hmm, no", "oh wait, yes"):
 # they change nothing in a yes, a no or a cancel.
 _LEAD_IN = re.compile(
-    r"^(?:(?:h+m+|u+h+m*|u+m+|e+r+m*|oh+|ah+|well|wait|actually|honestly|so|ok|okay|"
+    r"^(?:(?:h+m+|u+h+m*|u+m+|e+r+m*|oh+|ah+|well|wait|actually|honestly|so|"
     r"sorry|on second thought|thinking about it|come to think of it|you know what|"
     r"i think|i guess|hold on|hang on|one sec(?:ond)?|quick question|by the way|btw|"
     r"excuse me|hey|hi|hello)\b[\s,]*)+"
@@ -93,6 +93,30 @@ _REFUSES = re.compile(
     r"\b(?:don't|dont|do not|won't|will not|would not|wouldn't|rather not|better not|"
     r"not anymore|no longer|not interested|not needed|changed my mind)\b"
 )
+_EMOJI = {"\U0001f44d": " yes ", "\U0001f44c": " yes ", "\u2705": " yes ", "\u2714": " yes ",
+          "\U0001f44e": " no ", "\u274c": " no ", "\U0001f6ab": " no "}  # fmt: skip
+_STRETCHED = (
+    (re.compile(r"\bno{2,}\b"), "no"),
+    (re.compile(r"\bnope+\b"), "nope"),
+    (re.compile(r"\bye+s+\b"), "yes"),
+    (re.compile(r"\bstop+\b"), "stop"),
+)
+
+
+def _emoji_words(text: str) -> str:
+    """Thumbs and crosses as the words they stand for (normalising drops them)."""
+    for sign, word in _EMOJI.items():
+        text = text.replace(sign, word)
+    return text
+
+
+def _elongated(said: str) -> str:
+    """ "noooo" → "no", "yesss" → "yes", "stopp" → "stop"."""
+    for stretched, word in _STRETCHED:
+        said = stretched.sub(word, said)
+    return said
+
+
 # The no words a correction may follow ("no, to Bob"); after the others ("don't …",
 # "not now …") the words say what not to do.
 _NO_THEN_VALUE = frozenset({"no", "n", "nope", "nah", "wrong", "no no"})
@@ -133,13 +157,18 @@ class RulesUnderstanding:
     # -- the reading order ----------------------------------------------------------
 
     def _understand(self, text: str, context: ConversationContext) -> list[Command]:
-        said = normal(text)
+        said = _elongated(normal(_emoji_words(text)))
         if not said:
             return [OutOfScope(text)]
         opened = _LEAD_IN.sub("", said).strip() or said
         bare = _FILLER.sub(" ", opened).split()
         core = " ".join(bare) or opened
         today = context.today or dt.date.today()
+        asked = context.pending is not None or context.awaiting_confirm_step
+        if asked and self._stops(opened):
+            # At the question itself, a message that opens with a way of cancelling
+            # ("stop, maybe later") stops the flow: nothing runs.
+            return [CancelFlow()]
         if self._cancels(core) or self._cancels(said) or self._cancels(opened):
             # The bot's own flows come before the built-in: "cancel my appointment" is
             # the cancel-appointment flow when the bot has one, not "nothing to cancel".
@@ -151,7 +180,6 @@ class RulesUnderstanding:
             return [Help()]
         # A question before an irreversible action: whatever is not plainly a value
         # for one of its slots must not become one.
-        asked = context.pending is not None or context.awaiting_confirm_step
         if asked:
             decided = self._decision(text, opened, core, context)
             if decided is not None:
@@ -245,6 +273,10 @@ class RulesUnderstanding:
         if best.words <= 1 and not best.captured:
             return None
         return best if best.score >= self.settings.trigger_threshold else None
+
+    def _stops(self, opened: str) -> bool:
+        """Whether a message opens with a way of cancelling ("stop, maybe later")."""
+        return self._cancels(opened) or self._starts(opened, self.settings.cancel) is not None
 
     def _starts(self, said: str, phrases: frozenset[str]) -> str | None:
         """The phrase ``said`` starts with (as whole words), the longest one."""

@@ -25,6 +25,10 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 SETS = ("banking", "pharmacy", "file_assistant", "hotel_booking")
 KINDS = ("refusal", "acceptance", "correction")
 KIND_COMMENT = re.compile(r"^\s*# (refusal|acceptance|correction)\b")
+# A refusal read as either is read right: the corpus's writer picked one of the two for
+# each case ("stop": deny, "no, cancel everything": cancel_flow), and both end the
+# question without running anything.
+SKIPS = frozenset({"deny", "cancel_flow"})
 # What a refusal must never give: approving, choosing, or a slot value.
 UNSAFE = ("affirm", "choose", "set_slot", "correct_slot")
 FIELD_NOISE = re.compile(r"(?:, )?(?:kind|text)=(?:'[^']*'|\"[^\"]*\")")
@@ -69,6 +73,8 @@ async def _outcomes(name: str) -> tuple[list[Outcome], Mapping[str, int]]:
     failures = []
     for failure in evaluation.failures:
         kind = kinds[failure.index]
+        if kind == "refusal" and {*_kinds(failure.got), *_kinds(failure.expected)} <= SKIPS:
+            continue  # a skip for a cancel or the other way round: both run nothing
         got = f"error: {failure.error}" if failure.error else _show(failure.got)
         unsafe = kind == "refusal" and any(k in UNSAFE for k in _kinds(failure.got))
         failures.append(
@@ -103,17 +109,7 @@ def _report(failures: list[Outcome], totals: Mapping[str, int]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 14: first try (2026-12-06) — of 246 refusals, 4 read as an approval, 9 as a "
-        "choice and 68 as a slot value (81 unsafe, 32.9%); exact: refusals 54/246 (22.0%), "
-        "acceptances 58/62 (93.5%), corrections 44/69 (63.8%), overall 156/377 (41.4%)"
-    ),
-)
-async def test_refusals_are_never_read_as_approvals_or_values(
-    handlers: object, record_property: Callable[[str, object], None]
-) -> None:
+async def _all_outcomes() -> tuple[list[Outcome], dict[str, int]]:
     failures: list[Outcome] = []
     totals = dict.fromkeys(KINDS, 0)
     for name in SETS:
@@ -121,15 +117,38 @@ async def test_refusals_are_never_read_as_approvals_or_values(
         failures += mine
         for kind in KINDS:
             totals[kind] += counts[kind]
+    return failures, totals
+
+
+async def test_refusals_are_never_read_as_approvals_or_values(
+    handlers: object, record_property: Callable[[str, object], None]
+) -> None:
+    # First try (2026-12-06): of 246 refusals, 4 were read as an approval, 9 as a
+    # choice and 68 as a slot value (81 unsafe, 32.9%).
+    failures, totals = await _all_outcomes()
     cases = sum(totals.values())
     unsafe = [f for f in failures if f.unsafe]
-    exact = (cases - len(failures)) / cases
     record_property(
         "figure",
         f"confirmation safety: {len(unsafe)}/{totals['refusal']} refusals unsafe, "
-        f"{exact:.1%} of {cases} exact",
+        f"{(cases - len(failures)) / cases:.1%} of {cases} exact",
     )
     print(_report(failures, totals))
     assert totals["refusal"] and totals["acceptance"] and totals["correction"]
     assert not unsafe, f"{len(unsafe)} refusals read as an approval, a choice or a value"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "issue 14, not reached yet: 98% read exactly right. First try (2026-12-06): "
+        "refusals 54/246 (22.0%), acceptances 58/62 (93.5%), corrections 44/69 (63.8%), "
+        "overall 156/377 (41.4%); see README.md for the latest"
+    ),
+)
+async def test_answers_at_a_confirmation_are_read_exactly_right(handlers: object) -> None:
+    failures, totals = await _all_outcomes()
+    cases = sum(totals.values())
+    exact = (cases - len(failures)) / cases
+    print(_report(failures, totals))
     assert exact >= 0.98, f"{exact:.1%} of {cases} cases read exactly right (want 98%)"
