@@ -9,7 +9,11 @@ from soni.dsl import validator
 TICKET_CODE = re.compile(r"^(INC|REQ)-?\d{4,6}$", re.IGNORECASE)
 
 TICKETS: dict[str, dict[str, str]] = {
-    "INC-20417": {"state": "in progress", "summary": "printer on 3rd floor jams", "assignee": "Marta"},
+    "INC-20417": {
+        "state": "in progress",
+        "summary": "printer on 3rd floor jams",
+        "assignee": "Marta",
+    },
     "INC-20388": {"state": "waiting for you", "summary": "Outlook crashes", "assignee": "Dev"},
     "INC-19950": {"state": "closed", "summary": "new monitor", "assignee": "Marta"},
 }

@@ -19,15 +19,22 @@ def _summary(ref: str) -> str:
 
 @ActionRegistry.register("make_booking")
 def make_booking(
-    guest_name: str, party_size: int, booking_date: date, booking_time: str, seating: str,
+    guest_name: str,
+    party_size: int,
+    booking_date: date,
+    booking_time: str,
+    seating: str,
     ctx: ActionContext,
 ) -> dict[str, str]:
     if (booking_date.isoformat(), booking_time) in FULL:
         raise LookupError("that seating is full")
     ref = f"BK-{abs(hash(ctx.idempotency_key)) % 9000 + 1000}"
     BOOKINGS[ref] = {
-        "name": guest_name, "people": party_size, "date": booking_date,
-        "time": booking_time, "seating": seating,
+        "name": guest_name,
+        "people": party_size,
+        "date": booking_date,
+        "time": booking_time,
+        "seating": seating,
     }
     return {"booking_ref": ref}
 
@@ -55,10 +62,17 @@ def cancel_booking(booking_ref: str) -> dict[str, str]:
     return {}
 
 
-def _order(dish: str, quantity: int, pickup_time: str, guest_name: str, paid: bool) -> dict[str, str]:
+def _order(
+    dish: str, quantity: int, pickup_time: str, guest_name: str, paid: bool
+) -> dict[str, str]:
     ref = f"TA-{len(ORDERS) + 101}"
-    ORDERS[ref] = {"dish": dish, "quantity": quantity, "pickup": pickup_time,
-                   "name": guest_name, "paid": paid}
+    ORDERS[ref] = {
+        "dish": dish,
+        "quantity": quantity,
+        "pickup": pickup_time,
+        "name": guest_name,
+        "paid": paid,
+    }
     return {"order_ref": ref}
 
 
