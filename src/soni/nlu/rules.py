@@ -126,7 +126,17 @@ _NEGATED_YES = re.compile(r"^(?:not|no)\b")
 _REFUSAL_SIGNAL = re.compile(
     r"\b(?:don't|dont|do not|won't|will not|forget|cancel|skip|hold off|leave it|"
     r"not now|not yet|no need|still have|keep it|changed my mind|first|later|"
-    r"anymore|no longer|rather not|think about it|check)\b"
+    r"anymore|no longer|rather not|think about it)\b"
+)
+_NAMED_IS = re.compile(
+    r"^(?:(?:no|nope|actually|sorry|wait|i meant|i mean)\s+)*(?:the\s+|my\s+|our\s+)?"
+    r"(?P<what>[a-z][a-z -]{1,30}?)\s+(?:is|should be|will be|=|:)\s+(?:on\s+|at\s+)?"
+    r"(?P<value>.+)$"
+)
+_NOT_THIS_BUT = re.compile(r"^(?:no\s+)?not\s+[^,]+,\s*(?:but\s+)?(?P<value>.+)$")
+_VALUE_LEAD = re.compile(
+    r"^(?:(?:send|transfer|pay|give|deliver|ship|order|book|put|change|set|move|switch)"
+    r"\s+(?:it|them|that|the\s+\w+)\s+)?(?:(?P<to>to|for)\s+|it'?s\s+|it is\s+|make it\s+)"
 )
 _NEGATION = re.compile(r"\b(?:no|not|never|wrong|instead|rather|n't)\b|n't\b")
 _NONE_OF = re.compile(
@@ -353,20 +363,34 @@ class RulesUnderstanding:
         filled = _filled_slots(context)
         if not filled:
             return None
-        change = _CHANGE.match(said)
-        if change is not None:
-            target = _slot_named(change.group("what").replace("-", " "), filled, context)
+        opened = _LEAD_IN.sub("", said).strip() or said
+        # Named: "change the date to friday", "no, the amount is 40", "check-in is on
+        # friday" — the slot named, if the value fits it.
+        for form in (_CHANGE, _NAMED_IS):
+            named = form.match(opened)
+            if named is None:
+                continue
+            target = _slot_named(named.group("what").replace("-", " "), filled, context)
             if target is not None:
-                value = answer(target, change.group("value"), today)
-                if value is not None:
+                # The value as written: an address or a file keeps its dots.
+                value = answer(target, _original(text, named.group("value")), today)
+                if value is not None and (
+                    target.kind != "choice" or not strict or _exact(target, named.group("value"))
+                ):
                     return [CorrectSlot(target.name, _cased(text, target, value))]
         marker = _CORRECTION.match(said)
         instead = _INSTEAD.match(said)
-        if marker is None and instead is None:
+        # Read where the comma still is: "not 50, 60" (normalising drops it).
+        swap = _NOT_THIS_BUT.match(_LEAD_IN.sub("", text.strip().lower()).strip())
+        if marker is None and instead is None and swap is None:
             return None
-        rest = instead.group("value") if instead else said[marker.end() :] if marker else ""
-        lead = re.match(r"^(?:it'?s|it is|make it|to|for)\s+", rest.strip())
-        introduced = lead is not None and lead.group(0).strip() in ("to", "for")
+        if swap is not None:
+            rest = normal(swap.group("value"))  # "not 50, 60"
+        else:
+            rest = instead.group("value") if instead else said[marker.end() :] if marker else ""
+        # "send it to Carol", "make it 40", "it's for three", "to Bob".
+        lead = _VALUE_LEAD.match(rest.strip())
+        introduced = lead is not None and lead.group("to") is not None
         rest = rest.strip()[lead.end() :] if lead else rest.strip()
         if not rest:
             return None
@@ -403,6 +427,10 @@ class RulesUnderstanding:
             named = choice_of(slot.choices, said, fuzzy=False)
             if named is not None:
                 return slot, named
+        if valued.strict:
+            # At a confirmation a choice is changed only by naming it: a close spelling
+            # of "pharmacy" in "I'll ask the pharmacist" is no new pickup.
+            by_kind.pop("choice", None)
         numbers = [n for n in find_numbers(rest) if not n.ordinal]
         order = ["choice", "date", "email", "integer", "float", "boolean", "string", "any"]
         if numbers and numbers[0].currency:
@@ -610,6 +638,11 @@ def _chosen(said: str, pending: PendingInfo) -> str | None:
 
 
 _IDENTIFIER = re.compile(r"\d|\w[.@/_\-:]\w")
+
+
+def _exact(slot: SlotInfo, said: str) -> bool:
+    """Whether ``said`` names one of the slot's choices as words, not by a close spelling."""
+    return choice_of(slot.choices, normal(said), fuzzy=False) is not None
 
 
 def _without_negated(rest: str) -> str:
