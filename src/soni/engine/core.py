@@ -25,6 +25,7 @@ from soni.engine.templates import compile_template
 from soni.engine.turn import this_turn
 from soni.errors import SlotValueError, _did_you_mean
 from soni.nlu.protocol import FlowInfo, SlotInfo, Understanding
+from soni.nlu.units import unit_words
 
 __all__ = ("Engine", "SlotCheck")
 
@@ -266,7 +267,9 @@ _BAD_VALUE = (ValueError, OverflowError, TypeError, ArithmeticError, RecursionEr
 
 
 def _info(slot: SlotDef) -> SlotInfo:
-    return SlotInfo(slot.name, slot.kind, dict(slot.choices or {}), slot.validator)
+    numeric = slot.kind in ("integer", "float")
+    words = unit_words(slot.name, slot.prompt, slot.description) if numeric else frozenset()
+    return SlotInfo(slot.name, slot.kind, dict(slot.choices or {}), slot.validator, words)
 
 
 def _default(slot: SlotDef) -> Any:

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 from soni.nlu._text import find_numbers, normal
 from soni.nlu.protocol import SlotInfo
 
-__all__ = ("answer", "choice_of", "free_text", "mention", "names_a_date")
+__all__ = ("answer", "choice_of", "free_text", "holds_a_code", "mention", "names_a_date")
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?:\+|\()?\d[\d\s().-]{5,}\d")
@@ -54,12 +54,37 @@ _CARRIER = re.compile(
     r")"
 )
 # A code (letters and digits) followed by a clause that is not part of it.
-_AFTER_CODE = re.compile(r"^([A-Za-z]*\d[\w-]*)\s*[,;]\s+\S.*$")
+_AFTER_CODE = re.compile(r"^([A-Za-z0-9-]*\d[\w-]*)\s*[,;]\s+\S.*$")
 # "j smith... sorry, jsmith": what comes after the slip is the value.
 _SLIP = re.compile(r"(?:\.\.\.|,|\s)\s*(?:sorry|i mean|i meant|oops)\s*[,:]?\s+", re.IGNORECASE)
 # Slots whose value is the user's own words: they keep all of them.
 _LONG_TEXT = re.compile(r"descri|detail|message|note|reason|comment|problem|issue|summary")
 CHOICE_THRESHOLD = 85.0
+_ATTACHED = re.compile(r"\b(\d+(?:[.,]\d+)?)(?!st\b|nd\b|rd\b|th\b)([a-z€$£]{1,9})\b")
+_CODE_NAME = re.compile(r"code|number|ref|reference|_id$|^id$|tracking|ticket|booking|order")
+# A code: letters and digits (a dash allowed), five characters or more.
+_CODE = re.compile(r"\b(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9-]{4,}\b")
+_PEOPLE = frozenset({"people", "person", "persons", "guests", "adults", "pax", "diners"})
+_ALONE_WORDS = re.compile(
+    r"^(?:just|only)?\s*(?:me|myself|i)(?:\s+alone|\s+only)?$|^(?:alone|solo|just one)$"
+)
+_PAIR = re.compile(
+    r"\b(?:me and (?:my|a|the) \w+|(?:my|a) \w+ and (?:me|i)|the two of us|both of us|a couple)\b"
+)
+
+
+def holds_a_code(slot: SlotInfo) -> bool:
+    """Whether a free-text slot holds a code (a tracking number, a reference)."""
+    return slot.kind in ("string", "any") and _CODE_NAME.search(slot.name) is not None
+
+
+def _people(said: str) -> int | None:
+    """How many people "just me" or "me and my wife" are."""
+    if _ALONE_WORDS.match(said.strip()):
+        return 1
+    if _PAIR.search(said) and said.count(" and ") <= 1:
+        return 2
+    return None
 
 
 def answer(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
@@ -67,7 +92,10 @@ def answer(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
     said = normal(text)
     kind = slot.kind
     if kind == "integer":
-        return _number(said, integral=True)
+        counted = _number(said, integral=True)
+        if counted is None and slot.words & _PEOPLE:
+            return _people(said)  # "just me", "me and my wife"
+        return counted
     if kind == "float":
         return _number(said, integral=False)
     if kind == "boolean":
@@ -104,9 +132,19 @@ def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
         return match.group(0) if match else None
     if kind == "choice":
         return choice_of(slot.choices, said, fuzzy=False)
-    if kind in ("integer", "float") and _words_of(slot.name) & set(said.split()):
-        # "for 3 nights": a number right next to the slot's own name.
-        return _number_near(said, slot.name, integral=kind == "integer")
+    if kind in ("integer", "float"):
+        # "for 3 nights", "a 5kg parcel": a number right next to the slot's own name
+        # or the unit its prompt counts in.
+        said = _units_apart(said)
+        names = _words_of(slot.name) | slot.words
+        if names & set(said.split()):
+            return _number_near(said, names, integral=kind == "integer")
+        return None
+    if holds_a_code(slot):
+        # "where's my parcel PX4482913DE?": a code in the message is the slot's
+        # value when the slot holds a code (a tracking number, a reference).
+        codes = _CODE.findall(text)
+        return codes[0] if len(set(codes)) == 1 else None
     return None
 
 
@@ -131,7 +169,7 @@ def free_text(text: str) -> str:
     lowered = stripped.lower()
     start = 0
     while True:  # the carriers in front, one after another ("it's for my son, Leo")
-        lead = _LEAD.match(lowered, start) or _CARRIER.match(lowered, start)
+        lead = _CARRIER.match(lowered, start) or _LEAD.match(lowered, start)
         if lead is None or lead.end() == start or lead.end() >= len(lowered):
             break
         start = lead.end()
@@ -166,8 +204,13 @@ def _words_of(name: str) -> set[str]:
     return {w for w in name.lower().split("_") if len(w) > 2}
 
 
+def _units_apart(said: str) -> str:
+    """ "5kg" → "5 kg", "2packs" → "2 packs" (not "2nd", "3rd")."""
+    return _ATTACHED.sub(r"\1 \2", said)
+
+
 def _number(said: str, *, integral: bool) -> int | float | None:
-    numbers = [n for n in find_numbers(said) if not n.ordinal]
+    numbers = [n for n in find_numbers(_units_apart(said)) if not n.ordinal]
     if not numbers:
         return None
     marked = [n for n in numbers if n.currency]
@@ -177,8 +220,9 @@ def _number(said: str, *, integral: bool) -> int | float | None:
     return value
 
 
-def _number_near(said: str, name: str, *, integral: bool) -> int | float | None:
-    names = _words_of(name)
+def _number_near(
+    said: str, names: set[str] | frozenset[str], *, integral: bool
+) -> int | float | None:
     tokens = said.split()
     for i, token in enumerate(tokens):
         if token in names or token.rstrip("s") in names:

@@ -36,12 +36,16 @@ class SlotInfo:
         choices: For a choice, each value with its synonyms.
         validator: The validator it declares, if any: ``phone`` or ``email`` on a
             text slot tells understanding what to look for in an answer.
+        words: What the slot is called in its prompt and description ("How many
+            packs?", "the weight in kg"): a number said with one of these words ("5
+            packs", "3kg") is a value for it even when nobody asked.
     """
 
     name: str
     kind: str
     choices: Mapping[str, Sequence[str]] = field(default_factory=dict)
     validator: str | None = None
+    words: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

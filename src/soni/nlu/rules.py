@@ -31,7 +31,7 @@ from rapidfuzz import fuzz
 from soni.nlu._lexicon import RulesSettings
 from soni.nlu._text import find_numbers, normal
 from soni.nlu._triggers import Match, index_for
-from soni.nlu._values import answer, choice_of, free_text, mention, names_a_date
+from soni.nlu._values import answer, choice_of, free_text, holds_a_code, mention, names_a_date
 from soni.nlu.commands import (
     Affirm,
     CancelFlow,
@@ -549,10 +549,17 @@ def _unambiguous(
     """
     infos = [context.slot_types[n] for n in flow.slots if n in context.slot_types]
     kinds = [info.kind for info in infos]
+    codes = [info for info in infos if holds_a_code(info)]
     return [
         info
         for info in infos
-        if info.kind not in skip_kinds and (kinds.count(info.kind) == 1 or info.kind == "choice")
+        if info.kind not in skip_kinds
+        and (
+            kinds.count(info.kind) == 1
+            or info.kind == "choice"
+            # The one slot of the flow that holds a code: a code in the message is it.
+            or (len(codes) == 1 and info is codes[0])
+        )
     ]
 
 

@@ -1,0 +1,73 @@
+"""Values inside sentences: the words around a value are not part of it.
+
+A free-text answer loses the phrases that carry it ("my code is BK-1234"); a slot that
+holds a code is filled by a code in a request; a number said with the unit its
+slot's prompt counts in ("a 5kg parcel", "for 4 people") fills that slot; "just me"
+is one person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from soni.nlu._values import answer, free_text, mention
+from soni.nlu.protocol import SlotInfo
+from soni.nlu.units import unit_words
+
+TODAY = dt.date(2026, 12, 6)
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("my code is BK-1234", "BK-1234"),
+        ("The reference is BK-5678 I think", "BK-5678"),
+        ("it's for my son, Leo Martín", "Leo Martín"),
+        ("it's under Kowalski", "Kowalski"),
+        ("name's Tom", "Tom"),
+        ("me, Ana Ruiz", "Ana Ruiz"),
+        ("my username is amartin", "amartin"),
+        ("BK-5678, something came up", "BK-5678"),
+        ("j smith... sorry, jsmith", "jsmith"),
+        ("to Bob please", "Bob"),
+        ("Maria Lopez", "Maria Lopez"),
+    ],
+)
+def test_a_free_text_value_loses_the_words_that_carry_it(said: str, value: str) -> None:
+    assert free_text(said) == value
+
+
+def test_a_description_keeps_all_the_users_words() -> None:
+    slot = SlotInfo("description", "string")
+    said = "the printer on the 3rd floor keeps jamming, thanks"
+    assert answer(slot, said, TODAY) == "the printer on the 3rd floor keeps jamming"
+
+
+def test_a_code_in_a_request_fills_the_slot_that_holds_a_code() -> None:
+    slot = SlotInfo("tracking_number", "string")
+    assert mention(slot, "hi, where's my parcel PX4482913DE?", TODAY) == "PX4482913DE"
+    assert mention(slot, "where is my parcel?", TODAY) is None
+    assert mention(SlotInfo("recipient", "string"), "send PX4482913DE", TODAY) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("I'd like to send a 5kg parcel to Spain", 5.0),
+        ("want to send 12 kilos to the states", 12.0),
+        ("i need to send a 40 kg suitcase to Poland", 40.0),
+    ],
+)
+def test_a_number_with_the_unit_of_the_prompt_fills_the_slot(said: str, value: float) -> None:
+    weight = SlotInfo("weight", "float", words=unit_words("weight", "How much, in kg?"))
+    assert mention(weight, said, TODAY) == value
+
+
+def test_people_counted_in_words() -> None:
+    size = SlotInfo("party_size", "integer", words=unit_words("party_size", "For how many people?"))
+    assert mention(size, "book a table for 2 people", TODAY) == 2
+    assert answer(size, "just me", TODAY) == 1
+    assert answer(size, "me and my wife", TODAY) == 2
+    assert answer(size, "3", TODAY) == 3
