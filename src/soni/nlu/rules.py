@@ -139,6 +139,19 @@ _VALUE_LEAD = re.compile(
     r"\s+(?:it|them|that|the\s+\w+)\s+)?(?:(?P<to>to|for)\s+|it'?s\s+|it is\s+|make it\s+)"
 )
 _NEGATION = re.compile(r"\b(?:no|not|never|wrong|instead|rather|n't)\b|n't\b")
+# A question rather than an answer: "when do you open", "do you have vegan options",
+# "where do I find that".
+# "stop, I remembered it": a cancelling word set apart by its punctuation.
+_STOP_SAID = re.compile(r"^(?:stop|cancel|quit|abort|exit)\s*[,.!]")
+_QUESTION = re.compile(
+    r"^(?:what|when|where|why|how|who|which|whats|wheres|hows|do you|does|did you|"
+    r"can you|could you|can i|could i|is there|are there|are you|is it|is the|will you)\b"
+)
+_LOST = re.compile(
+    r"\b(?:i am confused|im confused|what do you need|what do you mean|i do not understand|"
+    r"i don't understand|i dont understand|what should i (?:say|type|write)|"
+    r"where do i find|where can i find|no idea what)\b"
+)
 _NONE_OF = re.compile(
     r"^(?:neither|none)(?:\s+(?:of\s+(?:those|these|them|the\s+\w+)|one|thanks|please|"
     r"works|suits me|of them work|is good))*\b"
@@ -179,7 +192,8 @@ class RulesUnderstanding:
             # At the question itself, a message that opens with a way of cancelling
             # ("stop, maybe later") stops the flow: nothing runs.
             return [CancelFlow()]
-        if self._cancels(core) or self._cancels(said) or self._cancels(opened):
+        stopped = _STOP_SAID.match(_LEAD_IN.sub("", text.strip().lower()).strip()) is not None
+        if stopped or self._cancels(core) or self._cancels(said) or self._cancels(opened):
             # The bot's own flows come before the built-in: "cancel my appointment" is
             # the cancel-appointment flow when the bot has one, not "nothing to cancel".
             own = self._own_flow_over_cancel(core, context)
@@ -209,10 +223,21 @@ class RulesUnderstanding:
             # Filler words ("please", "um") neither help nor hinder a trigger phrase.
             ranked = index.rank(core)
             digression = self._request(ranked, strict=True, length=len(said.split()))
-            if value is not None and (strong or digression is None):
+            if value is not None and strong:
+                return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
+            if value is not None and digression is None and not _QUESTION.match(said):
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
             if digression is not None:
                 return self._start(digression, text, context, today)
+            if value is None or _QUESTION.match(said):
+                # Not an answer: a value for another of the flow's slots ("at the bar
+                # is fine" when asked the time), a question ("when do you open?"), or
+                # being lost ("what do you need from me?").
+                other = self._not_an_answer(text, said, core, ranked, context, today)
+                if other is not None:
+                    return other
+            if value is not None:
+                return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
             # Typed, and no value of that type in it: an answer that does not parse.
             # The bot rejects it with the slot's own message and asks again.
             return [SetSlot(expected.name, text.strip())]
@@ -265,7 +290,30 @@ class RulesUnderstanding:
             # "stop, forget it": a short word backed by another way of cancelling.
             rest = said[len(opening) :].strip()
             return rest in self.settings.cancel
-        return len(said.split()) <= 6
+        # "never mind, I'll come in person": the reason after it changes nothing.
+        return len(said.split()) <= 12
+
+    def _not_an_answer(
+        self,
+        text: str,
+        said: str,
+        core: str,
+        ranked: Sequence[Match],
+        context: ConversationContext,
+        today: dt.date,
+    ) -> list[Command] | None:
+        """What a message that does not answer the open question says instead, if clear."""
+        mentioned = self._mentions(text, context, today)
+        if mentioned:
+            return mentioned
+        if _LOST.search(said) or self._asks_for_help(core):
+            return [Help()]
+        if _QUESTION.match(said):
+            asked = self._request(ranked, strict=False)
+            if asked is not None:
+                return self._start(asked, text, context, today)
+            return [OutOfScope(text)]
+        return None
 
     def _own_flow_over_cancel(self, core: str, context: ConversationContext) -> Match | None:
         """A flow of the bot that a cancelling message asks for, with nothing to cancel.
