@@ -105,6 +105,12 @@ class TriggerIndex:
                     score = 100.0
             if score and not captured and len(said_list) == 1 and len(phrase.tokens) > 1:
                 score = _one_word(phrase, said_list[0], score)
+            elif score >= _WHOLE and not captured and phrase.tokens:
+                # A message inside a longer phrase scores 100 as much as the phrase
+                # itself: "send a parcel" is "send a parcel", not "how much does it
+                # cost to send a parcel". The phrase's words the message lacks count.
+                missing = len(phrase.tokens - said_words) / len(phrase.tokens)
+                score -= _MISSING_WEIGHT * missing
             # How much of the message the phrase accounts for: its words found there,
             # and the values in its placeholders.
             size = len(phrase.tokens & said_words) + len(captured)
@@ -114,6 +120,10 @@ class TriggerIndex:
         # Equal scores: the longer phrase matched says more ("has my refill order
         # shipped" over "refill").
         return sorted(best.values(), key=lambda m: (-m.score, -m.words, m.flow))
+
+
+_WHOLE = 95.0
+_MISSING_WEIGHT = 10.0
 
 
 def _one_word(phrase: _Phrase, word: str, score: float) -> float:

@@ -34,8 +34,9 @@ _YES = {"yes", "y", "yeah", "yep", "true", "sure", "correct", "right", "ok", "ok
 _NO = {"no", "n", "nope", "false", "not", "never", "wrong"}
 # Words around a free-text answer that are not part of it.
 _LEAD = re.compile(
-    r"^(?:(?:it'?s|it is|that'?s|that is|to|for|my|the|his|her|their|name is|"
-    r"the name is|i'?m|i am|um+|uh+|well|please|call it|make it)\s+)+"
+    r"^(?:(?:it'?s|its|it is|it should be|should be|that'?s|that is|to|for|my|the|his|"
+    r"her|their|name is|the name is|i'?m|i am|um+|uh+|well|please|call it|make it|ok|"
+    r"okay|yes|yeah|sure|sorry|oops|found it|got it|here it is|here you go|here)[\s,:]+)+"
 )
 _TAIL = re.compile(
     r"(?:,?\s+(?:please|thanks|thank you|thx|pls|i think|i guess|i believe|probably|"

@@ -221,19 +221,19 @@ class RulesUnderstanding:
                 # trigger words come with it: no need to rank the flows.
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
             # Filler words ("please", "um") neither help nor hinder a trigger phrase.
-            ranked = index.rank(core)
+            ranked = index.rank(_without_codes(core))
             digression = self._request(ranked, strict=True, length=len(said.split()))
             if value is not None and strong:
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
-            if value is not None and digression is None and not _QUESTION.match(said):
+            if value is not None and digression is None and not _QUESTION.match(opened):
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
             if digression is not None:
                 return self._start(digression, text, context, today)
-            if value is None or _QUESTION.match(said):
+            if value is None or _QUESTION.match(opened):
                 # Not an answer: a value for another of the flow's slots ("at the bar
                 # is fine" when asked the time), a question ("when do you open?"), or
                 # being lost ("what do you need from me?").
-                other = self._not_an_answer(text, said, core, ranked, context, today)
+                other = self._not_an_answer(text, opened, core, ranked, context, today)
                 if other is not None:
                     return other
             if value is not None:
@@ -241,7 +241,7 @@ class RulesUnderstanding:
             # Typed, and no value of that type in it: an answer that does not parse.
             # The bot rejects it with the slot's own message and asks again.
             return [SetSlot(expected.name, text.strip())]
-        ranked = index.rank(core)
+        ranked = index.rank(_without_codes(core))
         clarify = self._clarify(ranked)
         if clarify is not None:
             return [clarify]
@@ -323,7 +323,7 @@ class RulesUnderstanding:
         """
         if context.active_flow is not None or core in self.settings.cancel:
             return None
-        ranked = index_for(tuple(context.flows)).rank(core)
+        ranked = index_for(tuple(context.flows)).rank(_without_codes(core))
         if not ranked:
             return None
         best = ranked[0]
@@ -693,6 +693,18 @@ def _chosen(said: str, pending: PendingInfo) -> str | None:
 
 
 _IDENTIFIER = re.compile(r"\d|\w[.@/_\-:]\w")
+
+
+_CODE_WORD = re.compile(r"\b(?=[a-z0-9-]*\d)(?=[a-z0-9-]*[a-z])[a-z0-9][a-z0-9-]{4,}\b")
+
+
+def _without_codes(core: str) -> str:
+    """The message for matching triggers: a code in it ("where is my ticket
+    INC-20388") is a value, not words a trigger has."""
+    return _SPACES.sub(" ", _CODE_WORD.sub(" ", core)).strip() or core
+
+
+_SPACES = re.compile(r"\s+")
 
 
 def _exact(slot: SlotInfo, said: str) -> bool:
