@@ -15,13 +15,16 @@ AFFIRM = (
     "do it", "approve", "approved", "confirm", "confirmed", "correct", "right",
     "absolutely", "of course", "please do", "go for it", "sounds good", "that's right",
     "yes please", "alright", "fine", "affirmative", "proceed", "sure thing", "why not",
-    "let's do it", "perfect", "great", "definitely",
+    "let's do it", "perfect", "great", "definitely", "looks good", "all good",
+    "all correct", "looks right", "sounds right", "that works", "works for me",
+    "good to go", "yes go ahead",
 )  # fmt: skip
 DENY = (
     "no", "n", "nope", "nah", "don't", "do not", "dont", "skip", "not now", "deny",
     "denied", "no thanks", "no thank you", "not really", "negative", "reject",
     "decline", "no way", "not yet", "wrong", "leave it", "hold off", "not right now",
-    "not at the moment", "maybe later", "later", "not today",
+    "not at the moment", "maybe later", "later", "not today", "not this time",
+    "keep it", "nothing", "do nothing", "leave it alone", "none",
 )  # fmt: skip
 CANCEL = (
     "cancel", "stop", "never mind", "nevermind", "forget it", "abort", "quit",

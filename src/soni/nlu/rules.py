@@ -91,7 +91,8 @@ _NOT_A_VALUE = frozenset(_REFUSAL_WORDS.split())
 # rather not"): at a confirmation, with no yes in front of it, it is a no.
 _REFUSES = re.compile(
     r"\b(?:don't|dont|do not|won't|will not|would not|wouldn't|rather not|better not|"
-    r"not anymore|no longer|not interested|not needed|changed my mind)\b"
+    r"not anymore|no longer|not interested|not needed|changed my mind|rather keep|"
+    r"leave (?:the \w+|it) alone)\b"
 )
 _EMOJI = {"\U0001f44d": " yes ", "\U0001f44c": " yes ", "\u2705": " yes ", "\u2714": " yes ",
           "\U0001f44e": " no ", "\u274c": " no ", "\U0001f6ab": " no "}  # fmt: skip
@@ -303,7 +304,7 @@ class RulesUnderstanding:
         today: dt.date,
     ) -> list[Command] | None:
         """What a message that does not answer the open question says instead, if clear."""
-        mentioned = self._mentions(text, context, today)
+        mentioned = self._mentions(text, context, today, answered=False)
         if mentioned:
             return mentioned
         if _LOST.search(said) or self._asks_for_help(core):
@@ -379,6 +380,10 @@ class RulesUnderstanding:
             return [Affirm()]
         if _REFUSES.search(said):
             return [Deny()]
+        if not _NEGATION.search(said) and any(
+            len(p.split()) > 1 and f" {p} " in f" {said} " for p in self.settings.affirm
+        ):
+            return [Affirm()]  # "all correct, go ahead"
         if (
             pending is not None
             and len(pending.options) == 1
@@ -563,13 +568,24 @@ class RulesUnderstanding:
                     slots[info.name] = value
         return [StartFlow(match.flow, slots)]
 
-    def _mentions(self, text: str, context: ConversationContext, today: dt.date) -> list[Command]:
-        """Values of the active flow's other open slots that the message also gives."""
+    def _mentions(
+        self,
+        text: str,
+        context: ConversationContext,
+        today: dt.date,
+        *,
+        answered: bool = True,
+    ) -> list[Command]:
+        """Values of the active flow's other open slots that the message also gives.
+
+        While the message ``answered`` the open question, a value of the question's
+        own type is that answer, not another slot's.
+        """
         flow = _flow(context, context.active_flow)
         if flow is None:
             return []
         expected = context.expected_slot
-        skip = {expected.kind} if expected is not None else set()
+        skip = {expected.kind} if expected is not None and answered else set()
         found: list[Command] = []
         for info in _unambiguous(flow, context, skip_kinds=skip):
             if context.slots.get(info.name) is not None:
@@ -676,13 +692,22 @@ def _chosen(said: str, pending: PendingInfo) -> str | None:
         if label:
             names[normal(label)] = option
     scored: list[tuple[float, str]] = []
+    named: set[str] = set()
     for name, option in names.items():
         words = [
-            w for w in name.split() if len(w) > 2 and w not in ("file", "the", "for", "with", "it")
+            w
+            for w in name.split()
+            if len(w) > 2 and w not in ("file", "the", "for", "with", "it") and w.isalpha()
         ]
         hit = any(re.search(rf"\b{re.escape(w)}", said) for w in words)
+        if hit:
+            named.add(option)
         score = fuzz.token_set_ratio(name, said) if hit else fuzz.ratio(name, said)
         scored.append((float(score), option))
+    if len(options) > 1 and len(named) == 1 and not _NEGATION.search(said):
+        # Only one option has a word of its name or label in the message: "ok
+        # morning then" for "Morning (8:00-12:00)".
+        return named.pop()
     scored.sort(reverse=True)
     if not scored or scored[0][0] < 70:
         return None
