@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 from soni.nlu._text import normal
 from soni.nlu.protocol import FlowInfo
 
-__all__ = ("Match", "TriggerIndex", "index_for")
+__all__ = ("Match", "TriggerIndex", "canonical", "index_for")
 
 _PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 
@@ -81,6 +81,7 @@ class TriggerIndex:
                     phrases.append(compiled)
         self._phrases = tuple(phrases)
         self._texts = [phrase.words for phrase in self._phrases]
+        self._canon = [canonical(phrase.words) for phrase in self._phrases]
 
     def rank(self, said: str) -> list[Match]:
         """The flows by how well ``said`` (normalised) matches them, best first."""
@@ -94,6 +95,15 @@ class TriggerIndex:
             said, self._texts, scorer=fuzz.token_set_ratio, limit=None
         ):
             scores[index] = float(score)
+        # The same words in other forms ("reservation" for "reserve", "move" for
+        # "reschedule"): the phrases and the message compared in canonical words, a
+        # little below an exact match.
+        said_canon = canonical(said)
+        if said_canon != said:
+            for _, score, index in process.extract(
+                said_canon, self._canon, scorer=fuzz.token_set_ratio, limit=None
+            ):
+                scores[index] = max(scores[index], float(score) - _CANON_COST)
         best: dict[str, Match] = {}
         for index, phrase in enumerate(self._phrases):
             captured: dict[str, str] = {}
@@ -120,6 +130,45 @@ class TriggerIndex:
         # Equal scores: the longer phrase matched says more ("has my refill order
         # shipped" over "refill").
         return sorted(best.values(), key=lambda m: (-m.score, -m.words, m.flow))
+
+
+_CANON_COST = 2.0
+# Words that ask for the same thing, to one word each. General English, not any bot's.
+_SAME_WORD = {
+    "reserve": "book", "reservation": "book", "booking": "book", "bookings": "book",
+    "reservations": "book", "reserved": "book", "booked": "book",
+    "move": "change", "reschedule": "change", "rearrange": "change", "modify": "change",
+    "update": "change", "alter": "change", "amend": "change", "switch": "change",
+    "postpone": "change", "shift": "change", "edit": "change",
+    "ship": "send", "post": "send", "mail": "send", "dispatch": "send", "sending": "send",
+    "shipping": "send", "sent": "send",
+    "package": "parcel", "packet": "parcel", "box": "parcel", "shipment": "parcel",
+    "parcels": "parcel", "packages": "parcel",
+    "trace": "track", "tracking": "track", "locate": "track",
+    "annul": "cancel", "cancellation": "cancel", "cancelled": "cancel", "canceled": "cancel",
+    "purchase": "buy", "get": "buy",
+    "status": "state", "progress": "state",
+    "laptop": "computer", "pc": "computer", "notebook": "computer",
+    "password": "password", "pwd": "password", "passcode": "password",
+    "broken": "broke", "broke": "broke", "faulty": "broke", "dead": "broke",
+    "fix": "repair", "repairs": "repair",
+    "open": "open", "opening": "open", "opens": "open", "hours": "hour", "times": "time",
+    "cost": "price", "costs": "price", "prices": "price", "fee": "price", "fees": "price",
+    "delivery": "deliver", "delivered": "deliver", "deliveries": "deliver",
+    "appointment": "appointment", "appointments": "appointment", "visit": "appointment",
+    "table": "table", "tables": "table",
+}  # fmt: skip
+
+
+def canonical(said: str) -> str:
+    """``said`` with each word in its canonical form (see ``_SAME_WORD``), plurals cut."""
+    words = []
+    for word in said.split():
+        same = _SAME_WORD.get(word)
+        if same is None and len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+            same = _SAME_WORD.get(word[:-1], word[:-1])
+        words.append(same or word)
+    return " ".join(words)
 
 
 _WHOLE = 95.0
