@@ -82,6 +82,7 @@ class TriggerIndex:
         self._phrases = tuple(phrases)
         self._texts = [phrase.words for phrase in self._phrases]
         self._canon = [canonical(phrase.words) for phrase in self._phrases]
+        self._canon_tokens = [frozenset(text.split()) for text in self._canon]
 
     def rank(self, said: str) -> list[Match]:
         """The flows by how well ``said`` (normalised) matches them, best first."""
@@ -99,11 +100,13 @@ class TriggerIndex:
         # "reschedule"): the phrases and the message compared in canonical words, a
         # little below an exact match.
         said_canon = canonical(said)
+        said_canon_words = set(said_canon.split())
         if said_canon != said:
             for _, score, index in process.extract(
                 said_canon, self._canon, scorer=fuzz.token_set_ratio, limit=None
             ):
-                scores[index] = max(scores[index], float(score) - _CANON_COST)
+                if len(self._canon_tokens[index]) > 1:  # one word says too little
+                    scores[index] = max(scores[index], float(score) - _CANON_COST)
         best: dict[str, Match] = {}
         for index, phrase in enumerate(self._phrases):
             captured: dict[str, str] = {}
@@ -119,7 +122,8 @@ class TriggerIndex:
                 # A message inside a longer phrase scores 100 as much as the phrase
                 # itself: "send a parcel" is "send a parcel", not "how much does it
                 # cost to send a parcel". The phrase's words the message lacks count.
-                missing = len(phrase.tokens - said_words) / len(phrase.tokens)
+                tokens = self._canon_tokens[index]
+                missing = len(tokens - said_canon_words) / len(tokens) if tokens else 0.0
                 score -= _MISSING_WEIGHT * missing
             # How much of the message the phrase accounts for: its words found there,
             # and the values in its placeholders.
