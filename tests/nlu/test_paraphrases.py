@@ -53,3 +53,16 @@ def test_canonical_words() -> None:
     assert canonical("move my reservations") == "change my book"
     assert canonical("track packages") == "track parcel"
     assert canonical("address") == "address"  # "ss" is no plural
+
+
+def test_a_code_neither_dilutes_a_trigger_nor_escapes_its_placeholder() -> None:
+    flows = (
+        FlowInfo("track", "track a parcel", ("where is my parcel", "track {tracking_number}"), ()),
+    )
+    context = ConversationContext(flows=flows, today=dt.date(2026, 12, 6))
+    understood = asyncio.run(RulesUnderstanding().understand("track PX4482913DE", context))
+    assert understood == [StartFlow("track", {"tracking_number": "PX4482913DE"})]
+    asked = asyncio.run(
+        RulesUnderstanding().understand("where is my parcel PX4482913DE now?", context)
+    )
+    assert [c.kind for c in asked] == ["start_flow"]

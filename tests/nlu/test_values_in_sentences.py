@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 
-from soni.nlu._values import answer, free_text, mention
+from soni.nlu._values import answer, free_text, lone_count, mention
 from soni.nlu.protocol import SlotInfo
 from soni.nlu.units import unit_words
 
@@ -71,3 +71,18 @@ def test_people_counted_in_words() -> None:
     assert answer(size, "just me", TODAY) == 1
     assert answer(size, "me and my wife", TODAY) == 2
     assert answer(size, "3", TODAY) == 3
+
+
+@pytest.mark.parametrize(
+    ("said", "count"),
+    [
+        ("can I book a table for two on friday", 2),
+        ("reserve a table for 3 tomorrow night", 3),
+        ("a table for 4 at 8pm on the 5th", 4),
+        ("a table at 7:30", None),  # a time
+        ("booking BK-5678 for 2026", None),  # a code and a year
+        ("2 tables for 4", None),  # two numbers: which one?
+    ],
+)
+def test_the_one_small_number_of_a_request(said: str, count: int | None) -> None:
+    assert lone_count(said) == count

@@ -92,14 +92,17 @@ class TriggerIndex:
         said_words = set(said_list)
         # Every phrase scored in one call into rapidfuzz's C code.
         scores = [0.0] * len(self._phrases)
+        # A code in the message ("where is my ticket INC-20388") is a value, not words a
+        # phrase has: fuzzy scores leave it out; placeholders still see it.
+        fuzzy = _without_codes(said)
         for _, score, index in process.extract(
-            said, self._texts, scorer=fuzz.token_set_ratio, limit=None
+            fuzzy, self._texts, scorer=fuzz.token_set_ratio, limit=None
         ):
             scores[index] = float(score)
         # The same words in other forms ("reservation" for "reserve", "move" for
         # "reschedule"): the phrases and the message compared in canonical words, a
         # little below an exact match.
-        said_canon = canonical(said)
+        said_canon = canonical(fuzzy)
         said_canon_words = set(said_canon.split())
         if said_canon != said:
             for _, score, index in process.extract(
@@ -134,6 +137,13 @@ class TriggerIndex:
         # Equal scores: the longer phrase matched says more ("has my refill order
         # shipped" over "refill").
         return sorted(best.values(), key=lambda m: (-m.score, -m.words, m.flow))
+
+
+_CODE_WORD = re.compile(r"\b(?=[a-z0-9-]*\d)(?=[a-z0-9-]*[a-z])[a-z0-9][a-z0-9-]{4,}\b")
+
+
+def _without_codes(said: str) -> str:
+    return " ".join(_CODE_WORD.sub(" ", said).split()) or said
 
 
 _CANON_COST = 2.0

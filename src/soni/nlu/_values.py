@@ -19,7 +19,15 @@ from rapidfuzz import fuzz, process
 from soni.nlu._text import find_numbers, normal
 from soni.nlu.protocol import SlotInfo
 
-__all__ = ("answer", "choice_of", "free_text", "holds_a_code", "mention", "names_a_date")
+__all__ = (
+    "answer",
+    "choice_of",
+    "free_text",
+    "holds_a_code",
+    "lone_count",
+    "mention",
+    "names_a_date",
+)
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?:\+|\()?\d[\d\s().-]{5,}\d")
@@ -73,6 +81,27 @@ _ALONE_WORDS = re.compile(
 _PAIR = re.compile(
     r"\b(?:me and (?:my|a|the) \w+|(?:my|a) \w+ and (?:me|i)|the two of us|both of us|a couple)\b"
 )
+
+
+_NOT_A_COUNT = re.compile(
+    r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\b\d{4}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b"
+    r"|\b(?=[a-z0-9-]*\d)(?=[a-z0-9-]*[a-z])[a-z0-9][a-z0-9-]{4,}\b|[€$£]\s*\d+|\d+\s*(?:€|eur|euros|usd|\$)"
+)
+
+
+def lone_count(text: str) -> int | None:
+    """The one small number a request gives ("a table for two on friday" → 2), if only
+    one: not a time, a year, a date, a code or an amount of money."""
+    said = _NOT_A_COUNT.sub(" ", _units_apart(normal(text)))
+    numbers = [n for n in find_numbers(said) if not n.ordinal and not n.currency]
+    if len(numbers) != 1:
+        return None
+    value = numbers[0].value
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        value = int(value)
+    return value if 1 <= value <= 99 else None
 
 
 def holds_a_code(slot: SlotInfo) -> bool:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -31,7 +31,15 @@ from rapidfuzz import fuzz
 from soni.nlu._lexicon import RulesSettings
 from soni.nlu._text import find_numbers, normal
 from soni.nlu._triggers import Match, index_for
-from soni.nlu._values import answer, choice_of, free_text, holds_a_code, mention, names_a_date
+from soni.nlu._values import (
+    answer,
+    choice_of,
+    free_text,
+    holds_a_code,
+    lone_count,
+    mention,
+    names_a_date,
+)
 from soni.nlu.commands import (
     Affirm,
     CancelFlow,
@@ -222,7 +230,7 @@ class RulesUnderstanding:
                 # trigger words come with it: no need to rank the flows.
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
             # Filler words ("please", "um") neither help nor hinder a trigger phrase.
-            ranked = index.rank(_without_codes(core))
+            ranked = index.rank(core)
             digression = self._request(ranked, strict=True, length=len(said.split()))
             if value is not None and strong:
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
@@ -242,7 +250,7 @@ class RulesUnderstanding:
             # Typed, and no value of that type in it: an answer that does not parse.
             # The bot rejects it with the slot's own message and asks again.
             return [SetSlot(expected.name, text.strip())]
-        ranked = index.rank(_without_codes(core))
+        ranked = index.rank(core)
         clarify = self._clarify(ranked)
         if clarify is not None:
             return [clarify]
@@ -324,7 +332,7 @@ class RulesUnderstanding:
         """
         if context.active_flow is not None or core in self.settings.cancel:
             return None
-        ranked = index_for(tuple(context.flows)).rank(_without_codes(core))
+        ranked = index_for(tuple(context.flows)).rank(core)
         if not ranked:
             return None
         best = ranked[0]
@@ -561,9 +569,18 @@ class RulesUnderstanding:
             for n in slots
             if n in context.slot_types and context.slot_types[n].kind != "choice"
         }
+        counts = [
+            n
+            for n in (flow.slots if flow is not None else ())
+            if n in context.slot_types and context.slot_types[n].kind == "integer"
+        ]
         for info in _unambiguous(flow, context, skip_kinds=taken) if flow is not None else ():
             if info.name not in slots:
                 value = mention(info, text, today)
+                if value is None and info.kind == "integer" and counts == [info.name]:
+                    # The flow counts one thing: "a table for two on friday" — not a
+                    # number inside another slot's words ("the projector in room 4").
+                    value = lone_count(_outside(normal(text), match.captured.values()))
                 if value is not None:
                     slots[info.name] = value
         return [StartFlow(match.flow, slots)]
@@ -720,16 +737,11 @@ def _chosen(said: str, pending: PendingInfo) -> str | None:
 _IDENTIFIER = re.compile(r"\d|\w[.@/_\-:]\w")
 
 
-_CODE_WORD = re.compile(r"\b(?=[a-z0-9-]*\d)(?=[a-z0-9-]*[a-z])[a-z0-9][a-z0-9-]{4,}\b")
-
-
-def _without_codes(core: str) -> str:
-    """The message for matching triggers: a code in it ("where is my ticket
-    INC-20388") is a value, not words a trigger has."""
-    return _SPACES.sub(" ", _CODE_WORD.sub(" ", core)).strip() or core
-
-
-_SPACES = re.compile(r"\s+")
+def _outside(said: str, captured: Iterable[str]) -> str:
+    """``said`` without the parts placeholders took."""
+    for part in captured:
+        said = said.replace(part, " ")
+    return said
 
 
 def _exact(slot: SlotInfo, said: str) -> bool:
