@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -146,6 +147,34 @@ class Settings(BaseModel):
     persistence: PersistenceSettings = Field(default_factory=PersistenceSettings)
     confirmations: ConfirmationSettings = Field(default_factory=ConfirmationSettings)
     nlu: NluSettings = Field(default_factory=NluSettings)
+    timezone: str | None = None
+    """The bot's time zone, an IANA name ("Europe/Madrid"): what "today" and "tomorrow"
+    mean to its users. Not set: the machine's."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            zone_of(value)
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+def zone_of(name: str) -> ZoneInfo:
+    """The time zone named ``name`` (IANA).
+
+    Raises:
+        ValueError: no such zone.
+    """
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"unknown time zone {name!r}: use an IANA name such as 'Europe/Madrid' or 'UTC'"
+        ) from None
 
 
 # -- slots and actions ------------------------------------------------------------

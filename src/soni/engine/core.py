@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import datetime as dt
 import difflib
 import logging
 from collections import OrderedDict
@@ -13,7 +14,7 @@ from typing import Any
 
 from soni.actions import ActionRegistry
 from soni.confirmations import ConfirmationRegistry, PendingConfirmation
-from soni.dsl.models import BotConfig, SlotDef
+from soni.dsl.models import BotConfig, SlotDef, zone_of
 from soni.dsl.slot_types import coerce
 from soni.dsl.validators import ValidatorRegistry, default_validators
 from soni.engine.events import ActionRan
@@ -132,6 +133,13 @@ class Engine:
         own = self.own_slot_defs.get(flow) if flow is not None else None
         found = own.get(name) if own else None
         return found if found is not None else self.slot_defs.get(name)
+
+    def today(self) -> dt.date:
+        """Today for the bot's users: the confirmations' clock (which tests move) in the
+        bot's ``settings.timezone``, else the machine's."""
+        now = self.confirmations.clock()
+        zone = self.config.settings.timezone
+        return (now.astimezone(zone_of(zone)) if zone else now.astimezone()).date()
 
     def slot_info(self, name: str, flow: str | None = None) -> SlotInfo | None:
         """What understanding needs to know of ``name``, as ``flow`` sees it."""

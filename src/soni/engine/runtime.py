@@ -216,6 +216,11 @@ class Bot:
         return self.engine.confirmations
 
     @property
+    def timezone(self) -> str | None:
+        """The bot's ``settings.timezone`` (IANA), or ``None``: the machine's."""
+        return self.engine.config.settings.timezone
+
+    @property
     def actions(self) -> ActionRegistry:
         """The bot's action handlers, by name."""
         return self.engine.actions

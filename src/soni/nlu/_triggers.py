@@ -186,7 +186,7 @@ def canonical(said: str) -> str:
 
 
 _WHOLE = 95.0
-_MISSING_WEIGHT = 10.0
+_MISSING_WEIGHT = 7.0
 
 
 def _one_word(phrase: _Phrase, word: str, score: float) -> float:

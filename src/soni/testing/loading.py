@@ -147,7 +147,14 @@ def parse_test_file(text: str, path: str = "<string>") -> ConversationTestFile:
     errors = _duplicate_names(model.tests, source)
     if errors:
         raise ConversationTestErrors(errors)
-    return ConversationTestFile(path, tuple(model.tests), source)
+    # A file's day is each of its tests' unless the test pins its own.
+    tests = tuple(
+        test
+        if test.today is not None or model.today is None
+        else test.model_copy(update={"today": model.today})
+        for test in model.tests
+    )
+    return ConversationTestFile(path, tests, source)
 
 
 def _order(error: ConfigError) -> tuple[int, int]:

@@ -8,6 +8,7 @@ step model in a bot file.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
@@ -237,6 +238,8 @@ class ConversationTest(BaseModel):
     """Slots set before the first step (a ``/set`` message; see docs/testing.md)."""
     stub_actions: dict[ActionName, dict[str, Any] | None] = Field(default_factory=dict)
     """Actions whose handler is replaced, for this test, by one returning the dict."""
+    today: dt.date | None = None
+    """The day the conversation happens (in the bot's time zone); the file's, if not set."""
     steps: Annotated[list[Step], Field(min_length=1)]
 
 
@@ -245,6 +248,8 @@ class ConversationFileModel(BaseModel):
 
     model_config = _STRICT
 
+    today: dt.date | None = None
+    """The day every test of the file happens, unless a test says its own."""
     tests: Annotated[list[ConversationTest], Field(min_length=1)]
 
 

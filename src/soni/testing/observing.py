@@ -97,8 +97,9 @@ class TestClock:
 
     __test__ = False  # a pytest hint: not a test class
 
-    def __init__(self) -> None:
-        self._offset = timedelta()
+    def __init__(self, start: datetime | None = None) -> None:
+        # From ``start`` on (a pinned day's noon), else from now.
+        self._offset = timedelta() if start is None else start - utcnow()
 
     def __call__(self) -> datetime:
         return utcnow() + self._offset

@@ -8,6 +8,7 @@ against the bot (actions, slots, flows it names) before the first test runs.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -16,6 +17,7 @@ from typing import Any
 
 from soni.actions import ActionRegistry
 from soni.actions.spec import Handler
+from soni.dsl.models import zone_of
 from soni.engine.runtime import Bot
 from soni.errors import ConfigError
 from soni.testing.checks import BotNames, check_references
@@ -174,7 +176,7 @@ async def _run_one(
     for name, result in test.stub_actions.items():
         registry.register_local(name, make_stub(name, result, originals.get(name)))
     loaded = await Bot.load(Path(bot), db=":memory:", registry=registry, **load_options)
-    clock = TestClock()
+    clock = TestClock(_noon_of(test.today, loaded.timezone) if test.today else None)
     # The confirmations read their clock on every call: from now on, this one.
     loaded.confirmations.clock = clock
     runs = RunRecorder(loaded)
@@ -223,3 +225,9 @@ async def _failure(
     except Exception:  # the state cannot be read: report the step anyway
         observed = Observed()
     return StepFailure(index, step, line, mismatch.expected, mismatch.actual, observed)
+
+
+def _noon_of(day: dt.date, zone: str | None) -> dt.datetime:
+    """Noon of ``day`` where the bot's users are (UTC when the bot names no zone)."""
+    where = zone_of(zone) if zone else dt.UTC
+    return dt.datetime.combine(day, dt.time(12), tzinfo=where)

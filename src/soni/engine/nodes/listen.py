@@ -66,6 +66,7 @@ async def _context(engine: Engine, state: ConversationState) -> ConversationCont
         awaiting_confirm_step=confirm_step,
         flows=engine.flow_infos,
         slot_types=engine.slot_types(flow),
+        today=engine.today(),
     )
 
 
