@@ -31,7 +31,16 @@ from rapidfuzz import fuzz
 from soni.nlu._lexicon import RulesSettings
 from soni.nlu._text import find_numbers, normal
 from soni.nlu._triggers import Match, index_for
-from soni.nlu._values import answer, choice_of, free_text, holds_a_code, mention, names_a_date
+from soni.nlu._values import (
+    answer,
+    choice_of,
+    distinctive,
+    free_text,
+    holds_a_code,
+    matched_span,
+    mention,
+    names_a_date,
+)
 from soni.nlu.commands import (
     Affirm,
     CancelFlow,
@@ -216,7 +225,8 @@ class RulesUnderstanding:
         expected = context.expected_slot
         if expected is not None:
             value = answer(expected, text, today)
-            strong = expected.kind not in ("string", "any")
+            # A span the slot's own pattern matches is as sure as a typed value.
+            strong = expected.kind not in ("string", "any") or distinctive(expected)
             if value is not None and strong:
                 # A value of the slot's own type answers the question, whatever
                 # trigger words come with it: no need to rank the flows.
@@ -470,6 +480,14 @@ class RulesUnderstanding:
         beside = _named_beside_value(rest, filled, context, today)
         if beside is not None:
             return beside
+        # A span a filled slot's own pattern matches ("no, it's BK-9999") is the
+        # best evidence of what the new value is for; read where the case still is.
+        written = _original(valued.text, rest)
+        for slot in filled:
+            if slot.pattern is not None and distinctive(slot):
+                span = matched_span(slot.pattern, written)
+                if span is not None:
+                    return slot, span
         by_kind: dict[str, list[SlotInfo]] = {}
         for slot in filled:
             by_kind.setdefault(slot.kind, []).append(slot)
@@ -498,6 +516,10 @@ class RulesUnderstanding:
                     continue
                 text = free_text(rest)
                 if not valued(text):
+                    continue
+                # A slot with a pattern takes only what it matches (checked above).
+                slots = [s for s in slots if s.pattern is None]
+                if not slots:
                     continue
                 # Of several free-text slots, the one whose value looks like the new
                 # one: a name replaces a name, a code a code.
@@ -561,10 +583,11 @@ class RulesUnderstanding:
             for n in slots
             if n in context.slot_types and context.slot_types[n].kind != "choice"
         }
-        for info in _unambiguous(flow, context, skip_kinds=taken) if flow is not None else ():
+        infos = _unambiguous(flow, context, skip_kinds=taken) if flow is not None else []
+        for info in infos:
             if info.name not in slots:
                 value = mention(info, text, today)
-                if value is not None:
+                if value is not None and not _claimed(info, value, slots, context):
                     slots[info.name] = value
         return [StartFlow(match.flow, slots)]
 
@@ -586,14 +609,14 @@ class RulesUnderstanding:
             return []
         expected = context.expected_slot
         skip = {expected.kind} if expected is not None and answered else set()
-        found: list[Command] = []
+        found: dict[str, Any] = {}
         for info in _unambiguous(flow, context, skip_kinds=skip):
             if context.slots.get(info.name) is not None:
                 continue
             value = mention(info, text, today)
-            if value is not None:
-                found.append(SetSlot(info.name, value))
-        return found
+            if value is not None and not _claimed(info, value, found, context):
+                found[info.name] = value
+        return [SetSlot(name, value) for name, value in found.items()]
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -614,7 +637,7 @@ def _unambiguous(
     infos = [context.slot_types[n] for n in flow.slots if n in context.slot_types]
     kinds = [info.kind for info in infos]
     codes = [info for info in infos if holds_a_code(info)]
-    return [
+    told = [
         info
         for info in infos
         if info.kind not in skip_kinds
@@ -623,8 +646,25 @@ def _unambiguous(
             or info.kind == "choice"
             # The one slot of the flow that holds a code: a code in the message is it.
             or (len(codes) == 1 and info is codes[0])
+            # A pattern says which text is this slot's, whatever else is free text.
+            or distinctive(info)
         )
     ]
+    # The slots with a pattern first: what one of them matches is not left to a
+    # guess from another slot's name (see ``_claimed``).
+    return sorted(told, key=lambda info: not distinctive(info))
+
+
+def _claimed(
+    info: SlotInfo, value: Any, taken: Mapping[str, Any], context: ConversationContext
+) -> bool:
+    """Whether a slot with a pattern already took ``value``, which ``info`` only guessed."""
+    if info.pattern is not None:
+        return False
+    return any(
+        other == value and (s := context.slot_types.get(name)) is not None and s.pattern
+        for name, other in taken.items()
+    )
 
 
 def _filled_slots(context: ConversationContext) -> list[SlotInfo]:
@@ -792,7 +832,7 @@ def _original(text: str, captured: str) -> str:
 
 def _cased(text: str, slot: SlotInfo, value: Any) -> Any:
     """A free-text value as the user wrote it (choices and dates keep their form)."""
-    if slot.kind in ("string", "any") and isinstance(value, str):
+    if slot.kind in ("string", "any") and isinstance(value, str) and slot.pattern is None:
         return _original(text, value)
     return value
 
