@@ -19,6 +19,7 @@ from soni.nlu import (
     Deny,
     FlowInfo,
     Help,
+    OutOfScope,
     PendingInfo,
     SetSlot,
     SlotInfo,
@@ -161,3 +162,13 @@ def test_the_llm_prompt_gives_the_pattern() -> None:
     assert (
         r"booking_ref (string; the value matches the regular expression BK-\d{4} whole)" in prompt
     )
+
+
+async def test_a_pattern_that_takes_plain_words_still_takes_a_correction_it_matches() -> None:
+    filled = {"active_flow": "book_table", "slots": {"guest_name": "Ana"}}
+    assert await understood("actually Maria", **filled) == [CorrectSlot("guest_name", "Maria")]
+    assert await understood("sorry, Maria Lopez", **filled) == [
+        CorrectSlot("guest_name", "Maria Lopez")
+    ]
+    # Not what the pattern takes: no correction of the name.
+    assert await understood("actually M4ria", **filled) == [OutOfScope("actually M4ria")]

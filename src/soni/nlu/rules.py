@@ -517,8 +517,15 @@ class RulesUnderstanding:
                 text = free_text(rest)
                 if not valued(text):
                     continue
-                # A slot with a pattern takes only what it matches (checked above).
-                slots = [s for s in slots if s.pattern is None]
+                # A slot with a pattern takes only what it matches: a distinctive
+                # one was tried above, one that takes plain words must match here.
+                as_written = _original(valued.text, text)
+                slots = [
+                    s
+                    for s in slots
+                    if s.pattern is None
+                    or (not distinctive(s) and s.pattern.fullmatch(as_written) is not None)
+                ]
                 if not slots:
                     continue
                 # Of several free-text slots, the one whose value looks like the new
@@ -832,8 +839,8 @@ def _original(text: str, captured: str) -> str:
 
 def _cased(text: str, slot: SlotInfo, value: Any) -> Any:
     """A free-text value as the user wrote it (choices and dates keep their form)."""
-    if slot.kind in ("string", "any") and isinstance(value, str) and slot.pattern is None:
-        return _original(text, value)
+    if slot.kind in ("string", "any") and isinstance(value, str) and not distinctive(slot):
+        return _original(text, value)  # a pattern's span is already as written
     return value
 
 
