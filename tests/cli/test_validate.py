@@ -97,6 +97,12 @@ BROKEN = [
            "bot.yaml", 4, 24, "settings.nlu.trigger_threshold: must be a number, got 'abc'"),
     Broken("bad-slot-type", {"bot.yaml": "slots:\n  n: {type: strng}\n" + OK},
            "bot.yaml", 2, 13, "unknown slot type 'strng' (did you mean 'string'?)"),
+    Broken("bad-slot-pattern", {"bot.yaml": "slots:\n  ref:\n    pattern: \"BK-(\\\\d{4}\"\n" + OK},
+           "bot.yaml", 3, 14, "slots.ref.pattern: invalid regular expression: missing ), unterminated subpattern at position 3"),  # noqa: E501
+    Broken("pattern-on-a-number", {"bot.yaml": "slots:\n  n:\n    type: integer\n    pattern: '\\d+'\n" + OK},  # noqa: E501
+           "bot.yaml", 4, 14, "'pattern' only applies to string slots, not to type 'integer'"),
+    Broken("default-against-pattern", {"bot.yaml": "slots:\n  ref:\n    pattern: 'BK-\\d{4}'\n    default: BK-1\n" + OK},  # noqa: E501
+           "bot.yaml", 4, 14, "default 'BK-1' does not match the slot's pattern BK-\\d{4}"),
     Broken("unknown-action", {"bot.yaml": "flows:\n  f:\n    steps:\n      - {step: a, type: action, call: pay_bil}\n", "actions.py": PAY_BILL},  # noqa: E501
            "bot.yaml", 4, 39, "unknown action 'pay_bil': no handler is registered (did you mean 'pay_bill'?)"),  # noqa: E501
     Broken("unknown-validator", {"bot.yaml": "slots:\n  n:\n    type: integer\n    validator: positve\nflows:\n  f:\n    steps:\n      - {step: a, type: collect, slot: n}\n"},  # noqa: E501

@@ -8,6 +8,7 @@ room for other tools (``settings`` and ``settings.nlu``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +19,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -188,7 +190,11 @@ class SlotDef(BaseModel):
         type: The declared type, as written (aliases included); see ``kind``.
         prompt: The question a collect step asks when it has no ``message``.
         validator: A registered validator the value must pass.
-        validation_error_message: What to say when the value is rejected.
+        validation_error_message: What to say when the value is rejected (by its
+            type, its ``pattern`` or a validator).
+        pattern: For a ``string`` slot, a regular expression the whole value must
+            match (``re.fullmatch``, case-sensitive unless it says ``(?i)``); see
+            ``compiled_pattern``.
         required: Whether the flow needs a value.
         choices: For a ``choice`` slot, ``{value: [synonyms]}``.
         default: The value before anything sets it.
@@ -203,11 +209,19 @@ class SlotDef(BaseModel):
     prompt: str | None = None
     validator: str | None = None
     validation_error_message: str | None = None
+    pattern: str | None = None
     required: bool = True
     choices: dict[str, list[str]] | None = None
     default: Any = None
     description: str | None = None
     examples: list[str] = Field(default_factory=list)
+
+    _compiled: re.Pattern[str] | None = PrivateAttr(default=None)
+
+    @property
+    def compiled_pattern(self) -> re.Pattern[str] | None:
+        """``pattern``, compiled once when the slot loaded; ``None`` without one."""
+        return self._compiled
 
     @property
     def kind(self) -> SlotKind:
@@ -228,12 +242,31 @@ class SlotDef(BaseModel):
     def _choices(cls, value: Any) -> Any:
         return None if value is None else normalise_choices(value)
 
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        declared = info.data.get("type")
+        if declared is not None and SLOT_TYPES[declared] != "string":
+            # The other types read the text into a number, a date, a choice or an
+            # address, whose form the type already decides; a pattern would be
+            # matched against something the user never wrote.
+            raise ValueError(f"'pattern' only applies to string slots, not to type {declared!r}")
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression: {exc}") from None
+        return value
+
     @model_validator(mode="after")
     def _choices_match_type(self) -> SlotDef:
         if self.kind == "choice" and not self.choices:
             raise ValueError("a choice slot needs 'choices'")
         if self.kind != "choice" and self.choices is not None:
             raise ValueError(f"'choices' only apply to a choice slot, not a {self.type} slot")
+        if self.pattern is not None:
+            self._compiled = re.compile(self.pattern)
         return self
 
 

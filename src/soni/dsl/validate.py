@@ -205,13 +205,18 @@ class BotChecker:
         self.template((*path, "validation_error_message"), slot.validation_error_message, usable)
         if slot.default is not None:
             try:
-                coerce(slot.kind, slot.default, choices=slot.choices)
+                default = coerce(slot.kind, slot.default, choices=slot.choices)
             except SlotValueError as exc:
                 self.error(
                     (*path, "default"),
                     f"default {describe_value(slot.default)} is not a valid {slot.type}: "
                     f"{exc.message}",
                 )
+            else:
+                self.matches_pattern(slot, (*path, "default"), default, "default")
+        for index, example in enumerate(slot.examples):
+            # An example the slot would refuse teaches understanding a wrong value.
+            self.matches_pattern(slot, (*path, "examples", index), example, "example")
         owners: dict[str, str] = {}
         for value, synonyms in (slot.choices or {}).items():
             for word in (value, *synonyms):
@@ -221,3 +226,11 @@ class BotChecker:
                         (*path, "choices"),
                         f"{word!r} stands for both choices {owner!r} and {value!r}",
                     )
+
+    def matches_pattern(self, slot: SlotDef, path: DataPath, value: object, what: str) -> None:
+        compiled = slot.compiled_pattern
+        if compiled is not None and compiled.fullmatch(str(value).strip()) is None:
+            self.error(
+                path,
+                f"{what} {describe_value(value)} does not match the slot's pattern {slot.pattern}",
+            )

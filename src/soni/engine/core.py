@@ -236,9 +236,12 @@ class Engine:
         *,
         flow: str | None = None,
     ) -> SlotCheck:
-        """Coerce ``value`` to the slot's type and run its validator (or ``validator``).
+        """Coerce ``value`` to the slot's type, match its ``pattern``, run its validator
+        (or ``validator``).
 
-        ``flow`` is the flow the value is for: its own definition of the slot wins.
+        A value the pattern does not match is refused as a validator refuses one:
+        with ``error``, else the slot's ``validation_error_message``. ``flow`` is the
+        flow the value is for: its own definition of the slot wins.
         """
         slot = self.slot_def(name, flow)
         if slot is None:
@@ -253,6 +256,10 @@ class Engine:
             # A value no slot type foresaw (nested ten thousand deep, say): refused
             # like any unreadable value, and the conversation goes on.
             logger.warning("value for slot %r could not be read: %r", name, exc)
+            return SlotCheck(False, message=unreadable)
+        pattern = slot.compiled_pattern
+        if pattern is not None and pattern.fullmatch(coerced) is None:
+            # The loader allows a pattern on string slots only: ``coerced`` is text.
             return SlotCheck(False, message=unreadable)
         name_of_validator = validator or slot.validator
         if name_of_validator:
@@ -277,7 +284,14 @@ _BAD_VALUE = (ValueError, OverflowError, TypeError, ArithmeticError, RecursionEr
 def _info(slot: SlotDef) -> SlotInfo:
     numeric = slot.kind in ("integer", "float")
     words = unit_words(slot.name, slot.prompt, slot.description) if numeric else frozenset()
-    return SlotInfo(slot.name, slot.kind, dict(slot.choices or {}), slot.validator, words)
+    return SlotInfo(
+        slot.name,
+        slot.kind,
+        dict(slot.choices or {}),
+        slot.validator,
+        words,
+        slot.compiled_pattern,
+    )
 
 
 def _default(slot: SlotDef) -> Any:

@@ -119,6 +119,9 @@ def _describe_slot(name: str, context: ConversationContext) -> str:
             said = f" [also said: {', '.join(synonyms)}]" if synonyms else ""
             listed.append(f"{choice}{said}")
         text += "; one of: " + ", ".join(listed)
+    if info.pattern is not None:
+        # The model gives the matching part alone ("BK-1234", not "my code is BK-1234").
+        text += f"; the value matches the regular expression {info.pattern.pattern} whole"
     return text + ")"
 
 

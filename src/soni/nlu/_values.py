@@ -3,12 +3,14 @@
 ``answer`` reads a message that answers the question for a slot ("2 packs please"
 for a quantity); ``mention`` looks for a value of a slot nobody asked about ("… for
 tomorrow"), and is stricter: a free-text slot is never filled by a mention, and a
-date needs a word that says "date".
+date needs a word that says "date". A slot with a ``pattern`` is the exception to
+both: its value is the span of the message the pattern matches, asked or not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -22,9 +24,11 @@ from soni.nlu.protocol import SlotInfo
 __all__ = (
     "answer",
     "choice_of",
+    "distinctive",
     "free_text",
     "holds_a_code",
     "lone_count",
+    "matched_span",
     "mention",
     "names_a_date",
 )
@@ -105,8 +109,69 @@ def lone_count(text: str) -> int | None:
 
 
 def holds_a_code(slot: SlotInfo) -> bool:
-    """Whether a free-text slot holds a code (a tracking number, a reference)."""
-    return slot.kind in ("string", "any") and _CODE_NAME.search(slot.name) is not None
+    """Whether a free-text slot holds a code (a tracking number, a reference) by its name.
+
+    Only a guess from the name: a slot that declares a ``pattern`` says exactly what
+    its values look like, and the pattern is used instead.
+    """
+    return (
+        slot.kind in ("string", "any")
+        and slot.pattern is None
+        and _CODE_NAME.search(slot.name) is not None
+    )
+
+
+def matched_span(pattern: re.Pattern[str], text: str, *, whole: bool = True) -> str | None:
+    """The first span of ``text`` that ``pattern`` matches whole, as the user wrote it.
+
+    A span must stand apart from the words around it: ``BK-\\d{4}`` finds nothing in
+    "BK-12345" (a mistyped code is refused and asked again, not cut to fit). The
+    span is checked with ``fullmatch`` too, as the engine checks the value: a
+    pattern that looks around it (``\\b``, anchors) may match in the sentence
+    and not on its own. An anchored pattern (``^BK-\\d{4}$``) finds no span in a
+    sentence; then, when ``whole``, the answer without the words that carry it
+    ("my code is …") is tried whole.
+    """
+    for start in _starts(text):
+        found = pattern.match(text, start)
+        if found is None or found.end() == start or not _stands_apart(text, found.end()):
+            continue
+        span = found.group(0).strip()
+        if span and pattern.fullmatch(span):
+            return span
+    if whole:
+        for candidate in (free_text(text), text.strip()):
+            if candidate and pattern.fullmatch(candidate):
+                return candidate
+    return None
+
+
+# Words any request is made of: a pattern that matches one of them whole says too
+# little about a value for a message that did not answer a question.
+_PLAIN_WORDS = ("please", "yes", "hello", "cancel", "book a table", "my booking")
+
+
+def distinctive(slot: SlotInfo) -> bool:
+    """Whether ``slot`` has a pattern that tells its values from ordinary words.
+
+    ``BK-\\d{4}`` does; a name's ``[A-Za-z ]+`` matches "please" too, so a span it
+    matches is no evidence that a message gives the slot's value.
+    """
+    return slot.pattern is not None and _distinctive(slot.pattern)
+
+
+@functools.lru_cache(maxsize=256)
+def _distinctive(pattern: re.Pattern[str]) -> bool:
+    return not any(pattern.fullmatch(word) for word in _PLAIN_WORDS)
+
+
+def _starts(text: str) -> list[int]:
+    """Where a span may start: the first character, and after every non-word one."""
+    return [i for i in range(len(text)) if i == 0 or not text[i - 1].isalnum()]
+
+
+def _stands_apart(text: str, end: int) -> bool:
+    return end >= len(text) or not text[end].isalnum() or not text[end - 1].isalnum()
 
 
 def _people(said: str) -> int | None:
@@ -120,6 +185,8 @@ def _people(said: str) -> int | None:
 
 def answer(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
     """The value of ``slot`` in a message that answers its question, if one is there."""
+    if slot.pattern is not None:
+        return matched_span(slot.pattern, text)
     said = normal(text)
     kind = slot.kind
     if kind == "integer":
@@ -154,6 +221,13 @@ def answer(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
 
 def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
     """A value of ``slot`` the message gives unasked, if it clearly gives one."""
+    if slot.pattern is not None:
+        # "cancel booking BK-5678 please": the pattern says what a value looks like,
+        # unless it takes plain words too (a name's ``[A-Za-z ]+``): then nothing
+        # unasked is a value, as for any free-text slot.
+        if not distinctive(slot):
+            return None
+        return matched_span(slot.pattern, text, whole=False)
     said = normal(text)
     kind = slot.kind
     if kind == "date":

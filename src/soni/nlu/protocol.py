@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,6 +40,9 @@ class SlotInfo:
         words: What the slot is called in its prompt and description ("How many
             packs?", "the weight in kg"): a number said with one of these words ("5
             packs", "3kg") is a value for it even when nobody asked.
+        pattern: The regular expression a ``string`` slot's value must match whole,
+            if it declares one: the span of a message it matches is the value
+            ("cancel booking BK-5678 please"), and no other text is.
     """
 
     name: str
@@ -46,6 +50,7 @@ class SlotInfo:
     choices: Mapping[str, Sequence[str]] = field(default_factory=dict)
     validator: str | None = None
     words: frozenset[str] = frozenset()
+    pattern: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

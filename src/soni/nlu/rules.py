@@ -34,9 +34,11 @@ from soni.nlu._triggers import Match, index_for
 from soni.nlu._values import (
     answer,
     choice_of,
+    distinctive,
     free_text,
     holds_a_code,
     lone_count,
+    matched_span,
     mention,
     names_a_date,
 )
@@ -224,7 +226,8 @@ class RulesUnderstanding:
         expected = context.expected_slot
         if expected is not None:
             value = answer(expected, text, today)
-            strong = expected.kind not in ("string", "any")
+            # A span the slot's own pattern matches is as sure as a typed value.
+            strong = expected.kind not in ("string", "any") or distinctive(expected)
             if value is not None and strong:
                 # A value of the slot's own type answers the question, whatever
                 # trigger words come with it: no need to rank the flows.
@@ -478,6 +481,14 @@ class RulesUnderstanding:
         beside = _named_beside_value(rest, filled, context, today)
         if beside is not None:
             return beside
+        # A span a filled slot's own pattern matches ("no, it's BK-9999") is the
+        # best evidence of what the new value is for; read where the case still is.
+        written = _original(valued.text, rest)
+        for slot in filled:
+            if slot.pattern is not None and distinctive(slot):
+                span = matched_span(slot.pattern, written)
+                if span is not None:
+                    return slot, span
         by_kind: dict[str, list[SlotInfo]] = {}
         for slot in filled:
             by_kind.setdefault(slot.kind, []).append(slot)
@@ -506,6 +517,17 @@ class RulesUnderstanding:
                     continue
                 text = free_text(rest)
                 if not valued(text):
+                    continue
+                # A slot with a pattern takes only what it matches: a distinctive
+                # one was tried above, one that takes plain words must match here.
+                as_written = _original(valued.text, text)
+                slots = [
+                    s
+                    for s in slots
+                    if s.pattern is None
+                    or (not distinctive(s) and s.pattern.fullmatch(as_written) is not None)
+                ]
+                if not slots:
                     continue
                 # Of several free-text slots, the one whose value looks like the new
                 # one: a name replaces a name, a code a code.
@@ -574,14 +596,15 @@ class RulesUnderstanding:
             for n in (flow.slots if flow is not None else ())
             if n in context.slot_types and context.slot_types[n].kind == "integer"
         ]
-        for info in _unambiguous(flow, context, skip_kinds=taken) if flow is not None else ():
+        infos = _unambiguous(flow, context, skip_kinds=taken) if flow is not None else []
+        for info in infos:
             if info.name not in slots:
                 value = mention(info, text, today)
                 if value is None and info.kind == "integer" and counts == [info.name]:
                     # The flow counts one thing: "a table for two on friday" — not a
                     # number inside another slot's words ("the projector in room 4").
                     value = lone_count(_outside(normal(text), match.captured.values()))
-                if value is not None:
+                if value is not None and not _claimed(info, value, slots, context):
                     slots[info.name] = value
         return [StartFlow(match.flow, slots)]
 
@@ -603,14 +626,14 @@ class RulesUnderstanding:
             return []
         expected = context.expected_slot
         skip = {expected.kind} if expected is not None and answered else set()
-        found: list[Command] = []
+        found: dict[str, Any] = {}
         for info in _unambiguous(flow, context, skip_kinds=skip):
             if context.slots.get(info.name) is not None:
                 continue
             value = mention(info, text, today)
-            if value is not None:
-                found.append(SetSlot(info.name, value))
-        return found
+            if value is not None and not _claimed(info, value, found, context):
+                found[info.name] = value
+        return [SetSlot(name, value) for name, value in found.items()]
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -631,7 +654,7 @@ def _unambiguous(
     infos = [context.slot_types[n] for n in flow.slots if n in context.slot_types]
     kinds = [info.kind for info in infos]
     codes = [info for info in infos if holds_a_code(info)]
-    return [
+    told = [
         info
         for info in infos
         if info.kind not in skip_kinds
@@ -640,8 +663,25 @@ def _unambiguous(
             or info.kind == "choice"
             # The one slot of the flow that holds a code: a code in the message is it.
             or (len(codes) == 1 and info is codes[0])
+            # A pattern says which text is this slot's, whatever else is free text.
+            or distinctive(info)
         )
     ]
+    # The slots with a pattern first: what one of them matches is not left to a
+    # guess from another slot's name (see ``_claimed``).
+    return sorted(told, key=lambda info: not distinctive(info))
+
+
+def _claimed(
+    info: SlotInfo, value: Any, taken: Mapping[str, Any], context: ConversationContext
+) -> bool:
+    """Whether a slot with a pattern already took ``value``, which ``info`` only guessed."""
+    if info.pattern is not None:
+        return False
+    return any(
+        other == value and (s := context.slot_types.get(name)) is not None and s.pattern
+        for name, other in taken.items()
+    )
 
 
 def _filled_slots(context: ConversationContext) -> list[SlotInfo]:
@@ -804,8 +844,8 @@ def _original(text: str, captured: str) -> str:
 
 def _cased(text: str, slot: SlotInfo, value: Any) -> Any:
     """A free-text value as the user wrote it (choices and dates keep their form)."""
-    if slot.kind in ("string", "any") and isinstance(value, str):
-        return _original(text, value)
+    if slot.kind in ("string", "any") and isinstance(value, str) and not distinctive(slot):
+        return _original(text, value)  # a pattern's span is already as written
     return value
 
 
