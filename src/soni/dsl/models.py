@@ -79,6 +79,8 @@ SlotType = Literal[
     "float",
     "boolean",
     "date",
+    "time",
+    "datetime",
     "email",
     "choice",
     "any",
