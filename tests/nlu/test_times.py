@@ -105,7 +105,9 @@ def test_a_time_in_a_request_is_mentioned(said: str, value: str) -> None:
     assert mention(TIME, said, TODAY) == value
 
 
-@pytest.mark.parametrize("said", ["book a table for 4", "look at 5 stores", "it costs 2.50"])
+@pytest.mark.parametrize(
+    "said", ["book a table for 4", "look at 5 stores", "it costs 2.50", "ten to twelve people"]
+)
 def test_numbers_that_are_no_time_are_not_mentioned_as_one(said: str) -> None:
     assert mention(TIME, said, TODAY) is None
 
@@ -118,6 +120,7 @@ def test_a_time_is_never_read_as_a_count(said: str) -> None:
 def test_a_count_said_with_a_time_is_the_count() -> None:
     assert answer(PEOPLE, "for 4 at 8pm", TODAY) == 4
     assert answer(PEOPLE, "4 people at 7:30", TODAY) == 4
+    assert answer(PEOPLE, "ten to twelve people", TODAY) == 10  # a range, not 11:50
 
 
 def test_a_time_is_no_day() -> None:
@@ -175,6 +178,11 @@ async def test_a_request_with_a_time_starts_the_flow_with_it(
 async def test_a_count_answer_with_a_time_fills_both() -> None:
     got = await understand("4 at 8pm", context(PEOPLE))
     assert got == [SetSlot("party_size", 4), SetSlot("booking_time", "20:00")]
+
+
+async def test_a_day_answer_with_a_time_fills_both() -> None:
+    got = await understand("tomorrow at 8pm", context(DATE, {"party_size": 4}))
+    assert got == [SetSlot("booking_date", "2026-12-07"), SetSlot("booking_time", "20:00")]
 
 
 async def test_a_time_answer_to_a_count_is_the_time_not_seven_people() -> None:

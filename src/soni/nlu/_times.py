@@ -30,6 +30,7 @@ _MINUTE_WORDS = {
     "thirty": 30, "thirty five": 35, "thirty-five": 35, "forty": 40, "forty five": 45,
     "forty-five": 45, "fifty": 50, "fifty five": 55, "fifty-five": 55,
 }  # fmt: skip
+_HOUR_NAMES = "(?:" + "|".join(_HOUR_WORDS) + ")"
 _H = r"(?:\d{1,2}(?![\d:.,])|" + "|".join(_HOUR_WORDS) + r")"
 _AP = r"(?:\s*(?P<{0}>[ap])\s?m\b)?"
 # Minutes said after the hour word ("seven thirty"): not "five" or "ten", which would
@@ -138,7 +139,8 @@ def without_times(said: str) -> str:
 # A cheap first look: a colon or a dot between digits, am/pm, o'clock, a named time,
 # "past"/"to" after a minute word.
 _MAYBE_TIME = re.compile(
-    r"\d[:.]\d|\d\s*[ap]\s?m\b|clock|noon|midday|midnight|\b(?:past|after|to|till|til|before)\b"
+    rf"\d[:.]\d|(?:\d|\b{_HOUR_NAMES})\s*[ap]\s?m\b|clock|noon|midday|midnight|"
+    rf"\b(?:past|after|to|till|til|before)\s+(?:\d|{_HOUR_NAMES}\b)"
 )
 
 
@@ -157,12 +159,17 @@ def _read(match: re.Match[str], said: str, *, loose: bool, lean: Lean) -> TimeFo
         minutes = _MINUTE_WORDS.get(groups["p_m"]) or int(groups["p_m"])
         if minutes >= 60:
             return None
+        # "ten to twelve people" is a range as much as 11:50: only a quarter or a half
+        # "to" an hour plainly is a time; the others need room for no count after them.
+        ranged = groups["p_dir"] not in ("past", "after") and "quarter" not in groups["p_m"]
+        if ranged and not loose and not _nothing_counted(said[end:]):
+            return None
         hour = _resolve(_hour(groups["p_h"]), groups["p_ap"], lean, padded=False)
         if hour is None:
             return None
         total = hour * 60 + (minutes if groups["p_dir"] in ("past", "after") else -minutes)
         total %= 24 * 60
-        return TimeFound(dt.time(total // 60, total % 60), start, end, plain=True)
+        return TimeFound(dt.time(total // 60, total % 60), start, end, plain=not ranged)
     if groups["c_h"]:
         ap = groups["c_ap"]
         if groups["c_sep"] == "." and ap is None and not loose:
@@ -180,8 +187,7 @@ def _read(match: re.Match[str], said: str, *, loose: bool, lean: Lean) -> TimeFo
         return _at(_hour(groups["hf_h"]), 30, None, lean, False, match, plain=True)
     word = groups["b_h"]
     if groups["lead"]:
-        following = said[end:].split(maxsplit=1)
-        if not loose and following and following[0] not in _AFTER_AT:
+        if not loose and not _nothing_counted(said[end:]):
             return None  # "at 5 stores", "at 3 people per table"
         padded = word.startswith("0") and len(word) == 2
         return _at(_hour(word), 0, None, lean, padded, match, plain=False)
@@ -189,6 +195,12 @@ def _read(match: re.Match[str], said: str, *, loose: bool, lean: Lean) -> TimeFo
         padded = word.startswith("0") and len(word) == 2
         return _at(_hour(word), 0, None, lean, padded, match, plain=False)
     return None
+
+
+def _nothing_counted(after: str) -> bool:
+    """Whether the words after a number leave it an hour ("at 8 tonight", not "at 8 stores")."""
+    following = after.split(maxsplit=1)
+    return not following or following[0] in _AFTER_AT
 
 
 def _at(
