@@ -72,6 +72,7 @@ UNDERSTOOD = (
     ("a new request with values", "send 30 euros to Carol"),
     ("a cancellation", "never mind"),
     ("a date in a sentence", "can it go out next friday"),
+    ("a time in a sentence", "send it at half past two tomorrow"),
     ("nonsense", "asdf qwerty zxcv"),
 )
 

@@ -183,8 +183,8 @@ def test_settings_values(workdir: Path, settings: str, expected: str) -> None:
         (
             "{type: strng}",
             "2:18: slots.amount.type: unknown slot type 'strng' (did you mean 'string'?); "
-            "expected one of: string, text, integer, int, number, float, boolean, date, email, "
-            "choice, any",
+            "expected one of: string, text, integer, int, number, float, boolean, date, time, "
+            "datetime, email, choice, any",
         ),
         (
             "{required: maybe}",

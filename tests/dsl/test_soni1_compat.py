@@ -450,7 +450,7 @@ def test_errors_inside_soni1_spellings_point_where_they_were_written(workdir: Pa
         "uses letters, digits and '_', and does not start with a digit",
         "bot.yaml:7:24: flows.f.slots[0].type: unknown slot type 'flot' (did you mean "
         "'float'?); expected one of: string, text, integer, int, number, float, boolean, "
-        "date, email, choice, any",
+        "date, time, datetime, email, choice, any",
     ]
 
 

@@ -328,6 +328,34 @@ def test_slot_defaults_and_choices_are_checked(workdir: Path) -> None:
     ]
 
 
+def test_time_and_datetime_slots_check_their_defaults_and_a_misspelt_type(
+    workdir: Path,
+) -> None:
+    assert errors_for(
+        workdir,
+        """
+        slots:
+          opens: {type: time, default: "25:00"}
+          closes: {type: time, default: "22:30"}
+          visit: {type: datetime, default: "2026-12-06"}
+          first: {type: datetime, default: "2026-12-06 09:00"}
+        flows:
+          f:
+            steps: [{step: a, type: end}]
+        """,
+    ) == [
+        "bot.yaml:2:32: slots.opens.default: default '25:00' is not a valid time: "
+        "'25:00' is not a valid time: hour must be in 0..23",
+        "bot.yaml:4:36: slots.visit.default: default '2026-12-06' is not a valid datetime: "
+        "expected a date and a time (yyyy-mm-dd hh:mm), got '2026-12-06'",
+    ]
+    assert errors_for(workdir, "slots:\n  last: {type: tim}\n") == [
+        "bot.yaml:2:16: slots.last.type: unknown slot type 'tim' (did you mean 'time'?); "
+        "expected one of: string, text, integer, int, number, float, boolean, date, time, "
+        "datetime, email, choice, any",
+    ]
+
+
 def test_a_settings_key_close_to_a_known_one_is_a_typo(workdir: Path) -> None:
     assert errors_for(
         workdir,

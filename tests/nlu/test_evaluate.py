@@ -41,6 +41,8 @@ slots:
   pickup_date: {type: date}
   sure: {type: boolean}
   file_name: {type: string}
+  pickup_time: {type: time}
+  visit: {type: datetime}
 actions:
   place_refill: {confirm: "Order {quantity} packs of {medication}?"}
 flows:
@@ -53,6 +55,11 @@ flows:
       - {step: ask_date, type: collect, slot: pickup_date}
       - {step: check, type: confirm, slot: sure}
       - {step: place, type: action, call: place_refill}
+  plan_pickup:
+    trigger: {intents: ["plan a pickup"]}
+    steps:
+      - {step: ask_time, type: collect, slot: pickup_time}
+      - {step: ask_visit, type: collect, slot: visit}
   tidy_file:
     trigger: {intents: ["tidy up a file"]}
     steps:
@@ -284,6 +291,35 @@ cases:
     expect: [{{set_slot: file_name, value: {expected}}}]
 """
     evaluation = await run(make_bot, text, {"a value": [SetSlot("file_name", got)]})
+
+    assert evaluation.accuracy == (1.0 if same else 0.0)
+
+
+@pytest.mark.parametrize(
+    ("slot", "expected", "got", "same"),
+    [
+        ("pickup_time", '"14:30"', "14:30", True),
+        ("pickup_time", '"14:30"', datetime.time(14, 30), True),
+        ("pickup_time", '"14:30:00"', "14:30", True),
+        ("pickup_time", '"14:30"', "2:30", False),
+        ("pickup_time", '"14:30"', "14:31", False),
+        ("pickup_time", '"14:30:15"', "14:30", False),
+        ("visit", '"2026-12-07T14:00"', "2026-12-07T14:00", True),
+        ("visit", '"2026-12-07 14:00"', datetime.datetime(2026, 12, 7, 14), True),
+        ("visit", '"2026-12-07T14:00"', "2026-12-07T14:00:00", True),
+        ("visit", '"2026-12-07T14:00"', "2026-12-08T14:00", False),
+    ],
+)
+async def test_times_compare_as_iso_text_to_the_minute(
+    make_bot: MakeBot, slot: str, expected: str, got: object, same: bool
+) -> None:
+    text = f"""
+cases:
+  - text: "a time"
+    context: {{flow: plan_pickup, expecting: {slot}}}
+    expect: [{{set_slot: {slot}, value: {expected}}}]
+"""
+    evaluation = await run(make_bot, text, {"a time": [SetSlot(slot, got)]})
 
     assert evaluation.accuracy == (1.0 if same else 0.0)
 

@@ -49,6 +49,7 @@ from soni.nlu import (
     StartFlow,
     Understanding,
 )
+from soni.nlu._llm_prompt import system_prompt
 
 API_KEY = "sk-test-0123456789abcdef"
 MODEL = "fake-model-1"
@@ -821,3 +822,19 @@ def test_the_backend_is_exported() -> None:
     assert soni.nlu.LLMUnderstanding is LLMUnderstanding
     with pytest.raises(AttributeError):
         _ = soni.nlu.NoSuchThing  # type: ignore[attr-defined]
+
+
+def test_the_prompt_says_how_to_write_times_and_dates_with_times() -> None:
+    slots = {
+        **SLOT_TYPES,
+        "pickup_time": SlotInfo("pickup_time", "time"),
+        "visit": SlotInfo("visit", "datetime"),
+    }
+    flows = (*FLOWS, FlowInfo("plan", "Plan a visit", ("plan a visit",), ("visit",)))
+    ctx = context(expected_slot=slots["pickup_time"], slot_types=slots, flows=flows)
+
+    prompt = system_prompt(ctx)
+
+    assert "asked for the slot pickup_time (time, as HH:MM)" in prompt
+    assert "Slots: visit (datetime, as YYYY-MM-DDTHH:MM)" in prompt
+    assert "times as HH:MM (24-hour clock), dates with times as YYYY-MM-DDTHH:MM" in prompt

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -94,6 +94,15 @@ async def test_an_event_is_json_data() -> None:
     assert json.loads(json.dumps(data)) == data
     with pytest.raises(TypeError):
         event.data["x"] = 1  # type: ignore[index]
+
+
+async def test_slot_values_of_every_date_and_time_type_are_iso_text_in_an_event() -> None:
+    slots = {"day": date(2030, 1, 1), "time": time(19, 30), "visit": datetime(2030, 1, 1, 9)}
+    data = SessionEvent("turn", "c1", {"slots": slots}).to_data()
+    assert data["data"] == {
+        "slots": {"day": "2030-01-01", "time": "19:30:00", "visit": "2030-01-01T09:00:00"}
+    }
+    assert json.loads(json.dumps(data)) == data
 
 
 async def test_an_event_s_data_does_not_follow_later_changes_to_the_caller_s_dict() -> None:

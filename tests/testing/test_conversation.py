@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from soni.testing import ConversationResult, StepFailure, run_tests
+from soni.testing.matching import as_written, same_value
 
 from .conftest import WriteTests
 
@@ -267,3 +269,11 @@ async def test_flow_reads_the_top_of_the_stack(shop: Path, write_tests: WriteTes
     assert (found.expected, found.actual) == ("the active flow 'greet'", "'order'")
     found = await failure(shop, write_tests, ORDER + "      - flow: null\n")
     assert (found.expected, found.actual) == ("no active flow", "'order'")
+
+
+def test_times_compare_as_a_test_writes_them() -> None:
+    assert same_value("19:30", dt.time(19, 30))
+    assert same_value("2030-05-01T19:30", dt.datetime(2030, 5, 1, 19, 30))
+    assert not same_value("19:30", dt.time(19, 31))
+    assert not same_value("19:30:00", dt.time(19, 30))  # written to the minute
+    assert as_written(dt.time(9, 30, 15)) == "09:30:15"

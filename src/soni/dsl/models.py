@@ -82,6 +82,8 @@ SlotType = Literal[
     "float",
     "boolean",
     "date",
+    "time",
+    "datetime",
     "email",
     "choice",
     "any",

@@ -29,7 +29,7 @@ __all__ = (
 )
 
 SlotKind: TypeAlias = Literal[
-    "string", "integer", "float", "boolean", "date", "email", "choice", "any"
+    "string", "integer", "float", "boolean", "date", "time", "datetime", "email", "choice", "any"
 ]
 """A slot type with its aliases resolved."""
 
@@ -42,6 +42,8 @@ SLOT_TYPES: Final[dict[str, SlotKind]] = {
     "float": "float",
     "boolean": "boolean",
     "date": "date",
+    "time": "time",
+    "datetime": "datetime",
     "email": "email",
     "choice": "choice",
     "any": "any",
@@ -75,7 +77,8 @@ def coerce(kind: str, value: Any, *, choices: Choices | Sequence[Any] | None = N
 
     Returns:
         ``int`` for integer, ``float`` for float, ``bool`` for boolean,
-        ``datetime.date`` for date, the canonical choice for choice, stripped text for
+        ``datetime.date`` for date, ``datetime.time`` for time, a naive
+        ``datetime.datetime`` for datetime, the canonical choice for choice, stripped text for
         string and email (with the domain in lower case), ``value`` itself for any.
 
     Raises:
@@ -262,6 +265,75 @@ def _date(value: Any) -> dt.date:
     raise _reject("date", value, "a date (yyyy-mm-dd or dd/mm/yyyy)")
 
 
+# "14:30", "14.30", "2:30 pm", "2pm", "2 p.m.", "14:30:00": a clock time as written.
+_CLOCK = re.compile(
+    r"(?P<hour>\d{1,2})(?:[:.h](?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d{1,6})?)?)?"
+    r"(?:\s*(?P<half>[ap])\.?\s*m\.?)?"
+)
+_NAMED_TIMES: Final = {
+    "noon": dt.time(12),
+    "midday": dt.time(12),
+    "12 noon": dt.time(12),
+    "midnight": dt.time(0),
+}
+_TIME_FORMS = "a time (14:30, 2:30 pm, 2pm, noon or midnight)"
+
+
+def _time(value: Any) -> dt.time:
+    if isinstance(value, dt.datetime):
+        value = value.time() if value.tzinfo is None else value.timetz()
+    if isinstance(value, dt.time):
+        if value.tzinfo is not None:
+            raise SlotValueError("time", value, "expected a time without a time zone")
+        return value
+    if isinstance(value, str):
+        text = " ".join(value.strip().lower().split())
+        if text in _NAMED_TIMES:
+            return _NAMED_TIMES[text]
+        match = _CLOCK.fullmatch(text)
+        # A bare number ("7") is no time: 7 in the morning or in the evening?
+        if match and (match.group("minute") or match.group("half")):
+            hour, half = int(match.group("hour")), match.group("half")
+            minute, second = int(match.group("minute") or 0), int(match.group("second") or 0)
+            if half is not None:
+                if not 1 <= hour <= 12:
+                    message = f"{value.strip()!r} is not a valid time: 1 to 12 before am or pm"
+                    raise SlotValueError("time", value, message)
+                hour = hour % 12 + (12 if half == "p" else 0)
+            try:
+                return dt.time(hour, minute, second)
+            except ValueError as exc:
+                message = f"{value.strip()!r} is not a valid time: {exc}"
+                raise SlotValueError("time", value, message) from None
+    raise _reject("time", value, _TIME_FORMS)
+
+
+# A date and a time: "2026-12-06T14:30", "2026-12-06 14:30", "06/12/2026 at 2pm".
+_DATE_AND_TIME = re.compile(r"(?P<date>[\d/.-]+?)(?:\s*t\s*|\s+at\s+|\s*,\s*|\s+)(?P<time>\d.*)")
+
+_ZONE = re.compile(r"\d(?:z|[+-]\d{2}:?\d{2})$")
+
+
+def _datetime(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            # Naive on purpose: a time zone is a question of its own, not guessed here.
+            raise SlotValueError("datetime", value, "expected a date and time without a time zone")
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if _ZONE.search(text):
+            raise SlotValueError("datetime", value, "expected a date and time without a time zone")
+        match = _DATE_AND_TIME.fullmatch(text)
+        if match:
+            try:
+                day, moment = _date(match.group("date")), _time(match.group("time"))
+            except SlotValueError as exc:
+                raise SlotValueError("datetime", value, exc.message) from None
+            return dt.datetime.combine(day, moment)
+    raise _reject("datetime", value, "a date and a time (yyyy-mm-dd hh:mm)")
+
+
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _EMAIL = re.compile(rf"({_LOCAL})@((?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
@@ -350,5 +422,7 @@ _READERS: Final[dict[SlotKind, Callable[[Any], Any]]] = {
     "float": _float,
     "boolean": _boolean,
     "date": _date,
+    "time": _time,
+    "datetime": _datetime,
     "email": _email,
 }

@@ -26,7 +26,7 @@ from soni.engine.templates import compile_template
 from soni.engine.turn import this_turn
 from soni.errors import SlotValueError, _did_you_mean
 from soni.nlu.protocol import FlowInfo, SlotInfo, Understanding
-from soni.nlu.units import unit_words
+from soni.nlu.units import day_half_words, unit_words
 
 __all__ = ("Engine", "SlotCheck")
 
@@ -284,6 +284,9 @@ _BAD_VALUE = (ValueError, OverflowError, TypeError, ArithmeticError, RecursionEr
 def _info(slot: SlotDef) -> SlotInfo:
     numeric = slot.kind in ("integer", "float")
     words = unit_words(slot.name, slot.prompt, slot.description) if numeric else frozenset()
+    if slot.kind in ("time", "datetime"):
+        # "What time this evening?": a bare "at 8" is then 20:00.
+        words = day_half_words(slot.prompt, slot.description)
     return SlotInfo(
         slot.name,
         slot.kind,

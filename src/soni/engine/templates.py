@@ -113,7 +113,9 @@ def format_value(value: Any) -> str:
 
     ``None`` is empty text; booleans are ``true``/``false``; a whole float drops its
     ``.0`` (``50.0`` -> ``"50"``) and others print without float noise
-    (``0.1 + 0.2`` -> ``"0.3"``); dates and times are ISO 8601; lists, tuples and sets
+    (``0.1 + 0.2`` -> ``"0.3"``); dates and times are ISO 8601, a time to the minute
+    unless it has seconds (``14:30``) and a date and time with a space between
+    (``2026-12-06 14:30``); lists, tuples and sets
     are their items other than ``None``, formatted the same way and separated by
     ``", "``. Anything else is ``str(value)``.
 
@@ -132,7 +134,11 @@ def format_value(value: Any) -> str:
             return str(int(value))
         # 15 significant digits is what a float holds reliably; more shows binary noise.
         return format(value, ".15g") if math.isfinite(value) else str(value)
-    if isinstance(value, datetime.date | datetime.time):
+    if isinstance(value, datetime.datetime):  # "2026-12-06 14:30": a date, then a time
+        return f"{value.date().isoformat()} {format_value(value.timetz())}"
+    if isinstance(value, datetime.time):  # "at 14:30", not "at 14:30:00"
+        return value.isoformat("seconds" if value.second or value.microsecond else "minutes")
+    if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, list | tuple):
         return ", ".join(format_value(item) for item in value if item is not None)

@@ -17,6 +17,8 @@ SCHEMA_NAME = "soni_commands"
 # may be a long free-text answer, and a long list of trigger phrases adds little.
 _MAX_VALUE_CHARS = 200
 _MAX_INTENTS = 20
+# How a value of these slot types is written in an answer.
+_FORMATS = {"date": "YYYY-MM-DD", "time": "HH:MM", "datetime": "YYYY-MM-DDTHH:MM"}
 
 _GUIDE = """\
 You read one message a user sent to a task-oriented chatbot and say what it means \
@@ -33,9 +35,9 @@ the message already gives (as {"slot": name, "value": value}).
 - help: the user asks what the bot can do.
 - out_of_scope: nothing above fits.
 Use only the flow, slot and option names listed below. Give dates as YYYY-MM-DD, \
-times as HH:MM, numbers as JSON numbers, yes/no slot values as true/false, and \
-choices by their name. Several commands are allowed when the message says several \
-things; never an empty list."""
+times as HH:MM (24-hour clock), dates with times as YYYY-MM-DDTHH:MM, numbers as \
+JSON numbers, yes/no slot values as true/false, and choices by their name. Several \
+commands are allowed when the message says several things; never an empty list."""
 
 
 def known_slots(context: ConversationContext) -> list[str]:
@@ -113,6 +115,8 @@ def _describe_slot(name: str, context: ConversationContext) -> str:
     if info is None:
         return name
     text = f"{name} ({info.kind}"
+    if info.kind in _FORMATS:
+        text += f", as {_FORMATS[info.kind]}"
     if info.choices:
         listed = []
         for choice, synonyms in info.choices.items():

@@ -2,9 +2,10 @@
 
 ``answer`` reads a message that answers the question for a slot ("2 packs please"
 for a quantity); ``mention`` looks for a value of a slot nobody asked about ("… for
-tomorrow"), and is stricter: a free-text slot is never filled by a mention, and a
-date needs a word that says "date". A slot with a ``pattern`` is the exception to
-both: its value is the span of the message the pattern matches, asked or not.
+tomorrow"), and is stricter: a free-text slot is never filled by a mention, a
+date needs a word that says "date", and a time must say it is one ("8pm", "at 8"). A
+slot with a ``pattern`` is the exception for free text: its value is the span of the
+message the pattern matches, asked or not.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from soni.nlu._text import find_numbers, normal
+from soni.nlu._times import Lean, find_time, without_times
 from soni.nlu.protocol import SlotInfo
 
 __all__ = (
@@ -183,12 +185,21 @@ def _people(said: str) -> int | None:
     return None
 
 
-def answer(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
-    """The value of ``slot`` in a message that answers its question, if one is there."""
+def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any | None:
+    """The value of ``slot`` in a message that answers its question, if one is there.
+
+    ``base`` is the slot's value so far: a new date and time keeps the part of it the
+    message does not change ("actually 5pm" moves the time, not the day).
+    """
     if slot.pattern is not None:
         return matched_span(slot.pattern, text)
     said = normal(text)
     kind = slot.kind
+    if kind == "time":
+        found = find_time(said, loose=True, lean=_lean(slot))
+        return None if found is None else _clock(found.time)
+    if kind == "datetime":
+        return _date_and_time(slot, text, today, base, loose=True)
     if kind == "integer":
         counted = _number(said, integral=True)
         if counted is None and slot.words & _PEOPLE:
@@ -232,6 +243,11 @@ def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
     kind = slot.kind
     if kind == "date":
         return _date(text, today, anywhere=False)
+    if kind == "time":
+        found = find_time(said, loose=False, lean=_lean(slot))
+        return None if found is None else _clock(found.time)
+    if kind == "datetime":
+        return _date_and_time(slot, text, today, None, loose=False)
     if kind == "email":
         match = _EMAIL.search(text)
         return match.group(0) if match else None
@@ -315,7 +331,8 @@ def _units_apart(said: str) -> str:
 
 
 def _number(said: str, *, integral: bool) -> int | float | None:
-    numbers = [n for n in find_numbers(_units_apart(said)) if not n.ordinal]
+    # "7:30" and "8pm" are times, not 7 and 8.
+    numbers = [n for n in find_numbers(_units_apart(without_times(said))) if not n.ordinal]
     if not numbers:
         return None
     marked = [n for n in numbers if n.currency]
@@ -365,7 +382,8 @@ def _date_words(said: str) -> str:
 
 
 def _date(text: str, today: dt.date, *, anywhere: bool) -> str | None:
-    said = normal(text)
+    # The time in "tomorrow at 8pm" says no day: "7:30" alone is no date.
+    said = without_times(normal(text))
     if not _DATE_WORDS.search(said) and not (anywhere and re.search(r"\d", said)):
         return None
     import dateparser
@@ -399,3 +417,50 @@ def _next_month(day: dt.date) -> dt.date:
         return day.replace(year=year, month=month)
     except ValueError:  # the 31st of a shorter month
         return day.replace(year=year, month=month, day=28)
+
+
+def _lean(slot: SlotInfo) -> Lean:
+    """The half of the day the slot's prompt leans to ("What time this evening?")."""
+    return "pm" if "pm" in slot.words else "am" if "am" in slot.words else None
+
+
+def _clock(moment: dt.time) -> str:
+    """A time as the engine reads it back: ``14:30``."""
+    return moment.isoformat("minutes")
+
+
+def _date_and_time(
+    slot: SlotInfo, text: str, today: dt.date, base: Any, *, loose: bool
+) -> str | None:
+    """ "tomorrow at 2pm" → ``2026-12-07T14:00``; without a day, today's (or ``base``'s).
+
+    A message with only a day keeps ``base``'s time; with neither, there is no value.
+    """
+    said = normal(text)
+    found = find_time(said, loose=loose, lean=_lean(slot))
+    # The day from the words around the time: the 7 in "at 7" is no 7th.
+    rest = said if found is None else f"{said[: found.start]} {said[found.end :]}"
+    day = _date(rest, today, anywhere=loose)
+    previous = _as_datetime(base)
+    if found is not None:
+        moment = found.time
+    elif day is not None and previous is not None:
+        moment = previous.time()
+    else:
+        return None
+    if day is not None:
+        on = dt.date.fromisoformat(day)
+    else:
+        on = previous.date() if previous is not None else today
+    return f"{on.isoformat()}T{_clock(moment)}"
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None

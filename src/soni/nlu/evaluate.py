@@ -193,21 +193,40 @@ def _same_slots(expected: Mapping[str, Any], got: Mapping[str, Any]) -> bool:
 
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)")
+_ISO_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d)?")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d)?")
 
 
 def _comparable(value: Any) -> Any:
-    """``value`` in the form values are compared in: a float, ISO text or folded text."""
+    """``value`` in the form values are compared in: a float, ISO text or folded text.
+
+    Times are ISO text to the minute unless they have seconds, whether a time or
+    its text: ``14:30``, ``"14:30:00"`` and ``datetime.time(14, 30)`` are equal.
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, dt.datetime):
-        return (value.date() if value.time() == dt.time() else value).isoformat()
+        if value.time() == dt.time():
+            return value.date().isoformat()
+        return f"{value.date().isoformat()}T{_comparable(value.time())}"
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat("seconds" if value.second or value.microsecond else "minutes")
     if isinstance(value, str):
         text = value.strip()
-        return float(text) if _NUMBER.fullmatch(text) else text.casefold()
+        if _NUMBER.fullmatch(text):
+            return float(text)
+        if _ISO_TIME.fullmatch(text):  # "14:30" and "14:30:00" are one time
+            return _comparable(dt.time.fromisoformat(text))
+        if _ISO_DATETIME.fullmatch(text):
+            try:
+                return _comparable(dt.datetime.fromisoformat(text))
+            except ValueError:  # "2026-13-45 10:00": text, compared as text
+                pass
+        return text.casefold()
     return value
 
 

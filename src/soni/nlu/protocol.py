@@ -39,7 +39,8 @@ class SlotInfo:
             text slot tells understanding what to look for in an answer.
         words: What the slot is called in its prompt and description ("How many
             packs?", "the weight in kg"): a number said with one of these words ("5
-            packs", "3kg") is a value for it even when nobody asked.
+            packs", "3kg") is a value for it even when nobody asked. For a time,
+            ``pm`` or ``am`` when its prompt says which half of the day it means.
         pattern: The regular expression a ``string`` slot's value must match whole,
             if it declares one: the span of a message it matches is the value
             ("cancel booking BK-5678 please"), and no other text is.

@@ -9,7 +9,8 @@ It reads a message in this order, and the first reading that fits wins:
    real value for one of the action's slots corrects: a refusal is never read as a
    new value.
 3. **Corrections** of a filled slot — "actually 5", "make it 5", "change the date to
-   friday", "no, to Bob".
+   friday", "no, to Bob"; a time goes to the slot a time fits ("actually 5pm
+   instead"), a day to the date.
 4. **The open question** — a value of the slot being collected, by its type, when the
    message is not clearly a request for another flow.
 5. **Flows** — fuzzy matching against trigger phrases; values in ``{slot}``
@@ -30,6 +31,7 @@ from rapidfuzz import fuzz
 
 from soni.nlu._lexicon import RulesSettings
 from soni.nlu._text import find_numbers, normal
+from soni.nlu._times import find_time
 from soni.nlu._triggers import Match, index_for
 from soni.nlu._values import (
     answer,
@@ -437,7 +439,8 @@ class RulesUnderstanding:
             target = _slot_named(named.group("what").replace("-", " "), filled, context)
             if target is not None:
                 # The value as written: an address or a file keeps its dots.
-                value = answer(target, _original(text, named.group("value")), today)
+                written = _original(text, named.group("value"))
+                value = answer(target, written, today, context.slots.get(target.name))
                 if value is not None and (
                     target.kind != "choice" or not strict or _exact(target, named.group("value"))
                 ):
@@ -504,8 +507,12 @@ class RulesUnderstanding:
             # of "pharmacy" in "I'll ask the pharmacist" is no new pickup.
             by_kind.pop("choice", None)
         numbers = [n for n in find_numbers(rest) if not n.ordinal]
-        order = ["choice", "date", "email", "integer", "float", "boolean", "string", "any"]
-        if numbers and numbers[0].currency:
+        order = ["choice", "date", "datetime", "time", "email", "integer", "float", "boolean"]
+        order += ["string", "any"]
+        if find_time(said, loose=False) is not None:
+            # "actually 5pm instead": the slot a time fits, not the date nor a count.
+            order = ["choice", "time", "datetime", *(k for k in order if k not in _TIMED)]
+        elif numbers and numbers[0].currency:
             order = ["float", "integer", *order]
         elif numbers and not names_a_date(rest):
             # "make it 5" is a count or an amount, not the 5th of the month.
@@ -534,7 +541,7 @@ class RulesUnderstanding:
                 same = [s for s in slots if _shape(context.slots.get(s.name)) == _shape(text)]
                 return (same or slots)[0], text
             for slot in slots:
-                value = answer(slot, rest, today)
+                value = answer(slot, rest, today, context.slots.get(slot.name))
                 if value is not None:
                     return slot, value
         return None
@@ -714,6 +721,7 @@ def _named_beside_value(
     return None if value is None else (slot, value)
 
 
+_TIMED = frozenset({"time", "datetime"})
 _FILLER_WORDS = frozenset({"a", "an", "the", "of", "for", "please", "instead", "actually"})
 
 
@@ -727,6 +735,8 @@ def _slot_named(
         spoken = slot.name.replace("_", " ")
         score = max(fuzz.token_set_ratio(what, spoken), fuzz.partial_ratio(what, spoken))
         if slot.kind == "date" and re.search(r"\b(date|day|when)\b", what):
+            score = max(score, 90)
+        if slot.kind in _TIMED and re.search(r"\b(time|hour)\b", what):
             score = max(score, 90)
         if score > best[0]:
             best = (score, slot)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 
 from soni.nlu._text import normal
+from soni.nlu._times import lean_of
 
-__all__ = ("unit_words",)
+__all__ = ("day_half_words", "unit_words")
 
 # The ways people say the same unit; any one of a group brings the others.
 _SAME = (
@@ -56,3 +57,12 @@ def unit_words(name: str, *texts: str | None) -> frozenset[str]:
     if "party" in found:  # "party_size": the people in it
         found |= _SAME[3]
     return frozenset(found)
+
+
+def day_half_words(*texts: str | None) -> frozenset[str]:
+    """``{"pm"}`` or ``{"am"}`` when a time slot's prompt says which half of the day.
+
+    "What time this evening?": a bare "at 8" is then 20:00, not 08:00.
+    """
+    lean = lean_of(normal(" ".join(text or "" for text in texts)))
+    return frozenset({lean}) if lean else frozenset()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ def wanted(expected: str, noun: str = "reply") -> str:
 
 
 def as_written(value: Any) -> Any:
-    """A slot value as a test file writes it: JSON's types, dates as ISO text."""
+    """A slot value as a test file writes it: JSON's types, dates and times as ISO text."""
     return json.loads(json.dumps(value, default=_text))
 
 
@@ -55,5 +56,9 @@ def _equal(expected: Any, actual: Any) -> bool:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, dt.datetime):  # "2026-12-06T14:30", to the minute as a time is
+        return f"{value.date().isoformat()}T{_text(value.timetz())}"
+    if isinstance(value, dt.time):  # "14:30", as a test writes it; seconds when there are
+        return value.isoformat("seconds" if value.second or value.microsecond else "minutes")
     isoformat = getattr(value, "isoformat", None)
     return str(isoformat()) if callable(isoformat) else str(value)
