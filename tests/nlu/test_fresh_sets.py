@@ -23,9 +23,12 @@ from .._handlers import register_again
 FRESH = Path(__file__).parent / "fresh"
 # (bot, set): the floor, and the first try for the record.
 FLOORS = {
-    ("restaurant", "set1"): 0.917,  # first try 72.2%
+    ("restaurant", "set1"): 0.925,  # first try 72.2%
     ("helpdesk", "set1"): 0.916,  # first try 76.9%
     ("parcels", "set1"): 0.841,  # first try 57.9%
+    ("restaurant", "set2"): 0.772,  # first try 68.3%, sealed until after the fixes
+    ("helpdesk", "set2"): 0.820,  # first try 71.2%, sealed until after the fixes
+    ("parcels", "set2"): 0.706,  # first try 51.3%, sealed until after the fixes
 }
 
 
