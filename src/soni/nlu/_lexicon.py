@@ -30,7 +30,8 @@ CANCEL = (
     "cancel", "stop", "never mind", "nevermind", "forget it", "abort", "quit",
     "cancel that", "cancel it", "stop it", "forget about it", "drop it",
     "i changed my mind", "changed my mind", "exit", "cancel please", "please cancel",
-    "stop please", "cancel this", "forget that",
+    "stop please", "cancel this", "forget that", "forget the whole thing",
+    "forget everything", "cancel everything", "cancel all of it",
 )  # fmt: skip
 HELP = (
     "help", "what can you do", "what can i do", "how does this work", "help me",

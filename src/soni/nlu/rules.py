@@ -445,7 +445,7 @@ class RulesUnderstanding:
                     target.kind != "choice" or not strict or _exact(target, named.group("value"))
                 ):
                     return [CorrectSlot(target.name, _cased(text, target, value))]
-        marker = _CORRECTION.match(said)
+        marker = _CORRECTION.match(said) or _SAID_AS_VALUE.match(opened)
         instead = _INSTEAD.match(said)
         # Read where the comma still is: "not 50, 60" (normalising drops it).
         swap = _NOT_THIS_BUT.match(_LEAD_IN.sub("", text.strip().lower()).strip())
@@ -453,6 +453,9 @@ class RulesUnderstanding:
             return None
         if swap is not None:
             rest = normal(swap.group("value"))  # "not 50, 60"
+        elif marker is not None and marker.re is _SAID_AS_VALUE:
+            # "we are 3", "in the name of Maria Garcia": the value, said as one.
+            rest = opened if marker.group("keep") else opened[marker.end() :]
         else:
             rest = instead.group("value") if instead else said[marker.end() :] if marker else ""
         # "send it to Carol", "make it 40", "it's for three", "to Bob".
@@ -714,13 +717,25 @@ def _named_beside_value(
     words = [w for w in words if w not in _FILLER_WORDS and not find_numbers(w)]
     if not words or len(words) > 3:
         return None
-    slot = _slot_named(" ".join(words), filled, context)
+    counted = [s for s in filled if s.kind in ("integer", "float")]
+    # The unit its prompt counts in names a slot too: "4 people" is the guests
+    # ("How many guests?"), "we are 3" the people of the party.
+    said = set(words) | ({"people"} if _WE_ARE.search(normal(rest)) else set())
+    by_unit = [s for s in counted if s.words & said]
+    slot = by_unit[0] if len(by_unit) == 1 else _slot_named(" ".join(words), filled, context)
     if slot is None or slot.kind not in ("integer", "float"):
         return None
     value = answer(slot, rest, today)
     return None if value is None else (slot, value)
 
 
+# Ways of giving a value without a correction word: "we are 3" (kept whole: its words
+# say which slot), "in the name of Maria Garcia" (the name after them).
+_SAID_AS_VALUE = re.compile(
+    r"^(?:(?P<keep>we are|we will be|there are|there will be)\b"
+    r"|(?:in the name of|under the name(?: of)?|the name is|name is)\s+)"
+)
+_WE_ARE = re.compile(r"\b(?:we are|we will be|there are|there will be|party of|group of)\b")
 _TIMED = frozenset({"time", "datetime"})
 _FILLER_WORDS = frozenset({"a", "an", "the", "of", "for", "please", "instead", "actually"})
 

@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from soni import Bot
 from soni.nlu import evaluate, load_labeled_set
 
@@ -138,15 +136,9 @@ async def test_refusals_are_never_read_as_approvals_or_values(
     assert not unsafe, f"{len(unsafe)} refusals read as an approval, a choice or a value"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 14, not reached yet: 98% read exactly right. First try (2026-12-06): "
-        "refusals 54/246 (22.0%), acceptances 58/62 (93.5%), corrections 44/69 (63.8%), "
-        "overall 156/377 (41.4%); see README.md for the latest"
-    ),
-)
 async def test_answers_at_a_confirmation_are_read_exactly_right(handlers: object) -> None:
+    # First try (2026-12-06): refusals 54/246 (22.0%), acceptances 58/62 (93.5%),
+    # corrections 44/69 (63.8%), overall 156/377 (41.4%).
     failures, totals = await _all_outcomes()
     cases = sum(totals.values())
     exact = (cases - len(failures)) / cases
