@@ -86,3 +86,23 @@ def test_people_counted_in_words() -> None:
 )
 def test_the_one_small_number_of_a_request(said: str, count: int | None) -> None:
     assert lone_count(said) == count
+
+
+@pytest.mark.parametrize(
+    ("said", "day"),
+    [
+        ("next week", None),
+        ("sometime next week", None),
+        ("in two weeks", None),
+        ("this weekend", None),
+        ("next month", None),
+        ("tomorrow", "2026-12-07"),
+        ("friday", "2026-12-11"),
+    ],
+)
+def test_a_week_or_a_month_is_not_a_day(said: str, day: str | None) -> None:
+    assert answer(SlotInfo("day", "date"), said, TODAY) == day
+
+
+def test_a_day_named_inside_a_week_is_a_day() -> None:
+    assert answer(SlotInfo("day", "date"), "next week on tuesday", TODAY) is not None

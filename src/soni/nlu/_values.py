@@ -381,10 +381,27 @@ def _date_words(said: str) -> str:
     return tail.strip()
 
 
+_VAGUE_DAY = re.compile(
+    r"\b(?:next|this|coming|following|the)\s+(?:week|month|weekend)\b"
+    r"|\bin\s+(?:a|one|two|three|four|a few|a couple of|\d+)\s+(?:weeks?|months?)\b"
+    r"|\b(?:end|beginning|start|middle) of (?:the |next |this )?(?:week|month)\b"
+    r"|\b(?:sometime|some day|later) (?:this|next) (?:week|month)\b"
+)
+# What names one day even inside "next week": a weekday, a day of the month, a date.
+_ONE_DAY = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|"
+    r"sat|sun|\d{1,2}(?:st|nd|rd|th)|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?)\b"
+)
+
+
 def _date(text: str, today: dt.date, *, anywhere: bool) -> str | None:
     # The time in "tomorrow at 8pm" says no day: "7:30" alone is no date.
     said = without_times(normal(text))
     if not _DATE_WORDS.search(said) and not (anywhere and re.search(r"\d", said)):
+        return None
+    if _VAGUE_DAY.search(said) and not _ONE_DAY.search(said):
+        # "next week", "in two weeks", "this weekend": a week or a month is not a day,
+        # and picking one for the user would be a guess. The bot asks again.
         return None
     import dateparser
     from dateparser.search import search_dates
