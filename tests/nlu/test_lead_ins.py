@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from soni.nlu import ConversationContext, Deny, FlowInfo, PendingInfo, SlotInfo, StartFlow
+from soni.nlu import Choose, ConversationContext, Deny, FlowInfo, PendingInfo, SlotInfo, StartFlow
 from soni.nlu.rules import RulesUnderstanding
 
 SLOTS = {
@@ -59,3 +59,25 @@ def test_none_of_the_offered_options_is_a_no(text: str) -> None:
         "c-1", ("take_10", "take_1530"), {"take_10": "10:00", "take_1530": "15:30"}
     )
     assert understand(text, pending=offered) == [Deny()]
+
+
+@pytest.mark.parametrize(
+    ("text", "option"),
+    [
+        ("whatever is latest, I work till 5", "take_1530"),
+        ("the earliest please", "take_10"),
+        ("the later one", "take_1530"),
+    ],
+)
+def test_an_option_picked_by_the_order_of_its_label(text: str, option: str) -> None:
+    offered = PendingInfo(
+        "c-1", ("take_10", "take_1530"), {"take_10": "10:00", "take_1530": "15:30"}
+    )
+    assert understand(text, pending=offered) == [Choose(option)]
+
+
+def test_no_order_without_a_number_in_every_label() -> None:
+    offered = PendingInfo(
+        "c-1", ("window", "bar"), {"window": "By the window", "bar": "At the bar"}
+    )
+    assert understand("the cheapest", pending=offered) != [Choose("window")]

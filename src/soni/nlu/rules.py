@@ -758,6 +758,31 @@ def _slot_named(
     return best[1] if best[0] >= 75 else None
 
 
+_MOST = re.compile(
+    r"\b(?P<high>latest|later one|the later|most expensive|biggest|largest|longest)\b"
+    r"|\b(?P<low>earliest|earlier one|the earlier|soonest|cheapest|smallest|shortest)\b"
+)
+_FIRST_NUMBER = re.compile(r"(\d+(?:[.:]\d+)?)")
+
+
+def _superlative(said: str, options: list[str], labels: Mapping[str, str]) -> str | None:
+    """ "the latest one", "whatever is cheapest": the option whose label holds the
+    highest (or lowest) number — a time, a price — when every label holds one."""
+    most = _MOST.search(said)
+    if most is None or len(options) < 2:
+        return None
+    keyed: list[tuple[float, str]] = []
+    for option in options:
+        found = _FIRST_NUMBER.search(labels.get(option) or "")
+        if found is None:
+            return None  # not every option says a number: no order to go by
+        keyed.append((float(found.group(1).replace(":", ".")), option))
+    keyed.sort()
+    if len({k for k, _ in keyed}) != len(keyed):
+        return None  # a tie: ask again
+    return keyed[-1][1] if most.group("high") else keyed[0][1]
+
+
 def _chosen(said: str, pending: PendingInfo) -> str | None:
     """The offered option ``said`` picks: by ordinal, by name, or by label."""
     options = list(pending.options)
@@ -767,6 +792,9 @@ def _chosen(said: str, pending: PendingInfo) -> str | None:
         index = len(options) if word == "last" else _ORDINAL_WORDS.get(word) or int(word)
         if 1 <= index <= len(options):
             return options[index - 1]
+    most = _superlative(said, options, pending.labels)
+    if most is not None:
+        return most
     names: dict[str, str] = {}
     for option in options:
         names[normal(option.replace("_", " "))] = option
