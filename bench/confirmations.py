@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import secrets
 import sqlite3
 import statistics
 import tempfile
@@ -42,9 +41,9 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from _harness import banner, per_second, row
+from _postgres import throwaway_database, unreachable
 from soni.confirmations import (
     ActionCall,
     Actor,
@@ -267,33 +266,6 @@ def _sqlite_stores(folder: Path) -> StoreFactory:
     return stores
 
 
-def _postgres_unreachable(url: str) -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(url, connect_timeout=3, autocommit=True) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return first
-    return None
-
-
-@contextlib.contextmanager
-def _throwaway_database(url: str) -> Any:
-    import psycopg
-
-    name = f"soni_bench_{secrets.token_hex(6)}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(url)
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def _postgres_stores(server: str, connections: int) -> StoreFactory:
     from psycopg_pool import AsyncConnectionPool
 
@@ -301,7 +273,7 @@ def _postgres_stores(server: str, connections: int) -> StoreFactory:
 
     @contextlib.asynccontextmanager
     async def stores() -> AsyncIterator[ConfirmationStore]:
-        with _throwaway_database(server) as url:
+        with throwaway_database(server) as url:
             pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
                 url, min_size=connections, max_size=connections, open=False,
                 kwargs={"autocommit": True, "prepare_threshold": 0},
@@ -318,7 +290,7 @@ def _postgres_stores(server: str, connections: int) -> StoreFactory:
 
 async def _throughput(folder: str, count: int, postgres: str) -> None:
     sqlite = {n: await _rates(_sqlite_stores(Path(folder)), n, count) for n in (1, 8)}
-    reason = _postgres_unreachable(postgres)
+    reason = unreachable(postgres)
     pg: dict[int, dict[str, float]] = {}
     if reason is None:
         pg = {n: await _rates(_postgres_stores(postgres, n), n, count) for n in (1, 8)}

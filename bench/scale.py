@@ -61,18 +61,18 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import psycopg
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.types import Command
 from psycopg_pool import AsyncConnectionPool
 
 from _harness import banner, row
+from _postgres import shown, throwaway_databases, unreachable
 from soni import Bot
 from turns import BANKING, IBAN, FloorState, check, floor_graph, interleaved, report
 
@@ -87,41 +87,10 @@ Timed = Callable[[], Awaitable[object]]
 # -- the PostgreSQL server and its throwaway databases -----------------------------------
 
 
-def _shown(url: str) -> str:
-    parts = urlsplit(url)
-    host = f"{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
-    user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit((parts.scheme, user + host, parts.path, "", ""))
-
-
 def unavailable(server: str) -> str | None:
     """Why the PostgreSQL server cannot be used, or ``None``."""
-    try:
-        with psycopg.connect(server, connect_timeout=3, autocommit=True) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return f"no PostgreSQL at {_shown(server)}: {first}"
-    return None
-
-
-@contextlib.contextmanager
-def throwaway_databases(server: str, *roles: str) -> Iterator[dict[str, str]]:
-    """One empty database per role, dropped (connections and all) at the end."""
-    made: dict[str, str] = {}
-    parts = urlsplit(server)
-    try:
-        with psycopg.connect(server, autocommit=True) as conn:
-            for role in roles:
-                name = f"soni_bench_{role}_{secrets.token_hex(4)}"
-                conn.execute(f'CREATE DATABASE "{name}"')
-                made[role] = urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
-        yield made
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            for url in made.values():
-                name = urlsplit(url).path.lstrip("/")
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    reason = unreachable(server)
+    return None if reason is None else f"no PostgreSQL at {shown(server)}: {reason}"
 
 
 # -- CPU time from /proc ----------------------------------------------------------------

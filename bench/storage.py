@@ -49,16 +49,15 @@ import asyncio
 import contextlib
 import gc
 import os
-import secrets
 import sqlite3
 import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Iterator, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from _harness import banner, row
+from _postgres import throwaway_database, unreachable
 from _probe import Probe, Sample, explain
 from soni import Bot
 from soni.engine.journal import RETENTION
@@ -284,7 +283,7 @@ async def sqlite_turn_times(folder: Path, late: int, conversations: int) -> None
 
 
 async def postgres_turn_times(server: str, late: int, conversations: int) -> None:
-    if postgres_unreachable(server) is not None:
+    if unreachable(server) is not None:
         return  # (b) said why
     with throwaway_database(server) as url:
         bot = await Bot.load(BANKING, db=url, secret=SECRET)
@@ -294,35 +293,8 @@ async def postgres_turn_times(server: str, late: int, conversations: int) -> Non
             await bot.aclose()
 
 
-@contextlib.contextmanager
-def throwaway_database(server: str) -> Iterator[str]:
-    import psycopg
-
-    name = f"soni_bench_{secrets.token_hex(6)}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(server)
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def postgres_unreachable(url: str) -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(url, connect_timeout=3, autocommit=True) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return first
-    return None
-
-
 async def postgres_sizes(server: str, marks: Sequence[int]) -> None:
-    reason = postgres_unreachable(server)
+    reason = unreachable(server)
     if reason is not None:
         banner("(b) one conversation's storage on PostgreSQL")
         print(f"   PostgreSQL skipped: no server at {server} ({reason})")
@@ -587,7 +559,7 @@ async def sqlite_stalls(folder: Path, *args: int) -> None:
 
 
 async def postgres_stalls(server: str, *args: int) -> None:
-    reason = postgres_unreachable(server)
+    reason = unreachable(server)
     if reason is not None:
         banner("(d) turns of other conversations (PostgreSQL)")
         print(f"   PostgreSQL skipped: no server at {server} ({reason})")

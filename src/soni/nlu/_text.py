@@ -7,7 +7,11 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ("NumberMatch", "find_numbers", "normal", "words")
+__all__ = ("CODE", "NumberMatch", "find_numbers", "normal", "words")
+
+# A code: letters and digits (a dash allowed), five characters or more — a tracking
+# number, a reference ("PX4482913DE", "INC-20388"): a value, never words of a phrase.
+CODE = re.compile(r"\b(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9-]{4,}\b")
 
 _PUNCTUATION = re.compile(r"[^\w\s@.,!?+\-/:'€$£%]")
 _SPACES = re.compile(r"\s+")

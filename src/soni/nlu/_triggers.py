@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from soni.nlu._text import normal
+from soni.nlu._text import CODE, normal
 from soni.nlu.protocol import FlowInfo
 
 __all__ = ("Match", "TriggerIndex", "canonical", "index_for")
@@ -139,43 +139,39 @@ class TriggerIndex:
         return sorted(best.values(), key=lambda m: (-m.score, -m.words, m.flow))
 
 
-_CODE_WORD = re.compile(r"\b(?=[a-z0-9-]*\d)(?=[a-z0-9-]*[a-z])[a-z0-9][a-z0-9-]{4,}\b")
-
-
 def _without_codes(said: str) -> str:
-    return " ".join(_CODE_WORD.sub(" ", said).split()) or said
+    return " ".join(CODE.sub(" ", said).split()) or said
 
 
 _CANON_COST = 2.0
 # Words that ask for the same thing, to one word each. General English, not any bot's.
 _SAME_WORD = {
-    "reserve": "book", "reservation": "book", "booking": "book", "bookings": "book",
-    "reservations": "book", "reserved": "book", "booked": "book",
+    "reserve": "book", "reservation": "book", "booking": "book", "reserved": "book",
+    "booked": "book",
     "move": "change", "reschedule": "change", "rearrange": "change", "modify": "change",
     "update": "change", "alter": "change", "amend": "change", "switch": "change",
     "postpone": "change", "shift": "change", "edit": "change",
     "ship": "send", "post": "send", "mail": "send", "dispatch": "send", "sending": "send",
     "shipping": "send", "sent": "send",
     "package": "parcel", "packet": "parcel", "box": "parcel", "shipment": "parcel",
-    "parcels": "parcel", "packages": "parcel",
     "trace": "track", "tracking": "track", "locate": "track",
     "annul": "cancel", "cancellation": "cancel", "cancelled": "cancel", "canceled": "cancel",
     "purchase": "buy", "get": "buy",
     "status": "state", "progress": "state",
     "laptop": "computer", "pc": "computer", "notebook": "computer",
-    "password": "password", "pwd": "password", "passcode": "password",
-    "broken": "broke", "broke": "broke", "faulty": "broke", "dead": "broke",
-    "fix": "repair", "repairs": "repair",
-    "open": "open", "opening": "open", "opens": "open", "hours": "hour", "times": "time",
-    "cost": "price", "costs": "price", "prices": "price", "fee": "price", "fees": "price",
+    "pwd": "password", "passcode": "password",
+    "broken": "broke", "faulty": "broke", "dead": "broke",
+    "fix": "repair",
+    "opening": "open",
+    "cost": "price", "fee": "price", "fees": "price",
     "delivery": "deliver", "delivered": "deliver", "deliveries": "deliver",
-    "appointment": "appointment", "appointments": "appointment", "visit": "appointment",
-    "table": "table", "tables": "table",
+    "visit": "appointment",
 }  # fmt: skip
 
 
 def canonical(said: str) -> str:
-    """``said`` with each word in its canonical form (see ``_SAME_WORD``), plurals cut."""
+    """``said`` with each word in its canonical form (see ``_SAME_WORD``), plurals cut
+    first ("reservations" → "reservation" → "book")."""
     words = []
     for word in said.split():
         same = _SAME_WORD.get(word)

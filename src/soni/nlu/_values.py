@@ -19,9 +19,10 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from soni.nlu._text import find_numbers, normal
+from soni.nlu._text import CODE, find_numbers, normal
 from soni.nlu._times import Lean, find_time, without_times
 from soni.nlu.protocol import SlotInfo
+from soni.nlu.units import PEOPLE
 
 __all__ = (
     "answer",
@@ -78,9 +79,6 @@ _LONG_TEXT = re.compile(r"descri|detail|message|note|reason|comment|problem|issu
 CHOICE_THRESHOLD = 85.0
 _ATTACHED = re.compile(r"\b(\d+(?:[.,]\d+)?)(?!st\b|nd\b|rd\b|th\b)([a-z€$£]{1,9})\b")
 _CODE_NAME = re.compile(r"code|number|ref|reference|_id$|^id$|tracking|ticket|booking|order")
-# A code: letters and digits (a dash allowed), five characters or more.
-_CODE = re.compile(r"\b(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9-]{4,}\b")
-_PEOPLE = frozenset({"people", "person", "persons", "guests", "adults", "pax", "diners"})
 _ALONE_WORDS = re.compile(
     r"^(?:just|only)?\s*(?:me|myself|i)(?:\s+alone|\s+only)?$|^(?:alone|solo|just one)$"
 )
@@ -91,7 +89,7 @@ _PAIR = re.compile(
 
 _NOT_A_COUNT = re.compile(
     r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\b\d{4}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b"
-    r"|\b(?=[a-z0-9-]*\d)(?=[a-z0-9-]*[a-z])[a-z0-9][a-z0-9-]{4,}\b|[€$£]\s*\d+|\d+\s*(?:€|eur|euros|usd|\$)"
+    r"|[€$£]\s*\d+|\d+\s*(?:€|eur|euros|usd|\$)|" + CODE.pattern
 )
 
 
@@ -202,7 +200,7 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
         return _date_and_time(slot, text, today, base, loose=True)
     if kind == "integer":
         counted = _number(said, integral=True)
-        if counted is None and slot.words & _PEOPLE:
+        if counted is None and slot.words & PEOPLE:
             return _people(said)  # "just me", "me and my wife"
         return counted
     if kind == "float":
@@ -264,7 +262,7 @@ def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
     if holds_a_code(slot):
         # "where's my parcel PX4482913DE?": a code in the message is the slot's
         # value when the slot holds a code (a tracking number, a reference).
-        codes = _CODE.findall(text)
+        codes = CODE.findall(text)
         return codes[0] if len(set(codes)) == 1 else None
     return None
 

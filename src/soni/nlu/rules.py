@@ -151,7 +151,7 @@ _VALUE_LEAD = re.compile(
     r"^(?:(?:send|transfer|pay|give|deliver|ship|order|book|put|change|set|move|switch)"
     r"\s+(?:it|them|that|the\s+\w+)\s+)?(?:(?P<to>to|for)\s+|it'?s\s+|it is\s+|make it\s+)"
 )
-_NEGATION = re.compile(r"\b(?:no|not|never|wrong|instead|rather|n't)\b|n't\b")
+_NEGATION = re.compile(r"\b(?:no|not|never|wrong|instead|rather)\b|n't\b")
 # A question rather than an answer: "when do you open", "do you have vegan options",
 # "where do I find that".
 # "stop, I remembered it": a cancelling word set apart by its punctuation.
@@ -731,11 +731,12 @@ def _named_beside_value(
 
 # Ways of giving a value without a correction word: "we are 3" (kept whole: its words
 # say which slot), "in the name of Maria Garcia" (the name after them).
+_WE_COUNT = r"we are|we will be|there are|there will be"
 _SAID_AS_VALUE = re.compile(
-    r"^(?:(?P<keep>we are|we will be|there are|there will be)\b"
+    rf"^(?:(?P<keep>{_WE_COUNT})\b"
     r"|(?:in the name of|under the name(?: of)?|the name is|name is)\s+)"
 )
-_WE_ARE = re.compile(r"\b(?:we are|we will be|there are|there will be|party of|group of)\b")
+_WE_ARE = re.compile(rf"\b(?:{_WE_COUNT}|party of|group of)\b")
 _TIMED = frozenset({"time", "datetime"})
 _FILLER_WORDS = frozenset({"a", "an", "the", "of", "for", "please", "instead", "actually"})
 

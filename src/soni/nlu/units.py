@@ -35,6 +35,8 @@ _SAME = (
     {"day", "days"},
     {"user", "users"},
 )
+# The words that count people, as a unit.
+PEOPLE = frozenset(_SAME[3])
 _HOW_MANY = re.compile(r"\bhow many (\w+)")
 _IN_UNIT = re.compile(
     r"\bin (kg|kgs|kilos|grams|g|lbs|pounds|euros|eur|dollars|km|hours|minutes)\b"
@@ -55,7 +57,7 @@ def unit_words(name: str, *texts: str | None) -> frozenset[str]:
         if found & group:
             found |= group
     if "party" in found:  # "party_size": the people in it
-        found |= _SAME[3]
+        found |= PEOPLE
     return frozenset(found)
 
 
