@@ -64,7 +64,8 @@ _AM = re.compile(r"\b(?:morning|breakfast|before work|a m)\b")
 _AFTER_AT_WORDS = """
     tonight today tomorrow this next on for and then please pls ok okay sharp if or in
     with the evening morning afternoon night monday tuesday wednesday thursday friday
-    saturday sunday instead
+    saturday sunday instead by near outside inside indoors outdoors upstairs downstairs
+    is works would could
 """
 _AFTER_AT = frozenset(_AFTER_AT_WORDS.split())
 # What may stand around a bare hour that answers "What time?": "7 please", "say 8".

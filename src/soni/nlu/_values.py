@@ -34,6 +34,7 @@ __all__ = (
     "matched_span",
     "mention",
     "names_a_date",
+    "times_of_day",
 )
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -66,12 +67,30 @@ _CARRIER = re.compile(
     r"zip|zip code|email|phone|booking|order|ticket|tracking number|address|file)\b\s*"
     r"(?:is|'s|:|=|called|named)?\s*"
     r"|(?:for|to)\s+(?:my|our|his|her|their)\s+[a-z]+(?:\s+[a-z]+)?\s*,\s*"
-    r"|(?:name'?s|named|called|under|in the name of|under the name)\s+"
+    r"|(?:(?:put|book|reserve|keep)\s+(?:it|that|them|the \w+)\s+)?"
+    r"(?:name'?s|named|called|under|in the name of|under the name)\s+"
+    # A bare label in front of the value: "username: jsmith", "reference number
+    # PU-20931", "postcode 1010", "the number is PX4482913DE".
+    r"|(?:the\s+|my\s+)?(?:(?:reference|ref|booking|order|ticket|tracking|account|member|"
+    r"membership|customer|user|post|zip|phone)\s+)?"
+    r"(?:number|no|nr|num|code|reference|ref|id|username|user name|login|postcode|"
+    r"zip|zip code)\b\s*(?:is\b|:|=|#)?\s*"
     r"|(?:me|myself|it'?s me)\s*,\s*"
     r")"
 )
 # A code (letters and digits) followed by a clause that is not part of it.
 _AFTER_CODE = re.compile(r"^([A-Za-z0-9-]*\d[\w-]*)\s*[,;]\s+\S.*$")
+# One word (a username, a code) and then a clause about it: "jsmith, he's on holiday".
+_AFTER_WORD = re.compile(
+    r"^([\w.@-]+)\s*[,;]\s+(?:he|she|they|i|i'm|im|it|it's|we|that|this|because|as|"
+    r"since|so|but|and|who|which|my|his|her|their)\b.*$"
+    # …and with the comma gone (a normalised message): "amartin i am covering for her".
+    r"|^([\w.@-]+)\s+(?:i am|he is|she is|they are|we are|it is|because|since)\b.*$",
+    re.IGNORECASE,
+)
+# A short phrase set off by a colon in front of the value: "it should go to my office:
+# Av. Diagonal 640" (not a time: a colon between digits).
+_COLON_LEAD = re.compile(r"^[^:\d]{1,40}:\s+(?=\S)")
 # "j smith... sorry, jsmith": what comes after the slip is the value.
 _SLIP = re.compile(r"(?:\.\.\.|,|\s)\s*(?:sorry|i mean|i meant|oops)\s*[,:]?\s+", re.IGNORECASE)
 # Slots whose value is the user's own words: they keep all of them.
@@ -88,7 +107,7 @@ _PAIR = re.compile(
 
 
 _NOT_A_COUNT = re.compile(
-    r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\b\d{4}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b"
+    r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\bat\s+(?:around\s+|about\s+)?\d{1,2}\b(?![:.]\d)|\b\d{4}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b"
     r"|[€$£]\s*\d+|\d+\s*(?:€|eur|euros|usd|\$)|" + CODE.pattern
 )
 
@@ -214,7 +233,10 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
         match = _EMAIL.search(text)
         return match.group(0) if match else None
     if kind == "choice":
-        return choice_of(slot.choices, said, fuzzy=True)
+        named = choice_of(slot.choices, said, fuzzy=False)
+        if named is None and times_of_day(slot):
+            return _time_choice(slot, said, loose=True)  # "9" is no close spelling of "19:30"
+        return named if named is not None else choice_of(slot.choices, said, fuzzy=True)
     if slot.validator == "phone" or (slot.validator is None and "phone" in slot.name):
         # "call me on +34 600 123 456 please": the number, not the sentence.
         match = _PHONE.search(text)
@@ -222,6 +244,12 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
     if slot.validator == "email":
         match = _EMAIL.search(text)
         return match.group(0) if match else free_text(text) or None
+    if holds_a_code(slot):
+        # "ok the number is PX4482913DE", "PX7700311ES to a new address": the one code
+        # in the message is the value of a slot that holds a code.
+        codes = set(CODE.findall(text))
+        if len(codes) == 1:
+            return codes.pop()
     if _LONG_TEXT.search(slot.name):
         # A description in the user's own words: all of them, articles included.
         return _TAIL.sub("", text.strip()).strip(" ,.") or None
@@ -250,7 +278,8 @@ def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
         match = _EMAIL.search(text)
         return match.group(0) if match else None
     if kind == "choice":
-        return choice_of(slot.choices, said, fuzzy=False)
+        named = choice_of(slot.choices, said, fuzzy=False)
+        return named if named is not None else _time_choice(slot, said, loose=False)
     if kind in ("integer", "float"):
         # "for 3 nights", "a 5kg parcel": a number right next to the slot's own name
         # or the unit its prompt counts in.
@@ -282,6 +311,7 @@ def free_text(text: str) -> str:
     sorry, jsmith" → "jsmith").
     """
     stripped = text.strip().strip(".!?,;")
+    stripped = _COLON_LEAD.sub("", stripped, count=1)
     slip = _SLIP.search(stripped)
     if slip is not None and stripped[slip.end() :].strip():
         stripped = stripped[slip.end() :].strip().strip(".!?,;")
@@ -295,8 +325,8 @@ def free_text(text: str) -> str:
     tail = _TAIL.search(lowered)
     end = tail.start() if tail else len(stripped)
     value = stripped[start:end].strip(" ,.:") if start < end else stripped
-    cut = _AFTER_CODE.match(value)
-    return cut.group(1) if cut else value
+    cut = _AFTER_CODE.match(value) or _AFTER_WORD.match(value)
+    return next(g for g in cut.groups() if g) if cut else value
 
 
 def choice_of(choices: Mapping[str, Sequence[str]], said: str, *, fuzzy: bool) -> str | None:
@@ -317,6 +347,43 @@ def choice_of(choices: Mapping[str, Sequence[str]], said: str, *, fuzzy: bool) -
     if len(best) > 1 and names[best[1][0]] != names[best[0][0]] and best[1][1] >= best[0][1] - 3:
         return None  # two different choices spelled about as closely: ask again
     return names[best[0][0]]
+
+
+def times_of_day(slot: SlotInfo) -> bool:
+    """Whether a choice slot's values are times of day ("13:00", "19:30"): a time said
+    in any way names one, as for a ``time`` slot."""
+    return slot.kind == "choice" and len(_clocks(slot)) >= 2
+
+
+def _clocks(slot: SlotInfo) -> dict[dt.time, str]:
+    clocks: dict[dt.time, str] = {}
+    for value in slot.choices:
+        try:
+            clocks[dt.time.fromisoformat(str(value))] = value
+        except ValueError:
+            return {}
+    return clocks
+
+
+def _time_choice(slot: SlotInfo, said: str, *, loose: bool) -> str | None:
+    """The choice a time names when the choices are times of day ("13:00", "19:30"):
+    "7.30pm", "half 8", "at 9" — a bare hour in whichever half of the day is offered."""
+    clocks = _clocks(slot)
+    if len(clocks) < 2:
+        return None
+    found = find_time(said, loose=loose, lean=_lean(slot))
+    if found is None:
+        return None
+    moment = found.time
+    if moment in clocks:
+        return clocks[moment]
+    if moment.hour >= 12 or _HALF_SAID.search(said):
+        return None  # "9am" is not 21:00
+    # The other half of the day, when only that one is offered ("9" for 21:00).
+    return clocks.get(dt.time(moment.hour + 12, moment.minute))
+
+
+_HALF_SAID = re.compile(r"(?:\d\s*|\b)[ap]\s?m\b|\b(?:morning|afternoon|evening|tonight|night)\b")
 
 
 def _words_of(name: str) -> set[str]:

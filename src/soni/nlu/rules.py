@@ -30,7 +30,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from soni.nlu._lexicon import RulesSettings
-from soni.nlu._text import find_numbers, normal
+from soni.nlu._text import CODE, find_numbers, normal
 from soni.nlu._times import find_time
 from soni.nlu._triggers import Match, index_for
 from soni.nlu._values import (
@@ -43,6 +43,7 @@ from soni.nlu._values import (
     matched_span,
     mention,
     names_a_date,
+    times_of_day,
 )
 from soni.nlu.commands import (
     Affirm,
@@ -62,9 +63,13 @@ from soni.nlu.protocol import ConversationContext, FlowInfo, PendingInfo, SlotIn
 __all__ = ("RulesSettings", "RulesUnderstanding", "rules_for")
 
 _CORRECTION = re.compile(
-    r"^(?:(?:actually|sorry|oops|wait|no|nope|oh|hmm|i meant|i mean|correction|rather)\b[\s,]*)+"
+    r"^(?:(?:actually|sorry|oops|wait|no|nope|oh|hmm|i meant|i mean|i said|correction|rather|"
+    r"typo|my bad|my mistake|(?:wrong|not that)(?:\s+one|\s+(?!it\b|is\b)[a-z]+)?)\b[\s,]*)+"
     r"|^(?:make it|change it to|let's say|lets say|instead)\b\s*"
 )
+# Lead words that only hesitate: after them a value may as well answer the open
+# question ("oh ok, thursday") as correct a filled slot.
+_WEAK_MARKER = re.compile(r"^(?:(?:sorry|oops|wait|no|nope|oh|hmm|ok|okay)\b[\s,]*)+$")
 _CHANGE = re.compile(
     r"^(?:(?:actually|sorry|no|please|can you|could you|can we|i want to|i'd like to)\s+)*"
     r"(?:change|set|update|switch|make|move)\s+(?:the\s+|my\s+)?(?P<what>[a-z][a-z -]*?)\s+"
@@ -141,6 +146,9 @@ _REFUSAL_SIGNAL = re.compile(
     r"not now|not yet|no need|still have|keep it|changed my mind|first|later|"
     r"anymore|no longer|rather not|think about it)\b"
 )
+_CLAUSES = re.compile(r"[.!?;,]+\s*|\s+-+\s+")
+# Words that say a new value follows, whatever no came first: "no way, not 10, I said 9".
+_SAID_IT = re.compile(r"\b(?:i said|i meant|it should be|make it|it has to be)\b")
 _NAMED_IS = re.compile(
     r"^(?:(?:no|nope|actually|sorry|wait|i meant|i mean)\s+)*(?:the\s+|my\s+|our\s+)?"
     r"(?P<what>[a-z][a-z -]{1,30}?)\s+(?:is|should be|will be|=|:)\s+(?:on\s+|at\s+)?"
@@ -346,6 +354,11 @@ class RulesUnderstanding:
             return None
         return best if best.score >= self.settings.trigger_threshold else None
 
+    def _ends_with_no(self, text: str) -> bool:
+        """Whether the last clause of the message, set apart by punctuation, is a no."""
+        clauses = [c for c in (normal(part) for part in _CLAUSES.split(text)) if c]
+        return len(clauses) > 1 and clauses[-1] in self.settings.deny
+
     def _stops(self, opened: str) -> bool:
         """Whether a message opens with a way of cancelling ("stop, maybe later")."""
         return self._cancels(opened) or self._starts(opened, self.settings.cancel) is not None
@@ -377,7 +390,11 @@ class RulesUnderstanding:
             rest = said[len(no) :].strip() if said.startswith(no) else ""
             if rest and self._only_refusal(rest):
                 rest = ""  # "nah, don't", "no thanks": more of the same no
-            if rest and (no not in _NO_THEN_VALUE or _REFUSAL_SIGNAL.search(rest)):
+            if (
+                rest
+                and (no not in _NO_THEN_VALUE or _REFUSAL_SIGNAL.search(rest))
+                and not _SAID_IT.search(rest)
+            ):
                 # "don't order anything today", "no, forget it", "nope, I still have
                 # some at home": what follows says what not to do, not a new value.
                 rest = ""
@@ -393,6 +410,8 @@ class RulesUnderstanding:
             return [Affirm()]
         if _REFUSES.search(said):
             return [Deny()]
+        if self._ends_with_no(text):
+            return [Deny()]  # "hmm that's a lot. no", "that's the wrong one, no"
         if not _NEGATION.search(said) and any(
             len(p.split()) > 1 and f" {p} " in f" {said} " for p in self.settings.affirm
         ):
@@ -464,6 +483,15 @@ class RulesUnderstanding:
         rest = rest.strip()[lead.end() :] if lead else rest.strip()
         if not rest:
             return None
+        expected = context.expected_slot
+        if (
+            expected is not None
+            and marker is not None
+            and _WEAK_MARKER.match(said[: marker.end()])
+            and expected.kind not in ("string", "any")
+            and answer(expected, rest, today) is not None
+        ):
+            return None  # "oh ok, thursday": the answer to the question, not a change
         valued = _LooksLikeValue(text, introduced, strict=strict)
         target_value = self._value_for_filled(rest, filled, context, today, valued)
         if target_value is None:
@@ -495,9 +523,18 @@ class RulesUnderstanding:
                 span = matched_span(slot.pattern, written)
                 if span is not None:
                     return slot, span
+        # A code replaces a code: "wrong parcel, it's PX4482913DE", "typo, it's
+        # PU-20931" — the one code said goes to the slot that holds one.
+        codes = set(CODE.findall(written))
+        holders = [
+            s for s in filled if holds_a_code(s) or _shape(context.slots.get(s.name)) == "code"
+        ]
+        if len(codes) == 1 and len(holders) == 1 and holders[0].kind in ("string", "any"):
+            return holders[0], codes.pop()
         by_kind: dict[str, list[SlotInfo]] = {}
         for slot in filled:
-            by_kind.setdefault(slot.kind, []).append(slot)
+            # A choice among times of day is changed as a time ("I said 9").
+            by_kind.setdefault("time" if times_of_day(slot) else slot.kind, []).append(slot)
         # A choice named by its own words comes first: in "the airport one", "one"
         # is not a number.
         said = normal(rest)
@@ -635,10 +672,15 @@ class RulesUnderstanding:
         if flow is None:
             return []
         expected = context.expected_slot
-        skip = {expected.kind} if expected is not None and answered else set()
+        answering = expected is not None and answered
+        # Choices name themselves: "8pm, and the terrace" answers the time and gives
+        # the seating, though both are choices.
+        skip = {expected.kind} if answering and expected.kind != "choice" else set()
         found: dict[str, Any] = {}
         for info in _unambiguous(flow, context, skip_kinds=skip):
             if context.slots.get(info.name) is not None:
+                continue
+            if answering and info.name == expected.name:
                 continue
             value = mention(info, text, today)
             if value is not None and not _claimed(info, value, found, context):
@@ -845,8 +887,14 @@ def _exact(slot: SlotInfo, said: str) -> bool:
 
 def _without_negated(rest: str) -> str:
     """``rest`` without the values it says "not" to: "not 50 euros" → "", "austria,
-    not italy" → "austria", "not 50, 60" → "60"."""
-    kept = re.sub(r"(?:^|[\s,]+)(?:but\s+)?not\s+[^,]*", " ", rest)
+    not italy" → "austria", "not 50, 60" → "60", "not thursday i said tuesday" → "i
+    said tuesday"."""
+    kept = re.sub(
+        r"(?:^|[\s,]+)(?:but\s+)?not\s+(?:(?!\b(?:i said|i meant|i mean|but|it is|it's|"
+        r"make it|rather|instead)\b)[^,])*",
+        " ",
+        rest,
+    )
     return re.sub(r"\s+", " ", kept).strip(" ,")
 
 

@@ -1,0 +1,186 @@
+"""A slip put right, and values said with a label in front of them.
+
+People correct a wrong value as they notice it ("wrong one, it's INC-20417", "typo,
+it's PU-20931", "no way, not 10, I said 9"), give a value behind its label
+("username: jsmith", "reference number PU-20931") or with a remark after it ("jsmith,
+he's on holiday"), and say times in many ways where the bot offers fixed times
+("7.30pm", "half 8", "at 9" for the 21:00 seating).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from soni.nlu import CorrectSlot, Deny, SetSlot, StartFlow
+from soni.nlu._values import answer, free_text, mention
+from soni.nlu.protocol import ConversationContext, FlowInfo, PendingInfo, SlotInfo
+from soni.nlu.rules import RulesUnderstanding
+
+TODAY = dt.date(2026, 12, 6)  # a Sunday
+SEATINGS = {t: [] for t in ("13:00", "13:30", "14:00", "19:30", "20:00", "20:30", "21:00", "22:00")}
+SLOTS = {
+    "ticket_code": SlotInfo("ticket_code", "string"),
+    "account_name": SlotInfo("account_name", "string"),
+    "delivery_date": SlotInfo("delivery_date", "date"),
+    "booking_ref": SlotInfo("booking_ref", "string"),
+    "booking_time": SlotInfo("booking_time", "choice", SEATINGS),
+    "seating": SlotInfo("seating", "choice", {"terrace": [], "window": [], "bar": []}),
+    "party_size": SlotInfo("party_size", "integer"),
+    "booking_date": SlotInfo("booking_date", "date"),
+}
+FLOWS = (
+    FlowInfo("close_ticket", "close a ticket", ("close my ticket",), ("ticket_code",)),
+    FlowInfo("reset_password", "reset a password", ("reset my password",), ("account_name",)),
+    FlowInfo(
+        "reschedule",
+        "change the delivery day",
+        ("reschedule my delivery", "deliver {ticket_code} on another day"),
+        ("ticket_code", "delivery_date"),
+    ),
+    FlowInfo(
+        "change_booking",
+        "move a booking",
+        ("change my booking",),
+        ("booking_ref", "booking_date", "booking_time"),
+    ),
+    FlowInfo(
+        "book_table",
+        "book a table",
+        ("book a table", "reserve a table"),
+        ("party_size", "booking_date", "booking_time", "seating"),
+    ),
+)
+
+
+def understand(
+    text: str,
+    flow: str | None = None,
+    expecting: str | None = None,
+    slots: dict[str, Any] | None = None,
+    pending: tuple[str, ...] | None = None,
+) -> list[Any]:
+    context = ConversationContext(
+        active_flow=flow,
+        expected_slot=SLOTS[expecting] if expecting else None,
+        slots=dict(slots or {}),
+        pending=PendingInfo("c-1", pending, {}) if pending else None,
+        flows=FLOWS,
+        slot_types=SLOTS,
+        today=TODAY,
+    )
+    return asyncio.run(RulesUnderstanding().understand(text, context))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "oh sorry wrong one, it's INC-20417",
+        "wrong ticket, it is INC-20417",
+        "oops, typo, it's INC-20417",
+        "my bad, INC-20417",
+    ],
+)
+def test_a_code_said_after_a_slip_corrects_the_code_at_a_confirmation(text: str) -> None:
+    at = understand(text, "close_ticket", slots={"ticket_code": "INC-20388"}, pending=("close",))
+    assert at == [CorrectSlot("ticket_code", "INC-20417")]
+
+
+@pytest.mark.parametrize("text", ["wrong one", "oh no, wrong", "that's the wrong one, no"])
+def test_a_slip_without_a_new_value_is_still_a_no(text: str) -> None:
+    at = understand(text, "close_ticket", slots={"ticket_code": "INC-20388"}, pending=("close",))
+    assert at == [Deny()]
+
+
+def test_what_i_said_corrects_after_any_no() -> None:
+    filled = {"booking_ref": "BK-4410", "booking_date": "2026-12-23", "booking_time": "22:00"}
+    pending = ("move_booking",)
+    assert understand(
+        "no way, not 10, I said 9", "change_booking", slots=filled, pending=pending
+    ) == [CorrectSlot("booking_time", "21:00")]
+    date = {"ticket_code": "PX1000200FR", "delivery_date": "2026-12-10"}
+    assert understand(
+        "no not thursday, I said tuesday", "reschedule", slots=date, pending=("d",)
+    ) == [CorrectSlot("delivery_date", "2026-12-08")]
+
+
+def test_a_hesitation_before_an_answer_is_no_correction() -> None:
+    # "oh" is no correction word here: the day answers the question asked.
+    answered = understand("oh ok, thursday", "reschedule", "delivery_date", {"ticket_code": "PX1"})
+    assert answered == [SetSlot("delivery_date", "2026-12-10")]
+
+
+def test_a_remark_after_a_new_value_is_not_part_of_it() -> None:
+    filled = {"account_name": "jsmith"}
+    at = understand(
+        "sorry, wrong account, it's amartin, I'm covering for her",
+        "reset_password",
+        slots=filled,
+        pending=("reset",),
+    )
+    assert at == [CorrectSlot("account_name", "amartin")]
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("username: jsmith", "jsmith"),
+        ("reference number PU-20931", "PU-20931"),
+        ("ref bk7781", "bk7781"),
+        ("postcode 1010", "1010"),
+        ("ok the number is PX4482913DE", "PX4482913DE"),
+        ("put it under Fatima Zahra", "Fatima Zahra"),
+        ("it should go to my office: Av. Diagonal 640, Barcelona", "Av. Diagonal 640, Barcelona"),
+        ("jsmith, he's on holiday and locked out", "jsmith"),
+        ("Bob, because he asked", "Bob"),
+        ("Maria Lopez", "Maria Lopez"),
+        ("Av. Diagonal 640, Barcelona", "Av. Diagonal 640, Barcelona"),
+    ],
+)
+def test_a_label_or_a_remark_around_a_value_is_not_part_of_it(said: str, value: str) -> None:
+    assert free_text(said) == value
+
+
+def test_the_one_code_in_an_answer_fills_a_slot_that_holds_a_code() -> None:
+    slot = SLOTS["ticket_code"]
+    assert answer(slot, "PX7700311ES to a new address", TODAY) == "PX7700311ES"
+    assert answer(slot, "it's INC-20417 or INC-20418", TODAY) != "INC-20417"  # two: no guess
+    started = understand("please deliver PX1000200FR on another day")
+    assert started == [StartFlow("reschedule", {"ticket_code": "PX1000200FR"})]
+
+
+@pytest.mark.parametrize(
+    ("said", "seating"),
+    [("7.30pm", "19:30"), ("half 8", "20:30"), ("9", "21:00"), ("1pm", "13:00"), ("at 2", "14:00")],
+)
+def test_a_time_said_any_way_picks_the_offered_time(said: str, seating: str) -> None:
+    assert answer(SLOTS["booking_time"], said, TODAY) == seating
+
+
+def test_a_time_of_the_wrong_half_of_the_day_picks_nothing() -> None:
+    assert answer(SLOTS["booking_time"], "9am", TODAY) is None  # only 21:00 is offered
+    assert answer(SLOTS["booking_time"], "11", TODAY) is None
+
+
+def test_a_time_in_a_request_fills_the_offered_time() -> None:
+    said = "book a table for 6 at 9 by the window on the 18th"
+    assert understand(said) == [
+        StartFlow(
+            "book_table",
+            {
+                "party_size": 6,
+                "booking_date": "2026-12-18",
+                "booking_time": "21:00",
+                "seating": "window",
+            },
+        )
+    ]
+    assert mention(SLOTS["booking_time"], "a table for 6 please", TODAY) is None
+
+
+def test_answering_one_choice_can_give_another() -> None:
+    answered = understand("8pm, and we'd prefer the terrace", "book_table", "booking_time")
+    assert answered == [SetSlot("booking_time", "20:00"), SetSlot("seating", "terrace")]
