@@ -671,16 +671,15 @@ class RulesUnderstanding:
         flow = _flow(context, context.active_flow)
         if flow is None:
             return []
-        expected = context.expected_slot
-        answering = expected is not None and answered
+        expected = context.expected_slot if answered else None
         # Choices name themselves: "8pm, and the terrace" answers the time and gives
         # the seating, though both are choices.
-        skip = {expected.kind} if answering and expected.kind != "choice" else set()
+        skip = {expected.kind} if expected is not None and expected.kind != "choice" else set()
         found: dict[str, Any] = {}
         for info in _unambiguous(flow, context, skip_kinds=skip):
             if context.slots.get(info.name) is not None:
                 continue
-            if answering and info.name == expected.name:
+            if expected is not None and info.name == expected.name:
                 continue
             value = mention(info, text, today)
             if value is not None and not _claimed(info, value, found, context):
