@@ -37,6 +37,8 @@ HELP = (
     "help", "what can you do", "what can i do", "how does this work", "help me",
     "what are my options", "options", "menu", "what do you do", "i need help",
     "can you help", "what can you help with", "how can you help", "what can you help me with",
+    "what can i ask", "what can i ask you", "what are the options", "what do you offer",
+    "what can i use you for", "what are you for",
 )  # fmt: skip
 
 

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ("CODE", "NumberMatch", "find_numbers", "normal", "words")
+__all__ = ("CODE", "NumberMatch", "chat_spelled_out", "find_numbers", "normal", "words")
 
 # A code: letters and digits (a dash allowed), five characters or more — a tracking
 # number, a reference ("PX4482913DE", "INC-20388"): a value, never words of a phrase.
@@ -26,6 +26,45 @@ _CONTRACTIONS = {
     "didn't": "did not", "wasn't": "was not",
 }  # fmt: skip
 _CONTRACTION = re.compile(r"\b(" + "|".join(re.escape(c) for c in _CONTRACTIONS) + r")\b")
+
+
+# Chat shorthand, to the words it stands for: general English, not any bot's.
+_SHORTHAND = {
+    "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "tomoz": "tomorrow",
+    "2moro": "tomorrow", "2morrow": "tomorrow", "tonite": "tonight", "2nite": "tonight",
+    "tdy": "today", "pls": "please", "plz": "please", "plse": "please", "ppl": "people",
+    "pax": "people", "u": "you", "ur": "your", "thx": "thanks",
+    "thnx": "thanks", "pw": "password", "pwd": "password",
+    "passwd": "password", "rsrv": "reserve", "resv": "reserve", "rsvp": "reserve",
+    "appt": "appointment", "appmt": "appointment", "acct": "account", "addr": "address",
+    "msg": "message", "wk": "week", "wknd": "weekend", "mins": "minutes", "hrs": "hours",
+    "hr": "hour", "b4": "before", "pkg": "package", "pkgs": "packages", "cxl": "cancel",
+    "canx": "cancel", "w/": "with", "abt": "about", "cuz": "because", "bc": "because",
+    "wanna": "want to", "gonna": "going to", "gotta": "got to", "lemme": "let me",
+    "gimme": "give me", "dunno": "do not know", "idk": "i do not know", "nvm": "never mind",
+    "nm": "never mind",
+}  # fmt: skip
+# Said in lower case, as chat shorthand is typed ("Ty" is a name); a count may stick
+# to a unit ("2ppl", "3hrs").
+_SHORT_WORD = re.compile(
+    r"(?<![\w-])(?:(?P<n>\d+)(?=(?:ppl|pax|hrs?|mins|wk)\b))?(?P<w>"
+    + "|".join(sorted(map(re.escape, _SHORTHAND), key=len, reverse=True))
+    + r")(?![\w-])"
+)
+
+
+def chat_spelled_out(text: str) -> str:
+    """Chat shorthand in full words: "rsrv table 2ppl tmrw" → "reserve table 2 people
+    tomorrow". Whole words in lower case only."""
+
+    def full(match: re.Match[str]) -> str:
+        word = _SHORTHAND[match.group("w")]
+        number = match.group("n")
+        return f"{number} {word}" if number else word
+
+    if not _SHORT_WORD.search(text):
+        return text
+    return _SHORT_WORD.sub(full, text)
 
 
 def normal(text: str) -> str:
@@ -124,7 +163,9 @@ def _spelled(text: str) -> Iterator[NumberMatch]:
                 j += 1
                 continue
             for piece in pieces:
-                if piece in _UNITS:
+                if piece in ("couple", "pair") and current in (1, 0):
+                    current = 2  # "a couple", "a pair": two, not one and two
+                elif piece in _UNITS:
                     current += _UNITS[piece] if piece != "dozen" else 0
                     if piece == "dozen":
                         current = (current or 1) * 12

@@ -452,6 +452,10 @@ _VAGUE_DAY = re.compile(
     r"|\b(?:end|beginning|start|middle) of (?:the |next |this )?(?:week|month)\b"
     r"|\b(?:sometime|some day|later) (?:this|next) (?:week|month)\b"
 )
+_COUNTED_DAYS = re.compile(
+    r"\b(?P<n>a|an|one|two|three|four|five|six|seven|ten|\d{1,2})\s+(?P<unit>days?|weeks?)\s+"
+    r"(?:from|after)\s+(?P<from>today|now|tomorrow)\b"
+)
 # What names one day even inside "next week": a weekday, a day of the month, a date.
 _ONE_DAY = re.compile(
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|"
@@ -468,6 +472,14 @@ def _date(text: str, today: dt.date, *, anywhere: bool) -> str | None:
         # "next week", "in two weeks", "this weekend": a week or a month is not a day,
         # and picking one for the user would be a guess. The bot asks again.
         return None
+    counted = _COUNTED_DAYS.search(said)
+    if counted is not None:
+        # "a week from today", "10 days from tomorrow": counted from that day.
+        amount = find_numbers(counted.group("n"))
+        n = int(amount[0].value) if amount else 1
+        days = n * (7 if counted.group("unit").startswith("week") else 1)
+        start = today + dt.timedelta(days=1 if counted.group("from") == "tomorrow" else 0)
+        return (start + dt.timedelta(days=days)).isoformat()
     import dateparser
     from dateparser.search import search_dates
 

@@ -30,7 +30,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from soni.nlu._lexicon import RulesSettings
-from soni.nlu._text import CODE, find_numbers, normal
+from soni.nlu._text import CODE, chat_spelled_out, find_numbers, normal
 from soni.nlu._times import find_time
 from soni.nlu._triggers import Match, index_for
 from soni.nlu._values import (
@@ -146,6 +146,14 @@ _REFUSAL_SIGNAL = re.compile(
     r"not now|not yet|no need|still have|keep it|changed my mind|first|later|"
     r"anymore|no longer|rather not|think about it)\b"
 )
+# Words a help question may have around its phrase ("what kind of things can you help
+# me with here?", "I'm not sure, what are the options?").
+_HELP_EXTRA_WORDS = """
+    a the of kind sort type things stuff else for me exactly here all other with you i
+    please could would can what which tell anything ask actually really am not sure so
+    um hmm ok okay again do does is are my there any then now
+"""
+_HELP_EXTRA = frozenset(_HELP_EXTRA_WORDS.split())
 _CLAUSES = re.compile(r"[.!?;,]+\s*|\s+-+\s+")
 # Words that say a new value follows, whatever no came first: "no way, not 10, I said 9".
 _SAID_IT = re.compile(r"\b(?:i said|i meant|it should be|make it|it has to be)\b")
@@ -163,7 +171,15 @@ _NEGATION = re.compile(r"\b(?:no|not|never|wrong|instead|rather)\b|n't\b")
 # A question rather than an answer: "when do you open", "do you have vegan options",
 # "where do I find that".
 # "stop, I remembered it": a cancelling word set apart by its punctuation.
-_STOP_SAID = re.compile(r"^(?:stop|cancel|quit|abort|exit)\s*[,.!]")
+_STOP_SAID = re.compile(
+    r"^(?:(?:ok|okay|alright|right|fine)[\s,]+)?(?:stop|cancel|quit|abort|exit)\s*[,.!]"
+)
+_QUITS = re.compile(
+    r"\b(?:do not|don't|dont) (?:want|need) (?:to \w+(?: \w+){0,2} |it |this |that |one )?"
+    r"any ?more\b|\bno longer (?:want|need)\b|\bnot interested any ?more\b"
+    r"|\b(?:i will|i'll|ill) (?:do it|sort it|figure it out|find it|look it up|call|come)"
+    r"(?: \w+){0,4} (?:myself|later|another time|in person)\b"
+)
 _QUESTION = re.compile(
     r"^(?:what|when|where|why|how|who|which|whats|wheres|hows|do you|does|did you|"
     r"can you|could you|can i|could i|is there|are there|are you|is it|is the|will you)\b"
@@ -201,6 +217,7 @@ class RulesUnderstanding:
     # -- the reading order ----------------------------------------------------------
 
     def _understand(self, text: str, context: ConversationContext) -> list[Command]:
+        text = chat_spelled_out(text)  # "rsrv table 2ppl tmrw"
         said = _elongated(normal(_emoji_words(text)))
         if not said:
             return [OutOfScope(text)]
@@ -214,7 +231,9 @@ class RulesUnderstanding:
             # ("stop, maybe later") stops the flow: nothing runs.
             return [CancelFlow()]
         stopped = _STOP_SAID.match(_LEAD_IN.sub("", text.strip().lower()).strip()) is not None
-        if stopped or self._cancels(core) or self._cancels(said) or self._cancels(opened):
+        # "I don't want to book anymore": giving up the task, said in a sentence.
+        quits = not asked and context.active_flow is not None and _QUITS.search(said)
+        if stopped or quits or self._cancels(core) or self._cancels(said) or self._cancels(opened):
             # The bot's own flows come before the built-in: "cancel my appointment" is
             # the cancel-appointment flow when the bot has one, not "nothing to cancel".
             own = self._own_flow_over_cancel(core, context)
@@ -243,7 +262,7 @@ class RulesUnderstanding:
                 # trigger words come with it: no need to rank the flows.
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
             # Filler words ("please", "um") neither help nor hinder a trigger phrase.
-            ranked = index.rank(core)
+            ranked = index.rank(_asking(core))
             digression = self._request(ranked, strict=True, length=len(said.split()))
             if value is not None and strong:
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
@@ -263,7 +282,7 @@ class RulesUnderstanding:
             # Typed, and no value of that type in it: an answer that does not parse.
             # The bot rejects it with the slot's own message and asks again.
             return [SetSlot(expected.name, text.strip())]
-        ranked = index.rank(core)
+        ranked = index.rank(_asking(core))
         clarify = self._clarify(ranked)
         if clarify is not None:
             return [clarify]
@@ -283,13 +302,19 @@ class RulesUnderstanding:
         return said in phrases
 
     def _asks_for_help(self, core: str) -> bool:
-        """A short message that says a help phrase in more words ("what can you do for me")."""
-        if len(core.split()) > 7:
+        """A short message that says a help phrase in more words ("what can you do for
+        me", "what kind of things can you help with") — and nothing else: "help me
+        reset my password" asks for the flow, not for help."""
+        said = core.split()
+        if len(said) > 10:
             return False
-        return any(
-            len(phrase.split()) > 1 and fuzz.token_set_ratio(phrase, core) >= 95
-            for phrase in self.settings.help
-        )
+        for phrase in self.settings.help:
+            words = phrase.split()
+            if len(words) < 2 or fuzz.token_set_ratio(phrase, core) < 95:
+                continue
+            if all(w in words or w in _HELP_EXTRA for w in said):
+                return True
+        return False
 
     def _only_refusal(self, rest: str) -> bool:
         """Whether every word after a "no" only says no again, or is filler."""
@@ -345,7 +370,7 @@ class RulesUnderstanding:
         """
         if context.active_flow is not None or core in self.settings.cancel:
             return None
-        ranked = index_for(tuple(context.flows)).rank(core)
+        ranked = index_for(tuple(context.flows)).rank(_asking(core))
         if not ranked:
             return None
         best = ranked[0]
@@ -688,6 +713,22 @@ class RulesUnderstanding:
 
 
 # -- helpers --------------------------------------------------------------------------
+
+
+# The polite frame around a request: "could you help me reset my password" asks to
+# "reset my password"; its words would only dilute the match with the trigger.
+_FRAME = re.compile(
+    r"^(?:(?:could|can|would|will) you (?:please )?(?:help me (?:to )?)?"
+    r"|(?:please )?help me (?:to )?"
+    r"|i (?:need|want|would like|wish|have|was hoping|am hoping|am trying|am looking) (?:you )?to "
+    r"|i would love to |is it possible to |how (?:do|can|could) i "
+    r"|(?:can|could|may) i (?:please )?)"
+)
+
+
+def _asking(core: str) -> str:
+    """``core`` without the polite frame around the request, if something is left."""
+    return _FRAME.sub("", core, count=1) or core
 
 
 def _flow(context: ConversationContext, name: str | None) -> FlowInfo | None:

@@ -1,0 +1,111 @@
+"""Requests typed as people type them: shorthand, a polite frame, help in many words,
+giving up in a sentence, counts and days said in words."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from soni.nlu import CancelFlow, Help, SetSlot, StartFlow
+from soni.nlu._text import chat_spelled_out, find_numbers
+from soni.nlu._values import answer
+from soni.nlu.protocol import SlotInfo
+
+from .test_rules import TODAY as RULES_TODAY
+from .test_rules import context, understand
+
+TODAY = dt.date(2026, 12, 6)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("rsrv table 2ppl tmrw", "reserve table 2 people tomorrow"),
+        ("pw reset pls", "password reset please"),
+        ("can u check my acct", "can you check my account"),
+        ("nvm", "never mind"),
+        # Names, codes and capitals are left alone.
+        ("My name is Ty Burrell", "My name is Ty Burrell"),
+        ("PW-1234", "PW-1234"),
+        ("U2 tickets", "U2 tickets"),
+    ],
+)
+def test_chat_shorthand_reads_as_the_words_it_stands_for(typed: str, meant: str) -> None:
+    assert chat_spelled_out(typed) == meant
+
+
+def test_a_request_in_shorthand_starts_its_flow_with_its_values() -> None:
+    assert understand("order 2 packs of advil tmrw pls") == [
+        StartFlow(
+            "refill",
+            {
+                "medication": "ibuprofen",
+                "quantity": 2,
+                "pickup_date": (RULES_TODAY + dt.timedelta(days=1)).isoformat(),
+            },
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "could you please help me check my balanse",
+        "I would like to check my balanse",
+        "hello, can I chek my balance",
+    ],
+)
+def test_a_polite_frame_does_not_hide_a_misspelt_request(text: str) -> None:
+    assert understand(text) == [StartFlow("check_balance", {})]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what kind of things can you help with?",
+        "what can I ask you?",
+        "I'm not sure, what are the options?",
+    ],
+)
+def test_help_asked_in_more_words_is_help(text: str) -> None:
+    assert understand(text) == [Help()]
+
+
+def test_help_with_a_task_is_the_task() -> None:
+    assert understand("can you help me send money") == [StartFlow("transfer_funds", {})]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't want to send it anymore",
+        "ok stop, I'll find it myself",
+        "I no longer need this",
+    ],
+)
+def test_giving_up_in_a_sentence_at_an_open_question_cancels(text: str) -> None:
+    at = understand(text, context("transfer_funds", "beneficiary"))
+    assert at == [CancelFlow()]
+
+
+def test_a_name_that_is_not_giving_up_is_an_answer() -> None:
+    at = understand("Anna Moore", context("transfer_funds", "beneficiary"))
+    assert at == [SetSlot("beneficiary", "Anna Moore")]
+
+
+@pytest.mark.parametrize(("said", "count"), [("a couple", 2), ("a pair", 2), ("a dozen", 12)])
+def test_a_couple_is_two(said: str, count: int) -> None:
+    assert [n.value for n in find_numbers(said)] == [count]
+
+
+@pytest.mark.parametrize(
+    ("said", "day"),
+    [
+        ("a week from today", "2026-12-13"),
+        ("two weeks from tomorrow", "2026-12-21"),
+        ("3 days from now", "2026-12-09"),
+    ],
+)
+def test_days_counted_from_today(said: str, day: str) -> None:
+    assert answer(SlotInfo("day", "date"), said, TODAY) == day
