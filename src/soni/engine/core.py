@@ -26,7 +26,7 @@ from soni.engine.templates import compile_template
 from soni.engine.turn import this_turn
 from soni.errors import SlotValueError, _did_you_mean
 from soni.nlu.protocol import FlowInfo, SlotInfo, Understanding
-from soni.nlu.units import day_half_words, unit_words
+from soni.nlu.units import day_half_words, example_shape, unit_words
 
 __all__ = ("Engine", "SlotCheck")
 
@@ -287,13 +287,18 @@ def _info(slot: SlotDef) -> SlotInfo:
     if slot.kind in ("time", "datetime"):
         # "What time this evening?": a bare "at 8" is then 20:00.
         words = day_half_words(slot.prompt, slot.description)
+    pattern = slot.compiled_pattern
+    if pattern is None and slot.kind == "string":
+        # "What is your tracking number? It looks like PX4482913DE.": what a value
+        # looks like, for understanding to find it (validation is unchanged).
+        pattern = example_shape(slot.prompt, slot.description)
     return SlotInfo(
         slot.name,
         slot.kind,
         dict(slot.choices or {}),
         slot.validator,
         words,
-        slot.compiled_pattern,
+        pattern,
     )
 
 

@@ -235,7 +235,9 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
     if kind == "choice":
         named = choice_of(slot.choices, said, fuzzy=False)
         if named is None and times_of_day(slot):
-            return _time_choice(slot, said, loose=True)  # "9" is no close spelling of "19:30"
+            named = _time_choice(slot, said, loose=True)
+            if named is None and re.search(r"\d", said):
+                return None  # "9" is no close spelling of "19:30"
         return named if named is not None else choice_of(slot.choices, said, fuzzy=True)
     if slot.validator == "phone" or (slot.validator is None and "phone" in slot.name):
         # "call me on +34 600 123 456 please": the number, not the sentence.
@@ -361,7 +363,7 @@ def _clocks(slot: SlotInfo) -> dict[dt.time, str]:
         try:
             clocks[dt.time.fromisoformat(str(value))] = value
         except ValueError:
-            return {}
+            continue  # "asap" beside the times
     return clocks
 
 

@@ -291,6 +291,10 @@ class RulesUnderstanding:
             return self._start(request, text, context, today)
         if self._asks_for_help(core):
             return [Help()]
+        if context.active_flow is None:
+            by_code = self._by_code(text, ranked, context, today)
+            if by_code is not None:
+                return by_code
         if context.active_flow is not None:
             mentioned = self._mentions(text, context, today)
             if mentioned:
@@ -631,6 +635,31 @@ class RulesUnderstanding:
                 return None
         return best
 
+    def _by_code(
+        self, text: str, ranked: Sequence[Match], context: ConversationContext, today: dt.date
+    ) -> list[Command] | None:
+        """The flows a code in the message belongs to, when no trigger matched: "any
+        news on INC-20388?", or "INC-20417" alone (check it or close it?).
+
+        A code fits a flow that has a slot whose pattern it matches, or a slot that
+        holds a code; of several such flows, the one the words lean to clearly, else
+        the bot asks which.
+        """
+        # A pattern that matches says more than a slot's name that suggests a code.
+        by_pattern = [f.name for f in context.flows if _takes_code(f, text, context, by_name=False)]
+        fits = by_pattern or [f.name for f in context.flows if _takes_code(f, text, context)]
+        if not fits:
+            return None
+        scores = {m.flow: m.score for m in ranked if m.flow in fits}
+        order = sorted(fits, key=lambda f: -scores.get(f, 0.0))
+        first = scores.get(order[0], 0.0)
+        second = scores.get(order[1], 0.0) if len(order) > 1 else 0.0
+        if len(order) == 1 or (
+            first >= _LEANS_TO and first - second >= self.settings.clarify_margin
+        ):
+            return self._start(Match(order[0], first, {}), text, context, today)
+        return [Clarify(tuple(order))]
+
     def _clarify(self, ranked: Sequence[Match]) -> Clarify | None:
         if len(ranked) < 2:
             return None
@@ -729,6 +758,28 @@ _FRAME = re.compile(
 def _asking(core: str) -> str:
     """``core`` without the polite frame around the request, if something is left."""
     return _FRAME.sub("", core, count=1) or core
+
+
+# How well the words of a message with a code must match one of the flows the code
+# fits for that flow to be meant rather than asked about.
+_LEANS_TO = 50.0
+
+
+def _takes_code(
+    flow: FlowInfo, text: str, context: ConversationContext, *, by_name: bool = True
+) -> bool:
+    """Whether a code in ``text`` is a value for one of ``flow``'s slots: one its
+    pattern matches, or (``by_name``) one whose name says it holds a code."""
+    for name in flow.slots:
+        slot = context.slot_types.get(name)
+        if slot is None:
+            continue
+        if slot.pattern is not None and distinctive(slot):
+            if matched_span(slot.pattern, text, whole=False) is not None:
+                return True
+        elif by_name and holds_a_code(slot) and len(set(CODE.findall(text))) == 1:
+            return True
+    return False
 
 
 def _flow(context: ConversationContext, name: str | None) -> FlowInfo | None:

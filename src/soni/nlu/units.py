@@ -1,9 +1,11 @@
-"""What a numeric slot is counted in, from the words its author wrote for it.
+"""What a slot's values look like, from the words its author wrote for it.
 
 "How many packs?", "the weight in kg", a slot named ``party_size`` described as "how
 many people": a number said next to one of those words ("5 packs", "a 5kg parcel",
 "a table for 4 people") is a value for that slot even in a message that asks for
-something else. ``unit_words`` reads them once, when a bot loads.
+something else. ``unit_words`` reads them once, when a bot loads; ``example_shape``
+reads the shape of a code from the example in a prompt ("It looks like PX4482913DE",
+"It starts with PU-").
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 from soni.nlu._text import normal
 from soni.nlu._times import lean_of
 
-__all__ = ("day_half_words", "unit_words")
+__all__ = ("day_half_words", "example_shape", "unit_words")
 
 # The ways people say the same unit; any one of a group brings the others.
 _SAME = (
@@ -68,3 +70,42 @@ def day_half_words(*texts: str | None) -> frozenset[str]:
     """
     lean = lean_of(normal(" ".join(text or "" for text in texts)))
     return frozenset({lean}) if lean else frozenset()
+
+
+_EXAMPLE = re.compile(
+    r"\b(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9-]{4,}\b"
+)
+_STARTS_WITH = re.compile(r"\b(?:starts?|begins?) with\s+['\"]?([A-Za-z]{1,6})-", re.IGNORECASE)
+_PIECE = re.compile(r"[A-Za-z]+-|[A-Za-z]+|\d+|-")
+
+
+def example_shape(*texts: str | None) -> re.Pattern[str] | None:
+    """The shape of a code, from the one example a text slot's prompt gives.
+
+    "It looks like PX4482913DE" → two letters, about nine digits, two letters;
+    "e.g. INC-20417" or "It starts with PU-" → that prefix (a prefix before a dash is
+    the code's own), then digits. Understanding then takes only such a span as the
+    slot's value ("ref PU-55120" fills the pickup reference, not the tracking number).
+    The slot's validator still decides what is valid. ``None`` when the texts give no
+    example, or more than one.
+    """
+    said = " ".join(t for t in texts if t)
+    examples = {m.group(0) for m in _EXAMPLE.finditer(said)}
+    starts = {m.group(1) for m in _STARTS_WITH.finditer(said)}
+    if len(examples) + len(starts) != 1:
+        return None
+    if starts:
+        prefix = starts.pop()
+        return re.compile(rf"(?i:{re.escape(prefix)})-?\d[A-Za-z0-9]*")
+    parts: list[str] = []
+    for piece in _PIECE.findall(examples.pop()):
+        if piece.endswith("-") and piece[:-1].isalpha():
+            parts.append(f"(?i:{re.escape(piece[:-1])})[- ]?")  # "INC-": the code's own
+        elif piece.isalpha():
+            parts.append(f"[A-Za-z]{{{len(piece)}}}")
+        elif piece.isdigit():
+            low = max(1, len(piece) - 2)
+            parts.append(rf"\d{{{low},{len(piece) + 2}}}")
+        else:
+            parts.append("-?")
+    return re.compile("".join(parts))
