@@ -28,6 +28,7 @@ __all__ = (
     "answer",
     "choice_of",
     "distinctive",
+    "for_a_person",
     "free_text",
     "holds_a_code",
     "lone_count",
@@ -295,7 +296,34 @@ def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
         # value when the slot holds a code (a tracking number, a reference).
         codes = CODE.findall(text)
         return codes[0] if len(set(codes)) == 1 else None
+    if for_a_person(slot):
+        # "a laptop for Ben Ali", "for our new designer, Chloé Dubois": a name as
+        # written, with capitals, after "for".
+        named = _FOR_NAME.search(text)
+        return named.group("name") if named else None
     return None
+
+
+def for_a_person(slot: SlotInfo) -> bool:
+    """Whether a free-text slot holds who something is for, by its name."""
+    return (
+        slot.kind in ("string", "any")
+        and slot.pattern is None
+        and _PERSON_NAME.search(slot.name) is not None
+    )
+
+
+_PERSON_NAME = re.compile(
+    r"(?:^|_)(?:for|recipient|beneficiary|person|who|employee|user_name|owner|holder)(?:_|$)"
+)
+_UPPER_WORD = r"[A-ZÀ-Þ][\w'\u2019-]+"
+_FOR_NAME = re.compile(
+    r"\bfor\s+(?:(?:my|our|the|a|his|her|their)\s+)?(?:(?:new|colleague|designer|boss|"
+    r"manager|intern|friend|son|daughter|wife|husband|partner|mother|father|mum|mom|dad|"
+    r"brother|sister|team|client|customer|employee|hire|developer|engineer|[a-z]+er)"
+    r"\s*,?\s+)*"
+    rf"(?P<name>{_UPPER_WORD}(?:\s+{_UPPER_WORD}){{0,2}})"
+)
 
 
 def names_a_date(text: str) -> bool:

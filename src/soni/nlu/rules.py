@@ -37,6 +37,7 @@ from soni.nlu._values import (
     answer,
     choice_of,
     distinctive,
+    for_a_person,
     free_text,
     holds_a_code,
     lone_count,
@@ -407,8 +408,13 @@ class RulesUnderstanding:
             return [Deny()]  # "neither of those": none of the options, nor the action
         refuses = _REFUSES.search(said) is not None
         if pending is not None and len(pending.options) > 1 and not refuses:
-            # Not when the message refuses: "no, don't delete it" picks nothing.
-            chosen = _chosen(said, pending)
+            # Not when the message refuses: "no, don't delete it" picks nothing. What
+            # it says "not" to is no pick: "not in the morning, the afternoon one".
+            kept = normal(_without_negated(_LEAD_IN.sub("", text.strip().lower())))
+            chosen = _chosen(said, pending) or (
+                _chosen(kept, pending) if kept and kept != said else None
+            )
+            chosen = chosen or _in_window(said, pending)
             if chosen is not None:
                 return [Choose(chosen)]
         no = self._starts(core, self.settings.deny) or self._starts(said, self.settings.deny)
@@ -506,6 +512,8 @@ class RulesUnderstanding:
             rest = opened if marker.group("keep") else opened[marker.end() :]
         else:
             rest = instead.group("value") if instead else said[marker.end() :] if marker else ""
+            # "it's for Marta Lopez, not Maria": what it says "not" to is no new value.
+            rest = _without_negated(rest) or rest
         # "send it to Carol", "make it 40", "it's for three", "to Bob".
         lead = _VALUE_LEAD.match(rest.strip())
         introduced = lead is not None and lead.group("to") is not None
@@ -808,6 +816,8 @@ def _unambiguous(
             or (len(codes) == 1 and info is codes[0])
             # A pattern says which text is this slot's, whatever else is free text.
             or distinctive(info)
+            # Who it is for: a name after "for" ("a laptop for Ben Ali").
+            or (for_a_person(info) and sum(map(for_a_person, infos)) == 1)
         )
     ]
     # The slots with a pattern first: what one of them matches is not left to a
@@ -893,9 +903,46 @@ def _slot_named(
 
 
 _MOST = re.compile(
-    r"\b(?P<high>latest|later one|the later|most expensive|biggest|largest|longest)\b"
-    r"|\b(?P<low>earliest|earlier one|the earlier|soonest|cheapest|smallest|shortest)\b"
+    r"\b(?P<high>latest|later one|the later|most expensive|biggest|largest|longest|"
+    r"as late as possible)\b"
+    r"|\b(?P<low>earliest|earlier one|the earlier|soonest|cheapest|smallest|shortest|"
+    r"as early as possible|as soon as possible|first thing)\b"
 )
+_SIDE_OF_HOUR = re.compile(
+    r"\b(?P<side>not before|not after|after|before|from)\s+(?P<h>\d{1,2})\b(?![:.]\d)"
+)
+_WINDOW = re.compile(r"(\d{1,2})[:.](\d{2})\s*(?:-|\u2013|to|until)\s*(\d{1,2})[:.](\d{2})")
+
+
+def _in_window(said: str, pending: PendingInfo) -> str | None:
+    """ "around half past six", "after 6": the option whose label's hours hold the time
+    said, when every label gives hours ("Evening (17:00-21:00)")."""
+    windows: list[tuple[int, int, str]] = []
+    for option in pending.options:
+        found = _WINDOW.search(pending.labels.get(option) or "")
+        if found is None:
+            return None
+        h1, m1, h2, m2 = (int(g) for g in found.groups())
+        windows.append((h1 * 60 + m1, h2 * 60 + m2, option))
+    moment = find_time(said, loose=True)
+    if moment is not None:
+        minutes = moment.time.hour * 60 + moment.time.minute
+    else:
+        # "after 6", "before 10": just past (or before) the hour named.
+        side = _SIDE_OF_HOUR.search(said)
+        if side is None:
+            return None
+        later = side.group("side") in ("after", "from", "not before")
+        minutes = int(side.group("h")) * 60 + (1 if later else -1)
+    # "6" without am or pm: whichever half of the day an option holds.
+    candidates = [minutes, minutes + 12 * 60] if minutes < 13 * 60 else [minutes]
+    for at in candidates:
+        inside = [o for start, end, o in windows if start <= at < end]
+        if len(inside) == 1:
+            return inside[0]
+    return None
+
+
 _FIRST_NUMBER = re.compile(r"(\d+(?:[.:]\d+)?)")
 
 

@@ -1,0 +1,110 @@
+"""Options picked by what they hold, and who a request is for.
+
+At a choice of delivery windows labelled with their hours, "around half past six" or
+"after 6" picks the window that holds that time, "as early as possible" the first one,
+and "not in the morning, the afternoon one" the afternoon. A request for someone names
+them after "for": "a laptop for Ben Ali".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from soni.nlu import Choose, CorrectSlot, StartFlow
+from soni.nlu.protocol import ConversationContext, FlowInfo, PendingInfo, SlotInfo
+from soni.nlu.rules import RulesUnderstanding
+
+TODAY = dt.date(2026, 12, 6)
+WINDOWS = ("deliver_morning", "deliver_afternoon", "deliver_evening")
+LABELS = {
+    "deliver_morning": "Morning (8:00-12:00)",
+    "deliver_afternoon": "Afternoon (12:00-17:00)",
+    "deliver_evening": "Evening (17:00-21:00)",
+}
+SLOTS = {
+    "laptop_for": SlotInfo("laptop_for", "string"),
+    "laptop_model": SlotInfo(
+        "laptop_model", "choice", {"macbook pro": ["macbook"], "thinkpad": []}
+    ),
+    "needed_by": SlotInfo("needed_by", "date"),
+    "note": SlotInfo("note", "string"),
+}
+FLOWS = (
+    FlowInfo("reschedule", "change the delivery day", ("reschedule my delivery",), ()),
+    FlowInfo(
+        "request_laptop",
+        "order a laptop",
+        ("order a laptop", "I need a laptop", "new laptop", "order a {laptop_model}"),
+        ("laptop_for", "laptop_model", "needed_by", "note"),
+    ),
+)
+
+
+def understand(
+    text: str,
+    flow: str | None = None,
+    *,
+    pending: tuple[str, ...] | None = None,
+    expecting: str | None = None,
+    slots: dict[str, Any] | None = None,
+) -> list[Any]:
+    context = ConversationContext(
+        active_flow=flow,
+        expected_slot=SLOTS[expecting] if expecting else None,
+        slots=dict(slots or {}),
+        pending=PendingInfo("c-1", pending, LABELS) if pending else None,
+        flows=FLOWS,
+        slot_types=SLOTS,
+        today=TODAY,
+    )
+    return asyncio.run(RulesUnderstanding().understand(text, context))
+
+
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        ("can it come around half past six?", "deliver_evening"),
+        ("when I'm back from work, so after 6", "deliver_evening"),
+        ("at 10 would be great", "deliver_morning"),
+        ("2pm works", "deliver_afternoon"),
+        ("as early as possible", "deliver_morning"),
+        ("as late as possible", "deliver_evening"),
+        ("not in the morning, the afternoon one", "deliver_afternoon"),
+    ],
+)
+def test_a_window_is_picked_by_what_it_holds(text: str, window: str) -> None:
+    assert understand(text, "reschedule", pending=WINDOWS) == [Choose(window)]
+
+
+def test_a_time_outside_every_window_picks_nothing() -> None:
+    picked = understand("at 23:30", "reschedule", pending=WINDOWS)
+    assert not any(isinstance(c, Choose) for c in picked)
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("I need a laptop for Ben Ali", {"laptop_for": "Ben Ali"}),
+        (
+            "I need to order a macbook for our new designer, Chloé Dubois",
+            {"laptop_model": "macbook pro", "laptop_for": "Chloé Dubois"},
+        ),
+        ("I need a laptop for the new project", {}),  # no name: nobody to fill in
+    ],
+)
+def test_who_a_request_is_for_is_the_name_after_for(text: str, slots: dict[str, Any]) -> None:
+    assert understand(text) == [StartFlow("request_laptop", slots)]
+
+
+def test_a_correction_of_who_keeps_the_name_and_drops_what_it_says_not_to() -> None:
+    corrected = understand(
+        "no sorry, it's for Marta Lopez, not Maria",
+        "request_laptop",
+        expecting="laptop_model",
+        slots={"laptop_for": "Maria Lopez"},
+    )
+    assert corrected == [CorrectSlot("laptop_for", "Marta Lopez")]
