@@ -299,8 +299,8 @@ def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
     if for_a_person(slot):
         # "a laptop for Ben Ali", "for our new designer, Chloé Dubois": a name as
         # written, with capitals, after "for".
-        named = _FOR_NAME.search(text)
-        return named.group("name") if named else None
+        after_for = _FOR_NAME.search(text)
+        return after_for.group("name") if after_for else None
     return None
 
 
