@@ -28,6 +28,9 @@ FLOWS = (
         (),
     ),
     FlowInfo("reschedule", "reschedule a delivery", ("reschedule my delivery",), ()),
+    FlowInfo("open_ticket", "open a ticket", ("open a ticket", "report a problem"), ()),
+    FlowInfo("check_ticket", "check a ticket", ("ticket status",), ()),
+    FlowInfo("drop_off", "drop-off points", ("where can I drop off a parcel",), ()),
 )
 
 
@@ -43,6 +46,10 @@ def understand(text: str) -> list[Any]:
         ("can I send a package", "send_parcel"),
         ("send a parcel", "send_parcel"),
         ("what are your shipping costs", "prices"),
+        ("need to raise a ticket", "open_ticket"),
+        ("I'd like to report an issue", "open_ticket"),
+        ("any news on my ticket", "check_ticket"),
+        ("where's the nearest drop-off point for a parcel", "drop_off"),
     ],
 )
 def test_other_words_for_a_trigger_start_its_flow(text: str, flow: str) -> None:
@@ -53,6 +60,7 @@ def test_canonical_words() -> None:
     assert canonical("move my reservations") == "change my book"
     assert canonical("track packages") == "track parcel"
     assert canonical("address") == "address"  # "ss" is no plural
+    assert canonical("drop-off takeaway") == "drop off take away"
 
 
 def test_a_code_neither_dilutes_a_trigger_nor_escapes_its_placeholder() -> None:

@@ -166,6 +166,12 @@ _SAME_WORD = {
     "cost": "price", "fee": "price", "fees": "price",
     "delivery": "deliver", "delivered": "deliver", "deliveries": "deliver",
     "visit": "appointment",
+    "raise": "open", "submit": "open", "create": "open", "lodge": "open",
+    "issue": "problem", "fault": "problem", "incident": "problem", "trouble": "problem",
+    "news": "state", "happening": "state",
+    "bring": "deliver", "redeliver": "deliver",
+    "charge": "price", "charges": "price", "rate": "price", "pricing": "price",
+    "takeout": "take away", "takeaway": "take away",
 }  # fmt: skip
 
 
@@ -173,7 +179,8 @@ def canonical(said: str) -> str:
     """``said`` with each word in its canonical form (see ``_SAME_WORD``), plurals cut
     first ("reservations" → "reservation" → "book")."""
     words = []
-    for word in said.split():
+    # "drop-off" is "drop off", "take-away" "take away" (a code keeps its dash).
+    for word in _HYPHENATED.sub(" ", said).split():
         same = _SAME_WORD.get(word)
         if same is None and len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
             same = _SAME_WORD.get(word[:-1], word[:-1])
@@ -181,6 +188,7 @@ def canonical(said: str) -> str:
     return " ".join(words)
 
 
+_HYPHENATED = re.compile(r"(?<=[a-z])-(?=[a-z])")
 _WHOLE = 95.0
 _MISSING_WEIGHT = 7.0
 
