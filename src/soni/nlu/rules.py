@@ -155,6 +155,7 @@ _HELP_EXTRA_WORDS = """
     um hmm ok okay again do does is are my there any then now
 """
 _HELP_EXTRA = frozenset(_HELP_EXTRA_WORDS.split())
+_AND = re.compile(r"^(?:and|also|plus|oh and|but)\b\s*")
 _CLAUSES = re.compile(r"[.!?;,]+\s*|\s+-+\s+")
 # Words that say a new value follows, whatever no came first: "no way, not 10, I said 9".
 _SAID_IT = re.compile(r"\b(?:i said|i meant|it should be|make it|it has to be)\b")
@@ -249,6 +250,11 @@ class RulesUnderstanding:
             decided = self._decision(text, opened, core, context)
             if decided is not None:
                 return decided
+            # "before I confirm, where do I drop it off?": a question for another
+            # flow after a clause that decides nothing.
+            digression = self._question_after(text, context, skip=1)
+            if digression:
+                return digression
         corrected = self._correction(text, said, context, today, strict=asked)
         if corrected is not None:
             return corrected
@@ -384,6 +390,25 @@ class RulesUnderstanding:
             return None
         return best if best.score >= self.settings.trigger_threshold else None
 
+    def _question_after(
+        self, text: str, context: ConversationContext, *, skip: int
+    ) -> list[Command]:
+        """A clearly meant request in the message's last clause, a question, after
+        ``skip`` clauses that said something else ("before I confirm, where do I drop
+        it off?")."""
+        clauses = [c for c in (normal(part) for part in _CLAUSES.split(text)) if c]
+        if len(clauses) <= skip or not text.rstrip().endswith("?"):
+            return []
+        last = _AND.sub("", _LEAD_IN.sub("", clauses[-1])).strip()
+        if not _QUESTION.match(last):
+            return []
+        ranked = index_for(tuple(context.flows)).rank(_asking(last))
+        request = self._request(ranked, strict=False)
+        if request is None or request.flow == context.active_flow:
+            return []
+        today = context.today or dt.date.today()
+        return self._start(request, text, context, today)
+
     def _ends_with_no(self, text: str) -> bool:
         """Whether the last clause of the message, set apart by punctuation, is a no."""
         clauses = [c for c in (normal(part) for part in _CLAUSES.split(text)) if c]
@@ -442,7 +467,10 @@ class RulesUnderstanding:
                     return corrected
             return [Deny()]
         if yes is not None:
-            return [Affirm()]
+            # "yes, and is the vpn down by the way?": a yes, then a question for
+            # another flow, asked once this one is done.
+            asked = self._question_after(text, context, skip=1)
+            return [Affirm(), *asked]
         if _REFUSES.search(said):
             return [Deny()]
         if self._ends_with_no(text):
