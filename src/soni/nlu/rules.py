@@ -252,9 +252,9 @@ class RulesUnderstanding:
                 return decided
             # "before I confirm, where do I drop it off?": a question for another
             # flow after a clause that decides nothing.
-            digression = self._question_after(text, context, skip=1)
-            if digression:
-                return digression
+            aside = self._question_after(text, context, skip=1)
+            if aside:
+                return aside
         corrected = self._correction(text, said, context, today, strict=asked)
         if corrected is not None:
             return corrected
