@@ -106,3 +106,26 @@ def test_a_week_or_a_month_is_not_a_day(said: str, day: str | None) -> None:
 
 def test_a_day_named_inside_a_week_is_a_day() -> None:
     assert answer(SlotInfo("day", "date"), "next week on tuesday", TODAY) is not None
+
+
+@pytest.mark.parametrize(
+    ("said", "day"),
+    [
+        ("on Christmas Eve", "2026-12-24"),
+        ("new year's eve", "2026-12-31"),
+        ("boxing day", "2026-12-26"),
+        ("halloween", "2027-10-31"),  # the next one to come
+    ],
+)
+def test_days_people_name_rather_than_date(said: str, day: str) -> None:
+    assert answer(SlotInfo("day", "date"), said, TODAY) == day
+
+
+@pytest.mark.parametrize(
+    ("said", "count"),
+    [("we're 5 adults and 2 kids", 7), ("2 adults, 1 child", 3), ("my husband and myself", 2)],
+)
+def test_people_counted_in_groups(said: str, count: int) -> None:
+    size = SlotInfo("party_size", "integer", words=unit_words("party_size", "For how many people?"))
+    assert answer(size, said, TODAY) == count
+    assert answer(SlotInfo("quantity", "integer"), "5 boxes and 2 bags", TODAY) == 5  # not people

@@ -35,6 +35,7 @@ __all__ = (
     "matched_span",
     "mention",
     "names_a_date",
+    "pair_of_people",
     "times_of_day",
 )
 
@@ -103,7 +104,8 @@ _ALONE_WORDS = re.compile(
     r"^(?:just|only)?\s*(?:me|myself|i)(?:\s+alone|\s+only)?$|^(?:alone|solo|just one)$"
 )
 _PAIR = re.compile(
-    r"\b(?:me and (?:my|a|the) \w+|(?:my|a) \w+ and (?:me|i)|the two of us|both of us|a couple)\b"
+    r"\b(?:me and (?:my|a|the) \w+|(?:my|a) \w+ and (?:me|i|myself)|the two of us|both of us|"
+    r"a couple)\b"
 )
 
 
@@ -195,12 +197,35 @@ def _stands_apart(text: str, end: int) -> bool:
 
 
 def _people(said: str) -> int | None:
-    """How many people "just me" or "me and my wife" are."""
+    """How many people "just me", "me and my wife" or "5 adults and 2 kids" are."""
     if _ALONE_WORDS.match(said.strip()):
         return 1
+    return _groups(said) or pair_of_people(said)
+
+
+def _groups(said: str) -> int | None:
+    """Everyone in "5 adults and 2 kids"."""
+    groups = _GROUP.findall(said)
+    if len(groups) < 2:
+        return None
+    counted = [find_numbers(number) for number, _ in groups]
+    if not all(len(n) == 1 for n in counted):
+        return None
+    return int(sum(n[0].value for n in counted))
+
+
+def pair_of_people(said: str) -> int | None:
+    """2 for "me and my wife", "my husband and myself", "the two of us"."""
     if _PAIR.search(said) and said.count(" and ") <= 1:
         return 2
     return None
+
+
+_GROUP = re.compile(
+    r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
+    r"(adults?|kids?|children|child|people|persons|babies|baby|toddlers?|teens?|teenagers?|"
+    r"seniors?|guests?|grown ?ups?)\b"
+)
 
 
 def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any | None:
@@ -219,7 +244,8 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
     if kind == "datetime":
         return _date_and_time(slot, text, today, base, loose=True)
     if kind == "integer":
-        counted = _number(said, integral=True)
+        grouped = _groups(said) if slot.words & PEOPLE else None
+        counted = grouped or _number(said, integral=True)
         if counted is None and slot.words & PEOPLE:
             return _people(said)  # "just me", "me and my wife"
         return counted
@@ -482,6 +508,17 @@ _VAGUE_DAY = re.compile(
     r"|\b(?:end|beginning|start|middle) of (?:the |next |this )?(?:week|month)\b"
     r"|\b(?:sometime|some day|later) (?:this|next) (?:week|month)\b"
 )
+# Days of the year people name rather than date (the same every year).
+_HOLIDAYS = {
+    "christmaseve": (12, 24), "christmasday": (12, 25), "christmas": (12, 25),
+    "xmaseve": (12, 24), "xmas": (12, 25), "boxingday": (12, 26),
+    "newyearseve": (12, 31), "newyeareve": (12, 31), "newyearsday": (1, 1),
+    "newyearday": (1, 1), "valentinesday": (2, 14), "halloween": (10, 31),
+}  # fmt: skip
+_HOLIDAY = re.compile(
+    r"\b(?:christmas eve|christmas day|christmas|xmas eve|xmas|boxing day|"
+    r"new year'?s? eve|new year'?s? day|valentine'?s day|halloween)\b"
+)
 _COUNTED_DAYS = re.compile(
     r"\b(?P<n>a|an|one|two|three|four|five|six|seven|ten|\d{1,2})\s+(?P<unit>days?|weeks?)\s+"
     r"(?:from|after)\s+(?P<from>today|now|tomorrow)\b"
@@ -496,6 +533,12 @@ _ONE_DAY = re.compile(
 def _date(text: str, today: dt.date, *, anywhere: bool) -> str | None:
     # The time in "tomorrow at 8pm" says no day: "7:30" alone is no date.
     said = without_times(normal(text))
+    holiday = _HOLIDAY.search(said)
+    if holiday is not None:
+        # "on Christmas Eve": the next one to come.
+        month, of_month = _HOLIDAYS[holiday.group(0).replace("'", "").replace(" ", "")]
+        that = dt.date(today.year, month, of_month)
+        return (that if that >= today else that.replace(year=today.year + 1)).isoformat()
     if not _DATE_WORDS.search(said) and not (anywhere and re.search(r"\d", said)):
         return None
     if _VAGUE_DAY.search(said) and not _ONE_DAY.search(said):

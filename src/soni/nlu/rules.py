@@ -44,6 +44,7 @@ from soni.nlu._values import (
     matched_span,
     mention,
     names_a_date,
+    pair_of_people,
     times_of_day,
 )
 from soni.nlu.commands import (
@@ -60,6 +61,7 @@ from soni.nlu.commands import (
     StartFlow,
 )
 from soni.nlu.protocol import ConversationContext, FlowInfo, PendingInfo, SlotInfo
+from soni.nlu.units import PEOPLE
 
 __all__ = ("RulesSettings", "RulesUnderstanding", "rules_for")
 
@@ -741,6 +743,8 @@ class RulesUnderstanding:
                     # The flow counts one thing: "a table for two on friday" — not a
                     # number inside another slot's words ("the projector in room 4").
                     value = lone_count(_outside(normal(text), match.captured.values()))
+                    if value is None and info.words & PEOPLE:
+                        value = pair_of_people(normal(text))  # "for my husband and me"
                 if value is not None and not _claimed(info, value, slots, context):
                     slots[info.name] = value
         return [StartFlow(match.flow, slots)]
