@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from soni.nlu import CancelFlow, Help, SetSlot, StartFlow
+from soni.nlu import CancelFlow, CorrectSlot, Help, OutOfScope, SetSlot, StartFlow
 from soni.nlu._text import chat_spelled_out, find_numbers
 from soni.nlu._values import answer
 from soni.nlu.protocol import SlotInfo
@@ -109,3 +109,39 @@ def test_a_couple_is_two(said: str, count: int) -> None:
 )
 def test_days_counted_from_today(said: str, day: str) -> None:
     assert answer(SlotInfo("day", "date"), said, TODAY) == day
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [("about two and a half kilos", 2.5), ("half a kilo", 0.5), ("1 and a half", 1.5)],
+)
+def test_halves_in_words(said: str, value: float) -> None:
+    assert [n.value for n in find_numbers(said)] == [value]
+
+
+@pytest.mark.parametrize(("said", "day"), [("saturdy", "2026-12-12"), ("wensday", "2026-12-09")])
+def test_a_misspelt_day_is_that_day(said: str, day: str) -> None:
+    assert answer(SlotInfo("day", "date"), said, TODAY) == day
+    assert answer(SlotInfo("day", "date"), "money", TODAY) is None  # no day is near it
+
+
+@pytest.mark.parametrize("text", ["lol idk", "no idea", "not sure tbh", "I forgot"])
+def test_not_knowing_is_no_answer(text: str) -> None:
+    at = understand(text, context("transfer_funds", "beneficiary"))
+    assert [c.kind for c in at] == ["out_of_scope"]
+
+
+def test_a_named_correction_drops_what_it_says_not_to() -> None:
+    filled = {"beneficiary": "Ann", "amount": 50.0, "iban": "DE89370400440532013000"}
+    at = understand(
+        "oops, the beneficiary is Maria Lopez, not Ann",
+        context("transfer_funds", slots=filled, pending=["execute_transfer"]),
+    )
+    assert at == [CorrectSlot("beneficiary", "Maria Lopez")]
+
+
+def test_asking_for_a_choice_one_flow_offers_starts_it() -> None:
+    assert understand("could I get some tylenol") == [
+        StartFlow("refill", {"medication": "paracetamol"})
+    ]
+    assert understand("tylenol is a brand") == [OutOfScope("tylenol is a brand")]

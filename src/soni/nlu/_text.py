@@ -196,9 +196,28 @@ _ORDINALS = {
 }  # fmt: skip
 
 
+_HALF = re.compile(
+    r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+and\s+a\s+half\b"
+    r"|\bhalf\s+an?\b(?!\s+(?:hour|dozen))"
+)
+
+
+def _halves(text: str) -> list[NumberMatch]:
+    """ "two and a half" → 2.5, "an hour and a half" is left to the hour; "half a kilo" → 0.5."""
+    halves = []
+    for match in _HALF.finditer(text):
+        word = match.group("n")
+        whole = 0 if word is None else int(word) if word.isdigit() else _UNITS.get(word, 1)
+        halves.append(NumberMatch(whole + 0.5, match.start(), match.end(), False))
+    return halves
+
+
 def find_numbers(text: str) -> list[NumberMatch]:
     """Every number in ``text`` (already normalised), in order: digits and words."""
     found = list(_digits(text)) + list(_spelled(text))
+    halves = _halves(text) if "half" in text else []
+    if halves:
+        found = [m for m in found if not any(h.start <= m.start < h.end for h in halves)] + halves
     for match in re.finditer(r"\b(" + "|".join(_ORDINALS) + r")\b", text):
         found.append(
             NumberMatch(_ORDINALS[match.group(1)], match.start(), match.end(), False, True)

@@ -508,6 +508,23 @@ _VAGUE_DAY = re.compile(
     r"|\b(?:end|beginning|start|middle) of (?:the |next |this )?(?:week|month)\b"
     r"|\b(?:sometime|some day|later) (?:this|next) (?:week|month)\b"
 )
+_DAY_NAMES = (
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "january", "february", "september", "october", "november", "december", "tomorrow",
+)  # fmt: skip
+
+
+def _day_names_spelled(said: str) -> str:
+    """A misspelt weekday or long month name as it is spelled ("saturdy" → "saturday")."""
+    words = said.split()
+    for i, word in enumerate(words):
+        if len(word) >= 5 and word.isalpha():
+            best = process.extractOne(word, _DAY_NAMES, scorer=fuzz.ratio, score_cutoff=80)
+            if best is not None:
+                words[i] = best[0]
+    return " ".join(words)
+
+
 # Days of the year people name rather than date (the same every year).
 _HOLIDAYS = {
     "christmaseve": (12, 24), "christmasday": (12, 25), "christmas": (12, 25),
@@ -533,6 +550,8 @@ _ONE_DAY = re.compile(
 def _date(text: str, today: dt.date, *, anywhere: bool) -> str | None:
     # The time in "tomorrow at 8pm" says no day: "7:30" alone is no date.
     said = without_times(normal(text))
+    if not _DATE_WORDS.search(said):
+        said = _day_names_spelled(said)  # "saturdy", "wensday"
     holiday = _HOLIDAY.search(said)
     if holiday is not None:
         # "on Christmas Eve": the next one to come.

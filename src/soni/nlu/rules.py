@@ -162,7 +162,7 @@ _CLAUSES = re.compile(r"[.!?;,]+\s*|\s+-+\s+")
 # Words that say a new value follows, whatever no came first: "no way, not 10, I said 9".
 _SAID_IT = re.compile(r"\b(?:i said|i meant|it should be|make it|it has to be)\b")
 _NAMED_IS = re.compile(
-    r"^(?:(?:no|nope|actually|sorry|wait|i meant|i mean)\s+)*(?:the\s+|my\s+|our\s+)?"
+    r"^(?:(?:no|nope|actually|sorry|oops|oh|wait|i meant|i mean)\s+)*(?:the\s+|my\s+|our\s+)?"
     r"(?P<what>[a-z][a-z -]{1,30}?)\s+(?:is|should be|will be|=|:)\s+(?:on\s+|at\s+)?"
     r"(?P<value>.+)$"
 )
@@ -192,6 +192,11 @@ _LOST = re.compile(
     r"\b(?:i am confused|im confused|what do you need|what do you mean|i do not understand|"
     r"i don't understand|i dont understand|what should i (?:say|type|write)|"
     r"where do i find|where can i find|no idea what)\b"
+)
+_DONT_KNOW = re.compile(
+    r"^(?:(?:lol|haha|hmm|um|well|honestly|sorry)\s+)*(?:i do not know|i have no idea|no idea|"
+    r"not sure|i am not sure|no clue|i have no clue|i forgot|i do not remember|"
+    r"i can not remember|i cannot remember|who knows)\b"
 )
 _NONE_OF = re.compile(
     r"^(?:neither|none)(?:\s+(?:of\s+(?:those|these|them|the\s+\w+)|one|thanks|please|"
@@ -263,6 +268,10 @@ class RulesUnderstanding:
         index = index_for(tuple(context.flows))
         expected = context.expected_slot
         if expected is not None:
+            unsure = _DONT_KNOW.match(opened)
+            if unsure is not None and len(opened[unsure.end() :].split()) <= 3:
+                if not re.search(r"\d", opened):
+                    return [OutOfScope(text)]  # "lol idk": no answer, and no value
             value = answer(expected, text, today)
             # A span the slot's own pattern matches is as sure as a typed value.
             strong = expected.kind not in ("string", "any") or distinctive(expected)
@@ -522,11 +531,13 @@ class RulesUnderstanding:
                 continue
             target = _slot_named(named.group("what").replace("-", " "), filled, context)
             if target is not None:
-                # The value as written: an address or a file keeps its dots.
-                written = _original(text, named.group("value"))
+                # The value as written: an address or a file keeps its dots; what it
+                # says "not" to is no part of it ("the account is mgarcia, not amartin").
+                value_said = _without_negated(named.group("value")) or named.group("value")
+                written = _original(text, value_said)
                 value = answer(target, written, today, context.slots.get(target.name))
                 if value is not None and (
-                    target.kind != "choice" or not strict or _exact(target, named.group("value"))
+                    target.kind != "choice" or not strict or _exact(target, value_said)
                 ):
                     return [CorrectSlot(target.name, _cased(text, target, value))]
         marker = _CORRECTION.match(said) or _SAID_AS_VALUE.match(opened)
@@ -686,6 +697,9 @@ class RulesUnderstanding:
         # A pattern that matches says more than a slot's name that suggests a code.
         by_pattern = [f.name for f in context.flows if _takes_code(f, text, context, by_name=False)]
         fits = by_pattern or [f.name for f in context.flows if _takes_code(f, text, context)]
+        if not fits and _WANTS.search(normal(text)):
+            # "I'd like 1 tiramisu to go": a choice one flow offers, asked for.
+            fits = [f.name for f in context.flows if _names_choice(f, text, context)]
         if not fits:
             return None
         scores = {m.flow: m.score for m in ranked if m.flow in fits}
@@ -789,7 +803,9 @@ class RulesUnderstanding:
 _FRAME = re.compile(
     r"^(?:(?:could|can|would|will) you (?:please )?(?:help me (?:to )?)?"
     r"|(?:please )?help me (?:to )?"
-    r"|i (?:need|want|would like|wish|have|was hoping|am hoping|am trying|am looking) (?:you )?to "
+    r"|(?:i|we) (?:need|want|would like|wish|have|was hoping|were hoping|am hoping|are hoping|"
+    r"am trying|are trying|am looking|are looking) (?:you )?to "
+    r"|(?:can|could|may) we (?:please )?"
     r"|i would love to |is it possible to |how (?:do|can|could) i "
     r"|(?:can|could|may) i (?:please )?)"
 )
@@ -803,6 +819,22 @@ def _asking(core: str) -> str:
 # How well the words of a message with a code must match one of the flows the code
 # fits for that flow to be meant rather than asked about.
 _LEANS_TO = 50.0
+
+
+_WANTS = re.compile(
+    r"\b(?:want|wanted|like|get|need|order|have|book|take|give me|looking for|after)\b"
+)
+
+
+def _names_choice(flow: FlowInfo, text: str, context: ConversationContext) -> bool:
+    """Whether ``text`` names, as words, a choice of one of ``flow``'s choice slots."""
+    said = normal(text)
+    for name in flow.slots:
+        slot = context.slot_types.get(name)
+        if slot is not None and slot.kind == "choice" and not times_of_day(slot):
+            if choice_of(slot.choices, said, fuzzy=False) is not None:
+                return True
+    return False
 
 
 def _takes_code(
