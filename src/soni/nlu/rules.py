@@ -269,9 +269,12 @@ class RulesUnderstanding:
         expected = context.expected_slot
         if expected is not None:
             unsure = _DONT_KNOW.match(opened)
-            if unsure is not None and len(opened[unsure.end() :].split()) <= 3:
-                if not re.search(r"\d", opened):
-                    return [OutOfScope(text)]  # "lol idk": no answer, and no value
+            if (
+                unsure is not None
+                and len(opened[unsure.end() :].split()) <= 3
+                and not re.search(r"\d", opened)
+            ):
+                return [OutOfScope(text)]  # "lol idk": no answer, and no value
             value = answer(expected, text, today)
             # A span the slot's own pattern matches is as sure as a typed value.
             strong = expected.kind not in ("string", "any") or distinctive(expected)
@@ -831,9 +834,13 @@ def _names_choice(flow: FlowInfo, text: str, context: ConversationContext) -> bo
     said = normal(text)
     for name in flow.slots:
         slot = context.slot_types.get(name)
-        if slot is not None and slot.kind == "choice" and not times_of_day(slot):
-            if choice_of(slot.choices, said, fuzzy=False) is not None:
-                return True
+        if (
+            slot is not None
+            and slot.kind == "choice"
+            and not times_of_day(slot)
+            and choice_of(slot.choices, said, fuzzy=False) is not None
+        ):
+            return True
     return False
 
 
