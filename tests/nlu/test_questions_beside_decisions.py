@@ -79,3 +79,14 @@ async def test_a_question_before_deciding_leaves_the_action_waiting(bot: Bot) ->
     assert "Paid." not in said.texts
     decided = await bot.handle("c2", "yes")
     assert "Paid." in decided.texts
+
+
+async def test_unsure_between_skip_and_change_the_bot_asks_and_waits(bot: Bot) -> None:
+    await at_the_confirmation(bot, "c3")
+    asked = await bot.handle("c3", "no, the amount is wrong")
+    assert asked.texts[0].startswith("Should I skip this, or change something?")
+    assert "Paid." not in asked.texts
+    changed = await bot.handle("c3", "the amount is 30")
+    assert changed.texts[-1] == "Pay 30 euros?"
+    skipped = await bot.handle("c3", "skip")
+    assert "Paid." not in skipped.texts

@@ -13,7 +13,7 @@ import itertools
 
 import pytest
 
-from soni.nlu import Affirm, CancelFlow, CorrectSlot, Deny
+from soni.nlu import Affirm, AskDecision, CancelFlow, CorrectSlot, Deny
 
 from .test_rules import context, understand
 
@@ -72,3 +72,11 @@ def test_outside_a_confirmation_a_refusal_never_fills_a_slot_with_its_words(text
     # Collecting the IBAN with the name and amount filled: no free-text correction.
     answered = understand(text, context("transfer_funds", "iban", FILLED))
     assert not any(isinstance(c, CorrectSlot) for c in answered)
+
+
+@pytest.mark.parametrize(
+    "text", ["no, the amount is wrong", "no, change the amount", "hmm the amount is wrong"]
+)
+def test_a_no_about_a_value_without_a_new_one_asks_skip_or_change(text: str) -> None:
+    # Not sure whether to skip or to change: ask, never guess either way.
+    assert at_the_confirmation(text) == [AskDecision()]

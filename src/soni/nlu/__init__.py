@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 from soni.nlu.commands import (
     Affirm,
+    AskDecision,
     CancelFlow,
     Choose,
     Clarify,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = (
     "MAX_MESSAGE_CHARS",
     "Affirm",
+    "AskDecision",
     "CancelFlow",
     "Choose",
     "Clarify",

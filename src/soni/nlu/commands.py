@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 __all__ = (
     "Affirm",
+    "AskDecision",
     "CancelFlow",
     "Choose",
     "Clarify",
@@ -99,6 +100,15 @@ class Clarify:
 
 
 @dataclass(frozen=True, slots=True)
+class AskDecision:
+    """At a pending confirmation, the message neither plainly refuses nor plainly
+    corrects ("no, the amount is wrong"): ask whether to skip the action or change
+    something. Nothing is decided and no slot changes."""
+
+    kind: Literal["ask_decision"] = "ask_decision"
+
+
+@dataclass(frozen=True, slots=True)
 class Help:
     """The user asks what they can do."""
 
@@ -122,6 +132,7 @@ Command = (
     | Deny
     | Choose
     | Clarify
+    | AskDecision
     | Help
     | OutOfScope
 )

@@ -46,6 +46,7 @@ from soni.dsl.slot_types import coerce
 from soni.errors import ConfigError, ConfigErrors, SlotValueError
 from soni.nlu.commands import (
     Affirm,
+    AskDecision,
     CancelFlow,
     Choose,
     Clarify,
@@ -75,12 +76,12 @@ __all__ = (
 )
 
 KINDS = ("start_flow", "set_slot", "correct_slot", "cancel_flow", "affirm", "deny",
-         "choose", "clarify", "help", "out_of_scope")  # fmt: skip
+         "choose", "clarify", "ask_decision", "help", "out_of_scope")  # fmt: skip
 """Every command kind, in the order reports list them."""
 
-_BARE: dict[str, type[Affirm | Deny | CancelFlow | Help | OutOfScope]] = {
+_BARE: dict[str, type[Affirm | Deny | CancelFlow | Help | OutOfScope | AskDecision]] = {
     "affirm": Affirm, "deny": Deny, "cancel_flow": CancelFlow, "help": Help,
-    "out_of_scope": OutOfScope,
+    "out_of_scope": OutOfScope, "ask_decision": AskDecision,
 }  # fmt: skip
 _FIELDS: dict[str, tuple[str, ...]] = {
     "start_flow": ("slots",), "set_slot": ("value",), "correct_slot": ("value",),

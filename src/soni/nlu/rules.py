@@ -49,6 +49,7 @@ from soni.nlu._values import (
 )
 from soni.nlu.commands import (
     Affirm,
+    AskDecision,
     CancelFlow,
     Choose,
     Clarify,
@@ -157,6 +158,11 @@ _HELP_EXTRA_WORDS = """
     um hmm ok okay again do does is are my there any then now
 """
 _HELP_EXTRA = frozenset(_HELP_EXTRA_WORDS.split())
+# Words that say something should be different, not that nothing should happen.
+_CHANGE_SAID = frozenset(
+    "change wrong different other another mistake typo incorrect fix edit update".split()
+)
+_CHANGE_WORDS = re.compile(r"\b(?:" + "|".join(sorted(_CHANGE_SAID)) + r")\b")
 _AND = re.compile(r"^(?:and|also|plus|oh and|but)\b\s*")
 _CLAUSES = re.compile(r"[.!?;,]+\s*|\s+-+\s+")
 # Words that say a new value follows, whatever no came first: "no way, not 10, I said 9".
@@ -265,6 +271,8 @@ class RulesUnderstanding:
         corrected = self._correction(text, said, context, today, strict=asked)
         if corrected is not None:
             return corrected
+        if context.pending is not None and self._wants_a_change(said, context):
+            return [AskDecision()]  # "the date is wrong", and no new date
         index = index_for(tuple(context.flows))
         expected = context.expected_slot
         if expected is not None:
@@ -423,6 +431,15 @@ class RulesUnderstanding:
         today = context.today or dt.date.today()
         return self._start(request, text, context, today)
 
+    def _wants_a_change(self, rest: str, context: ConversationContext) -> bool:
+        """Whether words after a no (or a complaint) are about one of the action's
+        values without giving a new one: "the amount is wrong", "change the date"."""
+        if not _CHANGE_WORDS.search(rest):
+            return False
+        filled = _filled_slots(context)
+        words = [w for w in rest.split() if w not in _NOT_A_VALUE and w not in _CHANGE_SAID]
+        return any(_slot_named(word, filled, context) is not None for word in words)
+
     def _ends_with_no(self, text: str) -> bool:
         """Whether the last clause of the message, set apart by punctuation, is a no."""
         clauses = [c for c in (normal(part) for part in _CLAUSES.split(text)) if c]
@@ -479,6 +496,9 @@ class RulesUnderstanding:
                 corrected = self._correction(text, f"no {rest}", context, today, strict=True)
                 if corrected is not None:
                     return corrected
+                if self._wants_a_change(rest, context):
+                    # "no, the amount is wrong": skip it, or change the amount? Ask.
+                    return [AskDecision()]
             return [Deny()]
         if yes is not None:
             # "yes, and is the vpn down by the way?": a yes, then a question for

@@ -142,6 +142,13 @@ async def run_apply(engine: Engine, state: Listening) -> dict[str, Any]:
             problem = await _decide(engine, working, str(decision))  # type: ignore[arg-type]
             if problem:
                 texts.append(problem)
+        elif kind == "ask_decision":
+            # "no, the amount is wrong": neither a plain no nor a new value. The
+            # confirmation stays open; nothing is skipped on a guess.
+            texts.append(
+                'Should I skip this, or change something? Say "skip", or tell me '
+                "what should be different."
+            )
         elif kind == "help":
             names = ", ".join(engine.flow_title(name) for name in engine.config.flows)
             texts.append(f"I can help with: {names}.")
