@@ -160,7 +160,19 @@ _HELP_EXTRA_WORDS = """
 _HELP_EXTRA = frozenset(_HELP_EXTRA_WORDS.split())
 # Words that say something should be different, not that nothing should happen.
 _CHANGE_SAID = frozenset(
-    "change wrong different other another mistake typo incorrect fix edit update".split()
+    [
+        "change",
+        "wrong",
+        "different",
+        "other",
+        "another",
+        "mistake",
+        "typo",
+        "incorrect",
+        "fix",
+        "edit",
+        "update",
+    ]
 )
 _CHANGE_WORDS = re.compile(r"\b(?:" + "|".join(sorted(_CHANGE_SAID)) + r")\b")
 _AND = re.compile(r"^(?:and|also|plus|oh and|but)\b\s*")
