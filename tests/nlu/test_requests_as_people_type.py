@@ -145,3 +145,47 @@ def test_asking_for_a_choice_one_flow_offers_starts_it() -> None:
         StartFlow("refill", {"medication": "paracetamol"})
     ]
     assert understand("tylenol is a brand") == [OutOfScope("tylenol is a brand")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ugh never mind, I'll ask my brother",
+        "hmm I don't have the details with me, stop",
+        "oh wait it's sorted now, forget it",
+        "ugh that's more than I thought. cancel please",
+    ],
+)
+def test_a_way_of_cancelling_first_or_last_in_the_message_cancels(text: str) -> None:
+    assert understand(text, context("transfer_funds", "beneficiary")) == [CancelFlow()]
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("nobody's hurt", False),
+        ("thankfully no", False),
+        ("not that I know of", False),
+        ("there's a baby monitor but nothing medical", False),
+        ("definitely", True),
+        ("keep my current one pls", True),
+        ("my cat", None),
+    ],
+)
+def test_yes_and_no_in_words(said: str, value: bool | None) -> None:
+    assert answer(SlotInfo("anyone_hurt", "boolean"), chat_spelled_out(said), TODAY) is value
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["where do I even find my IBAN?", "what exactly do you need from me now?", "help, what now??"],
+)
+def test_being_lost_at_a_question_is_help(text: str) -> None:
+    assert understand(text, context("transfer_funds", "iban")) == [Help()]
+
+
+def test_a_question_after_a_lead_clause_at_an_open_question_is_a_digression() -> None:
+    at = understand(
+        "before that - can I check my balance?", context("transfer_funds", "beneficiary")
+    )
+    assert at == [StartFlow("check_balance", {})]

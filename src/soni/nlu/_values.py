@@ -252,8 +252,7 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
     if kind == "float":
         return _number(said, integral=False)
     if kind == "boolean":
-        first = said.split()[0] if said else ""
-        return True if first in _YES else False if first in _NO else None
+        return _yes_or_no(said)
     if kind == "date":
         return _date(text, today, anywhere=True)
     if kind == "email":
@@ -283,6 +282,29 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
         # A description in the user's own words: all of them, articles included.
         return _TAIL.sub("", text.strip()).strip(" ,.") or None
     return free_text(text) or None
+
+
+def _yes_or_no(said: str) -> bool | None:
+    """A yes/no answer in words: "yes", "nope", "nobody's hurt", "thankfully no", "not
+    that I know of", "nothing medical"."""
+    words = said.split()
+    if not words:
+        return None
+    if words[0] in _YES:
+        return True
+    if words[0] in _NO or _NONE_SAID.search(said):
+        return False
+    return True if words[0] in _STILL_YES else None
+
+
+_NONE_SAID = re.compile(
+    r"\b(?:nobody|no one|noone|none|nothing|not really|not that i know|not at all|"
+    r"thankfully no|luckily no|luckily not|thankfully not|no way|not anymore|neither)\b"
+)
+# A yes said otherwise ("keep my current one" when asked whether to keep it).
+_STILL_YES = frozenset(
+    {"indeed", "definitely", "absolutely", "certainly", "yup", "affirmative", "keep", "same"}
+)
 
 
 def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:

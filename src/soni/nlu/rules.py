@@ -68,7 +68,7 @@ __all__ = ("RulesSettings", "RulesUnderstanding", "rules_for")
 
 _CORRECTION = re.compile(
     r"^(?:(?:actually|sorry|oops|wait|no|nope|oh|hmm|i meant|i mean|i said|correction|rather|"
-    r"typo|my bad|my mistake|(?:wrong|not that)(?:\s+one|\s+(?!it\b|is\b)[a-z]+)?)\b[\s,]*)+"
+    r"typo|my bad|my mistake|wrong(?:\s+one|\s+(?!it\b|is\b)[a-z]+)?)\b[\s,]*)+"
     r"|^(?:make it|change it to|let's say|lets say|instead)\b\s*"
 )
 # Lead words that only hesitate: after them a value may as well answer the open
@@ -92,7 +92,7 @@ _ALONE = frozenset({"stop", "exit", "quit", "abort"})
 # Hesitations and openers in front of what a message says ("hmm, no", "oh wait, yes"):
 # they change nothing in a yes, a no or a cancel.
 _LEAD_IN = re.compile(
-    r"^(?:(?:h+m+|u+h+m*|u+m+|e+r+m*|oh+|ah+|well|wait|actually|honestly|so|"
+    r"^(?:(?:h+m+|u+h+m*|u+m+|e+r+m*|oh+|ah+|u+gh+|argh+|meh|well|wait|actually|honestly|so|"
     r"sorry|on second thought|thinking about it|come to think of it|you know what|"
     r"i think|i guess|hold on|hang on|one sec(?:ond)?|quick question|by the way|btw|"
     r"excuse me|hey|hi|hello)\b[\s,]*)+"
@@ -207,9 +207,10 @@ _QUESTION = re.compile(
     r"can you|could you|can i|could i|is there|are there|are you|is it|is the|will you)\b"
 )
 _LOST = re.compile(
-    r"\b(?:i am confused|im confused|what do you need|what do you mean|i do not understand|"
-    r"i don't understand|i dont understand|what should i (?:say|type|write)|"
-    r"where do i find|where can i find|no idea what)\b"
+    r"\b(?:i am confused|im confused|what (?:exactly |else )?do you need|what do you mean|"
+    r"i do not understand|i don't understand|i dont understand|what should i (?:say|type|write)|"
+    r"where (?:do|can|would) i (?:even |actually )?find|no idea what|how do i find)\b"
+    r"|^help\b"
 )
 _DONT_KNOW = re.compile(
     r"^(?:(?:lol|haha|hmm|um|well|honestly|sorry)\s+)*(?:i do not know|i have no idea|no idea|"
@@ -258,8 +259,13 @@ class RulesUnderstanding:
             # ("stop, maybe later") stops the flow: nothing runs.
             return [CancelFlow()]
         stopped = _STOP_SAID.match(_LEAD_IN.sub("", text.strip().lower()).strip()) is not None
-        # "I don't want to book anymore": giving up the task, said in a sentence.
-        quits = not asked and context.active_flow is not None and _QUITS.search(said)
+        # "I don't want to book anymore": giving up the task, said in a sentence; or a
+        # way of cancelling as the last clause ("it's back on now, forget it").
+        quits = (
+            not asked
+            and context.active_flow is not None
+            and (_QUITS.search(said) is not None or self._ends_with(text, self.settings.cancel))
+        )
         if stopped or quits or self._cancels(core) or self._cancels(said) or self._cancels(opened):
             # The bot's own flows come before the built-in: "cancel my appointment" is
             # the cancel-appointment flow when the bot has one, not "nothing to cancel".
@@ -288,6 +294,13 @@ class RulesUnderstanding:
         index = index_for(tuple(context.flows))
         expected = context.expected_slot
         if expected is not None:
+            # "before that - what documents do I need?": a question for another flow
+            # after a clause that answers nothing.
+            aside = self._question_after(text, context, skip=1)
+            if aside:
+                return aside
+            if _LOST.search(opened) and not distinctive(expected):
+                return [Help()]  # "help, where do I even find my member number??"
             unsure = _DONT_KNOW.match(opened)
             if (
                 unsure is not None
@@ -454,8 +467,17 @@ class RulesUnderstanding:
 
     def _ends_with_no(self, text: str) -> bool:
         """Whether the last clause of the message, set apart by punctuation, is a no."""
+        return self._ends_with(text, self.settings.deny)
+
+    @staticmethod
+    def _ends_with(text: str, phrases: frozenset[str]) -> bool:
+        """Whether the last clause of the message, set apart by punctuation, is one of
+        ``phrases`` (with a "please" or "now" around it)."""
         clauses = [c for c in (normal(part) for part in _CLAUSES.split(text)) if c]
-        return len(clauses) > 1 and clauses[-1] in self.settings.deny
+        if len(clauses) < 2:
+            return False
+        last = _FILLER.sub(" ", clauses[-1]).split()
+        return " ".join(w for w in last if w != "now") in phrases
 
     def _stops(self, opened: str) -> bool:
         """Whether a message opens with a way of cancelling ("stop, maybe later")."""
