@@ -129,3 +129,31 @@ def test_people_counted_in_groups(said: str, count: int) -> None:
     size = SlotInfo("party_size", "integer", words=unit_words("party_size", "For how many people?"))
     assert answer(size, said, TODAY) == count
     assert answer(SlotInfo("quantity", "integer"), "5 boxes and 2 bags", TODAY) == 5  # not people
+
+
+@pytest.mark.parametrize(
+    ("said", "day"),
+    [
+        ("thursday evening, the 6:30 one", "2026-12-10"),
+        ("it's the sunday one not saturday", "2026-12-13"),
+        ("for 3 weeks from the 21st", "2026-12-21"),
+        ("2 weeks starting next friday", "2026-12-11"),
+        ("a compact for 4 days from Madrid", None),  # how long, not when
+    ],
+)
+def test_the_one_day_among_other_words_about_time(said: str, day: str | None) -> None:
+    assert mention(SlotInfo("day", "date"), said, TODAY) == day
+
+
+@pytest.mark.parametrize(("said", "days"), [("a week", 7), ("a fortnight", 14), ("two weeks", 14)])
+def test_weeks_for_a_slot_counted_in_days(said: str, days: int) -> None:
+    rental = SlotInfo("rental_days", "integer", words=unit_words("rental_days", "How many days?"))
+    assert answer(rental, said, TODAY) == days
+    assert mention(rental, "in 3 days", TODAY) is None  # a day counted from now
+
+
+@pytest.mark.parametrize(
+    ("said", "time"), [("since about 7 this morning", "07:00"), ("9ish", "09:00")]
+)
+def test_times_said_loosely(said: str, time: str) -> None:
+    assert answer(SlotInfo("since", "time"), said, TODAY) == time

@@ -71,10 +71,14 @@ _AFTER_AT = frozenset(_AFTER_AT_WORDS.split())
 # What may stand around a bare hour that answers "What time?": "7 please", "say 8".
 _AROUND_BARE = re.compile(
     r"\b(?:please|pls|thanks|thank you|ok|okay|maybe|say|let us say|lets say|how about|"
+    r"since|from|until|till|by|ish|"
     r"around|about|roughly|at|sharp|then|is fine|works|suits me|would be great|"
     r"tonight|this evening|in the evening|evening|this morning|in the morning|morning|"
     r"this afternoon|in the afternoon|afternoon|at night)\b"
 )
+
+
+_ISH = re.compile(r"(?<=\d)ish\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,7 @@ def find_time(said: str, *, loose: bool, lean: Lean = None) -> TimeFound | None:
             does not say.
     """
     lean = lean_of(said) or lean
+    said = _ISH.sub("   ", said)  # "9ish" is about 9 (same length: positions hold)
     for match in _TIME.finditer(said):
         found = _read(match, said, loose=loose, lean=lean)
         if found is not None:

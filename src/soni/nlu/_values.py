@@ -246,6 +246,8 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
     if kind == "integer":
         grouped = _groups(said) if slot.words & PEOPLE else None
         counted = grouped or _number(said, integral=True)
+        if slot.words & {"day", "days"}:
+            counted = _days_in_weeks(said) or counted  # "a week", "a fortnight"
         if counted is None and slot.words & PEOPLE:
             return _people(said)  # "just me", "me and my wife"
         return counted
@@ -282,6 +284,22 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
         # A description in the user's own words: all of them, articles included.
         return _TAIL.sub("", text.strip()).strip(" ,.") or None
     return free_text(text) or None
+
+
+_WEEKS = re.compile(
+    r"\b(?:(?P<n>a|an|one|two|three|four|\d{1,2})\s+weeks?|(?P<f>a fortnight|fortnight))\b"
+)
+
+
+def _days_in_weeks(said: str) -> int | None:
+    """Days in "a week", "two weeks", "a fortnight", for a slot counted in days."""
+    found = _WEEKS.search(said)
+    if found is None:
+        return None
+    if found.group("f"):
+        return 14
+    numbers = find_numbers(found.group("n"))
+    return 7 * int(numbers[0].value) if numbers else 7
 
 
 def _yes_or_no(said: str) -> bool | None:
@@ -333,8 +351,8 @@ def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
         return named if named is not None else _time_choice(slot, said, loose=False)
     if kind in ("integer", "float"):
         # "for 3 nights", "a 5kg parcel": a number right next to the slot's own name
-        # or the unit its prompt counts in.
-        said = _units_apart(said)
+        # or the unit its prompt counts in — not a day counted from now ("in 3 days").
+        said = _units_apart(_FROM_NOW.sub(" ", said))
         names = _words_of(slot.name) | slot.words
         if names & set(said.split()):
             return _number_near(said, names, integral=kind == "integer")
@@ -547,6 +565,40 @@ def _day_names_spelled(said: str) -> str:
     return " ".join(words)
 
 
+_FROM_NOW = re.compile(
+    r"\bin\s+\S+\s+(?:days?|weeks?)\b|\b\S+\s+(?:days?|weeks?)\s+(?:from|after)\s+\w+"
+)
+_HOW_LONG = re.compile(
+    r"\b(?:for|about|around|roughly)\s+(?:a|an|one|two|three|four|five|six|seven|eight|nine|"
+    r"ten|a couple of|a few|\d{1,3})\s+(?:days?|weeks?|nights?|months?)\b"
+)
+_DAY_LEAD = frozenset({"next", "this", "coming", "the", "on", "from", "starting", "for", "of"})
+_NOT_THAT_DAY = re.compile(r"\bnot\s+(?:on\s+)?(?:the\s+)?\w+")
+_MONTH_AFTER = re.compile(
+    r"^\s+(?:of\s+)?(?:january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b"
+)
+
+
+def _one_day_words(said: str) -> str | None:
+    """The words of the one day a message names among other words about time: "the
+    21st" in "for 3 weeks from the 21st", "next friday" in "2 weeks starting next friday",
+    "sunday" in "the sunday one not saturday"."""
+    kept = _NOT_THAT_DAY.sub(" ", said)
+    days = list(_ONE_DAY.finditer(kept))
+    if len(days) != 1 or "/" in days[0].group(0) or "-" in days[0].group(0):
+        return None
+    day = days[0]
+    before = kept[: day.start()].split()
+    lead: list[str] = []
+    while before and before[-1] in _DAY_LEAD and before[-1] not in ("for", "of") and len(lead) < 2:
+        lead.insert(0, before.pop())
+    month = _MONTH_AFTER.match(kept[day.end() :])
+    end = day.end() + (month.end() if month else 0)
+    words = [w for w in lead if w not in ("from", "starting", "on")]
+    return " ".join([*words, kept[day.start() : end].strip()])
+
+
 # Days of the year people name rather than date (the same every year).
 _HOLIDAYS = {
     "christmaseve": (12, 24), "christmasday": (12, 25), "christmas": (12, 25),
@@ -571,7 +623,8 @@ _ONE_DAY = re.compile(
 
 def _date(text: str, today: dt.date, *, anywhere: bool) -> str | None:
     # The time in "tomorrow at 8pm" says no day: "7:30" alone is no date.
-    said = without_times(normal(text))
+    # "for 4 days" is how long, not when.
+    said = _HOW_LONG.sub(" ", without_times(normal(text)))
     if not _DATE_WORDS.search(said):
         said = _day_names_spelled(said)  # "saturdy", "wensday"
     holiday = _HOLIDAY.search(said)
@@ -600,7 +653,7 @@ def _date(text: str, today: dt.date, *, anywhere: bool) -> str | None:
     base = dt.datetime.combine(today, dt.time())
     # Day first, as the engine reads "04/07/2025" when it checks the value.
     settings: Any = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future", "DATE_ORDER": "DMY"}
-    wanted = _date_words(said)
+    wanted = _one_day_words(said) or _date_words(said)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dateparser's own deprecation chatter
         parsed = dateparser.parse(wanted, languages=["en"], settings=settings)
