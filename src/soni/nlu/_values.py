@@ -68,7 +68,7 @@ _CARRIER = re.compile(
     r"(?:name|code|number|no|reference|ref|username|user name|login|account|id|postcode|"
     r"zip|zip code|email|phone|booking|order|ticket|tracking number|address|file)\b\s*"
     r"(?:is|'s|:|=|called|named)?\s*"
-    r"|(?:for|to)\s+(?:my|our|his|her|their)\s+[a-z]+(?:\s+[a-z]+)?\s*,\s*"
+    r"|(?:(?:for|to|be|is)\s+)?(?:my|our|his|her|their)\s+[a-z]+(?:\s+[a-z]+)?\s*,\s*"
     r"|(?:(?:put|book|reserve|keep)\s+(?:it|that|them|the \w+)\s+)?"
     r"(?:name'?s|named|called|under|in the name of|under the name)\s+"
     # A bare label in front of the value: "username: jsmith", "reference number

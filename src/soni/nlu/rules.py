@@ -221,7 +221,11 @@ _NONE_OF = re.compile(
     r"^(?:neither|none)(?:\s+(?:of\s+(?:those|these|them|the\s+\w+)|one|thanks|please|"
     r"works|suits me|of them work|is good))*\b"
 )
-_GENERIC = frozenset({"file", "the", "for", "with", "and", "this", "that"})
+# Words of an option's label that do not name it: "the night one" is no pick of "one
+# price per kWh".
+_NOT_NAMING = frozenset(
+    {"file", "the", "for", "with", "one", "per", "from", "and", "all", "any", "you", "your", "our"}
+)
 _FILLER = re.compile(r"\b(?:please|pls|thanks|thank you|um+|uh+|well|so|ok|okay|just)\b")
 
 
@@ -444,7 +448,7 @@ class RulesUnderstanding:
         ``skip`` clauses that said something else ("before I confirm, where do I drop
         it off?")."""
         clauses = [c for c in (normal(part) for part in _CLAUSES.split(text)) if c]
-        if len(clauses) <= skip or not text.rstrip().endswith("?"):
+        if len(clauses) <= skip or not clauses or not text.rstrip().endswith("?"):
             return []
         last = _AND.sub("", _LEAD_IN.sub("", clauses[-1])).strip()
         if not _QUESTION.match(last):
@@ -497,6 +501,12 @@ class RulesUnderstanding:
         if _NONE_OF.match(said):
             return [Deny()]  # "neither of those": none of the options, nor the action
         refuses = _REFUSES.search(said) is not None
+        if pending is not None and len(pending.options) > 1 and _QUESTION.match(said):
+            # "do I have to bring a towel for the sauna?" is a question for another
+            # flow, not a pick of the option whose label says "sauna".
+            aside = self._question_after(text, context, skip=0)
+            if aside:
+                return aside
         if pending is not None and len(pending.options) > 1 and not refuses:
             # Not when the message refuses: "no, don't delete it" picks nothing. What
             # it says "not" to is no pick: "not in the morning, the afternoon one".
@@ -879,7 +889,8 @@ _LEANS_TO = 50.0
 
 
 _WANTS = re.compile(
-    r"\b(?:want|wanted|like|get|need|order|have|book|take|give me|looking for|after)\b"
+    r"\b(?:want|wanted|would like|like to|like a|like an|like some|get|need|order|have|book|"
+    r"take|give me|looking for|after)\b"
 )
 
 
@@ -1089,6 +1100,26 @@ def _superlative(said: str, options: list[str], labels: Mapping[str, str]) -> st
     return keyed[-1][1] if most.group("high") else keyed[0][1]
 
 
+def _name_words(option: str) -> list[str]:
+    """The words of an option's own name that say which it is ("upgrade_to_plus": plus)."""
+    return [
+        w for w in normal(option.replace("_", " ")).split() if len(w) > 2 and w not in _NOT_NAMING
+    ]
+
+
+def _by_number(said: str, options: list[str], labels: Mapping[str, str]) -> str | None:
+    """ "the 89 euro one": the one option whose label holds the number said."""
+    numbers = set(_DIGITS.findall(said))
+    if len(numbers) != 1:
+        return None
+    number = numbers.pop()
+    holding = [o for o in options if number in _DIGITS.findall(labels.get(o) or "")]
+    return holding[0] if len(holding) == 1 else None
+
+
+_DIGITS = re.compile(r"(?<![\d.,:])\d+(?:[.,]\d+)?(?![\d:])")
+
+
 def _chosen(said: str, pending: PendingInfo) -> str | None:
     """The offered option ``said`` picks: by ordinal, by name, or by label."""
     options = list(pending.options)
@@ -1101,6 +1132,9 @@ def _chosen(said: str, pending: PendingInfo) -> str | None:
     most = _superlative(said, options, pending.labels)
     if most is not None:
         return most
+    priced = _by_number(said, options, pending.labels)
+    if priced is not None:
+        return priced
     names: dict[str, str] = {}
     for option in options:
         names[normal(option.replace("_", " "))] = option
@@ -1110,16 +1144,19 @@ def _chosen(said: str, pending: PendingInfo) -> str | None:
     scored: list[tuple[float, str]] = []
     named: set[str] = set()
     for name, option in names.items():
-        words = [
-            w
-            for w in name.split()
-            if len(w) > 2 and w not in ("file", "the", "for", "with", "it") and w.isalpha()
-        ]
+        words = [w for w in name.split() if len(w) > 2 and w not in _NOT_NAMING and w.isalpha()]
         hit = any(re.search(rf"\b{re.escape(w)}", said) for w in words)
         if hit:
             named.add(option)
         score = fuzz.token_set_ratio(name, said) if hit else fuzz.ratio(name, said)
         scored.append((float(score), option))
+    if len(named) > 1:
+        # "plus is fine" when another label says "everything plus training": the
+        # option whose own name has the word.
+        own = {
+            o for o in named if any(re.search(rf"\b{re.escape(w)}\b", said) for w in _name_words(o))
+        }
+        named = own or named
     if len(options) > 1 and len(named) == 1 and not _NEGATION.search(said):
         # Only one option has a word of its name or label in the message: "ok
         # morning then" for "Morning (8:00-12:00)".
@@ -1153,8 +1190,8 @@ def _without_negated(rest: str) -> str:
     not italy" → "austria", "not 50, 60" → "60", "not thursday i said tuesday" → "i
     said tuesday"."""
     kept = re.sub(
-        r"(?:^|[\s,]+)(?:but\s+)?not\s+(?:(?!\b(?:i said|i meant|i mean|but|it is|it's|"
-        r"make it|rather|instead)\b)[^,])*",
+        r"(?:^|[\s,]+)(?:(?:but\s+)?not|instead\s+of|rather\s+than)\s+"
+        r"(?:(?!\b(?:i said|i meant|i mean|but|it is|it's|make it|rather|instead)\b)[^,])*",
         " ",
         rest,
     )
