@@ -108,3 +108,39 @@ def test_a_correction_of_who_keeps_the_name_and_drops_what_it_says_not_to() -> N
         slots={"laptop_for": "Maria Lopez"},
     )
     assert corrected == [CorrectSlot("laptop_for", "Marta Lopez")]
+
+
+PLANS = ("upgrade_to_plus", "upgrade_to_premium", "upgrade_to_elite")
+PLAN_LABELS = {
+    "upgrade_to_plus": "Plus: all group classes, 39 EUR a month",
+    "upgrade_to_premium": "Premium: classes, pool and sauna, 59 EUR a month",
+    "upgrade_to_elite": "Elite: everything plus personal training, 89 EUR a month",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "plan"),
+    [
+        ("the 89 euro one", "upgrade_to_elite"),
+        ("plus is fine", "upgrade_to_plus"),  # "plus" is in the elite label too
+        ("the one with the pool", "upgrade_to_premium"),
+    ],
+)
+def test_a_plan_by_its_price_or_its_own_name(text: str, plan: str) -> None:
+    context = ConversationContext(
+        active_flow="reschedule",
+        pending=PendingInfo("c-2", PLANS, PLAN_LABELS),
+        flows=FLOWS,
+        slot_types=SLOTS,
+        today=TODAY,
+    )
+    assert asyncio.run(RulesUnderstanding().understand(text, context)) == [Choose(plan)]
+
+
+def test_the_nth_choice_of_a_question() -> None:
+    from soni.nlu._values import answer
+
+    category = SlotInfo("category", "choice", {"economy": [], "compact": [], "suv": [], "van": []})
+    assert answer(category, "the second option", TODAY) == "compact"
+    assert answer(category, "the last one", TODAY) == "van"
+    assert answer(category, "the sixth one", TODAY) is None

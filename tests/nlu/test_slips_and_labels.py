@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -184,3 +185,47 @@ def test_a_time_in_a_request_fills_the_offered_time() -> None:
 def test_answering_one_choice_can_give_another() -> None:
     answered = understand("8pm, and we'd prefer the terrace", "book_table", "booking_time")
     assert answered == [SetSlot("booking_time", "20:00"), SetSlot("seating", "terrace")]
+
+
+def test_an_address_is_corrected_with_its_number() -> None:
+    slots = {**SLOTS, "address": SlotInfo("address", "string"), "since": SlotInfo("since", "time")}
+    flows = (FlowInfo("outage", "report an outage", ("power cut",), ("address", "since")),)
+    context = ConversationContext(
+        active_flow="outage",
+        expected_slot=slots["since"],
+        slots={"address": "12 Station Road"},
+        flows=flows,
+        slot_types=slots,
+        today=TODAY,
+    )
+    said = "sorry wrong number, it's 21 Station Road not 12"
+    assert asyncio.run(RulesUnderstanding().understand(said, context)) == [
+        CorrectSlot("address", "21 Station Road")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("08012? nothing works here", "08012"),
+        ("5 Rue des Lilas, and no, nobody", "5 Rue des Lilas"),
+    ],
+)
+def test_a_value_ends_with_its_clause(said: str, value: str) -> None:
+    assert free_text(said) == value
+
+
+def test_cancel_with_a_code_starts_the_cancelling_flow_that_takes_it() -> None:
+    slots = {
+        **SLOTS,
+        "rental_reference": SlotInfo("rental_reference", "string", pattern=re.compile(r"RC-\d+")),
+    }
+    flows = (
+        FlowInfo("cancel_rental", "cancel a rental", ("cancel my rental",), ("rental_reference",)),
+        FlowInfo("extend_rental", "extend a rental", ("extend my rental",), ("rental_reference",)),
+    )
+    context = ConversationContext(flows=flows, slot_types=slots, today=TODAY)
+    said = "cancel reservation RC-40317"
+    assert asyncio.run(RulesUnderstanding().understand(said, context)) == [
+        StartFlow("cancel_rental", {"rental_reference": "RC-40317"})
+    ]

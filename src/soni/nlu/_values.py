@@ -92,6 +92,7 @@ _AFTER_WORD = re.compile(
 )
 # A short phrase set off by a colon in front of the value: "it should go to my office:
 # Av. Diagonal 640" (not a time: a colon between digits).
+_CLAUSE_END = re.compile(r"[?!]\s+|,\s*(?:and|but|so|because)\s+|\s+since\s+", re.IGNORECASE)
 _COLON_LEAD = re.compile(r"^[^:\d]{1,40}:\s+(?=\S)")
 # "j smith... sorry, jsmith": what comes after the slip is the value.
 _SLIP = re.compile(r"(?:\.\.\.|,|\s)\s*(?:sorry|i mean|i meant|oops)\s*[,:]?\s+", re.IGNORECASE)
@@ -261,7 +262,7 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
         match = _EMAIL.search(text)
         return match.group(0) if match else None
     if kind == "choice":
-        named = choice_of(slot.choices, said, fuzzy=False)
+        named = choice_of(slot.choices, said, fuzzy=False) or _nth_choice(slot, said)
         if named is None and times_of_day(slot):
             named = _time_choice(slot, said, loose=True)
             if named is None and re.search(r"\d", said):
@@ -408,6 +409,9 @@ def free_text(text: str) -> str:
     """
     stripped = text.strip().strip(".!?,;")
     stripped = _COLON_LEAD.sub("", stripped, count=1)
+    # "08012? nothing works here", "5 Rue des Lilas, and no, nobody …": the value
+    # ends where its clause does.
+    stripped = _CLAUSE_END.split(stripped, maxsplit=1)[0].strip() or stripped
     slip = _SLIP.search(stripped)
     if slip is not None and stripped[slip.end() :].strip():
         stripped = stripped[slip.end() :].strip().strip(".!?,;")
@@ -443,6 +447,24 @@ def choice_of(choices: Mapping[str, Sequence[str]], said: str, *, fuzzy: bool) -
     if len(best) > 1 and names[best[1][0]] != names[best[0][0]] and best[1][1] >= best[0][1] - 3:
         return None  # two different choices spelled about as closely: ask again
     return names[best[0][0]]
+
+
+_NTH = re.compile(
+    r"^(?:the\s+)?(?P<n>first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)"
+    r"(?:\s+(?:one|option|choice))?(?:\s+please)?$"
+)
+_NTH_INDEX = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2,
+              "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1}  # fmt: skip
+
+
+def _nth_choice(slot: SlotInfo, said: str) -> str | None:
+    """ "the second option": the choice in that place, as the question lists them."""
+    found = _NTH.match(said)
+    if found is None:
+        return None
+    values = list(slot.choices)
+    index = _NTH_INDEX[found.group("n")]
+    return values[index] if -len(values) <= index < len(values) else None
 
 
 def times_of_day(slot: SlotInfo) -> bool:

@@ -273,7 +273,7 @@ class RulesUnderstanding:
         if stopped or quits or self._cancels(core) or self._cancels(said) or self._cancels(opened):
             # The bot's own flows come before the built-in: "cancel my appointment" is
             # the cancel-appointment flow when the bot has one, not "nothing to cancel".
-            own = self._own_flow_over_cancel(core, context)
+            own = self._own_flow_over_cancel(core, text, context)
             if own is not None:
                 return self._start(own, text, context, today)
             return [CancelFlow()]
@@ -424,7 +424,9 @@ class RulesUnderstanding:
             return [OutOfScope(text)]
         return None
 
-    def _own_flow_over_cancel(self, core: str, context: ConversationContext) -> Match | None:
+    def _own_flow_over_cancel(
+        self, core: str, text: str, context: ConversationContext
+    ) -> Match | None:
         """A flow of the bot that a cancelling message asks for, with nothing to cancel.
 
         Only for more than a cancel phrase ("cancel my booking", not "cancel"), and
@@ -433,13 +435,22 @@ class RulesUnderstanding:
         if context.active_flow is not None or core in self.settings.cancel:
             return None
         ranked = index_for(tuple(context.flows)).rank(_asking(core))
-        if not ranked:
-            return None
-        best = ranked[0]
+        best = ranked[0] if ranked else None
         # The word "cancel" alone matching a phrase does not ask for its flow.
-        if best.words <= 1 and not best.captured:
-            return None
-        return best if best.score >= self.settings.trigger_threshold else None
+        if (
+            best is not None
+            and (best.words > 1 or best.captured)
+            and best.score >= self.settings.trigger_threshold
+        ):
+            return best
+        # "cancel reservation RC-40317": the one cancelling flow that takes that code.
+        cancelling = [
+            f.name
+            for f in context.flows
+            if any(w in _CANCEL_WORDS for w in normal(" ".join((f.name, *f.intents))).split())
+            and _takes_code(f, text, context, by_name=False)
+        ]
+        return Match(cancelling[0], 0.0, {}) if len(cancelling) == 1 else None
 
     def _question_after(
         self, text: str, context: ConversationContext, *, skip: int
@@ -705,7 +716,11 @@ class RulesUnderstanding:
         for kind in order:
             slots = by_kind.get(kind, [])
             if kind in ("string", "any"):
-                if numbers or len(rest.split()) > 5 or not slots:
+                # An address holds a number: "it's 21 Station Road, not 12".
+                numbered = any(
+                    re.search(r"\d", str(context.slots.get(s.name) or "")) for s in slots
+                )
+                if (numbers and not numbered) or len(rest.split()) > 5 or not slots:
                     continue
                 text = free_text(rest)
                 if not valued(text):
@@ -888,6 +903,7 @@ def _asking(core: str) -> str:
 _LEANS_TO = 50.0
 
 
+_CANCEL_WORDS = frozenset({"cancel", "cancelling", "canceling", "cancellation", "annul"})
 _WANTS = re.compile(
     r"\b(?:want|wanted|would like|like to|like a|like an|like some|get|need|order|have|book|"
     r"take|give me|looking for|after)\b"
