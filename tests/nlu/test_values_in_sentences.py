@@ -14,7 +14,7 @@ import pytest
 
 from soni.nlu._values import answer, free_text, lone_count, mention
 from soni.nlu.protocol import SlotInfo
-from soni.nlu.units import unit_words
+from soni.nlu.units import past_words, unit_words
 
 TODAY = dt.date(2026, 12, 6)
 
@@ -157,3 +157,38 @@ def test_weeks_for_a_slot_counted_in_days(said: str, days: int) -> None:
 )
 def test_times_said_loosely(said: str, time: str) -> None:
     assert answer(SlotInfo("since", "time"), said, TODAY) == time
+
+
+THURSDAY = dt.date(2026, 12, 10)
+WHEN_IT_HAPPENED = SlotInfo(
+    "incident_date", "date", words=past_words("incident_date", "When did it happen?")
+)
+
+
+@pytest.mark.parametrize(
+    ("said", "day"),
+    [
+        ("we found it on sunday evening", "2026-12-06"),
+        ("monday", "2026-12-07"),
+        ("saturday the 5th", "2026-12-05"),
+        ("the 3rd of december", "2026-12-03"),
+        ("last friday", "2026-12-04"),
+        ("2 days ago", "2026-12-08"),
+        ("it started this morning", "2026-12-10"),
+        ("tomorrow", "2026-12-11"),  # said plainly, still tomorrow
+    ],
+)
+def test_a_day_asked_about_something_that_happened_is_the_one_gone(said: str, day: str) -> None:
+    assert answer(WHEN_IT_HAPPENED, said, THURSDAY) == day
+
+
+@pytest.mark.parametrize(
+    ("said", "day"),
+    [
+        ("yesterday morning", "2026-12-09"),
+        ("14th of may 2006", "2006-05-14"),
+        ("a week today", "2026-12-17"),
+    ],
+)
+def test_a_day_said_as_gone_or_with_its_year_is_that_day(said: str, day: str) -> None:
+    assert answer(SlotInfo("visit", "date"), said, THURSDAY) == day  # a slot about days to come

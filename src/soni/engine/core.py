@@ -26,7 +26,7 @@ from soni.engine.templates import compile_template
 from soni.engine.turn import this_turn
 from soni.errors import SlotValueError, _did_you_mean
 from soni.nlu.protocol import FlowInfo, SlotInfo, Understanding
-from soni.nlu.units import day_half_words, example_shape, unit_words
+from soni.nlu.units import day_half_words, example_shape, past_words, unit_words
 
 __all__ = ("Engine", "SlotCheck")
 
@@ -287,6 +287,9 @@ def _info(slot: SlotDef) -> SlotInfo:
     if slot.kind in ("time", "datetime"):
         # "What time this evening?": a bare "at 8" is then 20:00.
         words = day_half_words(slot.prompt, slot.description)
+    if slot.kind in ("date", "datetime"):
+        # "When did it happen?": "monday" is the one gone.
+        words |= past_words(slot.name, slot.prompt, slot.description)
     pattern = slot.compiled_pattern
     if pattern is None and slot.kind == "string":
         # "What is your tracking number? It looks like PX4482913DE.": what a value

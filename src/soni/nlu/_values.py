@@ -22,7 +22,7 @@ from rapidfuzz import fuzz, process
 from soni.nlu._text import CODE, find_numbers, normal
 from soni.nlu._times import Lean, find_time, without_times
 from soni.nlu.protocol import SlotInfo
-from soni.nlu.units import PEOPLE
+from soni.nlu.units import PAST, PEOPLE
 
 __all__ = (
     "answer",
@@ -257,7 +257,7 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
     if kind == "boolean":
         return _yes_or_no(said)
     if kind == "date":
-        return _date(text, today, anywhere=True)
+        return _date(text, today, anywhere=True, past=PAST in slot.words)
     if kind == "email":
         match = _EMAIL.search(text)
         return match.group(0) if match else None
@@ -338,7 +338,7 @@ def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
     said = normal(text)
     kind = slot.kind
     if kind == "date":
-        return _date(text, today, anywhere=False)
+        return _date(text, today, anywhere=False, past=PAST in slot.words)
     if kind == "time":
         found = find_time(said, loose=False, lean=_lean(slot))
         return None if found is None else _clock(found.time)
@@ -590,6 +590,11 @@ def _day_names_spelled(said: str) -> str:
 _FROM_NOW = re.compile(
     r"\bin\s+\S+\s+(?:days?|weeks?)\b|\b\S+\s+(?:days?|weeks?)\s+(?:from|after)\s+\w+"
 )
+# Words that put the day in the past whatever the slot: "yesterday", "last friday",
+# "2 days ago".
+_GONE = re.compile(r"\b(?:yesterday|last|ago|earlier this week|the other day)\b")
+_AHEAD = re.compile(r"\b(?:tomorrow|tonight|next|coming|from now|in \w+ (?:days?|weeks?))\b")
+_THIS_PART_OF_DAY = re.compile(r"\bthis (?:morning|afternoon|evening)\b")
 _HOW_LONG = re.compile(
     r"\b(?:for|about|around|roughly)\s+(?:a|an|one|two|three|four|five|six|seven|eight|nine|"
     r"ten|a couple of|a few|\d{1,3})\s+(?:days?|weeks?|nights?|months?)\b"
@@ -598,7 +603,7 @@ _DAY_LEAD = frozenset({"next", "this", "coming", "the", "on", "from", "starting"
 _NOT_THAT_DAY = re.compile(r"\bnot\s+(?:on\s+)?(?:the\s+)?\w+")
 _MONTH_AFTER = re.compile(
     r"^\s+(?:of\s+)?(?:january|february|march|april|may|june|july|august|september|october|"
-    r"november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b"
+    r"november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b(?:\s+\d{4}\b)?"
 )
 
 
@@ -634,7 +639,7 @@ _HOLIDAY = re.compile(
 )
 _COUNTED_DAYS = re.compile(
     r"\b(?P<n>a|an|one|two|three|four|five|six|seven|ten|\d{1,2})\s+(?P<unit>days?|weeks?)\s+"
-    r"(?:from|after)\s+(?P<from>today|now|tomorrow)\b"
+    r"(?:(?:from|after)\s+)?(?P<from>today|now|tomorrow)\b"
 )
 # What names one day even inside "next week": a weekday, a day of the month, a date.
 _ONE_DAY = re.compile(
@@ -643,7 +648,9 @@ _ONE_DAY = re.compile(
 )
 
 
-def _date(text: str, today: dt.date, *, anywhere: bool) -> str | None:
+def _date(text: str, today: dt.date, *, anywhere: bool, past: bool = False) -> str | None:
+    """The day ``text`` names, as ISO; ``past`` when the slot asks about a day gone
+    ("When did it happen?": "monday" is the last one)."""
     # The time in "tomorrow at 8pm" says no day: "7:30" alone is no date.
     # "for 4 days" is how long, not when.
     said = _HOW_LONG.sub(" ", without_times(normal(text)))
@@ -654,7 +661,11 @@ def _date(text: str, today: dt.date, *, anywhere: bool) -> str | None:
         # "on Christmas Eve": the next one to come.
         month, of_month = _HOLIDAYS[holiday.group(0).replace("'", "").replace(" ", "")]
         that = dt.date(today.year, month, of_month)
+        if past:
+            return (that if that <= today else that.replace(year=today.year - 1)).isoformat()
         return (that if that >= today else that.replace(year=today.year + 1)).isoformat()
+    if _THIS_PART_OF_DAY.search(said) and not _DATE_WORDS.search(said):
+        return today.isoformat()  # "it started this morning"
     if not _DATE_WORDS.search(said) and not (anywhere and re.search(r"\d", said)):
         return None
     if _VAGUE_DAY.search(said) and not _ONE_DAY.search(said):
@@ -674,7 +685,13 @@ def _date(text: str, today: dt.date, *, anywhere: bool) -> str | None:
 
     base = dt.datetime.combine(today, dt.time())
     # Day first, as the engine reads "04/07/2025" when it checks the value.
-    settings: Any = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future", "DATE_ORDER": "DMY"}
+    # A slot about a day gone still takes "tomorrow" as tomorrow.
+    gone = (past and not _AHEAD.search(said)) or _GONE.search(said) is not None
+    settings: Any = {
+        "RELATIVE_BASE": base,
+        "PREFER_DATES_FROM": "past" if gone else "future",
+        "DATE_ORDER": "DMY",
+    }
     wanted = _one_day_words(said) or _date_words(said)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dateparser's own deprecation chatter
@@ -685,6 +702,11 @@ def _date(text: str, today: dt.date, *, anywhere: bool) -> str | None:
     if parsed is None:
         return None
     day: dt.date = parsed.date()
+    if gone:
+        if day > today and not _YEAR.search(wanted):
+            # "the 3rd of december" asked about a day gone, on the 10th: this year's.
+            day = day.replace(year=day.year - 1) if _MONTH.search(wanted) else _last_month(day)
+        return day.isoformat()
     # "on the 5th" when it is the 23rd means the 5th to come, not the one gone.
     if day < today and not _YEAR.search(wanted):
         if not _MONTH.search(wanted):
@@ -692,6 +714,12 @@ def _date(text: str, today: dt.date, *, anywhere: bool) -> str | None:
         else:  # "march 3rd" in November: next March
             day = day.replace(year=day.year + 1, day=min(day.day, 28 if day.month == 2 else 31))
     return day.isoformat()
+
+
+def _last_month(day: dt.date) -> dt.date:
+    """The same day of the month before ("the 28th" asked on the 10th, about a day gone)."""
+    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+    return day.replace(year=year, month=month, day=min(day.day, 28))
 
 
 def _next_month(day: dt.date) -> dt.date:
@@ -723,7 +751,7 @@ def _date_and_time(
     found = find_time(said, loose=loose, lean=_lean(slot))
     # The day from the words around the time: the 7 in "at 7" is no 7th.
     rest = said if found is None else f"{said[: found.start]} {said[found.end :]}"
-    day = _date(rest, today, anywhere=loose)
+    day = _date(rest, today, anywhere=loose, past=PAST in slot.words)
     previous = _as_datetime(base)
     if found is not None:
         moment = found.time

@@ -15,7 +15,7 @@ import re
 from soni.nlu._text import normal
 from soni.nlu._times import lean_of
 
-__all__ = ("day_half_words", "example_shape", "unit_words")
+__all__ = ("PAST", "day_half_words", "example_shape", "past_words", "unit_words")
 
 # The ways people say the same unit; any one of a group brings the others.
 _SAME = (
@@ -109,3 +109,18 @@ def example_shape(*texts: str | None) -> re.Pattern[str] | None:
         else:
             parts.append("-?")
     return re.compile("".join(parts))
+
+
+PAST = "past"
+_PAST_SAID = re.compile(
+    r"\b(?:did|happened|happen|occurred|occur|was|were|born|birth|since|ago|started|"
+    r"noticed|lost|stolen|bought|purchased|incident|accident|last)\b"
+)
+
+
+def past_words(name: str, *texts: str | None) -> frozenset[str]:
+    """``{"past"}`` when a date slot asks about something that already happened ("When
+    did it happen?", ``incident_date``, ``date_of_birth``): "monday" is then the one
+    gone, not the one to come."""
+    said = normal(" ".join((name.replace("_", " "), *(t or "" for t in texts))))
+    return frozenset({PAST}) if _PAST_SAID.search(said) else frozenset()
