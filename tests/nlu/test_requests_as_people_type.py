@@ -7,10 +7,11 @@ import datetime as dt
 
 import pytest
 
-from soni.nlu import CancelFlow, CorrectSlot, Help, OutOfScope, SetSlot, StartFlow
+from soni.nlu import CancelFlow, CorrectSlot, Deny, Help, OutOfScope, SetSlot, StartFlow
 from soni.nlu._text import chat_spelled_out, find_numbers
 from soni.nlu._values import answer
 from soni.nlu.protocol import SlotInfo
+from soni.nlu.units import unit_words
 
 from .test_rules import TODAY as RULES_TODAY
 from .test_rules import context, understand
@@ -189,3 +190,22 @@ def test_a_question_after_a_lead_clause_at_an_open_question_is_a_digression() ->
         "before that - can I check my balance?", context("transfer_funds", "beneficiary")
     )
     assert at == [StartFlow("check_balance", {})]
+
+
+@pytest.mark.parametrize(
+    "text", ["hmm that's more than I expected, no, leave it for now", "ok. no. not today"]
+)
+def test_a_bare_no_as_a_later_clause_is_a_no(text: str) -> None:
+    filled = {"beneficiary": "Ann", "amount": 50.0, "iban": "DE89370400440532013000"}
+    at = understand(text, context("transfer_funds", slots=filled, pending=["execute_transfer"]))
+    assert at == [Deny()]
+
+
+@pytest.mark.parametrize("text", ["hmm, let me check first, cancel for now", "forget the transfer"])
+def test_stopping_for_now_cancels(text: str) -> None:
+    assert understand(text, context("transfer_funds", "beneficiary")) == [CancelFlow()]
+
+
+def test_me_and_two_friends_are_three() -> None:
+    size = SlotInfo("people", "integer", words=unit_words("people", "How many people?"))
+    assert answer(size, "me and two friends", TODAY) == 3

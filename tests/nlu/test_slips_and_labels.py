@@ -229,3 +229,79 @@ def test_cancel_with_a_code_starts_the_cancelling_flow_that_takes_it() -> None:
     assert asyncio.run(RulesUnderstanding().understand(said, context)) == [
         StartFlow("cancel_rental", {"rental_reference": "RC-40317"})
     ]
+
+
+PET_SLOTS = {
+    "pet_name": SlotInfo("pet_name", "string"),
+    "medicine": SlotInfo(
+        "medicine", "choice", {"meloxicam": ["metacam"], "oclacitinib": ["apoquel"]}
+    ),
+    "boxes": SlotInfo("boxes", "integer"),
+    "reason": SlotInfo("reason", "string"),
+}
+PET_FLOWS = (
+    FlowInfo(
+        "repeat_prescription",
+        "order a repeat prescription",
+        ("repeat prescription", "order {boxes} boxes of {medicine}", "order more {medicine}"),
+        ("pet_name", "medicine", "boxes"),
+    ),
+    FlowInfo("cancel_appointment", "cancel an appointment", ("cancel my appointment",), ()),
+    FlowInfo(
+        "book_appointment", "book an appointment", ("book an appointment",), ("pet_name", "reason")
+    ),
+)
+
+
+def pets(text: str, **context: Any) -> list[Any]:
+    ctx = ConversationContext(flows=PET_FLOWS, slot_types=PET_SLOTS, today=TODAY, **context)
+    return asyncio.run(RulesUnderstanding().understand(text, ctx))
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("order 3 boxes of metacam for Rex", "Rex"),
+        ("Hi, Bella's run out, can I order more apoquel?", "Bella"),
+        ("repeat prescription for my puppy Rolo please", "Rolo"),
+        ("I have a cat called Nibbles, repeat prescription please", "Nibbles"),
+    ],
+)
+def test_a_name_said_in_a_request_fills_the_name_slot(text: str, name: str) -> None:
+    [started] = pets(text)
+    assert isinstance(started, StartFlow) and started.slots["pet_name"] == name
+
+
+def test_a_word_of_the_bots_choices_or_a_day_is_no_name() -> None:
+    [started] = pets("order more Apoquel for Monday")
+    assert isinstance(started, StartFlow) and "pet_name" not in started.slots
+
+
+def test_it_is_x_not_y_corrects_the_slot_that_holds_y() -> None:
+    corrected = pets(
+        "no - it's Milo not Miles",
+        active_flow="book_appointment",
+        slots={"pet_name": "Miles", "reason": "weight check"},
+        awaiting_confirm_step=True,
+    )
+    assert corrected == [CorrectSlot("pet_name", "Milo")]
+
+
+@pytest.mark.parametrize(
+    "text", ["we won't need the appointment on Tuesday after all", "pls cancle our appt"]
+)
+def test_calling_off_with_nothing_running_starts_the_cancelling_flow(text: str) -> None:
+    assert pets(text) == [StartFlow("cancel_appointment", {})]
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("The Hobbit", "The Hobbit"),
+        ("oh ok, Beloved", "Beloved"),
+        ("a copy of Normal People", "Normal People"),
+        ("overgrown beak I think", "overgrown beak"),
+    ],
+)
+def test_a_title_keeps_its_article_and_loses_the_words_around_it(said: str, value: str) -> None:
+    assert free_text(said) == value

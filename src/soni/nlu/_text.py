@@ -42,6 +42,7 @@ _SHORTHAND = {
     "canx": "cancel", "w/": "with", "abt": "about", "cuz": "because", "bc": "because",
     "wanna": "want to", "gonna": "going to", "gotta": "got to", "lemme": "let me",
     "gimme": "give me", "dunno": "do not know", "idk": "i do not know", "nvm": "never mind",
+    "cancle": "cancel", "cancell": "cancel", "cansel": "cancel", "apointment": "appointment",
     "nm": "never mind",
 }  # fmt: skip
 # Said in lower case, as chat shorthand is typed ("Ty" is a name); a count may stick

@@ -49,16 +49,18 @@ _DATE_WORDS = re.compile(
     r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?)\b"
 )
 _YES = {"yes", "y", "yeah", "yep", "true", "sure", "correct", "right", "ok", "okay"}
-_NO = {"no", "n", "nope", "false", "not", "never", "wrong"}
+_NO = {"no", "n", "nope", "nah", "false", "not", "never", "wrong"}
 # Words around a free-text answer that are not part of it.
 _LEAD = re.compile(
     r"^(?:(?:it'?s|its|it is|it should be|should be|that'?s|that is|to|for|my|the|his|"
     r"her|their|name is|the name is|i'?m|i am|um+|uh+|well|please|call it|make it|ok|"
-    r"okay|yes|yeah|sure|sorry|oops|found it|got it|here it is|here you go|here)[\s,:]+)+"
+    r"okay|yes|yeah|sure|sorry|oops|oh|ah|found it|got it|here it is|here you go|here|"
+    r"a copy of|copy of|a book called|the book called|the one called)[\s,:!]+)+"
 )
 _TAIL = re.compile(
     r"(?:,?\s+(?:please|thanks|thank you|thx|pls|i think|i guess|i believe|probably|"
-    r"maybe|if that helps|ok|okay))+$"
+    r"maybe|if that helps|ok|okay))+$",
+    re.IGNORECASE,
 )
 # Phrases that carry a value rather than being part of it: "my code is", "the reference
 # is", "name's", "under", "it's for my son,", "me,".
@@ -93,6 +95,7 @@ _AFTER_WORD = re.compile(
 # A short phrase set off by a colon in front of the value: "it should go to my office:
 # Av. Diagonal 640" (not a time: a colon between digits).
 _CLAUSE_END = re.compile(r"[?!]\s+|,\s*(?:and|but|so|because)\s+|\s+since\s+", re.IGNORECASE)
+_TITLE = re.compile(r"(?:The|A|An)\s+[A-Z0-9À-Þ]")
 _COLON_LEAD = re.compile(r"^[^:\d]{1,40}:\s+(?=\S)")
 # "j smith... sorry, jsmith": what comes after the slip is the value.
 _SLIP = re.compile(r"(?:\.\.\.|,|\s)\s*(?:sorry|i mean|i meant|oops)\s*[,:]?\s+", re.IGNORECASE)
@@ -216,10 +219,22 @@ def _groups(said: str) -> int | None:
 
 
 def pair_of_people(said: str) -> int | None:
-    """2 for "me and my wife", "my husband and myself", "the two of us"."""
+    """2 for "me and my wife", "my husband and myself", "the two of us"; 3 for "me and
+    two friends"."""
+    others = _ME_AND_OTHERS.search(said)
+    if others is not None:
+        counted = find_numbers(others.group("n"))
+        if counted:
+            return int(counted[0].value) + 1
     if _PAIR.search(said) and said.count(" and ") <= 1:
         return 2
     return None
+
+
+_ME_AND_OTHERS = re.compile(
+    r"\b(?:me|myself|i) (?:and|plus|with) (?P<n>two|three|four|five|six|seven|\d{1,2}) "
+    r"(?:\w+ )?(?:friends|others|colleagues|people|kids|children|classmates|mates)\b"
+)
 
 
 _GROUP = re.compile(
@@ -245,7 +260,11 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
     if kind == "datetime":
         return _date_and_time(slot, text, today, base, loose=True)
     if kind == "integer":
-        grouped = _groups(said) if slot.words & PEOPLE else None
+        grouped = None
+        if slot.words & PEOPLE:  # "5 adults and 2 kids", "me and two friends"
+            grouped = _groups(said) or (
+                pair_of_people(said) if _ME_AND_OTHERS.search(said) else None
+            )
         counted = grouped or _number(said, integral=True)
         if slot.words & {"day", "days"}:
             counted = _days_in_weeks(said) or counted  # "a week", "a fortnight"
@@ -418,6 +437,8 @@ def free_text(text: str) -> str:
     lowered = stripped.lower()
     start = 0
     while True:  # the carriers in front, one after another ("it's for my son, Leo")
+        if _TITLE.match(stripped, start):
+            break  # "The Hobbit", "The Buried Giant": a title keeps its article
         lead = _CARRIER.match(lowered, start) or _LEAD.match(lowered, start)
         if lead is None or lead.end() == start or lead.end() >= len(lowered):
             break

@@ -175,13 +175,16 @@ _CHANGE_SAID = frozenset(
     ]
 )
 _CHANGE_WORDS = re.compile(r"\b(?:" + "|".join(sorted(_CHANGE_SAID)) + r")\b")
+_NOT_THIS = re.compile(r"\bnot\s+((?:[\w'-]+\s*){1,3}?)\s*$")
+_FOR_NOW = re.compile(r"\b(?:for now|for the moment|now|then|this|that|all this)\b")
 _AND = re.compile(r"^(?:and|also|plus|oh and|but)\b\s*")
 _CLAUSES = re.compile(r"[.!?;,]+\s*|\s+-+\s+")
 # Words that say a new value follows, whatever no came first: "no way, not 10, I said 9".
 _SAID_IT = re.compile(r"\b(?:i said|i meant|it should be|make it|it has to be)\b")
 _NAMED_IS = re.compile(
     r"^(?:(?:no|nope|actually|sorry|oops|oh|wait|i meant|i mean)\s+)*(?:the\s+|my\s+|our\s+)?"
-    r"(?P<what>[a-z][a-z -]{1,30}?)\s+(?:is|should be|will be|=|:)\s+(?:on\s+|at\s+)?"
+    r"(?P<what>(?!(?:it|this|that|he|she|they)\b)[a-z][a-z -]{1,30}?)\s+"
+    r"(?:is|should be|will be|=|:)\s+(?:on\s+|at\s+)?"
     r"(?P<value>.+)$"
 )
 _NOT_THIS_BUT = re.compile(r"^(?:no\s+)?not\s+[^,]+,\s*(?:but\s+)?(?P<value>.+)$")
@@ -197,7 +200,8 @@ _STOP_SAID = re.compile(
     r"^(?:(?:ok|okay|alright|right|fine)[\s,]+)?(?:stop|cancel|quit|abort|exit)\s*[,.!]"
 )
 _QUITS = re.compile(
-    r"\b(?:do not|don't|dont) (?:want|need) (?:to \w+(?: \w+){0,2} |it |this |that |one )?"
+    r"^(?:forget|scrap|drop|ditch) (?:it|that|this|the \w+|about it)\b"
+    r"|\b(?:do not|don't|dont) (?:want|need) (?:to \w+(?: \w+){0,2} |it |this |that |one )?"
     r"any ?more\b|\bno longer (?:want|need)\b|\bnot interested any ?more\b"
     r"|\b(?:i will|i'll|ill) (?:do it|sort it|figure it out|find it|look it up|call|come)"
     r"(?: \w+){0,4} (?:myself|later|another time|in person)\b"
@@ -276,6 +280,12 @@ class RulesUnderstanding:
             own = self._own_flow_over_cancel(core, text, context)
             if own is not None:
                 return self._start(own, text, context, today)
+            if context.active_flow is None and core not in self.settings.cancel:
+                # "just cancel it please" with nothing running: the bot's flow for
+                # cancelling, or which of them.
+                calls_off = self._cancelling(text, context, today)
+                if calls_off is not None:
+                    return calls_off
             return [CancelFlow()]
         if self._is(core, self.settings.help) or self._is(said, self.settings.help):
             return [Help()]
@@ -341,6 +351,12 @@ class RulesUnderstanding:
             # The bot rejects it with the slot's own message and asks again.
             return [SetSlot(expected.name, text.strip())]
         ranked = index.rank(_asking(core))
+        if context.active_flow is None and _CALLS_OFF.search(said):
+            # "we won't need the appointment on Tuesday after all": calling it off,
+            # though "appointment" is a word of the booking flow's triggers.
+            calls_off = self._cancelling(text, context, today)
+            if calls_off is not None:
+                return calls_off
         clarify = self._clarify(ranked)
         if clarify is not None:
             return [clarify]
@@ -424,6 +440,20 @@ class RulesUnderstanding:
             return [OutOfScope(text)]
         return None
 
+    def _cancelling(
+        self, text: str, context: ConversationContext, today: dt.date
+    ) -> list[Command] | None:
+        """The bot's flows about cancelling something: one starts, several are asked
+        about; ``None`` when the bot has none."""
+        flows = [
+            f.name
+            for f in context.flows
+            if any(w in _CANCEL_WORDS for w in normal(" ".join((f.name, *f.intents))).split())
+        ]
+        if len(flows) == 1:
+            return self._start(Match(flows[0], 0.0, {}), text, context, today)
+        return [Clarify(tuple(flows))] if flows else None
+
     def _own_flow_over_cancel(
         self, core: str, text: str, context: ConversationContext
     ) -> Match | None:
@@ -481,8 +511,10 @@ class RulesUnderstanding:
         return any(_slot_named(word, filled, context) is not None for word in words)
 
     def _ends_with_no(self, text: str) -> bool:
-        """Whether the last clause of the message, set apart by punctuation, is a no."""
-        return self._ends_with(text, self.settings.deny)
+        """Whether a clause after the first, set apart by punctuation, is a bare no:
+        "hmm that's a lot. no", "that's more than I expected, no, leave it"."""
+        clauses = [c for c in (normal(part) for part in _CLAUSES.split(text)) if c]
+        return any(c in self.settings.deny for c in clauses[1:])
 
     @staticmethod
     def _ends_with(text: str, phrases: frozenset[str]) -> bool:
@@ -491,8 +523,8 @@ class RulesUnderstanding:
         clauses = [c for c in (normal(part) for part in _CLAUSES.split(text)) if c]
         if len(clauses) < 2:
             return False
-        last = _FILLER.sub(" ", clauses[-1]).split()
-        return " ".join(w for w in last if w != "now") in phrases
+        last = _FILLER.sub(" ", _FOR_NOW.sub(" ", clauses[-1])).split()
+        return " ".join(last) in phrases
 
     def _stops(self, opened: str) -> bool:
         """Whether a message opens with a way of cancelling ("stop, maybe later")."""
@@ -633,6 +665,7 @@ class RulesUnderstanding:
             rest = instead.group("value") if instead else said[marker.end() :] if marker else ""
             # "it's for Marta Lopez, not Maria": what it says "not" to is no new value.
             rest = _without_negated(rest) or rest
+        rest = rest.strip(" -\u2013,")  # "no - it's Milo"
         # "send it to Carol", "make it 40", "it's for three", "to Bob".
         lead = _VALUE_LEAD.match(rest.strip())
         introduced = lead is not None and lead.group("to") is not None
@@ -645,10 +678,24 @@ class RulesUnderstanding:
             and marker is not None
             and _WEAK_MARKER.match(said[: marker.end()])
             and expected.kind not in ("string", "any")
-            and answer(expected, rest, today) is not None
+            and (
+                answer(expected, rest, today) is not None
+                or answer(expected, said, today) is not None
+            )
         ):
-            return None  # "oh ok, thursday": the answer to the question, not a change
+            # "oh ok, thursday", "no injuries": the answer to the question, not a change.
+            return None
         valued = _LooksLikeValue(text, introduced, strict=strict)
+        # "it's Milo, not Miles": the slot that holds what it says not to.
+        refused = _NOT_THIS.findall(normal(text))
+        holding = [
+            s
+            for s in filled
+            if s.kind in ("string", "any")
+            and normal(str(context.slots.get(s.name) or "")) in refused
+        ]
+        if len(holding) == 1 and valued(free_text(rest)):
+            return [CorrectSlot(holding[0].name, _cased(text, holding[0], free_text(rest)))]
         target_value = self._value_for_filled(rest, filled, context, today, valued)
         if target_value is None:
             return None
@@ -816,7 +863,10 @@ class RulesUnderstanding:
         slots: dict[str, Any] = {}
         for name, raw in match.captured.items():
             info = context.slot_types.get(name) or SlotInfo(name, "any")
-            value = answer(info, _original(text, raw), today)
+            written = _original(text, raw)
+            if info.kind in ("string", "any") and _VAGUE.match(written):
+                continue  # "reserve a boook", "add my brother as a driver": no value said
+            value = answer(info, written, today)
             if value is not None:
                 slots[name] = value
         # A kind a placeholder already gave cannot be told apart again ("2 packs" is
@@ -832,6 +882,11 @@ class RulesUnderstanding:
             if n in context.slot_types and context.slot_types[n].kind == "integer"
         ]
         infos = _unambiguous(flow, context, skip_kinds=taken) if flow is not None else []
+        named = _name_slot(flow, context) if flow is not None else None
+        if named is not None and named.name not in slots:
+            person = _a_name_in(text, context)
+            if person is not None:
+                slots[named.name] = person  # "for my puppy Rolo", "Bella's run out of …"
         for info in infos:
             if info.name not in slots:
                 value = mention(info, text, today)
@@ -903,6 +958,18 @@ def _asking(core: str) -> str:
 _LEANS_TO = 50.0
 
 
+# Words a placeholder may take that name nothing: "a book", "my brother", "it",
+# "another driver" (a title or a name as written, "The Hobbit", "Jonas", is a value).
+_VAGUE = re.compile(
+    r"^(?:(?:a|an|another|some|something|anything|it|this|that|one|my|our|his|her|their|"
+    r"the|me|him|them)\b\s*)+(?:[a-z][\w'-]*\s*){0,2}$"
+)
+_CALLS_OFF = re.compile(
+    r"\b(?:will not|won't|wont|do not|don't) need (?:the|my|our|this|that) \w+"
+    r"|\b(?:can not|cannot|can't|cant|won't|will not|wont) "
+    r"(?:make it|come|be able to (?:make it|come))\b"
+    r"|\bno longer need\b|\bcall (?:it )?off\b"
+)
 _CANCEL_WORDS = frozenset({"cancel", "cancelling", "canceling", "cancellation", "annul"})
 _WANTS = re.compile(
     r"\b(?:want|wanted|would like|like to|like a|like an|like some|get|need|order|have|book|"
@@ -970,11 +1037,74 @@ def _unambiguous(
             or distinctive(info)
             # Who it is for: a name after "for" ("a laptop for Ben Ali").
             or (for_a_person(info) and sum(map(for_a_person, infos)) == 1)
+            # A count with its own unit ("2 hours", "4 of us"): the unit says which.
+            or (info.kind in ("integer", "float") and _own_unit(info, infos))
         )
     ]
     # The slots with a pattern first: what one of them matches is not left to a
     # guess from another slot's name (see ``_claimed``).
     return sorted(told, key=lambda info: not distinctive(info))
+
+
+def _name_slot(flow: FlowInfo, context: ConversationContext) -> SlotInfo | None:
+    """The one free-text slot of ``flow`` that holds a name (``pet_name``,
+    ``driver_name``), if there is exactly one."""
+    names = [
+        info
+        for n in flow.slots
+        if (info := context.slot_types.get(n)) is not None
+        and info.kind in ("string", "any")
+        and info.pattern is None
+        and _NAME_SLOT.search(info.name)
+    ]
+    return names[0] if len(names) == 1 else None
+
+
+_NAME_SLOT = re.compile(r"(?:^|_)name$")
+_CAPITAL = r"[A-ZÀ-Þ][a-zà-ÿ'\u2019-]+"
+_PERSON = rf"(?P<name>{_CAPITAL}(?:\s+{_CAPITAL})?)"
+# Where a request names someone: "called Nibbles", "for Rex", "my puppy Rolo", "Bella's
+# run out", "get Duke in".
+_NAME_SAID = (
+    re.compile(rf"\b(?:called|named)\s+{_PERSON}"),
+    re.compile(rf"\bmy\s+(?:[a-z]+\s+){{1,2}}{_PERSON}"),
+    re.compile(rf"\b(?:get|bring|see|take)\s+{_PERSON}\s+in\b"),
+    re.compile(rf"(?:^|[\s,])(?P<name>{_CAPITAL})['\u2019]s\b"),
+    re.compile(rf"\bfor\s+{_PERSON}"),
+)
+_NOT_A_NAME_WORDS = """
+    i hi hello hey please thanks ok okay can could would will what when where how why
+    monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december today tomorrow
+"""
+_NOT_A_NAME = frozenset(_NOT_A_NAME_WORDS.split())
+
+
+def _a_name_in(text: str, context: ConversationContext) -> str | None:
+    """A name, as written with capitals, where a request names someone; not a day, not
+    a word of the bot's choices ("Apoquel", "Riverside")."""
+    known = {
+        normal(str(word))
+        for slot in context.slot_types.values()
+        for value, synonyms in slot.choices.items()
+        for word in (value, *synonyms)
+    }
+    for form in _NAME_SAID:
+        for found in form.finditer(text):
+            name = found.group("name")
+            words = normal(name).split()
+            if any(w in _NOT_A_NAME or w in known for w in words) or normal(name) in known:
+                continue
+            return name
+    return None
+
+
+def _own_unit(info: SlotInfo, infos: Sequence[SlotInfo]) -> bool:
+    """Whether a counted slot has unit words no other counted slot of the flow has."""
+    others = set().union(
+        *(o.words for o in infos if o is not info and o.kind in ("integer", "float"))
+    )
+    return bool(info.words - others)
 
 
 def _claimed(
