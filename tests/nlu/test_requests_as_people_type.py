@@ -3,6 +3,7 @@ giving up in a sentence, counts and days said in words."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -209,3 +210,17 @@ def test_stopping_for_now_cancels(text: str) -> None:
 def test_me_and_two_friends_are_three() -> None:
     size = SlotInfo("people", "integer", words=unit_words("people", "How many people?"))
     assert answer(size, "me and two friends", TODAY) == 3
+
+
+def test_a_trigger_that_has_the_polite_frame_keeps_its_value() -> None:
+    from soni.nlu import ConversationContext, FlowInfo
+    from soni.nlu.rules import RulesUnderstanding
+
+    flows = (
+        FlowInfo("order", "order something", ("order something", "i want to order {item}"), ()),
+    )
+    ctx = ConversationContext(
+        flows=flows, slot_types={"item": SlotInfo("item", "string")}, today=TODAY
+    )
+    said = asyncio.run(RulesUnderstanding().understand("i want to order tea", ctx))
+    assert said == [StartFlow("order", {"item": "tea"})]

@@ -32,7 +32,7 @@ from rapidfuzz import fuzz
 from soni.nlu._lexicon import RulesSettings
 from soni.nlu._text import CODE, chat_spelled_out, find_numbers, normal
 from soni.nlu._times import find_time
-from soni.nlu._triggers import Match, index_for
+from soni.nlu._triggers import Match, TriggerIndex, index_for
 from soni.nlu._values import (
     answer,
     choice_of,
@@ -330,7 +330,7 @@ class RulesUnderstanding:
                 # trigger words come with it: no need to rank the flows.
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
             # Filler words ("please", "um") neither help nor hinder a trigger phrase.
-            ranked = index.rank(_asking(core))
+            ranked = _ranked(index, core)
             digression = self._request(ranked, strict=True, length=len(said.split()))
             if value is not None and strong:
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
@@ -350,7 +350,7 @@ class RulesUnderstanding:
             # Typed, and no value of that type in it: an answer that does not parse.
             # The bot rejects it with the slot's own message and asks again.
             return [SetSlot(expected.name, text.strip())]
-        ranked = index.rank(_asking(core))
+        ranked = _ranked(index, core)
         if context.active_flow is None and _CALLS_OFF.search(said):
             # "we won't need the appointment on Tuesday after all": calling it off,
             # though "appointment" is a word of the booking flow's triggers.
@@ -464,7 +464,7 @@ class RulesUnderstanding:
         """
         if context.active_flow is not None or core in self.settings.cancel:
             return None
-        ranked = index_for(tuple(context.flows)).rank(_asking(core))
+        ranked = _ranked(index_for(tuple(context.flows)), core)
         best = ranked[0] if ranked else None
         # The word "cancel" alone matching a phrase does not ask for its flow.
         if (
@@ -951,6 +951,22 @@ _FRAME = re.compile(
 def _asking(core: str) -> str:
     """``core`` without the polite frame around the request, if something is left."""
     return _FRAME.sub("", core, count=1) or core
+
+
+def _ranked(index: TriggerIndex, core: str) -> list[Match]:
+    """The flows by how well ``core`` matches them, with and without its polite frame:
+    "could you help me reset my pasword" is about "reset my password", while "i want
+    to order {item}" needs its own frame to take the item."""
+    asked = _asking(core)
+    ranked = index.rank(core)
+    if asked == core:
+        return ranked
+    best = {m.flow: m for m in ranked}
+    for match in index.rank(asked):
+        current = best.get(match.flow)
+        if current is None or (match.score, match.words) > (current.score, current.words):
+            best[match.flow] = match
+    return sorted(best.values(), key=lambda m: (-m.score, -m.words, m.flow))
 
 
 # How well the words of a message with a code must match one of the flows the code
