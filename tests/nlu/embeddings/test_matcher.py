@@ -160,3 +160,22 @@ async def test_a_bots_flows_are_encoded_once(restaurant: tuple[Bot, Bot], model:
     assert flow_index.cache_info().hits == before.hits + 1
     assert flow_index.cache_info().misses == before.misses
     assert flow_index(model, flows) is flow_index(model, flows)
+
+
+async def test_a_model_that_fails_to_load_leaves_the_rules_answer(
+    model: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        (broken / name).symlink_to(model / name)
+    (broken / "tokenizer.json").write_text("not a tokenizer", encoding="utf-8")
+    bot = await load(fresh("restaurant"), embeddings=True, embeddings_model=str(broken))
+    try:
+        got = await understood(bot, "is the kitchen still open?")
+    finally:
+        await bot.aclose()
+
+    assert got == [OutOfScope("is the kitchen still open?")]
+    assert "the embeddings matcher failed" in caplog.text
+    assert "the rules' answer stands" in caplog.text

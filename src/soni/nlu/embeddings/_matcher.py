@@ -4,11 +4,13 @@ The rules call these only at the points where they would otherwise give up: no f
 reached the trigger threshold (out of scope), two flows came too close (clarify), or
 no option of a pending choice was named. Each answers only when one flow or option
 is both near enough (``threshold``) and clearly nearer than the next (``margin``);
-otherwise the rules' own answer stands.
+otherwise the rules' own answer stands — as it does, with a warning in the log, when
+the matcher fails (a model file that does not load).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 
@@ -19,17 +21,18 @@ from soni.nlu.protocol import FlowInfo, PendingInfo
 
 __all__ = ("semantic_flow", "semantic_option")
 
+logger = logging.getLogger(__name__)
+
 
 def semantic_flow(
-    settings: EmbeddingSettings,
-    message: str,
-    flows: Sequence[FlowInfo],
-    among: Sequence[str] = (),
+    settings: EmbeddingSettings, message: str, flows: Sequence[FlowInfo]
 ) -> Match | None:
-    """The flow ``message`` means, if one stands out; only ``among`` these when given."""
-    ranked = flow_index(settings.model, tuple(flows)).rank(_meaning(message))
-    if among:
-        ranked = [scored for scored in ranked if scored.name in among]
+    """The flow of ``flows`` that ``message`` means, if one stands out."""
+    try:
+        ranked = flow_index(settings.model, tuple(flows)).rank(_meaning(message))
+    except Exception as exc:
+        _failed(settings, exc)
+        return None
     best = _stands_out(ranked, settings)
     return None if best is None else Match(best.name, 100.0 * best.similarity, {})
 
@@ -37,9 +40,24 @@ def semantic_flow(
 def semantic_option(settings: EmbeddingSettings, message: str, pending: PendingInfo) -> str | None:
     """The option of ``pending`` that ``message`` means, if one stands out."""
     labels = tuple(sorted((k, v) for k, v in pending.labels.items() if v))
-    index = option_index(settings.model, tuple(pending.options), labels)
-    best = _stands_out(index.rank(_meaning(message)), settings)
+    try:
+        ranked = option_index(settings.model, tuple(pending.options), labels).rank(
+            _meaning(message)
+        )
+    except Exception as exc:
+        _failed(settings, exc)
+        return None
+    best = _stands_out(ranked, settings)
     return None if best is None else best.name
+
+
+def _failed(settings: EmbeddingSettings, exc: Exception) -> None:
+    logger.warning(
+        "the embeddings matcher failed (%s: %s; model %s): the rules' answer stands",
+        type(exc).__name__,
+        exc,
+        settings.model,
+    )
 
 
 # A word with a digit in it: a number, a time, a date, a code ("INC-20388", "8pm").
