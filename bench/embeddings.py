@@ -13,7 +13,9 @@ Each figure next to a floor measured in the same run:
     alone; interleaved rounds, best of each. And messages encoded 32 at a time.
 (c) The held-out sets: rules alone and rules with the matcher (default threshold
     and margin) on the fresh bots' set1 and set2 and on tests/nlu/heldout, with the
-    out-of-scope cases the matcher turned into flows (false starts).
+    out-of-scope cases the matcher turned into flows (false starts). ``--sets`` adds
+    others (``BOT_FOLDER=SET.yaml``): a sealed set is scored without its cases being
+    printed.
 
 Run: ``python bench/embeddings.py`` (after ``make install-embeddings``).
 """
@@ -48,8 +50,8 @@ RESTAURANT = FRESH / "restaurant" / "bot"
 UNSURE = (
     "is the kitchen still open?",
     "when do you close on fridays?",
-    "we can't come tomorrow, sorry",
-    "do you do takeaway? I'd like some tiramisu",
+    "we'd like to reserve for 5 people",
+    "can I grab some food to take home?",
 )
 
 # Run in a new process: what loading costs, without anything this process loaded.
@@ -189,10 +191,10 @@ SETS = [
 ]  # fmt: skip
 
 
-async def scores() -> None:
+async def scores(extra: list[tuple[Path, Path]]) -> None:
     banner("(c) held-out sets: rules alone, rules + matcher (threshold 0.45, margin 0.12)")
     groups: dict[str, list[int]] = {}
-    for folder, labeled in SETS:
+    for given, (folder, labeled) in [(False, s) for s in SETS] + [(True, s) for s in extra]:
         outcome = []
         for embeddings in (False, True):
             bot = await _with(folder, embeddings=embeddings)
@@ -215,6 +217,8 @@ async def scores() -> None:
             f"{oos_cases} out-of-scope cases)"
         )
         group = "heldout" if labeled.parent.name == "heldout" else labeled.stem
+        if given:
+            group = "given with --sets"
         tally = groups.setdefault(group, [0, 0, 0])
         tally[0] += total
         tally[1] += alone.overall.correct
@@ -232,12 +236,25 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds for (b)")
     parser.add_argument("--number", type=int, default=20, help="calls per round for (b)")
     parser.add_argument("--no-scores", action="store_true", help="leave (c) out")
+    parser.add_argument(
+        "--sets",
+        nargs="*",
+        default=[],
+        metavar="BOT_FOLDER=SET.yaml",
+        help="more labeled sets for (c), each with its bot",
+    )
     args = parser.parse_args()
     print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     loading(args.loads)
     await per_message(args.rounds, args.number)
+    extra = []
+    for given in args.sets:
+        folder, _, labeled = given.partition("=")
+        if not labeled:
+            parser.error(f"--sets takes BOT_FOLDER=SET.yaml, got {given!r}")
+        extra.append((Path(folder).resolve(), Path(labeled).resolve()))
     if not args.no_scores:
-        await scores()
+        await scores(extra)
 
 
 if __name__ == "__main__":

@@ -53,8 +53,8 @@ async def understood(bot: Bot, text: str, **context: Any) -> list[Command]:
     [
         ("is the kitchen still open?", "restaurant_info", {}),
         ("when do you close on fridays?", "restaurant_info", {}),
-        ("we can't come tomorrow, sorry", "cancel_booking", {}),
-        ("do you do takeaway? I'd like some tiramisu", "order_takeaway", {"dish": "tiramisu"}),
+        ("we'd like to reserve for 5 people", "book_table", {"party_size": 5}),
+        ("can I grab some food to take home?", "order_takeaway", {}),
     ],
 )
 async def test_a_paraphrase_the_rules_miss_starts_its_flow(
@@ -71,7 +71,7 @@ async def test_a_question_instead_of_an_answer_starts_the_flow_it_means(
 ) -> None:
     rules, both = restaurant
     asked = {"active_flow": "book_table", "expected_slot": both.engine.slot_info("party_size")}
-    text = "when do you close on fridays?"
+    text = "how late is the kitchen open?"
 
     assert await understood(rules, text, **asked) == [OutOfScope(text)]
     assert await understood(both, text, **asked) == [StartFlow("restaurant_info", {})]
@@ -155,7 +155,7 @@ async def test_a_bots_flows_are_encoded_once(restaurant: tuple[Bot, Bot], model:
     await understood(both, "is the kitchen still open?")
     before = flow_index.cache_info()
 
-    await understood(both, "we can't come tomorrow, sorry")
+    await understood(both, "how late is the kitchen open?")
 
     assert flow_index.cache_info().hits == before.hits + 1
     assert flow_index.cache_info().misses == before.misses
