@@ -18,6 +18,8 @@ It reads a message in this order, and the first reading that fits wins:
    about as close → ``clarify``.
 
 Anything else is ``out_of_scope``: understanding never raises on what a user types.
+With ``settings.nlu.embeddings`` the semantic matcher (``soni.nlu.embeddings``)
+reads what would be ``out_of_scope``, and an option no rule named, first.
 """
 
 from __future__ import annotations
