@@ -32,7 +32,7 @@ from soni.nlu.commands import (
 )
 from soni.nlu.protocol import MAX_MESSAGE_CHARS, ConversationContext
 
-__all__ = ("MAX_COMMANDS", "UnusableAnswer", "read_answer", "read_completion")
+__all__ = ("MAX_COMMANDS", "UnusableAnswer", "read_answer", "read_completion", "read_ollama_chat")
 
 MAX_COMMANDS = 16
 """More commands than this in one answer is no reading of one message."""
@@ -235,8 +235,32 @@ def read_completion(raw: bytes) -> str:
     choice = completion.choices[0]
     if choice.message.refusal:
         raise UnusableAnswer("the model refused to answer")
-    if choice.finish_reason == "length":
-        raise UnusableAnswer("the answer was cut short (finish_reason 'length')")
-    if not choice.message.content or not choice.message.content.strip():
+    return _text(choice.message.content, choice.finish_reason)
+
+
+def _text(content: str | None, finish_reason: str | None) -> str:
+    if finish_reason == "length":
+        raise UnusableAnswer(f"the answer was cut short (finish_reason {finish_reason!r})")
+    if not content or not content.strip():
         raise UnusableAnswer("the answer is empty")
-    return choice.message.content
+    return content
+
+
+class _OllamaChat(BaseModel):
+    """The part of an Ollama ``/api/chat`` response (``stream: false``) this backend reads."""
+
+    message: _Message
+    done_reason: str | None = None
+
+
+def read_ollama_chat(raw: bytes) -> str:
+    """The message text of an Ollama native ``/api/chat`` response.
+
+    Raises:
+        UnusableAnswer: not such a response, a cut-short or empty answer.
+    """
+    try:
+        chat = _OllamaChat.model_validate_json(raw)
+    except ValidationError:
+        raise UnusableAnswer("the response is not an Ollama chat response") from None
+    return _text(chat.message.content, chat.done_reason)

@@ -7,11 +7,25 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from soni.nlu._llm_settings import ResponseFormat
 from soni.nlu.protocol import ConversationContext, SlotInfo
 
-__all__ = ("SCHEMA_NAME", "command_schema", "known_slots", "system_prompt")
+__all__ = (
+    "ENFORCED",
+    "SCHEMA_NAME",
+    "command_schema",
+    "known_slots",
+    "request_body",
+    "system_prompt",
+)
 
 SCHEMA_NAME = "soni_commands"
+
+ENFORCED: frozenset[ResponseFormat] = frozenset(
+    {"json_schema", "llama_cpp", "ollama", "vllm", "guided_json"}
+)
+"""The forms whose server holds the answer to the schema; the others carry the schema
+in the prompt and hope."""
 
 # Bounds on what one prompt carries: a bot's own text is trusted, but a slot value
 # may be a long free-text answer, and a long list of trigger phrases adds little.
@@ -188,3 +202,51 @@ def system_prompt(context: ConversationContext, *, schema: dict[str, Any] | None
     if schema is not None:
         parts.append("The answer must match this JSON schema:\n" + json.dumps(schema))
     return "\n\n".join(parts)
+
+
+def request_body(
+    form: ResponseFormat,
+    text: str,
+    context: ConversationContext,
+    *,
+    model: str,
+    temperature: float,
+    max_tokens: int,
+) -> dict[str, Any]:
+    """The JSON body asking for ``text`` to be read, in the shape ``form``'s servers take.
+
+    ``form`` is a concrete one (never ``auto``). Every form but ``ollama`` is an OpenAI
+    chat-completions body; ``ollama`` is the body of Ollama's native ``/api/chat``.
+    """
+    schema = command_schema(context)
+    prompt = system_prompt(context, schema=None if form in ENFORCED else schema)
+    messages = [{"role": "system", "content": prompt}, {"role": "user", "content": text}]
+    if form == "ollama":
+        # /api/chat streams unless told not to; sampling settings sit under "options".
+        options: dict[str, Any] = {"temperature": temperature}
+        if max_tokens:
+            options["num_predict"] = max_tokens
+        return {
+            "model": model,
+            "messages": messages,
+            "stream": False,
+            "format": schema,
+            "options": options,
+        }
+    body: dict[str, Any] = {"model": model, "temperature": temperature, "messages": messages}
+    if max_tokens:
+        body["max_tokens"] = max_tokens
+    if form == "json_schema":
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": schema},
+        }
+    elif form == "llama_cpp":
+        body["response_format"] = {"type": "json_object", "schema": schema}
+    elif form == "vllm":
+        body["structured_outputs"] = {"json": schema}
+    elif form == "guided_json":
+        body["guided_json"] = schema
+    elif form == "json_object":
+        body["response_format"] = {"type": "json_object"}
+    return body
