@@ -26,6 +26,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import StreamingResponse
 
 import soni.nlu
 from soni import Bot
@@ -71,6 +72,8 @@ class Reply:
     refusal: str | None = None
     finish_reason: str = "stop"
     hold: bool = False  # answer only when the test is over (a model that never answers)
+    media_type: str = "application/json"  # of a given body
+    stall: bool = False  # stream the first piece, then nothing until the client hangs up
 
 
 def answer(*commands: dict[str, Any]) -> Reply:
@@ -95,6 +98,7 @@ class FakeOpenAI:
     requests: list[Recorded] = field(default_factory=list)
     replies: deque[Reply] = field(default_factory=deque)
     release: threading.Event = field(default_factory=threading.Event)
+    hung_up: threading.Event = field(default_factory=threading.Event)
 
     def script(self, *replies: Reply) -> None:
         self.replies = deque(replies)
@@ -103,6 +107,7 @@ class FakeOpenAI:
         self.requests = []
         self.replies = deque([answer({"kind": "help"})])
         self.release = threading.Event()
+        self.hung_up = threading.Event()
 
     async def _next(self, request: Request) -> Reply:
         self.requests.append(
@@ -116,6 +121,21 @@ class FakeOpenAI:
             await asyncio.sleep(reply.delay)
         return reply
 
+    async def _stream(
+        self, request: Request, reply: Reply, lines: list[str], media_type: str
+    ) -> StreamingResponse:
+        async def send() -> AsyncIterator[str]:
+            yield lines[0]
+            if reply.stall:
+                # Nothing more: the next message the server gets is the client leaving.
+                if (await request.receive())["type"] == "http.disconnect":
+                    self.hung_up.set()
+                return
+            for line in lines[1:]:
+                yield line
+
+        return StreamingResponse(send(), reply.status, media_type=media_type)
+
     def app(self) -> FastAPI:
         app = FastAPI()
 
@@ -123,7 +143,32 @@ class FakeOpenAI:
         async def ollama_chat(request: Request) -> Response:
             reply = await self._next(request)
             if reply.body is not None:
-                return Response(reply.body, reply.status, media_type="application/json")
+                return Response(reply.body, reply.status, media_type=reply.media_type)
+            if self.requests[-1].body.get("stream", True):  # Ollama streams by default
+                pieces = _pieces(reply.content)
+                lines = [
+                    json.dumps(
+                        {
+                            "model": MODEL,
+                            "message": {"role": "assistant", "content": p},
+                            "done": False,
+                        }
+                    )
+                    + "\n"
+                    for p in pieces
+                ]
+                lines.append(
+                    json.dumps(
+                        {
+                            "model": MODEL,
+                            "message": {"role": "assistant", "content": ""},
+                            "done": True,
+                            "done_reason": reply.finish_reason,
+                        }
+                    )
+                    + "\n"
+                )
+                return await self._stream(request, reply, lines, "application/x-ndjson")
             chat = {
                 "model": MODEL,
                 "created_at": "2026-01-01T00:00:00Z",
@@ -137,7 +182,22 @@ class FakeOpenAI:
         async def complete(request: Request) -> Response:
             reply = await self._next(request)
             if reply.body is not None:
-                return Response(reply.body, reply.status, media_type="application/json")
+                return Response(reply.body, reply.status, media_type=reply.media_type)
+            if self.requests[-1].body.get("stream"):
+                chunks: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+                chunks += [{"content": p} for p in _pieces(reply.content)]
+                if reply.refusal:
+                    chunks.append({"refusal": reply.refusal})
+                events = [
+                    {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+                    for delta in chunks
+                ]
+                events.append(
+                    {"choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]}
+                )
+                lines = [": ping\n\n"] + [f"data: {json.dumps(e)}\n\n" for e in events]
+                lines.append("data: [DONE]\n\n")
+                return await self._stream(request, reply, lines, "text/event-stream")
             message = {"role": "assistant", "content": reply.content, "refusal": reply.refusal}
             completion = {
                 "id": "chatcmpl-fake",
@@ -149,6 +209,14 @@ class FakeOpenAI:
             return Response(json.dumps(completion), reply.status, media_type="application/json")
 
         return app
+
+
+def _pieces(content: str | None) -> list[str]:
+    """The content in three pieces, as a model streams it token by token."""
+    if not content:
+        return []
+    third = max(1, len(content) // 3)
+    return [content[:third], content[third : 2 * third], content[2 * third :]]
 
 
 @pytest.fixture(scope="module")
@@ -374,6 +442,18 @@ async def test_the_request_carries_model_key_schema_and_context(
     assert "JSON schema" not in prompt  # structured outputs carry it
 
 
+async def test_choose_is_in_the_schema_only_when_options_are_offered(
+    fake: FakeOpenAI, make: Make
+) -> None:
+    llm, _ = await make()
+    await llm.understand("the first", CONFIRMING)
+    await llm.understand("the first", COLLECTING)
+    offered, none = (r.body["response_format"]["json_schema"]["schema"] for r in fake.requests)
+    assert "choose" in _kinds(offered)
+    assert "choose" not in _kinds(none)
+    assert {"affirm", "deny", "set_slot"} <= _kinds(none)
+
+
 async def test_without_a_key_no_authorization_header_is_sent(fake: FakeOpenAI, make: Make) -> None:
     llm, _ = await make(api_key=None)
     await llm.understand("help", context())
@@ -453,12 +533,55 @@ async def test_ollama_gets_its_native_chat_with_format(
     (request,) = fake.requests
     assert request.path == "/api/chat"
     body = request.body
-    assert body["stream"] is False
+    assert body["stream"] is True  # read line by line (the default)
     assert body["options"] == {"temperature": 0.2, "num_predict": 300}
     assert body["format"]["required"] == ["commands"]
     assert body["format"]["properties"]["commands"]["items"]["anyOf"]
     assert body["messages"][1] == {"role": "user", "content": "later please"}
     assert "response_format" not in body
+
+
+@pytest.mark.parametrize("response_format", ["auto", "llama_cpp", "ollama"])
+async def test_without_streaming_the_whole_answer_is_read_at_once(
+    fake: FakeOpenAI, make: Make, response_format: str
+) -> None:
+    kwargs: dict[str, Any] = {"response_format": response_format, "stream": False}
+    if response_format == "ollama":
+        kwargs["base_url"] = fake.base_url.removesuffix("/v1")
+    llm, rules = await make(**kwargs)
+    fake.script(answer({"kind": "affirm"}))
+    assert await llm.understand("yes", CONFIRMING) == [Affirm()]
+    assert rules.calls == []
+    assert fake.requests[0].body.get("stream", False) is False
+
+
+async def test_a_server_that_ignores_stream_is_read_whole(fake: FakeOpenAI, make: Make) -> None:
+    llm, rules = await make()
+    completion = {"choices": [{"message": {"content": '{"commands": [{"kind": "deny"}]}'}}]}
+    fake.script(Reply(body=json.dumps(completion).encode()))  # application/json, not a stream
+    assert await llm.understand("no", CONFIRMING) == [Deny()]
+    assert fake.requests[0].body["stream"] is True
+    assert rules.calls == []
+
+
+@pytest.mark.parametrize(
+    ("lines", "why"),
+    [
+        (b'data: {"choices": [{"delta": {"content": "{\\"comm"}}]}\n\n', "ended before"),
+        (b"data: [DONE]\n\n", "the answer is empty"),
+        (b'data: {"error": {"message": "out of memory"}}\n\n', "reported an error"),
+        (b"data: not json\n\n", "not a chat completion stream"),
+    ],
+)
+async def test_a_broken_stream_falls_back(
+    fake: FakeOpenAI, make: Make, caplog: pytest.LogCaptureFixture, lines: bytes, why: str
+) -> None:
+    llm, rules = await make()
+    fake.script(Reply(body=lines, media_type="text/event-stream"))
+    with caplog.at_level(logging.WARNING):
+        assert await llm.understand("hi", context()) == FALLBACK
+    assert rules.calls == ["hi"]
+    assert why in _warnings(caplog)[0]
 
 
 async def test_an_ollama_answer_cut_short_falls_back(
@@ -480,15 +603,21 @@ async def test_no_token_limit_is_sent_when_max_tokens_is_0(fake: FakeOpenAI, mak
 
 # -- auto: the request shape found from the server -------------------------------------
 
-# What llama-cpp-python's server (0.3) answers a json_schema response_format with.
+# What llama-cpp-python's server (0.3.36) answers a json_schema response_format with,
+# verbatim but for the traceback's path.
 LLAMA_CPP_PYTHON_500 = Reply(
     status=500,
     body=json.dumps(
         {
             "error": {
-                "message": "[{'type': 'literal_error', 'loc': ('body', 'response_format', "
-                "'type'), 'msg': \"Input should be 'text' or 'json_object'\"}]",
+                "message": "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', "
+                "'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\","
+                " 'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n"
+                '  File "llama_cpp/server/app.py", line 376, in create_chat_completion\n'
+                "    POST /v1/chat/completions",
                 "type": "internal_server_error",
+                "param": None,
+                "code": None,
             }
         }
     ).encode(),
@@ -629,6 +758,22 @@ async def test_a_model_that_never_answers_costs_the_turn_its_budget_then_the_rul
     assert rules.calls == ["hi"]
     (warning,) = _warnings(caplog)
     assert "the turn budget of 0.3 s" in warning
+
+
+@pytest.mark.parametrize("response_format", ["llama_cpp", "ollama"])
+async def test_at_the_budget_the_backend_hangs_up_so_the_server_can_stop_generating(
+    fake: FakeOpenAI, make: Make, response_format: str
+) -> None:
+    base_url = fake.base_url.removesuffix("/v1") if response_format == "ollama" else fake.base_url
+    llm, rules = await make(
+        response_format=response_format, base_url=base_url, timeout=10, turn_budget=0.3
+    )
+    fake.script(Reply(content='{"commands": [{"kind": "help"}]}', stall=True))
+    assert await llm.understand("hi", context()) == FALLBACK
+    assert rules.calls == ["hi"]
+    # The server sees the client leave (llama-cpp-python then stops generating, where a
+    # request that is not streamed runs to max_tokens with the next message behind it).
+    assert await asyncio.to_thread(fake.hung_up.wait, 10)
 
 
 async def test_retries_stop_when_the_budget_would_run_out(

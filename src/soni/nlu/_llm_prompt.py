@@ -85,7 +85,8 @@ def command_schema(context: ConversationContext) -> dict[str, Any]:
     """The JSON schema of an answer: ``{"commands": [...]}`` with one shape per kind.
 
     Flow, slot and option names are enumerated from the context, so a model with
-    structured outputs cannot name anything else.
+    structured outputs cannot name anything else; ``choose`` is offered only when a
+    confirmation offers options.
     """
     flow = _name(f.name for f in context.flows)
     slot = _name(known_slots(context))
@@ -104,11 +105,13 @@ def command_schema(context: ConversationContext) -> dict[str, Any]:
         _command("cancel_flow"),
         _command("affirm"),
         _command("deny"),
-        _command("choose", option=_name(options)),
         _command("clarify", candidates={"type": "array", "items": flow}),
         _command("help"),
         _command("out_of_scope"),
     ]
+    if options:
+        # Without options a choice can only be unusable: a constrained model cannot make one.
+        commands.insert(6, _command("choose", option=_name(options)))
     return {
         "type": "object",
         "properties": {"commands": {"type": "array", "items": {"anyOf": commands}}},

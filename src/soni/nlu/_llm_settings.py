@@ -68,6 +68,9 @@ class LLMSettings:
             stepping down included; then the fallback reads it.
         max_tokens: The most tokens the model may answer with (an answer is a few
             dozen); ``0`` sends no limit (for models that refuse ``max_tokens``).
+        stream: Ask for the answer as a stream, so that giving up on it (the turn
+            budget spent) makes the server stop generating instead of finishing an
+            answer nobody reads while the next message waits behind it.
     """
 
     model: str
@@ -80,6 +83,7 @@ class LLMSettings:
     response_format: ResponseFormat = "auto"
     turn_budget: float = 8.0
     max_tokens: int = 400
+    stream: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -97,6 +101,8 @@ class LLMSettings:
         if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int):
             raise NluSettingsError("max_tokens", f"must be a whole number, got {self.max_tokens!r}")
         _check_range("max_tokens", self.max_tokens, 0, _MAX_TOKENS)
+        if not isinstance(self.stream, bool):
+            raise NluSettingsError("stream", f"must be true or false, got {self.stream!r}")
         if self.response_format not in get_args(ResponseFormat):
             allowed = ", ".join(get_args(ResponseFormat))
             raise NluSettingsError(
@@ -148,6 +154,7 @@ class LLMSettings:
             response_format=given.get("response_format", "auto"),
             turn_budget=_number("turn_budget", given.get("turn_budget", 8.0)),
             max_tokens=_whole("max_tokens", given.get("max_tokens", 400)),
+            stream=_bool("stream", given.get("stream", True)),
         )
 
 
@@ -174,6 +181,14 @@ def _string(key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise NluSettingsError(key, f"must be a string, got {type(value).__name__}")
     return value
+
+
+def _bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise NluSettingsError(key, f"must be true or false, got {value!r}")
 
 
 def _number(key: str, value: Any) -> float:

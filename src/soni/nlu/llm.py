@@ -22,7 +22,13 @@ from typing import Any
 
 import httpx
 
-from soni.nlu._llm_answer import UnusableAnswer, read_answer, read_completion, read_ollama_chat
+from soni.nlu._llm_answer import (
+    StreamedAnswer,
+    UnusableAnswer,
+    read_answer,
+    read_completion,
+    read_ollama_chat,
+)
 from soni.nlu._llm_prompt import request_body
 from soni.nlu._llm_settings import FALLBACK_ORDER, LLMSettings, ResponseFormat
 from soni.nlu.commands import Command, OutOfScope
@@ -229,6 +235,8 @@ class LLMUnderstanding:
         headers = {"Accept": "application/json"}
         if settings.api_key:
             headers["Authorization"] = f"Bearer {settings.api_key}"
+        if settings.stream:
+            body = {**body, "stream": True}
         try:
             # httpx's timeout bounds each read; this bounds the whole attempt, so a
             # server trickling bytes cannot hold the turn.
@@ -236,7 +244,11 @@ class LLMUnderstanding:
                 async with self._client.stream(
                     "POST", endpoint, json=body, headers=headers, timeout=limit
                 ) as response:
-                    raw = await _read_capped(response)
+                    streamed = response.is_success and _is_stream(response, form)
+                    if streamed:
+                        content = await _read_stream(response, form)
+                    else:
+                        raw = await _read_capped(response)
         except (TimeoutError, httpx.TimeoutException):
             within = f"{limit:g} s" if budget is None else f"the turn budget of {budget:g} s"
             raise _Failure(f"no answer within {within}", retryable=True) from None
@@ -260,6 +272,9 @@ class LLMUnderstanding:
                 hint = f" (does the server take response_format {form}? try auto)"
             raise _Failure(reason + hint, retryable=status == 429 or status >= 500)
         self._settled = True
+        if streamed:
+            return content
+        # A server that does not stream answers with the whole response at once.
         return read_ollama_chat(raw) if form == "ollama" else read_completion(raw)
 
     # -- failing over -----------------------------------------------------------------
@@ -286,6 +301,26 @@ class LLMUnderstanding:
     def _redact(self, message: str) -> str:
         key = self.settings.api_key
         return message.replace(key, "[api key]") if key and len(key) >= 4 else message
+
+
+def _is_stream(response: httpx.Response, form: ResponseFormat) -> bool:
+    kind = response.headers.get("content-type", "")
+    if form == "ollama":
+        return "application/x-ndjson" in kind
+    return "text/event-stream" in kind
+
+
+async def _read_stream(response: httpx.Response, form: ResponseFormat) -> str:
+    answer = StreamedAnswer(ollama=form == "ollama")
+    size = 0
+    async for line in response.aiter_lines():
+        size += len(line)
+        if size > _MAX_RESPONSE_BYTES:
+            raise _Failure(f"the response is larger than {_MAX_RESPONSE_BYTES:,} bytes")
+        answer.feed(line)
+        if answer.done:
+            break
+    return answer.text()
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
