@@ -519,6 +519,35 @@ async def test_each_server_family_gets_the_schema_where_it_reads_it(
     assert "JSON schema" not in body["messages"][0]["content"]
 
 
+@pytest.mark.parametrize(
+    ("response_format", "bounded"),
+    [("llama_cpp", True), ("ollama", True), ("json_schema", False), ("vllm", False)],
+)
+async def test_grammar_servers_get_bounds_so_a_small_model_cannot_loop(
+    fake: FakeOpenAI, make: Make, response_format: str, bounded: bool
+) -> None:
+    base_url = fake.base_url.removesuffix("/v1") if response_format == "ollama" else fake.base_url
+    llm, _ = await make(response_format=response_format, base_url=base_url)
+    await llm.understand("send 20 to Bob", context())
+    body = fake.requests[0].body
+    schema = {
+        "llama_cpp": lambda: body["response_format"]["schema"],
+        "ollama": lambda: body["format"],
+        "json_schema": lambda: body["response_format"]["json_schema"]["schema"],
+        "vllm": lambda: body["structured_outputs"]["json"],
+    }[response_format]()
+    commands = schema["properties"]["commands"]
+    start_flow = commands["items"]["anyOf"][0]["properties"]
+    text = start_flow["slots"]["items"]["properties"]["value"]["anyOf"][0]
+    if bounded:
+        assert commands["maxItems"] == 4
+        assert start_flow["slots"]["maxItems"] == len(SLOT_TYPES)  # each slot once
+        assert text == {"type": "string", "maxLength": 200}
+    else:  # OpenAI's strict subset has no such keywords: they would fail the request
+        assert "maxItems" not in json.dumps(schema)
+        assert "maxLength" not in json.dumps(schema)
+
+
 @pytest.mark.parametrize("base_path", ["/v1", ""])
 async def test_ollama_gets_its_native_chat_with_format(
     fake: FakeOpenAI, make: Make, base_path: str

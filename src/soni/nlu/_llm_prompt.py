@@ -27,10 +27,17 @@ ENFORCED: frozenset[ResponseFormat] = frozenset(
 """The forms whose server holds the answer to the schema; the others carry the schema
 in the prompt and hope."""
 
+# The forms whose servers turn the schema into a llama.cpp grammar, which honours
+# maxItems and maxLength (llama-cpp-python's converter, llama-server's, which Ollama uses).
+_GRAMMARS: frozenset[ResponseFormat] = frozenset({"llama_cpp", "ollama"})
+
 # Bounds on what one prompt carries: a bot's own text is trusted, but a slot value
 # may be a long free-text answer, and a long list of trigger phrases adds little.
 _MAX_VALUE_CHARS = 200
 _MAX_INTENTS = 20
+# What one message says, at most, in a bounded schema (a sentence is rarely more than
+# a flow and two corrections).
+_MAX_BOUNDED_COMMANDS = 4
 # How a value of these slot types is written in an answer.
 _FORMATS = {"date": "YYYY-MM-DD", "time": "HH:MM", "datetime": "YYYY-MM-DDTHH:MM"}
 
@@ -81,16 +88,32 @@ def _command(kind: str, **properties: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def command_schema(context: ConversationContext) -> dict[str, Any]:
+def _array(items: dict[str, Any], most: int | None) -> dict[str, Any]:
+    array: dict[str, Any] = {"type": "array", "items": items}
+    if most:
+        array["maxItems"] = most
+    return array
+
+
+def command_schema(context: ConversationContext, *, bounded: bool = False) -> dict[str, Any]:
     """The JSON schema of an answer: ``{"commands": [...]}`` with one shape per kind.
 
     Flow, slot and option names are enumerated from the context, so a model with
     structured outputs cannot name anything else; ``choose`` is offered only when a
     confirmation offers options.
+
+    ``bounded`` adds ``maxItems`` and ``maxLength``, which a grammar-constrained server
+    (llama.cpp's) turns into an end: without them a small model can repeat items until
+    ``max_tokens`` (llama-cpp-python's server, Gemma 3 270M: the same four slots over and
+    over, 400 tokens, 40 s). OpenAI's strict mode is not sent them: its subset of JSON
+    Schema is the narrowest, and a keyword outside it fails the request.
     """
-    flow = _name(f.name for f in context.flows)
-    slot = _name(known_slots(context))
-    value = {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
+    flows = [f.name for f in context.flows]
+    slots = known_slots(context)
+    flow = _name(flows)
+    slot = _name(slots)
+    text = {"type": "string", "maxLength": _MAX_VALUE_CHARS} if bounded else {"type": "string"}
+    value = {"anyOf": [text, {"type": "number"}, {"type": "boolean"}]}
     options = context.pending.options if context.pending is not None else ()
     slot_value = {
         "type": "object",
@@ -99,13 +122,13 @@ def command_schema(context: ConversationContext) -> dict[str, Any]:
         "additionalProperties": False,
     }
     commands = [
-        _command("start_flow", flow=flow, slots={"type": "array", "items": slot_value}),
+        _command("start_flow", flow=flow, slots=_array(slot_value, bounded and len(slots))),
         _command("set_slot", slot=slot, value=value),
         _command("correct_slot", slot=slot, value=value),
         _command("cancel_flow"),
         _command("affirm"),
         _command("deny"),
-        _command("clarify", candidates={"type": "array", "items": flow}),
+        _command("clarify", candidates=_array(flow, bounded and len(flows))),
         _command("help"),
         _command("out_of_scope"),
     ]
@@ -114,7 +137,7 @@ def command_schema(context: ConversationContext) -> dict[str, Any]:
         commands.insert(6, _command("choose", option=_name(options)))
     return {
         "type": "object",
-        "properties": {"commands": {"type": "array", "items": {"anyOf": commands}}},
+        "properties": {"commands": _array({"anyOf": commands}, bounded and _MAX_BOUNDED_COMMANDS)},
         "required": ["commands"],
         "additionalProperties": False,
     }
@@ -221,7 +244,7 @@ def request_body(
     ``form`` is a concrete one (never ``auto``). Every form but ``ollama`` is an OpenAI
     chat-completions body; ``ollama`` is the body of Ollama's native ``/api/chat``.
     """
-    schema = command_schema(context)
+    schema = command_schema(context, bounded=form in _GRAMMARS)
     prompt = system_prompt(context, schema=None if form in ENFORCED else schema)
     messages = [{"role": "system", "content": prompt}, {"role": "user", "content": text}]
     if form == "ollama":
