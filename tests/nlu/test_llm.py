@@ -671,7 +671,7 @@ async def test_auto_steps_down_once_when_the_server_rejects_the_form_and_remembe
     assert llm.response_format == "llama_cpp"
     assert _warnings(caplog) == []
     (note,) = [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()]
-    assert "response_format json_schema" in note
+    assert "rejected response_format json_schema (HTTP 500, internal_server_error)" in note
     assert "using llama_cpp from now on" in note
 
 

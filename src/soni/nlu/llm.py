@@ -172,7 +172,10 @@ class LLMUnderstanding:
                 return await self._complete(form, body, deadline)
             except _Rejected as rejected:
                 if not self._step_down(form):
-                    raise _Failure(f"{rejected}; no other response_format is left") from None
+                    raise _Failure(
+                        f"{settings.endpoint} rejected response_format {form} ({rejected}); "
+                        "no other response_format is left"
+                    ) from None
                 logger.info(
                     "%s rejected response_format %s (%s); using %s from now on "
                     "(set response_format: %s to skip this)",
@@ -265,7 +268,7 @@ class LLMUnderstanding:
             detail = f" ({code})" if code else ""
             reason = f"{endpoint} answered HTTP {status}{detail}"
             if not self._settled and status in _REJECTING and _ABOUT_FORMAT.search(_text(raw)):
-                raise _Rejected(reason)
+                raise _Rejected(f"HTTP {status}, {code}" if code else f"HTTP {status}")
             hint = _HINTS.get(status, "")
             chosen = settings.response_format != "auto"
             if chosen and status in _REJECTING and _ABOUT_FORMAT.search(_text(raw)):
