@@ -540,11 +540,12 @@ async def test_grammar_servers_get_bounds_so_a_small_model_cannot_loop(
     start_flow = commands["items"]["anyOf"][0]["properties"]
     text = start_flow["slots"]["items"]["properties"]["value"]["anyOf"][0]
     if bounded:
-        assert commands["maxItems"] == 4
+        assert (commands["minItems"], commands["maxItems"]) == (1, 4)
         assert start_flow["slots"]["maxItems"] == len(SLOT_TYPES)  # each slot once
         assert text == {"type": "string", "maxLength": 200}
     else:  # OpenAI's strict subset has no such keywords: they would fail the request
         assert "maxItems" not in json.dumps(schema)
+        assert "minItems" not in json.dumps(schema)
         assert "maxLength" not in json.dumps(schema)
 
 

@@ -88,9 +88,11 @@ def _command(kind: str, **properties: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _array(items: dict[str, Any], most: int | None) -> dict[str, Any]:
+def _array(items: dict[str, Any], most: int | None, *, least: int = 0) -> dict[str, Any]:
     array: dict[str, Any] = {"type": "array", "items": items}
-    if most:
+    if most:  # bounded
+        if least:
+            array["minItems"] = least
         array["maxItems"] = most
     return array
 
@@ -102,8 +104,9 @@ def command_schema(context: ConversationContext, *, bounded: bool = False) -> di
     structured outputs cannot name anything else; ``choose`` is offered only when a
     confirmation offers options.
 
-    ``bounded`` adds ``maxItems`` and ``maxLength``, which a grammar-constrained server
-    (llama.cpp's) turns into an end: without them a small model can repeat items until
+    ``bounded`` adds ``minItems``, ``maxItems`` and ``maxLength``, which a
+    grammar-constrained server (llama.cpp's) enforces: without them a small model
+    answers ``{"commands": []}``, or repeats items until
     ``max_tokens`` (llama-cpp-python's server, Gemma 3 270M: the same four slots over and
     over, 400 tokens, 40 s). OpenAI's strict mode is not sent them: its subset of JSON
     Schema is the narrowest, and a keyword outside it fails the request.
@@ -137,7 +140,9 @@ def command_schema(context: ConversationContext, *, bounded: bool = False) -> di
         commands.insert(6, _command("choose", option=_name(options)))
     return {
         "type": "object",
-        "properties": {"commands": _array({"anyOf": commands}, bounded and _MAX_BOUNDED_COMMANDS)},
+        "properties": {
+            "commands": _array({"anyOf": commands}, bounded and _MAX_BOUNDED_COMMANDS, least=1)
+        },
         "required": ["commands"],
         "additionalProperties": False,
     }
