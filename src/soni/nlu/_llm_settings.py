@@ -13,19 +13,28 @@ import httpx
 
 from soni.errors import NluSettingsError
 
-__all__ = ("DEFAULT_BASE_URL", "LLMSettings", "ResponseFormat")
+__all__ = ("DEFAULT_BASE_URL", "FALLBACK_ORDER", "LLMSettings", "ResponseFormat")
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MODEL_ENV = "SONI_LLM_MODEL"
 BASE_URL_ENV = "SONI_LLM_BASE_URL"
 API_KEY_ENVS = ("SONI_LLM_API_KEY", "OPENAI_API_KEY")
 
-ResponseFormat = Literal["json_schema", "json_object", "none"]
+ResponseFormat = Literal[
+    "auto", "json_schema", "llama_cpp", "ollama", "vllm", "guided_json", "json_object", "none"
+]  # fmt: skip
+"""How the request asks for the answer's shape; see :class:`LLMSettings`."""
+
+FALLBACK_ORDER: tuple[ResponseFormat, ...] = ("json_schema", "llama_cpp", "json_object", "none")
+"""The forms ``auto`` tries, in order, stepping down when the server rejects one. The
+first is what OpenAI, vLLM, Ollama's /v1 and llama.cpp's llama-server take; the second
+what llama-cpp-python's server takes; the last two carry no schema the server enforces."""
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_TIMEOUT = 600.0
 _MAX_RETRIES = 10
 _MAX_BACKOFF = 10.0
+_MAX_TOKENS = 32_768
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +54,23 @@ class LLMSettings:
             HTTP 5xx.
         retry_backoff: Seconds before the first retry; doubled for each next one.
         temperature: Sampling temperature, 0 to 2.
-        response_format: ``json_schema`` (structured outputs: the answer must match
-            the command schema), ``json_object`` (any JSON object; the schema goes
-            in the prompt) or ``none`` (plain text; for servers that support
-            neither).
+        response_format: How the request asks for the command schema, by server
+            family: ``json_schema`` (OpenAI structured outputs; also vLLM, Ollama's
+            /v1, llama.cpp's llama-server), ``llama_cpp`` (``json_object`` with the
+            schema beside it, as llama-cpp-python's server takes it), ``ollama``
+            (Ollama's native /api/chat with ``format``), ``vllm`` (vLLM's
+            ``structured_outputs``), ``guided_json`` (vLLM before 0.12),
+            ``json_object`` (any JSON; the schema goes in the prompt), ``none``
+            (no format; the schema goes in the prompt) or ``auto`` (the default:
+            ``json_schema``, stepping down through :data:`FALLBACK_ORDER` when the
+            server rejects a form).
+        turn_budget: Seconds the whole attempt at a message may take, retries and
+            stepping down included; then the fallback reads it.
+        max_tokens: The most tokens the model may answer with (an answer is a few
+            dozen); ``0`` sends no limit (for models that refuse ``max_tokens``).
+        stream: Ask for the answer as a stream, so that giving up on it (the turn
+            budget spent) makes the server stop generating instead of finishing an
+            answer nobody reads while the next message waits behind it.
     """
 
     model: str
@@ -58,7 +80,10 @@ class LLMSettings:
     retries: int = 2
     retry_backoff: float = 0.25
     temperature: float = 0.0
-    response_format: ResponseFormat = "json_schema"
+    response_format: ResponseFormat = "auto"
+    turn_budget: float = 8.0
+    max_tokens: int = 400
+    stream: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -72,6 +97,12 @@ class LLMSettings:
         _check_range("retries", self.retries, 0, _MAX_RETRIES)
         _check_range("retry_backoff", self.retry_backoff, 0.0, _MAX_BACKOFF)
         _check_range("temperature", self.temperature, 0.0, 2.0)
+        _check_range("turn_budget", self.turn_budget, 0.0, _MAX_TIMEOUT, low_inclusive=False)
+        if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int):
+            raise NluSettingsError("max_tokens", f"must be a whole number, got {self.max_tokens!r}")
+        _check_range("max_tokens", self.max_tokens, 0, _MAX_TOKENS)
+        if not isinstance(self.stream, bool):
+            raise NluSettingsError("stream", f"must be true or false, got {self.stream!r}")
         if self.response_format not in get_args(ResponseFormat):
             allowed = ", ".join(get_args(ResponseFormat))
             raise NluSettingsError(
@@ -80,7 +111,11 @@ class LLMSettings:
 
     @property
     def endpoint(self) -> str:
-        """The chat-completions URL."""
+        """The URL requests go to: ``{base_url}/chat/completions``, or for ``ollama``
+        Ollama's native ``/api/chat`` on the same server (a ``/v1`` ending is dropped)."""
+        if self.response_format == "ollama":
+            root = self.base_url.removesuffix("/v1")
+            return f"{root}/api/chat"
         return f"{self.base_url}/chat/completions"
 
     @classmethod
@@ -116,7 +151,10 @@ class LLMSettings:
             retries=_whole("retries", given.get("retries", 2)),
             retry_backoff=_number("retry_backoff", given.get("retry_backoff", 0.25)),
             temperature=_number("temperature", given.get("temperature", 0.0)),
-            response_format=given.get("response_format", "json_schema"),
+            response_format=given.get("response_format", "auto"),
+            turn_budget=_number("turn_budget", given.get("turn_budget", 8.0)),
+            max_tokens=_whole("max_tokens", given.get("max_tokens", 400)),
+            stream=_bool("stream", given.get("stream", True)),
         )
 
 
@@ -143,6 +181,14 @@ def _string(key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise NluSettingsError(key, f"must be a string, got {type(value).__name__}")
     return value
+
+
+def _bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise NluSettingsError(key, f"must be true or false, got {value!r}")
 
 
 def _number(key: str, value: Any) -> float:
