@@ -38,8 +38,8 @@ _SHORTHAND = {
     "passwd": "password", "rsrv": "reserve", "resv": "reserve", "rsvp": "reserve",
     "appt": "appointment", "appmt": "appointment", "acct": "account", "addr": "address",
     "msg": "message", "wk": "week", "wknd": "weekend", "mins": "minutes", "hrs": "hours",
-    "hr": "hour", "b4": "before", "pkg": "package", "pkgs": "packages", "cxl": "cancel",
-    "canx": "cancel", "w/": "with", "abt": "about", "cuz": "because", "bc": "because",
+    "b4": "before", "pkg": "package", "pkgs": "packages", "cxl": "cancel",
+    "canx": "cancel", "abt": "about", "cuz": "because",
     "wanna": "want to", "gonna": "going to", "gotta": "got to", "lemme": "let me",
     "gimme": "give me", "dunno": "do not know", "idk": "i do not know", "nvm": "never mind",
     "cancle": "cancel", "cancell": "cancel", "cansel": "cancel", "apointment": "appointment",
@@ -48,9 +48,9 @@ _SHORTHAND = {
 # Said in lower case, as chat shorthand is typed ("Ty" is a name); a count may stick
 # to a unit ("2ppl", "3hrs").
 _SHORT_WORD = re.compile(
-    r"(?<![\w-])(?:(?P<n>\d+)(?=(?:ppl|pax|hrs?|mins|wk)\b))?(?P<w>"
+    r"(?<![\w@.'-])(?:(?P<n>\d+)(?=(?:ppl|pax|hrs?|mins|wk)\b))?(?P<w>"
     + "|".join(sorted(map(re.escape, _SHORTHAND), key=len, reverse=True))
-    + r")(?![\w-])"
+    + r")(?![\w@'-]|\.\w)"
 )
 
 

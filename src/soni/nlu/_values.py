@@ -10,9 +10,11 @@ message the pattern matches, asked or not.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import functools
 import re
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -497,11 +499,12 @@ def times_of_day(slot: SlotInfo) -> bool:
 def _clocks(slot: SlotInfo) -> dict[dt.time, str]:
     clocks: dict[dt.time, str] = {}
     for value in slot.choices:
-        try:
-            clocks[dt.time.fromisoformat(str(value))] = value
-        except ValueError:
-            continue  # "asap" beside the times
+        if _CLOCK_VALUE.fullmatch(str(value)):  # not "asap", not a bag of "20" kg
+            clocks[dt.time.fromisoformat(f"{value!s:0>5}")] = value
     return clocks
+
+
+_CLOCK_VALUE = re.compile(r"(?:[01]?\d|2[0-3]):[0-5]\d")
 
 
 def _time_choice(slot: SlotInfo, said: str, *, loose: bool) -> str | None:
@@ -620,7 +623,7 @@ _HOW_LONG = re.compile(
     r"\b(?:for|about|around|roughly)\s+(?:a|an|one|two|three|four|five|six|seven|eight|nine|"
     r"ten|a couple of|a few|\d{1,3})\s+(?:days?|weeks?|nights?|months?)\b"
 )
-_DAY_LEAD = frozenset({"next", "this", "coming", "the", "on", "from", "starting", "for", "of"})
+_DAY_LEAD = frozenset({"next", "this", "coming", "the"})
 _NOT_THAT_DAY = re.compile(r"\bnot\s+(?:on\s+)?(?:the\s+)?\w+")
 _MONTH_AFTER = re.compile(
     r"^\s+(?:of\s+)?(?:january|february|march|april|may|june|july|august|september|october|"
@@ -639,12 +642,13 @@ def _one_day_words(said: str) -> str | None:
     day = days[0]
     before = kept[: day.start()].split()
     lead: list[str] = []
-    while before and before[-1] in _DAY_LEAD and before[-1] not in ("for", "of") and len(lead) < 2:
+    while before and before[-1] in _DAY_LEAD and len(lead) < 2:
         lead.insert(0, before.pop())
     month = _MONTH_AFTER.match(kept[day.end() :])
     end = day.end() + (month.end() if month else 0)
-    words = [w for w in lead if w not in ("from", "starting", "on")]
-    return " ".join([*words, kept[day.start() : end].strip()])
+    if _MONTH.search(kept[: day.start()]) or _MONTH.search(kept[end:]):
+        return None  # "December 3rd": the month before the day; read the whole
+    return " ".join([*lead, kept[day.start() : end].strip()])
 
 
 # Days of the year people name rather than date (the same every year).
@@ -714,7 +718,10 @@ def _date(text: str, today: dt.date, *, anywhere: bool, past: bool = False) -> s
         "DATE_ORDER": "DMY",
     }
     wanted = _one_day_words(said) or _date_words(said)
-    with warnings.catch_warnings():
+    # One parse at a time: dateparser loads its languages lazily and is not safe to
+    # call from several threads at once (the rules run in a worker thread with the
+    # embeddings matcher on).
+    with _DATEPARSER, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dateparser's own deprecation chatter
         parsed = dateparser.parse(wanted, languages=["en"], settings=settings)
         if parsed is None:
@@ -737,10 +744,15 @@ def _date(text: str, today: dt.date, *, anywhere: bool, past: bool = False) -> s
     return day.isoformat()
 
 
+_DATEPARSER = threading.Lock()
+
+
 def _last_month(day: dt.date) -> dt.date:
     """The same day of the month before ("the 28th" asked on the 10th, about a day gone)."""
     year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
-    return day.replace(year=year, month=month, day=min(day.day, 28))
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 def _next_month(day: dt.date) -> dt.date:

@@ -19,7 +19,7 @@ It reads a message in this order, and the first reading that fits wins:
 
 Anything else is ``out_of_scope``: understanding never raises on what a user types.
 With ``settings.nlu.embeddings`` the semantic matcher (``soni.nlu.embeddings``)
-reads what would be ``out_of_scope``, and an option no rule named, first.
+reads, last, what would otherwise be ``out_of_scope``, and an option no rule named.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def _elongated(said: str) -> str:
 # "not now …") the words say what not to do.
 _NO_THEN_VALUE = frozenset({"no", "n", "nope", "nah", "wrong", "no no"})
 # After a yes word, a "not" turns it round: "absolutely not", "of course not".
-_NEGATED_YES = re.compile(r"^(?:not|no)\b")
+_NEGATED_YES = re.compile(r"^(?:not|no)\b(?!\s+(?:problem|worries|rush|doubt|question)\b)")
 # Words that, after a "no", say why or how it is no — never a new value with it.
 _REFUSAL_SIGNAL = re.compile(
     r"\b(?:don't|dont|do not|won't|will not|forget|cancel|skip|hold off|leave it|"
@@ -179,7 +179,10 @@ _CHANGE_SAID = frozenset(
     ]
 )
 _CHANGE_WORDS = re.compile(r"\b(?:" + "|".join(sorted(_CHANGE_SAID)) + r")\b")
-_NOT_THIS = re.compile(r"\bnot\s+((?:[\w'-]+\s*){1,3}?)\s*$")
+_NOT_THIS = re.compile(r"\bnot\s+(\S+(?:\s\S+){0,2})$")
+_BUT = re.compile(r"^(?:but|and|so|then|well|um+|hmm+)\b\s*")
+_NO_PROBLEM = re.compile(r"^no (?:problem|worries|rush|doubt|question)\b")
+_SPACES = re.compile(r"[ \t]{2,}|\s{3,}")
 _FOR_NOW = re.compile(r"\b(?:for now|for the moment|now|then|this|that|all this)\b")
 _AND = re.compile(r"^(?:and|also|plus|oh and|but)\b\s*")
 _CLAUSES = re.compile(r"[.!?;,]+\s*|\s+-+\s+")
@@ -204,11 +207,9 @@ _STOP_SAID = re.compile(
     r"^(?:(?:ok|okay|alright|right|fine)[\s,]+)?(?:stop|cancel|quit|abort|exit)\s*[,.!]"
 )
 _QUITS = re.compile(
-    r"^(?:forget|scrap|drop|ditch) (?:it|that|this|the \w+|about it)\b"
+    r"^(?:forget|scrap|ditch) (?:it|that|this|the \w+|about it)\b"
     r"|\b(?:do not|don't|dont) (?:want|need) (?:to \w+(?: \w+){0,2} |it |this |that |one )?"
     r"any ?more\b|\bno longer (?:want|need)\b|\bnot interested any ?more\b"
-    r"|\b(?:i will|i'll|ill) (?:do it|sort it|figure it out|find it|look it up|call|come)"
-    r"(?: \w+){0,4} (?:myself|later|another time|in person)\b"
 )
 _QUESTION = re.compile(
     r"^(?:what|when|where|why|how|who|which|whats|wheres|hows|do you|does|did you|"
@@ -261,7 +262,9 @@ class RulesUnderstanding:
     # -- the reading order ----------------------------------------------------------
 
     def _understand(self, text: str, context: ConversationContext) -> list[Command]:
-        text = chat_spelled_out(text)  # "rsrv table 2ppl tmrw"
+        # One space between words: some rules read the message with lookarounds that
+        # would go over a long run of spaces again and again.
+        text = chat_spelled_out(_SPACES.sub(" ", text.strip()))  # "rsrv table 2ppl tmrw"
         said = _elongated(normal(_emoji_words(text)))
         if not said:
             return [OutOfScope(text)]
@@ -280,7 +283,7 @@ class RulesUnderstanding:
         quits = (
             not asked
             and context.active_flow is not None
-            and (_QUITS.search(said) is not None or self._ends_with(text, self.settings.cancel))
+            and (_QUITS.search(said) is not None or self._said_apart(text, self.settings.cancel))
         )
         if stopped or quits or self._cancels(core) or self._cancels(said) or self._cancels(opened):
             # The bot's own flows come before the built-in: "cancel my appointment" is
@@ -475,11 +478,7 @@ class RulesUnderstanding:
     ) -> list[Command] | None:
         """The bot's flows about cancelling something: one starts, several are asked
         about; ``None`` when the bot has none."""
-        flows = [
-            f.name
-            for f in context.flows
-            if any(w in _CANCEL_WORDS for w in normal(" ".join((f.name, *f.intents))).split())
-        ]
+        flows = [f.name for f in _cancelling_flows(context)]
         if len(flows) == 1:
             return self._start(Match(flows[0], 0.0, {}), text, context, today)
         return [Clarify(tuple(flows))] if flows else None
@@ -505,12 +504,9 @@ class RulesUnderstanding:
             return best
         # "cancel reservation RC-40317": the one cancelling flow that takes that code.
         cancelling = [
-            f.name
-            for f in context.flows
-            if any(w in _CANCEL_WORDS for w in normal(" ".join((f.name, *f.intents))).split())
-            and _takes_code(f, text, context, by_name=False)
+            f for f in _cancelling_flows(context) if _takes_code(f, text, context, by_name=False)
         ]
-        return Match(cancelling[0], 0.0, {}) if len(cancelling) == 1 else None
+        return Match(cancelling[0].name, 0.0, {}) if len(cancelling) == 1 else None
 
     def _question_after(
         self, text: str, context: ConversationContext, *, skip: int
@@ -518,8 +514,8 @@ class RulesUnderstanding:
         """A clearly meant request in the message's last clause, a question, after
         ``skip`` clauses that said something else ("before I confirm, where do I drop
         it off?")."""
-        clauses = [c for c in (normal(part) for part in _CLAUSES.split(text)) if c]
-        if len(clauses) <= skip or not clauses or not text.rstrip().endswith("?"):
+        clauses = _clauses(text)
+        if len(clauses) <= skip or not text.rstrip().endswith("?"):
             return []
         last = _AND.sub("", _LEAD_IN.sub("", clauses[-1])).strip()
         if not _QUESTION.match(last):
@@ -543,18 +539,17 @@ class RulesUnderstanding:
     def _ends_with_no(self, text: str) -> bool:
         """Whether a clause after the first, set apart by punctuation, is a bare no:
         "hmm that's a lot. no", "that's more than I expected, no, leave it"."""
-        clauses = [c for c in (normal(part) for part in _CLAUSES.split(text)) if c]
-        return any(c in self.settings.deny for c in clauses[1:])
+        return any(c in self.settings.deny for c in _clauses(text)[1:])
 
     @staticmethod
-    def _ends_with(text: str, phrases: frozenset[str]) -> bool:
-        """Whether the last clause of the message, set apart by punctuation, is one of
-        ``phrases`` (with a "please" or "now" around it)."""
-        clauses = [c for c in (normal(part) for part in _CLAUSES.split(text)) if c]
-        if len(clauses) < 2:
-            return False
-        last = _FILLER.sub(" ", _FOR_NOW.sub(" ", clauses[-1])).split()
-        return " ".join(last) in phrases
+    def _said_apart(text: str, phrases: frozenset[str]) -> bool:
+        """Whether a clause after the first, set apart by punctuation, is one of
+        ``phrases`` (with a "please" or "for now" around it): "it's back on now, forget
+        it", "I don't have it with me, forget it, I'll do it later"."""
+        return any(
+            " ".join(_FILLER.sub(" ", _FOR_NOW.sub(" ", clause)).split()) in phrases
+            for clause in _clauses(text)[1:]
+        )
 
     def _stops(self, opened: str) -> bool:
         """Whether a message opens with a way of cancelling ("stop, maybe later")."""
@@ -587,7 +582,8 @@ class RulesUnderstanding:
             chosen = _chosen(said, pending) or (
                 _chosen(kept, pending) if kept and kept != said else None
             )
-            chosen = chosen or _in_window(said, pending)
+            if chosen is None and not _AGAINST.search(said):
+                chosen = _in_window(said, pending)
             if chosen is not None:
                 return [Choose(chosen)]
         no = self._starts(core, self.settings.deny) or self._starts(said, self.settings.deny)
@@ -618,6 +614,11 @@ class RulesUnderstanding:
                     return [AskDecision()]
             return [Deny()]
         if yes is not None:
+            after = _BUT.sub("", said[len(yes) :].strip() if said.startswith(yes) else "")
+            if refuses or (
+                self._starts(after, self.settings.deny) is not None and not _NO_PROBLEM.match(after)
+            ):
+                return [Deny()]  # "yeah nah", "okay no thanks", "yes but no", "fine, don't"
             # "yes, and is the vpn down by the way?": a yes, then a question for
             # another flow, asked once this one is done.
             asked = self._question_after(text, context, skip=1)
@@ -896,6 +897,8 @@ class RulesUnderstanding:
             written = _original(text, raw)
             if info.kind in ("string", "any") and _VAGUE.match(written):
                 continue  # "reserve a boook", "add my brother as a driver": no value said
+            if _NAME_SLOT.search(name) and _not_a_name(written):
+                continue  # "book Monday at 3pm" gives no pet's name
             value = answer(info, written, today)
             if value is not None:
                 slots[name] = value
@@ -978,6 +981,11 @@ _FRAME = re.compile(
 )
 
 
+def _clauses(text: str) -> list[str]:
+    """The message's clauses, set apart by its punctuation, each normalised."""
+    return [c for c in (normal(part) for part in _CLAUSES.split(text)) if c]
+
+
 def _asking(core: str) -> str:
     """``core`` without the polite frame around the request, if something is left."""
     return _FRAME.sub("", core, count=1) or core
@@ -1019,8 +1027,17 @@ _CALLS_OFF = re.compile(
 _CANCEL_WORDS = frozenset({"cancel", "cancelling", "canceling", "cancellation", "annul"})
 _WANTS = re.compile(
     r"\b(?:want|wanted|would like|like to|like a|like an|like some|get|need|order|have|book|"
-    r"take|give me|looking for|after)\b"
+    r"take|give me|looking for)\b"
 )
+
+
+def _cancelling_flows(context: ConversationContext) -> list[FlowInfo]:
+    """The bot's flows about cancelling something, by their names and trigger phrases."""
+    return [
+        f
+        for f in context.flows
+        if any(w in _CANCEL_WORDS for w in normal(" ".join((f.name, *f.intents))).split())
+    ]
 
 
 def _names_choice(flow: FlowInfo, text: str, context: ConversationContext) -> bool:
@@ -1106,7 +1123,11 @@ def _name_slot(flow: FlowInfo, context: ConversationContext) -> SlotInfo | None:
     return names[0] if len(names) == 1 else None
 
 
-_NAME_SLOT = re.compile(r"(?:^|_)name$")
+# A person's or a pet's name (``pet_name``, ``driver_name``), not a file's or a user's.
+_NAME_SLOT = re.compile(
+    r"^(?!(?:file|folder|user|account|host|domain|server|product|item|plan|project|app|"
+    r"device|network|branch|street|company|business|team|group|room|city)_)(?:\w+_)?name$"
+)
 _CAPITAL = r"[A-ZÀ-Þ][a-zà-ÿ'\u2019-]+"
 _PERSON = rf"(?P<name>{_CAPITAL}(?:\s+{_CAPITAL})?)"
 # Where a request names someone: "called Nibbles", "for Rex", "my puppy Rolo", "Bella's
@@ -1120,10 +1141,21 @@ _NAME_SAID = (
 )
 _NOT_A_NAME_WORDS = """
     i hi hello hey please thanks ok okay can could would will what when where how why
+    it its it's that that's let let's here there he she who this we you they my our
     monday tuesday wednesday thursday friday saturday sunday january february march april
     may june july august september october november december today tomorrow
 """
 _NOT_A_NAME = frozenset(_NOT_A_NAME_WORDS.split())
+
+
+def _not_a_name(said: str) -> bool:
+    """Whether ``said`` holds a day, a time, a number or a word no name is made of."""
+    words = normal(said).split()
+    return (
+        not words
+        or any(w in _NOT_A_NAME or any(c.isdigit() for c in w) for w in words)
+        or names_a_date(said)
+    )
 
 
 def _a_name_in(text: str, context: ConversationContext) -> str | None:
@@ -1138,8 +1170,7 @@ def _a_name_in(text: str, context: ConversationContext) -> str | None:
     for form in _NAME_SAID:
         for found in form.finditer(text):
             name = found.group("name")
-            words = normal(name).split()
-            if any(w in _NOT_A_NAME or w in known for w in words) or normal(name) in known:
+            if _not_a_name(name) or any(w in known for w in normal(name).split()):
                 continue
             return name
     return None
@@ -1299,6 +1330,23 @@ def _name_words(option: str) -> list[str]:
     ]
 
 
+_AGAINST = re.compile(
+    r"\b(?:not|never|n't|cannot|can not|busy|too (?:much|expensive|early|late|far|long)|"
+    r"rather not|instead of|other than|except)\b|n't\b"
+)
+
+
+def _named_only(said: str, pending: PendingInfo) -> str | None:
+    """The one option whose own name is said, in a message that is against something
+    else ("not the morning, the evening one" reads its words after the "not" apart)."""
+    hits = [
+        o
+        for o in pending.options
+        if any(re.search(rf"\b{re.escape(w)}\b", said) for w in _name_words(o))
+    ]
+    return None if len(hits) != 1 or _NEGATION.search(said) else hits[0]
+
+
 def _by_number(said: str, options: list[str], labels: Mapping[str, str]) -> str | None:
     """ "the 89 euro one": the one option whose label holds the number said."""
     numbers = set(_DIGITS.findall(said))
@@ -1313,8 +1361,15 @@ _DIGITS = re.compile(r"(?<![\d.,:])\d+(?:[.,]\d+)?(?![\d:])")
 
 
 def _chosen(said: str, pending: PendingInfo) -> str | None:
-    """The offered option ``said`` picks: by ordinal, by name, or by label."""
+    """The offered option ``said`` picks: by ordinal, by name, or by label.
+
+    A message that speaks against something ("not the 89 one", "89 is too much", "I'm
+    busy after 6") picks nothing by a place, a number or an order: what it is against
+    is not known to be the pick.
+    """
     options = list(pending.options)
+    if _AGAINST.search(said):
+        return _named_only(said, pending)
     ordinal = _ORDINAL.search(said)
     if ordinal is not None:
         word = next(g for g in ordinal.groups() if g)

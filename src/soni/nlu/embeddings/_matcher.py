@@ -1,11 +1,12 @@
 """Where the rules are unsure, what the semantic matcher reads instead.
 
 The rules call these only at the points where they would otherwise give up: no flow
-reached the trigger threshold (out of scope), two flows came too close (clarify), or
-no option of a pending choice was named. Each answers only when one flow or option
-is both near enough (``threshold``) and clearly nearer than the next (``margin``);
-otherwise the rules' own answer stands — as it does, with a warning in the log, when
-the matcher fails (a model file that does not load).
+reached the trigger threshold (out of scope), or no option of a pending choice was
+named. A ``clarify`` the rules ask is left alone (measured: the matcher would have
+picked one flow where people meant either; docs/nlu-evaluation.md). Each answers only
+when one flow or option is both near enough (``threshold``) and clearly nearer than
+the next (``margin``); otherwise the rules' own answer stands — as it does, with a
+warning in the log, when the matcher fails (a model file that does not load).
 """
 
 from __future__ import annotations
