@@ -33,6 +33,8 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from soni.nlu._lexicon import RulesSettings
+from soni.nlu._names import NAME_SLOT, a_name_in, name_slot, not_a_name
+from soni.nlu._options import AGAINST, NEGATION, chosen, in_window
 from soni.nlu._text import CODE, chat_spelled_out, find_numbers, normal
 from soni.nlu._times import find_time
 from soni.nlu._triggers import Match, TriggerIndex, index_for
@@ -65,7 +67,7 @@ from soni.nlu.commands import (
     StartFlow,
 )
 from soni.nlu.embeddings._matcher import semantic_flow, semantic_option
-from soni.nlu.protocol import ConversationContext, FlowInfo, PendingInfo, SlotInfo
+from soni.nlu.protocol import ConversationContext, FlowInfo, SlotInfo
 from soni.nlu.units import PEOPLE
 
 __all__ = ("RulesSettings", "RulesUnderstanding", "rules_for")
@@ -84,14 +86,6 @@ _CHANGE = re.compile(
     r"(?:to|into|for|be)\s+(?P<value>.+)$"
 )
 _INSTEAD = re.compile(r"^(?P<value>.+?)\s+instead(?:\s+please)?$")
-_ORDINAL_WORDS = {
-    "first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3,
-    "three": 3, "fourth": 4, "4th": 4, "four": 4, "fifth": 5, "5th": 5, "five": 5,
-}  # fmt: skip
-_ORDINAL = re.compile(
-    r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b"
-    r"|\b(?:option|number|no|#)\s*(\d|one|two|three|four|five)\b|^(\d)$"
-)
 _ALONE = frozenset({"stop", "exit", "quit", "abort"})
 # Hesitations and openers in front of what a message says ("hmm, no", "oh wait, yes"):
 # they change nothing in a yes, a no or a cancel.
@@ -199,7 +193,6 @@ _VALUE_LEAD = re.compile(
     r"^(?:(?:send|transfer|pay|give|deliver|ship|order|book|put|change|set|move|switch)"
     r"\s+(?:it|them|that|the\s+\w+)\s+)?(?:(?P<to>to|for)\s+|it'?s\s+|it is\s+|make it\s+)"
 )
-_NEGATION = re.compile(r"\b(?:no|not|never|wrong|instead|rather)\b|n't\b")
 # A question rather than an answer: "when do you open", "do you have vegan options",
 # "where do I find that".
 # "stop, I remembered it": a cancelling word set apart by its punctuation.
@@ -229,11 +222,6 @@ _DONT_KNOW = re.compile(
 _NONE_OF = re.compile(
     r"^(?:neither|none)(?:\s+(?:of\s+(?:those|these|them|the\s+\w+)|one|thanks|please|"
     r"works|suits me|of them work|is good))*\b"
-)
-# Words of an option's label that do not name it: "the night one" is no pick of "one
-# price per kWh".
-_NOT_NAMING = frozenset(
-    {"file", "the", "for", "with", "one", "per", "from", "and", "all", "any", "you", "your", "our"}
 )
 _FILLER = re.compile(r"\b(?:please|pls|thanks|thank you|um+|uh+|well|so|ok|okay|just)\b")
 
@@ -466,7 +454,7 @@ class RulesUnderstanding:
             return None
         if context.pending is not None or context.awaiting_confirm_step:
             pending = context.pending
-            if pending is None or len(pending.options) < 2 or _NEGATION.search(normal(text)):
+            if pending is None or len(pending.options) < 2 or NEGATION.search(normal(text)):
                 return None
             option = semantic_option(semantic, text, pending)
             return None if option is None else [Choose(option)]
@@ -579,13 +567,13 @@ class RulesUnderstanding:
             # Not when the message refuses: "no, don't delete it" picks nothing. What
             # it says "not" to is no pick: "not in the morning, the afternoon one".
             kept = normal(_without_negated(_LEAD_IN.sub("", text.strip().lower())))
-            chosen = _chosen(said, pending) or (
-                _chosen(kept, pending) if kept and kept != said else None
+            picked = chosen(said, pending) or (
+                chosen(kept, pending) if kept and kept != said else None
             )
-            if chosen is None and not _AGAINST.search(said):
-                chosen = _in_window(said, pending)
-            if chosen is not None:
-                return [Choose(chosen)]
+            if picked is None and not AGAINST.search(said):
+                picked = in_window(said, pending)
+            if picked is not None:
+                return [Choose(picked)]
         no = self._starts(core, self.settings.deny) or self._starts(said, self.settings.deny)
         yes = self._starts(core, self.settings.affirm) or self._starts(said, self.settings.affirm)
         if yes is not None and no is None and _NEGATED_YES.match(said[len(yes) :].strip()):
@@ -627,15 +615,15 @@ class RulesUnderstanding:
             return [Deny()]
         if self._ends_with_no(text):
             return [Deny()]  # "hmm that's a lot. no", "that's the wrong one, no"
-        if not _NEGATION.search(said) and any(
+        if not NEGATION.search(said) and any(
             len(p.split()) > 1 and f" {p} " in f" {said} " for p in self.settings.affirm
         ):
             return [Affirm()]  # "all correct, go ahead"
         if (
             pending is not None
             and len(pending.options) == 1
-            and not _NEGATION.search(said)
-            and _chosen(said, pending)
+            and not NEGATION.search(said)
+            and chosen(said, pending)
         ):
             # Naming the one offered action ("execute the transfer") approves it —
             # unless the message says "not" about something ("my windows password,
@@ -897,7 +885,7 @@ class RulesUnderstanding:
             written = _original(text, raw)
             if info.kind in ("string", "any") and _VAGUE.match(written):
                 continue  # "reserve a boook", "add my brother as a driver": no value said
-            if _NAME_SLOT.search(name) and _not_a_name(written):
+            if NAME_SLOT.search(name) and not_a_name(written):
                 continue  # "book Monday at 3pm" gives no pet's name
             value = answer(info, written, today)
             if value is not None:
@@ -915,9 +903,9 @@ class RulesUnderstanding:
             if n in context.slot_types and context.slot_types[n].kind == "integer"
         ]
         infos = _unambiguous(flow, context, skip_kinds=taken) if flow is not None else []
-        named = _name_slot(flow, context) if flow is not None else None
+        named = name_slot(flow, context) if flow is not None else None
         if named is not None and named.name not in slots:
-            person = _a_name_in(text, context)
+            person = a_name_in(text, context)
             if person is not None:
                 slots[named.name] = person  # "for my puppy Rolo", "Bella's run out of …"
         for info in infos:
@@ -1109,73 +1097,6 @@ def _unambiguous(
     return sorted(told, key=lambda info: not distinctive(info))
 
 
-def _name_slot(flow: FlowInfo, context: ConversationContext) -> SlotInfo | None:
-    """The one free-text slot of ``flow`` that holds a name (``pet_name``,
-    ``driver_name``), if there is exactly one."""
-    names = [
-        info
-        for n in flow.slots
-        if (info := context.slot_types.get(n)) is not None
-        and info.kind in ("string", "any")
-        and info.pattern is None
-        and _NAME_SLOT.search(info.name)
-    ]
-    return names[0] if len(names) == 1 else None
-
-
-# A person's or a pet's name (``pet_name``, ``driver_name``), not a file's or a user's.
-_NAME_SLOT = re.compile(
-    r"^(?!(?:file|folder|user|account|host|domain|server|product|item|plan|project|app|"
-    r"device|network|branch|street|company|business|team|group|room|city)_)(?:\w+_)?name$"
-)
-_CAPITAL = r"[A-ZÀ-Þ][a-zà-ÿ'\u2019-]+"
-_PERSON = rf"(?P<name>{_CAPITAL}(?:\s+{_CAPITAL})?)"
-# Where a request names someone: "called Nibbles", "for Rex", "my puppy Rolo", "Bella's
-# run out", "get Duke in".
-_NAME_SAID = (
-    re.compile(rf"\b(?:called|named)\s+{_PERSON}"),
-    re.compile(rf"\bmy\s+(?:[a-z]+\s+){{1,2}}{_PERSON}"),
-    re.compile(rf"\b(?:get|bring|see|take)\s+{_PERSON}\s+in\b"),
-    re.compile(rf"(?:^|[\s,])(?P<name>{_CAPITAL})['\u2019]s\b"),
-    re.compile(rf"\bfor\s+{_PERSON}"),
-)
-_NOT_A_NAME_WORDS = """
-    i hi hello hey please thanks ok okay can could would will what when where how why
-    it its it's that that's let let's here there he she who this we you they my our
-    monday tuesday wednesday thursday friday saturday sunday january february march april
-    may june july august september october november december today tomorrow
-"""
-_NOT_A_NAME = frozenset(_NOT_A_NAME_WORDS.split())
-
-
-def _not_a_name(said: str) -> bool:
-    """Whether ``said`` holds a day, a time, a number or a word no name is made of."""
-    words = normal(said).split()
-    return (
-        not words
-        or any(w in _NOT_A_NAME or any(c.isdigit() for c in w) for w in words)
-        or names_a_date(said)
-    )
-
-
-def _a_name_in(text: str, context: ConversationContext) -> str | None:
-    """A name, as written with capitals, where a request names someone; not a day, not
-    a word of the bot's choices ("Apoquel", "Riverside")."""
-    known = {
-        normal(str(word))
-        for slot in context.slot_types.values()
-        for value, synonyms in slot.choices.items()
-        for word in (value, *synonyms)
-    }
-    for form in _NAME_SAID:
-        for found in form.finditer(text):
-            name = found.group("name")
-            if _not_a_name(name) or any(w in known for w in normal(name).split()):
-                continue
-            return name
-    return None
-
-
 def _own_unit(info: SlotInfo, infos: Sequence[SlotInfo]) -> bool:
     """Whether a counted slot has unit words no other counted slot of the flow has."""
     others = set().union(
@@ -1259,162 +1180,6 @@ def _slot_named(
         if score > best[0]:
             best = (score, slot)
     return best[1] if best[0] >= 75 else None
-
-
-_MOST = re.compile(
-    r"\b(?P<high>latest|later one|the later|most expensive|biggest|largest|longest|"
-    r"as late as possible)\b"
-    r"|\b(?P<low>earliest|earlier one|the earlier|soonest|cheapest|smallest|shortest|"
-    r"as early as possible|as soon as possible|first thing)\b"
-)
-_SIDE_OF_HOUR = re.compile(
-    r"\b(?P<side>not before|not after|after|before|from)\s+(?P<h>\d{1,2})\b(?![:.]\d)"
-)
-_WINDOW = re.compile(r"(\d{1,2})[:.](\d{2})\s*(?:-|\u2013|to|until)\s*(\d{1,2})[:.](\d{2})")
-
-
-def _in_window(said: str, pending: PendingInfo) -> str | None:
-    """ "around half past six", "after 6": the option whose label's hours hold the time
-    said, when every label gives hours ("Evening (17:00-21:00)")."""
-    windows: list[tuple[int, int, str]] = []
-    for option in pending.options:
-        found = _WINDOW.search(pending.labels.get(option) or "")
-        if found is None:
-            return None
-        h1, m1, h2, m2 = (int(g) for g in found.groups())
-        windows.append((h1 * 60 + m1, h2 * 60 + m2, option))
-    moment = find_time(said, loose=True)
-    if moment is not None:
-        minutes = moment.time.hour * 60 + moment.time.minute
-    else:
-        # "after 6", "before 10": just past (or before) the hour named.
-        side = _SIDE_OF_HOUR.search(said)
-        if side is None:
-            return None
-        later = side.group("side") in ("after", "from", "not before")
-        minutes = int(side.group("h")) * 60 + (1 if later else -1)
-    # "6" without am or pm: whichever half of the day an option holds.
-    candidates = [minutes, minutes + 12 * 60] if minutes < 13 * 60 else [minutes]
-    for at in candidates:
-        inside = [o for start, end, o in windows if start <= at < end]
-        if len(inside) == 1:
-            return inside[0]
-    return None
-
-
-_FIRST_NUMBER = re.compile(r"(\d+(?:[.:]\d+)?)")
-
-
-def _superlative(said: str, options: list[str], labels: Mapping[str, str]) -> str | None:
-    """ "the latest one", "whatever is cheapest": the option whose label holds the
-    highest (or lowest) number — a time, a price — when every label holds one."""
-    most = _MOST.search(said)
-    if most is None or len(options) < 2:
-        return None
-    keyed: list[tuple[float, str]] = []
-    for option in options:
-        found = _FIRST_NUMBER.search(labels.get(option) or "")
-        if found is None:
-            return None  # not every option says a number: no order to go by
-        keyed.append((float(found.group(1).replace(":", ".")), option))
-    keyed.sort()
-    if len({k for k, _ in keyed}) != len(keyed):
-        return None  # a tie: ask again
-    return keyed[-1][1] if most.group("high") else keyed[0][1]
-
-
-def _name_words(option: str) -> list[str]:
-    """The words of an option's own name that say which it is ("upgrade_to_plus": plus)."""
-    return [
-        w for w in normal(option.replace("_", " ")).split() if len(w) > 2 and w not in _NOT_NAMING
-    ]
-
-
-_AGAINST = re.compile(
-    r"\b(?:not|never|n't|cannot|can not|busy|too (?:much|expensive|early|late|far|long)|"
-    r"rather not|instead of|other than|except)\b|n't\b"
-)
-
-
-def _named_only(said: str, pending: PendingInfo) -> str | None:
-    """The one option whose own name is said, in a message that is against something
-    else ("not the morning, the evening one" reads its words after the "not" apart)."""
-    hits = [
-        o
-        for o in pending.options
-        if any(re.search(rf"\b{re.escape(w)}\b", said) for w in _name_words(o))
-    ]
-    return None if len(hits) != 1 or _NEGATION.search(said) else hits[0]
-
-
-def _by_number(said: str, options: list[str], labels: Mapping[str, str]) -> str | None:
-    """ "the 89 euro one": the one option whose label holds the number said."""
-    numbers = set(_DIGITS.findall(said))
-    if len(numbers) != 1:
-        return None
-    number = numbers.pop()
-    holding = [o for o in options if number in _DIGITS.findall(labels.get(o) or "")]
-    return holding[0] if len(holding) == 1 else None
-
-
-_DIGITS = re.compile(r"(?<![\d.,:])\d+(?:[.,]\d+)?(?![\d:])")
-
-
-def _chosen(said: str, pending: PendingInfo) -> str | None:
-    """The offered option ``said`` picks: by ordinal, by name, or by label.
-
-    A message that speaks against something ("not the 89 one", "89 is too much", "I'm
-    busy after 6") picks nothing by a place, a number or an order: what it is against
-    is not known to be the pick.
-    """
-    options = list(pending.options)
-    if _AGAINST.search(said):
-        return _named_only(said, pending)
-    ordinal = _ORDINAL.search(said)
-    if ordinal is not None:
-        word = next(g for g in ordinal.groups() if g)
-        index = len(options) if word == "last" else _ORDINAL_WORDS.get(word) or int(word)
-        if 1 <= index <= len(options):
-            return options[index - 1]
-    most = _superlative(said, options, pending.labels)
-    if most is not None:
-        return most
-    priced = _by_number(said, options, pending.labels)
-    if priced is not None:
-        return priced
-    names: dict[str, str] = {}
-    for option in options:
-        names[normal(option.replace("_", " "))] = option
-        label = pending.labels.get(option)
-        if label:
-            names[normal(label)] = option
-    scored: list[tuple[float, str]] = []
-    named: set[str] = set()
-    for name, option in names.items():
-        words = [w for w in name.split() if len(w) > 2 and w not in _NOT_NAMING and w.isalpha()]
-        hit = any(re.search(rf"\b{re.escape(w)}", said) for w in words)
-        if hit:
-            named.add(option)
-        score = fuzz.token_set_ratio(name, said) if hit else fuzz.ratio(name, said)
-        scored.append((float(score), option))
-    if len(named) > 1:
-        # "plus is fine" when another label says "everything plus training": the
-        # option whose own name has the word.
-        own = {
-            o for o in named if any(re.search(rf"\b{re.escape(w)}\b", said) for w in _name_words(o))
-        }
-        named = own or named
-    if len(options) > 1 and len(named) == 1 and not _NEGATION.search(said):
-        # Only one option has a word of its name or label in the message: "ok
-        # morning then" for "Morning (8:00-12:00)".
-        return named.pop()
-    scored.sort(reverse=True)
-    if not scored or scored[0][0] < 70:
-        return None
-    rival = next((s for s in scored[1:] if s[1] != scored[0][1]), None)
-    if rival is not None and rival[0] >= scored[0][0] - 5:
-        return None
-    return scored[0][1]
 
 
 _IDENTIFIER = re.compile(r"\d|\w[.@/_\-:]\w")
