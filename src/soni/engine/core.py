@@ -240,7 +240,8 @@ class Engine:
         (or ``validator``).
 
         A value the pattern does not match is refused as a validator refuses one:
-        with ``error``, else the slot's ``validation_error_message``. ``flow`` is the
+        with ``error``, else the slot's ``validation_error_message``; a validator that
+        raises ``ValueError`` is refused with its own message first. ``flow`` is the
         flow the value is for: its own definition of the slot wins.
         """
         slot = self.slot_def(name, flow)
@@ -266,7 +267,9 @@ class Engine:
             try:
                 valid = await self.validators.resolve(name_of_validator).check(coerced, slots)
             except ValueError as exc:
-                return SlotCheck(False, message=error or str(exc))
+                # The validator's own words first (docs/bot-format.md "Validators"):
+                # it knows why; the slot's message when it gives none.
+                return SlotCheck(False, message=str(exc).strip() or unreadable)
             except _BAD_VALUE as exc:
                 # The validator could not compute with this value (too big, odd type).
                 logger.warning("validator %r failed on a value: %r", name_of_validator, exc)
