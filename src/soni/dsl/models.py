@@ -347,6 +347,12 @@ def _inline_steps(loop: WhileStep) -> Iterator[Step]:
 # -- the bot ------------------------------------------------------------------------
 
 
+# The format versions this release reads: "1.0" (the current format, and soni 1.0's
+# spellings, read through its compatibility), "1" as YAML may write it, and "0.1",
+# which soni 1.0's own examples declare.
+FORMAT_VERSIONS: tuple[str, ...] = ("1.0", "1", "0.1")
+
+
 class BotConfig(BaseModel):
     """A whole bot, as loaded from its YAML file or folder.
 
@@ -367,6 +373,16 @@ class BotConfig(BaseModel):
     flows: dict[FlowName, FlowDef] = Field(default_factory=dict)
 
     _source: SourceMap | None = PrivateAttr(default=None)
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, value: str) -> str:
+        if value.strip() not in FORMAT_VERSIONS:
+            known = ", ".join(f'"{v}"' for v in FORMAT_VERSIONS)
+            raise ValueError(
+                f"{value!r} is not a format version this release reads (it reads {known})"
+            )
+        return value.strip()
 
     @model_validator(mode="before")
     @classmethod
