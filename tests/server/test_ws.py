@@ -148,6 +148,7 @@ async def test_malformed_frames_get_error_responses_and_the_socket_stays_usable(
 
         unknown = await client.call("s4", "dance")
         assert unknown["error"]["type"].endswith("unknown-instruction")
+        assert unknown["error"]["title"] == "Unknown instruction"
         invalid = await client.call("s5", "message", conversation_id="c")
         assert invalid["error"]["status"] == 422
         bad_args = await client.call("s6", "message", conversation_id="c", text=3)

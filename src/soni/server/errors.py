@@ -195,7 +195,8 @@ def problem_for(exc: BaseException) -> Problem:
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
         return Problem(422, "invalid-request", "Invalid request", detail, {"errors": errors})
     if isinstance(exc, ProtocolError):
-        title = _PROTOCOL_TITLES.get(exc.status)
+        # The error's own kind names it ("Unknown instruction"), else its status does.
+        title = _SLUG_TITLES.get(exc.slug) or _PROTOCOL_TITLES.get(exc.status)
         return Problem(exc.status, exc.slug, title or "Protocol error", str(exc))
     if isinstance(exc, NotAuthenticated):
         return Problem(401, "unauthorized", "Unauthorized", str(exc))
@@ -214,6 +215,7 @@ def problem_for(exc: BaseException) -> Problem:
     return Problem(500, "internal-error", "Internal server error", "an unexpected error occurred")
 
 
+_SLUG_TITLES = {"unknown-instruction": "Unknown instruction"}
 _PROTOCOL_TITLES = {
     400: "Bad frame",
     404: "Not found",
