@@ -147,6 +147,21 @@ def test_repeating_a_decision_after_a_reset_does_not_bring_the_conversation_back
         assert client.delete("/conversations/reset").status_code == 404
 
 
+def test_repeating_a_decision_leaves_the_conversations_last_replies(server: LiveServer) -> None:
+    # The repeat used to run an empty turn, which wiped the replies the decision had
+    # produced from GET /conversations/{id}.
+    with server.client() as client:
+        token = start_transfer(client, "again")["token"]
+        first = client.post(f"/confirmations/{token}/approve")
+        assert first.status_code == 200
+        said = client.get("/conversations/again").json()["replies"]
+        assert said and said == first.json()["replies"]
+        again = client.post(f"/confirmations/{token}/approve")
+        assert again.status_code == 200, again.text
+        assert again.json()["replies"] == []  # nothing new said
+        assert client.get("/conversations/again").json()["replies"] == said
+
+
 @pytest.fixture
 def tiny_ttl_bot(serve: Serve, tmp_path: Path) -> LiveServer:
     ActionRegistry.register("pay")(lambda amount: {})

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast, get_args
 
@@ -66,6 +67,14 @@ _KNOWN_CACHE = 100_000
 # idle clean-up (``idle_ttl``), after which its session is gone too.
 _KNOWN_FOR = 3600.0
 SWEEP_INTERVAL = 5.0
+
+
+def _waits_for(state: Mapping[str, Any], confirmation_id: str) -> bool:
+    """Whether a flow of the conversation still waits on that confirmation."""
+    return any(
+        isinstance(frame, Mapping) and frame.get("confirmation") == confirmation_id
+        for frame in state.get("stack") or []
+    )
 
 
 class Bot:
@@ -371,11 +380,18 @@ class Bot:
                 token, decision, actor=actor, channel=channel
             )
             trusted = not self.storage.shared and conversation_id in self._known
-            if not trusted and not await self.state(conversation_id):
+            state = None if trusted and pending.is_open else await self.state(conversation_id)
+            if not trusted and not state:
                 # The conversation was reset after this confirmation was decided (a
                 # reset cancels open ones): a repeat of the decision is answered, but
                 # resumes nothing — a turn would start the forgotten conversation anew.
                 return TurnResult(conversation_id, status="ended")
+            if state is not None and not _waits_for(state, record.id):
+                # A repeat of a decision the conversation has already taken: its turn
+                # ran then. Nothing new is said, and the conversation's last replies
+                # stand (an empty turn would wipe them).
+                current = await self._result(conversation_id, state)
+                return dataclasses.replace(current, replies=[])
             result = await self._turn_held(conversation_id, {"decision": record.id}, record.user_id)
             if result.replies:
                 # Its replies went to whoever decided; the chat's user answering the
