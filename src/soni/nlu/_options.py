@@ -134,13 +134,30 @@ def _named_only(said: str, pending: PendingInfo) -> str | None:
 
 
 def _by_number(said: str, options: list[str], labels: Mapping[str, str]) -> str | None:
-    """ "the 89 euro one": the one option whose label holds the number said."""
+    """ "the 89 euro one", "the 14:00 one": the one option whose label holds the number
+    or the time said."""
+    clocks = {_clock(c) for c in _CLOCK.findall(said)}
+    if len(clocks) == 1:
+        clock = clocks.pop()
+        timed = [
+            o for o in options if clock in {_clock(c) for c in _CLOCK.findall(labels.get(o) or "")}
+        ]
+        return timed[0] if len(timed) == 1 else None
     numbers = set(_DIGITS.findall(said))
     if len(numbers) != 1:
         return None
     number = numbers.pop()
     holding = [o for o in options if number in _DIGITS.findall(labels.get(o) or "")]
     return holding[0] if len(holding) == 1 else None
+
+
+_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+
+
+def _clock(said: str) -> str:
+    """ "9.30" and "09:30" as one spelling."""
+    hours, minutes = re.split(r"[:.]", said)
+    return f"{int(hours):02d}:{minutes}"
 
 
 _DIGITS = re.compile(r"(?<![\d.,:])\d+(?:[.,]\d+)?(?![\d:])")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from soni.confirmations import ActionCall, Status
+from soni.dsl import ChooseOption
 from soni.engine.core import Engine
 from soni.engine.nodes.action import action_args, execute
 from soni.engine.nodes.gate import closed_message, gate
@@ -18,7 +20,9 @@ async def run_choose(engine: Engine, state: ConversationState) -> dict[str, Any]
     step = inst.step
     slots = state.get("slots") or {}
     offers = [
-        ActionCall(option.action, action_args(engine, option.action, slots), option.label)
+        ActionCall(
+            option.action, action_args(engine, option.action, slots), _label(engine, option, slots)
+        )
         for option in step.options
     ]
     outcome = await gate(engine, state, inst, offers, engine.render(step.message, slots))
@@ -33,3 +37,12 @@ async def run_choose(engine: Engine, state: ConversationState) -> dict[str, Any]
         return {**end_task(state), "replies": reply(state, text)}
     assert record.chosen is not None
     return await execute(engine, state, inst, record.chosen, record.id, record, outcome.run)
+
+
+def _label(engine: Engine, option: ChooseOption, slots: Mapping[str, Any]) -> str | None:
+    """What the user is shown for an option: its label rendered over the slots ("{free_1}"
+    is the time in that slot), else the action's description."""
+    if option.label:
+        return engine.render(option.label, slots)
+    action = engine.config.actions.get(option.action)
+    return action.description if action is not None else None
