@@ -337,3 +337,44 @@ def test_a_real_process_prints_the_error_line_and_no_traceback(tmp_path: Path) -
         "bot: 1 error",
     ]
     assert "Traceback" not in done.stderr
+
+
+HANDLER_BOT = {
+    "bot.yaml": """\
+slots:
+  appointment_date: {type: date, prompt: "Which day?"}
+flows:
+  book:
+    trigger: {intents: ["book"]}
+    steps:
+      - {step: ask, type: collect, slot: appointment_date}
+      - {step: run, type: action, call: book_visit}
+""",
+    "actions.py": """\
+from soni import ActionRegistry
+
+@ActionRegistry.register("book_visit")
+def book_visit(PARAM: str, note: str = "") -> dict:
+    return {}
+""",
+}
+
+
+@pytest.mark.parametrize(("param", "warned"), [("date", True), ("appointment_date", False)])
+def test_a_handler_parameter_that_is_no_slot_is_a_warning(
+    workdir: Path, param: str, warned: bool
+) -> None:
+    files = {name: text.replace("PARAM", param) for name, text in HANDLER_BOT.items()}
+    write_bot(workdir / f"bot-{param}", files)
+    plain = validate(f"bot-{param}")
+    strict = validate("--strict", f"bot-{param}")
+    assert plain.exit_code == 0, plain.output
+    if warned:
+        assert "bot.yaml:8:9: warning:" in plain.output
+        assert "takes 'date', which the bot has no slot for (slots: appointment_date)" in (
+            plain.output
+        )
+        assert strict.exit_code == 1
+    else:
+        assert "warning" not in plain.output
+        assert strict.exit_code == 0

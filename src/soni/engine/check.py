@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from soni.actions import ActionRegistry, load_actions
-from soni.dsl._source import SourceMap
+from soni.dsl._source import SourceMap, format_path
 from soni.dsl.loader import load_bot
-from soni.dsl.models import BotConfig
+from soni.dsl.models import ActionStep, BotConfig, ChooseStep
 from soni.dsl.validate import SyntaxCheckers
 from soni.dsl.validators import default_validators
 from soni.engine.expressions import compile_expression
-from soni.engine.lint import ConfigWarning, lint
+from soni.engine.lint import ConfigWarning, lint, step_paths
 from soni.engine.patterns import compile_pattern
 from soni.engine.templates import compile_template
 from soni.errors import ActionLoadError, ConfigError, ConfigErrors, NluSettingsError
@@ -166,7 +166,55 @@ def check_bot(
     except ConfigErrors as exc:
         return CheckReport(None, (*errors, *exc.errors), ())
     errors.extend(runtime_errors(config))
-    return CheckReport(config, tuple(errors), tuple(lint(config)))
+    warnings = sorted(
+        [*lint(config), *handler_warnings(config, registry or ActionRegistry())],
+        key=lambda w: (w.path, w.line or 0, w.column or 0),
+    )
+    return CheckReport(config, tuple(errors), tuple(warnings))
+
+
+def handler_warnings(config: BotConfig, registry: ActionRegistry) -> list[ConfigWarning]:
+    """Handlers whose slot parameters are no slot of the bot.
+
+    A handler ``def book(date: str)`` called by a flow gets the slot ``date`` at run
+    time; when the bot has no such slot (it is ``appointment_date``) the call fails
+    then ("needs slot(s) 'date', which have no value"). An action that declares its
+    ``inputs``, or a parameter with a default, is left alone.
+    """
+    source = config.source_map or SourceMap("<bot>")
+    slots = set(config.slots) | {s.name for f in config.flows.values() for s in f.slots}
+    warnings: list[ConfigWarning] = []
+    seen: set[str] = set()
+    for flow_name, flow in config.flows.items():
+        for step_id, path in step_paths(flow.steps, ("flows", flow_name, "steps")):
+            step = next(s for s in flow.iter_steps() if s.step == step_id)
+            calls = [step.call] if isinstance(step, ActionStep) else []
+            if isinstance(step, ChooseStep):
+                calls = [option.action for option in step.options]
+            for name in calls:
+                declared = config.actions.get(name)
+                spec = registry.get_spec(name)
+                if name in seen or spec is None or spec.mode != "params":
+                    continue
+                if declared is not None and declared.inputs:
+                    continue
+                seen.add(name)
+                missing = [p for p in spec.required if p not in slots]
+                if missing:
+                    where = source.locate(path)
+                    known = ", ".join(sorted(slots)) or "none"
+                    warnings.append(
+                        ConfigWarning(
+                            where.path,
+                            where.line,
+                            where.column,
+                            f"{format_path(path)}: the handler of action {name!r} takes "
+                            f"{', '.join(repr(m) for m in missing)}, which the bot has no "
+                            f"slot for (slots: {known}); name the parameter after a slot, "
+                            f"or declare the action's inputs",
+                        )
+                    )
+    return warnings
 
 
 def _load_error(exc: ActionLoadError) -> ConfigError:

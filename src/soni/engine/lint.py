@@ -37,7 +37,7 @@ from soni.engine.patterns import Pattern, compile_pattern
 from soni.engine.program import END, Instruction, Program, compile_flow
 from soni.errors import PatternError
 
-__all__ = ("ConfigWarning", "lint")
+__all__ = ("ConfigWarning", "lint", "step_paths")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +143,7 @@ class _FlowLint:
         self.name = name
         self.flow = flow
         self.source = source
-        self.paths = dict(_step_paths(flow.steps, ("flows", name, "steps")))
+        self.paths = dict(step_paths(flow.steps, ("flows", name, "steps")))
         by_id = {step.step: step for step in flow.iter_steps()}
         self.steps_at = {path: by_id[step_id] for step_id, path in self.paths.items()}
         self.dead = {
@@ -307,7 +307,7 @@ def _jumps(step: Step) -> set[str]:
     return {name for name in named if isinstance(name, str)}
 
 
-def _step_paths(steps: Sequence[str | Step], path: DataPath) -> Iterator[tuple[str, DataPath]]:
+def step_paths(steps: Sequence[str | Step], path: DataPath) -> Iterator[tuple[str, DataPath]]:
     """Each step's id and data path, inline loop steps included (not ids named in a loop)."""
     for index, step in enumerate(steps):
         if isinstance(step, str):
@@ -315,4 +315,4 @@ def _step_paths(steps: Sequence[str | Step], path: DataPath) -> Iterator[tuple[s
         here = (*path, index)
         yield step.step, here
         if isinstance(step, WhileStep):
-            yield from _step_paths(step.do, (*here, "do"))
+            yield from step_paths(step.do, (*here, "do"))
