@@ -3,7 +3,6 @@ shown by its action's description (docs/bot-format.md, choose)."""
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from soni import Bot
 
-from .._handlers import register_again
+from .._bots import written_bot
 
 BOT = """
 slots:
@@ -64,12 +63,8 @@ def call_me() -> dict:
 
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
-    (tmp_path / "bot.yaml").write_text(textwrap.dedent(BOT))
-    (tmp_path / "actions.py").write_text(textwrap.dedent(ACTIONS))
-    register_again(tmp_path / "actions.py")
-    loaded = await Bot.load(tmp_path, db=":memory:")
-    yield loaded
-    await loaded.aclose()
+    async with written_bot(tmp_path, BOT, ACTIONS) as loaded:
+        yield loaded
 
 
 async def test_labels_render_and_a_missing_label_is_the_description(bot: Bot) -> None:

@@ -7,7 +7,6 @@ when the validator gives no reason (returns ``False``, or raises with no message
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 
 from soni import Bot
 
-from .._handlers import register_again
+from .._bots import written_bot
 
 BOT = """
 slots:
@@ -57,12 +56,8 @@ def light_enough(value: float) -> bool:
 
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
-    (tmp_path / "bot.yaml").write_text(textwrap.dedent(BOT))
-    (tmp_path / "actions.py").write_text(textwrap.dedent(ACTIONS))
-    register_again(tmp_path / "actions.py")
-    loaded = await Bot.load(tmp_path, db=":memory:")
-    yield loaded
-    await loaded.aclose()
+    async with written_bot(tmp_path, BOT, ACTIONS) as loaded:
+        yield loaded
 
 
 async def test_the_validators_reason_is_said(bot: Bot) -> None:

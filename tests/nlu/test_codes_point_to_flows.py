@@ -9,13 +9,15 @@ like PX4482913DE", "It starts with PU-"), so one code is not taken for another.
 
 from __future__ import annotations
 
-import textwrap
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from soni import Bot
 from soni.nlu.units import example_shape
+
+from .._bots import written_bot
 
 BOT = """
 slots:
@@ -47,11 +49,9 @@ flows:
 
 
 @pytest.fixture
-async def bot(tmp_path: Path):  # type: ignore[no-untyped-def]
-    (tmp_path / "bot.yaml").write_text(textwrap.dedent(BOT))
-    loaded = await Bot.load(tmp_path, db=":memory:")
-    yield loaded
-    await loaded.aclose()
+async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
+    async with written_bot(tmp_path, BOT) as loaded:
+        yield loaded
 
 
 async def test_a_code_with_words_that_lean_to_one_flow_starts_it(bot: Bot) -> None:

@@ -7,7 +7,6 @@ runs that was not approved.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 
 from soni import Bot
 
-from .._handlers import register_again
+from .._bots import written_bot
 
 BOT = """
 slots:
@@ -51,12 +50,8 @@ def pay_bill(amount: float) -> dict:
 
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
-    (tmp_path / "bot.yaml").write_text(textwrap.dedent(BOT))
-    (tmp_path / "actions.py").write_text(textwrap.dedent(ACTIONS))
-    register_again(tmp_path / "actions.py")  # each test starts with no global actions
-    loaded = await Bot.load(tmp_path, db=":memory:")
-    yield loaded
-    await loaded.aclose()
+    async with written_bot(tmp_path, BOT, ACTIONS) as loaded:
+        yield loaded
 
 
 async def at_the_confirmation(bot: Bot, conversation: str) -> None:

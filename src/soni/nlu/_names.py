@@ -53,8 +53,6 @@ _NAME_SAID = (
 _NOT_A_NAME_WORDS = """
     i hi hello hey please thanks ok okay can could would will what when where how why
     it its it's that that's let let's here there he she who this we you they my our
-    monday tuesday wednesday thursday friday saturday sunday january february march april
-    may june july august september october november december today tomorrow
 """
 
 

@@ -594,10 +594,14 @@ _VAGUE_DAY = re.compile(
     r"|\b(?:end|beginning|start|middle) of (?:the |next |this )?(?:week|month)\b"
     r"|\b(?:sometime|some day|later) (?:this|next) (?:week|month)\b"
 )
-_DAY_NAMES = (
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-    "january", "february", "september", "october", "november", "december", "tomorrow",
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
 )  # fmt: skip
+# Names a misspelling is put right to: the weekdays and the long months (a short one,
+# "march", is one letter from "match": too near other words to guess at).
+_DAY_NAMES = (*_WEEKDAYS, *(m for m in _MONTHS if len(m) >= 7), "tomorrow")
 
 
 def _day_names_spelled(said: str) -> str:
@@ -626,8 +630,9 @@ _HOW_LONG = re.compile(
 _DAY_LEAD = frozenset({"next", "this", "coming", "the"})
 _NOT_THAT_DAY = re.compile(r"\bnot\s+(?:on\s+)?(?:the\s+)?\w+")
 _MONTH_AFTER = re.compile(
-    r"^\s+(?:of\s+)?(?:january|february|march|april|may|june|july|august|september|october|"
-    r"november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b(?:\s+\d{4}\b)?"
+    r"^\s+(?:of\s+)?(?:"
+    + "|".join((*_MONTHS, *(m[:3] for m in _MONTHS), "sept"))
+    + r")\b(?:\s+\d{4}\b)?"
 )
 
 
