@@ -51,7 +51,7 @@ UNSURE = (
     "is the kitchen still open?",
     "when do you close on fridays?",
     "we'd like to reserve for 5 people",
-    "can I grab some food to take home?",
+    "what time do you shut tonight?",
 )
 
 # Run in a new process: what loading costs, without anything this process loaded.

@@ -185,6 +185,26 @@ def test_help_and_nonsense() -> None:
     assert understand("asdf qwerty zxcv") == [OutOfScope("asdf qwerty zxcv")]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what can this bot do?",
+        "how do I use this thing",
+        "hello? what is this bot for",  # a greeting, then a way of asking for help
+        "halp, how does this thing work",  # two ways of asking, one misspelt
+    ],
+)
+def test_ways_of_asking_what_the_bot_does_are_help(text: str) -> None:
+    assert understand(text) == [Help()]
+
+
+@pytest.mark.parametrize(
+    "text", ["that's correct", "That is correct, thank you.", "go on then", "ya", "spot on"]
+)
+def test_acceptances_in_other_words(text: str) -> None:
+    assert understand(text, context("refill", pending=["place_refill"])) == [Affirm()]
+
+
 # -- answers -------------------------------------------------------------------------
 
 

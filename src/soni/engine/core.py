@@ -305,6 +305,7 @@ def _info(slot: SlotDef) -> SlotInfo:
         slot.validator,
         words,
         pattern,
+        " ".join(t for t in (slot.prompt, slot.description) if t),
     )
 
 

@@ -18,7 +18,9 @@ AFFIRM = (
     "yes please", "alright", "fine", "affirmative", "proceed", "sure thing", "why not",
     "let's do it", "perfect", "great", "definitely", "looks good", "all good",
     "all correct", "looks right", "sounds right", "that works", "works for me",
-    "good to go", "yes go ahead",
+    "good to go", "yes go ahead", "that's correct", "that is correct", "that is right",
+    "go on", "go on then", "ya", "yah", "yass", "yess", "aye", "exactly", "spot on",
+    "certainly", "indeed", "ok then", "okay then", "yes that's it", "that's it",
 )  # fmt: skip
 DENY = (
     "no", "n", "nope", "nah", "don't", "do not", "dont", "skip", "not now", "deny",
@@ -39,7 +41,11 @@ HELP = (
     "what are my options", "options", "menu", "what do you do", "i need help",
     "can you help", "what can you help with", "how can you help", "what can you help me with",
     "what can i ask", "what can i ask you", "what are the options", "what do you offer",
-    "what can i use you for", "what are you for",
+    "what can i use you for", "what are you for", "what can this bot do",
+    "what is this bot for", "what is this for", "what is this", "how do i use this",
+    "how do i use this thing", "how does this thing work", "how do i use you",
+    "what are you asking", "what are you asking me", "what do you want from me",
+    "what am i supposed to say", "halp", "how do i do this",
 )  # fmt: skip
 
 

@@ -239,6 +239,7 @@ _ME_AND_OTHERS = re.compile(
 )
 
 
+_NONE_OF_THEM = re.compile(r"\b(?:no|zero|without) (\w+)")
 _GROUP = re.compile(
     r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
     r"(adults?|kids?|children|child|people|persons|babies|baby|toddlers?|teens?|teenagers?|"
@@ -262,6 +263,11 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
     if kind == "datetime":
         return _date_and_time(slot, text, today, base, loose=True)
     if kind == "integer":
+        own = _own_group(slot, said)
+        if own is not None:
+            return own  # "2 adults and 2 kids" when asked how many adults: 2
+        if _ZERO.match(said):
+            return 0  # "none", "no kids", "nope" when asked how many
         grouped = None
         if slot.words & PEOPLE:  # "5 adults and 2 kids", "me and two friends"
             grouped = _groups(said) or (
@@ -376,6 +382,10 @@ def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
         # or the unit its prompt counts in — not a day counted from now ("in 3 days").
         said = _units_apart(_FROM_NOW.sub(" ", said))
         names = _words_of(slot.name) | slot.words
+        if kind == "integer" and _NONE_OF_THEM.search(said):
+            none = _NONE_OF_THEM.search(said)
+            if none is not None and none.group(1) in names:
+                return 0  # "2, no kids obviously"
         if names & set(said.split()):
             return _number_near(said, names, integral=kind == "integer")
         return None
@@ -537,7 +547,46 @@ def _units_apart(said: str) -> str:
     return _ATTACHED.sub(r"\1 \2", said)
 
 
+def _own_group(slot: SlotInfo, said: str) -> int | None:
+    """The count of the slot's own group when the message counts several groups and
+    the slot counts one of them by name (``adults``, ``children``): the others are
+    other slots' values, not part of this one."""
+    groups = _GROUP.findall(said)
+    if len(groups) < 2:
+        return None
+    own = {_GROUP_NOUN.get(w, w) for w in _words_of(slot.name)}
+    for number, noun in groups:
+        if _GROUP_NOUN.get(noun, noun) in own:
+            found = find_numbers(number)
+            return int(found[0].value) if len(found) == 1 else None
+    return None
+
+
+_GROUP_NOUN = {
+    "adults": "adult", "grown up": "adult", "grown ups": "adult", "grownups": "adult",
+    "kids": "child", "kid": "child", "children": "child", "babies": "baby",
+    "toddlers": "toddler", "teens": "teen", "teenagers": "teen", "teenager": "teen",
+    "seniors": "senior", "guests": "guest",
+}  # fmt: skip
+# "none", "nope", "no kids", "zero", "nobody else": nothing to count.
+_ZERO = re.compile(
+    r"^(?:(?:um|hmm|oh|well|ok|okay)\s+)*(?:none|nope|no|zero|nobody|no one|nil|nada|not any|"
+    r"no (?:kids|children|child|one|bags?|pets?|extras?|others?|more|thanks))"
+    r"(?:\s+(?:at all|thanks|thank you|obviously|lol|sorry|please|this time))*$"
+)
+# "3... no wait, make that 4": the number after the last change of mind.
+_SELF_FIX = re.compile(
+    r"(?:\.\.\.|,|\s)\s*(?:no wait|wait|sorry|i mean|i meant|make (?:that|it)|"
+    r"or rather|scratch that)\b[\s,]*"
+)
+
+
 def _number(said: str, *, integral: bool) -> int | float | None:
+    fixes = list(_SELF_FIX.finditer(said))
+    if fixes:
+        tail = said[fixes[-1].end() :]
+        if find_numbers(_units_apart(without_times(tail))):
+            said = tail
     # "7:30" and "8pm" are times, not 7 and 8.
     numbers = [n for n in find_numbers(_units_apart(without_times(said))) if not n.ordinal]
     if not numbers:

@@ -44,6 +44,8 @@ class SlotInfo:
         pattern: The regular expression a ``string`` slot's value must match whole,
             if it declares one: the span of a message it matches is the value
             ("cancel booking BK-5678 please"), and no other text is.
+        about: The slot's prompt and description as written: words of the flows
+            that ask for it ("Which items were affected?" makes "items" one of them).
     """
 
     name: str
@@ -52,6 +54,7 @@ class SlotInfo:
     validator: str | None = None
     words: frozenset[str] = frozenset()
     pattern: re.Pattern[str] | None = None
+    about: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,7 @@ from soni.nlu._values import (
     pair_of_people,
     times_of_day,
 )
+from soni.nlu._vocab import flow_words
 from soni.nlu.commands import (
     Affirm,
     AskDecision,
@@ -208,6 +209,7 @@ _QUESTION = re.compile(
     r"^(?:what|when|where|why|how|who|which|whats|wheres|hows|do you|does|did you|"
     r"can you|could you|can i|could i|is there|are there|are you|is it|is the|will you)\b"
 )
+_GREETING = re.compile(r"(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|sorry|ok|okay)")
 _LOST = re.compile(
     r"\b(?:i am confused|im confused|what (?:exactly |else )?do you need|what do you mean|"
     r"i do not understand|i don't understand|i dont understand|what should i (?:say|type|write)|"
@@ -286,7 +288,11 @@ class RulesUnderstanding:
                 if calls_off is not None:
                     return calls_off
             return [CancelFlow()]
-        if self._is(core, self.settings.help) or self._is(said, self.settings.help):
+        if (
+            self._is(core, self.settings.help)
+            or self._is(said, self.settings.help)
+            or self._help_clauses(text)
+        ):
             return [Help()]
         # A question before an irreversible action: whatever is not plainly a value
         # for one of its slots must not become one.
@@ -329,7 +335,7 @@ class RulesUnderstanding:
                 # trigger words come with it: no need to rank the flows.
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
             # Filler words ("please", "um") neither help nor hinder a trigger phrase.
-            ranked = _ranked(index, core)
+            ranked = _holding_values(_ranked(index, core), text, context, today)
             digression = self._request(ranked, strict=True, length=len(said.split()))
             if value is not None and strong:
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
@@ -349,7 +355,7 @@ class RulesUnderstanding:
             # Typed, and no value of that type in it: an answer that does not parse.
             # The bot rejects it with the slot's own message and asks again.
             return [SetSlot(expected.name, text.strip())]
-        ranked = _ranked(index, core)
+        ranked = _holding_values(_ranked(index, core), text, context, today)
         if context.active_flow is None and _CALLS_OFF.search(said):
             # "we won't need the appointment on Tuesday after all": calling it off,
             # though "appointment" is a word of the booking flow's triggers.
@@ -372,11 +378,34 @@ class RulesUnderstanding:
             mentioned = self._mentions(text, context, today)
             if mentioned:
                 return mentioned
+        if not asked or _QUESTION.match(opened):
+            about = self._about(text, context)
+            if about is not None:
+                return self._start(about, text, context, today)
         return self._when_unsure(text, context, today) or [OutOfScope(text)]
+
+    def _about(
+        self, text: str, context: ConversationContext, among: Sequence[str] | None = None
+    ) -> Match | None:
+        """The flow a request worded unlike any trigger is clearly about, by the words
+        the bot uses for each flow (see ``soni.nlu._vocab``); never the running one."""
+        question = _QUESTION.match(_LEAD_IN.sub("", normal(text)).strip()) is not None
+        flow = flow_words(context.flows, context.slot_types).best(text, among, question=question)
+        if flow is None or flow == context.active_flow:
+            return None
+        return Match(flow, 0.0, {})
 
     @staticmethod
     def _is(said: str, phrases: frozenset[str]) -> bool:
         return said in phrases
+
+    def _help_clauses(self, text: str) -> bool:
+        """Every clause asks for help: "hello? what is this bot for", "halp, how does
+        this thing work"."""
+        clauses = [c for c in _clauses(text) if not _GREETING.fullmatch(c)]
+        return bool(clauses) and all(
+            self._is(c, self.settings.help) or self._asks_for_help(c) for c in clauses
+        )
 
     def _asks_for_help(self, core: str) -> bool:
         """A short message that says a help phrase in more words ("what can you do for
@@ -433,7 +462,7 @@ class RulesUnderstanding:
         if _LOST.search(said) or self._asks_for_help(core):
             return [Help()]
         if _QUESTION.match(said):
-            asked = self._request(ranked, strict=False)
+            asked = self._request(ranked, strict=False) or self._about(text, context)
             if asked is not None:
                 return self._start(asked, text, context, today)
             return self._when_unsure(text, context, today) or [OutOfScope(text)]
@@ -850,6 +879,9 @@ class RulesUnderstanding:
             fits = [f.name for f in context.flows if _names_choice(f, text, context)]
         if not fits:
             return None
+        about = self._about(text, context, among=fits)  # "my fries were soggy, FD-904412"
+        if about is not None:
+            return self._start(about, text, context, today)
         scores = {m.flow: m.score for m in ranked if m.flow in fits}
         order = sorted(fits, key=lambda f: -scores.get(f, 0.0))
         first = scores.get(order[0], 0.0)
@@ -995,6 +1027,29 @@ def _ranked(index: TriggerIndex, core: str) -> list[Match]:
     return sorted(best.values(), key=lambda m: (-m.score, -m.words, m.flow))
 
 
+def _holding_values(
+    ranked: list[Match], text: str, context: ConversationContext, today: dt.date
+) -> list[Match]:
+    """The matches, less those whose placeholders took only what their slots cannot
+    hold: "order FD-904412" is no "order {dish}" when FD-904412 is no dish."""
+    kept = []
+    for match in ranked:
+        typed = [
+            (info, raw)
+            for name, raw in match.captured.items()
+            if (info := context.slot_types.get(name)) is not None
+            and info.kind not in ("string", "any")
+        ]
+        if (
+            typed
+            and len(typed) == len(match.captured)
+            and all(answer(info, _original(text, raw), today) is None for info, raw in typed)
+        ):
+            continue
+        kept.append(match)
+    return kept
+
+
 # How well the words of a message with a code must match one of the flows the code
 # fits for that flow to be meant rather than asked about.
 _LEANS_TO = 50.0
@@ -1078,7 +1133,11 @@ def _unambiguous(
     told = [
         info
         for info in infos
-        if info.kind not in skip_kinds
+        if (
+            info.kind not in skip_kinds
+            # "2 adults and 2 kids" answers the adults and says the children by their word.
+            or (info.kind in ("integer", "float") and _own_unit(info, infos))
+        )
         and (
             kinds.count(info.kind) == 1
             or info.kind == "choice"

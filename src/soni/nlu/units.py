@@ -36,6 +36,8 @@ _SAME = (
     {"minute", "minutes", "mins", "min"},
     {"day", "days"},
     {"user", "users"},
+    {"child", "children", "kid", "kids", "kiddo", "kiddos"},
+    {"bag", "bags", "suitcase", "suitcases", "luggage"},
 )
 # The words that count people, as a unit.
 PEOPLE = frozenset(_SAME[3])

@@ -54,7 +54,7 @@ async def understood(bot: Bot, text: str, **context: Any) -> list[Command]:
         ("is the kitchen still open?", "restaurant_info", {}),
         ("when do you close on fridays?", "restaurant_info", {}),
         ("we'd like to reserve for 5 people", "book_table", {"party_size": 5}),
-        ("can I grab some food to take home?", "order_takeaway", {}),
+        ("what time do you shut tonight?", "restaurant_info", {}),
     ],
 )
 async def test_a_paraphrase_the_rules_miss_starts_its_flow(
