@@ -5,6 +5,7 @@ import pytest
 
 from soni import ActionRegistry
 from soni.actions import ActionSpec
+from soni.dsl import default_registry
 
 from ._handlers import registered_by
 from ._postgres import BACKENDS, postgres_database, postgres_with_schema, require_postgres
@@ -22,6 +23,17 @@ def _isolated_global_actions() -> Iterator[None]:
         yield
     finally:
         ActionRegistry._replace_global(previous)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_default_validators() -> Iterator[None]:
+    """Validators a test registers with ``@validator`` (a bot's handler module does,
+    when it loads) do not outlive it."""
+    previous = default_registry._replace(dict(default_registry._specs))
+    try:
+        yield
+    finally:
+        default_registry._replace(previous)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -47,6 +47,7 @@ slots:
     type: string
     prompt: "Which items were affected?"
     description: "the dishes or drinks the problem is about"
+  new_address: {type: string, prompt: "What's the new delivery address?"}
   tip_amount: {type: float, prompt: "How much would you like to tip your rider, in euros?"}
 flows:
   track_order:
@@ -76,6 +77,12 @@ flows:
       - {step: ask, type: collect, slot: order_number}
       - {step: amount, type: collect, slot: tip_amount}
       - {step: done, type: say, message: "Thanks, {tip_amount} euros to your rider."}
+  change_address:
+    description: "send an order to another address"
+    trigger: {intents: ["change my address"]}
+    steps:
+      - {step: ask, type: collect, slot: new_address}
+      - {step: done, type: say, message: "It goes to {new_address}."}
   kitchen_hours:
     description: "tell when the kitchen is open"
     trigger: {intents: ["opening hours"]}
@@ -157,3 +164,13 @@ async def test_in_a_conversation_the_flow_starts_and_runs(bot: Bot) -> None:
 
     said = await bot.handle("c1", "the dumplings")
     assert said.texts == ["Noted: missing item on FD-118230."]
+
+
+async def test_a_question_in_another_flows_words_is_no_free_text_answer(bot: Bot) -> None:
+    await bot.handle("c1", "change my address")
+
+    said = await bot.handle("c1", "quick question first, is the kitchen open on sundays?")
+    assert said.texts[0] == "The kitchen is open from noon to 11pm."
+
+    said = await bot.handle("c1", "Calle Serrano 5")
+    assert said.texts == ["It goes to Calle Serrano 5."]

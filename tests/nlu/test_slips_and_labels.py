@@ -305,3 +305,31 @@ def test_calling_off_with_nothing_running_starts_the_cancelling_flow(text: str) 
 )
 def test_a_title_keeps_its_article_and_loses_the_words_around_it(said: str, value: str) -> None:
     assert free_text(said) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "value"),
+    [
+        ("it should be thursday", "booking_date", "2026-12-10"),
+        ("should be 4 people", "party_size", 4),
+        ("the window I meant", "seating", "window"),
+        ("no sorry, it should have been the terrace", "seating", "terrace"),
+    ],
+)
+def test_what_it_should_be_corrects_at_a_confirmation(text: str, slot: str, value: Any) -> None:
+    filled = {"party_size": 2, "booking_date": "2026-12-09", "seating": "bar"}
+    at = understand(text, "book_table", slots=filled, pending=("book",))
+    assert at == [CorrectSlot(slot, value)]
+
+
+@pytest.mark.parametrize("text", ["it should be fine", "that should be all, thanks"])
+def test_should_be_without_a_value_changes_nothing(text: str) -> None:
+    filled = {"party_size": 2, "booking_date": "2026-12-09", "seating": "bar"}
+    at = understand(text, "book_table", slots=filled, pending=("book",))
+    assert not any(isinstance(c, CorrectSlot) for c in at), at
+
+
+def test_should_be_with_the_answer_asked_for_answers_it() -> None:
+    # The code asked for, said as what it should be: an answer, not a change.
+    got = understand("it should be INC-20417", "close_ticket", expecting="ticket_code", slots={})
+    assert got == [SetSlot("ticket_code", "INC-20417")]

@@ -209,3 +209,22 @@ async def test_a_correction_goes_to_the_slot_its_value_fits(
 ) -> None:
     got = await understand(said, context(slots=FILLED))
     assert got == [correction]
+
+
+@pytest.mark.parametrize(
+    ("said", "offered", "value"),
+    [
+        ("the 8:30 one", "11:00, 14:00, 17:30, 20:30", "20:30"),
+        ("quarter to nine", "18:00, 20:45, 23:30", "20:45"),
+        ("we'll take the half past seven", "13:00, 16:45, 19:30, 22:15", "19:30"),
+        ("the 11:00 one", "11:00, 14:00, 17:30, 20:30", "11:00"),  # on offer as said
+        ("8:30 in the morning", "11:00, 14:00, 17:30, 20:30", "08:30"),  # said which half
+        ("8:30", "10:00, 12:00", "08:30"),  # neither on offer: as read
+    ],
+)
+async def test_a_bare_hour_is_read_in_the_half_of_the_day_on_offer(
+    said: str, offered: str, value: str
+) -> None:
+    # The times a handler offered, kept in a slot the question's prompt shows.
+    got = await understand(said, context(TIME, {"party_size": 2, "showtimes": offered}))
+    assert got == [SetSlot("booking_time", value)]

@@ -172,6 +172,9 @@ _SAME_WORD = {
     "bring": "deliver", "redeliver": "deliver",
     "charge": "price", "charges": "price", "rate": "price", "pricing": "price",
     "takeout": "take away", "takeaway": "take away",
+    "expensive": "price", "cheap": "price", "cheaper": "price", "pricey": "price",
+    "reimburse": "refund", "reimbursed": "refund", "reimbursement": "refund",
+    "refunded": "refund", "repay": "refund",
 }  # fmt: skip
 
 

@@ -16,7 +16,7 @@ import functools
 import re
 import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -37,6 +37,7 @@ __all__ = (
     "matched_span",
     "mention",
     "names_a_date",
+    "offered_half",
     "pair_of_people",
     "times_of_day",
 )
@@ -820,6 +821,26 @@ def _next_month(day: dt.date) -> dt.date:
 def _lean(slot: SlotInfo) -> Lean:
     """The half of the day the slot's prompt leans to ("What time this evening?")."""
     return "pm" if "pm" in slot.words else "am" if "am" in slot.words else None
+
+
+def offered_half(value: str, text: str, offered: Iterable[Any]) -> str:
+    """``value`` (a time read from ``text``) in the half of the day the times on offer
+    are in: "the 8:30 one" among "11:00, 14:00, 17:30, 20:30" is 20:30, "quarter to
+    nine" among "18:00, 20:45, 23:30" is 20:45 — unless the message says which half."""
+    try:
+        moment = dt.time.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value
+    if not 1 <= moment.hour < 12 or _HALF_SAID.search(normal(text)):
+        return value
+    times = {
+        f"{int(h):02d}:{m}" for said in offered for h, m in _TIME_IN_TEXT.findall(str(said))
+    }
+    later = _clock(moment.replace(hour=moment.hour + 12))
+    return later if later in times and value not in times else value
+
+
+_TIME_IN_TEXT = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
 
 
 def _clock(moment: dt.time) -> str:

@@ -92,9 +92,10 @@ class FlowWords:
                     found.update(typo)
                     continue
             unknown += 1
-        # Words no flow has are about something else ("can you book me a taxi to the
-        # airport"): each one takes from what the message says of any flow.
-        cost = _UNKNOWN * unknown
+        # Words no flow has may be about something else ("can you book me a taxi to the
+        # airport"): then the message must say more of a flow. Once is enough — people
+        # say more than a bot's words ("my dad uses a wheelchair, can he get in?").
+        cost = _UNKNOWN if unknown else 0.0
         return {
             flow: sum(known[w] for w in found & words) - cost
             for flow, words in self.words.items()
@@ -123,7 +124,7 @@ class FlowWords:
 
 
 # What a message must say of one flow (a word only that flow has weighs log(flows)),
-# how far ahead of the next flow, and what each word no flow has takes from it —
+# how far ahead of the next flow, and what saying words no flow has takes from it —
 # chosen on the sets of tests/nlu/fresh* and near-domain out-of-scope questions.
 _ENOUGH = 1.5
 _ENOUGH_AMONG = 0.75
@@ -195,5 +196,6 @@ _STOPWORDS_TEXT = """
     something anything thing things way lot much many more most other another each
     every both few such quick question hmm um uh oh ah well sure right sorry going
     able make made see look help new good great fine day time give put keep use try
+    hang
 """
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())

@@ -49,6 +49,7 @@ from soni.nlu._values import (
     matched_span,
     mention,
     names_a_date,
+    offered_half,
     pair_of_people,
     times_of_day,
 )
@@ -77,16 +78,22 @@ _CORRECTION = re.compile(
     r"^(?:(?:actually|sorry|oops|wait|no|nope|oh|hmm|i meant|i mean|i said|correction|rather|"
     r"typo|my bad|my mistake|wrong(?:\s+one|\s+(?!it\b|is\b)[a-z]+)?)\b[\s,]*)+"
     r"|^(?:make it|change it to|let's say|lets say|instead)\b\s*"
+    # "should be 32 kilos", "change it, it should be Carrer de Mallorca 410"
+    r"|^(?:(?:no|sorry|actually|change it|wait)\b[\s,]*)*(?:(?:it|that|this|the \w+)\s+)?"
+    r"(?:should (?:be|have been)|should've been|was meant to be|needs to be)\b\s*"
 )
 # Lead words that only hesitate: after them a value may as well answer the open
 # question ("oh ok, thursday") as correct a filled slot.
 _WEAK_MARKER = re.compile(r"^(?:(?:sorry|oops|wait|no|nope|oh|hmm|ok|okay)\b[\s,]*)+$")
+_SHOULD_BE = re.compile(r"\bshould(?:'ve| have)? be(?:en)?\b|\b(?:meant|needs) to be\b")
 _CHANGE = re.compile(
     r"^(?:(?:actually|sorry|no|please|can you|could you|can we|i want to|i'd like to)\s+)*"
     r"(?:change|set|update|switch|make|move)\s+(?:the\s+|my\s+)?(?P<what>[a-z][a-z -]*?)\s+"
     r"(?:to|into|for|be)\s+(?P<value>.+)$"
 )
-_INSTEAD = re.compile(r"^(?P<value>.+?)\s+instead(?:\s+please)?$")
+_INSTEAD = re.compile(
+    r"^(?P<value>.+?)\s+(?:instead|i meant|i mean|is what i meant|i said)(?:\s+please)?$"
+)
 _ALONE = frozenset({"stop", "exit", "quit", "abort"})
 # Hesitations and openers in front of what a message says ("hmm, no", "oh wait, yes"):
 # they change nothing in a yes, a no or a cancel.
@@ -209,6 +216,13 @@ _QUESTION = re.compile(
     r"^(?:what|when|where|why|how|who|which|whats|wheres|hows|do you|does|did you|"
     r"can you|could you|can i|could i|is there|are there|are you|is it|is the|will you)\b"
 )
+
+
+def _asks_something(text: str) -> bool:
+    """Whether the message asks a question: a "?", or a clause that opens like one."""
+    return "?" in text or any(_QUESTION.match(clause) for clause in _clauses(text))
+
+
 _GREETING = re.compile(r"(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|sorry|ok|okay)")
 _LOST = re.compile(
     r"\b(?:i am confused|im confused|what (?:exactly |else )?do you need|what do you mean|"
@@ -328,6 +342,8 @@ class RulesUnderstanding:
             ):
                 return [OutOfScope(text)]  # "lol idk": no answer, and no value
             value = answer(expected, text, today)
+            if expected.kind == "time" and isinstance(value, str):
+                value = offered_half(value, text, context.slots.values())
             # A span the slot's own pattern matches is as sure as a typed value.
             strong = expected.kind not in ("string", "any") or distinctive(expected)
             if value is not None and strong:
@@ -339,6 +355,12 @@ class RulesUnderstanding:
             digression = self._request(ranked, strict=True, length=len(said.split()))
             if value is not None and strong:
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
+            if digression is None and _asks_something(text):
+                # "quick question first, can I take a power bank in my carry on?": a
+                # question in another flow's words, not the name asked for.
+                about = self._about(text, context)
+                if about is not None:
+                    return self._start(about, text, context, today)
             if value is not None and digression is None and not _QUESTION.match(opened):
                 return [SetSlot(expected.name, value), *self._mentions(text, context, today)]
             if digression is not None:
@@ -389,7 +411,7 @@ class RulesUnderstanding:
     ) -> Match | None:
         """The flow a request worded unlike any trigger is clearly about, by the words
         the bot uses for each flow (see ``soni.nlu._vocab``); never the running one."""
-        question = _QUESTION.match(_LEAD_IN.sub("", normal(text)).strip()) is not None
+        question = _asks_something(text)
         flow = flow_words(context.flows, context.slot_types).best(text, among, question=question)
         if flow is None or flow == context.active_flow:
             return None
@@ -724,8 +746,11 @@ class RulesUnderstanding:
         if (
             expected is not None
             and marker is not None
-            and _WEAK_MARKER.match(said[: marker.end()])
-            and expected.kind not in ("string", "any")
+            and (
+                _WEAK_MARKER.match(lead_said := said[: marker.end()])
+                or _SHOULD_BE.search(lead_said)
+            )
+            and (expected.kind not in ("string", "any") or distinctive(expected))
             and (
                 answer(expected, rest, today) is not None
                 or answer(expected, said, today) is not None
