@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 from soni.nlu._text import CODE, normal
 from soni.nlu.protocol import FlowInfo
 
-__all__ = ("Match", "TriggerIndex", "canonical", "index_for")
+__all__ = ("SAME_WORD", "Match", "TriggerIndex", "canonical", "index_for")
 
 _PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 
@@ -145,7 +145,7 @@ def _without_codes(said: str) -> str:
 
 _CANON_COST = 2.0
 # Words that ask for the same thing, to one word each. General English, not any bot's.
-_SAME_WORD = {
+SAME_WORD = {
     "reserve": "book", "reservation": "book", "booking": "book", "reserved": "book",
     "booked": "book",
     "move": "change", "reschedule": "change", "rearrange": "change", "modify": "change",
@@ -179,14 +179,14 @@ _SAME_WORD = {
 
 
 def canonical(said: str) -> str:
-    """``said`` with each word in its canonical form (see ``_SAME_WORD``), plurals cut
+    """``said`` with each word in its canonical form (see ``SAME_WORD``), plurals cut
     first ("reservations" → "reservation" → "book")."""
     words = []
     # "drop-off" is "drop off", "take-away" "take away" (a code keeps its dash).
     for word in _HYPHENATED.sub(" ", said).split():
-        same = _SAME_WORD.get(word)
+        same = SAME_WORD.get(word)
         if same is None and len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
-            same = _SAME_WORD.get(word[:-1], word[:-1])
+            same = SAME_WORD.get(word[:-1], word[:-1])
         words.append(same or word)
     return " ".join(words)
 

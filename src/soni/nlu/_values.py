@@ -833,9 +833,7 @@ def offered_half(value: str, text: str, offered: Iterable[Any]) -> str:
         return value
     if not 1 <= moment.hour < 12 or _HALF_SAID.search(normal(text)):
         return value
-    times = {
-        f"{int(h):02d}:{m}" for said in offered for h, m in _TIME_IN_TEXT.findall(str(said))
-    }
+    times = {f"{int(h):02d}:{m}" for said in offered for h, m in _TIME_IN_TEXT.findall(str(said))}
     later = _clock(moment.replace(hour=moment.hour + 12))
     return later if later in times and value not in times else value
 

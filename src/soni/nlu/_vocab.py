@@ -24,27 +24,34 @@ from typing import Any
 from rapidfuzz.distance import OSA
 
 from soni.nlu._text import CODE, normal
-from soni.nlu._triggers import canonical
+from soni.nlu._triggers import SAME_WORD
 from soni.nlu.protocol import FlowInfo, SlotInfo
 
 __all__ = ("FlowWords", "flow_words")
 
 _PLACEHOLDER = re.compile(r"\{[^}]*\}")
 _WORD = re.compile(r"[a-z][a-z']+")
+_NAME_INSIDE = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+")
 
 
 def stem(word: str) -> str:
-    """A light stem: enough that "snacks", "snack", "delivered" and "delivery" meet."""
+    """A light stem: enough that "snacks", "snack", "delivered", "delivery", "arrives"
+    and "arrived" meet; a word ``canonical`` knows, in any of those forms, is its word
+    ("charged" is "price")."""
     word = word.removesuffix("'s").strip("'")
-    word = canonical(word)
-    if " " in word:
-        return word
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("ery", ""), ("es", "e")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: len(word) - len(suffix)] + keep
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        return word[:-1]
-    return word
+    if word in SAME_WORD:
+        return SAME_WORD[word]
+    cut = word
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("ery", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            cut = word[: len(word) - len(suffix)] + keep
+            break
+    for form in (cut, cut + "e"):
+        if form in SAME_WORD:
+            return SAME_WORD[form]
+    if cut.endswith("e") and len(cut) > 4:
+        cut = cut[:-1]  # "arrive", "arrived": "arriv"
+    return cut
 
 
 def content(text: str) -> list[str]:
@@ -75,6 +82,9 @@ class FlowWords:
         the food spicy?", "who directed Paper Tigers?" want no order or ticket.
         """
         said = set(content(text))
+        # A name said inside a sentence ("can I get Duke in on monday", "deliver to
+        # Calle Serrano 5") is no word of another service, only one the bot has no use for.
+        names = {stem(w.lower()) for w in _NAME_INSIDE.findall(text)}
         known = self.weight
         if question:
             known = {w: v for w, v in known.items() if w not in self.values}
@@ -91,7 +101,8 @@ class FlowWords:
                 if typo:
                     found.update(typo)
                     continue
-            unknown += 1
+            if word not in names:
+                unknown += 1
         # Words no flow has may be about something else ("can you book me a taxi to the
         # airport"): then the message must say more of a flow. Once is enough — people
         # say more than a bot's words ("my dad uses a wheelchair, can he get in?").
@@ -196,6 +207,10 @@ _STOPWORDS_TEXT = """
     something anything thing things way lot much many more most other another each
     every both few such quick question hmm um uh oh ah well sure right sorry going
     able make made see look help new good great fine day time give put keep use try
-    hang
+    hang today tomorrow tonight yesterday weekend week month year morning afternoon
+    evening night next last ago monday tuesday wednesday thursday friday saturday
+    sunday mon tue tues wed thu thur thurs fri sat sun january february march april
+    june july august september october november december jan feb mar apr jun jul aug
+    sep sept oct nov dec
 """
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
