@@ -144,3 +144,48 @@ def test_the_nth_choice_of_a_question() -> None:
     assert answer(category, "the second option", TODAY) == "compact"
     assert answer(category, "the last one", TODAY) == "van"
     assert answer(category, "the sixth one", TODAY) is None
+
+
+FLIGHTS = ("pick_early_flight", "pick_midday_flight", "pick_late_flight")
+FLIGHT_LABELS = {
+    "pick_early_flight": "07:15 morning flight",
+    "pick_midday_flight": "14:30 afternoon flight",
+    "pick_late_flight": "20:45 evening flight",
+}
+SCHEDULES = ("set_monthly_plan", "set_quarterly_plan")
+SCHEDULE_LABELS = {"set_monthly_plan": "Every month", "set_quarterly_plan": "Every three months"}
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "labels", "option"),
+    [
+        ("the middle one", FLIGHTS, FLIGHT_LABELS, "pick_midday_flight"),
+        ("the 7am one", FLIGHTS, FLIGHT_LABELS, "pick_early_flight"),
+        ("8pm please", FLIGHTS, FLIGHT_LABELS, "pick_late_flight"),
+        ("every 3 months", SCHEDULES, SCHEDULE_LABELS, "set_quarterly_plan"),
+        ("montly pls", SCHEDULES, SCHEDULE_LABELS, "set_monthly_plan"),  # a typo of its name
+    ],
+)
+def test_an_option_by_its_place_its_hour_or_its_words_as_typed(
+    text: str, options: tuple[str, ...], labels: dict[str, str], option: str
+) -> None:
+    context = ConversationContext(
+        active_flow="reschedule",
+        pending=PendingInfo("c-3", options, labels),
+        flows=FLOWS,
+        slot_types=SLOTS,
+        today=TODAY,
+    )
+    assert asyncio.run(RulesUnderstanding().understand(text, context)) == [Choose(option)]
+
+
+def test_the_middle_of_an_even_number_of_options_is_none_of_them() -> None:
+    context = ConversationContext(
+        active_flow="reschedule",
+        pending=PendingInfo("c-4", SCHEDULES, SCHEDULE_LABELS),
+        flows=FLOWS,
+        slot_types=SLOTS,
+        today=TODAY,
+    )
+    got = asyncio.run(RulesUnderstanding().understand("the middle one", context))
+    assert not any(isinstance(c, Choose) for c in got), got

@@ -192,3 +192,38 @@ def test_a_day_asked_about_something_that_happened_is_the_one_gone(said: str, da
 )
 def test_a_day_said_as_gone_or_with_its_year_is_that_day(said: str, day: str) -> None:
     assert answer(SlotInfo("visit", "date"), said, THURSDAY) == day  # a slot about days to come
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("just the ramen", "ramen"),
+        ("ok then Avenida Diagonal 640", "Avenida Diagonal 640"),
+        ("hang on... its Calle Mayor 3", "Calle Mayor 3"),
+    ],
+)
+def test_a_free_text_value_loses_the_hesitation_before_it(said: str, value: str) -> None:
+    assert free_text(said) == value
+
+
+def test_a_code_said_with_a_space_for_its_dash_is_the_code() -> None:
+    import re
+
+    booking = SlotInfo("booking_ref", "string", pattern=re.compile(r"(?i)CN-\d{5}"))
+    assert answer(booking, "um hold on... its CN 77120", TODAY) == "CN-77120"
+    assert answer(booking, "CN 7712", TODAY) is None  # too short, joined or not
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("my passenger hurt her wrist", True),
+        ("my wife is on home dialysis", True),
+        ("we are all fine", None),  # fine: no yes
+        ("my son is not hurt", None),  # what "not" is said to is not guessed: asked again
+        ("nobody's hurt", False),
+    ],
+)
+def test_a_yes_or_no_question_answered_by_saying_who(said: str, value: bool | None) -> None:
+    injured = SlotInfo("anyone_injured", "boolean")
+    assert answer(injured, said, TODAY) == value

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from soni.nlu._text import normal
 from soni.nlu._times import find_time
@@ -152,6 +153,32 @@ def _by_number(said: str, options: list[str], labels: Mapping[str, str]) -> str 
 
 
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+_MIDDLE = re.compile(r"\b(?:middle|in between|the one in between)\b")
+_NUMBER_NAMES = {str(n): w for n, w in enumerate(
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+     "eleven", "twelve"])}  # fmt: skip
+_NUMBER_WORD = re.compile(r"\b(?:1[0-2]|\d)\b(?![:.]\d)")
+_HOUR_SAID = re.compile(r"\b(\d{1,2})\s*(am|pm)\b|\b(\d{1,2})\s*o'?clock\b")
+
+
+def _by_hour(said: str, options: list[str], labels: Mapping[str, str]) -> str | None:
+    """ "the 7am one": the one option whose label's time is in that hour ("07:15
+    morning flight")."""
+    found = _HOUR_SAID.search(said)
+    if found is None:
+        return None
+    hour = int(found.group(1) or found.group(3)) % 12
+    if found.group(2) == "pm":
+        hour += 12
+    hours = {hour} if found.group(2) else {hour, hour + 12}
+    holding = [
+        o
+        for o in options
+        if any(
+            int(c.split(":")[0].split(".")[0]) in hours for c in _CLOCK.findall(labels.get(o) or "")
+        )
+    ]
+    return holding[0] if len(holding) == 1 else None
 
 
 def _clock(said: str) -> str:
@@ -179,6 +206,12 @@ def chosen(said: str, pending: PendingInfo) -> str | None:
         index = len(options) if word == "last" else _ORDINAL_WORDS.get(word) or int(word)
         if 1 <= index <= len(options):
             return options[index - 1]
+    if _MIDDLE.search(said) and len(options) % 2 == 1 and len(options) > 1:
+        return options[len(options) // 2]  # "the middle one" of three
+    hour = _by_hour(said, options, pending.labels)
+    if hour is not None:
+        return hour
+    said = _NUMBER_WORD.sub(lambda m: _NUMBER_NAMES[m.group(0)], said)  # "every 3 months"
     most = _superlative(said, options, pending.labels)
     if most is not None:
         return most
@@ -193,9 +226,12 @@ def chosen(said: str, pending: PendingInfo) -> str | None:
             names[normal(label)] = option
     scored: list[tuple[float, str]] = []
     named: set[str] = set()
+    said_words = [w for w in said.split() if len(w) >= 4]
     for name, option in names.items():
         words = [w for w in name.split() if len(w) > 2 and w not in _NOT_NAMING and w.isalpha()]
-        hit = any(re.search(rf"\b{re.escape(w)}", said) for w in words)
+        hit = any(re.search(rf"\b{re.escape(w)}", said) for w in words) or any(
+            OSA.distance(w, s) == 1 for w in words if len(w) >= 5 for s in said_words
+        )  # "montly" for "monthly"
         if hit:
             named.add(option)
         score = fuzz.token_set_ratio(name, said) if hit else fuzz.ratio(name, said)

@@ -58,7 +58,8 @@ _LEAD = re.compile(
     r"^(?:(?:it'?s|its|it is|it should be|should be|that'?s|that is|to|for|my|the|his|"
     r"her|their|name is|the name is|i'?m|i am|um+|uh+|well|please|call it|make it|ok|"
     r"okay|yes|yeah|sure|sorry|oops|oh|ah|found it|got it|here it is|here you go|here|"
-    r"a copy of|copy of|a book called|the book called|the one called)[\s,:!]+)+"
+    r"a copy of|copy of|a book called|the book called|the one called|just|only|then|"
+    r"ok then|okay then|hold on|hang on|wait)(?:[\s,:!]|\.\.\.|\u2026)+)+"
 )
 _TAIL = re.compile(
     r"(?:,?\s+(?:please|thanks|thank you|thx|pls|i think|i guess|i believe|probably|"
@@ -172,7 +173,15 @@ def matched_span(pattern: re.Pattern[str], text: str, *, whole: bool = True) -> 
         for candidate in (free_text(text), text.strip()):
             if candidate and pattern.fullmatch(candidate):
                 return candidate
+    # "CN 77120" for a code written "CN-77120": the letters and digits joined as the
+    # pattern wants them.
+    joined = _SPACED_CODE.sub(r"\1-\2", text)
+    if joined != text:
+        return matched_span(pattern, joined, whole=whole)
     return None
+
+
+_SPACED_CODE = re.compile(r"\b([A-Za-z]{1,5}) (\d{3,})\b")
 
 
 # Words any request is made of: a pattern that matches one of them whole says too
@@ -341,7 +350,23 @@ def _yes_or_no(said: str) -> bool | None:
         return True
     if words[0] in _NO or _NONE_SAID.search(said):
         return False
-    return True if words[0] in _STILL_YES else None
+    if words[0] in _STILL_YES:
+        return True
+    if len(words) >= 3 and _SOMEONE_SAID.match(said) and not _NOT_SAID.search(said):
+        # Asked whether anyone is hurt, whether someone needs equipment: "my passenger
+        # hurt her wrist", "my wife is on home dialysis" say who — a yes.
+        return True
+    return None
+
+
+_SOMEONE_SAID = re.compile(
+    r"^(?:well |yes |yeah |um |so )?(?:my|our|his|her|their|the|a|one|two|both|i|we|he|she|"
+    r"they|someone|somebody)\b"
+)
+_NOT_SAID = re.compile(
+    r"\b(?:no|not|never|nobody|none|nothing|neither|nor|fine|ok|okay|alright|safe|unhurt|"
+    r"good|well)\b|n't\b|\?"
+)
 
 
 _NONE_SAID = re.compile(
@@ -670,7 +695,11 @@ _FROM_NOW = re.compile(
 )
 # Words that put the day in the past whatever the slot: "yesterday", "last friday",
 # "2 days ago".
-_GONE = re.compile(r"\b(?:yesterday|last|ago|earlier this week|the other day)\b")
+# "last" of a day, not of a title ("tickets for The Last Lighthouse on saturday").
+_GONE = re.compile(
+    r"\b(?:yesterday|last\s+(?:\w*day|week|weekend|month|night|year|time)|ago|"
+    r"earlier this week|the other day)\b"
+)
 _AHEAD = re.compile(r"\b(?:tomorrow|tonight|next|coming|from now|in \w+ (?:days?|weeks?))\b")
 _THIS_PART_OF_DAY = re.compile(r"\bthis (?:morning|afternoon|evening)\b")
 _HOW_LONG = re.compile(

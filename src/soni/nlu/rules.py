@@ -389,6 +389,11 @@ class RulesUnderstanding:
             return [clarify]
         request = self._request(ranked, strict=False)
         if request is not None:
+            if request.score < _LOOSE and not request.captured:
+                # A trigger met only loosely ("can I swap my tickets to sunday?" is
+                # near "buy tickets" and "refund my tickets"): the flow the words are
+                # clearly about, if another.
+                request = self._about(text, context) or request
             return self._start(request, text, context, today)
         if self._asks_for_help(core):
             return [Help()]
@@ -1075,6 +1080,9 @@ def _holding_values(
     return kept
 
 
+# A trigger score under this, with no values in place, is a loose match: the words
+# the bot uses for each flow may say better which one is meant.
+_LOOSE = 85.0
 # How well the words of a message with a code must match one of the flows the code
 # fits for that flow to be meant rather than asked about.
 _LEANS_TO = 50.0
