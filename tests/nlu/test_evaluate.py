@@ -588,3 +588,64 @@ async def test_names_and_values_the_bot_does_not_have_are_errors(
     assert message in str(caught.value)
     with pytest.raises(LabeledSetErrors):
         labeled.check(bot)
+
+
+CHOOSING_BOT = """
+slots:
+  first_time: {type: string}
+  second_time: {type: string}
+actions:
+  book_first: {description: "The first free time", inputs: [first_time]}
+  book_second: {inputs: [second_time]}
+  call_me: {description: "Call me back instead"}
+flows:
+  book:
+    trigger: {intents: ["book a visit"]}
+    steps:
+      - step: pick
+        type: choose
+        message: "Which one?"
+        options:
+          - {action: book_first, label: "{first_time} with Dr. Ortega"}
+          - {action: book_second, label: "{second_time} with Dr. Lindqvist"}
+          - {action: call_me}
+"""
+CHOOSING_ACTIONS = """
+from soni import ActionRegistry
+
+@ActionRegistry.register("book_first")
+async def book_first(first_time: str) -> dict:
+    return {}
+
+@ActionRegistry.register("book_second")
+async def book_second(second_time: str) -> dict:
+    return {}
+
+@ActionRegistry.register("call_me")
+async def call_me() -> dict:
+    return {}
+"""
+
+
+async def test_a_choose_steps_labels_are_shown_as_the_bot_shows_them(tmp_path: Path) -> None:
+    from .._bots import written_bot
+
+    labeled = parse_labeled_set(
+        """
+cases:
+  - text: "the 12:15 one please"
+    context: {flow: book, slots: {first_time: "09:30", second_time: "12:15"},
+              pending: [book_first, book_second, call_me]}
+    expect: [{choose: book_second}]
+  - text: "just call me back"
+    context: {flow: book, slots: {first_time: "09:30", second_time: "12:15"},
+              pending: [book_first, book_second, call_me]}
+    expect: [{choose: call_me}]
+"""
+    )
+    async with written_bot(tmp_path, CHOOSING_BOT, CHOOSING_ACTIONS) as bot:
+        evaluation = await evaluate(bot, labeled)
+
+    # "{second_time} with Dr. Lindqvist" rendered over the case's slots holds 12:15;
+    # an option without a label is shown by its action's description.
+    assert evaluation.accuracy == 1.0, evaluation.report()

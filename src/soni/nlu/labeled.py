@@ -401,7 +401,7 @@ class _Checker:
             for name, value in context.slots.items()
             if self.slot(name, (*here, "slots", name))
         }
-        pending = self.pending(index, flow, context, (*here, "pending"))
+        pending = self.pending(index, flow, context, slots, (*here, "pending"))
         for position, command in enumerate(case.expect):
             self.command(command, flow, pending, (*where, "expect", position))
         return ConversationContext(
@@ -416,7 +416,12 @@ class _Checker:
         )
 
     def pending(
-        self, index: int, flow: str | None, context: CaseContext, where: DataPath
+        self,
+        index: int,
+        flow: str | None,
+        context: CaseContext,
+        slots: Mapping[str, Any],
+        where: DataPath,
     ) -> PendingInfo | None:
         if context.confirm_step:
             return PendingInfo(f"labeled-{index}", ("confirm",))
@@ -432,7 +437,10 @@ class _Checker:
         offers = self.offers.get(flow or "", [])
         for group, labels in offers:
             if group == context.pending:
-                return PendingInfo(f"labeled-{index}", group, labels)
+                # As the bot shows them: each label rendered over the slots ("{first_time}
+                # with {first_dentist}"), else the action's description.
+                rendered = {o: self.engine.render(label, slots) for o, label in labels.items()}
+                return PendingInfo(f"labeled-{index}", group, rendered)
         if flow is not None:
             shown = "; ".join(f"[{', '.join(group)}]" for group, _ in offers) or "none"
             asked = ", ".join(context.pending)
@@ -474,7 +482,12 @@ def _offers(engine: Engine, flow: str) -> list[tuple[tuple[str, ...], dict[str, 
     for step in engine.config.flows[flow].iter_steps():
         if isinstance(step, ChooseStep):
             group = tuple(option.action for option in step.options)
-            labels = {option.action: option.label for option in step.options if option.label}
+            labels = {}
+            for option in step.options:
+                action = declared.get(option.action)
+                label = option.label or (action.description if action is not None else None)
+                if label:
+                    labels[option.action] = label
             offers.append((group, labels))
         elif isinstance(step, ActionStep):
             action = declared.get(step.call)
