@@ -1,7 +1,7 @@
 """Fresh held-out sets (issue 14): bots in new domains, written from the docs by helpers
 who had not read ``soni.nlu``, with natural conversations written before any score.
-``fresh/`` (three bots, ``set1`` then a sealed ``set2``), then ``fresh3/``,
-``fresh4/``, ``fresh5/`` and ``fresh6/`` (three new bots each): every set was measured once on first try, and the
+``fresh/`` (three bots, ``set1`` then a sealed ``set2``), then ``fresh3/`` to
+``fresh6/`` (three new bots each): every set was measured once on first try, and the
 misses of one round were the classes fixed before the next round was measured. See
 each folder's README.md and first-try.txt, and docs/nlu-evaluation.md for the scores.
 

@@ -189,3 +189,40 @@ def test_the_middle_of_an_even_number_of_options_is_none_of_them() -> None:
     )
     got = asyncio.run(RulesUnderstanding().understand("the middle one", context))
     assert not any(isinstance(c, Choose) for c in got), got
+
+
+SIZES = ("exchange_to_s", "exchange_to_m", "exchange_to_l", "exchange_to_xl")
+SIZE_LABELS = {
+    "exchange_to_s": "Small (S)",
+    "exchange_to_m": "Medium (M)",
+    "exchange_to_l": "Large (L)",
+    "exchange_to_xl": "Extra large (XL)",
+}
+TIMES = ("book_first", "book_second", "book_third")
+TIME_LABELS = {
+    "book_first": "09:30 with Dr. Ortega",
+    "book_second": "12:15 with Dr. Lindqvist",
+    "book_third": "17:45 with Dr. Ortega",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "labels", "option"),
+    [
+        ("S please", SIZES, SIZE_LABELS, "exchange_to_s"),
+        ("XL", SIZES, SIZE_LABELS, "exchange_to_xl"),
+        ("5:45 pm", TIMES, TIME_LABELS, "book_third"),
+        ("the 12:15 one please", TIMES, TIME_LABELS, "book_second"),
+    ],
+)
+def test_an_option_by_the_fewest_words_or_its_clock_time(
+    text: str, options: tuple[str, ...], labels: dict[str, str], option: str
+) -> None:
+    context = ConversationContext(
+        active_flow="reschedule",
+        pending=PendingInfo("c-5", options, labels),
+        flows=FLOWS,
+        slot_types=SLOTS,
+        today=TODAY,
+    )
+    assert asyncio.run(RulesUnderstanding().understand(text, context)) == [Choose(option)]

@@ -333,3 +333,26 @@ def test_should_be_with_the_answer_asked_for_answers_it() -> None:
     # The code asked for, said as what it should be: an answer, not a change.
     got = understand("it should be INC-20417", "close_ticket", expecting="ticket_code", slots={})
     assert got == [SetSlot("ticket_code", "INC-20417")]
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "value"),
+    [
+        ("from the 11th", "booking_date", "2026-12-11"),
+        ("it's 4", "party_size", 4),
+        ("the terrace", "seating", "terrace"),
+    ],
+)
+def test_a_value_alone_at_a_confirmation_changes_the_one_slot_it_fits(
+    text: str, slot: str, value: Any
+) -> None:
+    filled = {"party_size": 2, "booking_date": "2026-12-09", "seating": "bar"}
+    at = understand(text, "book_table", slots=filled, pending=("book",))
+    assert at == [CorrectSlot(slot, value)]
+
+
+@pytest.mark.parametrize("text", ["it's 2", "not 4", "the bar"])
+def test_a_value_that_changes_nothing_or_is_refused_corrects_nothing(text: str) -> None:
+    filled = {"party_size": 2, "booking_date": "2026-12-09", "seating": "bar"}
+    at = understand(text, "book_table", slots=filled, pending=("book",))
+    assert not any(isinstance(c, CorrectSlot) for c in at), at

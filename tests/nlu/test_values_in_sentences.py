@@ -227,3 +227,21 @@ def test_a_code_said_with_a_space_for_its_dash_is_the_code() -> None:
 def test_a_yes_or_no_question_answered_by_saying_who(said: str, value: bool | None) -> None:
     injured = SlotInfo("anyone_injured", "boolean")
     assert answer(injured, said, TODAY) == value
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("ok. 3 Queen Street, Oxford OX1 2JD", "3 Queen Street, Oxford OX1 2JD"),
+        ("fine, it's 55 Canal Street, Manchester M1 3WB", "55 Canal Street, Manchester M1 3WB"),
+        ("I'm with Mapfre", "Mapfre"),
+        ("AXA by the way", "AXA"),
+        ("at calle luna 12, 3rd floor, zaragoza", "calle luna 12, 3rd floor, zaragoza"),
+        # The value ends with its sentence; an abbreviation's full stop is no end.
+        ("Calle Toledo 40, Madrid. it's been dead since", "Calle Toledo 40, Madrid"),
+        ("Av. Diagonal 640", "Av. Diagonal 640"),
+        ("21 Elm Street, Leeds LS6 2AB - I swapped the numbers", "21 Elm Street, Leeds LS6 2AB"),
+    ],
+)
+def test_a_free_text_value_ends_where_its_sentence_does(said: str, value: str) -> None:
+    assert free_text(said) == value

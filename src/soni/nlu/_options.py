@@ -140,10 +140,20 @@ def _by_number(said: str, options: list[str], labels: Mapping[str, str]) -> str 
     clocks = {_clock(c) for c in _CLOCK.findall(said)}
     if len(clocks) == 1:
         clock = clocks.pop()
-        timed = [
-            o for o in options if clock in {_clock(c) for c in _CLOCK.findall(labels.get(o) or "")}
-        ]
-        return timed[0] if len(timed) == 1 else None
+        # "5:45 pm" for a label's "17:45": the afternoon reading when the message says
+        # pm, or when no label holds the morning one.
+        hour, minutes = clock.split(":")
+        later = f"{int(hour) + 12:02d}:{minutes}" if int(hour) < 12 else clock
+        readings = [later] if _PM.search(said) else [clock, later]
+        for reading in readings:
+            timed = [
+                o
+                for o in options
+                if reading in {_clock(c) for c in _CLOCK.findall(labels.get(o) or "")}
+            ]
+            if timed:
+                return timed[0] if len(timed) == 1 else None
+        return None
     numbers = set(_DIGITS.findall(said))
     if len(numbers) != 1:
         return None
@@ -153,12 +163,27 @@ def _by_number(said: str, options: list[str], labels: Mapping[str, str]) -> str 
 
 
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+_PM = re.compile(r"\d\s*pm\b|\bpm\b|\b(?:afternoon|evening|tonight)\b")
+_BARE = re.compile(r"^(?:(?:the|a|an|size|in|ok|okay)\s+)+|(?:\s+(?:please|pls|one|then|thanks))+$")
 _MIDDLE = re.compile(r"\b(?:middle|in between|the one in between)\b")
 _NUMBER_NAMES = {str(n): w for n, w in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
      "eleven", "twelve"])}  # fmt: skip
 _NUMBER_WORD = re.compile(r"\b(?:1[0-2]|\d)\b(?![:.]\d)")
 _HOUR_SAID = re.compile(r"\b(\d{1,2})\s*(am|pm)\b|\b(\d{1,2})\s*o'?clock\b")
+
+
+def _short_names(option: str, label: str | None) -> set[str]:
+    """An option said in the fewest words: its whole label, what its label puts in
+    brackets ("Small (S)"), the last word of its name ("exchange_to_xl")."""
+    names = {option.rsplit("_", 1)[-1]}
+    if label:
+        names.add(normal(label))
+        names.update(normal(inner) for inner in _BRACKETED.findall(label))
+    return {n for n in names if n}
+
+
+_BRACKETED = re.compile(r"\(([^()]{1,20})\)")
 
 
 def _by_hour(said: str, options: list[str], labels: Mapping[str, str]) -> str | None:
@@ -218,6 +243,10 @@ def chosen(said: str, pending: PendingInfo) -> str | None:
     priced = _by_number(said, options, pending.labels)
     if priced is not None:
         return priced
+    bare = _BARE.sub("", said)
+    short = [o for o in options if bare in _short_names(o, pending.labels.get(o))]
+    if len(short) == 1:
+        return short[0]  # "XL", "S please" for "Extra large (XL)", "Small (S)"
     names: dict[str, str] = {}
     for option in options:
         names[normal(option.replace("_", " "))] = option

@@ -59,11 +59,12 @@ _LEAD = re.compile(
     r"her|their|name is|the name is|i'?m|i am|um+|uh+|well|please|call it|make it|ok|"
     r"okay|yes|yeah|sure|sorry|oops|oh|ah|found it|got it|here it is|here you go|here|"
     r"a copy of|copy of|a book called|the book called|the one called|just|only|then|"
-    r"ok then|okay then|hold on|hang on|wait)(?:[\s,:!]|\.\.\.|\u2026)+)+"
+    r"ok then|okay then|hold on|hang on|wait|fine|alright|right|at|with|"
+    r"i'?m with|i am with|we'?re with|we are with)(?:[\s,:!]|\.\.\.|\u2026|\.(?=\s))+)+"
 )
 _TAIL = re.compile(
     r"(?:,?\s+(?:please|thanks|thank you|thx|pls|i think|i guess|i believe|probably|"
-    r"maybe|if that helps|ok|okay))+$",
+    r"maybe|if that helps|ok|okay|by the way|btw|lol|instead))+$",
     re.IGNORECASE,
 )
 # Phrases that carry a value rather than being part of it: "my code is", "the reference
@@ -98,7 +99,13 @@ _AFTER_WORD = re.compile(
 )
 # A short phrase set off by a colon in front of the value: "it should go to my office:
 # Av. Diagonal 640" (not a time: a colon between digits).
-_CLAUSE_END = re.compile(r"[?!]\s+|,\s*(?:and|but|so|because)\s+|\s+since\s+", re.IGNORECASE)
+# A full stop before a new sentence ("Calle Toledo 40, Madrid. it's been dead since
+# the 9th") ends it too; an abbreviation's ("Av. Diagonal") does not.
+_CLAUSE_END = re.compile(
+    r"[?!]\s+|,\s*(?:and|but|so|because)\s+|\s+since\s+|(?<=[a-z0-9]{3})\.\s+(?=[a-z])"
+    r"|\s+-\s+(?=[a-z])",
+    re.IGNORECASE,
+)
 _TITLE = re.compile(r"(?:The|A|An)\s+[A-Z0-9À-Þ]")
 _COLON_LEAD = re.compile(r"^[^:\d]{1,40}:\s+(?=\S)")
 # "j smith... sorry, jsmith": what comes after the slip is the value.

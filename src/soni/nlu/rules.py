@@ -218,6 +218,38 @@ _QUESTION = re.compile(
 )
 
 
+def _bare_change(
+    text: str, said: str, context: ConversationContext, today: dt.date
+) -> CorrectSlot | None:
+    """A value alone, said at a question before an action, for the one filled slot of
+    the flow it fits and changes: "it's 612345679", "from the 22nd", "1.50". Free text
+    only when its slot's pattern says what it looks like; nothing that says no."""
+    if NEGATION.search(said) or _QUESTION.match(said):
+        return None
+    rest = _BARE_LEAD.sub("", said).strip()
+    if not rest or len(rest.split()) > 4:
+        return None
+    fits: list[CorrectSlot] = []
+    for info in _filled_slots(context):
+        if info.kind in ("string", "any") and not distinctive(info):
+            continue
+        if info.kind in ("date", "datetime") and not names_a_date(rest):
+            continue  # "it's 4" is no 4th of the month
+        if info.kind == "choice":
+            value = choice_of(info.choices, rest, fuzzy=False)
+            value = value if value is not None and _exact(info, rest) else None
+        else:
+            value = answer(info, _original(text, rest), today)
+        if value is not None and str(value) != str(context.slots.get(info.name)):
+            fits.append(CorrectSlot(info.name, _cased(text, info, value)))
+    return fits[0] if len(fits) == 1 else None
+
+
+_BARE_LEAD = re.compile(
+    r"^(?:(?:it'?s|its|it is|from|on|at|for|actually|make it|rather|the|starting|start)\s+)+"
+)
+
+
 def _asks_something(text: str) -> bool:
     """Whether the message asks a question: a "?", or a clause that opens like one."""
     return "?" in text or any(_QUESTION.match(clause) for clause in _clauses(text))
@@ -322,6 +354,10 @@ class RulesUnderstanding:
         corrected = self._correction(text, said, context, today, strict=asked)
         if corrected is not None:
             return corrected
+        if asked:
+            changed = _bare_change(text, said, context, today)
+            if changed is not None:
+                return [changed]  # "it's 612345679", "from the 22nd" at the question
         if context.pending is not None and self._wants_a_change(said, context):
             return [AskDecision()]  # "the date is wrong", and no new date
         index = index_for(tuple(context.flows))
