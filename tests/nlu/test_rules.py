@@ -199,6 +199,20 @@ def test_ways_of_asking_what_the_bot_does_are_help(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "sorry what do you mean, what are my options?",
+        "why do you need that?",
+        "sorry I don't get what you're asking",
+        "help, what am I supposed to pick here?",
+    ],
+)
+def test_asking_what_the_question_wants_is_help_not_an_answer(text: str) -> None:
+    asked = context("refill", expecting="pickup", slots={"medication": "ibuprofen"})
+    assert understand(text, asked) == [Help()]
+
+
+@pytest.mark.parametrize(
     "text", ["that's correct", "That is correct, thank you.", "go on then", "ya", "spot on"]
 )
 def test_acceptances_in_other_words(text: str) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
-from soni.nlu._text import CODE, normal
+from soni.nlu._text import CODE, chat_spelled_out, normal
 from soni.nlu._triggers import SAME_WORD
 from soni.nlu.protocol import FlowInfo, SlotInfo
 
@@ -31,6 +31,7 @@ __all__ = ("FlowWords", "flow_words")
 
 _PLACEHOLDER = re.compile(r"\{[^}]*\}")
 _WORD = re.compile(r"[a-z][a-z']+")
+_HOW_MUCH = re.compile(r"\bhow much\b(?! (?:data|time|longer|more|of)\b)")
 _NAME_INSIDE = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+")
 
 
@@ -57,7 +58,9 @@ def stem(word: str) -> str:
 def content(text: str) -> list[str]:
     """The words of ``text`` that can say what it is about, stemmed."""
     words = []
-    for word in _WORD.findall(CODE.sub(" ", normal(_PLACEHOLDER.sub(" ", text)))):
+    said = normal(chat_spelled_out(_PLACEHOLDER.sub(" ", text)))
+    said = _HOW_MUCH.sub(" price ", said)  # "how much is a filling?" asks a price
+    for word in _WORD.findall(CODE.sub(" ", said)):
         if word in _STOPWORDS or len(word) < 3:
             continue
         stemmed = stem(word)
@@ -139,7 +142,7 @@ class FlowWords:
 # chosen on the sets of tests/nlu/fresh* and near-domain out-of-scope questions.
 _ENOUGH = 1.5
 _ENOUGH_AMONG = 0.75
-_LEAD = 2.0
+_LEAD = 1.5
 _UNKNOWN = 0.8
 
 
@@ -207,7 +210,8 @@ _STOPWORDS_TEXT = """
     something anything thing things way lot much many more most other another each
     every both few such quick question hmm um uh oh ah well sure right sorry going
     able make made see look help new good great fine day time give put keep use try
-    hang today tomorrow tonight yesterday weekend week month year morning afternoon
+    hang wait btw exactly somewhere anywhere near nearby also anyway though guys
+    today tomorrow tonight yesterday weekend week month year morning afternoon
     evening night next last ago monday tuesday wednesday thursday friday saturday
     sunday mon tue tues wed thu thur thurs fri sat sun january february march april
     june july august september october november december jan feb mar apr jun jul aug

@@ -255,6 +255,16 @@ def _asks_something(text: str) -> bool:
     return "?" in text or any(_QUESTION.match(clause) for clause in _clauses(text))
 
 
+# Asking what the bot wants or offers, in any words around it: "sorry what do you
+# mean, what are my options?", "why do you need that?", "help, what am I supposed to
+# pick here?".
+_WHAT_TO_DO = re.compile(
+    r"\bwhat (?:are|were) (?:my|the) (?:options|choices)\b|\bwhat do you mean\b"
+    r"|\bwhat am i (?:supposed|meant) to (?:pick|say|choose|do|type|answer)\b"
+    r"|\bwhy do you (?:need|want) (?:that|this|it|to know)\b"
+    r"|\b(?:i )?(?:do not|don't|dont) (?:get|understand) what you(?:'re| are)? (?:asking|saying|mean)\b"
+    r"|\bwhat (?:should|do|can) i (?:pick|choose|say|answer)(?: here)?\s*\??$"
+)
 _GREETING = re.compile(r"(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|sorry|ok|okay)")
 _LOST = re.compile(
     r"\b(?:i am confused|im confused|what (?:exactly |else )?do you need|what do you mean|"
@@ -338,6 +348,7 @@ class RulesUnderstanding:
             self._is(core, self.settings.help)
             or self._is(said, self.settings.help)
             or self._help_clauses(text)
+            or (_WHAT_TO_DO.search(said) and not re.search(r"\d", said))
         ):
             return [Help()]
         # A question before an irreversible action: whatever is not plainly a value
