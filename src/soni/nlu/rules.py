@@ -262,7 +262,8 @@ _WHAT_TO_DO = re.compile(
     r"\bwhat (?:are|were) (?:my|the) (?:options|choices)\b|\bwhat do you mean\b"
     r"|\bwhat am i (?:supposed|meant) to (?:pick|say|choose|do|type|answer)\b"
     r"|\bwhy do you (?:need|want) (?:that|this|it|to know)\b"
-    r"|\b(?:i )?(?:do not|don't|dont) (?:get|understand) what you(?:'re| are)? (?:asking|saying|mean)\b"
+    r"|\b(?:do not|don't|dont) (?:get|understand) what you(?:'re| are)? "
+    r"(?:asking|saying|mean)\b"
     r"|\bwhat (?:should|do|can) i (?:pick|choose|say|answer)(?: here)?\s*\??$"
 )
 _GREETING = re.compile(r"(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|sorry|ok|okay)")
