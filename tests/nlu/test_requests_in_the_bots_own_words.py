@@ -114,6 +114,8 @@ async def understood(bot: Bot, text: str) -> list[Command]:
         ("How do I tip my delivery person", "tip_rider", {}),
         ("the rider was lovely, can I tip him?", "tip_rider", {}),
         ("what are the kitchen's hours", "kitchen_hours", {}),
+        # A question about the user's own: the value asked about is the request.
+        ("why was my food so soggy?", "report_problem", {"problem": "cold food"}),
         # A typo of a word the bot uses.
         ("kichen hours pls", "kitchen_hours", {}),
     ],

@@ -218,6 +218,9 @@ _QUESTION = re.compile(
 )
 
 
+_ONES_OWN = re.compile(r"\b(?:my|mine|i|i've|i'm|me)\b")
+
+
 def _bare_change(
     text: str, said: str, context: ConversationContext, today: dt.date
 ) -> CorrectSlot | None:
@@ -464,7 +467,10 @@ class RulesUnderstanding:
     ) -> Match | None:
         """The flow a request worded unlike any trigger is clearly about, by the words
         the bot uses for each flow (see ``soni.nlu._vocab``); never the running one."""
-        question = _asks_something(text)
+        # A question about a value ("is the ramen spicy?") asks nothing of the flow
+        # that offers it; one about the user's own ("how much data have I used?",
+        # "what's my bill at?") is about it.
+        question = _asks_something(text) and not _ONES_OWN.search(normal(text))
         flow = flow_words(context.flows, context.slot_types).best(text, among, question=question)
         if flow is None or flow == context.active_flow:
             return None
