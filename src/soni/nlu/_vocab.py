@@ -148,6 +148,9 @@ _UNKNOWN = 0.8
 
 def flow_words(flows: Sequence[FlowInfo], slot_types: Mapping[str, SlotInfo]) -> FlowWords:
     """The words of every flow of a bot (computed once per bot)."""
+    last = _LAST.get((id(flows), id(slot_types)))
+    if last is not None and last[0] is flows and last[1] is slot_types:
+        return last[2]  # the engine hands the same objects every turn
     key = tuple(
         (
             flow,
@@ -163,7 +166,14 @@ def flow_words(flows: Sequence[FlowInfo], slot_types: Mapping[str, SlotInfo]) ->
         )
         for flow in flows
     )
-    return _flow_words(key)
+    words = _flow_words(key)
+    if len(_LAST) > 64:
+        _LAST.clear()
+    _LAST[id(flows), id(slot_types)] = (flows, slot_types, words)
+    return words
+
+
+_LAST: dict[tuple[int, int], tuple[Any, Any, FlowWords]] = {}
 
 
 @functools.lru_cache(maxsize=64)

@@ -298,6 +298,7 @@ class RulesUnderstanding:
 
     def __init__(self, settings: RulesSettings | None = None) -> None:
         self.settings = settings or RulesSettings()
+        self._help_words = _HELP_EXTRA.union(*(p.split() for p in self.settings.help))
 
     async def understand(self, text: str, context: ConversationContext) -> list[Command]:
         try:
@@ -493,8 +494,8 @@ class RulesUnderstanding:
         me", "what kind of things can you help with") — and nothing else: "help me
         reset my password" asks for the flow, not for help."""
         said = core.split()
-        if len(said) > 10:
-            return False
+        if len(said) > 10 or not self._help_words.issuperset(said):
+            return False  # a word no help phrase has: not only asking for help
         for phrase in self.settings.help:
             words = phrase.split()
             if len(words) < 2 or fuzz.token_set_ratio(phrase, core) < 95:
