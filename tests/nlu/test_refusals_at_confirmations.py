@@ -80,3 +80,22 @@ def test_outside_a_confirmation_a_refusal_never_fills_a_slot_with_its_words(text
 def test_a_no_about_a_value_without_a_new_one_asks_skip_or_change(text: str) -> None:
     # Not sure whether to skip or to change: ask, never guess either way.
     assert at_the_confirmation(text) == [AskDecision()]
+
+
+@pytest.mark.parametrize(
+    "text", ["no the beneficiary is wrong", "the iban is incorrect", "no, the amount is a mistake"]
+)
+def test_wrong_is_no_new_value_for_the_slot_it_is_said_of(text: str) -> None:
+    # "wrong" is what the user thinks of the value, never the value itself.
+    assert at_the_confirmation(text) == [AskDecision()]
+
+
+def test_a_no_about_a_value_the_flow_looked_up_asks_too() -> None:
+    # The booking's date came from a look-up, not from a question: still the user's
+    # reason to hesitate, so the bot asks whether to skip or change.
+    looked_up = {**FILLED, "booked_date": "2026-12-19"}
+    got = understand(
+        "no, the date is wrong",
+        context("transfer_funds", slots=looked_up, pending=["execute_transfer"]),
+    )
+    assert got == [AskDecision()]

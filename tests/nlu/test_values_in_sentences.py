@@ -93,7 +93,10 @@ def test_the_one_small_number_of_a_request(said: str, count: int | None) -> None
     [
         ("next week", None),
         ("sometime next week", None),
-        ("in two weeks", None),
+        ("in a few weeks", None),
+        ("in two months", None),
+        ("in two weeks", "2026-12-20"),  # two weeks from today, to the day
+        ("in a week", "2026-12-13"),
         ("this weekend", None),
         ("next month", None),
         ("tomorrow", "2026-12-07"),

@@ -672,10 +672,12 @@ def _date_words(said: str) -> str:
 
 _VAGUE_DAY = re.compile(
     r"\b(?:next|this|coming|following|the)\s+(?:week|month|weekend)\b"
-    r"|\bin\s+(?:a|one|two|three|four|a few|a couple of|\d+)\s+(?:weeks?|months?)\b"
+    r"|\bin\s+(?:a few|a couple of|a|one|two|three|four|\d+)\s+months?\b"
+    r"|\bin\s+(?:a few|a couple of)\s+weeks?\b"
     r"|\b(?:end|beginning|start|middle) of (?:the |next |this )?(?:week|month)\b"
     r"|\b(?:sometime|some day|later) (?:this|next) (?:week|month)\b"
 )
+_IN_WEEKS = re.compile(r"\bin\s+(?P<n>a|one|two|three|four|five|six|\d{1,2})\s+weeks?\b")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = (
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -785,9 +787,15 @@ def _date(text: str, today: dt.date, *, anywhere: bool, past: bool = False) -> s
     if not _DATE_WORDS.search(said) and not (anywhere and re.search(r"\d", said)):
         return None
     if _VAGUE_DAY.search(said) and not _ONE_DAY.search(said):
-        # "next week", "in two weeks", "this weekend": a week or a month is not a day,
-        # and picking one for the user would be a guess. The bot asks again.
+        # "next week", "in a few weeks", "this weekend": a week or a month is not a
+        # day, and picking one for the user would be a guess. The bot asks again.
         return None
+    weeks = _IN_WEEKS.search(said)
+    if weeks is not None and not _ONE_DAY.search(said):
+        # "in two weeks", "in a week": that many weeks from today, to the day.
+        amount = find_numbers(weeks.group("n"))
+        n = int(amount[0].value) if amount else 1
+        return (today + dt.timedelta(weeks=n)).isoformat()
     counted = _COUNTED_DAYS.search(said)
     if counted is not None:
         # "a week from today", "10 days from tomorrow": counted from that day.

@@ -85,6 +85,11 @@ _CORRECTION = re.compile(
 # Lead words that only hesitate: after them a value may as well answer the open
 # question ("oh ok, thursday") as correct a filled slot.
 _WEAK_MARKER = re.compile(r"^(?:(?:sorry|oops|wait|no|nope|oh|hmm|ok|okay)\b[\s,]*)+$")
+# What a value is said to be that is no value: "the location is wrong".
+_JUDGED = re.compile(
+    r"^(?:(?:all|completely|totally|just|so|a bit|a little)\s+)?(?:wrong|incorrect|not right|"
+    r"not correct|a mistake|off|bad|not it|not what i (?:said|meant|asked for))\b"
+)
 _SHOULD_BE = re.compile(r"\bshould(?:'ve| have)? be(?:en)?\b|\b(?:meant|needs) to be\b")
 _CHANGE = re.compile(
     r"^(?:(?:actually|sorry|no|please|can you|could you|can we|i want to|i'd like to)\s+)*"
@@ -631,7 +636,13 @@ class RulesUnderstanding:
         values without giving a new one: "the amount is wrong", "change the date"."""
         if not _CHANGE_WORDS.search(rest):
             return False
-        filled = _filled_slots(context)
+        # Any value the action shows, asked for or looked up ("the date is wrong" of a
+        # booking found by its reference).
+        filled = [
+            context.slot_types.get(name) or SlotInfo(name, "any")
+            for name, value in context.slots.items()
+            if value is not None
+        ]
         words = [w for w in rest.split() if w not in _NOT_A_VALUE and w not in _CHANGE_SAID]
         return any(_slot_named(word, filled, context) is not None for word in words)
 
@@ -770,7 +781,7 @@ class RulesUnderstanding:
             if named is None:
                 continue
             target = _slot_named(named.group("what").replace("-", " "), filled, context)
-            if target is not None:
+            if target is not None and not _JUDGED.match(named.group("value")):
                 # The value as written: an address or a file keeps its dots; what it
                 # says "not" to is no part of it ("the account is mgarcia, not amartin").
                 value_said = _without_negated(named.group("value")) or named.group("value")
