@@ -152,6 +152,11 @@ FLIGHT_LABELS = {
     "pick_midday_flight": "14:30 afternoon flight",
     "pick_late_flight": "20:45 evening flight",
 }
+PLANS_BY_SCREENS = ("switch_to_standard", "switch_to_premium")
+SCREEN_LABELS = {
+    "switch_to_standard": "Standard: 2 screens, Full HD, 12.99 a month",
+    "switch_to_premium": "Premium: 4 screens, 4K HDR, 17.99 a month",
+}
 SCHEDULES = ("set_monthly_plan", "set_quarterly_plan")
 SCHEDULE_LABELS = {"set_monthly_plan": "Every month", "set_quarterly_plan": "Every three months"}
 
@@ -163,6 +168,7 @@ SCHEDULE_LABELS = {"set_monthly_plan": "Every month", "set_quarterly_plan": "Eve
         ("the 7am one", FLIGHTS, FLIGHT_LABELS, "pick_early_flight"),
         ("8pm please", FLIGHTS, FLIGHT_LABELS, "pick_late_flight"),
         ("every 3 months", SCHEDULES, SCHEDULE_LABELS, "set_quarterly_plan"),
+        ("the one with 4 screens", PLANS_BY_SCREENS, SCREEN_LABELS, "switch_to_premium"),
         ("montly pls", SCHEDULES, SCHEDULE_LABELS, "set_monthly_plan"),  # a typo of its name
     ],
 )

@@ -236,13 +236,13 @@ def chosen(said: str, pending: PendingInfo) -> str | None:
     hour = _by_hour(said, options, pending.labels)
     if hour is not None:
         return hour
-    said = _NUMBER_WORD.sub(lambda m: _NUMBER_NAMES[m.group(0)], said)  # "every 3 months"
     most = _superlative(said, options, pending.labels)
     if most is not None:
         return most
     priced = _by_number(said, options, pending.labels)
     if priced is not None:
         return priced
+    said = _NUMBER_WORD.sub(lambda m: _NUMBER_NAMES[m.group(0)], said)  # "every 3 months"
     bare = _BARE.sub("", said)
     short = [o for o in options if bare in _short_names(o, pending.labels.get(o))]
     if len(short) == 1:
