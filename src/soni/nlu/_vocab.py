@@ -41,7 +41,7 @@ def stem(word: str) -> str:
     ("charged" is "price")."""
     word = word.removesuffix("'s").strip("'")
     if word in SAME_WORD:
-        return SAME_WORD[word]
+        return SAME_WORD[word].replace(" ", "_")  # "takeaway": one word, not "take away"
     cut = word
     for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("ery", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
@@ -49,7 +49,7 @@ def stem(word: str) -> str:
             break
     for form in (cut, cut + "e"):
         if form in SAME_WORD:
-            return SAME_WORD[form]
+            return SAME_WORD[form].replace(" ", "_")
     if cut.endswith("e") and len(cut) > 4:
         cut = cut[:-1]  # "arrive", "arrived": "arriv"
     return cut
