@@ -221,6 +221,8 @@ _STOPWORDS_TEXT = """
     every both few such quick question hmm um uh oh ah well sure right sorry going
     able make made see look help new good great fine day time give put keep use try
     hang wait btw exactly somewhere anywhere near nearby also anyway though guys
+    before after sometime sometimes always supposed these those
+    wheres whats hows whens whos heres theres
     today tomorrow tonight yesterday weekend week month year morning afternoon
     evening night next last ago monday tuesday wednesday thursday friday saturday
     sunday mon tue tues wed thu thur thurs fri sat sun january february march april
