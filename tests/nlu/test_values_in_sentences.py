@@ -248,3 +248,45 @@ def test_a_yes_or_no_question_answered_by_saying_who(said: str, value: bool | No
 )
 def test_a_free_text_value_ends_where_its_sentence_does(said: str, value: str) -> None:
     assert free_text(said) == value
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [("name on it is Priya Shah", "Priya Shah"), ("the one called Kids", "Kids")],
+)
+def test_a_name_loses_what_says_it_is_one(said: str, value: str) -> None:
+    assert free_text(said) == value
+
+
+async def test_a_name_asked_for_then_other_values_after_a_comma() -> None:
+    from soni.nlu import SetSlot
+    from soni.nlu.protocol import ConversationContext, FlowInfo
+    from soni.nlu.rules import RulesUnderstanding
+
+    slots = {
+        "patient_name": SlotInfo("patient_name", "string"),
+        "date_of_birth": SlotInfo(
+            "date_of_birth", "date", words=past_words("date_of_birth", "Date of birth?")
+        ),
+        "treatment": SlotInfo("treatment", "choice", {"filling": [], "cleaning": []}),
+    }
+    flow = FlowInfo("register", "register a patient", ("register",), tuple(slots))
+    context = ConversationContext(
+        active_flow="register",
+        expected_slot=slots["patient_name"],
+        flows=(flow,),
+        slot_types=slots,
+        today=TODAY,
+    )
+    understand = RulesUnderstanding().understand
+
+    assert await understand("Nora Lind, born 05/09/1992", context) == [
+        SetSlot("patient_name", "Nora Lind"),
+        SetSlot("date_of_birth", "1992-09-05"),
+    ]
+    assert await understand("Carlos Ibáñez, for a filling", context) == [
+        SetSlot("patient_name", "Carlos Ibáñez"),
+        SetSlot("treatment", "filling"),
+    ]
+    # An address-like remark after the comma gives no other value: the whole answer.
+    assert await understand("Lind, Nora", context) == [SetSlot("patient_name", "Lind, Nora")]

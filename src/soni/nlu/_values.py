@@ -58,7 +58,8 @@ _LEAD = re.compile(
     r"^(?:(?:it'?s|its|it is|it should be|should be|that'?s|that is|to|for|my|the|his|"
     r"her|their|name is|the name is|i'?m|i am|um+|uh+|well|please|call it|make it|ok|"
     r"okay|yes|yeah|sure|sorry|oops|oh|ah|found it|got it|here it is|here you go|here|"
-    r"a copy of|copy of|a book called|the book called|the one called|just|only|then|"
+    r"a copy of|copy of|a book called|the book called|the one called|one called|"
+    r"one named|called|named|name on it is|the name on it is|name on the card is|just|only|then|"
     r"ok then|okay then|hold on|hang on|wait|fine|alright|right|at|with|"
     r"i'?m with|i am with|we'?re with|we are with)(?:[\s,:!]|\.\.\.|\u2026|\.(?=\s))+)+"
 )

@@ -399,6 +399,9 @@ class RulesUnderstanding:
             ):
                 return [OutOfScope(text)]  # "lol idk": no answer, and no value
             value = answer(expected, text, today)
+            named = self._name_then_more(expected, text, context, today)
+            if named is not None:
+                return named  # "Nora Lind, born 05/09/1992": the name, and the birthday
             if expected.kind == "time" and isinstance(value, str):
                 value = offered_half(value, text, context.slots.values())
             # A span the slot's own pattern matches is as sure as a typed value.
@@ -1048,6 +1051,25 @@ class RulesUnderstanding:
                 if value is not None and not _claimed(info, value, slots, context):
                     slots[info.name] = value
         return [StartFlow(match.flow, slots)]
+
+    def _name_then_more(
+        self, expected: SlotInfo, text: str, context: ConversationContext, today: dt.date
+    ) -> list[Command] | None:
+        """A name asked for, then other slots' values after a comma: "Carlos Ibáñez, for
+        a filling", "Ana Morales, the card is 4539 6712 3345 0981". A name has no comma,
+        so the name is the first part; the rest fills what it names."""
+        if expected.kind not in ("string", "any") or not (
+            NAME_SLOT.search(expected.name) or for_a_person(expected)
+        ):
+            return None
+        head, comma, tail = text.partition(",")
+        if not comma or not tail.strip():
+            return None
+        name = free_text(head)
+        mentioned = self._mentions(tail, context, today)
+        if not name or not mentioned or not_a_name(name):
+            return None
+        return [SetSlot(expected.name, name), *mentioned]
 
     def _mentions(
         self,
