@@ -99,3 +99,59 @@ def test_a_no_about_a_value_the_flow_looked_up_asks_too() -> None:
         context("transfer_funds", slots=looked_up, pending=["execute_transfer"]),
     )
     assert got == [AskDecision()]
+
+
+@pytest.mark.parametrize(
+    "text", ["no i said", "no, I said!", "no is what i meant", "nada", "nobody", "nope"]
+)
+def test_a_refusal_said_again_changes_no_count(text: str) -> None:
+    # "none", "nope" are 0 when asked how many — never a new count at a confirmation.
+    filled = {"medication": "ibuprofen", "quantity": 2, "pickup": "pharmacy"}
+    got = understand(text, context("refill", slots=filled, pending=["place_refill"]))
+    assert not any(isinstance(c, CorrectSlot) for c in got), got
+
+
+@pytest.mark.parametrize("text", ["the 4", "at 5", "for 2", "it's 2 too many", "the standard one"])
+def test_a_number_inside_other_words_changes_nothing_at_a_confirmation(text: str) -> None:
+    assert not any(isinstance(c, CorrectSlot) for c in at_the_confirmation(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "middle? no",
+        "the middle one was a mistake",
+        "anything but the middle one",
+        "the middle one, no wait",
+        "7am? no",
+        "the 7am one is wrong",
+        "late? no",
+    ],
+)
+def test_an_option_said_with_a_no_is_not_picked(text: str) -> None:
+    from soni.nlu import Choose, PendingInfo
+    from soni.nlu.rules import RulesUnderstanding
+
+    flights = ("early", "mid", "late")
+    labels = {"early": "07:15 early flight", "mid": "14:30 midday flight", "late": "20:45 late"}
+    asked = context("refill", slots={"medication": "ibuprofen"})
+    pending = PendingInfo("c-9", flights, labels)
+    import asyncio
+    from dataclasses import replace
+
+    got = asyncio.run(RulesUnderstanding().understand(text, replace(asked, pending=pending)))
+    assert not any(isinstance(c, Choose) for c in got), got
+
+
+def test_a_no_does_not_pick_an_option_named_no() -> None:
+    import asyncio
+    from dataclasses import replace
+
+    from soni.nlu import PendingInfo
+    from soni.nlu.rules import RulesUnderstanding
+
+    asked = replace(
+        context("refill", slots={"medication": "ibuprofen"}),
+        pending=PendingInfo("c-10", ("keep_yes", "refund_no"), {}),
+    )
+    assert asyncio.run(RulesUnderstanding().understand("no", asked)) == [Deny()]

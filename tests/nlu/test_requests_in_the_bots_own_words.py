@@ -151,7 +151,7 @@ async def test_a_word_most_flows_share_tells_none_apart(bot: Bot) -> None:
     engine = bot.engine
     words = flow_words(engine.flow_infos, engine.slot_types(None))
 
-    # "order" is a word of four flows of five: it weighs little, and leads to none.
+    # "order" is a word of most of the bot's flows: it weighs little, and leads to none.
     assert 0 < words.weight["order"] < words.weight["rider"]
     assert words.best("the order") is None
     assert words.best("the rider") == "tip_rider"

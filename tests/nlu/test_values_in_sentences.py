@@ -228,7 +228,7 @@ def test_a_code_said_with_a_space_for_its_dash_is_the_code() -> None:
     ],
 )
 def test_a_yes_or_no_question_answered_by_saying_who(said: str, value: bool | None) -> None:
-    injured = SlotInfo("anyone_injured", "boolean")
+    injured = SlotInfo("anyone_injured", "boolean", about="Was anyone injured?")
     assert answer(injured, said, TODAY) == value
 
 
@@ -290,3 +290,26 @@ async def test_a_name_asked_for_then_other_values_after_a_comma() -> None:
     ]
     # An address-like remark after the comma gives no other value: the whole answer.
     assert await understand("Lind, Nora", context) == [SetSlot("patient_name", "Lind, Nora")]
+
+
+@pytest.mark.parametrize(
+    "said", ["I am unsure", "the standard one", "I would prefer standard", "my wife will decide"]
+)
+def test_a_yes_or_no_question_about_a_thing_is_not_answered_by_a_sentence(said: str) -> None:
+    express = SlotInfo("express", "boolean", about="Do you want express delivery?")
+    assert answer(express, said, TODAY) is None
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Only Murders in the Building",
+        "Just Mercy",
+        "Avda. Diagonal 640",
+        "Main Ave. Apt 4",
+        "Prof. Maria Lopez",
+        "Calle Mayor 5 - Bajo B",
+    ],
+)
+def test_a_titles_own_words_and_abbreviations_stay_in_the_value(said: str) -> None:
+    assert free_text(said) == said

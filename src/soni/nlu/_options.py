@@ -119,7 +119,7 @@ def name_words(option: str) -> list[str]:
 
 AGAINST = re.compile(
     r"\b(?:not|never|n't|cannot|can not|busy|too (?:much|expensive|early|late|far|long)|"
-    r"rather not|instead of|other than|except)\b|n't\b"
+    r"rather not|instead of|other than|except|anything but|without)\b|n't\b"
 )
 
 
@@ -169,7 +169,7 @@ _MIDDLE = re.compile(r"\b(?:middle|in between|the one in between)\b")
 _NUMBER_NAMES = {str(n): w for n, w in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
      "eleven", "twelve"])}  # fmt: skip
-_NUMBER_WORD = re.compile(r"\b(?:1[0-2]|\d)\b(?![:.]\d)")
+_NUMBER_WORD = re.compile(r"\b(?:1[0-2]|[0-9])\b(?![:.][0-9])")
 _HOUR_SAID = re.compile(r"\b(\d{1,2})\s*(am|pm)\b|\b(\d{1,2})\s*o'?clock\b")
 
 
@@ -180,7 +180,11 @@ def _short_names(option: str, label: str | None) -> set[str]:
     if label:
         names.add(normal(label))
         names.update(normal(inner) for inner in _BRACKETED.findall(label))
-    return {n for n in names if n}
+    return {n for n in names if n and n not in _SAYS_YES_OR_NO}
+
+
+# An option named "refund_no" is not picked by a "no".
+_SAYS_YES_OR_NO = frozenset({"yes", "no", "y", "n", "ok", "okay", "none", "skip", "cancel"})
 
 
 _BRACKETED = re.compile(r"\(([^()]{1,20})\)")
@@ -242,7 +246,7 @@ def chosen(said: str, pending: PendingInfo) -> str | None:
     priced = _by_number(said, options, pending.labels)
     if priced is not None:
         return priced
-    said = _NUMBER_WORD.sub(lambda m: _NUMBER_NAMES[m.group(0)], said)  # "every 3 months"
+    said = _NUMBER_WORD.sub(lambda m: _NUMBER_NAMES.get(m.group(0), m.group(0)), said)
     bare = _BARE.sub("", said)
     short = [o for o in options if bare in _short_names(o, pending.labels.get(o))]
     if len(short) == 1:

@@ -39,6 +39,7 @@ __all__ = (
     "names_a_date",
     "offered_half",
     "pair_of_people",
+    "says_none",
     "times_of_day",
 )
 
@@ -103,9 +104,15 @@ _AFTER_WORD = re.compile(
 # A full stop before a new sentence ("Calle Toledo 40, Madrid. it's been dead since
 # the 9th") ends it too; an abbreviation's ("Av. Diagonal") does not.
 _CLAUSE_END = re.compile(
-    r"[?!]\s+|,\s*(?:and|but|so|because)\s+|\s+since\s+|(?<=[a-z0-9]{3})\.\s+(?=[a-z])"
-    r"|\s+-\s+(?=[a-z])",
+    r"[?!]\s+|,\s*(?:and|but|so|because)\s+|\s+since\s+"
+    r"|(?<![.\s])\.\s+(?=(?-i:(?:it|it's|its|I|I'm|i|i'm|we|he|she|they|that|this|there|and|but|so|"
+    r"my)\b))"
+    r"|\s+-\s+(?=(?-i:(?:I|I'm|i|i'm|it|it's|we|that|this|sorry|my)\b))",
     re.IGNORECASE,
+)
+# Lead words that are a title's or a name's own when written with a capital.
+_LEAD_IF_LOWER = frozenset(
+    {"just", "only", "right", "fine", "with", "at", "then", "called", "named"}
 )
 _TITLE = re.compile(r"(?:The|A|An)\s+[A-Z0-9À-Þ]")
 _COLON_LEAD = re.compile(r"^[^:\d]{1,40}:\s+(?=\S)")
@@ -160,7 +167,8 @@ def holds_a_code(slot: SlotInfo) -> bool:
 
 
 def matched_span(pattern: re.Pattern[str], text: str, *, whole: bool = True) -> str | None:
-    """The first span of ``text`` that ``pattern`` matches whole, as the user wrote it.
+    """The first span of ``text`` that ``pattern`` matches whole, as the user wrote it
+    (a code in capitals typed with a space for its dash, "CN 77120", is joined).
 
     A span must stand apart from the words around it: ``BK-\\d{4}`` finds nothing in
     "BK-12345" (a mistyped code is refused and asked again, not cut to fit). The
@@ -189,7 +197,7 @@ def matched_span(pattern: re.Pattern[str], text: str, *, whole: bool = True) -> 
     return None
 
 
-_SPACED_CODE = re.compile(r"\b([A-Za-z]{1,5}) (\d{3,})\b")
+_SPACED_CODE = re.compile(r"\b([A-Z]{1,5}) (\d{3,})\b")
 
 
 # Words any request is made of: a pattern that matches one of them whole says too
@@ -300,7 +308,8 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
     if kind == "float":
         return _number(said, integral=False)
     if kind == "boolean":
-        return _yes_or_no(said)
+        people = _ABOUT_PEOPLE.search(slot.about.lower()) is not None
+        return _yes_or_no(said, about_people=people)
     if kind == "date":
         return _date(text, today, anywhere=True, past=PAST in slot.words)
     if kind == "email":
@@ -348,7 +357,7 @@ def _days_in_weeks(said: str) -> int | None:
     return 7 * int(numbers[0].value) if numbers else 7
 
 
-def _yes_or_no(said: str) -> bool | None:
+def _yes_or_no(said: str, *, about_people: bool = False) -> bool | None:
     """A yes/no answer in words: "yes", "nope", "nobody's hurt", "thankfully no", "not
     that I know of", "nothing medical"."""
     words = said.split()
@@ -360,7 +369,12 @@ def _yes_or_no(said: str) -> bool | None:
         return False
     if words[0] in _STILL_YES:
         return True
-    if len(words) >= 3 and _SOMEONE_SAID.match(said) and not _NOT_SAID.search(said):
+    if (
+        len(words) >= 3
+        and about_people
+        and _SOMEONE_SAID.match(said)
+        and not _NOT_SAID.search(said)
+    ):
         # Asked whether anyone is hurt, whether someone needs equipment: "my passenger
         # hurt her wrist", "my wife is on home dialysis" say who — a yes.
         return True
@@ -373,7 +387,13 @@ _SOMEONE_SAID = re.compile(
 )
 _NOT_SAID = re.compile(
     r"\b(?:no|not|never|nobody|none|nothing|neither|nor|fine|ok|okay|alright|safe|unhurt|"
-    r"good|well)\b|n't\b|\?"
+    r"good|well|unsure|sure|prefer|decide|ask|maybe|perhaps|think|depends|optional)\b"
+    r"|n't\b|\?"
+)
+# A yes/no question about people: whether anyone is hurt, needs something, comes.
+_ABOUT_PEOPLE = re.compile(
+    r"\b(?:anyone|anybody|someone|somebody|everyone|injur\w*|hurt|passengers?|people|"
+    r"who|household|family|patient)\b"
 )
 
 
@@ -488,6 +508,9 @@ def free_text(text: str) -> str:
         lead = _CARRIER.match(lowered, start) or _LEAD.match(lowered, start)
         if lead is None or lead.end() == start or lead.end() >= len(lowered):
             break
+        word = lowered[start : lead.end()].strip(" ,:!.\u2026")
+        if word in _LEAD_IF_LOWER and stripped[start].isupper() and "," not in lead.group(0):
+            break  # "Just Mercy", "Only Murders in the Building": a title's own word
         start = lead.end()
     tail = _TAIL.search(lowered)
     end = tail.start() if tail else len(stripped)
@@ -579,6 +602,15 @@ def _words_of(name: str) -> set[str]:
 def _units_apart(said: str) -> str:
     """ "5kg" → "5 kg", "2packs" → "2 packs" (not "2nd", "3rd")."""
     return _ATTACHED.sub(r"\1 \2", said)
+
+
+def says_none(said: str) -> bool:
+    """Whether the message only says "none", "nope", "no kids"…: a count of 0 when
+    asked how many, and never a new value at a confirmation."""
+    return _ZERO.match(said) is not None or said in _NOTHING_WORDS
+
+
+_NOTHING_WORDS = frozenset({"nada", "nil", "nobody", "nothing", "zilch", "no one", "none"})
 
 
 def _own_group(slot: SlotInfo, said: str) -> int | None:
@@ -878,7 +910,14 @@ def offered_half(value: str, text: str, offered: Iterable[Any]) -> str:
         return value
     if not 1 <= moment.hour < 12 or _HALF_SAID.search(normal(text)):
         return value
-    times = {f"{int(h):02d}:{m}" for said in offered for h, m in _TIME_IN_TEXT.findall(str(said))}
+    # The times on offer: a value listing several ("11:00, 14:00, 17:30"), not a time
+    # a slot happens to hold.
+    times = {
+        f"{int(h):02d}:{m}"
+        for said in offered
+        if len(found := _TIME_IN_TEXT.findall(str(said))) > 1
+        for h, m in found
+    }
     later = _clock(moment.replace(hour=moment.hour + 12))
     return later if later in times and value not in times else value
 

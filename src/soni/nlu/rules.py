@@ -51,6 +51,7 @@ from soni.nlu._values import (
     names_a_date,
     offered_half,
     pair_of_people,
+    says_none,
     times_of_day,
 )
 from soni.nlu._vocab import flow_words
@@ -90,6 +91,8 @@ _JUDGED = re.compile(
     r"^(?:(?:all|completely|totally|just|so|a bit|a little)\s+)?(?:wrong|incorrect|not right|"
     r"not correct|a mistake|off|bad|not it|not what i (?:said|meant|asked for))\b"
 )
+# A pick said with a judgement of it: "the middle one was a mistake", "7am? no wait".
+_JUDGES_PICK = re.compile(r"\b(?:wrong|a mistake|incorrect|no wait|not that|anything but)\b")
 _SHOULD_BE = re.compile(r"\bshould(?:'ve| have)? be(?:en)?\b|\b(?:meant|needs) to be\b")
 _CHANGE = re.compile(
     r"^(?:(?:actually|sorry|no|please|can you|could you|can we|i want to|i'd like to)\s+)*"
@@ -230,32 +233,54 @@ def _bare_change(
     text: str, said: str, context: ConversationContext, today: dt.date
 ) -> CorrectSlot | None:
     """A value alone, said at a question before an action, for the one filled slot of
-    the flow it fits and changes: "it's 612345679", "from the 22nd", "1.50". Free text
-    only when its slot's pattern says what it looks like; nothing that says no."""
-    if NEGATION.search(said) or _QUESTION.match(said):
+    the flow it fits and changes: "it's 612345679", "from the 22nd", "1.50". Only the
+    value and the words that introduce it: a number with nothing but its unit, a day,
+    a time, a choice as named, a code its slot's pattern matches whole; nothing that
+    says no ("nada", "nobody"), nothing in a sentence ("it's 2 too many")."""
+    if NEGATION.search(said) or _QUESTION.match(said) or says_none(said):
         return None
     rest = _BARE_LEAD.sub("", said).strip()
-    if not rest or len(rest.split()) > 4:
+    if not rest:
         return None
     fits: list[CorrectSlot] = []
     for info in _filled_slots(context):
-        if info.kind in ("string", "any") and not distinctive(info):
-            continue
-        if info.kind in ("date", "datetime") and not names_a_date(rest):
-            continue  # "it's 4" is no 4th of the month
-        if info.kind == "choice":
-            value = choice_of(info.choices, rest, fuzzy=False)
-            value = value if value is not None and _exact(info, rest) else None
-        else:
-            value = answer(info, _original(text, rest), today)
+        value = _alone(info, text, rest, today)
         if value is not None and str(value) != str(context.slots.get(info.name)):
             fits.append(CorrectSlot(info.name, _cased(text, info, value)))
     return fits[0] if len(fits) == 1 else None
 
 
-_BARE_LEAD = re.compile(
-    r"^(?:(?:it'?s|its|it is|from|on|at|for|actually|make it|rather|the|starting|start)\s+)+"
-)
+def _alone(info: SlotInfo, text: str, rest: str, today: dt.date) -> Any:
+    """``rest`` as a value of ``info`` when it is nothing else (see ``_bare_change``)."""
+    kind = info.kind
+    if kind in ("integer", "float"):
+        number = _NUMBER_ALONE.fullmatch(rest)
+        if number is None or (number.group("unit") and number.group("unit") not in info.words):
+            return None
+        return answer(info, rest, today)
+    if kind in ("date", "datetime"):
+        rest = _DAY_LEAD.sub("", rest)
+        if not names_a_date(rest) or len(rest.split()) > 3:
+            return None
+        return answer(info, _original(text, rest), today)
+    if kind == "time":
+        rest = _TIME_LEAD.sub("", rest)
+        return answer(info, rest, today) if _TIME_ALONE.fullmatch(rest) else None
+    if kind == "choice":
+        rest = rest.removeprefix("the ")  # "the terrace"
+        value = choice_of(info.choices, rest, fuzzy=False)
+        return value if value is not None and _exact(info, rest) else None
+    if info.pattern is not None and distinctive(info):
+        written = _original(text, rest)
+        return written if info.pattern.fullmatch(written) else None
+    return None
+
+
+_BARE_LEAD = re.compile(r"^(?:(?:it'?s|its|it is|actually|make it|rather)\s+)+")
+_DAY_LEAD = re.compile(r"^(?:(?:from|on|starting|start|for)\s+)+")
+_TIME_LEAD = re.compile(r"^(?:(?:at|from|around)\s+)+")
+_NUMBER_ALONE = re.compile(r"[€$£]?\s?\d+(?:[.,]\d+)?\s?(?P<unit>[a-z€$£]+)?")
+_TIME_ALONE = re.compile(r"\d{1,2}(?:[:.]\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)?|noon|midday|midnight")
 
 
 def _asks_something(text: str) -> bool:
@@ -688,7 +713,13 @@ class RulesUnderstanding:
             aside = self._question_after(text, context, skip=0)
             if aside:
                 return aside
-        if pending is not None and len(pending.options) > 1 and not refuses:
+        if (
+            pending is not None
+            and len(pending.options) > 1
+            and not refuses
+            and not self._ends_with_no(text)
+            and not _JUDGES_PICK.search(said)
+        ):
             # Not when the message refuses: "no, don't delete it" picks nothing. What
             # it says "not" to is no pick: "not in the morning, the afternoon one".
             kept = normal(_without_negated(_LEAD_IN.sub("", text.strip().lower())))
@@ -810,6 +841,8 @@ class RulesUnderstanding:
             # "it's for Marta Lopez, not Maria": what it says "not" to is no new value.
             rest = _without_negated(rest) or rest
         rest = rest.strip(" -\u2013,")  # "no - it's Milo"
+        if rest in self.settings.deny or self._only_refusal(rest) or says_none(rest):
+            return None  # "no, I said", "no is what I meant": a refusal, said again
         # "send it to Carol", "make it 40", "it's for three", "to Bob".
         lead = _VALUE_LEAD.match(rest.strip())
         introduced = lead is not None and lead.group("to") is not None
