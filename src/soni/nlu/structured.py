@@ -136,9 +136,12 @@ def parse_structured(text: str) -> list[Command]:
         for part in parts:
             name, sep, value = part.partition("=")
             if not sep or not re.fullmatch(_NAME, name):
-                raise StructuredMessageError(
-                    f"expected slot=value in /set, got {part!r} (e.g. /set amount=50)"
+                hint = (
+                    '; quote a value with spaces: /set name="Jo Smith"'
+                    if commands and not sep
+                    else " (e.g. /set amount=50)"
                 )
+                raise StructuredMessageError(f"expected slot=value in /set, got {part!r}{hint}")
             commands.append(SetSlot(name, _value(name, value)))
         return commands
     match = _START.fullmatch(stripped)
