@@ -313,3 +313,32 @@ def test_a_yes_or_no_question_about_a_thing_is_not_answered_by_a_sentence(said: 
 )
 def test_a_titles_own_words_and_abbreviations_stay_in_the_value(said: str) -> None:
     assert free_text(said) == said
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [("everything's worth maybe 12 grand?", 12000), ("10k of cover please", 10000)],
+)
+def test_thousands_as_people_say_them(said: str, value: int) -> None:
+    assert answer(SlotInfo("cover_amount", "float"), said, TODAY) == value
+
+
+def test_a_day_of_the_month_said_beats_the_holiday_near_it() -> None:
+    assert answer(SlotInfo("day", "date"), "after christmas, say the 28th", TODAY) == "2026-12-28"
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("going to 9 Park Avenue, Manchester M14 5RT", "9 Park Avenue, Manchester M14 5RT"),
+        ("we're currently at 5 Larch Close, Horsforth", "5 Larch Close, Horsforth"),
+        ("Flat 3, 12 Mill Lane, Oxford OX1 2AB", "Flat 3, 12 Mill Lane, Oxford OX1 2AB"),
+    ],
+)
+def test_an_address_starts_at_its_house_number(said: str, value: str) -> None:
+    assert answer(SlotInfo("new_address", "string"), said, TODAY) == value
+
+
+@pytest.mark.parametrize("said", ["Jan Kowalski", "sometime in january"])
+def test_a_month_alone_names_no_day_unasked(said: str) -> None:
+    assert mention(SlotInfo("test_date", "date"), said, TODAY) is None

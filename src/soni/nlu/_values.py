@@ -197,6 +197,9 @@ def matched_span(pattern: re.Pattern[str], text: str, *, whole: bool = True) -> 
     return None
 
 
+_HOUSE_NUMBER = re.compile(r"(?<![\w-])\d{1,4}[a-zA-Z]?\s+(?:[A-Z][\w'-]+)(?:\s|,|$)")
+# Words before a house number that are the address's own: "Flat 3, 12 Mill Lane".
+_ADDRESS_PART = re.compile(r"\b(?:flat|apartment|apt|unit|suite|floor|building|block)\b", re.I)
 _SPACED_CODE = re.compile(r"\b([A-Z]{1,5}) (\d{3,})\b")
 
 
@@ -335,6 +338,16 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
         codes = set(CODE.findall(text))
         if len(codes) == 1:
             return codes.pop()
+    if "address" in slot.name:
+        # "going to 9 Park Avenue, Manchester", "we're currently at 5 Larch Close": an
+        # address starts at its house number.
+        house = _HOUSE_NUMBER.search(text)
+        if (
+            house is not None
+            and house.start() > 0
+            and not _ADDRESS_PART.search(text[: house.start()])
+        ):
+            return free_text(text[house.start() :]) or None
     if _LONG_TEXT.search(slot.name):
         # A description in the user's own words: all of them, articles included.
         return _TAIL.sub("", text.strip()).strip(" ,.") or None
@@ -419,6 +432,8 @@ def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
     said = normal(text)
     kind = slot.kind
     if kind == "date":
+        if not _NAMES_A_DAY.search(said):
+            return None  # a month alone ("Jan Kowalski", "in january") names no day
         return _date(text, today, anywhere=False, past=PAST in slot.words)
     if kind == "time":
         found = find_time(said, loose=False, lean=_lean(slot))
@@ -653,6 +668,8 @@ def _number(said: str, *, integral: bool) -> int | float | None:
         tail = said[fixes[-1].end() :]
         if find_numbers(_units_apart(without_times(tail))):
             said = tail
+    # "12 grand", "10k": thousands.
+    said = _THOUSANDS.sub(lambda m: str(round(float(m.group(1)) * 1000)), said)
     # "7:30" and "8pm" are times, not 7 and 8.
     numbers = [n for n in find_numbers(_units_apart(without_times(said))) if not n.ordinal]
     if not numbers:
@@ -662,6 +679,9 @@ def _number(said: str, *, integral: bool) -> int | float | None:
     if integral and isinstance(value, float):
         return int(value) if value.is_integer() else None
     return value
+
+
+_THOUSANDS = re.compile(r"\b(\d{1,3}(?:\.\d)?)\s?(?:k|grand)\b")
 
 
 def _number_near(
@@ -710,6 +730,15 @@ _VAGUE_DAY = re.compile(
     r"|\b(?:end|beginning|start|middle) of (?:the |next |this )?(?:week|month)\b"
     r"|\b(?:sometime|some day|later) (?:this|next) (?:week|month)\b"
 )
+# What a day is named by, besides a month: a number, a weekday, a word for a day.
+_NAMES_A_DAY = re.compile(
+    r"\d|\b(?:today|tonight|tomorrow|tmrw|yesterday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|"
+    r"sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|week|eve|day|"
+    r"morning|afternoon|evening|"
+    r"christmas|xmas|new year'?s?|easter|first|second|third|fourth|fifth|"
+    r"\w+(?:teenth|tieth|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth))\b"
+)
+_DAY_OF_MONTH = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)\b")
 _IN_WEEKS = re.compile(r"\bin\s+(?P<n>a|one|two|three|four|five|six|\d{1,2})\s+weeks?\b")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = (
@@ -807,7 +836,8 @@ def _date(text: str, today: dt.date, *, anywhere: bool, past: bool = False) -> s
     said = _HOW_LONG.sub(" ", without_times(normal(text)))
     if not _DATE_WORDS.search(said):
         said = _day_names_spelled(said)  # "saturdy", "wensday"
-    holiday = _HOLIDAY.search(said)
+    # "after christmas, say the 28th": the day said, not the holiday.
+    holiday = None if _DAY_OF_MONTH.search(said) else _HOLIDAY.search(said)
     if holiday is not None:
         # "on Christmas Eve": the next one to come.
         month, of_month = _HOLIDAYS[holiday.group(0).replace("'", "").replace(" ", "")]
