@@ -105,12 +105,25 @@ async def execute(
     result = _json_safe(outcome.result)
     map_outputs = getattr(inst.step, "map_outputs", None) or {}
     for key, slot in map_outputs.items():
-        slots[slot] = (result or {}).get(key)
+        slots[slot] = _as_declared(engine, slot, (result or {}).get(key))
     if not map_outputs:
         for key, value in (result or {}).items():
             if key in engine.slot_defs:
-                slots[key] = value
+                slots[key] = _as_declared(engine, key, value)
     return {**advance(state, inst.next), "slots": slots}
+
+
+def _as_declared(engine: Engine, slot: str, value: Any) -> Any:
+    """An output as its slot's declared type: a date a handler returned is a date for
+    the next handler and for templates ("2026-12-18", not its text), as a collected
+    one is. A value the type cannot read stays as it came."""
+    definition = engine.slot_defs.get(slot)
+    if definition is None or value is None:
+        return value
+    try:
+        return coerce(definition.kind, value, choices=definition.choices)
+    except SlotValueError:
+        return value
 
 
 def _as_approved(
