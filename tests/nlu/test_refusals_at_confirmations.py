@@ -155,3 +155,21 @@ def test_a_no_does_not_pick_an_option_named_no() -> None:
         pending=PendingInfo("c-10", ("keep_yes", "refund_no"), {}),
     )
     assert asyncio.run(RulesUnderstanding().understand("no", asked)) == [Deny()]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "change it to the 1st of march",
+        "make it the 2nd",
+        "the first of march",
+        "change it to friday",
+        "send it on the 3rd instead",
+    ],
+)
+def test_a_change_at_a_question_never_approves_the_one_action(text: str) -> None:
+    # "1st" is no pick of the first (and only) option; "change" is no name of
+    # "change_…": a value or a change asked for is never a yes.
+    filled = {"medication": "ibuprofen", "quantity": 2, "pickup_date": "2026-11-25"}
+    got = understand(text, context("refill", slots=filled, pending=["change_pickup"]))
+    assert Affirm() not in got, got

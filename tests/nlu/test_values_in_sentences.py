@@ -342,3 +342,24 @@ def test_an_address_starts_at_its_house_number(said: str, value: str) -> None:
 @pytest.mark.parametrize("said", ["Jan Kowalski", "sometime in january"])
 def test_a_month_alone_names_no_day_unasked(said: str) -> None:
     assert mention(SlotInfo("test_date", "date"), said, TODAY) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "hours"),
+    [
+        ("just an hour", 1.0),
+        ("an hour and a half", 1.5),
+        ("half an hour is enough", 0.5),
+        ("90 minutes", 1.5),
+        ("2 hours", 2),
+    ],
+)
+def test_a_length_of_time_in_hours_as_said(said: str, hours: float) -> None:
+    slot = SlotInfo(
+        "duration_hours", "float", words=unit_words("duration_hours", "How many hours?")
+    )
+    assert answer(slot, said, TODAY) == hours
+
+
+def test_an_interjection_before_a_name_is_no_part_of_it() -> None:
+    assert free_text("sorry! it's Hannah Schmidt") == "Hannah Schmidt"

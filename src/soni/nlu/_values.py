@@ -114,6 +114,10 @@ _CLAUSE_END = re.compile(
 _LEAD_IF_LOWER = frozenset(
     {"just", "only", "right", "fine", "with", "at", "then", "called", "named"}
 )
+_EXCLAIMED = re.compile(
+    r"^(?:sorry|oops|ok|okay|oh|ah|hi|hello|hey|right|yes|yeah|sure|great)[!.]+\s+(?=\S)",
+    re.IGNORECASE,
+)
 _TITLE = re.compile(r"(?:The|A|An)\s+[A-Z0-9À-Þ]")
 _COLON_LEAD = re.compile(r"^[^:\d]{1,40}:\s+(?=\S)")
 # "j smith... sorry, jsmith": what comes after the slip is the value.
@@ -309,6 +313,10 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
             return _people(said)  # "just me", "me and my wife"
         return counted
     if kind == "float":
+        if slot.words & {"hour", "hours"}:
+            hours = _hours(said)
+            if hours is not None:
+                return hours  # "an hour and a half", "90 minutes", "half an hour"
         return _number(said, integral=False)
     if kind == "boolean":
         people = _ABOUT_PEOPLE.search(slot.about.lower()) is not None
@@ -509,6 +517,7 @@ def free_text(text: str) -> str:
     """
     stripped = text.strip().strip(".!?,;")
     stripped = _COLON_LEAD.sub("", stripped, count=1)
+    stripped = _EXCLAIMED.sub("", stripped, count=1)  # "sorry! it's Hannah Schmidt"
     # "08012? nothing works here", "5 Rue des Lilas, and no, nobody …": the value
     # ends where its clause does.
     stripped = _CLAUSE_END.split(stripped, maxsplit=1)[0].strip() or stripped
@@ -617,6 +626,26 @@ def _words_of(name: str) -> set[str]:
 def _units_apart(said: str) -> str:
     """ "5kg" → "5 kg", "2packs" → "2 packs" (not "2nd", "3rd")."""
     return _ATTACHED.sub(r"\1 \2", said)
+
+
+def _hours(said: str) -> float | None:
+    """A length of time in hours, said in words or minutes."""
+    minutes = _MINUTES.search(said)
+    if minutes is not None:
+        return round(float(minutes.group(1)) / 60, 2)
+    for phrase, hours in _HOUR_PHRASES:
+        if re.search(phrase, said):
+            return hours
+    return None
+
+
+_MINUTES = re.compile(r"\b(\d{1,3})\s*(?:minutes|mins|min)\b")
+_HOUR_PHRASES = (
+    (r"\b(?:an|one) hour and a half\b|\bone and a half hours?\b", 1.5),
+    (r"\bhalf an hour\b|\bhalf hour\b", 0.5),
+    (r"\b(?:a|one) quarter of an hour\b", 0.25),
+    (r"^(?:just |only |about |around )?(?:an|one) hour\b", 1.0),
+)
 
 
 def says_none(said: str) -> bool:

@@ -91,6 +91,11 @@ _JUDGED = re.compile(
     r"^(?:(?:all|completely|totally|just|so|a bit|a little)\s+)?(?:wrong|incorrect|not right|"
     r"not correct|a mistake|off|bad|not it|not what i (?:said|meant|asked for))\b"
 )
+# A number, an ordinal or a day in a message: a value, not the name of an action.
+_GIVES_A_VALUE = re.compile(
+    r"\d|\b(?:first|second|third|fourth|fifth|last|monday|tuesday|wednesday|thursday|"
+    r"friday|saturday|sunday|today|tomorrow|tonight)\b"
+)
 # A pick said with a judgement of it: "the middle one was a mistake", "7am? no wait".
 _JUDGES_PICK = re.compile(r"\b(?:wrong|a mistake|incorrect|no wait|not that|anything but)\b")
 _SHOULD_BE = re.compile(r"\bshould(?:'ve| have)? be(?:en)?\b|\b(?:meant|needs) to be\b")
@@ -260,7 +265,7 @@ def _alone(info: SlotInfo, text: str, rest: str, today: dt.date) -> Any:
         return answer(info, rest, today)
     if kind in ("date", "datetime"):
         rest = _DAY_LEAD.sub("", rest)
-        if not names_a_date(rest) or len(rest.split()) > 3:
+        if not names_a_date(rest) or len(rest.split()) > 5:
             return None
         return answer(info, _original(text, rest), today)
     if kind == "time":
@@ -674,6 +679,10 @@ class RulesUnderstanding:
         words = [w for w in rest.split() if w not in _NOT_A_VALUE and w not in _CHANGE_SAID]
         return any(_slot_named(word, filled, context) is not None for word in words)
 
+    def _yes_apart(self, text: str) -> bool:
+        """Whether a clause after the first opens with a yes: "£0? great, yes cancel it"."""
+        return any(self._starts(c, self.settings.affirm) for c in _clauses(text)[1:])
+
     def _ends_with_no(self, text: str) -> bool:
         """Whether a clause after the first, set apart by punctuation, is a bare no:
         "hmm that's a lot. no", "that's more than I expected, no, leave it"."""
@@ -779,11 +788,15 @@ class RulesUnderstanding:
             pending is not None
             and len(pending.options) == 1
             and not NEGATION.search(said)
+            and not (_GIVES_A_VALUE.search(said) and not self._yes_apart(text))
+            and not _CHANGE_WORDS.search(said)
             and chosen(said, pending)
         ):
             # Naming the one offered action ("execute the transfer") approves it —
             # unless the message says "not" about something ("my windows password,
-            # not the vpn"): that is a correction or a no, never a yes.
+            # not the vpn"): that is a correction or a no, never a yes; nor when it
+            # gives a value or asks a change ("change it to the 1st of march": "1st"
+            # is no pick of the first and only option, "change" no name of it).
             return [Affirm()]
         return None
 
