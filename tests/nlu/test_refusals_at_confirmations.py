@@ -173,3 +173,33 @@ def test_a_change_at_a_question_never_approves_the_one_action(text: str) -> None
     filled = {"medication": "ibuprofen", "quantity": 2, "pickup_date": "2026-11-25"}
     got = understand(text, context("refill", slots=filled, pending=["change_pickup"]))
     assert Affirm() not in got, got
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ok, actually cancel it", [CancelFlow()]),  # a change of mind: nothing runs
+        ("ok wait, cancel", [CancelFlow()]),
+        ("sure. actually no", [Deny()]),
+        ("yes. change it to 40", [CorrectSlot("amount", 40)]),
+    ],
+)
+def test_a_yes_taken_back_in_the_same_message_is_not_a_yes(text: str, expected: object) -> None:
+    assert at_the_confirmation(text) == expected
+
+
+def test_yes_cancel_it_approves_an_action_that_cancels() -> None:
+    # At "Cancel booking BK-1?", "yes cancel it" is the yes, not calling the flow off.
+    got = understand("yes cancel it", context("refill", slots={}, pending=["cancel_booking"]))
+    assert got == [Affirm()]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["40 euros, yes execute the transfer", "I'm busy on friday", "friday is bad for me", "1"],
+)
+def test_a_value_said_with_a_yes_or_against_a_day_neither_approves_nor_changes(
+    text: str,
+) -> None:
+    got = at_the_confirmation(text)
+    assert Affirm() not in got and not any(isinstance(c, CorrectSlot) for c in got), got

@@ -363,3 +363,49 @@ def test_a_length_of_time_in_hours_as_said(said: str, hours: float) -> None:
 
 def test_an_interjection_before_a_name_is_no_part_of_it() -> None:
     assert free_text("sorry! it's Hannah Schmidt") == "Hannah Schmidt"
+
+
+NOVEMBER = dt.date(2026, 11, 23)
+
+
+@pytest.mark.parametrize(
+    ("said", "day"),
+    [
+        ("after christmas, say the 28th", "2026-12-28"),  # from the holiday on
+        ("after christmas, say the 1st", "2027-01-01"),
+        ("party on halloween", "2027-10-31"),
+        ("the first of march", "2027-03-01"),
+        ("may I book a day pass", None),  # "may" alone names no day
+        ("move me to saturdays", None),  # every saturday: no one day
+    ],
+)
+def test_days_said_around_holidays_months_and_weekdays(said: str, day: str | None) -> None:
+    assert answer(SlotInfo("day", "date"), said, NOVEMBER) == day
+
+
+@pytest.mark.parametrize(
+    ("said", "hours"),
+    [
+        ("1 hour 30 minutes", 1.5),
+        ("an hour and 15 minutes", 1.25),
+        ("an hour, no wait, 2 hours", 2),
+    ],
+)
+def test_hours_and_minutes_add_up_and_a_change_of_mind_counts(said: str, hours: float) -> None:
+    slot = SlotInfo(
+        "duration_hours", "float", words=unit_words("duration_hours", "How many hours?")
+    )
+    assert answer(slot, said, TODAY) == hours
+
+
+@pytest.mark.parametrize(("said", "value"), [("5k run", 5), ("1.25k", 1250), ("3 grand pianos", 3)])
+def test_thousands_only_where_they_are_an_amount(said: str, value: float) -> None:
+    assert answer(SlotInfo("amount", "float"), said, TODAY) == value
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["Studio 54 Club, 254 W 54th St", "The 3 Bells, 14 Church Rd", "PO Box 123 London"],
+)
+def test_an_address_with_words_of_its_own_before_a_number_is_kept_whole(said: str) -> None:
+    assert answer(SlotInfo("new_address", "string"), said, TODAY) == said

@@ -201,9 +201,15 @@ def matched_span(pattern: re.Pattern[str], text: str, *, whole: bool = True) -> 
     return None
 
 
-_HOUSE_NUMBER = re.compile(r"(?<![\w-])\d{1,4}[a-zA-Z]?\s+(?:[A-Z][\w'-]+)(?:\s|,|$)")
+_HOUSE_NUMBER = re.compile(
+    r"(?<![\w-])\d{1,4}[a-zA-Z]?\s+(?!(?:January|February|March|April|May|June|July|August|"
+    r"September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b)"
+    r"(?:[A-Z][\w'-]+)(?:\s|,|$)"
+)
 # Words before a house number that are the address's own: "Flat 3, 12 Mill Lane".
-_ADDRESS_PART = re.compile(r"\b(?:flat|apartment|apt|unit|suite|floor|building|block)\b", re.I)
+_ADDRESS_PART = re.compile(
+    r"\b(?:flat|apartment|apt|unit|suite|floor|building|block|box|room|studio)\b", re.I
+)
 _SPACED_CODE = re.compile(r"\b([A-Z]{1,5}) (\d{3,})\b")
 
 
@@ -350,10 +356,15 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
         # "going to 9 Park Avenue, Manchester", "we're currently at 5 Larch Close": an
         # address starts at its house number.
         house = _HOUSE_NUMBER.search(text)
+        before = text[: house.start()] if house is not None else ""
         if (
             house is not None
             and house.start() > 0
-            and not _ADDRESS_PART.search(text[: house.start()])
+            and not _ADDRESS_PART.search(before)
+            # Words of the address's own before its number ("Studio 54 Club, 254 W
+            # 54th St", "The 3 Bells"): capitals after the first word.
+            and not any(w[:1].isupper() for w in before.split()[1:])
+            and any(w[:1].islower() for w in before.split())
         ):
             return free_text(text[house.start() :]) or None
     if _LONG_TEXT.search(slot.name):
@@ -440,8 +451,6 @@ def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
     said = normal(text)
     kind = slot.kind
     if kind == "date":
-        if not _NAMES_A_DAY.search(said):
-            return None  # a month alone ("Jan Kowalski", "in january") names no day
         return _date(text, today, anywhere=False, past=PAST in slot.words)
     if kind == "time":
         found = find_time(said, loose=False, lean=_lean(slot))
@@ -629,17 +638,31 @@ def _units_apart(said: str) -> str:
 
 
 def _hours(said: str) -> float | None:
-    """A length of time in hours, said in words or minutes."""
+    """A length of time in hours, said in words or minutes ("an hour and a half", "90
+    minutes", "1 hour 30 minutes"); the last said after a change of mind."""
+    fixes = list(_SELF_FIX.finditer(said))
+    if fixes:
+        said = said[fixes[-1].end() :]
+    if " or " in said:
+        return None  # "an hour or two": no one length
     minutes = _MINUTES.search(said)
+    hours = _WHOLE_HOURS.search(said)
     if minutes is not None:
-        return round(float(minutes.group(1)) / 60, 2)
-    for phrase, hours in _HOUR_PHRASES:
+        whole = (
+            float(hours.group(1)) if hours is not None else (1.0 if _AN_HOUR.search(said) else 0.0)
+        )
+        return round(whole + float(minutes.group(1)) / 60, 2)
+    if hours is not None:
+        return None  # "2 hours": the number reads it
+    for phrase, value in _HOUR_PHRASES:
         if re.search(phrase, said):
-            return hours
+            return value
     return None
 
 
 _MINUTES = re.compile(r"\b(\d{1,3})\s*(?:minutes|mins|min)\b")
+_WHOLE_HOURS = re.compile(r"\b(\d{1,2})\s*(?:hours?|hrs?|h)\b")
+_AN_HOUR = re.compile(r"\b(?:an|one) hour\b")
 _HOUR_PHRASES = (
     (r"\b(?:an|one) hour and a half\b|\bone and a half hours?\b", 1.5),
     (r"\bhalf an hour\b|\bhalf hour\b", 0.5),
@@ -710,7 +733,11 @@ def _number(said: str, *, integral: bool) -> int | float | None:
     return value
 
 
-_THOUSANDS = re.compile(r"\b(\d{1,3}(?:\.\d)?)\s?(?:k|grand)\b")
+_THOUSANDS = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?:\.\d{1,2})?)\s?(?:k|grand)"
+    r"(?=\s*(?:$|[,.!?]|of\b|in\b|for\b|worth\b|total\b|euros?\b|pounds?\b|dollars?\b|"
+    r"cover\b|please\b|tops\b|max\b))"
+)
 
 
 def _number_near(
@@ -759,15 +786,51 @@ _VAGUE_DAY = re.compile(
     r"|\b(?:end|beginning|start|middle) of (?:the |next |this )?(?:week|month)\b"
     r"|\b(?:sometime|some day|later) (?:this|next) (?:week|month)\b"
 )
-# What a day is named by, besides a month: a number, a weekday, a word for a day.
-_NAMES_A_DAY = re.compile(
-    r"\d|\b(?:today|tonight|tomorrow|tmrw|yesterday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|"
-    r"sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|week|eve|day|"
-    r"morning|afternoon|evening|"
-    r"christmas|xmas|new year'?s?|easter|first|second|third|fourth|fifth|"
-    r"\w+(?:teenth|tieth|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth))\b"
+_DAY_OF_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
+_FULL_MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august",
+    "september", "october", "november", "december",
+)  # fmt: skip
+_MONTH_NAMES = frozenset(
+    (*_FULL_MONTHS, "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+     "nov", "dec")
+)  # fmt: skip
+_EVERY_WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days\b")
+_NO_DAY_WORDS = _MONTH_NAMES | {"day", "days", "week", "weeks", "month"}
+_ORDINAL_WORDS = (
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+    "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+    "seventeenth", "eighteenth", "nineteenth", "twentieth",
+)  # fmt: skip
+
+
+def _nth(number: int) -> str:
+    """1 → "1st", 12 → "12th"."""
+    if number % 10 in (1, 2, 3) and number % 100 not in (11, 12, 13):
+        return f"{number}{('st', 'nd', 'rd')[number % 10 - 1]}"
+    return f"{number}th"
+
+
+_ORDINAL_DAYS = {word: _nth(i) for i, word in enumerate(_ORDINAL_WORDS, start=1)}
+# "the first of march": an ordinal in words before a month, as dateparser reads it.
+_ORDINAL_DAY = re.compile(
+    rf"\b({'|'.join(_ORDINAL_WORDS)})\b(?=\s+of\s+(?:{'|'.join(_FULL_MONTHS)})\b)"
 )
-_DAY_OF_MONTH = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)\b")
+
+
+def _day_on_or_after(start: dt.date, day: int) -> dt.date | None:
+    """The first date from ``start`` on whose day of the month is ``day``."""
+    for months in range(13):
+        year, month = divmod(start.month - 1 + months, 12)
+        try:
+            candidate = dt.date(start.year + year, month + 1, day)
+        except ValueError:
+            continue
+        if candidate >= start:
+            return candidate
+    return None
+
+
 _IN_WEEKS = re.compile(r"\bin\s+(?P<n>a|one|two|three|four|five|six|\d{1,2})\s+weeks?\b")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = (
@@ -863,17 +926,26 @@ def _date(text: str, today: dt.date, *, anywhere: bool, past: bool = False) -> s
     # The time in "tomorrow at 8pm" says no day: "7:30" alone is no date.
     # "for 4 days" is how long, not when.
     said = _HOW_LONG.sub(" ", without_times(normal(text)))
+    said = _ORDINAL_DAY.sub(lambda m: _ORDINAL_DAYS[m.group(1)], said)  # "the first of march"
+    if _EVERY_WEEKDAY.search(said) and not re.search(r"\d", said):
+        return None  # "move me to saturdays": every saturday, no one day
     if not _DATE_WORDS.search(said):
         said = _day_names_spelled(said)  # "saturdy", "wensday"
-    # "after christmas, say the 28th": the day said, not the holiday.
-    holiday = None if _DAY_OF_MONTH.search(said) else _HOLIDAY.search(said)
+    holiday = _HOLIDAY.search(said)
     if holiday is not None:
         # "on Christmas Eve": the next one to come.
         month, of_month = _HOLIDAYS[holiday.group(0).replace("'", "").replace(" ", "")]
         that = dt.date(today.year, month, of_month)
         if past:
-            return (that if that <= today else that.replace(year=today.year - 1)).isoformat()
-        return (that if that >= today else that.replace(year=today.year + 1)).isoformat()
+            that = that if that <= today else that.replace(year=today.year - 1)
+        else:
+            that = that if that >= today else that.replace(year=today.year + 1)
+        of_month_said = _DAY_OF_MONTH.search(said)
+        if of_month_said is not None and not past:
+            # "after christmas, say the 28th": the first such day from the holiday on.
+            after = _day_on_or_after(that, int(of_month_said.group(1)))
+            return after.isoformat() if after is not None else None
+        return that.isoformat()
     if _THIS_PART_OF_DAY.search(said) and not _DATE_WORDS.search(said):
         return today.isoformat()  # "it started this morning"
     if not _DATE_WORDS.search(said) and not (anywhere and re.search(r"\d", said)):
@@ -896,6 +968,9 @@ def _date(text: str, today: dt.date, *, anywhere: bool, past: bool = False) -> s
         days = n * (7 if counted.group("unit").startswith("week") else 1)
         start = today + dt.timedelta(days=1 if counted.group("from") == "tomorrow" else 0)
         return (start + dt.timedelta(days=days)).isoformat()
+    words = _DATE_WORDS.findall(said)
+    if words and all(w in _NO_DAY_WORDS for w in words) and not re.search(r"\d", said):
+        return None  # "Jan Kowalski", "may I book": a month alone names no day
     import dateparser
     from dateparser.search import search_dates
 

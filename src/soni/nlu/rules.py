@@ -262,11 +262,18 @@ def _alone(info: SlotInfo, text: str, rest: str, today: dt.date) -> Any:
         number = _NUMBER_ALONE.fullmatch(rest)
         if number is None or (number.group("unit") and number.group("unit") not in info.words):
             return None
+        if (
+            rest == said_bare(text)
+            and not number.group("unit")
+            and not _MONEY.search(rest)
+            and re.fullmatch(r"\d", rest)
+        ):
+            return None  # "1" alone: an option's number as much as a new amount
         return answer(info, rest, today)
     if kind in ("date", "datetime"):
         rest = _DAY_LEAD.sub("", rest)
-        if not names_a_date(rest) or len(rest.split()) > 5:
-            return None
+        if not names_a_date(rest) or not _ONLY_DAY_WORDS.fullmatch(rest):
+            return None  # "the 1st of march", not "I'm busy on friday"
         return answer(info, _original(text, rest), today)
     if kind == "time":
         rest = _TIME_LEAD.sub("", rest)
@@ -279,6 +286,23 @@ def _alone(info: SlotInfo, text: str, rest: str, today: dt.date) -> Any:
         written = _original(text, rest)
         return written if info.pattern.fullmatch(written) else None
     return None
+
+
+_SECOND_THOUGHT = re.compile(
+    r"^(?:actually|wait|no wait|hold on|hang on|on second thought|hmm+|um+)\b"
+)
+_CHANGE_AFTER_YES = re.compile(r"\b(?:change|update|edit|fix|make it|switch|instead)\b")
+_ONLY_DAY_WORDS = re.compile(
+    r"(?:(?:the|of|next|this|on|\d{1,2}(?:st|nd|rd|th)?|[a-z]+day|today|tomorrow|tonight|"
+    r"jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|aug\w*|sep\w*|oct\w*|nov\w*|"
+    r"dec\w*|\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?|first|second|third|[a-z]+th)\s*)+"
+)
+_MONEY = re.compile(r"[€$£]|\b(?:euros?|pounds?|dollars?|eur|usd|gbp)\b")
+
+
+def said_bare(text: str) -> str:
+    """The message as ``_bare_change`` reads it before its lead words."""
+    return normal(text).strip()
 
 
 _BARE_LEAD = re.compile(r"^(?:(?:it'?s|its|it is|actually|make it|rather)\s+)+")
@@ -680,8 +704,13 @@ class RulesUnderstanding:
         return any(_slot_named(word, filled, context) is not None for word in words)
 
     def _yes_apart(self, text: str) -> bool:
-        """Whether a clause after the first opens with a yes: "£0? great, yes cancel it"."""
-        return any(self._starts(c, self.settings.affirm) for c in _clauses(text)[1:])
+        """Whether a question comes first and a yes after it: "£0? great, yes cancel it"
+        (a value asked about, not given: "40 euros, yes" gives one)."""
+        first = _CLAUSES.split(text.strip(), maxsplit=1)
+        asked_first = len(first) > 1 and "?" in text[: len(text) - len(first[1])]
+        return asked_first and any(
+            self._starts(c, self.settings.affirm) for c in _clauses(text)[1:]
+        )
 
     def _ends_with_no(self, text: str) -> bool:
         """Whether a clause after the first, set apart by punctuation, is a bare no:
@@ -767,11 +796,26 @@ class RulesUnderstanding:
                     return [AskDecision()]
             return [Deny()]
         if yes is not None:
-            after = _BUT.sub("", said[len(yes) :].strip() if said.startswith(yes) else "")
+            raw_after = said[len(yes) :].strip() if said.startswith(yes) else ""
+            after = _BUT.sub("", raw_after)
+            second_thought = _SECOND_THOUGHT.match(after) is not None
+            after = _LEAD_IN.sub("", after).strip()  # "sure. actually no"
             if refuses or (
                 self._starts(after, self.settings.deny) is not None and not _NO_PROBLEM.match(after)
             ):
                 return [Deny()]  # "yeah nah", "okay no thanks", "yes but no", "fine, don't"
+            if second_thought and (self._cancels(after) or _STOP_SAID.match(after)):
+                # "ok, actually cancel it": a change of mind, nothing runs ("yes cancel
+                # it" at "Cancel booking BK-1?" approves the cancelling, below).
+                return [CancelFlow()]
+            if after and (_CHANGE_AFTER_YES.search(after) or raw_after.startswith("but ")):
+                # "yes. change it to 40", "yes, but to Bob": a change, never a yes.
+                today = context.today or dt.date.today()
+                corrected = self._correction(text, f"no {after}", context, today, strict=True)
+                if corrected is not None:
+                    return corrected
+                if _CHANGE_AFTER_YES.search(after):
+                    return [AskDecision()]
             # "yes, and is the vpn down by the way?": a yes, then a question for
             # another flow, asked once this one is done.
             asked = self._question_after(text, context, skip=1)

@@ -122,7 +122,7 @@ def _as_declared(engine: Engine, slot: str, value: Any) -> Any:
         return value
     try:
         return coerce(definition.kind, value, choices=definition.choices)
-    except SlotValueError:
+    except (SlotValueError, ValueError, TypeError):
         return value
 
 
@@ -147,7 +147,8 @@ def _as_approved(
 
 
 def _json_safe(result: Mapping[str, Any] | None) -> dict[str, Any]:
-    # Slots live in checkpoints: keep only what JSON can say (objects become text).
+    # Only what JSON can say (objects become text); a value for a declared slot is then
+    # read back as its type (``_as_declared``).
     safe: dict[str, Any] = json.loads(json.dumps(dict(result or {}), default=str))
     return safe
 
