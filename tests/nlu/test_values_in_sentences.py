@@ -409,3 +409,29 @@ def test_thousands_only_where_they_are_an_amount(said: str, value: float) -> Non
 )
 def test_an_address_with_words_of_its_own_before_a_number_is_kept_whole(said: str) -> None:
     assert answer(SlotInfo("new_address", "string"), said, TODAY) == said
+
+
+async def test_a_placeholder_keeps_a_thing_said_with_its_article_but_not_a_vague_name() -> None:
+    from soni.nlu import StartFlow
+    from soni.nlu.protocol import ConversationContext, FlowInfo
+    from soni.nlu.rules import RulesUnderstanding
+
+    slots = {
+        "items": SlotInfo("items", "string"),
+        "book_title": SlotInfo("book_title", "string"),
+        "location": SlotInfo("location", "string"),
+    }
+    flows = (
+        FlowInfo("collect", "collect bulky items", ("can you collect {items}",), ("items",)),
+        FlowInfo("reserve", "reserve a book", ("reserve {book_title}",), ("book_title",)),
+        FlowInfo("report", "report a problem", ("report a problem on {location}",), ("location",)),
+    )
+    context = ConversationContext(flows=flows, slot_types=slots, today=TODAY)
+    understand = RulesUnderstanding().understand
+
+    # "a sofa" is what to collect; "a book" is no title, "my road" no place.
+    assert await understand("can you collect a sofa", context) == [
+        StartFlow("collect", {"items": "a sofa"})
+    ]
+    assert await understand("reserve a book", context) == [StartFlow("reserve", {})]
+    assert await understand("report a problem on my road", context) == [StartFlow("report", {})]

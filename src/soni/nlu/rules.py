@@ -1104,8 +1104,14 @@ class RulesUnderstanding:
         for name, raw in match.captured.items():
             info = context.slot_types.get(name) or SlotInfo(name, "any")
             written = _original(text, raw)
-            if info.kind in ("string", "any") and _VAGUE.match(written):
-                continue  # "reserve a boook", "add my brother as a driver": no value said
+            if (
+                info.kind in ("string", "any")
+                and _VAGUE.match(written)
+                and (_names_one(info) or _POINTS_ONLY.match(written))
+            ):
+                # "reserve a boook", "add my brother as a driver": no title or name said
+                # ("can you collect a sofa" says what to collect: the value).
+                continue
             if NAME_SLOT.search(name) and not_a_name(written):
                 continue  # "book Monday at 3pm" gives no pet's name
             value = answer(info, written, today)
@@ -1272,6 +1278,22 @@ _VAGUE = re.compile(
     r"^(?:(?:a|an|another|some|something|anything|it|this|that|one|my|our|his|her|their|"
     r"the|me|him|them)\b\s*)+(?:[a-z][\w'-]*\s*){0,2}$"
 )
+# Words that point at a thing without saying it: "my road", "it", "something".
+_POINTS_ONLY = re.compile(
+    r"^(?:my|our|his|her|their|it|this|that|these|those|something|anything|one|me|him|them)\b",
+    re.IGNORECASE,
+)
+
+
+def _names_one(info: SlotInfo) -> bool:
+    """Whether the slot holds a name or a title, which "a book" or "my brother" is not."""
+    return bool(
+        NAME_SLOT.search(info.name)
+        or for_a_person(info)
+        or re.search(r"title|name|driver|guest|recipient|person|who", info.name)
+    )
+
+
 _CALLS_OFF = re.compile(
     r"\b(?:will not|won't|wont|do not|don't) need (?:the|my|our|this|that) \w+"
     r"|\b(?:can not|cannot|can't|cant|won't|will not|wont) "
