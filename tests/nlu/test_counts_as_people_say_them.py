@@ -79,3 +79,13 @@ async def test_the_number_after_a_change_of_mind_counts(text: str) -> None:
 async def test_a_number_then_a_remark_keeps_the_number() -> None:
     got = await answered("2 bags, sorry for the wait", "add_baggage", "bags")
     assert got == [SetSlot("bags", 2)]
+
+
+@pytest.mark.parametrize(
+    ("text", "count"), [("its a two bed", 2), ("a couple", 2), ("twenty five", 25), ("a dozen", 12)]
+)
+def test_numbers_in_words_are_not_summed_across_an_article(text: str, count: int) -> None:
+    from soni.nlu._text import find_numbers
+
+    # "a two bed" was read as 1 + 2: an article before a number is no number of its own.
+    assert [m.value for m in find_numbers(text)] == [count]

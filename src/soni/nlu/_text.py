@@ -154,6 +154,7 @@ def _spelled(text: str) -> Iterator[NumberMatch]:
         total = current = 0
         j = i
         seen = False
+        last_unit = False  # the word before was a unit ("a", "two", "twelve")
         while j < len(tokens):
             pieces = tokens[j].group(0).split("-")
             if not all(p in _NUMBER_WORDS for p in pieces):
@@ -163,6 +164,10 @@ def _spelled(text: str) -> Iterator[NumberMatch]:
                     break
                 j += 1
                 continue
+            unit = pieces[0] in _UNITS and pieces[0] not in ("dozen", "couple", "pair")
+            if unit and last_unit:
+                break  # "a two bed", "one two": two numbers, never their sum
+            last_unit = unit and len(pieces) == 1
             for piece in pieces:
                 if piece in ("couple", "pair") and current in (1, 0):
                     current = 2  # "a couple", "a pair": two, not one and two
