@@ -203,3 +203,16 @@ def test_a_value_said_with_a_yes_or_against_a_day_neither_approves_nor_changes(
 ) -> None:
     got = at_the_confirmation(text)
     assert Affirm() not in got and not any(isinstance(c, CorrectSlot) for c in got), got
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [("yes skip it", "skip_visit"), ("ok, cancel it anyway", "cancel_booking")],
+)
+def test_a_yes_with_the_actions_own_verb_approves_it(text: str, action: str) -> None:
+    assert understand(text, context("refill", slots={}, pending=[action])) == [Affirm()]
+
+
+def test_the_same_words_at_another_action_are_a_no() -> None:
+    # "skip" says no to a transfer; only "Skip your visit?" takes it as its yes.
+    assert at_the_confirmation("yes skip it") == [Deny()]

@@ -288,6 +288,11 @@ def _alone(info: SlotInfo, text: str, rest: str, today: dt.date) -> Any:
     return None
 
 
+# Actions whose names are a way of saying no: "yes cancel it" at a cancelling action.
+_UNDOING_VERBS = frozenset({"cancel", "skip", "delete", "remove", "stop", "end", "drop"})
+_AROUND_A_VERB = frozenset(
+    {"it", "that", "this", "anyway", "please", "then", "now", "them", "go", "ahead", "and", "just"}
+)
 _SECOND_THOUGHT = re.compile(
     r"^(?:actually|wait|no wait|hold on|hang on|on second thought|hmm+|um+)\b"
 )
@@ -383,6 +388,10 @@ class RulesUnderstanding:
         core = " ".join(bare) or opened
         today = context.today or dt.date.today()
         asked = context.pending is not None or context.awaiting_confirm_step
+        if asked and self._yes_to_its_verb(said, context):
+            # "yes skip it" at "Skip your next visit?", "ok, cancel it anyway" at
+            # "Cancel booking SKI-20417?": the yes, said with the action's own verb.
+            return [Affirm()]
         if asked and self._stops(opened):
             # At the question itself, a message that opens with a way of cancelling
             # ("stop, maybe later") stops the flow: nothing runs.
@@ -702,6 +711,19 @@ class RulesUnderstanding:
         ]
         words = [w for w in rest.split() if w not in _NOT_A_VALUE and w not in _CHANGE_SAID]
         return any(_slot_named(word, filled, context) is not None for word in words)
+
+    def _yes_to_its_verb(self, said: str, context: ConversationContext) -> bool:
+        """A yes, then the verb the one pending action is named for (cancel, skip,
+        delete…) and nothing else but "it", "anyway", "please"."""
+        pending = context.pending
+        if pending is None or len(pending.options) != 1 or NEGATION.search(said):
+            return False
+        verbs = set(pending.options[0].split("_")) & _UNDOING_VERBS
+        yes = self._starts(said, self.settings.affirm)
+        if not verbs or yes is None:
+            return False
+        rest = [w for w in said[len(yes) :].split() if w not in _AROUND_A_VERB]
+        return bool(rest) and rest[0] in verbs and len(rest) == 1
 
     def _yes_apart(self, text: str) -> bool:
         """Whether a question comes first and a yes after it: "£0? great, yes cancel it"
