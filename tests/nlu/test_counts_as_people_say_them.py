@@ -89,3 +89,13 @@ def test_numbers_in_words_are_not_summed_across_an_article(text: str, count: int
 
     # "a two bed" was read as 1 + 2: an article before a number is no number of its own.
     assert [m.value for m in find_numbers(text)] == [count]
+
+
+@pytest.mark.parametrize("text", ["no, none", "nope, none of those"])
+async def test_none_said_twice_is_still_zero(text: str) -> None:
+    assert await answered(text, "buy_tickets", "children") == [SetSlot("children", 0)]
+
+
+async def test_each_group_said_to_be_none_is_zero() -> None:
+    got = await answered("2 adults and no kids", "buy_tickets", "adults")
+    assert got == [SetSlot("adults", 2), SetSlot("children", 0)]

@@ -232,3 +232,21 @@ def test_an_option_by_the_fewest_words_or_its_clock_time(
         today=TODAY,
     )
     assert asyncio.run(RulesUnderstanding().understand(text, context)) == [Choose(option)]
+
+
+def test_an_option_by_a_time_said_in_words() -> None:
+    slots = ("hold_slot_1", "hold_slot_2", "hold_slot_3")
+    labels = {
+        "hold_slot_1": "Entry at 10:00",
+        "hold_slot_2": "Entry at 12:30",
+        "hold_slot_3": "Entry at 15:30",
+    }
+    context = ConversationContext(
+        active_flow="reschedule",
+        pending=PendingInfo("c-6", slots, labels),
+        flows=FLOWS,
+        slot_types=SLOTS,
+        today=TODAY,
+    )
+    got = asyncio.run(RulesUnderstanding().understand("half past 3 is fine", context))
+    assert got == [Choose("hold_slot_3")]

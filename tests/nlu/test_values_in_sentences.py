@@ -435,3 +435,14 @@ async def test_a_placeholder_keeps_a_thing_said_with_its_article_but_not_a_vague
     ]
     assert await understand("reserve a book", context) == [StartFlow("reserve", {})]
     assert await understand("report a problem on my road", context) == [StartFlow("report", {})]
+
+
+@pytest.mark.parametrize(("said", "value"), [("62k roughly", 62000), ("maybe 90 thousand?", 90000)])
+def test_thousands_said_with_a_hedge(said: str, value: int) -> None:
+    assert answer(SlotInfo("mileage", "integer"), said, TODAY) == value
+
+
+def test_a_description_loses_the_its_that_introduces_it() -> None:
+    slot = SlotInfo("item_description", "string")
+    said = "it's a brown teddy bear with a red bow"
+    assert answer(slot, said, TODAY) == "a brown teddy bear with a red bow"

@@ -21,6 +21,7 @@ AFFIRM = (
     "good to go", "yes go ahead", "that's correct", "that is correct", "that is right",
     "go on", "go on then", "ya", "yah", "yass", "yess", "aye", "exactly", "spot on",
     "certainly", "indeed", "ok then", "okay then", "yes that's it", "that's it",
+    "lovely", "brilliant", "excellent", "awesome", "cool", "nice", "great stuff",
 )  # fmt: skip
 DENY = (
     "no", "n", "nope", "nah", "don't", "do not", "dont", "skip", "not now", "deny",

@@ -154,6 +154,19 @@ def _by_number(said: str, options: list[str], labels: Mapping[str, str]) -> str 
             if timed:
                 return timed[0] if len(timed) == 1 else None
         return None
+    spoken = find_time(said, loose=False)
+    if spoken is not None and not clocks:
+        # "half past 3 is fine" for "Entry at 15:30": a time said in words, either half
+        # of the day when it does not say which.
+        moment = spoken.time
+        heard = {f"{moment.hour:02d}:{moment.minute:02d}"}
+        if moment.hour < 12 and not _PM.search(said) and not re.search(r"\bam\b|morning", said):
+            heard.add(f"{moment.hour + 12:02d}:{moment.minute:02d}")
+        in_words = [
+            o for o in options if heard & {_clock(c) for c in _CLOCK.findall(labels.get(o) or "")}
+        ]
+        if len(in_words) == 1:
+            return in_words[0]
     numbers = set(_DIGITS.findall(said))
     if len(numbers) != 1:
         return None

@@ -114,6 +114,7 @@ _CLAUSE_END = re.compile(
 _LEAD_IF_LOWER = frozenset(
     {"just", "only", "right", "fine", "with", "at", "then", "called", "named"}
 )
+_DESCRIBED = re.compile(r"^(?:it'?s|it is|its|that'?s|that is|they'?re|they are)\s+", re.I)
 _EXCLAIMED = re.compile(
     r"^(?:sorry|oops|ok|okay|oh|ah|hi|hello|hey|right|yes|yeah|sure|great)[!.]+\s+(?=\S)",
     re.IGNORECASE,
@@ -368,8 +369,10 @@ def answer(slot: SlotInfo, text: str, today: dt.date, base: Any = None) -> Any |
         ):
             return free_text(text[house.start() :]) or None
     if _LONG_TEXT.search(slot.name):
-        # A description in the user's own words: all of them, articles included.
-        return _TAIL.sub("", text.strip()).strip(" ,.") or None
+        # A description in the user's own words: all of them, articles included —
+        # not the "it's" that introduces them.
+        described = _DESCRIBED.sub("", text.strip(), count=1)
+        return _TAIL.sub("", described).strip(" ,.") or None
     return free_text(text) or None
 
 
@@ -468,10 +471,10 @@ def mention(slot: SlotInfo, text: str, today: dt.date) -> Any | None:
         # or the unit its prompt counts in — not a day counted from now ("in 3 days").
         said = _units_apart(_FROM_NOW.sub(" ", said))
         names = _words_of(slot.name) | slot.words
-        if kind == "integer" and _NONE_OF_THEM.search(said):
-            none = _NONE_OF_THEM.search(said)
-            if none is not None and none.group(1) in names:
-                return 0  # "2, no kids obviously"
+        if kind == "integer" and any(
+            none.group(1) in names for none in _NONE_OF_THEM.finditer(said)
+        ):
+            return 0  # "2, no kids obviously", "no kids and no concessions either"
         if names & set(said.split()):
             return _number_near(said, names, integral=kind == "integer")
         return None
@@ -702,10 +705,13 @@ _GROUP_NOUN = {
     "seniors": "senior", "guests": "guest",
 }  # fmt: skip
 # "none", "nope", "no kids", "zero", "nobody else": nothing to count.
-_ZERO = re.compile(
-    r"^(?:(?:um|hmm|oh|well|ok|okay)\s+)*(?:none|nope|no|zero|nobody|no one|nil|nada|not any|"
+_ZERO_WORD = (
+    r"(?:none(?: of (?:those|them|us))?|nope|no|zero|nobody|no one|nil|nada|not any|"
     r"no (?:kids|children|child|one|bags?|pets?|extras?|others?|more|thanks))"
-    r"(?:\s+(?:at all|thanks|thank you|obviously|lol|sorry|please|this time))*$"
+)
+_ZERO = re.compile(
+    rf"^(?:(?:um|hmm|oh|well|ok|okay)\s+)*{_ZERO_WORD}"
+    rf"(?:\s+(?:{_ZERO_WORD}|at all|thanks|thank you|obviously|lol|sorry|please|this time))*$"
 )
 # "3... no wait, make that 4": the number after the last change of mind.
 _SELF_FIX = re.compile(
@@ -734,9 +740,9 @@ def _number(said: str, *, integral: bool) -> int | float | None:
 
 
 _THOUSANDS = re.compile(
-    r"(?<![\w.,])(\d{1,3}(?:\.\d{1,2})?)\s?(?:k|grand)"
+    r"(?<![\w.,])(\d{1,3}(?:\.\d{1,2})?)\s?(?:k|grand|thousand)"
     r"(?=\s*(?:$|[,.!?]|of\b|in\b|for\b|worth\b|total\b|euros?\b|pounds?\b|dollars?\b|"
-    r"cover\b|please\b|tops\b|max\b))"
+    r"cover\b|please\b|tops\b|max\b|roughly\b|or so\b|ish\b|miles\b|km\b|approx))"
 )
 
 
