@@ -64,6 +64,18 @@ def understand(
     return asyncio.run(RulesUnderstanding().understand(text, context))
 
 
+def at_the_choice(text: str, options: tuple[str, ...], labels: dict[str, str]) -> list[Any]:
+    """What ``text`` reads as while ``options`` (with ``labels``) wait for a pick."""
+    context = ConversationContext(
+        active_flow="reschedule",
+        pending=PendingInfo("c-2", options, labels),
+        flows=FLOWS,
+        slot_types=SLOTS,
+        today=TODAY,
+    )
+    return asyncio.run(RulesUnderstanding().understand(text, context))
+
+
 @pytest.mark.parametrize(
     ("text", "window"),
     [
@@ -127,14 +139,7 @@ PLAN_LABELS = {
     ],
 )
 def test_a_plan_by_its_price_or_its_own_name(text: str, plan: str) -> None:
-    context = ConversationContext(
-        active_flow="reschedule",
-        pending=PendingInfo("c-2", PLANS, PLAN_LABELS),
-        flows=FLOWS,
-        slot_types=SLOTS,
-        today=TODAY,
-    )
-    assert asyncio.run(RulesUnderstanding().understand(text, context)) == [Choose(plan)]
+    assert at_the_choice(text, PLANS, PLAN_LABELS) == [Choose(plan)]
 
 
 def test_the_nth_choice_of_a_question() -> None:
@@ -175,25 +180,11 @@ SCHEDULE_LABELS = {"set_monthly_plan": "Every month", "set_quarterly_plan": "Eve
 def test_an_option_by_its_place_its_hour_or_its_words_as_typed(
     text: str, options: tuple[str, ...], labels: dict[str, str], option: str
 ) -> None:
-    context = ConversationContext(
-        active_flow="reschedule",
-        pending=PendingInfo("c-3", options, labels),
-        flows=FLOWS,
-        slot_types=SLOTS,
-        today=TODAY,
-    )
-    assert asyncio.run(RulesUnderstanding().understand(text, context)) == [Choose(option)]
+    assert at_the_choice(text, options, labels) == [Choose(option)]
 
 
 def test_the_middle_of_an_even_number_of_options_is_none_of_them() -> None:
-    context = ConversationContext(
-        active_flow="reschedule",
-        pending=PendingInfo("c-4", SCHEDULES, SCHEDULE_LABELS),
-        flows=FLOWS,
-        slot_types=SLOTS,
-        today=TODAY,
-    )
-    got = asyncio.run(RulesUnderstanding().understand("the middle one", context))
+    got = at_the_choice("the middle one", SCHEDULES, SCHEDULE_LABELS)
     assert not any(isinstance(c, Choose) for c in got), got
 
 
@@ -224,14 +215,7 @@ TIME_LABELS = {
 def test_an_option_by_the_fewest_words_or_its_clock_time(
     text: str, options: tuple[str, ...], labels: dict[str, str], option: str
 ) -> None:
-    context = ConversationContext(
-        active_flow="reschedule",
-        pending=PendingInfo("c-5", options, labels),
-        flows=FLOWS,
-        slot_types=SLOTS,
-        today=TODAY,
-    )
-    assert asyncio.run(RulesUnderstanding().understand(text, context)) == [Choose(option)]
+    assert at_the_choice(text, options, labels) == [Choose(option)]
 
 
 def test_an_option_by_a_time_said_in_words() -> None:
@@ -241,12 +225,5 @@ def test_an_option_by_a_time_said_in_words() -> None:
         "hold_slot_2": "Entry at 12:30",
         "hold_slot_3": "Entry at 15:30",
     }
-    context = ConversationContext(
-        active_flow="reschedule",
-        pending=PendingInfo("c-6", slots, labels),
-        flows=FLOWS,
-        slot_types=SLOTS,
-        today=TODAY,
-    )
-    got = asyncio.run(RulesUnderstanding().understand("half past 3 is fine", context))
+    got = at_the_choice("half past 3 is fine", slots, labels)
     assert got == [Choose("hold_slot_3")]

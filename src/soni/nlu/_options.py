@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from soni.nlu._text import normal
-from soni.nlu._times import find_time
+from soni.nlu._times import find_time, lean_of
 from soni.nlu.protocol import PendingInfo
 
 __all__ = ("AGAINST", "NEGATION", "chosen", "in_window", "name_words")
@@ -144,7 +144,7 @@ def _by_number(said: str, options: list[str], labels: Mapping[str, str]) -> str 
         # pm, or when no label holds the morning one.
         hour, minutes = clock.split(":")
         later = f"{int(hour) + 12:02d}:{minutes}" if int(hour) < 12 else clock
-        readings = [later] if _PM.search(said) else [clock, later]
+        readings = [later] if lean_of(said) == "pm" else [clock, later]
         for reading in readings:
             timed = [
                 o
@@ -160,7 +160,7 @@ def _by_number(said: str, options: list[str], labels: Mapping[str, str]) -> str 
         # of the day when it does not say which.
         moment = spoken.time
         heard = {f"{moment.hour:02d}:{moment.minute:02d}"}
-        if moment.hour < 12 and not _PM.search(said) and not re.search(r"\bam\b|morning", said):
+        if moment.hour < 12 and lean_of(said) is None and not _AM_SAID.search(said):
             heard.add(f"{moment.hour + 12:02d}:{moment.minute:02d}")
         in_words = [
             o for o in options if heard & {_clock(c) for c in _CLOCK.findall(labels.get(o) or "")}
@@ -176,8 +176,8 @@ def _by_number(said: str, options: list[str], labels: Mapping[str, str]) -> str 
 
 
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
-_PM = re.compile(r"\d\s*pm\b|\bpm\b|\b(?:afternoon|evening|tonight)\b")
 _BARE = re.compile(r"^(?:(?:the|a|an|size|in|ok|okay)\s+)+|(?:\s+(?:please|pls|one|then|thanks))+$")
+_AM_SAID = re.compile(r"\d\s*a\.?\s?m\b")
 _MIDDLE = re.compile(r"\b(?:middle|in between|the one in between)\b")
 _NUMBER_NAMES = {str(n): w for n, w in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",

@@ -793,14 +793,12 @@ _VAGUE_DAY = re.compile(
     r"|\b(?:sometime|some day|later) (?:this|next) (?:week|month)\b"
 )
 _DAY_OF_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
-_FULL_MONTHS = (
-    "january", "february", "march", "april", "may", "june", "july", "august",
-    "september", "october", "november", "december",
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
 )  # fmt: skip
-_MONTH_NAMES = frozenset(
-    (*_FULL_MONTHS, "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
-     "nov", "dec")
-)  # fmt: skip
+_MONTH_NAMES = frozenset((*_MONTHS, *(m[:3] for m in _MONTHS), "sept"))
 _EVERY_WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days\b")
 _NO_DAY_WORDS = _MONTH_NAMES | {"day", "days", "week", "weeks", "month"}
 _ORDINAL_WORDS = (
@@ -819,9 +817,7 @@ def _nth(number: int) -> str:
 
 _ORDINAL_DAYS = {word: _nth(i) for i, word in enumerate(_ORDINAL_WORDS, start=1)}
 # "the first of march": an ordinal in words before a month, as dateparser reads it.
-_ORDINAL_DAY = re.compile(
-    rf"\b({'|'.join(_ORDINAL_WORDS)})\b(?=\s+of\s+(?:{'|'.join(_FULL_MONTHS)})\b)"
-)
+_ORDINAL_DAY = re.compile(rf"\b({'|'.join(_ORDINAL_WORDS)})\b(?=\s+of\s+(?:{'|'.join(_MONTHS)})\b)")
 
 
 def _day_on_or_after(start: dt.date, day: int) -> dt.date | None:
@@ -838,11 +834,6 @@ def _day_on_or_after(start: dt.date, day: int) -> dt.date | None:
 
 
 _IN_WEEKS = re.compile(r"\bin\s+(?P<n>a|one|two|three|four|five|six|\d{1,2})\s+weeks?\b")
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTHS = (
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
-)  # fmt: skip
 # Names a misspelling is put right to: the weekdays and the long months (a short one,
 # "march", is one letter from "match": too near other words to guess at).
 _DAY_NAMES = (*_WEEKDAYS, *(m for m in _MONTHS if len(m) >= 7), "tomorrow")

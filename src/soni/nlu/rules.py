@@ -249,21 +249,22 @@ def _bare_change(
         return None
     fits: list[CorrectSlot] = []
     for info in _filled_slots(context):
-        value = _alone(info, text, rest, today)
+        value = _alone(info, text, rest, rest == said, today)
         if value is not None and str(value) != str(context.slots.get(info.name)):
             fits.append(CorrectSlot(info.name, _cased(text, info, value)))
     return fits[0] if len(fits) == 1 else None
 
 
-def _alone(info: SlotInfo, text: str, rest: str, today: dt.date) -> Any:
-    """``rest`` as a value of ``info`` when it is nothing else (see ``_bare_change``)."""
+def _alone(info: SlotInfo, text: str, rest: str, bare: bool, today: dt.date) -> Any:
+    """``rest`` as a value of ``info`` when it is nothing else (see ``_bare_change``);
+    ``bare`` when no words introduced it ("1", not "it's 1")."""
     kind = info.kind
     if kind in ("integer", "float"):
         number = _NUMBER_ALONE.fullmatch(rest)
         if number is None or (number.group("unit") and number.group("unit") not in info.words):
             return None
         if (
-            rest == said_bare(text)
+            bare
             and not number.group("unit")
             and not _MONEY.search(rest)
             and re.fullmatch(r"\d", rest)
@@ -303,11 +304,6 @@ _ONLY_DAY_WORDS = re.compile(
     r"dec\w*|\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?|first|second|third|[a-z]+th)\s*)+"
 )
 _MONEY = re.compile(r"[€$£]|\b(?:euros?|pounds?|dollars?|eur|usd|gbp)\b")
-
-
-def said_bare(text: str) -> str:
-    """The message as ``_bare_change`` reads it before its lead words."""
-    return normal(text).strip()
 
 
 _BARE_LEAD = re.compile(r"^(?:(?:it'?s|its|it is|actually|make it|rather)\s+)+")
