@@ -225,6 +225,12 @@ _QUITS = re.compile(
     r"|\b(?:do not|don't|dont) (?:want|need) (?:to \w+(?: \w+){0,2} |it |this |that |one )?"
     r"any ?more\b|\bno longer (?:want|need)\b|\bnot interested any ?more\b"
 )
+# A last clause that calls the task off: "cancel the whole booking", "scrap the visit".
+_OFF_LAST = re.compile(
+    r"^(?:(?:just|please|so|ok|okay) )?(?:cancel|scrap|ditch|forget|drop) "
+    r"(?:it|this|that|everything|the lot|(?:the|my|this|that) (?:whole |entire )?[a-z]+)$"
+)
+_LATER = re.compile(r" (?:for now|for the moment|for today|now|then)$")
 _QUESTION = re.compile(
     r"^(?:what|when|where|why|how|who|which|whats|wheres|hows|do you|does|did you|"
     r"can you|could you|can i|could i|is there|are there|are you|is it|is the|will you)\b"
@@ -395,10 +401,25 @@ class RulesUnderstanding:
         stopped = _STOP_SAID.match(_LEAD_IN.sub("", text.strip().lower()).strip()) is not None
         # "I don't want to book anymore": giving up the task, said in a sentence; or a
         # way of cancelling as the last clause ("it's back on now, forget it").
-        quits = (
-            not asked
-            and context.active_flow is not None
-            and (_QUITS.search(said) is not None or self._said_apart(text, self.settings.cancel))
+        quits = context.active_flow is not None and (
+            (
+                not asked
+                and (
+                    _QUITS.search(said) is not None
+                    or self._said_apart(text, self.settings.cancel)
+                    or self._opens_apart(text)
+                )
+            )
+            # At a question too ("meh, not my thing. cancel the whole booking"), unless
+            # what is asked is itself a cancelling ("ugh fine, cancel the booking" at
+            # "Cancel booking BK-1?" may be the yes).
+            # A no first is the no ("nah 120 is too expensive, forget it" skips).
+            or (
+                asked
+                and not _undoing_asked(context)
+                and self._starts(said, self.settings.deny) is None
+                and self._calls_off_last(text)
+            )
         )
         if stopped or quits or self._cancels(core) or self._cancels(said) or self._cancels(opened):
             # The bot's own flows come before the built-in: "cancel my appointment" is
@@ -744,6 +765,23 @@ class RulesUnderstanding:
             " ".join(_FILLER.sub(" ", _FOR_NOW.sub(" ", clause)).split()) in phrases
             for clause in _clauses(text)[1:]
         )
+
+    def _opens_apart(self, text: str) -> bool:
+        """Whether the first clause, set apart by punctuation, is a way of cancelling
+        longer than one word, whatever reason follows: "never mind, I don't have the
+        card on me, I'll do it later"."""
+        clauses = _clauses(text)
+        return len(clauses) > 1 and clauses[0] in self.settings.cancel and clauses[0] not in _ALONE
+
+    def _calls_off_last(self, text: str) -> bool:
+        """Whether the last clause, after another, calls the task off in so many words:
+        "the sale might fall through, cancel that for now", "it's working again, cancel
+        the visit" ("nah, changed my mind" at a question is its no)."""
+        clauses = _clauses(text)
+        if len(clauses) < 2:
+            return False
+        last = " ".join(_FILLER.sub(" ", clauses[-1]).split())
+        return _OFF_LAST.match(_LATER.sub("", last)) is not None
 
     def _stops(self, opened: str) -> bool:
         """Whether a message opens with a way of cancelling ("stop, maybe later")."""
@@ -1231,6 +1269,14 @@ _FRAME = re.compile(
     r"|i would love to |is it possible to |how (?:do|can|could) i "
     r"|(?:can|could|may) i (?:please )?)"
 )
+
+
+def _undoing_asked(context: ConversationContext) -> bool:
+    """Whether an action asked about is itself a cancelling (cancel_booking, skip_visit)."""
+    pending = context.pending
+    return pending is not None and any(
+        set(option.split("_")) & _UNDOING_VERBS for option in pending.options
+    )
 
 
 def _clauses(text: str) -> list[str]:
