@@ -18,6 +18,7 @@ from soni.confirmations import (
     ConfirmationNotApproved,
     ConfirmationRegistry,
     InvalidDecision,
+    PendingConfirmation,
     Status,
     UnknownConfirmation,
 )
@@ -554,3 +555,60 @@ async def test_an_option_is_named_by_its_name_or_its_label_as_written(
     assert record.option_named("Bus") == "book_bus"
     assert record.option_named("fly") is None  # as written: the chat reads loosely
     assert record.option_named("skip") is None
+
+
+# -- one action over several items --------------------------------------------------
+
+TIMES = [
+    ActionCall("book", {"time": "09:00"}, "09:00", option="book.1"),
+    ActionCall("book", {"time": "11:30"}, "11:30", option="book.2"),
+]
+
+
+async def test_offers_of_one_action_are_told_apart_by_their_option_names(
+    registry: ConfirmationRegistry,
+) -> None:
+    record, token = await registry.register(
+        conversation_id="conv-1", actions=TIMES, prompt="Which time?"
+    )
+
+    assert record.kind == "choice" and record.options == ("book.1", "book.2")
+    stored = await registry.get(token)  # through the store, and back
+    assert stored.actions == tuple(TIMES)
+    chosen = await registry.decide(token, "book.2", actor="alice")
+    assert chosen.chosen == "book.2"
+    assert chosen.chosen_action == TIMES[1]
+    assert (await registry.get(token)).chosen_action == TIMES[1]
+    assert (await registry.decide(token, "book.2")).chosen == "book.2"  # repeated
+    with pytest.raises(AlreadyDecided):
+        await registry.decide(token, "book.1")
+
+
+async def test_the_same_action_offered_twice_needs_option_names(
+    registry: ConfirmationRegistry,
+) -> None:
+    with pytest.raises(ValueError, match="need their own 'option' name"):
+        await registry.register(
+            conversation_id="conv-1",
+            actions=[ActionCall("book", {"time": "09:00"}), ActionCall("book", {"time": "11:30"})],
+            prompt="Which time?",
+        )
+    with pytest.raises(ValueError, match="'skip' is a decision"):
+        await registry.register(
+            conversation_id="conv-1",
+            actions=[ActionCall("book", {}, option="skip"), ActionCall("book", {}, option="b")],
+            prompt="Which?",
+        )
+
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def test_an_option_chosen_by_its_label_names_the_option() -> None:
+    record = PendingConfirmation(
+        id="c", token_hash="h", conversation_id="conv", user_id=None, kind="choice",
+        actions=tuple(TIMES), prompt="?", created_at=NOW, expires_at=NOW,
+    )  # fmt: skip
+    assert record.option_named("11:30") == "book.2"
+    assert record.option_named("book.1") == "book.1"
+    assert record.option_named("book") is None

@@ -295,11 +295,15 @@ STEPS_BOT = {
         "verified": {"type": "boolean"},
         "tries": {"type": "integer", "default": 0},
         "attempts": {"type": "integer", "default": 0},
+        "free_times": {"type": "any"},
+        "appointment_time": {"type": "time"},
+        "dentist": {"type": "string"},
     },
     "actions": {
         "execute_transfer": {"inputs": ["amount", "iban"], "outputs": ["transaction_id"]},
         "block_card": {},
         "order_replacement": {},
+        "book_appointment": {"inputs": ["appointment_time", "dentist"]},
     },
     "flows": {
         "talk_to_human": {
@@ -316,5 +320,5 @@ STEPS_BOT = {
 }
 STEP_TARGETS = (
     "verify_owner", "review", "give_up", "ask_again", "ask_pin", "after_pin",
-    "cancelled", "failed", "nothing_done", "unsure",
+    "cancelled", "failed", "nothing_done", "unsure", "fully_booked",
 )  # fmt: skip

@@ -36,7 +36,7 @@ def _called(config: Any) -> set[str]:
             if isinstance(step, ActionStep):
                 names.add(step.call)
             elif isinstance(step, ChooseStep):
-                names.update(option.action for option in step.options)
+                names.update(step.actions)
     return names
 
 

@@ -12,7 +12,10 @@ from soni.nlu.rules import RulesUnderstanding
 
 from ..engine.conftest import EXAMPLES
 
-BOTS = ("banking", "file_assistant", "hotel_booking", "pharmacy")
+BOTS = ("banking", "dentist", "file_assistant", "hotel_booking", "pharmacy")
+# The examples with a held-out set written blind (the dentist came later: its choices
+# are data, and its labeled set alone measures it).
+HELD_OUT_BOTS = ("banking", "file_assistant", "hotel_booking", "pharmacy")
 HELD_OUT = Path(__file__).parent / "heldout"
 
 
@@ -32,7 +35,7 @@ async def test_each_example_is_understood_at_95_percent_or_better(name: str) -> 
     assert evaluation.overall.total >= 60
 
 
-@pytest.mark.parametrize("name", BOTS)
+@pytest.mark.parametrize("name", HELD_OUT_BOTS)
 @pytest.mark.usefixtures("handlers")
 async def test_the_held_out_sets_stay_understood(name: str) -> None:
     """Sets written without looking at the rules (94% the first time they ran; the

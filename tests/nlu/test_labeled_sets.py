@@ -36,7 +36,7 @@ async def example(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, Bo
 
 
 def test_every_example_bot_has_a_labeled_set() -> None:
-    assert BOTS == ["banking", "file_assistant", "hotel_booking", "pharmacy"]
+    assert BOTS == ["banking", "dentist", "file_assistant", "hotel_booking", "pharmacy"]
     assert [bot for bot in BOTS if not labeled_set_of(bot).is_file()] == []
 
 

@@ -176,7 +176,8 @@ def detail(record: PendingConfirmation, history: Sequence[HistoryEntry]) -> Rend
     ]
     for call in record.actions:
         label = f" ({call.label})" if call.label else ""
-        rows.append(("action", f"{call.name}{label} {_json(dict(call.args))}"))
+        named = f"{call.key} → {call.name}" if call.option else call.name
+        rows.append(("action", f"{named}{label} {_json(dict(call.args))}"))
     rows += [
         ("created", f"{when(record.created_at)} UTC"),
         ("expires", f"{when(record.expires_at)} UTC"),

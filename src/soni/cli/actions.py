@@ -85,14 +85,14 @@ def _uses(config: BotConfig) -> dict[str, list[dict[str, Any]]]:
                 use = {"flow": flow_name, "step": step.step, "kind": "call", "confirm": prompt}
                 uses.setdefault(step.call, []).append(use)
             elif isinstance(step, ChooseStep):
-                for option in step.options:
+                for action in step.actions:
                     use = {
                         "flow": flow_name,
                         "step": step.step,
                         "kind": "choose",
                         "confirm": step.message,
                     }
-                    uses.setdefault(option.action, []).append(use)
+                    uses.setdefault(action, []).append(use)
     return uses
 
 

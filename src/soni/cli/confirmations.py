@@ -286,7 +286,7 @@ def _offered(record: PendingConfirmation, option: str) -> str:
     if named is not None:
         return named
     offered = ", ".join(
-        f"{call.name!r} ({call.label!r})" if call.label else repr(call.name)
+        f"{call.key!r} ({call.label!r})" if call.label else repr(call.key)
         for call in record.actions
     )
     fail(f"{option!r} is not an offered option; choose one of {offered}", code=EXIT_INVALID)

@@ -39,14 +39,17 @@ def offered_calls(
     calls = tuple(_offer(a) for a in actions)
     if not calls:
         raise ValueError("a confirmation needs at least one action")
-    names = [c.name for c in calls]
+    names = [c.key for c in calls]
     reserved = sorted({"approve", "skip"} & set(names))
     if reserved:
         # "approve" and "skip" are decisions; an option with such a name could
         # never be chosen (CHOOSE:<token>:skip would read as skipping).
         raise ValueError(f"{reserved[0]!r} is a decision and cannot name an offered action")
     if len(set(names)) != len(names):
-        raise ValueError(f"offered actions must have distinct names, got {names}")
+        raise ValueError(
+            f"offered actions must have distinct names, got {names}; offers that run "
+            "one action each need their own 'option' name"
+        )
     if kind is None:
         kind = "single" if len(calls) == 1 else "choice"
     elif kind == "single" and len(calls) != 1:
@@ -70,7 +73,7 @@ def interpret(record: PendingConfirmation, decision: str) -> tuple[Status, str |
         return Status.SKIPPED, None
     if decision == "approve":
         if len(record.actions) == 1:
-            return Status.APPROVED, record.actions[0].name
+            return Status.APPROVED, record.actions[0].key
         raise InvalidDecision(
             "this confirmation offers several actions; choose one of "
             + ", ".join(repr(o) for o in record.options),

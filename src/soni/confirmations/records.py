@@ -104,24 +104,42 @@ def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class ActionCall:
-    """One action a confirmation offers: a name, its arguments and an optional label."""
+    """One action a confirmation offers: a name, its arguments and an optional label.
+
+    ``option`` names the offer when several run the same action with different
+    arguments (one per item of a list: ``book_time.1``, ``book_time.2``); a decision
+    chooses it by that name. Without it the offer is named by its action.
+    """
 
     name: str
     args: Mapping[str, Any] = field(default_factory=dict)
     label: str | None = None
+    option: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "args", _frozen(self.args))
+
+    @property
+    def key(self) -> str:
+        """What a decision names to choose this offer: ``option``, else the action."""
+        return self.option or self.name
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "args": dict(self.args)}
         if self.label is not None:
             data["label"] = self.label
+        if self.option is not None:
+            data["option"] = self.option
         return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ActionCall:
-        return cls(name=data["name"], args=data.get("args") or {}, label=data.get("label"))
+        return cls(
+            name=data["name"],
+            args=data.get("args") or {},
+            label=data.get("label"),
+            option=data.get("option"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +200,7 @@ class PendingConfirmation:
         expires_at: When it expires unless decided.
         status: Where it is in its life.
         key: The idempotency key it was registered with (one step of one conversation).
-        chosen: The name of the approved action, once approved.
+        chosen: The name of the approved offer (:attr:`ActionCall.key`), once approved.
         decided_by: Who decided (approve, skip, or the system for expiry/supersede/cancel).
         decided_at: When.
         result: The action's normalised result, once executed.
@@ -213,14 +231,15 @@ class PendingConfirmation:
 
     @property
     def options(self) -> tuple[str, ...]:
-        """The names of the offered actions, in order."""
-        return tuple(call.name for call in self.actions)
+        """The names of the offers, in order: each action's name, or the option's own
+        name where several run one action (:attr:`ActionCall.key`)."""
+        return tuple(call.key for call in self.actions)
 
     def option_named(self, text: str) -> str | None:
-        """The offered action ``text`` names, as written: its name, else its label."""
+        """The offer ``text`` names, as written: its name, else its label."""
         if text in self.options:
             return text
-        return next((call.name for call in self.actions if call.label == text), None)
+        return next((call.key for call in self.actions if call.label == text), None)
 
     @property
     def is_open(self) -> bool:
@@ -231,7 +250,7 @@ class PendingConfirmation:
     def chosen_action(self) -> ActionCall | None:
         """The approved call, once a decision approved one."""
         for call in self.actions:
-            if call.name == self.chosen:
+            if call.key == self.chosen:
                 return call
         return None
 

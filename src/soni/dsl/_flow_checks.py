@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from soni.dsl._messages import did_you_mean
 from soni.dsl._source import DataPath
-from soni.dsl.models import FlowDef
+from soni.dsl.models import FlowDef, SlotDef
 from soni.dsl.steps import (
     END,
     ActionStep,
@@ -64,6 +64,8 @@ def assigned_slots(flow: FlowDef) -> set[str]:
             names.update(step.outputs.values())
         elif isinstance(step, ConfirmStep):
             names.add(step.slot)
+        elif isinstance(step, ChooseStep):
+            names.update(step.bound_slots)
     return names
 
 
@@ -186,9 +188,11 @@ class FlowChecker:
             self.action(step, path)
         elif isinstance(step, ChooseStep):
             self.template((*path, "message"), step.message)
-            for index, option in enumerate(step.options):
+            for index, option in enumerate(step.options or ()):
                 self.bot.action((*path, "options", index, "action"), option.action)
                 self.template((*path, "options", index, "label"), option.label)
+            if step.options_from is not None:
+                self.options_from(step, path)
             self.jump((*path, "on_skip"), step.on_skip, "on_skip")
             self.jump((*path, "on_error"), step.on_error, "on_error")
             self.jump((*path, "on_unknown"), step.on_unknown, "on_unknown")
@@ -278,6 +282,38 @@ class FlowChecker:
         self.jump((*path, "on_skip"), step.on_skip, "on_skip")
         self.jump((*path, "on_error"), step.on_error, "on_error")
         self.jump((*path, "on_unknown"), step.on_unknown, "on_unknown")
+
+    def options_from(self, step: ChooseStep, path: DataPath) -> None:
+        """A choose step over a list: the list a slot, the action known, the bound slots
+        usable and the label rendered over them."""
+        assert step.options_from is not None and step.action is not None
+        self.bot.read((*path, "options_from"), step.options_from, self.usable)
+        listed = self.slot_def(step.options_from)
+        if listed is not None and listed.kind != "any":
+            self.bot.error(
+                (*path, "options_from"),
+                f"slot {step.options_from!r} is a {listed.type}; 'options_from' reads a list, "
+                "so declare the slot with 'type: any' (an action's output fills it)",
+            )
+        self.bot.action((*path, "action"), step.action)
+        if isinstance(step.bind, str):
+            self.write((*path, "bind"), step.bind)
+        else:
+            for slot in step.bind or {}:
+                self.write((*path, "bind", slot), slot, key=True)
+        if step.options_from in step.bound_slots:
+            self.bot.error(
+                (*path, "bind"),
+                f"'bind' names {step.options_from!r}, the list itself; bind the chosen "
+                "item to another slot",
+            )
+        self.template((*path, "label"), step.label)
+        self.jump((*path, "on_empty"), step.on_empty, "on_empty")
+
+    def slot_def(self, name: str) -> SlotDef | None:
+        """The declaration of ``name`` this flow sees: its own, else the bot's."""
+        own = next((slot for slot in self.flow.slots if slot.name == name), None)
+        return own if own is not None else self.bot.config.slots.get(name)
 
     def flow_target(self, path: DataPath, target: str) -> bool:
         flows = self.bot.config.flows

@@ -202,16 +202,71 @@ class ChooseOption(BaseModel):
 
 
 class ChooseStep(_Step):
-    """Offer several actions; the user picks one (or skips)."""
+    """Offer several actions, or one action over each item of a list; the user picks one
+    (or skips).
+
+    With ``options`` the choices are fixed actions. With ``options_from`` (a slot
+    holding a list, usually an action's output) there is one option per item: choosing
+    it binds the item to ``bind`` and runs ``action`` with it; ``label`` is rendered
+    over the slots with the item bound. The approval is bound to the value shown.
+    """
 
     type: Literal["choose"] = "choose"
     message: str
-    options: list[Annotated[ChooseOption, BeforeValidator(_option)]] = Field(min_length=1)
+    options: list[Annotated[ChooseOption, BeforeValidator(_option)]] | None = Field(
+        default=None, min_length=1
+    )
+    options_from: SlotName | None = None
+    """A slot holding the list to offer, one option per item."""
+    bind: SlotName | dict[SlotName, str] | None = None
+    """Where the chosen item goes: a slot (the whole item), or ``{slot: item key}``."""
+    action: ActionName | None = None
+    """The action every item's option runs (with ``options_from``)."""
+    label: str | None = None
+    """How each item is shown (with ``options_from``), over the slots with it bound."""
+    on_empty: StepId | None = None
+    """Where to go when the list is empty (with ``options_from``); else the flow ends."""
     on_skip: StepId | None = None
     on_error: StepId | None = None
     """Where to go when the chosen action's handler fails."""
     on_unknown: StepId | None = None
     """Where to go when the chosen call's outcome is unknown (interrupted by a crash)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ChooseStep:
+        if (self.options is None) == (self.options_from is None):
+            which = "both" if self.options is not None else "neither"
+            raise ValueError(
+                f"a choose step needs either 'options' or 'options_from' ({which} given)"
+            )
+        if self.options is not None:
+            given = [k for k in ("bind", "action", "label", "on_empty") if getattr(self, k)]
+            if given:
+                raise ValueError(
+                    f"{given[0]!r} goes with 'options_from'; with fixed 'options' each "
+                    "option names its action and label"
+                )
+            return self
+        missing = [k for k in ("action", "bind") if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a choose step with 'options_from' needs {missing[0]!r}")
+        if isinstance(self.bind, dict) and not self.bind:
+            raise ValueError("'bind' needs at least one slot")
+        return self
+
+    @property
+    def bound_slots(self) -> tuple[str, ...]:
+        """The slots a chosen item is bound to."""
+        if self.bind is None:
+            return ()
+        return (self.bind,) if isinstance(self.bind, str) else tuple(self.bind)
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """The actions it may run."""
+        if self.options is not None:
+            return tuple(option.action for option in self.options)
+        return (self.action,) if self.action is not None else ()
 
 
 class ConfirmStep(_Step):

@@ -190,7 +190,7 @@ def handler_warnings(config: BotConfig, registry: ActionRegistry) -> list[Config
             step = next(s for s in flow.iter_steps() if s.step == step_id)
             calls = [step.call] if isinstance(step, ActionStep) else []
             if isinstance(step, ChooseStep):
-                calls = [option.action for option in step.options]
+                calls = list(step.actions)
             for name in calls:
                 declared = config.actions.get(name)
                 spec = registry.get_spec(name)

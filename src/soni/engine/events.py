@@ -135,7 +135,8 @@ class ActionRan:
         if outcome is None:
             return None
         record = event.confirmation
-        action = (record.chosen if record is not None else None) or "?"
+        call = record.chosen_action if record is not None else None
+        action = call.name if call is not None else "?"
         return cls(
             event.conversation_id,
             action,

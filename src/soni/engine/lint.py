@@ -222,7 +222,7 @@ class _FlowLint:
             if self.guarded(step):
                 extra.append("on_skip")
         elif inst.kind == "choose":
-            extra = ["on_skip", "on_error", "on_unknown"]
+            extra = ["on_skip", "on_error", "on_unknown", "on_empty"]
         return [inst.next, *(targets[name] for name in extra if name in targets)]
 
     def reach(self, program: Program) -> set[int]:

@@ -57,7 +57,9 @@ class Program:
         return None
 
 
-_JUMP_FIELDS = ("on_error", "on_unknown", "on_skip", "on_confirm", "on_deny", "exit_to")
+_JUMP_FIELDS = (
+    "on_error", "on_unknown", "on_skip", "on_empty", "on_confirm", "on_deny", "exit_to"
+)  # fmt: skip
 
 
 def _after_loop(steps: Sequence[Any], index: int) -> int:

@@ -352,6 +352,20 @@ class _Checker:
             option for offers in self.offers.values() for group, _ in offers for option in group
         }
 
+    def listed(self, flow: str | None, pending: Sequence[str]) -> ChooseStep | None:
+        """The ``options_from`` step of ``flow`` whose offers ``pending`` names
+        (``<action>.<n>`` each)."""
+        if flow not in self.flows:
+            return None
+        for step in self.flows[flow].iter_steps():
+            if isinstance(step, ChooseStep) and step.options_from is not None:
+                prefix = f"{step.action}."
+                if pending and all(
+                    o.startswith(prefix) and o[len(prefix) :].isdigit() for o in pending
+                ):
+                    return step
+        return None
+
     def error(self, where: DataPath, message: str) -> None:
         source = self.labeled.source
         place = source.locate(where) if source else Location(self.labeled.path)
@@ -427,9 +441,25 @@ class _Checker:
             return PendingInfo(f"labeled-{index}", ("confirm",))
         if context.pending is None:
             return None
+        listed = self.listed(flow, context.pending)
+        if listed is not None and context.labels is None:
+            # As the bot shows them: each item of the list in the case's slots.
+            from soni.engine.nodes.choose import offers_over  # the engine imports soni.nlu
+
+            calls, problem = offers_over(self.engine, listed, slots)
+            keys = tuple(call.key for call in calls)
+            if keys != context.pending:
+                shown = f"they are [{', '.join(keys)}]" if problem is None else problem
+                self.error(
+                    where,
+                    f"the options over slot {listed.options_from!r} in the case's slots are "
+                    f"not [{', '.join(context.pending)}]: {shown}",
+                )
+            labels = {call.key: call.label for call in calls if call.label}
+            return PendingInfo(f"labeled-{index}", context.pending, labels)
         if context.labels is not None:
             for option in context.pending:
-                if option not in self.actions:
+                if option not in self.actions and listed is None:
                     self.error(
                         where, f"unknown action {option!r}{did_you_mean(option, self.actions)}"
                     )
@@ -480,7 +510,7 @@ def _offers(engine: Engine, flow: str) -> list[tuple[tuple[str, ...], dict[str, 
     declared = engine.config.actions
     offers: list[tuple[tuple[str, ...], dict[str, str]]] = []
     for step in engine.config.flows[flow].iter_steps():
-        if isinstance(step, ChooseStep):
+        if isinstance(step, ChooseStep) and step.options is not None:
             group = tuple(option.action for option in step.options)
             labels = {}
             for option in step.options:

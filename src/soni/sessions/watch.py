@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from soni.confirmations import ConfirmationEvent, Status
+from soni.confirmations import ConfirmationEvent, PendingConfirmation, Status
 from soni.sessions.events import EventType, SessionEvent
 
 __all__ = ("session_event_for",)
@@ -47,15 +47,22 @@ def session_event_for(event: ConfirmationEvent) -> SessionEvent | None:
     elif to_status in (Status.EXECUTED, Status.FAILED):
         kind = "action_executed"
         data.update(
-            action=record.chosen if record is not None else None,
+            action=_ran(record),
             ok=to_status is Status.EXECUTED,
             error=record.error if record is not None else None,
         )
     elif to_status is Status.INTERRUPTED:
         kind = "action_interrupted"
-        data["action"] = record.chosen if record is not None else None
+        data["action"] = _ran(record)
     elif to_status is Status.EXPIRED:
         kind = "confirmation_expired"
     else:
         return None
     return SessionEvent(kind, event.conversation_id, data, event.at)
+
+
+def _ran(record: PendingConfirmation | None) -> str | None:
+    """The action the approved offer runs (one of several over a list is named by its
+    option; the event names the action)."""
+    call = record.chosen_action if record is not None else None
+    return call.name if call is not None else None

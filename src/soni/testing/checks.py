@@ -37,18 +37,34 @@ class BotNames:
     """The labels of choose options."""
     slots: frozenset[str]
     flows: frozenset[str]
+    listed: frozenset[str] = frozenset()
+    """The actions choose steps offer over a list (``options_from``): an option is
+    ``<action>.<n>``, and labels are the data's, not known before the test runs."""
+
+    def offers(self, option: str) -> bool:
+        """Whether ``option`` may name an offer: an action, a fixed label, or — where a
+        choose step offers a list — its ``<action>.<n>`` or any label."""
+        if option in self.actions or option in self.labels:
+            return True
+        if not self.listed:
+            return False
+        action, _, number = option.rpartition(".")
+        return not (number.isdigit() and action not in self.listed)
 
     @classmethod
     def of(cls, engine: Engine) -> BotNames:
         actions: set[str] = set()
         labels: set[str] = set()
+        listed: set[str] = set()
         for program in engine.programs.values():
             for inst in program.instructions:
                 if inst.kind == "action":
                     actions.add(inst.step.call)
                 elif inst.kind == "choose":
-                    for option in inst.step.options:
-                        actions.add(option.action)
+                    actions.update(inst.step.actions)
+                    if inst.step.options_from is not None:
+                        listed.update(inst.step.actions)
+                    for option in inst.step.options or ():
                         if option.label:
                             labels.add(option.label)
         return cls(
@@ -56,6 +72,7 @@ class BotNames:
             frozenset(labels),
             frozenset(engine.known_slots),
             frozenset(engine.config.flows),
+            frozenset(listed),
         )
 
 
@@ -90,14 +107,14 @@ def _step_problems(step: object, names: BotNames) -> list[str]:
         wanted = [step.pending.action] if step.pending.action else []
         wanted += step.pending.options or []
         found += [_unknown("pending", "action", a, names.actions) for a in wanted
-                  if a not in names.actions]  # fmt: skip
+                  if a not in names.actions and not _listed_option(a, names)]  # fmt: skip
     elif isinstance(step, ActionExecutedStep | ActionNotExecutedStep | ActionFailedStep):
         action = getattr(step, step.key)
         if action not in names.actions:
             found.append(_unknown(step.key, "action", action, names.actions))
     elif isinstance(step, ChooseStep):
-        options = names.actions | names.labels
-        if step.choose not in options:
+        if not names.offers(step.choose):
+            options = names.actions | names.labels
             found.append(_unknown("choose", "option", step.choose, options))
     elif isinstance(step, SlotStep):
         found += [_unknown("slot", "slot", s, names.slots) for s in step.slot
@@ -105,6 +122,12 @@ def _step_problems(step: object, names: BotNames) -> list[str]:
     elif isinstance(step, FlowStep) and step.flow is not None and step.flow not in names.flows:
         found.append(_unknown("flow", "flow", step.flow, names.flows))
     return found
+
+
+def _listed_option(option: str, names: BotNames) -> bool:
+    """Whether ``option`` is ``<action>.<n>`` of an action offered over a list."""
+    action, _, number = option.rpartition(".")
+    return number.isdigit() and action in names.listed
 
 
 _PHRASES = {

@@ -105,15 +105,15 @@ async def execute(
     result = _json_safe(outcome.result)
     map_outputs = getattr(inst.step, "map_outputs", None) or {}
     for key, slot in map_outputs.items():
-        slots[slot] = _as_declared(engine, slot, (result or {}).get(key))
+        slots[slot] = as_declared(engine, slot, (result or {}).get(key))
     if not map_outputs:
         for key, value in (result or {}).items():
             if key in engine.slot_defs:
-                slots[key] = _as_declared(engine, key, value)
+                slots[key] = as_declared(engine, key, value)
     return {**advance(state, inst.next), "slots": slots}
 
 
-def _as_declared(engine: Engine, slot: str, value: Any) -> Any:
+def as_declared(engine: Engine, slot: str, value: Any) -> Any:
     """An output as its slot's declared type: a date a handler returned is a date for
     the next handler and for templates ("2026-12-18", not its text), as a collected
     one is. A value the type cannot read stays as it came."""
@@ -148,7 +148,7 @@ def _as_approved(
 
 def _json_safe(result: Mapping[str, Any] | None) -> dict[str, Any]:
     # Only what JSON can say (objects become text); a value for a declared slot is then
-    # read back as its type (``_as_declared``).
+    # read back as its type (``as_declared``).
     safe: dict[str, Any] = json.loads(json.dumps(dict(result or {}), default=str))
     return safe
 

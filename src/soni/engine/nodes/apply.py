@@ -32,7 +32,7 @@ async def _decide(engine: Engine, state: ConversationState, decision: str) -> st
     if record is None:
         return "That request is no longer pending."
     if decision == "approve" and record.kind == "choice" and len(record.options) > 1:
-        return "Which one? " + ", ".join((call.label or call.name) for call in record.actions)
+        return "Which one? " + ", ".join((call.label or call.key) for call in record.actions)
     try:
         interpret(record, decision)
     except InvalidDecision as exc:

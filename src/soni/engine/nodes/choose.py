@@ -1,30 +1,52 @@
-"""``choose``: offer several actions under one confirmation; run the one picked."""
+"""``choose``: offer several actions under one confirmation; run the one picked.
+
+The options are fixed actions (``options``), or one action over each item of a list
+held in a slot (``options_from``): each item is an offer of its own, named
+``<action>.<n>``, whose arguments carry the item as it was shown, so the approval is
+bound to exactly that value; choosing it binds the item to the step's ``bind`` slots.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from soni.confirmations import ActionCall, Status
-from soni.dsl import ChooseOption
+from soni.dsl import ChooseOption, ChooseStep
 from soni.engine.core import Engine
-from soni.engine.nodes.action import action_args, execute
+from soni.engine.nodes.action import action_args, as_declared, execute
 from soni.engine.nodes.gate import closed_message, gate
-from soni.engine.stack import advance, end_task, reply
+from soni.engine.program import Instruction
+from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
+from soni.engine.templates import format_value
+
+logger = logging.getLogger("soni.engine")
+
+NOTHING_TO_CHOOSE = "There is nothing to choose from right now."
 
 
 async def run_choose(engine: Engine, state: ConversationState) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
-    step = inst.step
+    step: ChooseStep = inst.step
     slots = state.get("slots") or {}
-    offers = [
-        ActionCall(
-            option.action, action_args(engine, option.action, slots), _label(engine, option, slots)
-        )
-        for option in step.options
-    ]
+    if step.options_from is None:
+        offers = [
+            ActionCall(
+                option.action,
+                action_args(engine, option.action, slots),
+                _label(engine, option, slots),
+            )
+            for option in step.options or ()
+        ]
+    else:
+        listed = await _offers_from(engine, state, inst)
+        if isinstance(listed, dict):
+            return listed  # nothing to offer: the step is left
+        offers = listed
     outcome = await gate(engine, state, inst, offers, engine.render(step.message, slots))
     if outcome.pause is not None:
         return outcome.pause
@@ -35,8 +57,15 @@ async def run_choose(engine: Engine, state: ConversationState) -> dict[str, Any]
         if "on_skip" in inst.targets:
             return {**advance(state, inst.targets["on_skip"]), "replies": reply(state, text)}
         return {**end_task(state), "replies": reply(state, text)}
-    assert record.chosen is not None
-    return await execute(engine, state, inst, record.chosen, record.id, record, outcome.run)
+    chosen = record.chosen_action
+    assert chosen is not None
+    if step.options_from is not None:
+        # The item chosen, as it was shown, is the bound slots' value from now on.
+        bound = {
+            slot: as_declared(engine, slot, chosen.args.get(slot)) for slot in step.bound_slots
+        }
+        state = {**state, "slots": {**slots, **bound}}
+    return await execute(engine, state, inst, chosen.name, record.id, record, outcome.run)
 
 
 def _label(engine: Engine, option: ChooseOption, slots: Mapping[str, Any]) -> str | None:
@@ -46,3 +75,74 @@ def _label(engine: Engine, option: ChooseOption, slots: Mapping[str, Any]) -> st
         return engine.render(option.label, slots)
     action = engine.config.actions.get(option.action)
     return action.description if action is not None else None
+
+
+async def _offers_from(
+    engine: Engine, state: ConversationState, inst: Instruction
+) -> list[ActionCall] | dict[str, Any]:
+    """One offer per item of the step's list; or, when there is nothing to offer, the
+    updates that leave the step (to ``on_empty``, else ending the flow)."""
+    offers, problem = offers_over(engine, inst.step, state.get("slots") or {})
+    if problem is not None:
+        frame = current(state)
+        flow = frame["flow"] if frame is not None else "?"
+        logger.warning("choose step %r of flow %r cannot offer choices: %s", inst.id, flow, problem)
+        if "on_error" in inst.targets:
+            return advance(state, inst.targets["on_error"])
+        return {**end_task(state), "replies": reply(state, "Sorry, I couldn't offer the choices.")}
+    if offers:
+        return offers
+    frame = current(state)
+    known = frame.get("confirmation") if frame is not None else None
+    record = await engine.confirmation(known) if known else None
+    if record is not None:
+        # The list emptied after the choice was offered (a digression re-ran the
+        # lookup): the offer stands as it was shown.
+        return list(record.actions)
+    if "on_empty" in inst.targets:
+        return advance(state, inst.targets["on_empty"])
+    return {**end_task(state), "replies": reply(state, NOTHING_TO_CHOOSE)}
+
+
+def offers_over(
+    engine: Engine, step: ChooseStep, slots: Mapping[str, Any]
+) -> tuple[list[ActionCall], str | None]:
+    """The offers of an ``options_from`` step over ``slots``: one per item of its list,
+    named ``<action>.<n>``, its arguments holding the item as shown; or what is wrong
+    with the list (not a list, an item without the keys ``bind`` names)."""
+    assert step.options_from is not None and step.action is not None
+    value = slots.get(step.options_from)
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence | None):
+        return [], f"slot {step.options_from!r} holds {type(value).__name__}, not a list"
+    offers: list[ActionCall] = []
+    for number, item in enumerate(value or (), 1):
+        bound = _bound(step, item)
+        if bound is None:
+            assert isinstance(step.bind, dict)  # a whole item always binds
+            keys = ", ".join(repr(key) for key in step.bind.values())
+            return [], f"item {number} of {step.options_from!r} is not a mapping with {keys}"
+        shown = {slot: as_declared(engine, slot, v) for slot, v in bound.items()}
+        merged = {**slots, **shown}
+        args = {**action_args(engine, step.action, merged), **_as_json(bound)}
+        label = (
+            engine.render(step.label, merged)
+            if step.label
+            else ", ".join(format_value(v) for v in shown.values())
+        )
+        offers.append(ActionCall(step.action, args, label, option=f"{step.action}.{number}"))
+    return offers, None
+
+
+def _bound(step: ChooseStep, item: Any) -> dict[str, Any] | None:
+    """The slots an item binds: the whole item to ``bind``, or the keys ``bind`` maps."""
+    if isinstance(step.bind, str):
+        return {step.bind: item}
+    keys = step.bind or {}
+    if not isinstance(item, Mapping) or any(key not in item for key in keys.values()):
+        return None
+    return {slot: item[key] for slot, key in keys.items()}
+
+
+def _as_json(values: Mapping[str, Any]) -> dict[str, Any]:
+    safe: dict[str, Any] = json.loads(json.dumps(dict(values), default=str))
+    return safe

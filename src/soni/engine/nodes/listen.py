@@ -54,7 +54,7 @@ async def _context(engine: Engine, state: ConversationState) -> ConversationCont
             pending = PendingInfo(
                 record.id,
                 options=record.options,
-                labels={call.name: call.label for call in record.actions if call.label},
+                labels={call.key: call.label for call in record.actions if call.label},
             )
         inst = engine.instruction(state)
         confirm_step = inst is not None and inst.kind == "confirm"
