@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from types import ModuleType
 
@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 
 from soni import ActionRegistry
 from soni.cli import app
-from soni.cli._chat_session import ChatSession
+from soni.cli._chat_session import ChatSession, readable
 from soni.engine.results import PendingView
 from soni.engine.sync import SyncBot
 
@@ -98,8 +98,8 @@ def test_state_shows_the_flow_its_slots_and_the_pending_confirmation(
     assert "Conversation c1 has no state yet." in before
     assert "active flow" in after and "transfer_funds" in after
     assert "waiting for" in after and "confirmation " in after
-    assert "slot beneficiary" in after and "'Bob'" in after
-    assert "slot amount" in after and "50.0" in after
+    assert "slot beneficiary" in after and '"Bob"' in after
+    assert "slot amount" in after and "│ 50 " in after and "50.0" not in after
     assert "pending confirmations" in after
     assert "execute_transfer" in after
 
@@ -181,7 +181,7 @@ def test_replies_slot_values_and_ids_are_shown_as_written(
     assert f"bot> Send 50 EUR to {name} ({IBAN})?\n     [y] approve  [n] skip" in out
     state = out.split("you> /state\n")[1].split("you> y\n")[0]
     assert state.startswith("conversation c[/]\n")
-    assert f"slot beneficiary │ '{name}'" in state
+    assert f'slot beneficiary │ "{name}"' in state
     assert f"Send 50 EUR to {name}" in state  # the pending confirmations table
     assert f"bot> Done: 50 EUR sent to {name}. Reference TX-" in out
 
@@ -293,3 +293,12 @@ def test_ctrl_c_leaves_cleanly(tmp_path: Path) -> None:
             process.wait()
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
+
+
+def test_state_shows_values_as_people_read_them() -> None:
+    assert readable("Bob") == '"Bob"'  # text quoted: "50" is told from 50
+    assert readable(50.0) == "50"
+    assert readable(date(2026, 12, 8)) == "2026-12-08"
+    assert readable(time(9, 5)) == "09:05"
+    assert readable(True) == "true" and readable(None) == "null"
+    assert readable([{"day": date(2026, 1, 1)}]) == '[{"day": "2026-01-01"}]'

@@ -509,3 +509,21 @@ def test_on_unknown_and_a_choose_steps_on_error_name_steps_of_the_flow(workdir: 
         "bot.yaml:5:81: flows.f.steps[1].on_error: 'on_error' names unknown step 'faild' "
         "(did you mean 'failed'?); a jump names a step of this flow or 'end'",
     ]
+
+
+def test_a_trigger_phrase_names_its_slots_bare(workdir: Path) -> None:
+    assert errors_for(
+        workdir,
+        """
+        slots:
+          day: {type: date}
+        flows:
+          f:
+            trigger: {intents: ["book for {day:%A}"]}
+            steps:
+              - {step: done, type: say, message: "Booked for {day:%A %d %B}."}
+        """,
+    ) == [
+        "bot.yaml:5:25: flows.f.trigger.intents[0]: a trigger phrase names a slot bare "
+        "({day}, not '{day:%A}'): a format spec only shapes what the bot says"
+    ]

@@ -47,7 +47,7 @@ async def test_each_free_time_is_an_option_of_one_confirmation(make_bot: BotFact
     bot = await make_bot("dentist")
     result = await offer(bot, "dn-offer")
 
-    assert result.texts == ["On 2030-05-07 I can offer:"]
+    assert result.texts == ["On Tuesday 07 May I can offer:"]
     (pending,) = result.pending
     assert pending.options == OPTIONS
     assert pending.labels == LABELS
@@ -62,7 +62,7 @@ async def test_the_option_chosen_by_its_token_runs_with_exactly_that_item(
 
     done = await bot.decide(token, "book_appointment.2", actor="u1")
 
-    assert done.texts[0].startswith("Booked: Ana Lopez, 2030-05-07 at 11:30 with Dr Okafor.")
+    assert done.texts[0].startswith("Booked: Ana Lopez, Tuesday 07 May at 11:30 with Dr Okafor.")
     assert bookings() == [
         {"action": "booked", "patient": "Ana Lopez", "when": "2030-05-07 11:30",
          "dentist": "Dr Okafor"}
@@ -126,7 +126,7 @@ async def test_an_option_chosen_in_the_chat_by_what_its_label_says(
 
     done = await bot.handle("dn-chat", "the 3pm with Dr Ruiz please", user_id="u1")
 
-    assert done.texts[0].startswith("Booked: Ana Lopez, 2030-05-07 at 15:00 with Dr Ruiz.")
+    assert done.texts[0].startswith("Booked: Ana Lopez, Tuesday 07 May at 15:00 with Dr Ruiz.")
 
 
 async def test_an_empty_list_goes_to_on_empty_without_asking(make_bot: BotFactory) -> None:
@@ -134,7 +134,7 @@ async def test_an_empty_list_goes_to_on_empty_without_asking(make_bot: BotFactor
     result = await offer(bot, "dn-sunday", day="2030-05-05")  # Sundays are closed
 
     assert not result.pending
-    assert result.texts == ["Sorry, 2030-05-05 is fully booked. Ask again for another day."]
+    assert result.texts == ["Sorry, Sunday 05 May is fully booked. Ask again for another day."]
     assert (await bot.handle("dn-sunday", "book an appointment")).texts  # still usable
 
 

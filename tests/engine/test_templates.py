@@ -110,12 +110,14 @@ def test_values_render_naturally(value: Any, expected: str) -> None:
         (
             "Send { amount }",
             5,
-            "invalid placeholder '{ amount }': write a bare slot name such as {amount}, "
-            "or '{{' for a literal brace",
+            "invalid placeholder '{ amount }': write a slot name such as {amount}, with a "
+            "format spec if need be ({day:%A %d %B}, {price:.2f}), or '{{' for a literal brace",
         ),
         ("{1x}", 0, "invalid placeholder '{1x}'"),
         ("{}", 0, "invalid placeholder '{}'"),
-        ("{amount:.2f}", 0, "invalid placeholder '{amount:.2f}'"),
+        ("{amount:}", 0, "invalid format spec '' in '{amount:}'"),
+        ("{amount:zz}", 0, "invalid format spec 'zz' in '{amount:zz}'"),
+        ("{a!r}", 0, "invalid placeholder '{a!r}'"),
         ("{a.b}", 0, "invalid placeholder '{a.b}'"),
         ("{a[0]}", 0, "invalid placeholder '{a[0]}'"),
         ("{a-b}", 0, "invalid placeholder '{a-b}'"),
@@ -164,3 +166,45 @@ def test_rendering_reads_any_mapping_and_does_not_change_it() -> None:
     slots = {"x": [1, 2]}
     assert compile_template("{x}").render(slots) == "1, 2"
     assert slots == {"x": [1, 2]}
+
+
+# -- format specs ---------------------------------------------------------------------
+
+DAY = datetime.date(2026, 12, 8)
+
+
+@pytest.mark.parametrize(
+    ("text", "slots", "expected"),
+    [
+        ("{d:%A %d %B}", {"d": DAY}, "Tuesday 08 December"),
+        ("{d:%d/%m/%Y}", {"d": "2026-12-08"}, "08/12/2026"),  # ISO text, as actions hand over
+        ("{t:%H:%M}", {"t": datetime.time(9, 5)}, "09:05"),
+        ("{t:%I:%M %p}", {"t": "14:30"}, "02:30 PM"),
+        ("{w:%a %H:%M}", {"w": datetime.datetime(2026, 12, 8, 14, 30)}, "Tue 14:30"),
+        ("{p:,.2f} EUR", {"p": 1234.5}, "1,234.50 EUR"),
+        ("{p:.0f}", {"p": 7}, "7"),
+        ("{s:.0%}", {"s": 0.25}, "25%"),
+        ("[{n:>4}]", {"n": 7}, "[   7]"),
+        ("{xs:.1f}", {"xs": [1, 2.25]}, "1.0, 2.2"),
+    ],
+)
+def test_a_format_spec_shapes_dates_times_and_numbers(
+    text: str, slots: dict[str, Any], expected: str
+) -> None:
+    assert compile_template(text).render(slots) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "slots", "expected"),
+    [
+        ("{d:%A}", {"d": "soon"}, "soon"),  # not a date: as it is
+        ("{p:.2f}", {"p": "lots"}, "lots"),
+        ("{d:.2f}", {"d": DAY}, "2026-12-08"),
+        ("{b:.2f}", {"b": True}, "true"),
+        ("[{m:%A}]", {}, "[]"),  # unset: empty, as without a spec
+    ],
+)
+def test_a_value_the_spec_does_not_fit_is_written_as_without_it(
+    text: str, slots: dict[str, Any], expected: str
+) -> None:
+    assert compile_template(text).render(slots) == expected

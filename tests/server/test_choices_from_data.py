@@ -28,7 +28,7 @@ def test_an_option_of_a_list_is_chosen_by_its_name_over_http(serve: Serve) -> No
         )
         assert chosen.status_code == 200, chosen.text
         assert chosen.json()["replies"][0]["text"].startswith(
-            "Booked: Ana Lopez, 2030-05-07 at 11:30 with Dr Okafor."
+            "Booked: Ana Lopez, Tuesday 07 May at 11:30 with Dr Okafor."
         )
         record = client.get(f"/confirmations/{token}").json()
         assert record["status"] == "executed" and record["decision"] == "book_appointment.2"

@@ -6,6 +6,8 @@ just as a person at a terminal does.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sys
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -14,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from soni.engine.templates import format_value
 from soni.errors import SoniError
 
 if TYPE_CHECKING:
@@ -223,10 +226,18 @@ def _state_table(conversation_id: str, state: dict[str, Any]) -> Table:
     table.add_row("waiting for", Text(_waiting(state.get("waiting"))))
     slots = state.get("slots") or {}
     for name, value in sorted(slots.items()):
-        table.add_row(Text(f"slot {name}"), Text(repr(value)))
+        table.add_row(Text(f"slot {name}"), Text(readable(value)))
     if not slots:
         table.add_row("slots", "-")
     return table
+
+
+def readable(value: Any) -> str:
+    """A slot value as JSON writes it, dates and times as their ISO text: "Bob" (text is
+    quoted, so "50" is told from 50), 50, 2026-12-08, 14:30, true, null."""
+    if isinstance(value, dt.date | dt.time | float):  # 50.0 is 50, 0.1 + 0.2 is 0.3
+        return format_value(value)
+    return json.dumps(value, ensure_ascii=False, default=format_value)
 
 
 def _waiting(waiting: dict[str, Any] | None) -> str:

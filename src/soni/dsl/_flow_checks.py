@@ -38,6 +38,9 @@ _COMPARISONS = (">=", "<=", ">", "<")
 _BRACED = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 
 
+_FORMATTED = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*):[^{}]*\}")
+
+
 def _walk(flow: FlowDef, base: DataPath) -> Iterator[tuple[Step, DataPath]]:
     """Each step of a flow with its data path, inline loop steps included."""
     for index, step in enumerate(flow.steps):
@@ -104,7 +107,15 @@ class FlowChecker:
     def run(self) -> None:
         bot = self.bot
         for index, intent in enumerate(self.flow.trigger.intents):
-            bot.template((*self.path, "trigger", "intents", index), intent, self.usable)
+            path = (*self.path, "trigger", "intents", index)
+            bot.template(path, intent, self.usable)
+            spec = _FORMATTED.search(intent)
+            if spec is not None:
+                bot.error(
+                    path,
+                    f"a trigger phrase names a slot bare ({{{spec.group(1)}}}, not "
+                    f"{spec.group()!r}): a format spec only shapes what the bot says",
+                )
         first: dict[str, int] = {}
         for index, slot in enumerate(self.flow.slots):
             path = (*self.path, "slots", index)

@@ -1,15 +1,18 @@
 """Message templates: ``{slot}`` placeholders filled from slot values.
 
 ``"Send {amount} EUR to {iban}?"`` is compiled once (cached per source) and rendered on
-every turn. A placeholder is exactly a slot name in braces -- ``[A-Za-z_][A-Za-z0-9_]*``,
-no spaces, no format spec -- and ``{{`` / ``}}`` write literal braces. Anything else
-with a brace (``{ amount }``, ``{1x}``, an unclosed ``{``, a lone ``}``) is a
-:class:`~soni.errors.TemplateError` when the bot loads, so a typo never reaches a user
-as raw braces.
+every turn. A placeholder is a slot name in braces -- ``[A-Za-z_][A-Za-z0-9_]*``, no
+spaces -- optionally with a format spec after a colon: a date's or time's
+``strftime`` codes (``{day:%A %d %B}``, ``{at:%H:%M}``) or a number's format
+(``{price:,.2f}``, ``{share:.0%}``). Nothing else: no attribute access, no index, no
+conversion (``{a.b}``, ``{a[0]}``, ``{a!r}``). ``{{`` / ``}}`` write literal braces.
+Anything else with a brace (``{ amount }``, ``{1x}``, a spec no value could take, an
+unclosed ``{``, a lone ``}``) is a :class:`~soni.errors.TemplateError` when the bot
+loads, so a typo never reaches a user as raw braces.
 
 Rendering never fails: a missing slot, or one holding ``None``, renders as empty text
-and the rest of the message is kept. Values render as a person would write them (see
-:func:`format_value`).
+and the rest of the message is kept; a spec the value cannot take (a date's codes on a
+name) leaves the value as :func:`format_value` writes it.
 """
 
 from __future__ import annotations
@@ -41,8 +44,9 @@ class Template:
 
     source: str
     names: frozenset[str]
-    # (literal text, slot name or None) pairs, in order; rendering just joins them.
-    _parts: tuple[tuple[str, str | None], ...] = field(repr=False, compare=False)
+    # (literal text, slot name or None, format spec or None), in order; rendering
+    # just joins them.
+    _parts: tuple[tuple[str, str | None, str | None], ...] = field(repr=False, compare=False)
 
     def render(self, slots: Mapping[str, Any]) -> str:
         """Fill the placeholders from ``slots``.
@@ -54,10 +58,10 @@ class Template:
             The message; a missing or ``None`` slot contributes empty text.
         """
         out: list[str] = []
-        for literal, name in self._parts:
+        for literal, name, spec in self._parts:
             out.append(literal)
             if name is not None:
-                out.append(format_value(slots.get(name)))
+                out.append(format_value(slots.get(name), spec))
         return "".join(out)
 
 
@@ -75,7 +79,7 @@ def compile_template(text: str) -> Template:
         TemplateError: A placeholder is not a plain slot name, a ``{`` is never closed,
             or a ``}`` is neither closing a placeholder nor doubled.
     """
-    parts: list[tuple[str, str | None]] = []
+    parts: list[tuple[str, str | None, str | None]] = []
     literal: list[str] = []
     pos = 0
     while (match := _BRACE.search(text, pos)) is not None:
@@ -91,25 +95,56 @@ def compile_template(text: str) -> Template:
         opening = text.find("{", brace + 1)
         if close < 0 or 0 <= opening < close:
             raise TemplateError(text, brace, "unclosed '{' (write '{{' for a literal brace)")
-        name = text[brace + 1 : close]
+        name, colon, spec = text[brace + 1 : close].partition(":")
         if not _NAME.fullmatch(name):
             raise TemplateError(
                 text,
                 brace,
-                f"invalid placeholder {text[brace : close + 1]!r}: write a bare slot name "
-                "such as {amount}, or '{{' for a literal brace",
+                f"invalid placeholder {text[brace : close + 1]!r}: write a slot name such "
+                "as {amount}, with a format spec if need be ({day:%A %d %B}, {price:.2f}), "
+                "or '{{' for a literal brace",
             )
-        parts.append(("".join(literal), name))
+        if colon and not _takes(spec):
+            raise TemplateError(
+                text,
+                brace,
+                f"invalid format spec {spec!r} in {text[brace : close + 1]!r}: use a date's "
+                "or time's % codes ({day:%A %d %B}) or a number's format ({price:,.2f})",
+            )
+        parts.append(("".join(literal), name, spec if colon else None))
         literal = []
         pos = close + 1
     literal.append(text[pos:])
-    parts.append(("".join(literal), None))
-    names = frozenset(name for _, name in parts if name is not None)
+    parts.append(("".join(literal), None, None))
+    names = frozenset(name for _, name, _ in parts if name is not None)
     return Template(text, names, tuple(parts))
 
 
-def format_value(value: Any) -> str:
+# A sample of each kind of value a spec may be for: a spec none of them takes is a typo.
+_SAMPLES = (datetime.datetime(2000, 1, 2, 3, 4, 5), 1234.5, 12, "text")
+
+
+def _takes(spec: str) -> bool:
+    """Whether some slot value could be written with ``spec``."""
+    if not spec:
+        return False
+    for sample in _SAMPLES:
+        try:
+            format(sample, spec)
+        except (ValueError, TypeError):
+            continue
+        if isinstance(sample, datetime.datetime) and "%" not in spec:
+            continue  # a datetime takes any text as a spec: "x" is no date format
+        return True
+    return False
+
+
+def format_value(value: Any, spec: str | None = None) -> str:
     """Render a slot value as a person would write it in a message.
+
+    With ``spec`` (a template's ``{slot:spec}``), a date, time or number is written
+    with it (``strftime`` codes for a date or time, also for one held as ISO text; a
+    number's format spec); a value the spec does not fit is written as without it.
 
     ``None`` is empty text; booleans are ``true``/``false``; a whole float drops its
     ``.0`` (``50.0`` -> ``"50"``) and others print without float noise
@@ -121,12 +156,15 @@ def format_value(value: Any) -> str:
 
     Args:
         value: The value to render.
+        spec: A format spec, or ``None``.
 
     Returns:
         The text.
     """
     if value is None:
         return ""
+    if spec is not None:
+        return _with_spec(value, spec)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -145,3 +183,31 @@ def format_value(value: Any) -> str:
     if isinstance(value, set | frozenset):  # sorted, or the message would change per run
         return ", ".join(sorted(format_value(item) for item in value if item is not None))
     return str(value)
+
+
+def _with_spec(value: Any, spec: str) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(_with_spec(item, spec) for item in value if item is not None)
+    if isinstance(value, bool):
+        return format_value(value)
+    if isinstance(value, str) and "%" in spec:
+        value = _iso(value)  # a date or time an action handed over as text
+    if isinstance(value, datetime.date | datetime.time):
+        if "%" not in spec:  # a date takes any text as its spec: only its codes shape it
+            return format_value(value)
+    elif isinstance(value, str) and "%" in spec:
+        return value  # text that writes no date or time
+    try:
+        return format(value, spec)
+    except (ValueError, TypeError):
+        return format_value(value)
+
+
+def _iso(text: str) -> Any:
+    """``text`` as the date, time or date and time it writes in ISO 8601, else itself."""
+    for kind in (datetime.date, datetime.datetime, datetime.time):
+        try:
+            return kind.fromisoformat(text)
+        except ValueError:
+            continue
+    return text
