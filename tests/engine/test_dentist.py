@@ -84,7 +84,7 @@ async def test_each_option_records_the_item_it_shows_in_its_arguments(
     assert [call.option for call in record.actions] == list(OPTIONS)
     assert {call.name for call in record.actions} == {"book_appointment"}
     second = record.actions[1].args
-    assert (second["appointment_time"], second["dentist"]) == ("11:30", "Dr Okafor")
+    assert (second["appointment_time"], second["dentist"]) == ("11:30:00", "Dr Okafor")
     assert second["patient_name"] == "Ana Lopez"
     assert second["appointment_date"] == "2030-05-07"
 

@@ -13,7 +13,7 @@ import itertools
 
 import pytest
 
-from soni.nlu import Affirm, AskDecision, CancelFlow, CorrectSlot, Deny
+from soni.nlu import Affirm, AskDecision, CancelFlow, Choose, CorrectSlot, Deny
 
 from .test_rules import context, understand
 
@@ -216,3 +216,31 @@ def test_a_yes_with_the_actions_own_verb_approves_it(text: str, action: str) -> 
 def test_the_same_words_at_another_action_are_a_no() -> None:
     # "skip" says no to a transfer; only "Skip your visit?" takes it as its yes.
     assert at_the_confirmation("yes skip it") == [Deny()]
+
+
+# -- keeping, at a choice of what to undo -----------------------------------------
+
+UNDOING = ["cancel_appointment.1", "cancel_appointment.2"]
+REFS = {"cancel_appointment.1": "DN-1001", "cancel_appointment.2": "DN-1002"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["no, keep DN-1001", "leave 1002 alone", "I want to keep the first one", "keep the second"],
+)
+def test_keeping_one_of_what_would_be_undone_is_no_pick(text: str) -> None:
+    at_choice = context("transfer_funds", pending=UNDOING, labels=REFS)
+    assert understand(text, at_choice) == [Deny()]
+
+
+def test_keeping_picks_an_option_that_is_itself_about_keeping() -> None:
+    offers = ["delete_file", "keep_file"]
+    labels = {"delete_file": "Delete it", "keep_file": "Keep it for now"}
+    assert understand(
+        "keep it for now", context("transfer_funds", pending=offers, labels=labels)
+    ) == [Choose("keep_file")]
+
+
+def test_an_option_typed_by_its_own_name_is_chosen() -> None:
+    at_choice = context("transfer_funds", pending=UNDOING, labels=REFS)
+    assert understand("cancel_appointment.2", at_choice) == [Choose("cancel_appointment.2")]

@@ -118,7 +118,7 @@ def _status(status: Status) -> Text:
 
 
 def _offers(record: PendingConfirmation) -> str:
-    return ", ".join(f"{c.name} ({c.label})" if c.label else c.name for c in record.actions)
+    return ", ".join(f"{c.key} ({c.label})" if c.label else c.key for c in record.actions)
 
 
 def _expiry(record: PendingConfirmation, now: datetime) -> str:

@@ -70,7 +70,7 @@ from soni.nlu.commands import (
     StartFlow,
 )
 from soni.nlu.embeddings._matcher import semantic_flow, semantic_option
-from soni.nlu.protocol import ConversationContext, FlowInfo, SlotInfo
+from soni.nlu.protocol import ConversationContext, FlowInfo, PendingInfo, SlotInfo
 from soni.nlu.units import PEOPLE
 
 __all__ = ("RulesSettings", "RulesUnderstanding", "rules_for")
@@ -231,6 +231,8 @@ _OFF_LAST = re.compile(
     r"(?:it|this|that|everything|the lot|(?:the|my|this|that) (?:whole |entire )?[a-z]+)$"
 )
 _LATER = re.compile(r" (?:for now|for the moment|for today|now|then)$")
+# Keeping something, said of what the actions would undo: "keep the first one".
+_KEEPS = re.compile(r"\b(?:keep|keeping|leave|hold on to|hang on to)\b")
 _QUESTION = re.compile(
     r"^(?:what|when|where|why|how|who|which|whats|wheres|hows|do you|does|did you|"
     r"can you|could you|can i|could i|is there|are there|are you|is it|is the|will you)\b"
@@ -390,6 +392,8 @@ class RulesUnderstanding:
         core = " ".join(bare) or opened
         today = context.today or dt.date.today()
         asked = context.pending is not None or context.awaiting_confirm_step
+        if context.pending is not None and text in context.pending.options:
+            return [Choose(text)]  # an option by its own name: "cancel_appointment.2"
         if asked and self._yes_to_its_verb(said, context):
             # "yes skip it" at "Skip your next visit?", "ok, cancel it anyway" at
             # "Cancel booking SKI-20417?": the yes, said with the action's own verb.
@@ -800,8 +804,14 @@ class RulesUnderstanding:
         pending = context.pending
         if _NONE_OF.match(said):
             return [Deny()]  # "neither of those": none of the options, nor the action
+        if _KEEPS.search(said) and _undoing_asked(context) and not _offers_keeping(pending):
+            # "no, keep DN-1001", "leave 1002 alone" where the actions cancel, delete or
+            # remove: what is to be kept is no pick of an action that undoes it.
+            return [Deny()]
         refuses = _REFUSES.search(said) is not None
-        if pending is not None and len(pending.options) > 1 and _QUESTION.match(said):
+        # A choice offers its options with labels, one option too (a list of one).
+        choice = pending is not None and (len(pending.options) > 1 or bool(pending.labels))
+        if choice and _QUESTION.match(said):
             # "do I have to bring a towel for the sauna?" is a question for another
             # flow, not a pick of the option whose label says "sauna".
             aside = self._question_after(text, context, skip=0)
@@ -809,7 +819,7 @@ class RulesUnderstanding:
                 return aside
         if (
             pending is not None
-            and len(pending.options) > 1
+            and choice
             and not refuses
             and not self._ends_with_no(text)
             and not _JUDGES_PICK.search(said)
@@ -1269,6 +1279,14 @@ _FRAME = re.compile(
     r"|i would love to |is it possible to |how (?:do|can|could) i "
     r"|(?:can|could|may) i (?:please )?)"
 )
+
+
+def _offers_keeping(pending: PendingInfo | None) -> bool:
+    """Whether an option is itself about keeping ("keep_file", "Keep it for now")."""
+    if pending is None:
+        return False
+    said = " ".join([*pending.options, *pending.labels.values()]).replace("_", " ").lower()
+    return _KEEPS.search(said) is not None
 
 
 def _undoing_asked(context: ConversationContext) -> bool:

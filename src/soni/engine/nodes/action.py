@@ -140,8 +140,10 @@ def _as_approved(
             continue
         definition = engine.slot_defs.get(name)
         try:
-            arguments[name] = coerce(definition.kind, value) if definition else value
-        except SlotValueError:
+            arguments[name] = (
+                coerce(definition.kind, value, choices=definition.choices) if definition else value
+            )
+        except (SlotValueError, ValueError, TypeError):
             arguments[name] = value
     return arguments
 

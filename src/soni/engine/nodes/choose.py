@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from soni.confirmations import ActionCall, Status
+from soni.confirmations.records import SYSTEM
 from soni.dsl import ChooseOption, ChooseStep
+from soni.dsl.slot_types import coerce
 from soni.engine.core import Engine
 from soni.engine.nodes.action import action_args, as_declared, execute
 from soni.engine.nodes.gate import closed_message, gate
@@ -22,6 +24,8 @@ from soni.engine.program import Instruction
 from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
 from soni.engine.templates import format_value
+from soni.engine.turn import this_turn
+from soni.errors import SlotValueError
 
 logger = logging.getLogger("soni.engine")
 
@@ -81,24 +85,29 @@ async def _offers_from(
     engine: Engine, state: ConversationState, inst: Instruction
 ) -> list[ActionCall] | dict[str, Any]:
     """One offer per item of the step's list; or, when there is nothing to offer, the
-    updates that leave the step (to ``on_empty``, else ending the flow)."""
+    updates that leave the step (to ``on_empty``, else ending the flow).
+
+    The offers follow the list: when it changed since they were made (a digression ran
+    the look-up again), the gate replaces them; when it emptied or went wrong, the
+    open confirmation is withdrawn, so nothing is left to approve that the data no
+    longer holds. A decision already taken stands.
+    """
     offers, problem = offers_over(engine, inst.step, state.get("slots") or {})
-    if problem is not None:
-        frame = current(state)
-        flow = frame["flow"] if frame is not None else "?"
-        logger.warning("choose step %r of flow %r cannot offer choices: %s", inst.id, flow, problem)
-        if "on_error" in inst.targets:
-            return advance(state, inst.targets["on_error"])
-        return {**end_task(state), "replies": reply(state, "Sorry, I couldn't offer the choices.")}
     if offers:
         return offers
     frame = current(state)
     known = frame.get("confirmation") if frame is not None else None
     record = await engine.confirmation(known) if known else None
+    if record is not None and not record.is_open:
+        return list(record.actions)  # decided: the gate goes by what was decided
     if record is not None:
-        # The list emptied after the choice was offered (a digression re-ran the
-        # lookup): the offer stands as it was shown.
-        return list(record.actions)
+        this_turn().remember(await engine.confirmations.cancel(record, actor=SYSTEM))
+    if problem is not None:
+        flow = frame["flow"] if frame is not None else "?"
+        logger.warning("choose step %r of flow %r cannot offer choices: %s", inst.id, flow, problem)
+        if "on_error" in inst.targets:
+            return advance(state, inst.targets["on_error"])
+        return {**end_task(state), "replies": reply(state, "Sorry, I couldn't offer the choices.")}
     if "on_empty" in inst.targets:
         return advance(state, inst.targets["on_empty"])
     return {**end_task(state), "replies": reply(state, NOTHING_TO_CHOOSE)}
@@ -121,9 +130,13 @@ def offers_over(
             assert isinstance(step.bind, dict)  # a whole item always binds
             keys = ", ".join(repr(key) for key in step.bind.values())
             return [], f"item {number} of {step.options_from!r} is not a mapping with {keys}"
-        shown = {slot: as_declared(engine, slot, v) for slot, v in bound.items()}
+        try:
+            shown = {slot: _read(engine, slot, v) for slot, v in bound.items()}
+        except ValueError as exc:
+            return [], f"item {number} of {step.options_from!r}: {exc}"
         merged = {**slots, **shown}
-        args = {**action_args(engine, step.action, merged), **_as_json(bound)}
+        # The values as read (a time, the canonical choice), as the label shows them.
+        args = {**action_args(engine, step.action, merged), **_as_json(shown)}
         label = (
             engine.render(step.label, merged)
             if step.label
@@ -131,6 +144,23 @@ def offers_over(
         )
         offers.append(ActionCall(step.action, args, label, option=f"{step.action}.{number}"))
     return offers, None
+
+
+def _read(engine: Engine, slot: str, value: Any) -> Any:
+    """A bound value read as its slot's type.
+
+    Raises:
+        ValueError: it has no value, or one the slot's type cannot read.
+    """
+    if value is None:
+        raise ValueError(f"no value for {slot!r}")
+    definition = engine.slot_defs.get(slot)
+    if definition is None:
+        return value
+    try:
+        return coerce(definition.kind, value, choices=definition.choices)
+    except (SlotValueError, ValueError, TypeError) as exc:
+        raise ValueError(f"{value!r} is no {definition.type} for {slot!r} ({exc})") from None
 
 
 def _bound(step: ChooseStep, item: Any) -> dict[str, Any] | None:
