@@ -190,7 +190,12 @@ def test_settings_values(workdir: Path, settings: str, expected: str) -> None:
             "{required: maybe}",
             "2:22: slots.amount.required: expected true or false for 'required', got 'maybe'",
         ),
-        ("{prompt: [a, b]}", "2:20: slots.amount.prompt: expected text for 'prompt', got a list"),
+        (
+            "{prompt: {a: b}}",
+            "2:20: slots.amount.prompt: expected text or a list of texts for 'prompt', "
+            "got a mapping",
+        ),
+        ("{prompt: []}", "2:20: slots.amount.prompt: 'prompt' must not be empty"),
         ("{type: choice}", "2:11: slots.amount: a choice slot needs 'choices'"),
         (
             "{type: int, choices: [a]}",
@@ -240,11 +245,13 @@ def test_an_invalid_slot_name_in_a_step(workdir: Path) -> None:
         ),
         (
             "{step: a, type: say, message: true}",
-            "4:39: flows.f.steps[0].message: expected text for 'message', got true",
+            "4:39: flows.f.steps[0].message: expected text or a list of texts for 'message', "
+            "got true",
         ),
         (
             "{step: a, type: say, message: }",
-            "4:38: flows.f.steps[0].message: expected text for 'message', got nothing",
+            "4:38: flows.f.steps[0].message: expected text or a list of texts for 'message', "
+            "got nothing",
         ),
         ("{step: '', type: end}", "4:16: flows.f.steps[0].step: 'step' must not be empty"),
         (

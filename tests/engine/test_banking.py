@@ -69,7 +69,7 @@ async def test_deny_never_runs_the_action(make_bot: BotFactory) -> None:
     await replies(bot, "t4", "/transfer_funds", "Bob", "50", IBAN)
     result = await bot.handle("t4", "no")
 
-    assert result.texts == ["OK, I won't execute transfer.", "Nothing was sent."]
+    assert result.texts == ["Nothing was sent."]  # on_skip says it: no second ack
     assert result.status == "ended"
     assert sent_in("t4") == []
 
@@ -250,7 +250,8 @@ async def test_concurrent_turns_of_one_conversation_run_in_arrival_order(
 
 @pytest.mark.sqlite_only  # another process is a registry on the SQLite file
 @pytest.mark.parametrize(
-    ("decision", "outcome"), [("approve", "Done: 7 EUR sent to Fay."), ("skip", "OK, I won't")]
+    ("decision", "outcome"),
+    [("approve", "Done: 7 EUR sent to Fay."), ("skip", "Nothing was sent.")],
 )
 async def test_a_message_after_a_decision_made_elsewhere_gets_the_outcome_without_an_apology(
     make_bot: BotFactory, tmp_path: Path, decision: str, outcome: str

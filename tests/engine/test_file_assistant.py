@@ -81,7 +81,7 @@ async def test_skipping_runs_nothing(make_bot: BotFactory, answer: str) -> None:
 
     result = await bot.handle(conversation, answer, user_id="u1")
 
-    assert result.texts == ["OK, I won't do any of these.", "I left report.pdf as it is."]
+    assert result.texts == ["I left report.pdf as it is."]
     assert result.status == "ended"
     assert done_in(conversation) == []
     assert (await bot.engine.confirmations.get(token)).status is Status.SKIPPED
@@ -123,7 +123,7 @@ async def test_a_skip_from_a_link_takes_the_skip_path(make_bot: BotFactory) -> N
 
     result = await bot.decide(token, "skip", actor="u1", channel="http")
 
-    assert result.texts == ["OK, I won't do any of these.", "I left report.pdf as it is."]
+    assert result.texts == ["I left report.pdf as it is."]
     assert done_in("fa-link-skip") == []
 
 

@@ -158,10 +158,7 @@ async def test_declining_the_booking_books_nothing(make_bot: BotFactory) -> None
 
     result = await bot.handle("hb-no", "no", user_id="u1")
 
-    assert result.texts == [
-        "OK, I won't book room.",
-        "Nothing was booked; the rooms I held will be released.",
-    ]
+    assert result.texts == ["Nothing was booked; the rooms I held will be released."]
     assert result.status == "ended"
     assert len(held_in("hb-no")) == 2
     assert booked_in("hb-no") == []

@@ -111,5 +111,5 @@ async def test_check_slot_refuses_with_a_default_message_when_the_slot_has_none(
     refused = await engine.check_slot("order_number", "RX-x1", {})
     accepted = await engine.check_slot("order_number", "  Rx-7 ", {})
 
-    assert (refused.ok, refused.message) == (False, "That is not a valid order_number.")
+    assert (refused.ok, refused.message) == (False, "That is not a valid order number.")
     assert (accepted.ok, accepted.value) == (True, "Rx-7")

@@ -81,7 +81,7 @@ async def test_a_no_in_chat_is_a_plain_decision_and_nothing_runs(make_bot: BotFa
 
     result = await bot.handle("w2", "no", user_id="u1")
 
-    assert result.texts == ["OK, I won't execute transfer.", "Nothing was sent."]
+    assert result.texts == ["Nothing was sent."]
     assert sent_in("w2") == []
     history = await bot.engine.confirmations.history(asked.pending[0].confirmation_id)
     assert [h.to_status for h in history] == [Status.PENDING, Status.SKIPPED]
@@ -148,7 +148,7 @@ async def test_a_yes_after_a_decision_in_another_process_goes_by_the_stored_one(
 
     result = await bot.handle("w5", "yes", user_id="u1")
 
-    assert result.texts == ["OK, I won't execute transfer.", "Nothing was sent."]
+    assert result.texts == ["Nothing was sent."]
     assert sent_in("w5") == []
     record = await bot.engine.confirmations.get_by_id(asked.pending[0].confirmation_id)
     assert record is not None and record.status is Status.SKIPPED

@@ -28,8 +28,8 @@ __all__ = ("NOT_PAID", "PAID", "Answer", "Race", "run_race")
 
 ALREADY_DECIDED = "urn:soni:problem:already-decided"
 EXIT_ALREADY_DECIDED = 4  # docs/cli.md, "Exit codes of soni confirmations"
-PAID, NOT_PAID = "Paid ", "won't pay"
-"""How the chat tells each outcome: the flow's end message, or the skip's answer."""
+PAID, NOT_PAID = "Paid ", "Nothing was paid"
+"""How the chat tells each outcome: the flow's end message, or its on_skip message."""
 
 
 @dataclass

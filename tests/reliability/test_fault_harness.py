@@ -138,7 +138,7 @@ def test_race_answers_are_held_to_the_documented_protocol() -> None:
     repeated = Answer("http approve", "http", "pay", 200, "pay")
     cli_lost = Answer("cli skip", "cli", "skip", 4, detail="error: … already decided: 'pay' by …")
     cli_crashed = Answer("cli skip", "cli", "skip", 1, detail="error: database is locked")
-    contradicting = Answer("chat 'no'", "chat", "skip", 200, detail="OK, I won't pay.")
+    contradicting = Answer("chat 'no'", "chat", "skip", 200, detail="Nothing was paid.")
     untold = Answer("chat 'yes'", "chat", "pay", 200, detail="Sorry, I didn't understand that.")
     told = Answer(
         "chat 'no'",

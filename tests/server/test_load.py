@@ -25,7 +25,7 @@ def script(number: int) -> list[tuple[str, list[str]]]:
         ("Bob", ["How much do you want to send?"]),
         (str(amount), ["What is their IBAN?"]),
         (IBAN, [f"Send {amount} EUR to Bob ({IBAN})?"]),
-        ("no", ["OK, I won't execute transfer.", "Nothing was sent."]),
+        ("no", ["Nothing was sent."]),
         ("check my checking balance", ["Your checking balance is 1520.5 EUR."]),
         ("send money", ["Who should receive the money?"]),
         ("cancel", ["OK, I've cancelled transfer money."]),

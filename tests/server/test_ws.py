@@ -175,7 +175,7 @@ SCRIPT = [
     ("Bob", ["How much do you want to send?"]),
     ("7", ["What is their IBAN?"]),
     (IBAN, [f"Send 7 EUR to Bob ({IBAN})?"]),
-    ("no", ["OK, I won't execute transfer.", "Nothing was sent."]),
+    ("no", ["Nothing was sent."]),
     ("check my checking balance", ["Your checking balance is 1520.5 EUR."]),
 ]
 

@@ -142,7 +142,6 @@ async def test_skip_declines_and_the_action_does_not_run(
         + """
       - skip: true
       - action_not_executed: place_order
-      - bot: "OK, I won't place order."
       - bot: "Not ordered."
       - flow: null
 """,

@@ -75,6 +75,7 @@ def describe_actions(config: BotConfig, registry: ActionRegistry) -> list[dict[s
 def _uses(config: BotConfig) -> dict[str, list[dict[str, Any]]]:
     """Action name → the steps that call or offer it, and the question each asks first."""
     from soni.dsl.models import ActionStep, ChooseStep
+    from soni.dsl.responses import variants
 
     uses: dict[str, list[dict[str, Any]]] = {}
     for flow_name, flow in config.flows.items():
@@ -90,7 +91,7 @@ def _uses(config: BotConfig) -> dict[str, list[dict[str, Any]]]:
                         "flow": flow_name,
                         "step": step.step,
                         "kind": "choose",
-                        "confirm": step.message,
+                        "confirm": " | ".join(variants(step.message)),
                     }
                     uses.setdefault(action, []).append(use)
     return uses

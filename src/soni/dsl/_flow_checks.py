@@ -156,7 +156,7 @@ class FlowChecker:
                 key=key,
             )
 
-    def template(self, path: DataPath, text: str | None) -> None:
+    def template(self, path: DataPath, text: str | list[str] | None) -> None:
         self.bot.template(path, text, self.usable)
 
     def expression(self, path: DataPath, text: str | None) -> None:

@@ -14,7 +14,7 @@ import re
 import types
 import typing
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, Tag, ValidationError
@@ -341,7 +341,7 @@ def translate(exc: ValidationError, data: Any, source: SourceMap) -> list[Config
     suggests ``message`` is one typo, and nothing more is said about an element
     whose name (its key) is already invalid.
     """
-    translated = [_translate_one(error, data, source) for error in exc.errors()]
+    translated = _one_per_message([_translate_one(error, data, source) for error in exc.errors()])
     typos = {(t.container_path, t.suggested) for t in translated if t.suggested}
     bad_keys = [t.path for t in translated if t.bad_key]
     return [
@@ -350,3 +350,30 @@ def translate(exc: ValidationError, data: Any, source: SourceMap) -> list[Config
         if (t.missing is None or (t.container_path, t.missing) not in typos)
         and not (not t.bad_key and any(t.path[: len(bad)] == bad and bad for bad in bad_keys))
     ]
+
+
+def _one_per_message(translated: list[_Translated]) -> list[_Translated]:
+    """A message may be text or a list of variants: given neither, it is one error
+    ("expected text or a list of texts"), not one per form it could have taken; given a
+    list that is wrong as a list (empty), only that is said."""
+    texts = {t.path for t in translated if "expected text for " in t.message}
+    lists = {t.path for t in translated if "expected a list for " in t.message}
+    forms = ("expected text for ", "expected a list for ")
+    listed = {
+        t.path for t in translated if t.path in texts and not any(f in t.message for f in forms)
+    }
+    kept: list[_Translated] = []
+    for t in translated:
+        if t.path in texts & lists and "expected a list for " in t.message:
+            continue
+        if t.path in listed and "expected text for " in t.message:
+            continue  # it is a list: what is wrong with it as a list is said instead
+        if t.path in texts & lists:
+            t = replace(
+                t,
+                message=t.message.replace(
+                    "expected text for", "expected text or a list of texts for"
+                ),
+            )
+        kept.append(t)
+    return kept

@@ -39,6 +39,7 @@ from soni.dsl.steps import (
     ConfirmStep,
     EndStep,
     LinkStep,
+    Message,
     SayStep,
     SetStep,
     SlotName,
@@ -154,6 +155,8 @@ class Settings(BaseModel):
     timezone: str | None = None
     """The bot's time zone, an IANA name ("Europe/Madrid"): what "today" and "tomorrow"
     mean to its users. Not set: the machine's."""
+    messages: dict[str, Message] = Field(default_factory=dict)
+    """Built-in messages in the bot's own words (see :mod:`soni.dsl.responses`)."""
 
     @field_validator("timezone")
     @classmethod
@@ -208,7 +211,7 @@ class SlotDef(BaseModel):
 
     name: SlotName
     type: SlotType = "string"
-    prompt: str | None = None
+    prompt: Message | None = None
     validator: str | None = None
     validation_error_message: str | None = None
     pattern: str | None = None
@@ -323,6 +326,8 @@ class FlowDef(BaseModel):
     trigger: Trigger = Field(default_factory=Trigger)
     slots: list[SlotDef] = Field(default_factory=list)
     steps: list[Step] = Field(min_length=1)
+    messages: dict[str, Message] = Field(default_factory=dict)
+    """Built-in messages in this flow's own words (see :mod:`soni.dsl.responses`)."""
 
     def iter_steps(self) -> Iterator[Step]:
         """Every step of the flow: each listed step, then its inline loop steps, in order."""

@@ -36,6 +36,7 @@ __all__ = (
     "ConfirmStep",
     "EndStep",
     "LinkStep",
+    "Message",
     "SayStep",
     "SetStep",
     "SlotName",
@@ -58,6 +59,8 @@ StepId = Annotated[str, StringConstraints(min_length=1)]
 SlotName = Annotated[str, StringConstraints(pattern=SLOT_NAME_PATTERN)]
 """Slot names are identifiers: they appear in expressions and as handler parameters."""
 ActionName = Annotated[str, StringConstraints(pattern=ACTION_NAME_PATTERN)]
+Message: TypeAlias = str | Annotated[list[str], Field(min_length=1)]
+"""What the bot says: a template, or a list of variants (one is said per turn)."""
 
 
 def _name_pairs(value: Any) -> Any:
@@ -90,7 +93,7 @@ class SayStep(_Step):
     """Reply with ``message`` (``{slot}`` placeholders filled)."""
 
     type: Literal["say"] = "say"
-    message: str
+    message: Message
 
 
 class CollectStep(_Step):
@@ -98,7 +101,7 @@ class CollectStep(_Step):
 
     type: Literal["collect"] = "collect"
     slot: SlotName
-    message: str | None = None
+    message: Message | None = None
     """The question; the slot's ``prompt`` when absent."""
     validator: str | None = None
     """A registered validator, on top of the slot's own."""
@@ -212,7 +215,7 @@ class ChooseStep(_Step):
     """
 
     type: Literal["choose"] = "choose"
-    message: str
+    message: Message
     options: list[Annotated[ChooseOption, BeforeValidator(_option)]] | None = Field(
         default=None, min_length=1
     )
@@ -278,7 +281,7 @@ class ConfirmStep(_Step):
 
     type: Literal["confirm"] = "confirm"
     slot: SlotName
-    message: str | None = None
+    message: Message | None = None
     on_confirm: StepId | None = None
     on_deny: StepId | None = None
 
@@ -307,7 +310,7 @@ class EndStep(_Step):
     """End the flow, optionally with a last message."""
 
     type: Literal["end"] = "end"
-    message: str | None = None
+    message: Message | None = None
 
 
 Step: TypeAlias = Annotated[

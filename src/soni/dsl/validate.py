@@ -16,7 +16,7 @@ declares it, as in soni 1.0 bots, so a misspelt name is still caught where it is
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from soni.dsl._flow_checks import FlowChecker, assigned_slots
@@ -24,6 +24,7 @@ from soni.dsl._messages import describe_value, did_you_mean
 from soni.dsl._source import DataPath, SourceMap, format_path
 from soni.dsl.models import BotConfig, SlotDef
 from soni.dsl.references import expression_names, template_names
+from soni.dsl.responses import RESPONSES
 from soni.dsl.slot_types import coerce
 from soni.errors import ConfigError, SlotValueError
 
@@ -135,8 +136,10 @@ class BotChecker:
             for index, slot_name in enumerate(action.inputs):
                 self.read((*path, "inputs", index), slot_name, self.everywhere)
             self.template((*path, "confirm"), action.confirm, self.everywhere)
+        self.responses(("settings", "messages"), self.config.settings.messages, self.everywhere)
         for name, flow in self.config.flows.items():
             FlowChecker(self, name, flow).run()
+            self.responses(("flows", name, "messages"), flow.messages, self.usable[name])
 
     # -- shared checks ----------------------------------------------------------
 
@@ -145,7 +148,13 @@ class BotChecker:
             where = f" in {what}" if what else ""
             self.error(path, f"unknown slot {name!r}{where}{did_you_mean(name, usable)}")
 
-    def template(self, path: DataPath, text: str | None, usable: frozenset[str]) -> None:
+    def template(
+        self, path: DataPath, text: str | list[str] | None, usable: frozenset[str]
+    ) -> None:
+        if isinstance(text, list):  # variants: each one is a template
+            for index, variant in enumerate(text):
+                self.template((*path, index), variant, usable)
+            return
         if text is None:
             return
         if self.syntax.template is not None and not self.parses(
@@ -154,6 +163,30 @@ class BotChecker:
             return
         for name in template_names(text):
             self.read(path, name, usable, f"{{{name}}}")
+
+    def responses(
+        self, path: DataPath, messages: Mapping[str, str | list[str]], usable: frozenset[str]
+    ) -> None:
+        """Built-in messages in the bot's or a flow's own words: known names (a flow's
+        only for what a flow words), templates over the slots and their own values."""
+        for name, message in messages.items():
+            response = RESPONSES.get(name)
+            if response is None:
+                self.error(
+                    (*path, name),
+                    f"unknown message {name!r}{did_you_mean(name, RESPONSES)}; the "
+                    f"messages are {', '.join(sorted(RESPONSES))}",
+                    key=True,
+                )
+                continue
+            if len(path) > 2 and not response.per_flow:
+                self.error(
+                    (*path, name),
+                    f"message {name!r} is the bot's, not a flow's: word it under settings.messages",
+                    key=True,
+                )
+                continue
+            self.template((*path, name), message, usable | response.values)
 
     def expression(self, path: DataPath, text: str | None, usable: frozenset[str]) -> None:
         if text is None:

@@ -6,6 +6,7 @@ import asyncio
 import copy
 import datetime as dt
 import difflib
+import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -15,6 +16,7 @@ from typing import Any
 from soni.actions import ActionRegistry
 from soni.confirmations import ConfirmationRegistry, PendingConfirmation
 from soni.dsl.models import BotConfig, SlotDef, zone_of
+from soni.dsl.responses import RESPONSES, variants
 from soni.dsl.slot_types import coerce
 from soni.dsl.validators import ValidatorRegistry, default_validators
 from soni.engine.events import ActionRan
@@ -87,6 +89,8 @@ class Engine:
     # (decided elsewhere since); every decision is a compare-and-set on the
     # stored status, so a stale one only loses the race and is read again.
     issued: OrderedDict[str, PendingConfirmation] = field(default_factory=OrderedDict)
+    variant_seed: int = 0
+    """Shifts which variant of a message each turn says (see :meth:`pick`)."""
 
     def __post_init__(self) -> None:
         for name, flow in self.config.flows.items():
@@ -215,10 +219,50 @@ class Engine:
             return None
         return self.programs[frame["flow"]].at(frame["pos"])
 
-    def render(self, template: str | None, slots: Mapping[str, Any]) -> str:
+    def render(
+        self,
+        template: str | list[str] | None,
+        slots: Mapping[str, Any],
+        state: Mapping[str, object] | None = None,
+    ) -> str:
+        """``template`` filled from ``slots``; of a list of variants, the one this turn
+        of ``state``'s conversation says (the first without a state)."""
+        if isinstance(template, list):
+            template = self.pick(template, state)
         if not template:
             return ""
         return compile_template(template).render(slots)
+
+    def pick(self, wordings: list[str], state: Mapping[str, object] | None) -> str:
+        """One of several wordings: the same for a conversation's turn however often
+        it is asked for (a re-run after a crash, a re-ask), varied from turn to turn
+        and across conversations, and the same in every run of a test (the choice is
+        a hash of ``variant_seed``, the conversation and the turn — no randomness)."""
+        if len(wordings) < 2 or state is None:
+            return wordings[0] if wordings else ""
+        where = f"{self.variant_seed}|{state.get('conversation_id', '')}|{state.get('turn', 0)}"
+        digest = hashlib.sha256(f"{where}|{'|'.join(wordings)}".encode()).digest()
+        return wordings[int.from_bytes(digest[:8], "big") % len(wordings)]
+
+    def say(
+        self,
+        name: str,
+        state: Mapping[str, object] | None = None,
+        *,
+        in_flow: str | None = None,
+        **values: Any,
+    ) -> str:
+        """The built-in message ``name`` (:data:`soni.dsl.responses.RESPONSES`), in
+        the words of the flow ``in_flow`` or of the bot if they gave their own, filled
+        from the slots and ``values``."""
+        flows = self.config.flows
+        own = flows[in_flow].messages if in_flow is not None and in_flow in flows else {}
+        wording = own.get(name) or self.config.settings.messages.get(name)
+        if wording is None:
+            wording = RESPONSES[name].default
+        slots = (state or {}).get("slots")
+        known = slots if isinstance(slots, Mapping) else {}
+        return self.render(wording, {**known, **values}, state)
 
     def flow_title(self, flow: str) -> str:
         definition = self.config.flows.get(flow)
@@ -248,7 +292,9 @@ class Engine:
         if slot is None:
             return SlotCheck(True, value)
         error = error or slot.validation_error_message
-        unreadable = error or f"That is not a valid {name}."
+        unreadable = error or self.say(
+            "invalid_value", {"slots": slots}, in_flow=flow, slot=readable_name(name)
+        )
         try:
             coerced = coerce(slot.kind, value, choices=slot.choices)
         except SlotValueError as exc:
@@ -284,20 +330,26 @@ class Engine:
 _BAD_VALUE = (ValueError, OverflowError, TypeError, ArithmeticError, RecursionError)
 
 
+def readable_name(slot: str) -> str:
+    """A slot's name as a person writes it: "preferred time" for ``preferred_time``."""
+    return slot.replace("_", " ").strip() or slot
+
+
 def _info(slot: SlotDef) -> SlotInfo:
     numeric = slot.kind in ("integer", "float")
-    words = unit_words(slot.name, slot.prompt, slot.description) if numeric else frozenset()
+    prompt = " ".join(variants(slot.prompt)) or None  # every wording of the question
+    words = unit_words(slot.name, prompt, slot.description) if numeric else frozenset()
     if slot.kind in ("time", "datetime"):
         # "What time this evening?": a bare "at 8" is then 20:00.
-        words = day_half_words(slot.prompt, slot.description)
+        words = day_half_words(prompt, slot.description)
     if slot.kind in ("date", "datetime"):
         # "When did it happen?": "monday" is the one gone.
-        words |= past_words(slot.name, slot.prompt, slot.description)
+        words |= past_words(slot.name, prompt, slot.description)
     pattern = slot.compiled_pattern
     if pattern is None and slot.kind == "string":
         # "What is your tracking number? It looks like PX4482913DE.": what a value
         # looks like, for understanding to find it (validation is unchanged).
-        pattern = example_shape(slot.prompt, slot.description)
+        pattern = example_shape(prompt, slot.description)
     return SlotInfo(
         slot.name,
         slot.kind,
@@ -305,7 +357,7 @@ def _info(slot: SlotDef) -> SlotInfo:
         slot.validator,
         words,
         pattern,
-        " ".join(t for t in (slot.prompt, slot.description) if t),
+        " ".join(t for t in (prompt, slot.description) if t),
     )
 
 

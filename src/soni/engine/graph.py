@@ -106,7 +106,7 @@ async def run_abort(engine: Engine, state: ConversationState) -> dict[str, Any]:
     frame = current(state)
     flow = engine.flow_title(frame["flow"]) if frame else "that"
     logger.error("a turn ran %d steps without pausing in %s", MAX_STEPS_PER_TURN, flow)
-    text = f"Sorry, {flow} got stuck in a loop, so I stopped it."
+    text = engine.say("flow_loop", state, in_flow=frame["flow"] if frame else None, flow=flow)
     ended = end_task(state)
     await _withdraw(engine, state, ended["stack"])
     return {**ended, "waiting": None, "steps": 0, "replies": reply(state, text)}
@@ -134,7 +134,8 @@ def _guarded(
                 "step node %r failed in flow %s", name, frame["flow"] if frame else None
             )
             flow = engine.flow_title(frame["flow"]) if frame else "that"
-            text = f"Sorry, something went wrong on my side, so I stopped {flow}."
+            where = frame["flow"] if frame else None
+            text = engine.say("flow_error", state, in_flow=where, flow=flow)
             updates = {**end_task(state), "waiting": None, "replies": reply(state, text)}
             await _withdraw(engine, state, updates["stack"])
         if counts:

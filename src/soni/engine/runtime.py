@@ -141,6 +141,7 @@ class Bot:
         understanding: Understanding | None = None,
         registry: ActionRegistry | None = None,
         secret: str | bytes | None = None,
+        variant_seed: int = 0,
     ) -> Bot:
         """Load a bot folder or file, its handlers, and open its state.
 
@@ -161,6 +162,9 @@ class Bot:
                 file, a secret kept beside it (``state.secret``, created once); for
                 PostgreSQL a random one for this process alone — set ``SONI_SECRET``
                 when several processes serve the bot.
+            variant_seed: Which of a message's variants each turn says is a hash of
+                the conversation, the turn and this number: the same in every run, so
+                a test may pin it; another number, other choices.
 
         Raises:
             ConfigErrors: the bot has errors (all of them are listed).
@@ -216,6 +220,7 @@ class Bot:
             understanding=understanding or _understanding_for(config, root),
             validators=validators,
             journal=storage.journal,
+            variant_seed=variant_seed,
         )
         return cls(engine, storage, interrupted=interrupted)
 
@@ -353,7 +358,7 @@ class Bot:
         if len(text) > MAX_MESSAGE_CHARS:
             # Refused before the turn: understanding never reads it, no checkpoint keeps it.
             limit = f"{MAX_MESSAGE_CHARS:,} characters"
-            refusal = f"Sorry, that message is too long: the limit is {limit}."
+            refusal = self.engine.say("too_long", {"conversation_id": conversation_id}, limit=limit)
             result = TurnResult(conversation_id, [ReplyView(refusal, "error")])
             await self.events.emit(TurnCompleted.of(result, user_id, remote=False))
             return result
@@ -473,7 +478,7 @@ class Bot:
                 conversation_id,
                 [
                     ReplyView(
-                        "Sorry, this conversation got stuck in a loop; please try again.",
+                        self.engine.say("turn_loop", {"conversation_id": conversation_id}),
                         "error",
                     )
                 ],
@@ -492,7 +497,12 @@ class Bot:
             self._known.pop(conversation_id, None)  # read the checkpoint next time
             return TurnResult(
                 conversation_id,
-                [ReplyView("Sorry, something went wrong on my side. Please try again.", "error")],
+                [
+                    ReplyView(
+                        self.engine.say("turn_error", {"conversation_id": conversation_id}),
+                        "error",
+                    )
+                ],
                 status="active",
             )
         self._remember(conversation_id, "paused" if "__interrupt__" in result else "idle")

@@ -19,7 +19,7 @@ from soni.dsl.slot_types import coerce
 from soni.engine.core import Engine
 from soni.engine.journal import run_key
 from soni.engine.nodes.gate import closed_message, gate
-from soni.engine.nodes.runs import Call, run_approved, run_journaled, unknown_message
+from soni.engine.nodes.runs import Call, run_approved, run_journaled
 from soni.engine.program import Instruction
 from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
@@ -93,7 +93,9 @@ async def execute(
         if "on_unknown" in inst.targets:
             return {**advance(state, inst.targets["on_unknown"]), "slots": slots}
         ended = end_task(state)
-        return {**ended, "replies": reply(state, unknown_message(outcome, what))}
+        told = "action_running" if outcome.kind == "running" else "action_unknown"
+        text = engine.say(told, state, in_flow=frame["flow"], action=what)
+        return {**ended, "replies": reply(state, text)}
     if outcome.kind == "failed":
         if "on_error" in inst.targets:
             return {**advance(state, inst.targets["on_error"]), "slots": slots}
@@ -101,7 +103,8 @@ async def execute(
         # conversation usable for the next message.
         logger.warning("action %s failed in %s: %s", name, frame["flow"], outcome.error)
         ended = end_task(state)
-        return {**ended, "replies": reply(state, f"Sorry, I couldn't {what}.")}
+        text = engine.say("action_failed", state, in_flow=frame["flow"], action=what)
+        return {**ended, "replies": reply(state, text)}
     result = _json_safe(outcome.result)
     map_outputs = getattr(inst.step, "map_outputs", None) or {}
     for key, slot in map_outputs.items():
@@ -177,13 +180,15 @@ async def run_action(engine: Engine, state: ConversationState) -> dict[str, Any]
         return await execute(engine, state, inst, name, key)
     slots = state.get("slots") or {}
     offer = ActionCall(name, action_args(engine, name, slots))
-    outcome = await gate(engine, state, inst, [offer], engine.render(confirm, slots))
+    outcome = await gate(engine, state, inst, [offer], engine.render(confirm, slots, state))
     if outcome.pause is not None:
         return outcome.pause
     record = outcome.decided
     assert record is not None
     if record.status in (Status.SKIPPED, Status.EXPIRED, Status.CANCELLED):
-        text = closed_message(engine, record, name.replace("_", " "))
+        skips_to = "on_skip" in inst.targets
+        what = name.replace("_", " ")
+        text = closed_message(engine, state, record, what, acknowledged=not skips_to)
         if "on_skip" in inst.targets:
             return {**advance(state, inst.targets["on_skip"]), "replies": reply(state, text)}
         return {**end_task(state), "replies": reply(state, text)}

@@ -23,22 +23,33 @@ async def _decide(engine: Engine, state: ConversationState, decision: str) -> st
     """
     waiting: dict[str, Any] = dict(state.get("waiting") or {})
     if waiting.get("kind") != "confirmation":
-        return "There is nothing waiting for a yes or no right now."
+        return engine.say("nothing_waiting", state)
     # The options never change: the record as registered is enough to check the
     # decision against, and the write that records it compares the stored status.
     record = engine.issued.get(waiting["confirmation"])
     if record is None:
         record = await engine.confirmation(waiting["confirmation"])
     if record is None:
-        return "That request is no longer pending."
+        return engine.say("no_longer_pending", state)
     if decision == "approve" and record.kind == "choice" and len(record.options) > 1:
-        return "Which one? " + ", ".join((call.label or call.key) for call in record.actions)
+        options = ", ".join((call.label or call.key) for call in record.actions)
+        return engine.say("which_one", state, in_flow=_flow_of(state), options=options)
     try:
         interpret(record, decision)
     except InvalidDecision as exc:
         return str(exc)
     this_turn().decision = Deferred(record, decision, Actor(state.get("user_id"), "chat"))
     return None
+
+
+def _flow_of(state: Any) -> str | None:
+    """The flow the conversation is in, whose own words its messages are said in."""
+    frame = current(state)
+    return frame["flow"] if frame is not None else None
+
+
+def _cancelled(engine: Engine, state: Any, flow: str) -> str:
+    return engine.say("cancelled", state, in_flow=flow, flow=engine.flow_title(flow))
 
 
 async def _settle(engine: Engine, working: dict[str, Any]) -> None:
@@ -103,14 +114,15 @@ async def run_apply(engine: Engine, state: Listening) -> dict[str, Any]:
         if kind == "start_flow":
             flow = command["flow"]
             if flow not in engine.config.flows:
-                texts.append(f"I don't know how to do '{flow}'.")
+                texts.append(engine.say("unknown_flow", working, flow=flow))
                 continue
             stack = working.get("stack") or []
             if any(frame["flow"] == flow for frame in stack):
                 # Slots are shared by the conversation: a second run of a flow
                 # would overwrite the answers (and supersede the confirmation) of
                 # the first. Carry on with the one already started.
-                texts.append(f"We are already in the middle of {engine.flow_title(flow)}.")
+                title = engine.flow_title(flow)
+                texts.append(engine.say("already_running", working, in_flow=flow, flow=title))
                 continue
             working["slots"] = engine.fresh_slots(working.get("slots") or {}, flow, stack)
             working.update(push(working, flow))  # type: ignore[arg-type]
@@ -125,7 +137,7 @@ async def run_apply(engine: Engine, state: Listening) -> dict[str, Any]:
         elif kind == "cancel_flow":
             frame = current(working)  # type: ignore[arg-type]
             if frame is None:
-                texts.append("There is nothing to cancel.")
+                texts.append(engine.say("nothing_to_cancel", working))
                 continue
             pending = frame.get("confirmation")
             record = await engine.confirmation(pending) if pending else None
@@ -136,7 +148,7 @@ async def run_apply(engine: Engine, state: Listening) -> dict[str, Any]:
                 this_turn().remember(cancelled)
             working.update(end_task(working))  # type: ignore[arg-type]
             working["waiting"] = None
-            texts.append(f"OK, I've cancelled {engine.flow_title(frame['flow'])}.")
+            texts.append(_cancelled(engine, working, frame["flow"]))
         elif kind in ("affirm", "deny", "choose"):
             decision = {"affirm": "approve", "deny": "skip"}.get(kind, command.get("option"))
             problem = await _decide(engine, working, str(decision))  # type: ignore[arg-type]
@@ -145,21 +157,20 @@ async def run_apply(engine: Engine, state: Listening) -> dict[str, Any]:
         elif kind == "ask_decision":
             # "no, the amount is wrong": neither a plain no nor a new value. The
             # confirmation stays open; nothing is skipped on a guess.
-            texts.append(
-                'Should I skip this, or change something? Say "skip", or tell me '
-                "what should be different."
-            )
+            texts.append(engine.say("ask_decision", working, in_flow=_flow_of(working)))
         elif kind == "help":
             names = ", ".join(engine.flow_title(name) for name in engine.config.flows)
-            texts.append(f"I can help with: {names}.")
+            texts.append(engine.say("help", working, in_flow=_flow_of(working), flows=names))
         elif kind == "clarify":
             options = " or ".join(engine.flow_title(c) for c in command["candidates"])
-            texts.append(f"Did you mean {options}?")
+            texts.append(engine.say("clarify", working, in_flow=_flow_of(working), flows=options))
         elif kind == "out_of_scope" and not await _decided_elsewhere(engine, working):
             message = working.get("message") or {}
             recap = message.get("recap") if isinstance(message, dict) else None
             # Right after a decision made elsewhere, a "yes" or "no" is about it.
-            texts.extend(recap or ["Sorry, I didn't understand that."])
+            texts.extend(
+                recap or [engine.say("not_understood", working, in_flow=_flow_of(working))]
+            )
     # A value that changed anywhere in this message (a correction, a flow started
     # with values, a /set in a digression) re-walks the flows built on the old one.
     before = state.get("slots") or {}

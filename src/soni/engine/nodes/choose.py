@@ -29,8 +29,6 @@ from soni.errors import SlotValueError
 
 logger = logging.getLogger("soni.engine")
 
-NOTHING_TO_CHOOSE = "There is nothing to choose from right now."
-
 
 async def run_choose(engine: Engine, state: ConversationState) -> dict[str, Any]:
     inst = engine.instruction(state)
@@ -51,13 +49,14 @@ async def run_choose(engine: Engine, state: ConversationState) -> dict[str, Any]
         if isinstance(listed, dict):
             return listed  # nothing to offer: the step is left
         offers = listed
-    outcome = await gate(engine, state, inst, offers, engine.render(step.message, slots))
+    outcome = await gate(engine, state, inst, offers, engine.render(step.message, slots, state))
     if outcome.pause is not None:
         return outcome.pause
     record = outcome.decided
     assert record is not None
     if record.status in (Status.SKIPPED, Status.EXPIRED, Status.CANCELLED):
-        text = closed_message(engine, record, "do any of these")
+        skips_to = "on_skip" in inst.targets
+        text = closed_message(engine, state, record, "do any of these", acknowledged=not skips_to)
         if "on_skip" in inst.targets:
             return {**advance(state, inst.targets["on_skip"]), "replies": reply(state, text)}
         return {**end_task(state), "replies": reply(state, text)}
@@ -107,10 +106,12 @@ async def _offers_from(
         logger.warning("choose step %r of flow %r cannot offer choices: %s", inst.id, flow, problem)
         if "on_error" in inst.targets:
             return advance(state, inst.targets["on_error"])
-        return {**end_task(state), "replies": reply(state, "Sorry, I couldn't offer the choices.")}
+        text = engine.say("choices_failed", state, in_flow=frame["flow"] if frame else None)
+        return {**end_task(state), "replies": reply(state, text)}
     if "on_empty" in inst.targets:
         return advance(state, inst.targets["on_empty"])
-    return {**end_task(state), "replies": reply(state, NOTHING_TO_CHOOSE)}
+    text = engine.say("nothing_to_choose", state, in_flow=frame["flow"] if frame else None)
+    return {**end_task(state), "replies": reply(state, text)}
 
 
 def offers_over(

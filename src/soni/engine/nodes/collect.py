@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from soni.engine.core import Engine
+from soni.engine.core import Engine, readable_name
 from soni.engine.stack import advance, current, reply
 from soni.engine.state import ConversationState
 from soni.engine.turn import this_turn
@@ -40,7 +40,10 @@ async def run_collect(engine: Engine, state: ConversationState) -> dict[str, Any
         texts.append(check.message)
     definition = engine.slot_def(step.slot, frame["flow"])
     question = step.message or (definition.prompt if definition else None)
-    texts.append(engine.render(question, slots) or f"What is the {step.slot}?")
+    texts.append(
+        engine.render(question, slots, state)
+        or engine.say("ask_slot", state, in_flow=frame["flow"], slot=readable_name(step.slot))
+    )
     return {
         "replies": reply(state, *texts),
         "waiting": {"kind": "slot", "slot": step.slot},

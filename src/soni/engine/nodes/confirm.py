@@ -19,7 +19,10 @@ async def run_confirm(engine: Engine, state: ConversationState) -> dict[str, Any
     assert inst is not None
     step = inst.step
     slots = dict(state.get("slots") or {})
-    question = engine.render(step.message, slots) or "Do you confirm?"
+    flow = state["stack"][-1]["flow"]
+    question = engine.render(step.message, slots, state) or engine.say(
+        "confirm_question", state, in_flow=flow
+    )
     # The confirmation records what was asked: the question's slot values.
     offer = ActionCall("confirm", {"slot": step.slot, "question": question})
     outcome = await gate(engine, state, inst, [offer], question)
@@ -32,11 +35,11 @@ async def run_confirm(engine: Engine, state: ConversationState) -> dict[str, Any
         target = inst.targets.get("on_confirm", inst.next)
         return {**advance(state, target), "slots": slots}
     if record.status is Status.EXPIRED:
-        text = closed_message(engine, record, "go on")
+        text = closed_message(engine, state, record, "go on")
         return {**end_task(state), "replies": reply(state, text)}
     slots[step.slot] = False
     if "on_deny" in inst.targets:
         return {**advance(state, inst.targets["on_deny"]), "slots": slots}
     # A "no" never falls through to the next step.
-    text = f"OK, I've cancelled {engine.flow_title(state['stack'][-1]['flow'])}."
+    text = engine.say("cancelled", state, in_flow=flow, flow=engine.flow_title(flow))
     return {**end_task(state), "slots": slots, "replies": reply(state, text)}

@@ -98,7 +98,21 @@ async def gate(
     )
 
 
-def closed_message(engine: Engine, record: PendingConfirmation, what: str) -> str:
+def closed_message(
+    engine: Engine,
+    state: ConversationState,
+    record: PendingConfirmation,
+    what: str,
+    *,
+    acknowledged: bool = True,
+) -> str:
+    """What is said when a guarded step's confirmation closed without a run: that it
+    expired, or "OK, I won't …" — unless ``acknowledged`` is false (the step has its
+    own ``on_skip`` to say what happens next, so the default would be a second one)."""
+    frame = current(state)
+    flow = frame["flow"] if frame is not None else None
     if record.status is Status.EXPIRED:
-        return f"The request to {what} expired, so I did not do it."
-    return f"OK, I won't {what}."
+        return engine.say("expired", state, in_flow=flow, action=what)
+    if not acknowledged:
+        return ""
+    return engine.say("skipped", state, in_flow=flow, action=what)

@@ -54,5 +54,5 @@ async def run_call(engine: Engine, state: ConversationState) -> dict[str, Any]:
 async def run_end(engine: Engine, state: ConversationState) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
-    text = engine.render(getattr(inst.step, "message", None), state.get("slots") or {})
+    text = engine.render(getattr(inst.step, "message", None), state.get("slots") or {}, state)
     return {**pop(state), "replies": reply(state, text)}

@@ -33,7 +33,7 @@ from soni.engine.journal import JournalEntry
 from soni.engine.turn import this_turn
 from soni.errors import ActionError
 
-__all__ = ("Call", "Outcome", "run_approved", "run_journaled", "unknown_message")
+__all__ = ("Call", "Outcome", "run_approved", "run_journaled")
 
 logger = logging.getLogger("soni.engine")
 
@@ -55,16 +55,6 @@ class Outcome:
     kind: Literal["done", "failed", "unknown", "running"]
     result: Mapping[str, Any] | None = None
     error: str | None = None
-
-
-def unknown_message(outcome: Outcome, what: str) -> str:
-    """What the user is told when a run's outcome cannot be known (yet)."""
-    if outcome.kind == "running":
-        return f"I can't tell yet whether I managed to {what}: it is still running."
-    return (
-        f"I was interrupted while trying to {what}, so I can't tell whether it went "
-        "through. I won't try again by myself: please check before asking again."
-    )
 
 
 @dataclass(frozen=True, slots=True)

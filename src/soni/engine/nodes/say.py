@@ -12,5 +12,5 @@ from soni.engine.state import ConversationState
 async def run_say(engine: Engine, state: ConversationState) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
-    text = engine.render(inst.step.message, state.get("slots") or {})
+    text = engine.render(inst.step.message, state.get("slots") or {}, state)
     return {**advance(state, inst.next), "replies": reply(state, text)}
