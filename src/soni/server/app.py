@@ -14,7 +14,7 @@ from soni.server.auth import Keys
 from soni.server.errors import install_error_handlers
 from soni.server.limits import RequestLimits
 from soni.server.metrics import Metrics
-from soni.server.openapi import install_openapi, operation_id
+from soni.server.openapi import install_docs_page, install_openapi, operation_id
 from soni.server.routes import confirmations, conversations, events, system
 from soni.server.service import Conversations
 from soni.server.settings import ServerSettings
@@ -98,8 +98,11 @@ def create_app(
         description=_DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        docs_url=None,  # served from local files: install_docs_page
+        redoc_url=None,
     )
     install_openapi(app, settings)
+    install_docs_page(app)
     app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes)
     # Last: its catch-all middleware wraps everything else.
     install_error_handlers(app)

@@ -17,7 +17,11 @@ from typing import Any, Literal
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from soni.confirmations import Actor, parse_decision_message
 from soni.errors import (
@@ -363,3 +367,23 @@ def install_openapi(app: FastAPI, settings: ServerSettings) -> None:
         return built[1]
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+DOCS_ASSETS = "/docs/assets"
+
+
+def install_docs_page(app: FastAPI) -> None:
+    """Serve ``/docs``, Swagger UI over ``/openapi.json``, from files soni ships
+    (``swagger-ui-bundle``): the page works with no network, where FastAPI's own
+    loads its script and styles from a CDN. ``/redoc`` (CDN only) is not served."""
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs_page() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
