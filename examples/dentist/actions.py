@@ -33,6 +33,7 @@ def book_appointment(
     reference = f"DN-{ctx.idempotency_key[-6:].upper()}"
     DONE.append(
         {
+            "conversation": ctx.conversation_id,
             "action": "booked",
             "patient": patient_name,
             "when": f"{appointment_date.isoformat()} {appointment_time:%H:%M}",
@@ -48,6 +49,8 @@ def find_my_appointments(patient_name: str) -> dict[str, object]:
 
 
 @ActionRegistry.register("cancel_appointment")
-def cancel_appointment(appointment_ref: str) -> dict[str, str]:
-    DONE.append({"action": "cancelled", "reference": appointment_ref})
+def cancel_appointment(appointment_ref: str, ctx: ActionContext) -> dict[str, str]:
+    DONE.append(
+        {"conversation": ctx.conversation_id, "action": "cancelled", "reference": appointment_ref}
+    )
     return {"reference": appointment_ref}

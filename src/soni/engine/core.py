@@ -91,6 +91,9 @@ class Engine:
     issued: OrderedDict[str, PendingConfirmation] = field(default_factory=OrderedDict)
     variant_seed: int = 0
     """Shifts which variant of a message each turn says (see :meth:`pick`)."""
+    # Wiring mistakes seen at run time (a handler's result against its declaration),
+    # each once, in order: logged when first seen, failed by ``soni test``.
+    wiring: dict[str, None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name, flow in self.config.flows.items():
@@ -264,6 +267,13 @@ class Engine:
         known = slots if isinstance(slots, Mapping) else {}
         return self.render(wording, {**known, **values}, state)
 
+    def wiring_problem(self, problem: str) -> None:
+        """Note a wiring mistake found at run time; logged the first time it is seen."""
+        if problem in self.wiring or len(self.wiring) >= _MAX_WIRING:
+            return
+        self.wiring[problem] = None
+        wiring_logger.warning("%s", problem)
+
     def flow_title(self, flow: str) -> str:
         definition = self.config.flows.get(flow)
         return (definition.description if definition and definition.description else flow).rstrip(
@@ -324,6 +334,11 @@ class Engine:
                 return SlotCheck(False, message=unreadable)
         return SlotCheck(True, coerced)
 
+
+_MAX_WIRING = 100
+wiring_logger = logging.getLogger("soni.wiring")
+"""Where wiring mistakes found at run time are told (a handler's result that does not
+fit its action's declaration)."""
 
 # What reading or validating an odd value may raise (besides SlotValueError and a
 # validator's own ValueError). Anything else is a bug, and is not hidden.

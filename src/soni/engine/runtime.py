@@ -230,6 +230,13 @@ class Bot:
         return self.engine.confirmations
 
     @property
+    def wiring_problems(self) -> tuple[str, ...]:
+        """Wiring mistakes seen at run time, in order, each once: a handler that did
+        not return an output its action declares, or returned a key nothing takes
+        (logged on ``soni.wiring`` when first seen; ``soni test`` fails on them)."""
+        return tuple(self.engine.wiring)
+
+    @property
     def timezone(self) -> str | None:
         """The bot's ``settings.timezone`` (IANA), or ``None``: the machine's."""
         return self.engine.config.settings.timezone

@@ -202,7 +202,13 @@ async def _play(
             shown = ", ".join(f"{k}: {v!r}" for k, v in test.slots.items())
             return await _failure(conversation, 0, f"slots: {{{shown}}}", where, mismatch)
     for position, step in enumerate(test.steps):
+        seen = len(conversation.bot.wiring_problems)
         mismatch = await _guarded(conversation.run(step))
+        if mismatch is None and len(conversation.bot.wiring_problems) > seen:
+            # A handler's result that does not fit its declaration fails the test
+            # where it happened: at run time it is only a log line.
+            wrong = "; ".join(conversation.bot.wiring_problems[seen:])
+            mismatch = Mismatch("handlers to return what their actions declare", wrong)
         if mismatch is not None:
             line = file.step_line(index, position)
             return await _failure(conversation, position + 1, step.describe(), line, mismatch)

@@ -8,6 +8,7 @@ outcome was lost is reported as unknown (``runs``).
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 from collections.abc import Mapping
@@ -107,6 +108,8 @@ async def execute(
         return {**ended, "replies": reply(state, text)}
     result = _json_safe(outcome.result)
     map_outputs = getattr(inst.step, "map_outputs", None) or {}
+    for problem in _unfitting(engine, name, result, map_outputs):
+        engine.wiring_problem(problem)
     for key, slot in map_outputs.items():
         slots[slot] = as_declared(engine, slot, (result or {}).get(key))
     if not map_outputs:
@@ -114,6 +117,41 @@ async def execute(
             if key in engine.slot_defs:
                 slots[key] = as_declared(engine, key, value)
     return {**advance(state, inst.next), "slots": slots}
+
+
+def _unfitting(
+    engine: Engine, name: str, result: Mapping[str, Any], map_outputs: Mapping[str, str]
+) -> list[str]:
+    """How a handler's result does not fit what its action declares: a declared output
+    it did not return, a key it returned that nothing declares or takes (it would be
+    dropped without a word)."""
+    declared = engine.config.actions.get(name)
+    outputs = list(declared.outputs) if declared is not None else []
+    problems: list[str] = []
+    expected = outputs or list(map_outputs)
+    missing = [key for key in expected if key not in result]
+    if missing:
+        problems.append(
+            f"the handler of action {name!r} returned no {', '.join(map(repr, missing))} "
+            f"(it returned {', '.join(map(repr, result)) or 'nothing'}); its slot stays unset"
+        )
+    if outputs:
+        extra = [key for key in result if key not in outputs]
+        why = "which its declared outputs do not name"
+    else:
+        extra = [key for key in result if key not in map_outputs and key not in engine.slot_defs]
+        why = "which is no slot and no map_outputs key"
+    if extra:
+        problems.append(
+            f"the handler of action {name!r} returned {', '.join(map(repr, extra))}, {why}: "
+            "it is dropped" + _close(extra[0], outputs or list(engine.slot_defs))
+        )
+    return problems
+
+
+def _close(name: str, names: list[str]) -> str:
+    found = difflib.get_close_matches(name, names, n=1, cutoff=0.7)
+    return f" (did you mean {found[0]!r}?)" if found else ""
 
 
 def as_declared(engine: Engine, slot: str, value: Any) -> Any:
