@@ -183,3 +183,68 @@ def test_every_built_in_message_is_in_the_docs_table() -> None:
     page = (Path(__file__).resolve().parents[2] / "docs" / "bot-format.md").read_text()
     missing = [name for name in RESPONSES if f"| `{name}` |" not in page]
     assert missing == []
+
+
+ASKING = """
+slots:
+  amount: {type: float}
+  ok: {type: boolean}
+  paid: {type: boolean}
+actions:
+  pay: {inputs: [amount]}
+flows:
+  check:
+    trigger: {intents: ["check it"]}
+    steps:
+      - {step: ask, type: collect, slot: amount}
+      - step: sure
+        type: confirm
+        slot: ok
+        message: ["Sure about {amount}?", "Really {amount}?", "Confirm {amount}?", "OK, {amount}?"]
+      - {step: done, type: end, message: "Checked."}
+  pay_silently:
+    trigger: {intents: ["pay silently"]}
+    steps:
+      - {step: ask, type: collect, slot: amount}
+      - {step: go, type: action, call: pay, confirm: "Pay {amount}?", on_skip: note}
+      - {step: done, type: end, message: "Paid."}
+      - {step: note, type: set, slots: {paid: false}}
+"""
+
+
+async def test_a_question_a_confirmation_records_keeps_its_variant(tmp_path: Path) -> None:
+    async with written_bot(tmp_path, ASKING, ACTIONS) as bot:
+        await bot.handle("q", "check it")
+        first = await bot.handle("q", "12")
+        (asked,) = first.pending
+        for _ in range(4):  # asked again after each digression, in new turns
+            again = await bot.handle("q", "help")
+            (pending,) = again.pending
+            assert (pending.token, pending.prompt) == (asked.token, asked.prompt)
+            assert again.texts[-1] == asked.prompt
+
+
+async def test_a_skip_to_a_silent_step_is_still_acknowledged(tmp_path: Path) -> None:
+    async with written_bot(tmp_path, ASKING, ACTIONS) as bot:
+        await bot.handle("s", "pay silently")
+        await bot.handle("s", "5")
+        assert (await bot.handle("s", "no")).texts == ["OK, I won't pay."]
+
+
+def test_a_message_said_outside_a_turn_names_no_slots(tmp_path: Path) -> None:
+    error = errors_of(
+        tmp_path,
+        "settings:\n  messages: {too_long: 'Too long, {name}: {limit}'}\n"
+        "slots:\n  name: {type: string}\n" + MINIMAL,
+    )
+    assert "settings.messages.too_long: unknown slot 'name'" in error
+
+
+def test_a_wrong_variant_is_named_by_its_place_in_the_list(tmp_path: Path) -> None:
+    error = errors_of(
+        tmp_path,
+        "flows:\n  f:\n    steps: [{step: s, type: say, message: [hi, true, [x]]}]\n",
+    )
+    assert "flows.f.steps[0].message[1]: expected text for 'message[1]', got true" in error
+    assert "message[2]: expected text" in error
+    assert "'message', got a list" not in error

@@ -170,10 +170,10 @@ def _follow(loc: Sequence[int | str], data: Any) -> _Target:
             key = True
             continue
         if _is_union(annotation):
-            member = _tagged_member(annotation, segment)
+            member = _tagged_member(annotation, segment) or _named_member(annotation, segment)
             if member is not None:
                 annotation = member
-                continue  # a tag names a model, not an element of the data
+                continue  # a tag names a model or a form, not an element of the data
             others = [m for m in typing.get_args(annotation) if m is not type(None)]
             annotation = _unwrap(others[0]) if len(others) == 1 else Any
         origin = typing.get_origin(annotation)
@@ -193,6 +193,21 @@ def _follow(loc: Sequence[int | str], data: Any) -> _Target:
         else:
             reached = False
     return _Target(path, container, container_path, key, _unwrap(annotation))
+
+
+def _named_member(union: Any, segment: int | str) -> Any:
+    """The member of a plain union that pydantic names in an error's location: ``str``
+    or ``list[str]`` of a message that may be text or a list of variants."""
+    if not isinstance(segment, str):
+        return None
+    for member in typing.get_args(union):
+        form = _unwrap(member)
+        origin = typing.get_origin(form)
+        if (form is str and segment == "str") or (
+            origin is not None and segment.startswith(f"{origin.__name__}[")
+        ):
+            return member
+    return None
 
 
 def _name(path: DataPath) -> str:
@@ -359,8 +374,12 @@ def _one_per_message(translated: list[_Translated]) -> list[_Translated]:
     texts = {t.path for t in translated if "expected text for " in t.message}
     lists = {t.path for t in translated if "expected a list for " in t.message}
     forms = ("expected text for ", "expected a list for ")
-    listed = {
-        t.path for t in translated if t.path in texts and not any(f in t.message for f in forms)
+    listed = {  # a list was given: what is wrong with it, or with an item, is said
+        p
+        for p in texts
+        for t in translated
+        if (t.path == p and not any(f in t.message for f in forms))
+        or (len(t.path) > len(p) and t.path[: len(p)] == p)
     }
     kept: list[_Translated] = []
     for t in translated:

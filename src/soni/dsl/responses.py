@@ -15,16 +15,18 @@ __all__ = ("RESPONSES", "Response", "variants")
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """A built-in message: its default wording, its values, and whether a flow may
-    word it for itself."""
+    """A built-in message: its default wording, its values, whether a flow may word
+    it for itself, and whether it may name slots (one said before or outside a turn
+    has none at hand)."""
 
     default: str
     values: frozenset[str] = frozenset()
     per_flow: bool = True
+    slots: bool = True
 
 
-def _r(default: str, *values: str, per_flow: bool = True) -> Response:
-    return Response(default, frozenset(values), per_flow)
+def _r(default: str, *values: str, per_flow: bool = True, slots: bool = True) -> Response:
+    return Response(default, frozenset(values), per_flow, slots)
 
 
 RESPONSES: dict[str, Response] = {
@@ -64,12 +66,19 @@ RESPONSES: dict[str, Response] = {
     # Things going wrong.
     "flow_loop": _r("Sorry, {flow} got stuck in a loop, so I stopped it.", "flow"),
     "flow_error": _r("Sorry, something went wrong on my side, so I stopped {flow}.", "flow"),
-    "turn_error": _r("Sorry, something went wrong on my side. Please try again.", per_flow=False),
+    "turn_error": _r(
+        "Sorry, something went wrong on my side. Please try again.", per_flow=False, slots=False
+    ),
     "turn_loop": _r(
-        "Sorry, this conversation got stuck in a loop; please try again.", per_flow=False
+        "Sorry, this conversation got stuck in a loop; please try again.",
+        per_flow=False,
+        slots=False,
     ),
     "too_long": _r(
-        "Sorry, that message is too long: the limit is {limit}.", "limit", per_flow=False
+        "Sorry, that message is too long: the limit is {limit}.",
+        "limit",
+        per_flow=False,
+        slots=False,
     ),
 }
 """Every built-in message by the name a bot rewords it by."""

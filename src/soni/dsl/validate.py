@@ -186,7 +186,8 @@ class BotChecker:
                     key=True,
                 )
                 continue
-            self.template((*path, name), message, usable | response.values)
+            names = usable if response.slots else frozenset()
+            self.template((*path, name), message, names | response.values)
 
     def expression(self, path: DataPath, text: str | None, usable: frozenset[str]) -> None:
         if text is None:

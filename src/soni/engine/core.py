@@ -227,23 +227,34 @@ class Engine:
         template: str | list[str] | None,
         slots: Mapping[str, Any],
         state: Mapping[str, object] | None = None,
+        *,
+        asked_at: str | None = None,
     ) -> str:
         """``template`` filled from ``slots``; of a list of variants, the one this turn
-        of ``state``'s conversation says (the first without a state)."""
+        of ``state``'s conversation says (the first without a state) — or, for a
+        question a confirmation records (``asked_at``: the frame and step asking), the
+        same one each time it is asked, so asking again is the same confirmation."""
         if isinstance(template, list):
-            template = self.pick(template, state)
+            template = self.pick(template, state, asked_at=asked_at)
         if not template:
             return ""
         return compile_template(template).render(slots)
 
-    def pick(self, wordings: list[str], state: Mapping[str, object] | None) -> str:
+    def pick(
+        self,
+        wordings: list[str],
+        state: Mapping[str, object] | None,
+        *,
+        asked_at: str | None = None,
+    ) -> str:
         """One of several wordings: the same for a conversation's turn however often
         it is asked for (a re-run after a crash, a re-ask), varied from turn to turn
         and across conversations, and the same in every run of a test (the choice is
         a hash of ``variant_seed``, the conversation and the turn — no randomness)."""
         if len(wordings) < 2 or state is None:
             return wordings[0] if wordings else ""
-        where = f"{self.variant_seed}|{state.get('conversation_id', '')}|{state.get('turn', 0)}"
+        when = asked_at if asked_at is not None else state.get("turn", 0)
+        where = f"{self.variant_seed}|{state.get('conversation_id', '')}|{when}"
         digest = hashlib.sha256(f"{where}|{'|'.join(wordings)}".encode()).digest()
         return wordings[int.from_bytes(digest[:8], "big") % len(wordings)]
 

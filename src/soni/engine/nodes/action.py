@@ -19,7 +19,7 @@ from soni.confirmations import ActionCall, Execution, PendingConfirmation, Statu
 from soni.dsl.slot_types import coerce
 from soni.engine.core import Engine
 from soni.engine.journal import run_key
-from soni.engine.nodes.gate import closed_message, gate
+from soni.engine.nodes.gate import closed_message, gate, says_its_own
 from soni.engine.nodes.runs import Call, run_approved, run_journaled
 from soni.engine.program import Instruction
 from soni.engine.stack import advance, current, end_task, reply
@@ -218,15 +218,17 @@ async def run_action(engine: Engine, state: ConversationState) -> dict[str, Any]
         return await execute(engine, state, inst, name, key)
     slots = state.get("slots") or {}
     offer = ActionCall(name, action_args(engine, name, slots))
-    outcome = await gate(engine, state, inst, [offer], engine.render(confirm, slots, state))
+    asked_at = f"{frame['id']}:{inst.id}"
+    prompt = engine.render(confirm, slots, state, asked_at=asked_at)
+    outcome = await gate(engine, state, inst, [offer], prompt)
     if outcome.pause is not None:
         return outcome.pause
     record = outcome.decided
     assert record is not None
     if record.status in (Status.SKIPPED, Status.EXPIRED, Status.CANCELLED):
-        skips_to = "on_skip" in inst.targets
         what = name.replace("_", " ")
-        text = closed_message(engine, state, record, what, acknowledged=not skips_to)
+        own = says_its_own(engine, state, inst)
+        text = closed_message(engine, state, record, what, acknowledged=not own)
         if "on_skip" in inst.targets:
             return {**advance(state, inst.targets["on_skip"]), "replies": reply(state, text)}
         return {**end_task(state), "replies": reply(state, text)}

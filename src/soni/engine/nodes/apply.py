@@ -23,14 +23,14 @@ async def _decide(engine: Engine, state: ConversationState, decision: str) -> st
     """
     waiting: dict[str, Any] = dict(state.get("waiting") or {})
     if waiting.get("kind") != "confirmation":
-        return engine.say("nothing_waiting", state)
+        return engine.say("nothing_waiting", state, in_flow=_flow_of(state))
     # The options never change: the record as registered is enough to check the
     # decision against, and the write that records it compares the stored status.
     record = engine.issued.get(waiting["confirmation"])
     if record is None:
         record = await engine.confirmation(waiting["confirmation"])
     if record is None:
-        return engine.say("no_longer_pending", state)
+        return engine.say("no_longer_pending", state, in_flow=_flow_of(state))
     if decision == "approve" and record.kind == "choice" and len(record.options) > 1:
         options = ", ".join((call.label or call.key) for call in record.actions)
         return engine.say("which_one", state, in_flow=_flow_of(state), options=options)

@@ -19,7 +19,7 @@ from soni.dsl import ChooseOption, ChooseStep
 from soni.dsl.slot_types import coerce
 from soni.engine.core import Engine
 from soni.engine.nodes.action import action_args, as_declared, execute
-from soni.engine.nodes.gate import closed_message, gate
+from soni.engine.nodes.gate import closed_message, gate, says_its_own
 from soni.engine.program import Instruction
 from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
@@ -49,14 +49,17 @@ async def run_choose(engine: Engine, state: ConversationState) -> dict[str, Any]
         if isinstance(listed, dict):
             return listed  # nothing to offer: the step is left
         offers = listed
-    outcome = await gate(engine, state, inst, offers, engine.render(step.message, slots, state))
+    frame = current(state)
+    asked_at = f"{frame['id'] if frame else ''}:{inst.id}"
+    prompt = engine.render(step.message, slots, state, asked_at=asked_at)
+    outcome = await gate(engine, state, inst, offers, prompt)
     if outcome.pause is not None:
         return outcome.pause
     record = outcome.decided
     assert record is not None
     if record.status in (Status.SKIPPED, Status.EXPIRED, Status.CANCELLED):
-        skips_to = "on_skip" in inst.targets
-        text = closed_message(engine, state, record, "do any of these", acknowledged=not skips_to)
+        own = says_its_own(engine, state, inst)
+        text = closed_message(engine, state, record, "do any of these", acknowledged=not own)
         if "on_skip" in inst.targets:
             return {**advance(state, inst.targets["on_skip"]), "replies": reply(state, text)}
         return {**end_task(state), "replies": reply(state, text)}

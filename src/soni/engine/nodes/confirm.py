@@ -20,7 +20,8 @@ async def run_confirm(engine: Engine, state: ConversationState) -> dict[str, Any
     step = inst.step
     slots = dict(state.get("slots") or {})
     flow = state["stack"][-1]["flow"]
-    question = engine.render(step.message, slots, state) or engine.say(
+    asked_at = f"{state['stack'][-1]['id']}:{inst.id}"
+    question = engine.render(step.message, slots, state, asked_at=asked_at) or engine.say(
         "confirm_question", state, in_flow=flow
     )
     # The confirmation records what was asked: the question's slot values.

@@ -98,6 +98,21 @@ async def gate(
     )
 
 
+def says_its_own(engine: Engine, state: ConversationState, inst: Instruction) -> bool:
+    """Whether the step's ``on_skip`` goes to a step that says something of its own (a
+    ``say``, an ``end`` with a message): then no default "OK, I won't …" comes first.
+    An ``on_skip`` to a silent step keeps the acknowledgement: a skip is never unanswered."""
+    frame = current(state)
+    target = inst.targets.get("on_skip")
+    if frame is None or target is None:
+        return False
+    instructions = engine.programs[frame["flow"]].instructions
+    if not 0 <= target < len(instructions):
+        return False
+    there = instructions[target]
+    return there.kind in ("say", "end") and bool(getattr(there.step, "message", None))
+
+
 def closed_message(
     engine: Engine,
     state: ConversationState,
@@ -107,8 +122,8 @@ def closed_message(
     acknowledged: bool = True,
 ) -> str:
     """What is said when a guarded step's confirmation closed without a run: that it
-    expired, or "OK, I won't …" — unless ``acknowledged`` is false (the step has its
-    own ``on_skip`` to say what happens next, so the default would be a second one)."""
+    expired, or "OK, I won't …" — unless ``acknowledged`` is false (the step's own
+    ``on_skip`` says what happens next, so the default would be a second one)."""
     frame = current(state)
     flow = frame["flow"] if frame is not None else None
     if record.status is Status.EXPIRED:
