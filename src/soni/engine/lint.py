@@ -27,11 +27,13 @@ its flow runs it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from soni.dsl._source import DataPath, SourceMap, format_path
-from soni.dsl.models import BotConfig, FlowDef
+from soni.dsl.models import BotConfig, FlowDef, SlotDef
+from soni.dsl.references import template_names as template_names_of
+from soni.dsl.responses import variants
 from soni.dsl.steps import ActionStep, BranchStep, ConfirmStep, Step, WhileStep
 from soni.engine.patterns import Pattern, compile_pattern
 from soni.engine.program import END, Instruction, Program, compile_flow
@@ -169,7 +171,134 @@ class _FlowLint:
                     self.paths[step.step],
                     f"step {step.step!r} is never reached: {self.why(step, reached)}",
                 )
+        self.unset_reads(program)
         return self.warnings
+
+    # -- slots a message may render unset ----------------------------------------------
+
+    def unset_reads(self, program: Program) -> None:
+        """Messages that name a slot the flow sets, at a step some way to which does
+        not set it first: the message would say nothing where the value should be
+        ("14:30, 15:00 or ."). Only slots this flow itself sets are judged (another
+        flow may have set the others), and one with a default is always set."""
+        own = self.written(program)
+        defaults = {name for name, slot in self.config.slots.items() if slot.default is not None}
+        defaults |= {slot.name for slot in self.flow.slots if slot.default is not None}
+        judged = own - defaults
+        if not judged:
+            return
+        set_before = self.must_set(program, judged)
+        for position, inst in enumerate(program.instructions):
+            known = set_before.get(position)
+            if known is None:
+                continue  # never reached: warned about already
+            for path, text, extra in self.messages(inst):
+                names = [n for n in template_names_of(text) if n in judged - known - extra]
+                for name in names:
+                    self.warn(
+                        path,
+                        f"{{{name}}} may be unset here: some way to step {inst.step.step!r} "
+                        f"does not set {name!r} first, and it would render as nothing",
+                    )
+
+    def written(self, program: Program) -> frozenset[str]:
+        """Every slot a step of the flow sets."""
+        names: set[str] = set()
+        for inst in program.instructions:
+            for _, gen in self.edges(inst, frozenset()):
+                names |= gen
+        return frozenset(names)
+
+    def must_set(self, program: Program, judged: frozenset[str]) -> dict[int, frozenset[str]]:
+        """For each reachable position, the judged slots set on every way to it."""
+        entering: dict[int, frozenset[str]] = {0: frozenset()}
+        todo = [0]
+        while todo:
+            position = todo.pop()
+            inst = program.instructions[position]
+            for target, gen in self.edges(inst, judged):
+                if target == END or target >= len(program.instructions):
+                    continue
+                after = (entering[position] | gen) & judged
+                before = entering.get(target)
+                merged = after if before is None else before & after
+                if merged != before:
+                    entering[target] = merged
+                    todo.append(target)
+        return entering
+
+    def edges(self, inst: Instruction, judged: frozenset[str]) -> list[tuple[int, frozenset[str]]]:
+        """Where the engine goes from ``inst``, with the slots it has set on the way."""
+        step = inst.step
+        gen: frozenset[str] = frozenset()
+        done = inst.next  # the move on which the step's own work is done
+        if inst.kind == "collect":
+            gen = frozenset({step.slot})
+        elif inst.kind == "set" and step.condition is None:
+            gen = frozenset(step.slots)
+        elif inst.kind == "confirm":
+            gen = frozenset({step.slot})  # yes and no both set it
+            return [(t, gen) for t in self.moves(inst)]
+        elif inst.kind == "call":
+            gen = frozenset(step.outputs.values())
+        elif inst.kind == "action":
+            gen = self.outputs(step.call, step.map_outputs, judged)
+        elif inst.kind == "choose":
+            gen = (
+                frozenset(step.bound_slots).union(
+                    *(self.outputs(action, {}, judged) for action in step.actions)
+                )
+                if step.options_from is not None
+                else frozenset.intersection(
+                    *(self.outputs(action, {}, judged) for action in step.actions)
+                )
+            )
+        return [(t, gen if t == done else frozenset()) for t in self.moves(inst)]
+
+    def outputs(
+        self, action: str, map_outputs: Mapping[str, str], judged: frozenset[str]
+    ) -> frozenset[str]:
+        """The slots a run of ``action`` sets: those it maps its outputs to, else its
+        declared outputs that are slots; an action that declares none may set any."""
+        if map_outputs:
+            return frozenset(map_outputs.values())
+        declared = self.config.actions.get(action)
+        if declared is None or not declared.outputs:
+            return judged
+        return frozenset(declared.outputs)
+
+    def messages(self, inst: Instruction) -> Iterator[tuple[DataPath, str, frozenset[str]]]:
+        """The templates ``inst`` renders: path, text, slots it sets for them itself."""
+        step = inst.step
+        path = self.paths[step.step]
+        none: frozenset[str] = frozenset()
+        if inst.kind in ("say", "end", "confirm", "collect", "choose"):
+            for index, text in enumerate(variants(getattr(step, "message", None))):
+                at = (
+                    (*path, "message")
+                    if isinstance(step.message, str)
+                    else (*path, "message", index)
+                )
+                yield at, text, none
+        if inst.kind == "collect" and step.message is None:
+            definition = self.slot(step.slot)
+            for text in variants(definition.prompt if definition else None):
+                yield (*path, "slot"), text, none
+        if inst.kind == "action":
+            declared = self.config.actions.get(step.call)
+            question = step.confirm or (declared.confirm if declared else None)
+            if question:
+                yield (*path, "confirm" if step.confirm else "call"), question, none
+        if inst.kind == "choose":
+            for index, option in enumerate(step.options or ()):
+                if option.label:
+                    yield (*path, "options", index, "label"), option.label, none
+            if step.label:
+                yield (*path, "label"), step.label, frozenset(step.bound_slots)
+
+    def slot(self, name: str) -> SlotDef | None:
+        own = next((slot for slot in self.flow.slots if slot.name == name), None)
+        return own if own is not None else self.config.slots.get(name)
 
     def ineffective(self, step: Step) -> None:
         """Cases that never match and jumps that are never taken."""
