@@ -248,3 +248,58 @@ def test_a_wrong_variant_is_named_by_its_place_in_the_list(tmp_path: Path) -> No
     assert "flows.f.steps[0].message[1]: expected text for 'message[1]', got true" in error
     assert "message[2]: expected text" in error
     assert "'message', got a list" not in error
+
+
+REWORDED = """
+settings:
+  messages:
+    unreadable_value: "I need a {slot} like 14:30 ({reason})."
+    not_an_option: "{option}? Pick {options}."
+    already_decided: "Done already: {decision}."
+slots:
+  at: {type: time}
+  amount: {type: float}
+actions:
+  pay: {inputs: [amount]}
+  tea: {}
+  coffee: {}
+flows:
+  book:
+    trigger: {intents: ["book a time"]}
+    steps:
+      - {step: ask, type: collect, slot: at}
+      - {step: pick, type: choose, message: "Drink?", options: [tea, coffee]}
+      - {step: done, type: end, message: "Booked."}
+  pay_bill:
+    trigger: {intents: ["pay a bill"]}
+    steps:
+      - {step: ask, type: collect, slot: amount}
+      - {step: go, type: action, call: pay, confirm: "Pay {amount}?"}
+"""
+
+REWORDED_ACTIONS = (
+    ACTIONS
+    + """
+@ActionRegistry.register("tea")
+def tea() -> dict:
+    return {}
+
+@ActionRegistry.register("coffee")
+def coffee() -> dict:
+    return {}
+"""
+)
+
+
+async def test_refusals_and_recaps_are_said_in_the_bots_words(tmp_path: Path) -> None:
+    async with written_bot(tmp_path, REWORDED, REWORDED_ACTIONS) as bot:
+        await bot.handle("r1", "book a time")
+        refused = await bot.handle("r1", "whenever")
+        assert refused.texts[0].startswith("I need a at like 14:30 (expected a time")
+        await bot.handle("r1", "14:30")
+        assert (await bot.handle("r1", "/choose milk")).texts[0] == "'milk'? Pick 'tea', 'coffee'."
+
+        await bot.handle("r2", "pay a bill")
+        (pending,) = (await bot.handle("r2", "5")).pending
+        await bot.decide(pending.token or "", "skip")
+        assert (await bot.handle("r2", "no")).texts[0] == "Done already: skipped."

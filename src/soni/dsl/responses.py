@@ -41,6 +41,7 @@ RESPONSES: dict[str, Response] = {
     # Asking.
     "ask_slot": _r("What is the {slot}?", "slot"),
     "invalid_value": _r("That is not a valid {slot}.", "slot"),
+    "unreadable_value": _r("{reason}", "reason", "slot"),
     "confirm_question": _r("Do you confirm?"),
     # Confirmations.
     "skipped": _r("OK, I won't {action}.", "action"),
@@ -49,6 +50,12 @@ RESPONSES: dict[str, Response] = {
         'Should I skip this, or change something? Say "skip", or tell me what should be different.'
     ),
     "which_one": _r("Which one? {options}", "options"),
+    "not_an_option": _r(
+        "{option} is not an offered option; choose one of {options}, or 'skip'",
+        "option",
+        "options",
+    ),
+    "already_decided": _r("That was already {decision}{via}.", "decision", "via"),
     "nothing_waiting": _r("There is nothing waiting for a yes or no right now."),
     "no_longer_pending": _r("That request is no longer pending."),
     "nothing_to_choose": _r("There is nothing to choose from right now."),

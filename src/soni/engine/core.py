@@ -319,7 +319,18 @@ class Engine:
         try:
             coerced = coerce(slot.kind, value, choices=slot.choices)
         except SlotValueError as exc:
-            return SlotCheck(False, message=error or str(exc))
+            reason = str(exc)  # "expected a time (14:30, …), got 'whenever'"
+            return SlotCheck(
+                False,
+                message=error
+                or self.say(
+                    "unreadable_value",
+                    {"slots": slots},
+                    in_flow=flow,
+                    reason=reason,
+                    slot=readable_name(name),
+                ),
+            )
         except _BAD_VALUE as exc:
             # A value no slot type foresaw (nested ten thousand deep, say): refused
             # like any unreadable value, and the conversation goes on.

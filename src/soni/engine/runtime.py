@@ -411,7 +411,8 @@ class Bot:
                 # "Sorry, I didn't understand that."
                 verb = "skipped" if record.decision == "skip" else "approved"
                 by = f" (via {channel})" if channel != "chat" else ""
-                self._recaps[conversation_id] = [f"That was already {verb}{by}.", *result.texts]
+                told = self.engine.say("already_decided", state, decision=verb, via=by)
+                self._recaps[conversation_id] = [told, *result.texts]
                 while len(self._recaps) > _KNOWN_CACHE:
                     self._recaps.popitem(last=False)
             await self._completed(result, None)

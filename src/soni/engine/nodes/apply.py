@@ -37,7 +37,11 @@ async def _decide(engine: Engine, state: ConversationState, decision: str) -> st
     try:
         interpret(record, decision)
     except InvalidDecision as exc:
-        return str(exc)
+        offered = ", ".join(repr(option) for option in exc.options)
+        flow = _flow_of(state)
+        return engine.say(
+            "not_an_option", state, in_flow=flow, option=repr(decision), options=offered
+        )
     this_turn().decision = Deferred(record, decision, Actor(state.get("user_id"), "chat"))
     return None
 
