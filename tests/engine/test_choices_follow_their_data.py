@@ -59,7 +59,7 @@ DIARY = {
 
 @ActionRegistry.register("look")
 def look(day: str) -> dict:
-    return {"free": DIARY.get(day, [])}
+    return {} if day == "unfilled" else {"free": DIARY.get(day, [])}
 
 @ActionRegistry.register("book")
 def book(at, who: str) -> dict:
@@ -91,7 +91,7 @@ async def test_values_are_read_as_their_slots_types_before_they_are_offered(bot:
     assert done.texts == ["Booked 11:30/okafor."]
 
 
-@pytest.mark.parametrize("day", ["lunch", "nobody", "stranger", "bad"])
+@pytest.mark.parametrize("day", ["lunch", "nobody", "stranger", "bad", "unfilled"])
 async def test_an_item_no_slot_can_take_is_never_offered(
     bot: Bot, day: str, caplog: pytest.LogCaptureFixture
 ) -> None:

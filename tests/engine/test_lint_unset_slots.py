@@ -42,8 +42,8 @@ def test_a_slot_set_on_one_branch_only_is_reported_where_it_is_read() -> None:
             - {step: tell, type: say, message: "It costs {amount} plus {fee} in {city}."}
         """
     ) == [
-        "flows.f.steps[3].message: {amount} may be unset here: some way to step 'tell' "
-        "does not set 'amount' first, and it would render as nothing"
+        "flows.f.steps[3].message: {amount} may be unset here, or hold a value from "
+        "before: some way to step 'tell' does not set 'amount' first"
     ]
 
 
@@ -58,8 +58,8 @@ def test_an_actions_output_is_unset_where_its_skip_goes() -> None:
             - {step: skipped, type: end, message: ["No payment {code}.", "Nothing paid."]}
         """
     ) == [
-        "flows.f.steps[3].message[0]: {code} may be unset here: some way to step "
-        "'skipped' does not set 'code' first, and it would render as nothing"
+        "flows.f.steps[3].message[0]: {code} may be unset here, or hold a value from "
+        "before: some way to step 'skipped' does not set 'code' first"
     ]
 
 
@@ -82,8 +82,8 @@ def test_a_chosen_item_is_set_after_the_choice_not_where_the_list_was_empty() ->
             - {step: none, type: end, message: "Nothing at {at}."}
         """
     ) == [
-        "flows.f.steps[3].message: {at} may be unset here: some way to step 'none' "
-        "does not set 'at' first, and it would render as nothing"
+        "flows.f.steps[3].message: {at} may be unset here, or hold a value from "
+        "before: some way to step 'none' does not set 'at' first"
     ]
 
 
@@ -98,3 +98,25 @@ def test_slots_the_flow_never_sets_and_slots_with_defaults_are_not_judged() -> N
         )
         == []
     )
+
+
+def test_a_choice_from_a_list_no_step_fills_is_reported() -> None:
+    source = textwrap.dedent(HEAD).lstrip("\n") + textwrap.indent(
+        textwrap.dedent(
+            """
+        f:
+          slots: [{name: free_slots, type: any}, {name: at, type: time}]
+          steps:
+            - {step: find, type: action, call: look}
+            - {step: pick, type: choose, message: "Which?", options_from: free_slots,
+               bind: at, action: book}
+        """
+        ),
+        "  ",
+    )
+    found = [str(w) for w in lint(parse_bot(source, path="bot.yaml"))]
+    assert any(
+        "steps[1].options_from: no step of this flow sets 'free_slots', the list this "
+        "choice offers" in w
+        for w in found
+    ), found

@@ -182,6 +182,7 @@ class _FlowLint:
         ("14:30, 15:00 or ."). Only slots this flow itself sets are judged (another
         flow may have set the others), and one with a default is always set."""
         own = self.written(program)
+        self.unfilled_lists(program, own)
         defaults = {name for name, slot in self.config.slots.items() if slot.default is not None}
         defaults |= {slot.name for slot in self.flow.slots if slot.default is not None}
         judged = own - defaults
@@ -197,9 +198,22 @@ class _FlowLint:
                 for name in names:
                     self.warn(
                         path,
-                        f"{{{name}}} may be unset here: some way to step {inst.step.step!r} "
-                        f"does not set {name!r} first, and it would render as nothing",
+                        f"{{{name}}} may be unset here, or hold a value from before: some "
+                        f"way to step {inst.step.step!r} does not set {name!r} first",
                     )
+
+    def unfilled_lists(self, program: Program, own: frozenset[str]) -> None:
+        """A choice from data whose list no step of the flow fills: most likely a
+        look-up whose output goes to another slot (``outputs: [free]`` for
+        ``options_from: free_slots``)."""
+        for inst in program.instructions:
+            listed = getattr(inst.step, "options_from", None) if inst.kind == "choose" else None
+            if listed is not None and listed not in own:
+                self.warn(
+                    (*self.paths[inst.step.step], "options_from"),
+                    f"no step of this flow sets {listed!r}, the list this choice offers "
+                    "(an action's outputs or map_outputs would)",
+                )
 
     def written(self, program: Program) -> frozenset[str]:
         """Every slot a step of the flow sets."""

@@ -36,8 +36,8 @@ async def _decide(engine: Engine, state: ConversationState, decision: str) -> st
         return engine.say("which_one", state, in_flow=_flow_of(state), options=options)
     try:
         interpret(record, decision)
-    except InvalidDecision as exc:
-        offered = ", ".join(repr(option) for option in exc.options)
+    except InvalidDecision:
+        offered = ", ".join(repr(call.label or call.key) for call in record.actions)
         flow = _flow_of(state)
         return engine.say(
             "not_an_option", state, in_flow=flow, option=repr(decision), options=offered

@@ -125,10 +125,14 @@ def offers_over(
     with the list (not a list, an item without the keys ``bind`` names)."""
     assert step.options_from is not None and step.action is not None
     value = slots.get(step.options_from)
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence | None):
+    if value is None:
+        # An empty look-up is an empty list; no value at all is a look-up that did
+        # not fill the slot (a wiring mistake), not "nothing free".
+        return [], f"slot {step.options_from!r} has no value: nothing before this step set it"
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
         return [], f"slot {step.options_from!r} holds {type(value).__name__}, not a list"
     offers: list[ActionCall] = []
-    for number, item in enumerate(value or (), 1):
+    for number, item in enumerate(value, 1):
         bound = _bound(step, item)
         if bound is None:
             assert isinstance(step.bind, dict)  # a whole item always binds
