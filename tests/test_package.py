@@ -110,3 +110,10 @@ def test_cli_prints_the_version() -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
         assert result.output.strip() == f"soni {__version__}"
+
+
+def test_dir_lists_the_lazily_imported_names_too() -> None:
+    # Bot, SyncBot and create_app are imported on first use (they pull in LangGraph):
+    # dir() and completion still show them.
+    assert {"Bot", "SyncBot", "TurnResult", "create_app", "ServerSettings"} <= set(dir(soni))
+    assert set(soni.__all__) <= set(dir(soni))

@@ -43,6 +43,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'soni' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """Every public name, the lazily imported ones (``Bot``, ``create_app``…) too, as
+    ``dir(soni)`` and editors' completion expect."""
+    return sorted({*globals(), *__all__})
+
+
 try:
     __version__ = version("soni")
 except PackageNotFoundError:  # running from a source tree that was never installed

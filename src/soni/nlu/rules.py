@@ -73,7 +73,7 @@ from soni.nlu.embeddings._matcher import semantic_flow, semantic_option
 from soni.nlu.protocol import ConversationContext, FlowInfo, PendingInfo, SlotInfo
 from soni.nlu.units import PEOPLE
 
-__all__ = ("RulesSettings", "RulesUnderstanding", "rules_for")
+__all__ = ("RulesSettings", "RulesUnderstanding")
 
 _CORRECTION = re.compile(
     r"^(?:(?:actually|sorry|oops|wait|no|nope|oh|hmm|i meant|i mean|i said|correction|rather|"
@@ -1635,8 +1635,3 @@ def _cased(text: str, slot: SlotInfo, value: Any) -> Any:
     if slot.kind in ("string", "any") and isinstance(value, str) and not distinctive(slot):
         return _original(text, value)  # a pattern's span is already as written
     return value
-
-
-def rules_for(nlu: Mapping[str, Any]) -> RulesUnderstanding:
-    """The rule-based understanding configured by a bot's ``settings.nlu``."""
-    return RulesUnderstanding(RulesSettings.from_settings(nlu))
