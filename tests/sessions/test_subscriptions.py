@@ -114,7 +114,7 @@ async def test_closing_a_subscription_ends_its_iteration_and_detaches_it(
 ) -> None:
     subscription = sessions.subscribe("c1")
     reader = asyncio.create_task(drain(subscription))
-    await asyncio.sleep(0.01)  # the reader attached on its first __anext__
+    await subscription.open()  # attached now, whether or not the reader has started
     await turn(sessions, "c1")
     await sessions.list()  # a round trip: the events are delivered
     subscription.close()
