@@ -1,7 +1,9 @@
 """Registering, finding and removing actions: the registry's bookkeeping."""
 
+import functools
 import logging
 import threading
+from typing import Any
 
 import pytest
 
@@ -83,6 +85,41 @@ def test_register_keeps_the_description() -> None:
     assert spec is not None
     assert spec.description == "Says hello"
     assert spec.scope == "global"
+
+
+# -- the bare decorator needs a name ----------------------------------------------
+
+
+def transfer(amount: float) -> dict:
+    return {"amount": amount}
+
+
+class Greeter:
+    def __call__(self, name: str) -> dict:
+        return {"greeting": f"Hello {name}"}
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [functools.partial(transfer, amount=1.0), Greeter()],
+    ids=["partial", "callable-object"],
+)
+def test_the_bare_decorator_refuses_a_handler_without_a_name(handler: Any) -> None:
+    with pytest.raises(ActionRegistrationError, match="name"):
+        ActionRegistry.register(handler)
+
+    assert ActionRegistry().list_actions() == {"global": [], "local": []}
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [functools.partial(transfer, amount=1.0), Greeter()],
+    ids=["partial", "callable-object"],
+)
+def test_a_handler_without_a_name_registers_under_a_given_name(handler: Any) -> None:
+    assert ActionRegistry.register("act")(handler) is handler
+
+    assert ActionRegistry().get("act") is handler
 
 
 # -- local actions ---------------------------------------------------------------

@@ -7,6 +7,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from types import MappingProxyType
 from typing import Any
 
@@ -172,6 +173,36 @@ async def test_a_fresh_context_with_a_random_idempotency_key_when_none_given(
     keys = [ctx.idempotency_key for ctx in seen]
     assert all(isinstance(key, str) and key for key in keys)
     assert keys[0] != keys[1]
+
+
+def test_the_context_repr_hides_the_idempotency_key_and_the_token() -> None:
+    ctx = ActionContext(
+        conversation_id="conv-1",
+        idempotency_key="idem-key-7f3a",
+        confirmation_token="secret-token-91bc",
+    )
+
+    text = repr(ctx)
+
+    assert "idem-key-7f3a" not in text
+    assert "secret-token-91bc" not in text
+    assert "conv-1" in text
+    assert ctx.idempotency_key == "idem-key-7f3a"
+    assert ctx.confirmation_token == "secret-token-91bc"
+
+
+def test_a_context_is_hashable() -> None:
+    plain = ActionContext()
+    with_extras = ActionContext(conversation_id="conv-1", extras={"channel": "chat"})
+
+    contexts = {plain, with_extras}
+    by_context = {plain: "a", with_extras: "b"}
+
+    assert isinstance(hash(plain), int)
+    assert hash(with_extras) == hash(with_extras)
+    assert len(contexts) == 2
+    assert plain in contexts
+    assert by_context[with_extras] == "b"
 
 
 # -- threads ---------------------------------------------------------------------
@@ -407,6 +438,65 @@ async def test_caller_cancellation_of_a_sync_handler_propagates(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert task.cancelled()
+
+
+# -- a handler's own CancelledError is its failure --------------------------------
+
+
+async def cancels_itself() -> None:
+    raise asyncio.CancelledError()
+
+
+def cancels_itself_in_a_thread() -> None:
+    raise asyncio.CancelledError()
+
+
+async def awaits_a_cancelled_call() -> None:
+    inner = asyncio.create_task(asyncio.sleep(30))
+    inner.cancel()
+    await inner
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [cancels_itself, cancels_itself_in_a_thread, awaits_a_cancelled_call],
+    ids=["async", "sync", "cancelled-inner-call"],
+)
+async def test_a_handler_raising_cancelled_error_fails_without_cancelling_its_caller(
+    registry: ActionRegistry, handler: Any
+) -> None:
+    registry.register_local("act", handler)
+
+    caller = asyncio.create_task(registry.run("act"))
+    done, _ = await asyncio.wait({caller}, timeout=5)
+
+    assert done == {caller}
+    assert not caller.cancelled()
+    failure = caller.exception()
+    assert isinstance(failure, ActionFailed)
+    assert isinstance(failure.__cause__, asyncio.CancelledError)
+    current = asyncio.current_task()
+    assert current is not None and current.cancelling() == 0
+    # The registry stays usable.
+    registry.register_local("ping", lambda: {"pong": True})
+    assert await registry.run("ping") == {"pong": True}
+
+
+# -- a broken pool is not the handler's failure -----------------------------------
+
+
+async def test_a_shut_down_executor_is_not_blamed_on_the_handler() -> None:
+    pool = ThreadPoolExecutor(max_workers=1)
+    pool.shutdown()
+    registry = ActionRegistry(executor=pool)
+    calls: list[str] = []
+    registry.register_local("transfer", lambda: calls.append("ran"))
+
+    with pytest.raises(RuntimeError) as caught:
+        await registry.run("transfer")
+
+    assert not isinstance(caught.value, ActionFailed)
+    assert calls == []
 
 
 # -- results ---------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import functools
 import inspect
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -105,6 +106,40 @@ def test_non_callable_handler_is_refused(not_callable: Any) -> None:
     assert info.value.action == "pay"
     assert "callable" in info.value.reason
     assert "pay" not in ActionRegistry()
+
+
+# -- generators are not handlers --------------------------------------------------
+
+
+@pytest.fixture
+def registry() -> ActionRegistry:
+    return ActionRegistry()
+
+
+def numbers() -> Iterator[dict[str, int]]:
+    yield {"n": 1}
+
+
+async def async_numbers() -> Any:
+    yield {"n": 1}
+
+
+@pytest.mark.parametrize("handler", [numbers, async_numbers], ids=["generator", "async-generator"])
+def test_a_generator_function_is_refused_locally(registry: ActionRegistry, handler: Any) -> None:
+    with pytest.raises(ActionRegistrationError, match="generator"):
+        registry.register_local("numbers", handler)
+
+    assert "numbers" not in registry
+
+
+@pytest.mark.parametrize("handler", [numbers, async_numbers], ids=["generator", "async-generator"])
+def test_a_generator_function_is_refused_by_the_decorator(handler: Any) -> None:
+    with pytest.raises(ActionRegistrationError, match="generator"):
+        ActionRegistry.register("numbers")(handler)
+    with pytest.raises(ActionRegistrationError, match="generator"):
+        ActionRegistry.register(handler)
+
+    assert ActionRegistry().list_actions() == {"global": [], "local": []}
 
 
 # -- accepted handlers and how they are described ---------------------------------

@@ -8,8 +8,10 @@ one kind say so with ``pytest.mark.parametrize("store_kind", [...], indirect=Tru
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from psycopg_pool import AsyncConnectionPool
 from soni.confirmations import (
     ActionCall,
     Actor,
+    ConfirmationEvent,
     ConfirmationRegistry,
     ConfirmationStore,
     MemoryConfirmationStore,
@@ -154,3 +157,28 @@ async def register_choice(
 
 def transitions(history: list) -> list[tuple[Status | None, Status]]:
     return [(entry.from_status, entry.to_status) for entry in history]
+
+
+async def eventually(check: Callable[[], bool | Awaitable[bool]], within: float = 2.0) -> bool:
+    """Poll ``check`` until it holds or ``within`` seconds pass."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        outcome = check()
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        if outcome:
+            return True
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+
+
+def record_events(registry: ConfirmationRegistry) -> list[ConfirmationEvent]:
+    events: list[ConfirmationEvent] = []
+    registry.subscribe(events.append)
+    return events
+
+
+def moves(events: list[ConfirmationEvent]) -> list[tuple[Status | None, Status]]:
+    return [(event.from_status, event.to_status) for event in events]

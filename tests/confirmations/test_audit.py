@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,11 +15,22 @@ from soni.confirmations import (
     ConfirmationEvent,
     ConfirmationExpired,
     ConfirmationRegistry,
+    MemoryConfirmationStore,
     PendingConfirmation,
+    SqliteConfirmationStore,
     Status,
 )
 
-from .conftest import ALICE, SYSTEM, FakeClock, register_transfer, transitions
+from .conftest import (
+    ALICE,
+    SYSTEM,
+    FakeClock,
+    RegistryFactory,
+    moves,
+    record_events,
+    register_transfer,
+    transitions,
+)
 
 # -- history and listing -----------------------------------------------------------
 
@@ -235,3 +249,82 @@ async def test_a_negative_limit_is_refused(registry: ConfirmationRegistry) -> No
     with pytest.raises(ValueError, match="limit"):
         await registry.list(limit=-1)
     assert await registry.list(limit=0) == []
+
+
+# -- events carry the status the transition really left -------------------------
+
+
+class HeldLookups:
+    """Holds the next token lookup, after it read the record, until told to go on."""
+
+    _hold = False
+
+    def hold_next_lookup(self) -> None:
+        self._hold = True
+        self.looked_up = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def find_by_token_hash(self, token_hash: str) -> PendingConfirmation | None:
+        lookup = super().find_by_token_hash  # type: ignore[misc]
+        record: PendingConfirmation | None = await lookup(token_hash)
+        if self._hold:
+            self._hold = False
+            self.looked_up.set()
+            await asyncio.wait_for(self.go_on.wait(), 5)
+        return record
+
+
+class HeldMemoryStore(HeldLookups, MemoryConfirmationStore):
+    pass
+
+
+class HeldSqliteStore(HeldLookups, SqliteConfirmationStore):
+    pass
+
+
+Act = Callable[[ConfirmationRegistry, str], Awaitable[Any]]
+
+ACTS: dict[str, tuple[Act, Status]] = {
+    "decide": (lambda r, t: r.decide(t, "approve", actor="alice"), Status.APPROVED),
+    "cancel": (lambda r, t: r.cancel(t), Status.CANCELLED),
+}
+
+
+@pytest.mark.parametrize("act", ACTS)
+async def test_events_carry_the_status_the_transition_really_left(
+    make_registry: RegistryFactory, store_kind: str, tmp_path: Path, act: str
+) -> None:
+    store = HeldMemoryStore() if store_kind == "memory" else HeldSqliteStore(tmp_path / "held.db")
+    registry = make_registry(store=store)
+    record, token = await register_transfer(registry)
+    events = record_events(registry)
+
+    operation, target = ACTS[act]
+    store.hold_next_lookup()
+    acting = asyncio.create_task(operation(registry, token))
+    await asyncio.wait_for(store.looked_up.wait(), 5)  # it read the record as pending...
+    await registry.mark_shown(token, actor="alice")  # ...which is then shown
+    store.go_on.set()
+    await asyncio.wait_for(acting, 5)
+
+    history = await registry.history(record.id)
+    assert transitions(history) == [
+        (None, Status.PENDING),
+        (Status.PENDING, Status.SHOWN),
+        (Status.SHOWN, target),
+    ]
+    assert moves(events) == [(Status.PENDING, Status.SHOWN), (Status.SHOWN, target)]
+
+
+async def test_the_decision_event_after_mark_shown_leaves_shown(
+    registry: ConfirmationRegistry,
+) -> None:
+    record, token = await register_transfer(registry)
+    events = record_events(registry)
+
+    await registry.mark_shown(token)
+    await registry.decide(token, "approve")
+
+    history = await registry.history(record.id)
+    assert events[-1].from_status is Status.SHOWN
+    assert events[-1].from_status == history[-1].from_status

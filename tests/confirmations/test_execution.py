@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -300,3 +301,25 @@ async def test_a_cancelled_key_can_be_registered_again(registry: ConfirmationReg
     assert new.id != old.id
     assert new_token != old_token
     assert (await registry.decide(new_token, "approve")).status is Status.APPROVED
+
+
+async def test_a_result_that_cannot_be_serialised_still_closes_the_execution(
+    registry: ConfirmationRegistry,
+) -> None:
+    _, token = await register_transfer(registry)
+    await registry.decide(token, "approve")
+    assert (await registry.begin_execution(token)).should_run
+    result: dict[str, Any] = {"transfer_id": "T-1"}
+    result["itself"] = result
+
+    recorded = await registry.record_result(token, result)
+
+    assert recorded.status is Status.EXECUTED
+    assert recorded.result  # a placeholder that says why the result is missing
+    assert recorded.error is None
+    stored = await registry.get(token)
+    assert stored.status is Status.EXECUTED
+    assert stored.result == recorded.result
+    later = await registry.begin_execution(token)
+    assert later.should_run is False
+    assert later.confirmation.status is Status.EXECUTED

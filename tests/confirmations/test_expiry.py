@@ -23,7 +23,14 @@ from soni.confirmations import (
     UnknownConfirmation,
 )
 
-from .conftest import FakeClock, RegistryFactory
+from .conftest import (
+    FakeClock,
+    RegistryFactory,
+    moves,
+    record_events,
+    register_transfer,
+    transitions,
+)
 
 # How long a woken waiter may take to return. A wake-up takes microseconds; where a
 # test disables polling (poll_interval=60), a lost wake-up would take a minute.
@@ -591,3 +598,28 @@ async def test_expiries_go_on_while_a_long_purge_runs(
         assert purges == 1  # the rounds due meanwhile did not start a second one
         finish_purging.set()
     assert not sweeper.running
+
+
+# -- a withdrawal that comes too late is an expiry ---------------------------------
+
+
+@pytest.mark.parametrize("withdraw", ["cancel", "supersede", "cancel_conversation"])
+async def test_withdrawing_a_confirmation_past_its_expiry_records_expired(
+    registry: ConfirmationRegistry, clock: FakeClock, withdraw: str
+) -> None:
+    record, token = await register_transfer(registry, ttl=10)
+    events = record_events(registry)
+    clock.advance(11)
+
+    if withdraw == "cancel_conversation":
+        assert await registry.cancel_conversation("conv-1") == 0
+    else:
+        returned = await getattr(registry, withdraw)(token)
+        assert returned.status is Status.EXPIRED
+
+    assert (await registry.get(token)).status is Status.EXPIRED
+    assert transitions(await registry.history(record.id)) == [
+        (None, Status.PENDING),
+        (Status.PENDING, Status.EXPIRED),
+    ]
+    assert moves(events) == [(Status.PENDING, Status.EXPIRED)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -612,3 +613,18 @@ def test_an_option_chosen_by_its_label_names_the_option() -> None:
     assert record.option_named("11:30") == "book.2"
     assert record.option_named("book.1") == "book.1"
     assert record.option_named("book") is None
+
+
+@pytest.mark.parametrize("reserved", ["approve", "skip"])
+@pytest.mark.parametrize("kind", ["single", "choice"])
+async def test_an_option_named_like_a_decision_is_refused(
+    registry: ConfirmationRegistry, reserved: str, kind: str
+) -> None:
+    actions: list[Any] = [(reserved, {"n": 1})]
+    if kind == "choice":
+        actions.insert(0, ("book_train", {"to": "Paris"}))
+
+    with pytest.raises(ValueError, match=reserved):
+        await registry.register(conversation_id="conv-1", actions=actions, prompt="Go?")
+
+    assert await registry.list() == []

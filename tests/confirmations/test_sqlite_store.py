@@ -8,6 +8,7 @@ import dataclasses
 import multiprocessing
 import queue
 import random
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,9 @@ from soni.confirmations import (
 from soni.errors import SoniError, StoreClosed
 
 from ._workers import decide_in_process, register_in_process
-from .conftest import FakeClock, RegistryFactory
+from .conftest import FakeClock, RegistryFactory, register_transfer, transitions
+
+SQLITE_ONLY = pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -445,3 +448,29 @@ async def test_only_writes_safe_to_lose_skip_their_flush(tmp_path: Path) -> None
         assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again
     finally:
         await registry.aclose()
+
+
+# -- a full database -------------------------------------------------------------
+
+
+@SQLITE_ONLY
+async def test_a_full_database_reports_that_it_is_full_and_stays_usable(
+    registry: ConfirmationRegistry,
+) -> None:
+    store = registry.store
+    assert isinstance(store, SqliteConfirmationStore)
+    await register_transfer(registry)
+    pages = await store._run(lambda conn: conn.execute("PRAGMA page_count").fetchone()[0])
+    await store._run(lambda conn: conn.execute(f"PRAGMA max_page_count={pages + 2}").fetchone())
+
+    with pytest.raises(sqlite3.Error) as caught:
+        await registry.register(
+            conversation_id="conv-2", actions=[("transfer", {})], prompt="x" * 1_000_000
+        )
+
+    assert "full" in str(caught.value)
+    assert "rollback" not in str(caught.value)
+    record, token = await register_transfer(registry, conversation_id="conv-3")
+    assert (await registry.get(token)).status is Status.PENDING
+    assert [r.conversation_id for r in await registry.list()] == ["conv-1", "conv-3"]
+    assert transitions(await registry.history(record.id)) == [(None, Status.PENDING)]

@@ -28,7 +28,7 @@ from soni.confirmations import (
 )
 from soni.confirmations.tokens import derive_token, is_well_formed, made_under
 
-from .conftest import RegistryFactory, register_transfer, transitions
+from .conftest import FakeClock, RegistryFactory, register_transfer, transitions
 
 SECRET = b"the deployment's secret, 32 bytes or more"
 OTHER_SECRET = b"another deployment's secret, as long"
@@ -119,6 +119,31 @@ async def test_no_token_is_shown_for_a_closed_confirmation(workers: Workers) -> 
 
     assert second.token_of(decided) is None
     assert first.token_of(decided) is None
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("closed_by", ["decision", "expiry"])
+async def test_a_confirmation_closed_by_another_registry_shows_no_token(
+    make_registry: RegistryFactory, tmp_path: Path, clock: FakeClock, closed_by: str
+) -> None:
+    path = tmp_path / "shared.db"
+    mine = make_registry(path=path)
+    theirs = make_registry(path=path)
+    record, token = await register_transfer(mine, ttl=10)
+    lasting, lasting_token = await register_transfer(mine, ttl=1000, conversation_id="conv-2")
+    assert mine.token_of(record) == token
+    if closed_by == "decision":
+        await theirs.decide(token, "approve", actor="bob")
+    clock.advance(11)
+    if closed_by == "expiry":
+        assert await theirs.cleanup_expired() == 1
+
+    closed = await mine.get_by_id(record.id)
+    assert closed is not None and not closed.is_open
+    assert mine.token_of(closed) is None
+    still_open = await mine.get_by_id(lasting.id)
+    assert still_open is not None
+    assert mine.token_of(still_open) == lasting_token
 
 
 # -- another process ------------------------------------------------------------------

@@ -4,12 +4,16 @@ A date returned by a look-up reached the next handler as its text ("2026-12-18")
 ``next_visit + timedelta(days=7)`` failed — found by a bot writer whose handler worked
 with a collected date and broke with a looked-up one. A time returned by a handler
 was shown with its seconds ("10:00:00"). Outputs are now read as their slots' types,
-as collected values are; an output the type cannot read stays as it came.
+as collected values are; an output the type cannot read stays as it came. An output
+no conversation state can hold (an object of no JSON type) is kept as its text, and
+the conversation goes on.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from soni import ActionRegistry, Bot
 
 from .._bots import written_bot
 
@@ -56,3 +60,36 @@ async def test_a_returned_date_and_time_keep_their_types(tmp_path: Path) -> None
         # The guarded handler got a date (it adds a week); "n/a" is no integer and
         # stays as it came rather than failing the turn.
         assert said.texts == ["Moved to 2026-12-25. Note: n/a."]
+
+
+async def test_an_unserialisable_action_output_does_not_break_the_conversation(
+    handlers: object, tmp_path: Path
+) -> None:
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "bot.yaml").write_text(
+        "flows:\n"
+        "  odd:\n"
+        "    steps:\n"
+        "      - {step: get, type: action, call: review_odd_output, map_outputs: {obj: thing}}\n"
+        "      - {step: tell, type: say, message: 'got it'}\n"
+        "slots:\n"
+        "  thing: {type: any}\n"
+    )
+
+    class Opaque:
+        def __str__(self) -> str:
+            return "opaque"
+
+    registry = ActionRegistry()
+    registry.register_local("review_odd_output", lambda: {"obj": Opaque()})
+    bot = await Bot.load(folder, db=str(tmp_path / "odd.db"), registry=registry)
+    try:
+        first = await bot.handle("odd-1", "/odd")
+        second = await bot.handle("odd-1", "/odd")
+    finally:
+        await bot.aclose()
+
+    assert first.texts == ["got it"]
+    assert first.slots["thing"] == "opaque"
+    assert second.texts == ["got it"]

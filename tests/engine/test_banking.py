@@ -287,3 +287,19 @@ async def test_a_message_not_understood_while_a_confirmation_waits_still_says_so
 
     assert result.texts[0] == "Sorry, I didn't understand that."
     assert result.status == "awaiting_confirmation"
+
+
+async def test_starting_a_flow_already_running_keeps_the_first_run(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    for text in ("/transfer_funds", "Ann", "50", "DE1"):
+        await bot.handle("twice", text)
+
+    again = await bot.handle("twice", "/transfer_funds")
+    done = await bot.handle("twice", "yes")
+
+    assert again.texts == [
+        "We are already in the middle of transfer money.",
+        "Send 50 EUR to Ann (DE1)?",
+    ]
+    assert done.texts[0].startswith("Done: 50 EUR sent to Ann.")
+    assert [(t["to"], t["amount"]) for t in sent_in("twice")] == [("Ann", 50.0)]

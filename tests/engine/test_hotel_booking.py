@@ -195,3 +195,16 @@ async def test_more_than_nine_rooms_are_refused_before_any_is_held(
     held = await bot.handle(conversation, "9", user_id="u1")
     assert held.texts[-2] == "Room 9 of 9: number 109 is held."
     assert len(held_in(conversation)) == 9
+
+
+async def test_each_run_of_a_looped_action_gets_its_own_idempotency_key(
+    make_bot: BotFactory,
+) -> None:
+    bot = await make_bot("hotel_booking")
+    texts = ("I'd like to book a room", "2025-07-01", "04/07/2025", "6", "Ana", "a@b.co", "3")
+    for text in texts:
+        await bot.handle("loop-keys", text)
+
+    keys = [entry["key"] for entry in held_in("loop-keys")]
+    assert len(keys) == 3
+    assert len(set(keys)) == 3

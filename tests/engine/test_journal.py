@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from soni import ActionRegistry
 from soni.engine.journal import (
     JournalEntry,
     MemoryActionJournal,
@@ -14,8 +16,9 @@ from soni.engine.journal import (
     run_key,
 )
 
+from .conftest import BotFactory
 from .test_recovery import lose_the_next_checkpoint
-from .test_steps import LoadBot, bot_handlers, calls_in, load
+from .test_steps import LoadBot, bot_handlers, calls_in, load, write_bot
 
 __all__ = ("bot_handlers", "load")  # fixtures used by name below
 
@@ -104,3 +107,68 @@ def test_the_key_depends_on_the_arguments_not_their_order() -> None:
     assert run_key("k", {"a": 1, "b": 2}) == run_key("k", {"b": 2, "a": 1})
     assert run_key("k", {"a": 1}) != run_key("k", {"a": 2})
     assert run_key("k", {"a": 1}) != run_key("k2", {"a": 1})
+
+
+# -- runs in later turns, and after a reset ------------------------------------------
+
+
+def counting_registry(calls: list[str]) -> ActionRegistry:
+    registry = ActionRegistry()
+
+    def get_balance(account: str) -> dict[str, float]:
+        calls.append(account)
+        return {"balance": 100.0 + len(calls)}
+
+    registry.register_local("get_balance", get_balance)
+    return registry
+
+
+async def test_after_a_reset_the_same_steps_run_again(make_bot: BotFactory) -> None:
+    calls: list[str] = []
+    bot = await make_bot(registry=counting_registry(calls))
+    for text in ("/check_balance", "checking"):
+        await bot.handle("reset-1", text)
+    await bot.reset("reset-1")
+
+    await bot.handle("reset-1", "/check_balance")
+    again = await bot.handle("reset-1", "checking")
+
+    assert calls == ["checking", "checking"]
+    assert again.texts == ["Your checking balance is 102 EUR."]
+
+
+async def test_a_handler_taking_the_slots_dict_is_a_new_call_when_the_values_differ(
+    make_bot: BotFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    registry = ActionRegistry()
+
+    def quote(slots: dict[str, Any]) -> dict[str, str]:
+        seen.append(slots["item"])
+        return {"price": f"price of {slots['item']}"}
+
+    registry.register_local("quote", quote)
+    folder = write_bot(
+        tmp_path,
+        "quote",
+        """
+        slots:
+          item: {type: string, prompt: "Which item?"}
+          price: {type: string}
+        flows:
+          q:
+            steps:
+              - {step: ask, type: collect, slot: item}
+              - {step: look, type: action, call: quote, map_outputs: {price: price}}
+              - {step: tell, type: say, message: "{price}"}
+        """,
+    )
+    bot = await make_bot(str(folder), registry=registry)
+    await bot.handle("sd", "/q")
+    lose_the_next_checkpoint(bot, monkeypatch)
+    await bot.handle("sd", "pen")  # ran, but the turn was lost
+
+    result = await bot.handle("sd", "ink")
+
+    assert result.texts == ["price of ink"]
+    assert seen == ["pen", "ink"]

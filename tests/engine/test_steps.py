@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -144,6 +145,48 @@ async def test_set_assigns_all_values_from_the_slots_before_the_step(load: LoadB
     result = await bot.handle("set-3", "/swap")
 
     assert result.texts == ["a=2 b=1 counter=1"]
+
+
+def write_bot(tmp_path: Path, name: str, text: str) -> Path:
+    folder = tmp_path / name
+    folder.mkdir(exist_ok=True)
+    (folder / "bot.yaml").write_text(textwrap.dedent(text))
+    return folder
+
+
+async def test_a_set_text_with_a_dash_between_texts_is_a_template(
+    make_bot: BotFactory, tmp_path: Path
+) -> None:
+    folder = write_bot(
+        tmp_path,
+        "tpl",
+        """
+        slots:
+          first: {type: string, prompt: "first?"}
+          last: {type: string, prompt: "last?"}
+          year: {type: integer, prompt: "year?"}
+          month: {type: integer, prompt: "month?"}
+        flows:
+          names:
+            steps:
+              - {step: a, type: collect, slot: first}
+              - {step: b, type: collect, slot: last}
+              - {step: s, type: set, slots: {full: "{{first}}-{{last}}"}}
+              - {step: t, type: say, message: "full={full}"}
+          numbers:
+            steps:
+              - {step: a, type: collect, slot: year}
+              - {step: b, type: collect, slot: month}
+              - {step: s, type: set, slots: {gap: "{year}-{month}"}}
+              - {step: t, type: say, message: "gap={gap}"}
+        """,
+    )
+    bot = await make_bot(str(folder))
+    texts = [(await bot.handle("tp", t)).texts for t in ("/names", "Ann", "Lee")]
+    numbers = [(await bot.handle("tp", t)).texts for t in ("/numbers", "2024", "5")]
+
+    assert texts[-1] == ["full=Ann-Lee"]
+    assert numbers[-1] == ["gap=2019"]  # numbers on both sides: arithmetic
 
 
 # -- branch -----------------------------------------------------------------------

@@ -217,3 +217,36 @@ def test_a_token_alone_decides_when_the_setting_allows_it(serve: Serve) -> None:
         # The conversations themselves stay private.
         assert link.get("/conversations/linked").status_code == 401
         assert bob.get("/conversations/linked").status_code == 404
+
+
+def test_a_reset_name_used_by_another_user_is_theirs_with_none_of_the_old_confirmations(
+    keyed: LiveServer,
+) -> None:
+    with keyed.client("alice-key") as alice, keyed.client("bob-key") as bob:
+        start_transfer(alice, "reused")
+        assert alice.delete("/conversations/reused").status_code == 204
+        assert bob.post("/conversations/reused/messages", json={"text": "hello"}).status_code == 200
+
+        listed = bob.get("/conversations/reused/confirmations")
+
+    assert listed.status_code == 200
+    assert listed.json()["confirmations"] == []
+
+
+async def test_the_owner_is_told_of_their_own_reset(keyed: LiveServer) -> None:
+    with keyed.client("alice-key") as alice:
+        alice.post("/conversations/mine/messages", json={"text": "/check_balance"})
+    headers = {"Authorization": "Bearer alice-key"}
+    async with connect(keyed.ws_url, proxy=None, additional_headers=headers) as socket:
+        frame = {"session_id": "s", "local_timestamp": None}
+        frame["payload"] = {"type": "instruction", "name": "subscribe", "args": {}}
+        frame["payload"]["args"] = {"conversation_id": "mine"}
+        await socket.send(json.dumps(frame))
+        answer = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        assert answer["payload"]["ok"] is True
+        with keyed.client("alice-key") as alice:
+            assert alice.delete("/conversations/mine").status_code == 204
+        event = json.loads(await asyncio.wait_for(socket.recv(), 10))
+
+    assert event["payload"]["event"] == "session_removed"
+    assert event["payload"]["data"]["reason"] == "reset"

@@ -251,3 +251,14 @@ def test_a_real_bug_is_a_500_problem_and_the_server_keeps_serving(
         assert "a bug" not in failed.text  # internals stay in the log
         assert any(r.exc_info and "a bug" in str(r.exc_info[1]) for r in caplog.records)
         assert client.post("/conversations/c/messages", json={"text": "savings"}).status_code == 200
+
+
+@HTTP_LAYER
+def test_deeply_nested_json_to_decisions_is_a_422(server: LiveServer) -> None:
+    with server.client() as client:
+        response = client.post(
+            "/decisions", content=b"[" * 60_000, headers={"Content-Type": "application/json"}
+        )
+
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")

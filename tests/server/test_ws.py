@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from .conftest import HTTP_LAYER, LiveServer
@@ -166,6 +167,32 @@ async def test_malformed_frames_get_error_responses_and_the_socket_stays_usable(
         ok = await client.call("s9", "message", conversation_id="c", text="what's my balance")
         assert ok["ok"] is True
         assert ok["result"]["replies"][0]["text"] == "Which account: checking or savings?"
+
+
+@HTTP_LAYER
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"session_id": "s", "payload": {"type": ["x"]}}',
+        '{"session_id": "s", "payload": {"type": {}}}',
+        "[" * 60_000,
+    ],
+)
+async def test_a_malformed_frame_gets_an_error_and_the_connection_stays(
+    server: LiveServer, raw: str
+) -> None:
+    async with connect(server.ws_url, proxy=None) as socket:
+        await socket.send(raw)
+        error = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        assert error["payload"]["ok"] is False
+        assert error["payload"]["error"]["status"] == 400
+        frame = {"session_id": "ok", "local_timestamp": None}
+        frame["payload"] = {"type": "instruction", "name": "message", "args": {}}
+        frame["payload"]["args"] = {"conversation_id": "after", "text": "/check_balance"}
+        await socket.send(json.dumps(frame))
+        answer = json.loads(await asyncio.wait_for(socket.recv(), 10))
+
+    assert answer["payload"]["ok"] is True
 
 
 SCRIPT = [
