@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from soni import Bot
 from soni.actions import ActionContext, ActionRegistry, ActionSpec
-from soni.confirmations._support import utcnow
 from soni.errors import ActionArgumentError
 from soni.testing.observing import ActionRun, RunRecorder, TestClock, make_stub
 
@@ -82,9 +81,9 @@ async def test_a_stub_without_a_real_handler_takes_the_slots() -> None:
 
 def test_the_clock_only_moves_forward() -> None:
     clock = TestClock()
-    assert abs(clock() - utcnow()) < timedelta(seconds=1)
-    later = utcnow() + timedelta(minutes=10)
+    assert abs(clock() - datetime.now(UTC)) < timedelta(seconds=1)
+    later = datetime.now(UTC) + timedelta(minutes=10)
     clock.move_past(later)
     assert clock() > later
-    clock.move_past(utcnow())  # already past: no change
+    clock.move_past(datetime.now(UTC))  # already past: no change
     assert clock() > later

@@ -1,7 +1,6 @@
 """The bot format: pydantic models, loading YAML files and folders, validation with
 ``file:line:col`` errors, slot types and slot validators."""
 
-from soni.dsl._source import Location, SourceMap
 from soni.dsl.loader import load_bot, parse_bot
 from soni.dsl.models import (
     ActionDef,
@@ -28,6 +27,7 @@ from soni.dsl.models import (
     WhileStep,
 )
 from soni.dsl.slot_types import SLOT_TYPES, SlotKind, coerce, normalise_choices, slot_kind
+from soni.dsl.source import Location, SourceMap
 from soni.dsl.steps import END, STEP_TYPES
 from soni.dsl.validate import SyntaxCheckers, validate_bot
 from soni.dsl.validators import (

@@ -35,9 +35,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from soni.dsl._source import DataPath, Location, format_path
-from soni.dsl._yaml import ParsedFile
+from soni.dsl.source import DataPath, Location, format_path
 from soni.dsl.steps import END, SLOT_NAME_PATTERN
+from soni.dsl.yaml_reader import ParsedFile
 
 __all__ = ("ALIASES", "normalise_file", "normalise_merged")
 

@@ -10,9 +10,9 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from soni.dsl._messages import did_you_mean
-from soni.dsl._source import DataPath
+from soni.dsl.diagnostics import did_you_mean
 from soni.dsl.models import FlowDef, SlotDef
+from soni.dsl.source import DataPath
 from soni.dsl.steps import (
     END,
     ActionStep,

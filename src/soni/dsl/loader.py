@@ -20,11 +20,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from soni.dsl._compat import normalise_file, normalise_merged
-from soni.dsl._messages import describe_value, translate
-from soni.dsl._source import Location, SourceMap, format_path
-from soni.dsl._yaml import ParsedFile, parse_yaml
+from soni.dsl.diagnostics import describe_value, translate
 from soni.dsl.models import BotConfig
+from soni.dsl.source import Location, SourceMap, format_path
 from soni.dsl.validate import SyntaxCheckers, validate_bot
+from soni.dsl.yaml_reader import ParsedFile, parse_yaml
 from soni.errors import ConfigError, ConfigErrors
 
 __all__ = ("load_bot", "parse_bot")

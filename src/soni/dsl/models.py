@@ -24,8 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from soni.dsl._source import SourceMap
 from soni.dsl.slot_types import SLOT_TYPES, SlotKind, normalise_choices
+from soni.dsl.source import SourceMap
 from soni.dsl.steps import (
     ACTION_NAME_PATTERN,
     STRICT,

@@ -20,12 +20,12 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from soni.dsl._flow_checks import FlowChecker, assigned_slots
-from soni.dsl._messages import describe_value, did_you_mean
-from soni.dsl._source import DataPath, SourceMap, format_path
+from soni.dsl.diagnostics import describe_value, did_you_mean
 from soni.dsl.models import BotConfig, SlotDef
 from soni.dsl.references import expression_names, template_names
 from soni.dsl.responses import RESPONSES
 from soni.dsl.slot_types import coerce
+from soni.dsl.source import DataPath, SourceMap, format_path
 from soni.errors import ConfigError, SlotValueError
 
 __all__ = ("SyntaxCheckers", "validate_bot")

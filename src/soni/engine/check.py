@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from soni.actions import ActionRegistry, load_actions
-from soni.dsl._source import SourceMap, format_path
 from soni.dsl.loader import load_bot
 from soni.dsl.models import ActionStep, BotConfig, ChooseStep
+from soni.dsl.source import SourceMap, format_path
 from soni.dsl.validate import SyntaxCheckers
 from soni.dsl.validators import default_validators
 from soni.engine.expressions import compile_expression

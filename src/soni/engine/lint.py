@@ -30,10 +30,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from soni.dsl._source import DataPath, SourceMap, format_path
 from soni.dsl.models import BotConfig, FlowDef, SlotDef
 from soni.dsl.references import template_names as template_names_of
 from soni.dsl.responses import variants
+from soni.dsl.source import DataPath, SourceMap, format_path
 from soni.dsl.steps import ActionStep, BranchStep, ConfirmStep, Step, WhileStep
 from soni.engine.patterns import Pattern, compile_pattern
 from soni.engine.program import END, Instruction, Program, compile_flow

@@ -39,10 +39,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from soni.dsl import ActionStep, ChooseStep, Location, SourceMap
-from soni.dsl._messages import describe_value, did_you_mean
-from soni.dsl._source import DataPath, format_path
-from soni.dsl._yaml import parse_yaml
+from soni.dsl.diagnostics import describe_value, did_you_mean
 from soni.dsl.slot_types import coerce
+from soni.dsl.source import DataPath, format_path
+from soni.dsl.yaml_reader import parse_yaml
 from soni.errors import ConfigError, ConfigErrors, SlotValueError
 from soni.nlu.commands import (
     Affirm,

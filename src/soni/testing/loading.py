@@ -1,6 +1,6 @@
 """Reading a conversation-test file: YAML with positions, then the models.
 
-The YAML is read by the bot loader's reader (:mod:`soni.dsl._yaml`), so a test file
+The YAML is read by the bot loader's reader (:mod:`soni.dsl.yaml_reader`), so a test file
 follows the same rules as a bot file (YAML 1.2 core schema, duplicate keys refused)
 and every error points at ``file:line:col``.
 """
@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from soni.dsl._messages import describe_value, did_you_mean
-from soni.dsl._source import DataPath, Location, SourceMap, format_path
-from soni.dsl._yaml import parse_yaml
+from soni.dsl.diagnostics import describe_value, did_you_mean
+from soni.dsl.source import DataPath, Location, SourceMap, format_path
+from soni.dsl.yaml_reader import parse_yaml
 from soni.errors import ConfigError, ConfigErrors
 from soni.testing.errors import ConversationTestErrors
 from soni.testing.models import STEP_KEYS, ConversationFileModel, ConversationTest

@@ -13,11 +13,10 @@ import copy
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from soni.actions.spec import Handler
-from soni.confirmations._support import utcnow
 from soni.engine.events import ActionRan, BotEvent
 
 if TYPE_CHECKING:
@@ -99,10 +98,10 @@ class TestClock:
 
     def __init__(self, start: datetime | None = None) -> None:
         # From ``start`` on (a pinned day's noon), else from now.
-        self._offset = timedelta() if start is None else start - utcnow()
+        self._offset = timedelta() if start is None else start - datetime.now(UTC)
 
     def __call__(self) -> datetime:
-        return utcnow() + self._offset
+        return datetime.now(UTC) + self._offset
 
     def move_past(self, moment: datetime) -> None:
         """Move forward so that ``moment`` has passed (by a second)."""

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from soni.dsl._source import DataPath, Location, format_path
+from soni.dsl.source import DataPath, Location, format_path
 from soni.errors import ConfigError
 
 __all__ = ("ParsedFile", "parse_yaml")

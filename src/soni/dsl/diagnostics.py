@@ -21,7 +21,6 @@ from pydantic import BaseModel, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
 from soni.dsl._compat import ALIASES
-from soni.dsl._source import DataPath, Location, SourceMap, format_path
 from soni.dsl.models import (
     ActionDef,
     BotConfig,
@@ -33,6 +32,7 @@ from soni.dsl.models import (
     SlotDef,
     Trigger,
 )
+from soni.dsl.source import DataPath, Location, SourceMap, format_path
 from soni.dsl.steps import ACTION_NAME_PATTERN, SLOT_NAME_PATTERN, STEP_TYPES, ChooseOption
 from soni.errors import ConfigError
 
