@@ -117,3 +117,12 @@ def test_dir_lists_the_lazily_imported_names_too() -> None:
     # dir() and completion still show them.
     assert {"Bot", "SyncBot", "TurnResult", "create_app", "ServerSettings"} <= set(dir(soni))
     assert set(soni.__all__) <= set(dir(soni))
+
+
+def test_what_bot_decide_raises_and_a_turn_returns_import_from_the_top() -> None:
+    from soni.engine.results import PendingView, ReplyView
+
+    for name in ("UnknownConfirmation", "ConfirmationExpired", "AlreadyDecided",
+                 "ConfirmationClosed", "InvalidDecision", "ConversationBusy"):  # fmt: skip
+        assert getattr(soni, name) is getattr(soni.errors, name)
+    assert soni.PendingView is PendingView and soni.ReplyView is ReplyView

@@ -13,13 +13,21 @@ from soni.errors import (
     ActionNotFound,
     ActionRegistrationError,
     ActionTimeout,
+    AlreadyDecided,
     ConfigError,
     ConfigErrors,
+    ConfirmationClosed,
+    ConfirmationError,
+    ConfirmationExpired,
+    ConversationBusy,
+    InvalidDecision,
     SlotValueError,
     SoniError,
+    UnknownConfirmation,
 )
 
 if TYPE_CHECKING:
+    from soni.engine.results import PendingView, ReplyView
     from soni.engine.runtime import Bot, TurnResult
     from soni.engine.sync import SyncBot
     from soni.server import ServerSettings, create_app
@@ -29,6 +37,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "Bot": "soni.engine.runtime",
     "TurnResult": "soni.engine.runtime",
+    "PendingView": "soni.engine.results",
+    "ReplyView": "soni.engine.results",
     "SyncBot": "soni.engine.sync",
     "create_app": "soni.server",
     "ServerSettings": "soni.server",
@@ -65,15 +75,24 @@ __all__ = (
     "ActionRegistry",
     "ActionSpec",
     "ActionTimeout",
+    "AlreadyDecided",
     "Bot",
     "BotConfig",
     "ConfigError",
     "ConfigErrors",
+    "ConfirmationClosed",
+    "ConfirmationError",
+    "ConfirmationExpired",
+    "ConversationBusy",
+    "InvalidDecision",
+    "PendingView",
+    "ReplyView",
     "ServerSettings",
     "SlotValueError",
     "SoniError",
     "SyncBot",
     "TurnResult",
+    "UnknownConfirmation",
     "__version__",
     "create_app",
     "load_actions",
