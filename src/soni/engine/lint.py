@@ -258,14 +258,13 @@ class _FlowLint:
         elif inst.kind == "action":
             gen = self.outputs(step.call, step.map_outputs, judged)
         elif inst.kind == "choose":
+            ran = [self.outputs(action, {}, judged) for action in step.actions]
+            # One action over a list: its outputs and the bound slots; fixed options:
+            # what every one of them sets.
             gen = (
-                frozenset(step.bound_slots).union(
-                    *(self.outputs(action, {}, judged) for action in step.actions)
-                )
-                if step.options_from is not None
-                else frozenset.intersection(
-                    *(self.outputs(action, {}, judged) for action in step.actions)
-                )
+                frozenset(step.bound_slots).union(*ran)
+                if step.options_from
+                else frozenset.intersection(*ran)
             )
         return [(t, gen if t == done else frozenset()) for t in self.moves(inst)]
 

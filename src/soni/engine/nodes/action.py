@@ -106,7 +106,7 @@ async def execute(
         ended = end_task(state)
         text = engine.say("action_failed", state, in_flow=frame["flow"], action=what)
         return {**ended, "replies": reply(state, text)}
-    result = _json_safe(outcome.result)
+    result = as_json(outcome.result)
     map_outputs = getattr(inst.step, "map_outputs", None) or {}
     for problem in _unfitting(engine, name, result, map_outputs):
         engine.wiring_problem(problem)
@@ -189,7 +189,7 @@ def _as_approved(
     return arguments
 
 
-def _json_safe(result: Mapping[str, Any] | None) -> dict[str, Any]:
+def as_json(result: Mapping[str, Any] | None) -> dict[str, Any]:
     # Only what JSON can say (objects become text); a value for a declared slot is then
     # read back as its type (``as_declared``).
     safe: dict[str, Any] = json.loads(json.dumps(dict(result or {}), default=str))

@@ -8,7 +8,6 @@ bound to exactly that value; choosing it binds the item to the step's ``bind`` s
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,7 +17,7 @@ from soni.confirmations.records import SYSTEM
 from soni.dsl import ChooseOption, ChooseStep
 from soni.dsl.slot_types import coerce
 from soni.engine.core import Engine
-from soni.engine.nodes.action import action_args, as_declared, execute
+from soni.engine.nodes.action import action_args, as_declared, as_json, execute
 from soni.engine.nodes.gate import closed_message, gate, says_its_own
 from soni.engine.program import Instruction
 from soni.engine.stack import advance, current, end_task, reply
@@ -144,7 +143,7 @@ def offers_over(
             return [], f"item {number} of {step.options_from!r}: {exc}"
         merged = {**slots, **shown}
         # The values as read (a time, the canonical choice), as the label shows them.
-        args = {**action_args(engine, step.action, merged), **_as_json(shown)}
+        args = {**action_args(engine, step.action, merged), **as_json(shown)}
         label = (
             engine.render(step.label, merged)
             if step.label
@@ -179,8 +178,3 @@ def _bound(step: ChooseStep, item: Any) -> dict[str, Any] | None:
     if not isinstance(item, Mapping) or any(key not in item for key in keys.values()):
         return None
     return {slot: item[key] for slot, key in keys.items()}
-
-
-def _as_json(values: Mapping[str, Any]) -> dict[str, Any]:
-    safe: dict[str, Any] = json.loads(json.dumps(dict(values), default=str))
-    return safe
