@@ -32,6 +32,6 @@ def registered_by(paths: Iterable[str | Path]) -> Mapping[str, ActionSpec]:
     try:
         for path in paths:
             register_again(path)
-        return dict(ActionRegistry._global)
+        return dict(ActionRegistry._global.current)
     finally:
         ActionRegistry._replace_global(previous)

@@ -29,7 +29,7 @@ def _isolated_global_actions() -> Iterator[None]:
 def _isolated_default_validators() -> Iterator[None]:
     """Validators a test registers with ``@validator`` (a bot's handler module does,
     when it loads) do not outlive it."""
-    previous = default_registry._replace(dict(default_registry._specs))
+    previous = default_registry._replace(dict(default_registry._specs.current))
     try:
         yield
     finally:

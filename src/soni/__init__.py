@@ -4,7 +4,8 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from soni.actions import ActionContext, ActionRegistry, ActionSpec, load_actions
-from soni.dsl import BotConfig, load_bot, validate_bot, validator
+from soni.actions.validators import validator
+from soni.dsl import BotConfig, load_bot, validate_bot
 from soni.errors import (
     ActionArgumentError,
     ActionError,

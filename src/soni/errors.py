@@ -123,14 +123,35 @@ class ActionTimeout(ActionFailed):
 
 
 class ActionLoadError(ActionError):
-    """A handler module could not be imported."""
+    """A handler module could not be imported.
 
-    def __init__(self, target: str, cause: BaseException, file: str | None = None) -> None:
+    Attributes:
+        target: The module as it was asked for (a file, folder or dotted name).
+        cause: What the import raised.
+        path: The file of the user code that raised, when known.
+        line: Its line, when known.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        cause: BaseException,
+        path: str | None = None,
+        line: int | None = None,
+    ) -> None:
         self.target = target
-        self.file = file
         self.cause = cause
-        where = file or target
+        self.path = path
+        self.line = line
+        where = self.file or target
         super().__init__(f"cannot load actions from {where}: {type(cause).__name__}: {cause}")
+
+    @property
+    def file(self) -> str | None:
+        """``path:line`` (or the path alone) of the user code that raised."""
+        if self.path is None:
+            return None
+        return self.path if self.line is None else f"{self.path}:{self.line}"
 
 
 class ConfirmationError(SoniError):

@@ -18,6 +18,8 @@ import pytest
 
 from soni import ActionRegistry
 from soni.dsl import parse_bot, validator
+from soni.dsl._soni1 import soni1_spelling
+from soni.dsl.yaml_reader import parse_yaml
 from soni.engine.runtime import Bot, TurnResult
 
 from ._helpers import messages, write
@@ -472,7 +474,8 @@ def test_a_jump_to_an_unknown_step_is_reported_at_the_jump(workdir: Path) -> Non
     ]
 
 
-def test_unknown_keys_are_still_errors_and_suggest_soni1_names(workdir: Path) -> None:
+def test_unknown_keys_are_errors_in_todays_words(workdir: Path) -> None:
+    # A file with no soni 1.0 spelling is today's format: no 1.0 name is suggested.
     write(
         workdir / "bot.yaml",
         """
@@ -488,13 +491,20 @@ def test_unknown_keys_are_still_errors_and_suggest_soni1_names(workdir: Path) ->
     )
 
     assert messages("bot.yaml") == [
-        "bot.yaml:4:43: flows.f.steps[0]: unknown key 'jump_too' in a say step "
-        "(did you mean 'jump_to'?)",
+        "bot.yaml:4:43: flows.f.steps[0]: unknown key 'jump_too' in a say step",
         "bot.yaml:4:56: flows.f.steps[0]: unknown key 'wait_for_ack' in a say step",
-        "bot.yaml:5:33: flows.f.steps[1]: unknown key 'inptu' in a branch step "
-        "(did you mean 'input'?)",
-        "bot.yaml:7:5: flows.g: unknown key 'proces' in a flow (did you mean 'process'?)",
+        "bot.yaml:5:33: flows.f.steps[1]: unknown key 'inptu' in a branch step",
+        "bot.yaml:7:5: flows.g: missing required field 'steps' in a flow",
+        "bot.yaml:7:5: flows.g: unknown key 'proces' in a flow",
     ]
+
+
+def test_a_file_in_todays_format_is_left_as_written() -> None:
+    today = "flows:\n  f:\n    steps:\n      - {step: a, type: say, message: hi}\n"
+    soni1 = today.replace("steps:", "process:")
+
+    assert soni1_spelling(parse_yaml(today, "today.yaml")) is None
+    assert soni1_spelling(parse_yaml(soni1, "soni1.yaml")) == "process"
 
 
 def test_a_soni1_name_next_to_todays_is_an_error(workdir: Path) -> None:

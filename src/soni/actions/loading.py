@@ -92,23 +92,23 @@ def _exec(
         raise
     except BaseException as exc:  # SystemExit too: a bad module must not end the process
         sys.modules.pop(module.__name__, None)
-        raise ActionLoadError(target, exc, file=_where(exc, file)) from exc
+        raise ActionLoadError(target, exc, *_where(exc, file)) from exc
 
 
-def _where(exc: BaseException, default: str | Path | None) -> str | None:
-    """``file:line`` of the user code that raised, as precisely as the error allows."""
+def _where(exc: BaseException, default: str | Path | None) -> tuple[str | None, int | None]:
+    """The file and line of the user code that raised, as precisely as the error allows."""
     if isinstance(exc, SyntaxError) and exc.filename:
-        return f"{exc.filename}:{exc.lineno}" if exc.lineno else exc.filename
+        return exc.filename, exc.lineno or None
     tb = exc.__traceback__
-    place = None
+    place: tuple[str, int] | None = None
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if not filename.startswith("<frozen ") and "importlib" not in filename:
-            place = f"{filename}:{tb.tb_lineno}"
+            place = (filename, tb.tb_lineno)
         tb = tb.tb_next
-    if place is not None and not place.startswith(__file__):
+    if place is not None and place[0] != __file__:
         return place
-    return str(default) if default is not None else None
+    return (str(default) if default is not None else None), None
 
 
 def _imported_from(path: Path) -> ModuleType | None:
@@ -188,7 +188,7 @@ def _import_dotted(name: str, target: str | None = None) -> list[ModuleType]:
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
-        raise ActionLoadError(target or name, exc, file=_where(exc, None)) from exc
+        raise ActionLoadError(target or name, exc, *_where(exc, None)) from exc
     return [module, *_import_submodules(module, target or name)]
 
 
@@ -203,7 +203,7 @@ def _import_submodules(package: ModuleType, target: str) -> list[ModuleType]:
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
-            raise ActionLoadError(target, exc, file=_where(exc, full)) from exc
+            raise ActionLoadError(target, exc, *_where(exc, full)) from exc
         modules.append(module)
         modules.extend(_import_submodules(module, target))
     return modules

@@ -1,16 +1,14 @@
 """The ActionRegistry: every action handler the bots can call, by name.
 
-Reads are on the hot path (every action step resolves its handler), writes happen
-at import time and in tests. So writers serialise on one lock and publish new
-immutable maps; readers never lock, they read whatever map is published
-(copy-on-write). Each instance keeps a merged map of its local actions over the
-global ones, rebuilt by every write that concerns it, so a lookup is one dict read.
+The global map and each instance's local map are :class:`~soni.actions.names.NameMap`
+values (copy-on-write: writers serialise, readers never lock). Each instance also
+keeps a merged view of its local actions over the global ones, republished under one
+lock after every write that concerns it, so a lookup is one dict read.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import inspect
 import logging
 import threading
@@ -23,6 +21,7 @@ from typing import Any, ClassVar, Protocol, TypeVar, overload
 
 from soni.actions.context import ActionContext
 from soni.actions.invoke import call_check, call_handler
+from soni.actions.names import NameMap, close_names
 from soni.actions.spec import ActionSpec, Handler, describe, inspect_handler, validate_name
 from soni.errors import ActionNotFound, ActionRegistrationError
 
@@ -31,8 +30,6 @@ __all__ = ("ActionRegistry",)
 logger = logging.getLogger("soni.actions")
 
 H = TypeVar("H", bound=Callable[..., Any])
-
-_EMPTY: Mapping[str, ActionSpec] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +122,10 @@ class ActionRegistry:
 
     __slots__ = ("__weakref__", "_executor", "_handlers", "_local", "_view", "strict")
 
-    # Writers hold this lock; it guards the global map and every instance's maps,
-    # so a global write and a local write can never publish a stale merge.
+    # Merged views are published under this lock, each from the maps current then,
+    # so a global write and a local write can never leave a stale merge behind.
     _lock: ClassVar[threading.Lock] = threading.Lock()
-    _global: ClassVar[Mapping[str, ActionSpec]] = _EMPTY
+    _global: ClassVar[NameMap[ActionSpec]] = NameMap()
     _instances: ClassVar[weakref.WeakSet[ActionRegistry]] = weakref.WeakSet()
     _default: ClassVar[ActionRegistry | None] = None
     _default_lock: ClassVar[threading.Lock] = threading.Lock()
@@ -138,7 +135,7 @@ class ActionRegistry:
 
     strict: bool
     _executor: Executor | None
-    _local: Mapping[str, ActionSpec]
+    _local: NameMap[ActionSpec]
     _handlers: Mapping[str, Handler]
     _view: _View
 
@@ -152,9 +149,9 @@ class ActionRegistry:
         """
         self.strict = strict
         self._executor = executor
-        self._local = _EMPTY
+        self._local = NameMap()
         with ActionRegistry._lock:
-            self._publish(ActionRegistry._global)
+            self._publish()
             ActionRegistry._instances.add(self)
 
     @classmethod
@@ -191,7 +188,7 @@ class ActionRegistry:
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         """Registered names close to ``name``, best first (for 'did you mean')."""
-        return difflib.get_close_matches(name, list(self._handlers), n=limit, cutoff=0.6)
+        return close_names(name, self._view.merged, limit)
 
     def resolve(self, name: str) -> ActionSpec:
         """Like ``get_spec``, but an unknown name raises.
@@ -311,12 +308,10 @@ class ActionRegistry:
             idempotent=idempotent,
             reconcile=reconcile,
         )
-        with ActionRegistry._lock:
-            previous = ActionRegistry._global.get(name)
-            _check_overwrite(previous, spec, strict)
-            ActionRegistry._global = MappingProxyType({**ActionRegistry._global, name: spec})
-            for registry in ActionRegistry._instances:
-                registry._publish(ActionRegistry._global)
+        previous = ActionRegistry._global.put(
+            name, spec, lambda previous: _check_overwrite(previous, spec, strict)
+        )
+        ActionRegistry._publish_all()
         _log_registered(spec, previous)
         return spec
 
@@ -345,44 +340,36 @@ class ActionRegistry:
             idempotent=idempotent,
             reconcile=reconcile,
         )
+        previous = self._local.put(
+            name, spec, lambda previous: _check_overwrite(previous, spec, self.strict)
+        )
         with ActionRegistry._lock:
-            previous = self._local.get(name)
-            _check_overwrite(previous, spec, self.strict)
-            self._local = MappingProxyType({**self._local, name: spec})
-            self._publish(ActionRegistry._global)
+            self._publish()
         _log_registered(spec, previous)
         return spec
 
     @classmethod
     def unregister(cls, name: str) -> bool:
         """Remove a global action. Returns whether it was registered."""
-        with ActionRegistry._lock:
-            if name not in ActionRegistry._global:
-                return False
-            remaining = dict(ActionRegistry._global)
-            del remaining[name]
-            ActionRegistry._set_global(remaining)
+        if not ActionRegistry._global.remove(name):
+            return False
+        ActionRegistry._publish_all()
         logger.debug("unregistered global action %r", name)
         return True
 
     def unregister_local(self, name: str) -> bool:
         """Remove a local action. Returns whether it was registered."""
+        if not self._local.remove(name):
+            return False
         with ActionRegistry._lock:
-            if name not in self._local:
-                return False
-            remaining = dict(self._local)
-            del remaining[name]
-            self._local = MappingProxyType(remaining)
-            self._publish(ActionRegistry._global)
+            self._publish()
         logger.debug("unregistered local action %r", name)
         return True
 
     @classmethod
     def clear_global(cls) -> int:
         """Remove every global action. Returns how many there were."""
-        with ActionRegistry._lock:
-            count = len(ActionRegistry._global)
-            ActionRegistry._set_global({})
+        count = len(ActionRegistry._replace_global({}))
         logger.info("cleared %d global action(s)", count)
         return count
 
@@ -390,34 +377,32 @@ class ActionRegistry:
 
     def clear_local(self) -> int:
         """Remove every local action of this registry. Returns how many there were."""
+        count = len(self._local.replace({}))
         with ActionRegistry._lock:
-            count = len(self._local)
-            self._local = _EMPTY
-            self._publish(ActionRegistry._global)
+            self._publish()
         logger.info("cleared %d local action(s)", count)
         return count
 
     @classmethod
     def _replace_global(cls, actions: Mapping[str, ActionSpec]) -> Mapping[str, ActionSpec]:
         """Swap the whole global map (test isolation). Returns the previous one."""
-        with ActionRegistry._lock:
-            previous = ActionRegistry._global
-            ActionRegistry._set_global(actions)
+        previous = ActionRegistry._global.replace(actions)
+        ActionRegistry._publish_all()
         return previous
 
     @staticmethod
-    def _set_global(actions: Mapping[str, ActionSpec]) -> None:
-        # Caller holds the lock.
-        ActionRegistry._global = MappingProxyType(dict(actions))
-        for registry in ActionRegistry._instances:
-            registry._publish(ActionRegistry._global)
+    def _publish_all() -> None:
+        with ActionRegistry._lock:
+            for registry in ActionRegistry._instances:
+                registry._publish()
 
-    def _publish(self, global_: Mapping[str, ActionSpec]) -> None:
-        # Caller holds the lock. Build everything first, then publish with plain
-        # attribute stores, which readers see atomically.
-        merged = MappingProxyType({**global_, **self._local}) if self._local else global_
+    def _publish(self) -> None:
+        # Caller holds the lock. Build everything from the maps published now, then
+        # publish with plain attribute stores, which readers see atomically.
+        global_, local = ActionRegistry._global.current, self._local.current
+        merged = MappingProxyType({**global_, **local}) if local else global_
         handlers = {name: spec.handler for name, spec in merged.items()}
-        self._view = _View(global_=global_, local=self._local, merged=merged)
+        self._view = _View(global_=global_, local=local, merged=merged)
         self._handlers = handlers
 
     def __repr__(self) -> str:

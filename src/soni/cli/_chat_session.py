@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from soni.engine.templates import format_value
+from soni.dsl.templates import format_value
 from soni.errors import SoniError
 
 if TYPE_CHECKING:

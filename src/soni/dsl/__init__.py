@@ -1,6 +1,15 @@
-"""The bot format: pydantic models, loading YAML files and folders, validation with
-``file:line:col`` errors, slot types and slot validators."""
+"""The bot language: pydantic models, loading YAML files and folders, validation with
+``file:line:col`` errors, slot types, and the compilers of its expressions, templates
+and case patterns. (The slot validators registered from Python live with the action
+handlers, in :mod:`soni.actions`; their names are kept here too.)"""
 
+from soni.actions.validators import (
+    ValidatorRegistry,
+    ValidatorSpec,
+    default_registry,
+    default_validators,
+    validator,
+)
 from soni.dsl.loader import load_bot, parse_bot
 from soni.dsl.models import (
     ActionDef,
@@ -29,14 +38,7 @@ from soni.dsl.models import (
 from soni.dsl.slot_types import SLOT_TYPES, SlotKind, coerce, normalise_choices, slot_kind
 from soni.dsl.source import Location, SourceMap
 from soni.dsl.steps import END, STEP_TYPES
-from soni.dsl.validate import SyntaxCheckers, validate_bot
-from soni.dsl.validators import (
-    ValidatorRegistry,
-    ValidatorSpec,
-    default_registry,
-    default_validators,
-    validator,
-)
+from soni.dsl.validate import validate_bot
 
 __all__ = (
     "END",
@@ -65,7 +67,6 @@ __all__ = (
     "SlotKind",
     "SourceMap",
     "Step",
-    "SyntaxCheckers",
     "Trigger",
     "ValidatorRegistry",
     "ValidatorSpec",

@@ -5,13 +5,14 @@ Split from :mod:`soni.dsl.validate`, which runs them once per flow.
 
 from __future__ import annotations
 
-import ast
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from soni.dsl.diagnostics import did_you_mean
+from soni.dsl.expressions import Expression, compile_computed
 from soni.dsl.models import FlowDef, SlotDef
+from soni.dsl.patterns import compile_pattern
 from soni.dsl.source import DataPath
 from soni.dsl.steps import (
     END,
@@ -33,10 +34,6 @@ if TYPE_CHECKING:
     from soni.dsl.validate import BotChecker
 
 __all__ = ("FlowChecker", "assigned_slots")
-
-_COMPARISONS = (">=", "<=", ">", "<")
-_BRACED = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
-
 
 _FORMATTED = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*):[^{}]*\}")
 
@@ -70,26 +67,6 @@ def assigned_slots(flow: FlowDef) -> set[str]:
         elif isinstance(step, ChooseStep):
             names.update(step.bound_slots)
     return names
-
-
-def is_expression(text: str, parser: Callable[[str], object] | None = None) -> bool:
-    """Whether a ``set`` value is an expression (else it is a template).
-
-    With the engine's parser, exactly what it accepts; without it, what Python's
-    grammar accepts once ``{slot}`` reads as ``slot`` (the two agree on what a
-    template author writes).
-    """
-    if parser is not None:
-        try:
-            parser(text)
-        except ValueError:
-            return False
-        return True
-    try:
-        ast.parse(_BRACED.sub(r" \1 ", text).strip(), mode="eval")
-    except SyntaxError:
-        return False
-    return True
 
 
 class FlowChecker:
@@ -165,10 +142,10 @@ class FlowChecker:
     def computed(self, path: DataPath, text: str) -> None:
         # A set value with "{" is computed when it is an expression ("{n} + 1") and
         # rendered as a template otherwise ("Hello {name}"), as the engine does.
-        if is_expression(text, self.bot.syntax.expression):
-            self.expression(path, text)
-        else:
-            self.template(path, text)
+        computed = self.bot.parses(path, text, compile_computed, "template")
+        if computed is not None:
+            what = "the expression" if isinstance(computed, Expression) else None
+            self.bot.names(path, text, computed.names, self.usable, what)
 
     def no_next(self, step: Step, path: DataPath, instead: str) -> None:
         if step.next is not None:
@@ -244,23 +221,7 @@ class FlowChecker:
                 )
 
     def check_pattern(self, path: DataPath, pattern: str) -> None:
-        checker = self.bot.syntax.pattern
-        if checker is not None:
-            self.bot.parses(path, pattern, checker, "case pattern", key=True)
-            return
-        text = pattern.strip()
-        for operator in _COMPARISONS:
-            if text.startswith(operator):
-                operand = text[len(operator) :].strip()
-                try:
-                    float(operand)
-                except ValueError:
-                    self.bot.error(
-                        path,
-                        f"case {pattern!r} compares with {operand!r}, which is not a number",
-                        key=True,
-                    )
-                return
+        self.bot.parses(path, pattern, compile_pattern, "case pattern", key=True)
 
     def loop(self, step: WhileStep, path: DataPath) -> None:
         self.expression((*path, "condition"), step.condition)

@@ -20,7 +20,6 @@ from typing import Any
 from pydantic import BaseModel, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
-from soni.dsl._compat import ALIASES
 from soni.dsl.models import (
     ActionDef,
     BotConfig,
@@ -85,18 +84,6 @@ def describe_value(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
-
-
-def _aliases(model: type[BaseModel] | None) -> dict[str, str]:
-    """The soni 1.0 keys the loader accepts in ``model``, with the keys they stand for."""
-    if model is FlowDef:
-        return ALIASES["flow"]
-    if model is SlotDef:
-        return ALIASES["slot"]
-    step_type = getattr(model.model_fields.get("type"), "default", None) if model else None
-    if isinstance(step_type, str) and step_type in STEP_TYPES:
-        return {**ALIASES["step"], **ALIASES.get(step_type, {})}
-    return {}
 
 
 def _label(model: type[BaseModel] | None) -> str:
@@ -251,8 +238,7 @@ def _translate_one(error: ErrorDetails, data: Any, source: SourceMap) -> _Transl
 
     if kind == "extra_forbidden":
         key = str(error["loc"][-1])
-        aliases = _aliases(target.container)
-        candidates = [*fields, *aliases]
+        candidates = list(fields)
         hint = did_you_mean(key, candidates)
         where = "at the top level" if target.container is BotConfig else f"in {label}"
         close = hint and difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)[0]
@@ -261,7 +247,7 @@ def _translate_one(error: ErrorDetails, data: Any, source: SourceMap) -> _Transl
             _prefixed(target.container_path, f"unknown key {key!r} {where}{hint}"),
             target.container_path,
             target.path,
-            suggested=close and aliases.get(close, close),
+            suggested=close or None,
         )
     if kind == "missing":
         field = str(error["loc"][-1])

@@ -1,35 +1,38 @@
 """Loading a bot: a YAML file, or a folder of them merged in name order.
 
 Loading goes in stages, each collecting every error it finds: read and parse each
-file (syntax, duplicate keys), rewrite its soni 1.0 spellings (see
-:mod:`soni.dsl._compat`), merge the files (a flow, slot or action defined
-twice), validate the models (types, required fields, unknown keys), then check the
-references between elements. The models validate whatever parsed and merged, but
-the references are only checked once everything before succeeded: with a file
-missing, "unknown flow" errors would mostly be echoes of it. Whatever is found is
-raised at once as :class:`~soni.errors.ConfigErrors`.
+file (syntax, duplicate keys), rewrite a soni 1.0 file's spellings (see
+:mod:`soni.dsl._soni1`; a file in today's format is left as written), merge the
+files (a flow, slot or action defined twice), validate the models (types,
+required fields, unknown keys), then check the references between elements. The
+models validate whatever parsed and merged, but the references are only checked
+once everything before succeeded: with a file missing, "unknown flow" errors would
+mostly be echoes of it. Whatever is found is raised at once as :class:`~soni.errors.ConfigErrors`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from soni.dsl._compat import normalise_file, normalise_merged
+from soni.dsl._soni1 import rewrite_file, soni1_spelling, turn_outputs_around
 from soni.dsl.diagnostics import describe_value, translate
 from soni.dsl.models import BotConfig
 from soni.dsl.source import Location, SourceMap, format_path
-from soni.dsl.validate import SyntaxCheckers, validate_bot
+from soni.dsl.steps import SLOT_NAME_PATTERN, each_action_step
+from soni.dsl.validate import validate_bot
 from soni.dsl.yaml_reader import ParsedFile, parse_yaml
 from soni.errors import ConfigError, ConfigErrors
 
 __all__ = ("load_bot", "parse_bot")
 
 _SUFFIXES = (".yaml", ".yml")
+_SLOT_NAME = re.compile(SLOT_NAME_PATTERN)
 _SECTIONS = {"settings": "settings key", "slots": "slot", "actions": "action", "flows": "flow"}
 _TOP_KEYS = "version, settings, slots, actions, flows"
 
@@ -40,7 +43,6 @@ def load_bot(
     actions: Collection[str] | None = None,
     validators: Collection[str] | None = None,
     implicit_slots: bool = True,
-    syntax: SyntaxCheckers | None = None,
 ) -> BotConfig:
     """Load and validate a bot.
 
@@ -53,7 +55,6 @@ def load_bot(
             validators the bot names must be among them.
         implicit_slots: Whether assigning a slot declares it (see
             :func:`~soni.dsl.validate.validate_bot`).
-        syntax: Full parsers for expressions, templates and case patterns.
 
     Returns:
         The validated bot; its ``source_map`` locates each element.
@@ -66,7 +67,7 @@ def load_bot(
     root = Path(display)
     files, errors = _discover(root, display)
     parsed = [_read(file, name) for file, name in files]
-    return _finish(display, parsed, errors, actions, validators, implicit_slots, syntax)
+    return _finish(display, parsed, errors, actions, validators, implicit_slots)
 
 
 def parse_bot(
@@ -76,14 +77,13 @@ def parse_bot(
     actions: Collection[str] | None = None,
     validators: Collection[str] | None = None,
     implicit_slots: bool = True,
-    syntax: SyntaxCheckers | None = None,
 ) -> BotConfig:
     """Load a bot from YAML text, as if it were the file ``path``; see :func:`load_bot`.
 
     Raises:
         ConfigErrors: every problem found.
     """
-    return _finish(path, [parse_yaml(text, path)], [], actions, validators, implicit_slots, syntax)
+    return _finish(path, [parse_yaml(text, path)], [], actions, validators, implicit_slots)
 
 
 # Files a bot folder may hold that are not part of the bot: the labelled set the
@@ -134,10 +134,10 @@ def _finish(
     actions: Collection[str] | None,
     validators: Collection[str] | None,
     implicit_slots: bool,
-    syntax: SyntaxCheckers | None,
 ) -> BotConfig:
     for file in parsed:
-        normalise_file(file)  # soni 1.0 spellings; moved elements keep their locations
+        if soni1_spelling(file) is not None:
+            rewrite_file(file)  # to today's spellings; moved elements keep their locations
     sources = [SourceMap.build(display, f.locations) for f in parsed]
     source = SourceMap(display)
     for file_source in sources:
@@ -145,7 +145,9 @@ def _finish(
     for file in parsed:
         errors.extend(file.errors)
     data = _merge(parsed, sources, errors)
-    normalise_merged(data, implicit_slots=implicit_slots)
+    turn_outputs_around(data)
+    if implicit_slots:
+        each_action_step(data, _outputs_into_slots)
     config: BotConfig | None = None
     try:
         config = BotConfig.model_validate(data)
@@ -159,13 +161,23 @@ def _finish(
                 actions=actions,
                 validators=validators,
                 implicit_slots=implicit_slots,
-                syntax=syntax,
             )
         )
     if errors:
         raise ConfigErrors(sorted(errors, key=_order))
     assert config is not None
     return config
+
+
+def _outputs_into_slots(step: dict[str, Any], outputs: list[str]) -> None:
+    """An action step without ``map_outputs`` stores each output its action declares
+    in the slot of the same name (so the outputs are slots the flow assigns).
+
+    Not with ``implicit_slots=False``: assigning must not declare there, and the
+    engine stores the result keys that are declared slots anyway.
+    """
+    if "map_outputs" not in step:
+        step["map_outputs"] = {o: o for o in outputs if _SLOT_NAME.fullmatch(o)}
 
 
 def _order(error: ConfigError) -> tuple[str, int, int]:

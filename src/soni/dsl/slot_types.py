@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Literal, TypeAlias
 
+from soni.actions.validators import is_email
 from soni.errors import SlotValueError
 
 __all__ = (
@@ -23,7 +24,6 @@ __all__ = (
     "SLOT_TYPES",
     "SlotKind",
     "coerce",
-    "is_email",
     "normalise_choices",
     "slot_kind",
 )
@@ -334,22 +334,12 @@ def _datetime(value: Any) -> dt.datetime:
     raise _reject("datetime", value, "a date and a time (yyyy-mm-dd hh:mm)")
 
 
-_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_EMAIL = re.compile(rf"({_LOCAL})@((?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
-
-
-def is_email(text: str) -> bool:
-    """Whether ``text`` looks like an e-mail address (``name@domain.tld``)."""
-    return len(text) <= 254 and _EMAIL.fullmatch(text) is not None
-
-
 def _email(value: Any) -> str:
     if isinstance(value, str):
         text = value.strip()
-        match = _EMAIL.fullmatch(text)
-        if match and len(text) <= 254:
-            return f"{match.group(1)}@{match.group(2).lower()}"
+        if is_email(text):
+            name, _, domain = text.rpartition("@")
+            return f"{name}@{domain.lower()}"
     raise _reject("email", value, "an e-mail address")
 
 

@@ -8,6 +8,7 @@ flow or ``end``, which ends the flow; :mod:`soni.dsl.validate` checks that they 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
@@ -44,6 +45,7 @@ __all__ = (
     "StepId",
     "WhileItem",
     "WhileStep",
+    "each_action_step",
 )
 
 END = "end"
@@ -344,3 +346,40 @@ STEP_TYPES: tuple[str, ...] = (
 )
 
 WhileStep.model_rebuild()
+
+
+# -- the raw data, before the models read it ----------------------------------------
+
+
+def each_action_step(
+    data: dict[str, Any], visit: Callable[[dict[str, Any], list[str]], None]
+) -> None:
+    """Call ``visit(step, outputs)`` for each action step, in raw merged data, whose
+    action is declared with ``outputs``."""
+    actions = data.get("actions")
+    flows = data.get("flows")
+    if not isinstance(actions, dict) or not isinstance(flows, dict):
+        return
+    outputs: dict[str, list[str]] = {}
+    for name, action in actions.items():
+        declared = action.get("outputs") if isinstance(action, dict) else None
+        if isinstance(declared, list):
+            outputs[name] = [o for o in declared if isinstance(o, str)]
+
+    def step_visit(step: dict[str, Any]) -> None:
+        call = step.get("call")
+        declared = outputs.get(call) if isinstance(call, str) else None
+        if step.get("type") == "action" and declared:
+            visit(step, declared)
+
+    for flow in flows.values():
+        if isinstance(flow, dict) and isinstance(flow.get("steps"), list):
+            _each_step(flow["steps"], step_visit)
+
+
+def _each_step(steps: list[Any], visit: Callable[[dict[str, Any]], None]) -> None:
+    for step in steps:
+        if isinstance(step, dict):
+            visit(step)
+            if step.get("type") == "while" and isinstance(step.get("do"), list):
+                _each_step(step["do"], visit)

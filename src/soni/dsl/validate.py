@@ -17,38 +17,23 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from typing import TypeVar
 
 from soni.dsl._flow_checks import FlowChecker, assigned_slots
 from soni.dsl.diagnostics import describe_value, did_you_mean
+from soni.dsl.expressions import compile_expression
 from soni.dsl.models import BotConfig, SlotDef
-from soni.dsl.references import expression_names, template_names
 from soni.dsl.responses import RESPONSES
 from soni.dsl.slot_types import coerce
 from soni.dsl.source import DataPath, SourceMap, format_path
+from soni.dsl.templates import compile_template
 from soni.errors import ConfigError, SlotValueError
 
-__all__ = ("SyntaxCheckers", "validate_bot")
+__all__ = ("validate_bot",)
+
+Compiled = TypeVar("Compiled")
 
 _SETTINGS_KEYS = ("persistence", "confirmations", "nlu")
-
-
-@dataclass(frozen=True, slots=True)
-class SyntaxCheckers:
-    """Optional full parsers for the texts a bot holds (the engine provides them).
-
-    Each is called with the text and raises ``ValueError`` (e.g. ``ExpressionError``)
-    when it is malformed; the message is reported at the element.
-
-    Attributes:
-        expression: For ``condition``, ``evaluate`` and computed ``set`` values.
-        template: For messages, prompts and confirmation questions.
-        pattern: For branch case patterns.
-    """
-
-    expression: Callable[[str], object] | None = None
-    template: Callable[[str], object] | None = None
-    pattern: Callable[[str], object] | None = None
 
 
 def validate_bot(
@@ -57,7 +42,6 @@ def validate_bot(
     actions: Collection[str] | None = None,
     validators: Collection[str] | None = None,
     implicit_slots: bool = True,
-    syntax: SyntaxCheckers | None = None,
 ) -> list[ConfigError]:
     """Check the references between a bot's elements.
 
@@ -69,7 +53,6 @@ def validate_bot(
         validators: The names of the registered slot validators. When given, every
             validator a slot or collect step names must be one of them.
         implicit_slots: Whether assigning a slot declares it (see the module doc).
-        syntax: Full parsers to check expressions, templates and patterns with.
 
     Returns:
         Every problem found, in the order of the bot; empty if there is none.
@@ -80,7 +63,6 @@ def validate_bot(
         None if actions is None else frozenset(actions),
         None if validators is None else frozenset(validators),
         implicit_slots,
-        syntax or SyntaxCheckers(),
     )
     checker.run()
     return checker.errors
@@ -96,14 +78,12 @@ class BotChecker:
         actions: frozenset[str] | None,
         validators: frozenset[str] | None,
         implicit: bool,
-        syntax: SyntaxCheckers,
     ) -> None:
         self.config = config
         self.source = source
         self.actions = actions
         self.validators = validators
         self.implicit = implicit
-        self.syntax = syntax
         self.errors: list[ConfigError] = []
         self.declared: dict[str, frozenset[str]] = {}
         self.usable: dict[str, frozenset[str]] = {}
@@ -157,12 +137,9 @@ class BotChecker:
             return
         if text is None:
             return
-        if self.syntax.template is not None and not self.parses(
-            path, text, self.syntax.template, "template"
-        ):
-            return
-        for name in template_names(text):
-            self.read(path, name, usable, f"{{{name}}}")
+        template = self.parses(path, text, compile_template, "template")
+        if template is not None:
+            self.names(path, text, template.names, usable)
 
     def responses(
         self, path: DataPath, messages: Mapping[str, str | list[str]], usable: frozenset[str]
@@ -192,37 +169,42 @@ class BotChecker:
     def expression(self, path: DataPath, text: str | None, usable: frozenset[str]) -> None:
         if text is None:
             return
-        if self.syntax.expression is not None and not self.parses(
-            path, text, self.syntax.expression, "expression"
-        ):
-            return
-        try:
-            names = expression_names(text)
-        except ValueError as exc:
-            self.error(path, str(exc))
-            return
-        for name in names:
-            self.read(path, name, usable, "the expression")
+        expression = self.parses(path, text, compile_expression, "expression")
+        if expression is not None:
+            self.names(path, text, expression.names, usable, "the expression")
+
+    def names(
+        self,
+        path: DataPath,
+        text: str,
+        names: frozenset[str],
+        usable: frozenset[str],
+        what: str | None = None,
+    ) -> None:
+        """The slots a compiled text reads must be usable; reported in the text's order
+        (``what`` says where: a template's ``{name}`` by default)."""
+        for name in sorted(names, key=text.find):
+            self.read(path, name, usable, what or f"{{{name}}}")
 
     def parses(
         self,
         path: DataPath,
         text: str,
-        check: Callable[[str], object],
+        compile: Callable[[str], Compiled],
         what: str,
         *,
         key: bool = False,
-    ) -> bool:
+    ) -> Compiled | None:
+        """``text`` compiled, or ``None`` with the problem reported at ``path``."""
         try:
-            check(text)
+            return compile(text)
         except ValueError as exc:
             text = str(exc)
             # Parsers' own messages often say "invalid ..." already.
             self.error(
                 path, text if text.startswith("invalid") else f"invalid {what}: {text}", key=key
             )
-            return False
-        return True
+            return None
 
     def validator(self, path: DataPath, name: str | None) -> None:
         if name is not None and self.validators is not None and name not in self.validators:

@@ -5,28 +5,23 @@ and validator names included) and the syntax of expressions, templates and case
 patterns, reads the understanding's settings and works out where state is kept;
 only then does it open databases. :func:`load_config` is that first part;
 :func:`check_bot` runs it for ``soni validate`` and collects every problem —
-errors, and the warnings of :func:`soni.engine.lint.lint` — instead of raising.
+errors, and the warnings of :func:`soni.dsl.lint.lint` — instead of raising.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from soni.actions import ActionRegistry, load_actions
+from soni.actions.validators import default_validators
+from soni.dsl.lint import ConfigWarning, lint, step_paths
 from soni.dsl.loader import load_bot
 from soni.dsl.models import ActionStep, BotConfig, ChooseStep
 from soni.dsl.source import SourceMap, format_path
-from soni.dsl.validate import SyntaxCheckers
-from soni.dsl.validators import default_validators
-from soni.engine.expressions import compile_expression
-from soni.engine.lint import ConfigWarning, lint, step_paths
-from soni.engine.patterns import compile_pattern
-from soni.engine.templates import compile_template
 from soni.errors import ActionLoadError, ConfigError, ConfigErrors, NluSettingsError
 from soni.nlu.rules import RulesSettings
 
@@ -34,11 +29,6 @@ __all__ = ("HANDLER_MODULES", "CheckReport", "check_bot", "handler_targets", "lo
 
 HANDLER_MODULES = ("actions.py", "handlers.py", "actions")
 """Where a bot folder keeps its handlers, when no module is named."""
-
-SYNTAX = SyntaxCheckers(
-    expression=compile_expression, template=compile_template, pattern=compile_pattern
-)
-"""The engine's parsers, so a malformed expression is a load error, not a runtime one."""
 
 
 def handler_targets(path: str | os.PathLike[str], actions: str | Sequence[str] | None) -> list[str]:
@@ -83,14 +73,11 @@ def _validated(path: str | os.PathLike[str], registry: ActionRegistry) -> BotCon
         path,
         actions=[*handlers["global"], *handlers["local"]],
         validators=default_validators().names(),
-        syntax=SYNTAX,
     )
 
 
 def runtime_errors(config: BotConfig) -> list[ConfigError]:
-    """The settings a bot that validated cannot run with: understanding, persistence."""
-    source = config.source_map or SourceMap("<bot>")
-    errors: list[ConfigError] = []
+    """The understanding settings a bot that validated cannot run with, at their key."""
     nlu = config.settings.nlu
     extra = dict(nlu.model_extra or {})
     try:
@@ -100,24 +87,9 @@ def runtime_errors(config: BotConfig) -> list[ConfigError]:
 
             LLMSettings.from_settings(extra)
     except NluSettingsError as exc:
-        errors.append(source.locate(("settings", "nlu", exc.key)).error(str(exc)))
-    except ValueError as exc:  # the rules' settings: "settings.nlu.<key> must be ..."
-        named = re.fullmatch(r"settings\.nlu\.(\w+) (.*)", str(exc), re.DOTALL)
-        if named is None:
-            errors.append(source.locate(("settings", "nlu")).error(f"settings.nlu: {exc}"))
-        else:
-            key, problem = named.groups()
-            where = source.locate(("settings", "nlu", key))
-            errors.append(where.error(f"settings.nlu.{key}: {problem}"))
-    backend = config.settings.persistence.backend
-    if backend not in ("sqlite", "memory"):
-        errors.append(
-            source.locate(("settings", "persistence", "backend")).error(
-                f"settings.persistence.backend: {backend!r} is not available in this version "
-                "of soni; use 'sqlite' (the default) or 'memory'"
-            )
-        )
-    return errors
+        source = config.source_map or SourceMap("<bot>")
+        return [source.locate(("settings", "nlu", exc.key)).error(str(exc))]
+    return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +99,7 @@ class CheckReport:
     Attributes:
         config: The bot, when it loaded.
         errors: What stops it from loading, ordered by file and line.
-        warnings: What loads but is most likely a mistake (see :mod:`soni.engine.lint`).
+        warnings: What loads but is most likely a mistake (see :mod:`soni.dsl.lint`).
     """
 
     config: BotConfig | None
@@ -159,10 +131,8 @@ def check_bot(
         except ActionLoadError as exc:
             errors.append(_load_error(exc))
     try:
-        if errors:
-            config = load_bot(path, syntax=SYNTAX)
-        else:
-            config = _validated(path, registry or ActionRegistry())
+        # A broken handler module may have been meant to register what the bot names.
+        config = load_bot(path) if errors else _validated(path, registry or ActionRegistry())
     except ConfigErrors as exc:
         return CheckReport(None, (*errors, *exc.errors), ())
     errors.extend(runtime_errors(config))
@@ -219,11 +189,7 @@ def handler_warnings(config: BotConfig, registry: ActionRegistry) -> list[Config
 
 def _load_error(exc: ActionLoadError) -> ConfigError:
     """The import failure at the line that raised, naming the module the bot asked for."""
-    where = exc.file or exc.target
-    line: int | None = None
-    found = re.fullmatch(r"(.*):(\d+)", where)
-    if found is not None:
-        where, line = found.group(1), int(found.group(2))
+    where, line = exc.path or exc.target, exc.line
     cause = exc.cause
     column = cause.offset if isinstance(cause, SyntaxError) and line is not None else None
     detail = cause.msg if isinstance(cause, SyntaxError) else str(cause)

@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from soni.actions import ActionRegistry
+from soni.actions.validators import ValidatorRegistry, default_validators
 from soni.confirmations import ConfirmationRegistry, PendingConfirmation
 from soni.dsl.models import BotConfig, SlotDef, zone_of
+from soni.dsl.program import Instruction, Program, compile_flow
 from soni.dsl.responses import RESPONSES, variants
 from soni.dsl.slot_types import coerce
-from soni.dsl.validators import ValidatorRegistry, default_validators
+from soni.dsl.templates import compile_template
 from soni.engine.events import ActionRan
 from soni.engine.journal import ActionJournal, MemoryActionJournal
-from soni.engine.program import Instruction, Program, compile_flow
 from soni.engine.stack import current
 from soni.engine.state import ConversationState, Frame
-from soni.engine.templates import compile_template
 from soni.engine.turn import this_turn
 from soni.errors import SlotValueError, _did_you_mean
 from soni.nlu.protocol import FlowInfo, SlotInfo, Understanding

@@ -22,6 +22,7 @@ from langgraph.graph import END as GRAPH_END
 from langgraph.graph import START, StateGraph
 from langgraph.types import Command
 
+from soni.dsl.program import END
 from soni.engine.core import Engine
 from soni.engine.nodes.action import run_action
 from soni.engine.nodes.apply import run_apply
@@ -34,7 +35,6 @@ from soni.engine.nodes.listen import run_understand, run_wait
 from soni.engine.nodes.loop import run_while
 from soni.engine.nodes.say import run_say
 from soni.engine.nodes.set import run_set
-from soni.engine.program import END
 from soni.engine.stack import current, end_task, pop, reply
 from soni.engine.state import ConversationState
 

@@ -16,7 +16,8 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 
-from soni.actions import ActionRegistry, load_actions
+from soni.actions import ActionRegistry
+from soni.actions.validators import default_validators
 from soni.confirmations import (
     Actor,
     ConfirmationEvent,
@@ -30,10 +31,8 @@ from soni.confirmations.secret import (
     secret_file_for,
     secret_from_env,
 )
-from soni.dsl.loader import load_bot
 from soni.dsl.models import BotConfig
-from soni.dsl.validate import SyntaxCheckers
-from soni.dsl.validators import default_validators
+from soni.engine.check import load_config
 from soni.engine.core import Engine
 from soni.engine.events import (
     ActionOutcome,
@@ -43,13 +42,9 @@ from soni.engine.events import (
     ConversationReset,
     TurnCompleted,
 )
-from soni.engine.expressions import compile_expression
 from soni.engine.graph import MAX_STEPS_PER_TURN, RECURSION_LIMIT, build_graph
-from soni.engine.patterns import compile_pattern
 from soni.engine.results import PendingView, ReplyView, Status, TurnResult
-from soni.engine.templates import compile_template
 from soni.engine.turn import turn_scope
-from soni.errors import ConfigError
 from soni.nlu.protocol import MAX_MESSAGE_CHARS, Understanding
 from soni.nlu.rules import RulesSettings, RulesUnderstanding
 from soni.storage import Notice, Storage, announce_confirmations, is_postgres_url, open_storage
@@ -61,7 +56,6 @@ __all__ = ("Bot", "PendingView", "ReplyView", "TurnResult")
 
 logger = logging.getLogger("soni.engine")
 
-_HANDLER_MODULES = ("actions.py", "handlers.py", "actions")
 _KNOWN_CACHE = 100_000
 # Seconds a conversation's shortcut outlives its last turn: the server's default
 # idle clean-up (``idle_ttl``), after which its session is gone too.
@@ -171,24 +165,10 @@ class Bot:
             ActionLoadError: a handler module failed to import.
         """
         root = Path(path)
-        targets = [actions] if isinstance(actions, str) else list(actions or [])
-        if not targets and root.is_dir():
-            targets = [str(root / name) for name in _HANDLER_MODULES if (root / name).exists()]
-        for target in targets:
-            load_actions(target)
         registry = registry or ActionRegistry()
         # Validate, then build: every reference — handlers, validators, the syntax of
         # expressions, templates and case patterns — is checked before anything runs.
-        validators = default_validators()
-        handlers = registry.list_actions()
-        config = load_bot(
-            root,
-            actions=[*handlers["global"], *handlers["local"]],
-            validators=validators.names(),
-            syntax=SyntaxCheckers(
-                expression=compile_expression, template=compile_template, pattern=compile_pattern
-            ),
-        )
+        config = load_config(root, actions=actions, registry=registry)
         location = str(db) if db is not None else _default_db(config, root)
         storage = await open_storage(location, secret=_secret_for(location, secret))
         # The registry's runner is the storage's: on a shared database, other
@@ -217,8 +197,8 @@ class Bot:
             config=config,
             actions=registry,
             confirmations=confirmations,
-            understanding=understanding or _understanding_for(config, root),
-            validators=validators,
+            understanding=understanding or _understanding_for(config),
+            validators=default_validators(),
             journal=storage.journal,
             variant_seed=variant_seed,
         )
@@ -661,18 +641,15 @@ class Bot:
             await self.storage.publish(notice)
 
 
-def _understanding_for(config: BotConfig, root: Path) -> Understanding:
+def _understanding_for(config: BotConfig) -> Understanding:
     """The understanding ``settings.nlu`` asks for; the rules also back the LLM up."""
     nlu = config.settings.nlu
-    extra = dict(nlu.model_extra or {})
-    try:
-        rules = RulesUnderstanding(RulesSettings.from_settings(extra))
-        if nlu.engine == "llm":
-            from soni.nlu.llm import LLMSettings, LLMUnderstanding
+    extra = dict(nlu.model_extra or {})  # checked by load_config
+    rules = RulesUnderstanding(RulesSettings.from_settings(extra))
+    if nlu.engine == "llm":
+        from soni.nlu.llm import LLMSettings, LLMUnderstanding
 
-            return LLMUnderstanding(LLMSettings.from_settings(extra), fallback=rules)
-    except ValueError as exc:
-        raise ConfigError(str(root), None, None, f"settings.nlu: {exc}") from None
+        return LLMUnderstanding(LLMSettings.from_settings(extra), fallback=rules)
     return rules
 
 

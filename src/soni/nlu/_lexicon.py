@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from soni.errors import NluSettingsError
 from soni.nlu._text import normal
 from soni.nlu.embeddings._settings import EmbeddingSettings
 
@@ -54,7 +55,7 @@ def _phrases(defaults: Sequence[str], extra: Any, key: str) -> frozenset[str]:
     if extra is None:
         return frozenset(normal(p) for p in defaults)
     if isinstance(extra, str) or not isinstance(extra, Sequence):
-        raise ValueError(f"settings.nlu.{key} must be a list of phrases, got {extra!r}")
+        raise NluSettingsError(key, f"must be a list of phrases, got {extra!r}")
     return frozenset(normal(str(p)) for p in (*defaults, *extra))
 
 
@@ -63,9 +64,9 @@ def _number(nlu: Mapping[str, Any], key: str, default: float) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"settings.nlu.{key} must be a number, got {value!r}") from None
+        raise NluSettingsError(key, f"must be a number, got {value!r}") from None
     if not 0 <= number <= 100:
-        raise ValueError(f"settings.nlu.{key} must be between 0 and 100, got {number}")
+        raise NluSettingsError(key, f"must be between 0 and 100, got {number}")
     return number
 
 
@@ -100,9 +101,8 @@ class RulesSettings:
         """Read ``settings.nlu`` (its extra keys); unknown keys are left to other engines.
 
         Raises:
-            ValueError: a threshold that is not a number in 0-100, or phrases that
-                are not a list.
-            NluSettingsError: the embeddings matcher's settings are wrong, or it is
+            NluSettingsError: a threshold that is not a number in 0-100, phrases that
+                are not a list, the embeddings matcher's settings are wrong, or it is
                 asked for without its extra installed.
         """
         return cls(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from soni.dsl.validators import default_registry, validator
+from soni.actions.validators import default_registry, validator
 
 __all__ = ("ValidatorRegistry",)
 

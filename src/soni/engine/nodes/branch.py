@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from soni.dsl.expressions import compile_expression
+from soni.dsl.patterns import compile_pattern
 from soni.engine.core import Engine
-from soni.engine.expressions import compile_expression
-from soni.engine.patterns import compile_pattern
 from soni.engine.stack import advance
 from soni.engine.state import ConversationState
 

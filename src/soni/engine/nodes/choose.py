@@ -15,14 +15,14 @@ from typing import Any
 from soni.confirmations import ActionCall, Status
 from soni.confirmations.records import SYSTEM
 from soni.dsl import ChooseOption, ChooseStep
+from soni.dsl.program import Instruction
 from soni.dsl.slot_types import coerce
+from soni.dsl.templates import format_value
 from soni.engine.core import Engine
 from soni.engine.nodes.action import action_args, as_declared, as_json, execute
 from soni.engine.nodes.gate import closed_message, gate, says_its_own
-from soni.engine.program import Instruction
 from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
-from soni.engine.templates import format_value
 from soni.engine.turn import this_turn
 from soni.errors import SlotValueError
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from soni.confirmations import ActionCall, Execution, PendingConfirmation, Status
+from soni.dsl.program import Instruction
 from soni.engine.core import Engine
-from soni.engine.program import Instruction
 from soni.engine.stack import current, reply
 from soni.engine.state import ConversationState
 from soni.engine.turn import this_turn

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from soni.dsl.expressions import compile_expression
 from soni.engine.core import Engine
-from soni.engine.expressions import compile_expression
 from soni.engine.stack import advance
 from soni.engine.state import ConversationState
 

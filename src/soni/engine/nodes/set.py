@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
+from soni.dsl.expressions import Expression, compile_computed, compile_expression, numeric_value
+from soni.dsl.templates import compile_template
 from soni.engine.core import Engine
-from soni.engine.expressions import Expression, compile_expression, numeric_value
 from soni.engine.stack import advance
 from soni.engine.state import ConversationState
-from soni.engine.templates import Template, compile_template
 from soni.errors import ExpressionError
 
 
@@ -20,7 +19,7 @@ def value_of(raw: Any, slots: dict[str, Any]) -> Any:
     not one, so it is rendered as a template (the loader decided the same way).
     """
     if isinstance(raw, str) and "{" in raw:
-        computed = _computed(raw)
+        computed = compile_computed(raw)
         if not isinstance(computed, Expression):
             return computed.render(slots)
         try:
@@ -33,14 +32,6 @@ def value_of(raw: Any, slots: dict[str, Any]) -> Any:
                 return compile_template(raw).render(slots)
             raise
     return raw
-
-
-@functools.lru_cache(maxsize=1024)
-def _computed(raw: str) -> Expression | Template:
-    try:
-        return compile_expression(raw)
-    except ExpressionError:
-        return compile_template(raw)
 
 
 async def run_set(engine: Engine, state: ConversationState) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The evaluation side of the expression language: value rules and closures.
 
-:mod:`soni.engine.expressions` documents the rules (equality, ordering, ``in``,
+:mod:`soni.dsl.expressions` documents the rules (equality, ordering, ``in``,
 arithmetic) and compiles the source; the builders at the end of this module make the
 closures a compiled expression calls. A rule that refuses its operands raises a private
 problem, which the closure reports as an :class:`~soni.errors.ExpressionError` naming the

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from soni.engine.patterns import Pattern, compile_pattern, select_case
+from soni.dsl.patterns import Pattern, compile_pattern, select_case
 from soni.errors import PatternError, SoniError
 
 

@@ -1,7 +1,7 @@
 """Warnings about a bot that loads: steps no conversation reaches, dead code in flows.
 
 A bot with warnings runs; each warning points at something its author most likely
-did not mean. They are computed on the compiled programs (:mod:`soni.engine.program`),
+did not mean. They are computed on the compiled programs (:mod:`soni.dsl.program`),
 so "reachable" means exactly what the engine will do:
 
 * A flow starts at its first step. From each step the walk follows the moves the
@@ -31,12 +31,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from soni.dsl.models import BotConfig, FlowDef, SlotDef
-from soni.dsl.references import template_names as template_names_of
+from soni.dsl.patterns import Pattern, compile_pattern
+from soni.dsl.program import END, Instruction, Program, compile_flow
 from soni.dsl.responses import variants
 from soni.dsl.source import DataPath, SourceMap, format_path
 from soni.dsl.steps import ActionStep, BranchStep, ConfirmStep, Step, WhileStep
-from soni.engine.patterns import Pattern, compile_pattern
-from soni.engine.program import END, Instruction, Program, compile_flow
+from soni.dsl.templates import compile_template
 from soni.errors import PatternError
 
 __all__ = ("ConfigWarning", "lint", "step_paths")
@@ -194,8 +194,9 @@ class _FlowLint:
             if known is None:
                 continue  # never reached: warned about already
             for path, text, extra in self.messages(inst):
-                names = [n for n in template_names_of(text) if n in judged - known - extra]
-                for name in names:
+                # The bot validated: every message compiles.
+                unset = compile_template(text).names & (judged - known - extra)
+                for name in sorted(unset, key=text.find):
                     self.warn(
                         path,
                         f"{{{name}}} may be unset here, or hold a value from before: some "

@@ -61,11 +61,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple, NoReturn, TypeGuard
 
-from soni.engine import _values
-from soni.engine._values import Evaluate, Node, numeric_value
+from soni.dsl import _values
+from soni.dsl._values import Evaluate, Node, numeric_value
+from soni.dsl.templates import Template, compile_template
 from soni.errors import ExpressionError
 
-__all__ = ("MAX_DEPTH", "MAX_LENGTH", "Expression", "compile_expression", "numeric_value")
+__all__ = (
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "Expression",
+    "compile_computed",
+    "compile_expression",
+    "numeric_value",
+)
 
 MAX_LENGTH: Final = 1000
 MAX_DEPTH: Final = 50
@@ -124,6 +132,20 @@ def compile_expression(text: str) -> Expression:
     compiler = _Compiler(source)
     node = compiler.compile(source.parse())
     return Expression(text, frozenset(compiler.names), node.fn)
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_computed(text: str) -> Expression | Template:
+    """A ``set`` value with ``{slot}`` references: an expression when it is one
+    (``"{counter} + 1"`` keeps its type), else a template (``"Hello {name}"``).
+
+    Raises:
+        TemplateError: it is neither (a template's error: the likelier intent).
+    """
+    try:
+        return compile_expression(text)
+    except ExpressionError:
+        return compile_template(text)
 
 
 # --- tokens and parsing ---------------------------------------------------------------

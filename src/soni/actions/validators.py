@@ -4,29 +4,27 @@ A validator is a function of the value (or of the value and all the slots, for
 checks that compare slots), sync or async. It returns whether the value is
 acceptable, or raises ``ValueError`` whose message becomes the re-ask text::
 
-    from soni.dsl import validator
+    from soni import validator
 
     @validator("positive_amount")
     def positive_amount(value: float) -> bool:
         return value > 0
 
-Registration follows the ``ActionRegistry`` recipe: writers take one lock and
-publish a new immutable map; readers (every collected value) never lock.
+Validators are kept like action handlers: in a :class:`~soni.actions.names.NameMap`
+(copy-on-write: writers take one lock, readers — every collected value — never lock).
 """
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import logging
 import re
-import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
-from soni.dsl.slot_types import is_email
+from soni.actions.names import NameMap
 from soni.errors import ValidatorNotFound, ValidatorRegistrationError
 
 __all__ = (
@@ -36,10 +34,11 @@ __all__ = (
     "ValidatorSpec",
     "default_registry",
     "default_validators",
+    "is_email",
     "validator",
 )
 
-logger = logging.getLogger("soni.dsl")
+logger = logging.getLogger("soni.dsl")  # the name it has always logged under
 
 ValidatorFunc = Callable[..., bool | Awaitable[bool]]
 """``f(value)`` or ``f(value, slots)``, returning (or resolving to) a bool."""
@@ -129,7 +128,7 @@ class ValidatorRegistry:
     ``non_negative``, ``email``, ``phone``) unless ``builtins=False``.
     """
 
-    __slots__ = ("_lock", "_specs", "strict")
+    __slots__ = ("_specs", "strict")
 
     def __init__(self, *, builtins: bool = True, strict: bool = False) -> None:
         """Create a registry.
@@ -140,9 +139,8 @@ class ValidatorRegistry:
                 (``ValidatorRegistrationError``) instead of logging a warning.
         """
         self.strict = strict
-        self._lock = threading.Lock()
         initial = {name: _inspect(name, func) for name, func in BUILTIN_VALIDATORS.items()}
-        self._specs: Mapping[str, ValidatorSpec] = MappingProxyType(initial if builtins else {})
+        self._specs: NameMap[ValidatorSpec] = NameMap(initial if builtins else {})
 
     # -- reading (lock-free) ------------------------------------------------------
 
@@ -159,11 +157,11 @@ class ValidatorRegistry:
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         """Registered names close to ``name``, best first."""
-        return difflib.get_close_matches(name, list(self._specs), n=limit, cutoff=0.6)
+        return self._specs.suggest(name, limit)
 
     def names(self) -> list[str]:
         """The registered names, sorted."""
-        return sorted(self._specs)
+        return self._specs.names()
 
     def __contains__(self, name: object) -> bool:
         return name in self._specs
@@ -193,11 +191,12 @@ class ValidatorRegistry:
                 name is taken by another function.
         """
         spec = _inspect(name, func)
-        with self._lock:
-            previous = self._specs.get(name)
+
+        def refuse_taken(previous: ValidatorSpec | None) -> None:
             if self.strict and previous is not None and previous.func is not func:
                 raise ValidatorRegistrationError(name, "the name is already registered")
-            self._specs = MappingProxyType({**self._specs, name: spec})
+
+        previous = self._specs.put(name, spec, refuse_taken)
         # Logging runs other people's handlers: never under the lock.
         if previous is not None and previous.func is not func:
             logger.warning("validator %r replaced: %r -> %r", name, previous.func, func)
@@ -207,11 +206,7 @@ class ValidatorRegistry:
 
     def unregister(self, name: str) -> bool:
         """Remove a validator. Returns whether it was registered."""
-        with self._lock:
-            if name not in self._specs:
-                return False
-            self._specs = MappingProxyType({k: v for k, v in self._specs.items() if k != name})
-        return True
+        return self._specs.remove(name)
 
     @overload
     def validator(self, name: str) -> Callable[[F], F]: ...
@@ -231,9 +226,7 @@ class ValidatorRegistry:
 
     def _replace(self, specs: Mapping[str, ValidatorSpec]) -> Mapping[str, ValidatorSpec]:
         """Swap the whole map (test isolation). Returns the previous one."""
-        with self._lock:
-            previous, self._specs = self._specs, MappingProxyType(dict(specs))
-        return previous
+        return self._specs.replace(specs)
 
     def __repr__(self) -> str:
         return f"<ValidatorRegistry {len(self._specs)} validators>"
@@ -276,6 +269,17 @@ def non_negative(value: Any) -> bool:
     """A number (or numeric text) of zero or more."""
     number = _number(value)
     return number is not None and number >= 0
+
+
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"{_LOCAL}@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}")
+
+
+def is_email(text: str) -> bool:
+    """Whether ``text`` looks like an e-mail address (``name@domain.tld``); what the
+    ``email`` validator and the ``email`` slot type accept."""
+    return len(text) <= 254 and _EMAIL.fullmatch(text) is not None
 
 
 def email(value: Any) -> bool:

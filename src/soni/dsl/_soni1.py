@@ -1,11 +1,14 @@
 """soni 1.0 bots: their spellings rewritten to today's, before the models see them.
 
 Bots written for soni 1.0 (the ``jmorenobl/soni`` examples and DSL guide) load
-unchanged. Each file's data is rewritten in place right after it is parsed, and the
-locations of whatever moved are recorded under the new data path too, so an error
-in a rewritten element still points at the line and column where it was written.
-Only spellings soni 1.0 used are rewritten; anything else unknown is still an error
-(with a did-you-mean that knows the 1.0 names, see :data:`ALIASES`).
+unchanged. Both kinds say ``version: "1.0"``, so a file is told apart by its
+spellings: :func:`soni1_spelling` finds the first one (a dry run of the rewrite),
+and only a file that has one is rewritten (:func:`rewrite_file`), in place, right
+after it is parsed. A file in today's format is never changed and its errors speak
+today's format. The locations of whatever moved are recorded under the new data
+path too, so an error in a rewritten element still points at the line and column
+where it was written. Only spellings soni 1.0 used are rewritten; anything else
+unknown is still an error.
 
 What is rewritten (the same table is in ``docs/bot-format.md``):
 
@@ -22,33 +25,25 @@ What is rewritten (the same table is in ``docs/bot-format.md``):
   ``set`` values with ``{{slot}}`` become single-brace templates.
 * settings: ``persistence.backend: postgresql`` → ``postgres`` (its ``path``, the
   connection string, → ``url``); ``persistence.cleanup_interval`` is dropped.
-* after the files are merged: ``map_outputs`` written ``{slot: output}`` (the 1.0 DSL
-  guide's direction) is turned around when only its values are declared outputs;
-  and (unless ``implicit_slots=False``) an ``action`` step without ``map_outputs``
-  whose action is declared with ``outputs`` stores each output in the slot of the
-  same name (1.0 merged the outputs into the slots).
+* after the files are merged (:func:`turn_outputs_around`): ``map_outputs`` written
+  ``{slot: output}`` (the 1.0 DSL guide's direction) is turned around when only its
+  values are declared outputs — in today's format that is an error, so no bot
+  written in it changes.
+
+An action step without ``map_outputs`` storing each declared output in the slot of
+the same name is part of today's format (see ``soni.dsl.loader``), not a rewrite.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from soni.dsl.source import DataPath, Location, format_path
-from soni.dsl.steps import END, SLOT_NAME_PATTERN
+from soni.dsl.steps import END, each_action_step
 from soni.dsl.yaml_reader import ParsedFile
 
-__all__ = ("ALIASES", "normalise_file", "normalise_merged")
-
-ALIASES: dict[str, dict[str, str]] = {
-    "flow": {"process": "steps"},
-    "slot": {"ask": "prompt"},
-    "step": {"jump_to": "next"},
-    "branch": {"input": "slot"},
-    "collect": {"prompt": "message"},
-}
-"""soni 1.0 key → today's key, by where it is written (``step``: any step)."""
+__all__ = ("rewrite_file", "soni1_spelling", "turn_outputs_around")
 
 _END_NAMES = frozenset({"__end__", "__end_flow__"})
 """soni 1.0's names of the jump target that ends the flow."""
@@ -64,17 +59,29 @@ _STEP_TYPE_DROPPED = {"confirm": frozenset({"max_retries"})}
 _FREE_TEXT_TYPES = frozenset({"address", "city"})
 """Slot types of soni 1.0 examples that were only hints to its language model."""
 
-_SLOT_NAME = re.compile(SLOT_NAME_PATTERN)
 _DOUBLE_BRACE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 _Entry = tuple[DataPath, Location | None, Location]
 
 
-class _Rewriter:
-    """Rewrites one file's data; records moved paths and the errors found."""
+class _Found(Exception):
+    """A dry run met a soni 1.0 spelling."""
 
-    def __init__(self, parsed: ParsedFile) -> None:
+    def __init__(self, spelling: str) -> None:
+        super().__init__(spelling)
+        self.spelling = spelling
+
+
+class _Rewriter:
+    """Rewrites one file's data; records moved paths and the errors found.
+
+    With ``dry=True`` nothing is changed: the first rewrite it would make raises
+    :class:`_Found` naming the spelling.
+    """
+
+    def __init__(self, parsed: ParsedFile, *, dry: bool = False) -> None:
         self.parsed = parsed
+        self.dry = dry
         self._where: dict[DataPath, tuple[Location | None, Location]] = {}
         # Every entry under each path (the path's own included), so a move copies
         # only what it moves.
@@ -89,6 +96,16 @@ class _Rewriter:
             self._below.setdefault(path[:end], []).append(entry)
 
     # -- bookkeeping --------------------------------------------------------------
+
+    def changing(self, spelling: str) -> None:
+        """About to rewrite ``spelling``: in a dry run, stop and say so."""
+        if self.dry:
+            raise _Found(spelling)
+
+    def drop(self, mapping: dict[str, Any], keys: frozenset[str]) -> None:
+        for key in sorted(keys & mapping.keys()):
+            self.changing(key)
+            del mapping[key]
 
     def at(self, path: DataPath, *, key: bool = True) -> Location:
         """Where ``path`` was written: its key (``jump_to:``), or its value."""
@@ -117,6 +134,7 @@ class _Rewriter:
         """Move ``mapping[old]`` to ``mapping[new]``; an error if both are written."""
         if old not in mapping:
             return False
+        self.changing(old)
         if new in mapping:
             self.error(
                 (*path, old),
@@ -143,7 +161,7 @@ class _Rewriter:
         if isinstance(actions, dict):
             for action in actions.values():
                 if isinstance(action, dict):
-                    _drop(action, _ACTION_DROPPED)
+                    self.drop(action, _ACTION_DROPPED)
         flows = data.get("flows")
         if isinstance(flows, dict):
             for name, flow in flows.items():
@@ -153,8 +171,9 @@ class _Rewriter:
     def persistence(self, value: Any, path: DataPath) -> None:
         if not isinstance(value, dict):
             return
-        _drop(value, _PERSISTENCE_DROPPED)
+        self.drop(value, _PERSISTENCE_DROPPED)
         if value.get("backend") == "postgresql":
+            self.changing("backend: postgresql")
             value["backend"] = "postgres"
         if value.get("backend") == "postgres" and "url" not in value:
             # soni 1.0 kept the connection string in 'path'.
@@ -164,15 +183,17 @@ class _Rewriter:
         if not isinstance(slot, dict):
             return
         self.rename(slot, path, "ask", "prompt")
-        _drop(slot, _SLOT_DROPPED)
+        self.drop(slot, _SLOT_DROPPED)
         kind = slot.get("type")
         if isinstance(kind, str) and kind in _FREE_TEXT_TYPES:
+            self.changing(f"type: {kind}")
             slot["type"] = "string"
 
     def flow(self, flow: dict[str, Any], path: DataPath) -> None:
         self.rename(flow, path, "process", "steps")
-        _drop(flow, _FLOW_DROPPED)
+        self.drop(flow, _FLOW_DROPPED)
         if "trigger" in flow and flow["trigger"] is None:
+            self.changing("trigger: null")
             del flow["trigger"]
         slots = flow.get("slots")
         if isinstance(slots, list):
@@ -193,6 +214,7 @@ class _Rewriter:
         ((name, fields),) = entry.items()
         if fields is not None and not isinstance(fields, dict):
             return entry
+        self.changing(f"- {name}: {{...}}")
         where = self.at((*path, name))
         self.move((*path, name), path)
         self.add((*path, "name"), where)
@@ -202,6 +224,7 @@ class _Rewriter:
         trigger = flow.get("trigger")
         if not isinstance(trigger, dict) or "slots" not in trigger:
             return
+        self.changing("trigger.slots")
         extra = trigger.pop("slots")
         if not isinstance(extra, list):
             extra = [] if extra is None else [extra]
@@ -239,12 +262,14 @@ class _Rewriter:
         in_loop: bool,
     ) -> None:
         kind = step.get("type")
-        _drop(step, _STEP_DROPPED | _STEP_TYPE_DROPPED.get(str(kind), frozenset()))
+        self.drop(step, _STEP_DROPPED | _STEP_TYPE_DROPPED.get(str(kind), frozenset()))
         if self.rename(step, path, "jump_to", "next") and _is_end(step["next"]):
             step["next"] = END
         if kind == "collect":
             if "message" in step:
-                step.pop("prompt", None)  # soni 1.0 ignored it next to 'message'
+                if "prompt" in step:
+                    self.changing("prompt")
+                    del step["prompt"]  # soni 1.0 ignored it next to 'message'
             else:
                 self.rename(step, path, "prompt", "message")
         elif kind == "branch":
@@ -259,7 +284,9 @@ class _Rewriter:
             values = step.get("slots")
             if isinstance(values, dict):
                 for name, value in values.items():
-                    values[name] = _template_value(value)
+                    if isinstance(value, str) and _DOUBLE_BRACE.search(value):
+                        self.changing("{{slot}}")
+                        values[name] = _DOUBLE_BRACE.sub(r"{\1}", value)
         elif kind == "while":
             body = step.get("do")
             if isinstance(body, list):
@@ -274,8 +301,10 @@ class _Rewriter:
         if not isinstance(target, str) or target in ids:
             return target
         if _is_end(target):
+            self.changing(target)
             return END
         if target == "continue":
+            self.changing(target)
             if following is not None:
                 return following
             if in_loop:
@@ -288,48 +317,41 @@ class _Rewriter:
             return target
         if target.startswith("jump_to_"):
             named = target[len("jump_to_") :]
-            if named in ids:
-                return named
-            if _is_end(named) or named == END:
-                return END
+            if named in ids or _is_end(named) or named == END:
+                self.changing(target)
+                return named if named in ids else END
         return target
 
 
-def normalise_file(parsed: ParsedFile) -> None:
+def soni1_spelling(parsed: ParsedFile) -> str | None:
+    """The first soni 1.0 spelling in a parsed file, or ``None`` (today's format)."""
+    if not parsed.parsed or not isinstance(parsed.data, dict):
+        return None
+    try:
+        _Rewriter(parsed, dry=True).run(parsed.data)
+    except _Found as found:
+        return found.spelling
+    return None
+
+
+def rewrite_file(parsed: ParsedFile) -> None:
     """Rewrite the soni 1.0 spellings in one parsed file, in place."""
     if not parsed.parsed or not isinstance(parsed.data, dict):
         return
     _Rewriter(parsed).run(parsed.data)
 
 
-def normalise_merged(data: dict[str, Any], *, implicit_slots: bool = True) -> None:
-    """The rewrites that need the action declarations, which may be in another file.
+def turn_outputs_around(data: dict[str, Any]) -> None:
+    """``map_outputs`` written ``{slot: output}`` (soni 1.0's DSL guide), turned around
+    when every value is a declared output of the action and no key is.
 
-    * ``map_outputs`` written ``{slot: output}`` (soni 1.0's DSL guide) is turned
-      around when every value is a declared output of the action and no key is.
-    * A step without ``map_outputs`` stores each declared output in the slot of the
-      same name -- unless ``implicit_slots=False``: then assigning must not declare,
-      and the engine already stores the result keys that are declared slots.
+    The action declarations may be in another file, hence after the merge. Today's
+    format maps outputs to slots, so this never changes a bot written in it.
     """
-    actions = data.get("actions")
-    flows = data.get("flows")
-    if not isinstance(actions, dict) or not isinstance(flows, dict):
-        return
-    outputs: dict[str, list[str]] = {}
-    for name, action in actions.items():
-        declared = action.get("outputs") if isinstance(action, dict) else None
-        if isinstance(declared, list):
-            outputs[name] = [o for o in declared if isinstance(o, str)]
 
-    def visit(step: dict[str, Any]) -> None:
-        call = step.get("call")
-        declared = outputs.get(call) if isinstance(call, str) else None
-        if step.get("type") != "action" or not declared:
-            return
+    def visit(step: dict[str, Any], declared: list[str]) -> None:
         mapping = step.get("map_outputs")
-        if mapping is None and implicit_slots:
-            step["map_outputs"] = {o: o for o in declared if _SLOT_NAME.fullmatch(o)}
-        elif (
+        if (
             isinstance(mapping, dict)
             and mapping
             and all(isinstance(v, str) and v in declared for v in mapping.values())
@@ -337,22 +359,7 @@ def normalise_merged(data: dict[str, Any], *, implicit_slots: bool = True) -> No
         ):
             step["map_outputs"] = {output: slot for slot, output in mapping.items()}
 
-    for flow in flows.values():
-        if isinstance(flow, dict) and isinstance(flow.get("steps"), list):
-            _each_step(flow["steps"], visit)
-
-
-def _each_step(steps: list[Any], visit: Callable[[dict[str, Any]], None]) -> None:
-    for step in steps:
-        if isinstance(step, dict):
-            visit(step)
-            if step.get("type") == "while" and isinstance(step.get("do"), list):
-                _each_step(step["do"], visit)
-
-
-def _drop(mapping: dict[str, Any], keys: frozenset[str]) -> None:
-    for key in keys & mapping.keys():
-        del mapping[key]
+    each_action_step(data, visit)
 
 
 def _step_id(item: Any) -> Any:
@@ -382,15 +389,3 @@ def _all_ids(steps: list[Any]) -> set[Any]:
             if step.get("type") == "while" and isinstance(step.get("do"), list):
                 ids |= _all_ids(step["do"])
     return ids
-
-
-def _template_value(value: Any) -> Any:
-    """A soni 1.0 ``set`` template: ``"Hi {{name}}"`` is today's ``"Hi {name}"``.
-
-    soni 1.0 turned ``{{`` / ``}}`` into single braces and filled every ``{slot}``.
-    Today a ``set`` text that is not an expression is rendered as a template the
-    same way, and ``"{name}"`` alone copies the slot's value.
-    """
-    if not isinstance(value, str) or not _DOUBLE_BRACE.search(value):
-        return value
-    return _DOUBLE_BRACE.sub(r"{\1}", value)

@@ -4,7 +4,7 @@ Forms, with optional whitespace after the operator (``> 100``):
 
 * ``>N``, ``>=N``, ``<N``, ``<=N`` -- ``N`` a number. The value is compared numerically;
   a value that is neither a number nor a numeric string (see
-  :func:`~soni.engine.expressions.numeric_value`) does not match.
+  :func:`~soni.dsl.expressions.numeric_value`) does not match.
 * ``==x``, ``!=x`` -- ``x`` a literal, optionally quoted (``=="New York"``). When both
   sides are numeric they compare as numbers (``==100`` matches ``100.0`` and ``"100"``);
   otherwise as text, ignoring case, the value formatted as a message would show it
@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from soni.engine.expressions import numeric_value
-from soni.engine.templates import format_value
+from soni.dsl.expressions import numeric_value
+from soni.dsl.templates import format_value
 from soni.errors import PatternError
 
 __all__ = ("Pattern", "compile_pattern", "select_case")

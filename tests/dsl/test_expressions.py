@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from soni.engine.expressions import (
+from soni.dsl.expressions import (
     MAX_DEPTH,
     MAX_LENGTH,
     Expression,

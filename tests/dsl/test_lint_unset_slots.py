@@ -6,7 +6,7 @@ from __future__ import annotations
 import textwrap
 
 from soni.dsl import parse_bot
-from soni.engine.lint import lint
+from soni.dsl.lint import lint
 
 HEAD = """
 slots:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from soni.engine import expressions
-from soni.engine.expressions import MAX_DEPTH, MAX_LENGTH, compile_expression
+from soni.dsl import expressions
+from soni.dsl.expressions import MAX_DEPTH, MAX_LENGTH, compile_expression
 from soni.errors import ExpressionError
 
 TOO_DEEP = f"expression is nested more than {MAX_DEPTH} levels deep"

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from soni.dsl import BranchStep, parse_bot
-from soni.engine.lint import ConfigWarning, dead_cases, lint
+from soni.dsl.lint import ConfigWarning, dead_cases, lint
 
 
 def warnings(text: str) -> list[str]:

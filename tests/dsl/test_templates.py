@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from soni.engine.templates import Template, compile_template, format_value
+from soni.dsl.templates import Template, compile_template, format_value
 from soni.errors import SoniError, TemplateError
 
 
