@@ -39,8 +39,9 @@ import time
 
 from _harness import banner, ns_per_call_each, row
 from soni import Bot
-from soni.nlu import ConversationContext, evaluate
+from soni.nlu import ConversationContext
 from soni.nlu.rules import RulesSettings, RulesUnderstanding
+from soni.testing import evaluate
 
 ROOT = _HERE.parent
 FRESH = ROOT / "tests" / "nlu" / "fresh"

@@ -60,7 +60,7 @@ from _harness import banner, row
 from _postgres import throwaway_database, unreachable
 from _probe import Probe, Sample, explain
 from soni import Bot
-from soni.engine.journal import RETENTION
+from soni.storage.journal import RETENTION
 from soni.storage.local import journal_path
 
 BANKING = Path(__file__).resolve().parent.parent / "examples" / "banking"

@@ -125,8 +125,8 @@ def _template() -> str:
     root = Path(soni.__file__).parent
     sources = [
         root / "confirmations" / "stores" / "_postgres_schema.py",
-        root / "engine" / "journal_postgres.py",
-        root / "_postgres.py",
+        root / "storage" / "journal_postgres.py",
+        root / "postgres.py",
         root / "storage" / "retention_postgres.py",
     ]
     digest = hashlib.sha256(version("langgraph-checkpoint-postgres").encode())

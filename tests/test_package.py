@@ -120,7 +120,7 @@ def test_dir_lists_the_lazily_imported_names_too() -> None:
 
 
 def test_what_bot_decide_raises_and_a_turn_returns_import_from_the_top() -> None:
-    from soni.engine.results import PendingView, ReplyView
+    from soni.engine import PendingView, ReplyView
 
     for name in ("UnknownConfirmation", "ConfirmationExpired", "AlreadyDecided",
                  "ConfirmationClosed", "InvalidDecision", "ConversationBusy"):  # fmt: skip

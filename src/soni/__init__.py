@@ -28,9 +28,7 @@ from soni.errors import (
 )
 
 if TYPE_CHECKING:
-    from soni.engine.results import PendingView, ReplyView
-    from soni.engine.runtime import Bot, TurnResult
-    from soni.engine.sync import SyncBot
+    from soni.engine import Bot, PendingView, ReplyView, SyncBot, TurnResult
     from soni.server import ServerSettings, create_app
 
 # The runtime pulls in LangGraph; a handler module that only needs

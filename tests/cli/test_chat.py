@@ -16,8 +16,7 @@ from typer.testing import CliRunner, Result
 from soni import ActionRegistry
 from soni.cli import app
 from soni.cli._chat_session import ChatSession, readable
-from soni.engine.results import PendingView
-from soni.engine.sync import SyncBot
+from soni.engine import PendingView, SyncBot
 
 from .._handlers import register_again
 

@@ -26,7 +26,7 @@ from soni.cli import app
 from soni.cli import confirmations as confirmations_cli
 from soni.cli._confirm_view import moment, relative
 from soni.confirmations import ConfirmationRegistry, SqliteConfirmationStore, Status
-from soni.engine.runtime import Bot, TurnResult
+from soni.engine import Bot, TurnResult
 
 from ..engine.conftest import EXAMPLES
 

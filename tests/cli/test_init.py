@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from soni.cli import app
 from soni.cli.init import SCAFFOLD, template
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 
 runner = CliRunner()
 FILES = ["bot.yaml", "actions.py", "tests/conversations.yaml", "README.md", ".gitignore"]

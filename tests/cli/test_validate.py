@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 
 from soni import ActionRegistry
 from soni.cli import app
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 from soni.errors import ConfigError, ConfigErrors
 
 from .._handlers import register_again

@@ -90,7 +90,7 @@ async def _work(command: str, url: str, args: list[str]) -> dict[str, Any]:
         ConfirmationRegistry,
         PostgresConfirmationStore,
     )
-    from soni.engine.journal import PostgresActionJournal
+    from soni.storage.journal import PostgresActionJournal
 
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         url, min_size=1, max_size=2, open=False,

@@ -162,7 +162,7 @@ import asyncio
 
 from soni import Bot
 from soni.errors import ConfigErrors
-from soni.nlu import evaluate
+from soni.testing import evaluate
 
 
 async def main():

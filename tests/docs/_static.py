@@ -97,7 +97,7 @@ def check_yaml(block: Block, tmp: Path) -> None:
 
 
 async def _labeled_set(text: str, bot_dir: str) -> None:
-    from soni.nlu.labeled import parse_labeled_set
+    from soni.testing.labeled import parse_labeled_set
 
     bot = await _open(ROOT / bot_dir)
     try:

@@ -20,7 +20,7 @@ from soni import ActionRegistry
 from soni.dsl import parse_bot, validator
 from soni.dsl._soni1 import soni1_spelling
 from soni.dsl.yaml_reader import parse_yaml
-from soni.engine.runtime import Bot, TurnResult
+from soni.engine import Bot, TurnResult
 
 from ._helpers import messages, write
 

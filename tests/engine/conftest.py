@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from soni.actions import ActionSpec
-from soni.engine.runtime import Bot, TurnResult
+from soni.engine import Bot, TurnResult
 
 from .._postgres import create_database, drop_database
 

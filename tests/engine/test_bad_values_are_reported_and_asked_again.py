@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from soni.dsl import default_registry
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 
 from .conftest import BotFactory, talk
 

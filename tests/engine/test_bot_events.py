@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from soni.confirmations import Status
-from soni.engine.events import (
+from soni.engine import (
     ActionRan,
     BotEvent,
     ConfirmationChanged,

@@ -14,7 +14,7 @@ from types import ModuleType
 import pytest
 
 from soni import load_actions
-from soni.engine.runtime import Bot, TurnResult
+from soni.engine import Bot, TurnResult
 from soni.errors import AlreadyDecided
 
 from .conftest import EXAMPLES, BotFactory

@@ -8,7 +8,7 @@ import pytest
 
 from soni import load_actions
 from soni.confirmations import Status
-from soni.engine.runtime import Bot, TurnResult
+from soni.engine import Bot, TurnResult
 from soni.errors import AlreadyDecided, InvalidDecision
 
 from .conftest import EXAMPLES, BotFactory

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from soni import ActionRegistry
-from soni.engine.journal import (
+from soni.storage.journal import (
     JournalEntry,
     MemoryActionJournal,
     SqliteActionJournal,

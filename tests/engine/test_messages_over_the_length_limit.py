@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 from soni.nlu import Command, ConversationContext
 from soni.nlu.basic import KeywordUnderstanding
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 
 from .conftest import EXAMPLES, BotFactory
 from .test_banking import IBAN, sent_in

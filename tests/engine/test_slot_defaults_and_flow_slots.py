@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 
 from .conftest import BotFactory, talk
 

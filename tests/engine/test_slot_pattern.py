@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from soni import ActionRegistry
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 
 BOT = r"""
 slots:

@@ -12,8 +12,8 @@ import pytest
 
 from soni import ActionRegistry, load_actions
 from soni.actions import ActionSpec
+from soni.engine import Bot
 from soni.engine.graph import MAX_STEPS_PER_TURN
-from soni.engine.runtime import Bot
 from soni.errors import ConfirmationExpired
 
 from .._handlers import registered_by

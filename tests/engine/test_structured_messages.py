@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 from soni.errors import StructuredMessageError
 from soni.nlu import SetSlot, StartFlow, is_structured, parse_structured
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from soni.engine.sync import SyncBot
+from soni.engine import SyncBot
 
 from .conftest import EXAMPLES
 

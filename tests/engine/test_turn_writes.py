@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from soni.confirmations import ConfirmationRegistry, SqliteConfirmationStore, Status
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 
 from .conftest import BotFactory
 from .test_banking import IBAN, sent_in

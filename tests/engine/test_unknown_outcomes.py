@@ -24,7 +24,7 @@ import pytest
 from soni import ActionContext, ActionRegistry
 from soni.actions import ActionSpec
 from soni.confirmations import Status
-from soni.engine.runtime import Bot, TurnResult
+from soni.engine import Bot, TurnResult
 
 from .._handlers import registered_by
 

@@ -15,7 +15,7 @@ import pytest
 
 from soni.dsl import default_registry
 from soni.dsl.slot_types import MAX_DIGITS, coerce
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 from soni.errors import SlotValueError
 from soni.nlu.basic import KeywordUnderstanding
 

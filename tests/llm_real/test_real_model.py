@@ -28,14 +28,8 @@ if os.environ.get("SONI_LLM_REAL") != "1":
     )
 
 from soni import Bot
-from soni.nlu import (
-    Command,
-    ConversationContext,
-    LLMSettings,
-    LLMUnderstanding,
-    evaluate,
-    load_labeled_set,
-)
+from soni.nlu import Command, ConversationContext, LLMSettings, LLMUnderstanding
+from soni.testing import evaluate, load_labeled_set
 
 from .._handlers import register_again
 from .conftest import NOTES, ROWS, ModelServer, Row

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from soni import Bot
-from soni.nlu import evaluate
 from soni.nlu.rules import RulesUnderstanding
+from soni.testing import evaluate
 
 from ..engine.conftest import EXAMPLES
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from soni import ActionRegistry
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 from soni.errors import ConfigErrors
 from soni.nlu import (
     Affirm,
@@ -21,17 +21,14 @@ from soni.nlu import (
     ConversationContext,
     CorrectSlot,
     Deny,
-    Evaluation,
     Help,
-    LabeledSet,
     OutOfScope,
     SetSlot,
     SlotInfo,
     StartFlow,
-    evaluate,
-    load_labeled_set,
 )
-from soni.nlu.evaluate import LabeledSetErrors, parse_labeled_set
+from soni.testing import Evaluation, LabeledSet, evaluate, load_labeled_set
+from soni.testing.evaluate import LabeledSetErrors, parse_labeled_set
 
 BOT = """
 version: "1.0"

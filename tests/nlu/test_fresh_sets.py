@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from soni import Bot
-from soni.nlu import evaluate
+from soni.testing import evaluate
 
 from .._handlers import register_again
 

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from soni.engine.runtime import Bot
-from soni.nlu import evaluate
-from soni.nlu.labeled import LabeledSetErrors, parse_labeled_set
+from soni.engine import Bot
+from soni.testing import evaluate
+from soni.testing.labeled import LabeledSetErrors, parse_labeled_set
 
 from .._handlers import register_again
 from .test_labeled_sets import EXAMPLES

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from soni.dsl import ChooseStep
-from soni.engine.runtime import Bot
-from soni.nlu import Command, ConversationContext, OutOfScope, load_labeled_set
+from soni.engine import Bot
+from soni.nlu import Command, ConversationContext, OutOfScope
+from soni.testing import load_labeled_set
 
 from .._handlers import register_again
 

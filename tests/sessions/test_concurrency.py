@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from soni.engine.events import ConversationReset, TurnCompleted
+from soni.engine import ConversationReset, TurnCompleted
 from soni.sessions import SessionCommandError, SessionEvent, SessionRegistry
 
 from .conftest import TIMEOUT, RegistryFactory, drain, take, turn

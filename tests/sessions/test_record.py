@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 
 from soni.actions import ActionSpec
-from soni.engine.events import ConversationReset, TurnCompleted
-from soni.engine.results import ReplyView, Status
-from soni.engine.runtime import Bot
+from soni.engine import Bot, ConversationReset, ReplyView, Status, TurnCompleted
 from soni.sessions import SessionCommandError, SessionRegistry
 
 from .conftest import drain, kinds, take

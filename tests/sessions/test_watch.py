@@ -17,7 +17,7 @@ from soni.confirmations import (
     ConfirmationRegistry,
     MemoryConfirmationStore,
 )
-from soni.engine.events import ConfirmationChanged
+from soni.engine import ConfirmationChanged
 from soni.sessions import SessionRegistry
 
 from .conftest import TIMEOUT, kinds, take

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 
 from soni.actions import ActionSpec
-from soni.engine.events import (
+from soni.engine import (
     ActionRan,
+    Bot,
     BotEvent,
     ConfirmationChanged,
     ConversationReset,
     TurnCompleted,
 )
-from soni.engine.runtime import Bot
 from soni.server.metrics import Metrics
 
 from ..engine.conftest import EXAMPLES

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 from soni.actions import ActionSpec
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 from soni.storage import Storage
 from soni.storage.retention import CheckpointRetention
 

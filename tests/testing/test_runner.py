@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 from soni.errors import ConfigErrors
 from soni.testing import (
     ConversationResult,

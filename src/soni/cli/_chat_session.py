@@ -20,8 +20,7 @@ from soni.dsl.templates import format_value
 from soni.errors import SoniError
 
 if TYPE_CHECKING:
-    from soni.engine.results import PendingView, TurnResult
-    from soni.engine.sync import SyncBot
+    from soni.engine import PendingView, SyncBot, TurnResult
 
 __all__ = ("ChatSession", "read_lines")
 

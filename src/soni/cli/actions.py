@@ -33,7 +33,7 @@ def list_actions(
 ) -> None:
     """List the bot's actions: handler signature, description, confirmation, where used."""
     from soni.actions import ActionRegistry
-    from soni.engine.check import load_config
+    from soni.engine import load_config
 
     if not bot.exists():
         fail(f"no such bot: {bot}")

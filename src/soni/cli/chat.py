@@ -37,7 +37,7 @@ def chat(
 ) -> None:
     """Chat with a bot; reads stdin line by line when it is not a terminal."""
     from soni.cli._chat_session import ChatSession, read_lines
-    from soni.engine.sync import SyncBot
+    from soni.engine import SyncBot
 
     if not bot.exists():
         fail(f"no such bot: {bot}")

@@ -43,7 +43,7 @@ def serve(
     from pydantic import ValidationError
     from uvicorn.config import LOG_LEVELS
 
-    from soni.engine.check import load_config
+    from soni.engine import load_config
     from soni.errors import SoniError
     from soni.server import ServerSettings
 

@@ -32,7 +32,7 @@ def validate(
 
     Prints each problem as file:line:col: message. Exits 1 on an error (--strict: a warning).
     """
-    from soni.engine.check import check_bot
+    from soni.engine import check_bot
 
     with reported(), stdout_kept_for_json(as_json):
         report = check_bot(bot, actions=actions or None)

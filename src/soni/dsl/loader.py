@@ -87,7 +87,7 @@ def parse_bot(
 
 
 # Files a bot folder may hold that are not part of the bot: the labelled set the
-# understanding is measured against (see soni.nlu.evaluate).
+# understanding is measured against (see soni.testing.evaluate).
 _NOT_BOT_FILES = frozenset({"nlu.yaml", "nlu.yml"})
 
 

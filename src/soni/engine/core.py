@@ -22,13 +22,13 @@ from soni.dsl.responses import RESPONSES, variants
 from soni.dsl.slot_types import coerce
 from soni.dsl.templates import compile_template
 from soni.engine.events import ActionRan
-from soni.engine.journal import ActionJournal, MemoryActionJournal
 from soni.engine.stack import current
 from soni.engine.state import ConversationState, Frame
 from soni.engine.turn import this_turn
 from soni.errors import SlotValueError, _did_you_mean
 from soni.nlu.protocol import FlowInfo, SlotInfo, Understanding
 from soni.nlu.units import day_half_words, example_shape, past_words, unit_words
+from soni.storage.journal import ActionJournal, MemoryActionJournal
 
 __all__ = ("Engine", "SlotCheck")
 

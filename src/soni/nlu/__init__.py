@@ -16,8 +16,6 @@ from soni.nlu.commands import (
     SetSlot,
     StartFlow,
 )
-from soni.nlu.evaluate import Evaluation, evaluate
-from soni.nlu.labeled import LabeledSet, load_labeled_set
 from soni.nlu.protocol import (
     MAX_MESSAGE_CHARS,
     ConversationContext,
@@ -42,21 +40,17 @@ __all__ = (
     "ConversationContext",
     "CorrectSlot",
     "Deny",
-    "Evaluation",
     "FlowInfo",
     "Help",
     "LLMSettings",
     "LLMUnderstanding",
-    "LabeledSet",
     "OutOfScope",
     "PendingInfo",
     "SetSlot",
     "SlotInfo",
     "StartFlow",
     "Understanding",
-    "evaluate",
     "is_structured",
-    "load_labeled_set",
     "parse_structured",
 )
 

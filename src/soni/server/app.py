@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 from soni.server.auth import Keys
 from soni.server.errors import install_error_handlers
 from soni.server.limits import RequestLimits

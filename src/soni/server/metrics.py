@@ -15,10 +15,10 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from soni.confirmations import ConfirmationEvent
 from soni.confirmations.records import OPEN
-from soni.engine.events import ActionRan, BotEvent, ConfirmationChanged
+from soni.engine import ActionRan, BotEvent, ConfirmationChanged
 
 if TYPE_CHECKING:
-    from soni.engine.runtime import Bot
+    from soni.engine import Bot
 
 __all__ = ("CONTENT_TYPE", "Metrics")
 

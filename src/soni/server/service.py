@@ -19,7 +19,7 @@ from typing import Any
 
 from soni.confirmations import Choose, Execute, PendingConfirmation, Shown, parse_decision_message
 from soni.confirmations.records import OPEN
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 from soni.errors import UnknownConfirmation
 from soni.server.auth import Caller
 from soni.server.errors import ConversationBusy, ConversationNotFound

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
-from soni.engine.runtime import Bot
+from soni.engine import Bot
 from soni.server.auth import Caller, Keys, bearer_key
 from soni.server.errors import NotReady
 from soni.server.metrics import Metrics

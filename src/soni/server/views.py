@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from soni.confirmations import ConfirmationRegistry, PendingConfirmation
-from soni.engine.runtime import PendingView, ReplyView
+from soni.engine import PendingView, ReplyView
 from soni.server.schemas import ActorOut, ConfirmationOut, PendingOut, ReplyOut, Status
 
 __all__ = (

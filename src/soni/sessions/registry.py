@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
-from soni.engine.events import (
+from soni.engine import (
     ActionRan,
     BotEvent,
     ConfirmationChanged,

@@ -26,7 +26,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from soni.confirmations.runners import Runner
 from soni.confirmations.stores.base import ConfirmationStore
-from soni.engine.journal import ActionJournal
+from soni.storage.journal import ActionJournal
 from soni.storage.retention import CheckpointRetention
 
 __all__ = ("Backend", "Notice", "Storage", "StorageStatus", "TurnLocks")
@@ -299,7 +299,7 @@ class Storage:
         """
         purge = getattr(self.journal, "purge", None)
         if purge is not None:
-            from soni.engine.journal import RETENTION
+            from soni.storage.journal import RETENTION
 
             await purge(now - RETENTION)
         if self.retention is not None:

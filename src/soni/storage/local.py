@@ -12,8 +12,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from soni.confirmations import MemoryConfirmationStore, Runner, SqliteConfirmationStore
 from soni.confirmations.runners import runners_folder
-from soni.engine.journal import MemoryActionJournal, SqliteActionJournal
 from soni.storage.base import Storage, StorageStatus
+from soni.storage.journal import MemoryActionJournal, SqliteActionJournal
 from soni.storage.retention import SqliteRetention
 
 __all__ = ("SqliteStorage", "journal_path", "open_memory", "open_sqlite")

@@ -338,7 +338,7 @@ async def open_postgres(
     from psycopg_pool import AsyncConnectionPool
 
     from soni.confirmations.stores.postgres import PostgresConfirmationStore
-    from soni.engine.journal_postgres import PostgresActionJournal
+    from soni.storage.journal_postgres import PostgresActionJournal
     from soni.storage.retention_postgres import PostgresRetention
 
     kwargs = {"autocommit": True, "prepare_threshold": 0}

@@ -12,7 +12,7 @@ The policy is ``soni.storage.retention``'s. What differs here:
   crash of the server only leaves rows for the next round. A reset's last
   transaction waits for its flush, as its confirmations' cancellation does.
 
-This module imports psycopg (through ``soni._postgres``): only the PostgreSQL
+This module imports psycopg (through ``soni.postgres``): only the PostgreSQL
 storage loads it.
 """
 
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from soni._postgres import RELAXED, Cursor, OnPool, Pool, Schema, set_up
 from soni.errors import StoreClosed
+from soni.postgres import RELAXED, Cursor, OnPool, Pool, Schema, set_up
 from soni.storage.retention import IN_WRITE, CheckpointRetention, Group
 
 __all__ = ("SCHEMA", "PostgresRetention")

@@ -7,11 +7,16 @@ Run them with ``soni test BOT``, from pytest (the ``soni`` plugin collects a bot
     assert report.ok, [r.failure for r in report.results if r.failure]
 
 The format and every step are described in docs/testing.md.
+
+Also the labelled sets that measure a bot's understanding (``nlu.yaml``:
+:func:`evaluate`, :func:`load_labeled_set`; docs/nlu-evaluation.md).
 """
 
 from typing import TYPE_CHECKING, Any
 
 from soni.testing.errors import ConversationTestErrors
+from soni.testing.evaluate import Evaluation, evaluate
+from soni.testing.labeled import LabeledSet, load_labeled_set
 from soni.testing.loading import (
     ConversationTestFile,
     discover,
@@ -50,11 +55,15 @@ __all__ = (
     "ConversationTest",
     "ConversationTestErrors",
     "ConversationTestFile",
+    "Evaluation",
+    "LabeledSet",
     "Observed",
     "PendingSeen",
     "RunReport",
     "StepFailure",
     "discover",
+    "evaluate",
+    "load_labeled_set",
     "load_test_file",
     "load_test_files",
     "parse_test_file",

@@ -17,7 +17,7 @@ from typing import Any
 
 from soni.confirmations import PendingConfirmation
 from soni.confirmations.records import OPEN
-from soni.engine.runtime import Bot, TurnResult
+from soni.engine import Bot, TurnResult
 from soni.errors import ConfirmationError
 from soni.testing.matching import as_written, same_value, text_matches, wanted
 from soni.testing.models import (

@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from soni.actions.spec import Handler
-from soni.engine.events import ActionRan, BotEvent
+from soni.engine import ActionRan, BotEvent
 
 if TYPE_CHECKING:
-    from soni.engine.runtime import Bot
+    from soni.engine import Bot
 
 __all__ = ("ActionRun", "RunRecorder", "TestClock", "make_stub")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from soni import Bot
-from soni.nlu import evaluate, load_labeled_set
+from soni.testing import evaluate, load_labeled_set
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"

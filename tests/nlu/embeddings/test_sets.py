@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from soni.nlu import Evaluation, evaluate
+from soni.testing import Evaluation, evaluate
 
 from ._bots import EXAMPLES, NLU, fresh, load
 

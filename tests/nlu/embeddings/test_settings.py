@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from soni import Bot
-from soni.engine.check import check_bot
+from soni.engine import check_bot
 from soni.errors import ConfigError, ConfigErrors, NluSettingsError
 from soni.nlu.embeddings import EmbeddingSettings, _settings
 from soni.nlu.rules import RulesSettings

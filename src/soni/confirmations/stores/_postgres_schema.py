@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from soni._postgres import RELAXED, Schema
 from soni.confirmations.records import (
     TERMINAL,
     ActionCall,
@@ -26,6 +25,7 @@ from soni.confirmations.records import (
     canonical_json,
 )
 from soni.confirmations.stores.base import Change
+from soni.postgres import RELAXED, Schema
 
 __all__ = (
     "COLUMNS",

@@ -14,7 +14,6 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from soni._postgres import Cursor, OnPool, Pool, Versioned
 from soni.confirmations.records import (
     SYSTEM,
     Actor,
@@ -40,6 +39,7 @@ from soni.confirmations.stores._postgres_schema import (
 )
 from soni.confirmations.stores.base import Change
 from soni.errors import StoreClosed
+from soni.postgres import Cursor, OnPool, Pool, Versioned
 
 __all__ = ("PostgresConfirmationStore",)
 

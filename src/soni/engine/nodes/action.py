@@ -19,12 +19,12 @@ from soni.confirmations import ActionCall, Execution, PendingConfirmation, Statu
 from soni.dsl.program import Instruction
 from soni.dsl.slot_types import coerce
 from soni.engine.core import Engine
-from soni.engine.journal import run_key
 from soni.engine.nodes.gate import closed_message, gate, says_its_own
 from soni.engine.nodes.runs import Call, run_approved, run_journaled
 from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
 from soni.errors import SlotValueError
+from soni.storage.journal import run_key
 
 logger = logging.getLogger("soni.engine")
 

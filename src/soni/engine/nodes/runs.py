@@ -29,9 +29,9 @@ from soni.actions import ActionContext
 from soni.confirmations import Actor, Execution, PendingConfirmation, Status
 from soni.engine.core import Engine
 from soni.engine.events import ActionOutcome, ActionRan
-from soni.engine.journal import JournalEntry
 from soni.engine.turn import this_turn
 from soni.errors import ActionError
+from soni.storage.journal import JournalEntry
 
 __all__ = ("Call", "Outcome", "run_approved", "run_journaled")
 

@@ -1,6 +1,6 @@
 """The action journal in PostgreSQL, for several processes on one database.
 
-The same semantics as ``SqliteActionJournal`` (see ``soni.engine.journal``): a
+The same semantics as ``SqliteActionJournal`` (see ``soni.storage.journal``): a
 claim is an ``INSERT … ON CONFLICT DO NOTHING`` — the primary key decides which of
 any number of claimants, in any process, runs the action — and every swap of a
 claim is a compare-and-set on its status and runner. Old entries are not purged
@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from soni._postgres import (
+from soni.errors import StoreClosed
+from soni.postgres import (
     RELAXED,
     Cursor,
     OnPool,
@@ -25,8 +26,7 @@ from soni._postgres import (
     Schema,
     Versioned,
 )
-from soni.engine.journal import RETENTION, JournalEntry
-from soni.errors import StoreClosed
+from soni.storage.journal import RETENTION, JournalEntry
 
 __all__ = ("PostgresActionJournal",)
 

@@ -26,7 +26,7 @@ labels them, or ``{options: [...], labels: {...}}``), ``confirm_step`` (a
 ``{clarify: [f, g]}`` as mappings.
 
 Reading a set checks its structure; :meth:`LabeledSet.check` (and
-:func:`soni.nlu.evaluate`) checks every name and value it uses against a bot.
+:func:`soni.testing.evaluate`) checks every name and value it uses against a bot.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ from soni.nlu.protocol import ConversationContext, PendingInfo, SlotInfo
 from soni.nlu.structured import is_structured
 
 if TYPE_CHECKING:
+    from soni.engine import Bot
     from soni.engine.core import Engine
-    from soni.engine.runtime import Bot
 
 __all__ = (
     "KINDS",
@@ -444,7 +444,7 @@ class _Checker:
         listed = self.listed(flow, context.pending)
         if listed is not None and context.labels is None:
             # As the bot shows them: each item of the list in the case's slots.
-            from soni.engine.nodes.choose import offers_over  # the engine imports soni.nlu
+            from soni.engine.nodes.choose import offers_over  # the engine, when needed
 
             calls, problem = offers_over(self.engine, listed, slots)
             keys = tuple(call.key for call in calls)

@@ -1,6 +1,6 @@
 """Measuring a bot's understanding against a labeled set of utterances.
 
-The set's format is in :mod:`soni.nlu.labeled` (and ``docs/nlu-evaluation.md``).
+The set's format is in :mod:`soni.testing.labeled` (and ``docs/nlu-evaluation.md``).
 
 A case passes when the understanding gives as many commands, of the same kinds in
 order, naming the same flows, slots and options (clarify candidates in any
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from soni.nlu.commands import Choose, Clarify, Command, CorrectSlot, SetSlot, StartFlow
-from soni.nlu.labeled import (
+from soni.nlu.protocol import ConversationContext
+from soni.testing.labeled import (
     _BARE,
     KINDS,
     CaseContext,
@@ -29,10 +30,9 @@ from soni.nlu.labeled import (
     load_labeled_set,
     parse_labeled_set,
 )
-from soni.nlu.protocol import ConversationContext
 
 if TYPE_CHECKING:
-    from soni.engine.runtime import Bot
+    from soni.engine import Bot
 
 __all__ = (
     "CaseContext",

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from soni.engine.journal import RETENTION, JournalEntry, PostgresActionJournal, run_key
 from soni.errors import StoreClosed
+from soni.storage.journal import RETENTION, JournalEntry, PostgresActionJournal, run_key
 
 from ..confirmations._pool import open_pool
 from ..confirmations._postgres_worker import race

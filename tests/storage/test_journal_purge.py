@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from soni.engine.journal import (
+from soni.errors import StoreClosed
+from soni.storage.journal import (
     RETENTION,
     JournalEntry,
     MemoryActionJournal,
     SqliteActionJournal,
 )
-from soni.errors import StoreClosed
 
 OLD = time.time() - RETENTION - 3600
 

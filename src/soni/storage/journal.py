@@ -20,7 +20,7 @@ stay one small write however large the journal grows. The journal also counts ea
 conversation's resets, so a conversation started afresh under the same id never
 meets the runs (or the idempotency keys) of the one before.
 
-``PostgresActionJournal`` (in ``soni.engine.journal_postgres``, loaded on first use
+``PostgresActionJournal`` (in ``soni.storage.journal_postgres``, loaded on first use
 since it imports psycopg) keeps it in PostgreSQL, for several processes.
 """
 
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from soni.errors import StoreClosed
 
 if TYPE_CHECKING:
-    from soni.engine.journal_postgres import PostgresActionJournal
+    from soni.storage.journal_postgres import PostgresActionJournal
 
 __all__ = (
     "RETENTION",
@@ -60,7 +60,7 @@ _PURGE_EVERY = 1000  # claims between two purges of the memory journal's old ent
 def __getattr__(name: str) -> Any:
     # psycopg costs a third of a second to import: only those who use PostgreSQL pay.
     if name == "PostgresActionJournal":
-        from soni.engine.journal_postgres import PostgresActionJournal
+        from soni.storage.journal_postgres import PostgresActionJournal
 
         return PostgresActionJournal
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
