@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from soni.cli._output import fail, reported
+from soni.errors import SoniError
 
 if TYPE_CHECKING:
     from soni.storage import StorageStatus
@@ -87,6 +88,12 @@ def check_db(db: str | Path | None) -> None:
 
 def check_postgres(url: str) -> None:
     """Connect to ``url`` once and hang up; a failure is one line naming it, never its password."""
+    from soni.storage import require_postgres
+
+    try:
+        require_postgres()
+    except SoniError as exc:
+        fail(str(exc))
     import psycopg
 
     try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from soni.errors import SoniError
 from soni.storage.base import Backend, Notice, Storage, StorageStatus
 
 if TYPE_CHECKING:
@@ -19,9 +21,38 @@ __all__ = (
     "announce_confirmations",
     "is_postgres_url",
     "open_storage",
+    "require_postgres",
 )
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+# What the ``postgres`` extra installs (pyproject.toml), by the module each provides.
+_POSTGRES_MODULES = {
+    "psycopg": "psycopg",
+    "psycopg_pool": "psycopg-pool",
+    "langgraph.checkpoint.postgres": "langgraph-checkpoint-postgres",
+}
+
+
+def require_postgres() -> None:
+    """Fail clearly when PostgreSQL support (the ``postgres`` extra) is not installed.
+
+    Raises:
+        SoniError: naming what is missing and the command that installs it.
+    """
+    missing = [dist for module, dist in _POSTGRES_MODULES.items() if not _importable(module)]
+    if missing:
+        raise SoniError(
+            f"PostgreSQL support is not installed (no {', '.join(missing)}): "
+            "pip install 'soni[postgres]'"
+        )
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package is missing, or blocked
+        return False
 
 
 def is_postgres_url(location: str | Path) -> bool:
@@ -53,6 +84,7 @@ async def open_storage(
 
         return open_memory(secret)
     if is_postgres_url(text):
+        require_postgres()
         from soni.storage.postgres import open_postgres
 
         return await open_postgres(text, secret=secret, migrate_schema=migrate, listen=listen)
