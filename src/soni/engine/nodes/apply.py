@@ -10,13 +10,15 @@ from soni.confirmations.decisions import interpret
 from soni.engine.core import Engine
 from soni.engine.stack import current, end_task, push, reply
 from soni.engine.state import ConversationState, Listening
-from soni.engine.turn import Deferred, this_turn
+from soni.engine.turn import Deferred, Turn
 from soni.errors import ConfirmationError, InvalidDecision
 
 logger = logging.getLogger("soni.engine")
 
 
-async def _decide(engine: Engine, state: ConversationState, decision: str) -> str | None:
+async def _decide(
+    engine: Engine, state: ConversationState, turn: Turn, decision: str
+) -> str | None:
     """Check a decision typed in the chat and keep it for the step it is for.
 
     It is written by ``_settle`` once every command of the message is applied.
@@ -28,7 +30,7 @@ async def _decide(engine: Engine, state: ConversationState, decision: str) -> st
     # decision against, and the write that records it compares the stored status.
     record = engine.issued.get(waiting["confirmation"])
     if record is None:
-        record = await engine.confirmation(waiting["confirmation"])
+        record = await engine.confirmation(waiting["confirmation"], turn)
     if record is None:
         return engine.say("no_longer_pending", state, in_flow=_flow_of(state))
     if decision == "approve" and record.kind == "choice" and len(record.options) > 1:
@@ -42,7 +44,7 @@ async def _decide(engine: Engine, state: ConversationState, decision: str) -> st
         return engine.say(
             "not_an_option", state, in_flow=flow, option=repr(decision), options=offered
         )
-    this_turn().decision = Deferred(record, decision, Actor(state.get("user_id"), "chat"))
+    turn.decision = Deferred(record, decision, Actor(state.get("user_id"), "chat"))
     return None
 
 
@@ -56,14 +58,13 @@ def _cancelled(engine: Engine, state: Any, flow: str) -> str:
     return engine.say("cancelled", state, in_flow=flow, flow=engine.flow_title(flow))
 
 
-async def _settle(engine: Engine, working: dict[str, Any]) -> None:
+async def _settle(engine: Engine, working: dict[str, Any], turn: Turn) -> None:
     """Write the chat's decision — or leave it to the guarded step about to run.
 
     An approval for an action (or a choice) that runs in this turn is written by
     that step with the claim to run it, in one write; anything else — a skip, a
     ``confirm`` step, a decision whose step a digression put aside — now.
     """
-    turn = this_turn()
     deferred = turn.decision
     if deferred is None:
         return
@@ -89,7 +90,7 @@ async def _settle(engine: Engine, working: dict[str, Any]) -> None:
         turn.remember(decided)
 
 
-async def _decided_elsewhere(engine: Engine, state: dict[str, Any]) -> bool:
+async def _decided_elsewhere(engine: Engine, state: dict[str, Any], turn: Turn) -> bool:
     """The confirmation the conversation waits for was decided while it was away.
 
     Then this turn's answer is what became of it ("Done: …", "OK, I won't …"):
@@ -106,11 +107,11 @@ async def _decided_elsewhere(engine: Engine, state: dict[str, Any]) -> bool:
         pending = frame.get("confirmation") if frame is not None else None
     if not pending:
         return False
-    record = await engine.confirmation(pending)
+    record = await engine.confirmation(pending, turn)
     return record is not None and not record.is_open
 
 
-async def run_apply(engine: Engine, state: Listening) -> dict[str, Any]:
+async def run_apply(engine: Engine, state: Listening, turn: Turn) -> dict[str, Any]:
     working: dict[str, Any] = dict(state)
     texts: list[str] = []
     for command in state.get("commands") or []:
@@ -131,31 +132,31 @@ async def run_apply(engine: Engine, state: Listening) -> dict[str, Any]:
             working["slots"] = engine.fresh_slots(working.get("slots") or {}, flow, stack)
             working.update(push(working, flow))  # type: ignore[arg-type]
             for name, value in (command.get("slots") or {}).items():
-                await _fill(engine, working, name, value, texts)
+                await _fill(engine, working, turn, name, value, texts)
         elif kind in ("set_slot", "correct_slot"):
             before = (working.get("slots") or {}).get(command["slot"])
-            await _fill(engine, working, command["slot"], command["value"], texts)
+            await _fill(engine, working, turn, command["slot"], command["value"], texts)
             after = (working.get("slots") or {}).get(command["slot"])
             if before is not None and after != before:
-                await _rewind(engine, working, command["slot"], state.get("user_id"))
+                await _rewind(engine, working, turn, command["slot"], state.get("user_id"))
         elif kind == "cancel_flow":
             frame = current(working)  # type: ignore[arg-type]
             if frame is None:
                 texts.append(engine.say("nothing_to_cancel", working))
                 continue
             pending = frame.get("confirmation")
-            record = await engine.confirmation(pending) if pending else None
+            record = await engine.confirmation(pending, turn) if pending else None
             if record is not None:
                 cancelled = await engine.confirmations.cancel(
                     record, actor=Actor(state.get("user_id"), "chat")
                 )
-                this_turn().remember(cancelled)
+                turn.remember(cancelled)
             working.update(end_task(working))  # type: ignore[arg-type]
             working["waiting"] = None
             texts.append(_cancelled(engine, working, frame["flow"]))
         elif kind in ("affirm", "deny", "choose"):
             decision = {"affirm": "approve", "deny": "skip"}.get(kind, command.get("option"))
-            problem = await _decide(engine, working, str(decision))  # type: ignore[arg-type]
+            problem = await _decide(engine, working, turn, str(decision))  # type: ignore[arg-type]
             if problem:
                 texts.append(problem)
         elif kind == "ask_decision":
@@ -168,7 +169,7 @@ async def run_apply(engine: Engine, state: Listening) -> dict[str, Any]:
         elif kind == "clarify":
             options = " or ".join(engine.flow_title(c) for c in command["candidates"])
             texts.append(engine.say("clarify", working, in_flow=_flow_of(working), flows=options))
-        elif kind == "out_of_scope" and not await _decided_elsewhere(engine, working):
+        elif kind == "out_of_scope" and not await _decided_elsewhere(engine, working, turn):
             message = working.get("message") or {}
             recap = message.get("recap") if isinstance(message, dict) else None
             # Right after a decision made elsewhere, a "yes" or "no" is about it.
@@ -181,14 +182,16 @@ async def run_apply(engine: Engine, state: Listening) -> dict[str, Any]:
     after = working.get("slots") or {}
     for name, old in before.items():
         if old is not None and after.get(name) != old:
-            await _rewind(engine, working, name, state.get("user_id"))
-    await _settle(engine, working)
+            await _rewind(engine, working, turn, name, state.get("user_id"))
+    await _settle(engine, working, turn)
     working["replies"] = reply(working, *texts)  # type: ignore[arg-type]
     working["waiting"] = None
     return {key: working.get(key) for key in ("stack", "slots", "frames", "replies", "waiting")}
 
 
-async def _rewind(engine: Engine, working: dict[str, Any], slot: str, user_id: str | None) -> None:
+async def _rewind(
+    engine: Engine, working: dict[str, Any], turn: Turn, slot: str, user_id: str | None
+) -> None:
     """After a filled slot changed, walk again from where the slot was collected.
 
     The steps between — branches, validations, look-ups — may decide differently
@@ -209,16 +212,21 @@ async def _rewind(engine: Engine, working: dict[str, Any], slot: str, user_id: s
         if target is None or target >= frame["pos"]:
             continue
         pending = frame.get("confirmation")
-        record = await engine.confirmation(pending) if pending else None
+        record = await engine.confirmation(pending, turn) if pending else None
         if record is not None and record.is_open:
             withdrawn = await engine.confirmations.supersede(record, actor=Actor(user_id, "chat"))
-            this_turn().remember(withdrawn)
+            turn.remember(withdrawn)
         stack[index] = {**frame, "pos": target, "confirmation": None}
     working["stack"] = stack
 
 
 async def _fill(
-    engine: Engine, working: dict[str, Any], name: str, value: Any, texts: list[str]
+    engine: Engine,
+    working: dict[str, Any],
+    turn: Turn,
+    name: str,
+    value: Any,
+    texts: list[str],
 ) -> None:
     """Store a checked value for ``name``, or say why it was refused, in this turn.
 
@@ -249,6 +257,6 @@ async def _fill(
         working["slots"] = slots
         if asked is not None and frame is not None:
             # Checked by the asking step's own rules: it need not check it again.
-            this_turn().checked.add((frame["id"], asked.id, name))
+            turn.checked.add((frame["id"], asked.id, name))
     else:
         texts.append(check.message)

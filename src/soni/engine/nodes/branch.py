@@ -9,9 +9,10 @@ from soni.engine.expressions import compile_expression
 from soni.engine.patterns import compile_pattern
 from soni.engine.stack import advance
 from soni.engine.state import ConversationState
+from soni.engine.turn import Turn
 
 
-async def run_branch(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_branch(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
     step = inst.step

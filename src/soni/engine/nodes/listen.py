@@ -14,6 +14,7 @@ from langgraph.types import interrupt
 
 from soni.engine.core import Engine
 from soni.engine.state import ConversationState
+from soni.engine.turn import Turn
 from soni.errors import StructuredMessageError
 from soni.nlu import (
     Command,
@@ -37,7 +38,7 @@ async def run_wait(engine: Engine, state: ConversationState) -> dict[str, Any]:
     return updates
 
 
-async def _context(engine: Engine, state: ConversationState) -> ConversationContext:
+async def _context(engine: Engine, state: ConversationState, turn: Turn) -> ConversationContext:
     waiting: dict[str, Any] = dict(state.get("waiting") or {})
     stack = state.get("stack") or []
     flow = stack[-1]["flow"] if stack else None
@@ -48,7 +49,7 @@ async def _context(engine: Engine, state: ConversationState) -> ConversationCont
     confirm_step = False
     if waiting.get("kind") == "confirmation":
         record = engine.issued.get(waiting["confirmation"]) or await engine.confirmation(
-            waiting["confirmation"]
+            waiting["confirmation"], turn
         )
         if record is not None:
             pending = PendingInfo(
@@ -103,7 +104,7 @@ def _slash_answer(
     return SetSlot(waiting["slot"], text.strip())
 
 
-async def run_understand(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_understand(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     message = state.get("message") or {}
     text = message.get("text") if isinstance(message, dict) else None
     if text is None:  # resumed by an out-of-band decision: nothing to understand
@@ -123,7 +124,9 @@ async def run_understand(engine: Engine, state: ConversationState) -> dict[str, 
             return {"commands": [], "replies": [{"text": problem, "kind": "error"}]}
     else:
         try:
-            commands = await engine.understanding.understand(text, await _context(engine, state))
+            commands = await engine.understanding.understand(
+                text, await _context(engine, state, turn)
+            )
         except Exception:  # understanding must never take the conversation down
             commands = [OutOfScope(text)]
     return {"commands": [to_data(c) for c in commands]}

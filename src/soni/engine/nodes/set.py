@@ -10,6 +10,7 @@ from soni.engine.expressions import Expression, compile_expression, numeric_valu
 from soni.engine.stack import advance
 from soni.engine.state import ConversationState
 from soni.engine.templates import Template, compile_template
+from soni.engine.turn import Turn
 from soni.errors import ExpressionError
 
 
@@ -43,7 +44,7 @@ def _computed(raw: str) -> Expression | Template:
         return compile_template(raw)
 
 
-async def run_set(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_set(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
     step = inst.step
