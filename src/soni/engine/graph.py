@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END as GRAPH_END
@@ -61,7 +61,16 @@ STEP_NODES: dict[str, Node] = {
 }
 
 Guarded = Callable[[ConversationState, Turn], Awaitable[dict[str, Any]]]
-Routed = Callable[[ConversationState, Runtime[Turn]], Awaitable[Command[str]]]
+
+
+class Routed(Protocol):
+    """A node as LangGraph runs it: it names the next node, and is handed the run's
+    ``Runtime``, whose context is the turn."""
+
+    def __call__(
+        self, state: ConversationState, *, runtime: Runtime[Turn]
+    ) -> Awaitable[Command[str]]: ...
+
 
 INLINE_KINDS = frozenset(
     {"say", "set", "branch", "while", "collect", "link", "call", "end", "finish"}
@@ -82,7 +91,7 @@ async def run_listen(engine: Engine, state: ConversationState, turn: Turn) -> di
     Two functions, one node: every node costs a LangGraph step, and these two
     always run back to back.
     """
-    fresh: dict[str, Any] = {}
+    fresh: ConversationState = {}
     if state.get("stack") is None:
         # The conversation's first message (or its first after a reset): its state
         # starts here, with the slots' defaults and the id's reset generation.
@@ -91,13 +100,12 @@ async def run_listen(engine: Engine, state: ConversationState, turn: Turn) -> di
             "stack": [], "slots": engine.new_slots(), "turn": 0, "frames": 0,
             "waiting": None, "generation": await engine.journal.generation(conversation_id),
         }  # fmt: skip
-        state = {**state, **fresh}  # type: ignore[typeddict-item]
+        state = {**state, **fresh}
     understood = await run_understand(engine, state, turn)
-    applied = await run_apply(engine, {**state, **understood}, turn)  # type: ignore[typeddict-item]
-    # The commands live only between understanding and applying them, inside this
-    # node: they are not part of the conversation's saved state (see Listening).
-    understood.pop("commands", None)
-    return {**fresh, **understood, **applied, "turn": (state.get("turn") or 0) + 1}
+    if understood.error is not None:
+        state = {**state, "replies": [{"text": understood.error, "kind": "error"}]}
+    applied = await run_apply(engine, state, understood.commands, turn)
+    return {**fresh, **applied, "turn": (state.get("turn") or 0) + 1}
 
 
 async def run_finish(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
@@ -194,7 +202,7 @@ def _wait_and_listen(engine: Engine) -> Guarded:
 
     async def wait(state: ConversationState, turn: Turn) -> dict[str, Any]:
         resumed = await run_wait(engine, state)
-        listened = await listen({**state, **resumed}, turn)  # type: ignore[typeddict-item]
+        listened = await listen({**state, **resumed}, turn)
         return {**resumed, **listened}
 
     return wait
@@ -214,7 +222,7 @@ def _then_inline(engine: Engine, node: Guarded, inline: dict[str, Guarded]) -> R
     again, on a fresh copy of every channel, after every node.
     """
 
-    async def run(state: ConversationState, runtime: Runtime[Turn]) -> Command[str]:
+    async def run(state: ConversationState, *, runtime: Runtime[Turn]) -> Command[str]:
         turn = _turn_of(runtime)
         updates = await node(state, turn)
         now: dict[str, Any] = {**state, **updates}
@@ -254,12 +262,10 @@ def build_graph(
     # Each node routes itself; the destinations only draw the graph.
     own = [name for name in guarded if name not in INLINE_KINDS]
     destinations = ("wait", *own, GRAPH_END)
-    graph.add_node(  # type: ignore[call-overload]
+    graph.add_node(
         "wait", _then_inline(engine, _wait_and_listen(engine), inline), destinations=destinations
     )
     for name in own:
-        graph.add_node(  # type: ignore[call-overload]
-            name, _then_inline(engine, guarded[name], inline), destinations=destinations
-        )
+        graph.add_node(name, _then_inline(engine, guarded[name], inline), destinations=destinations)
     graph.add_edge(START, "understand")
     return graph

@@ -8,6 +8,7 @@ Understanding.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from langgraph.types import interrupt
@@ -27,12 +28,23 @@ from soni.nlu import (
     is_structured,
     parse_structured,
 )
-from soni.nlu.commands import to_data
 
 
-async def run_wait(engine: Engine, state: ConversationState) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Understood:
+    """What a message means: the commands to apply, or why it cannot be applied.
+
+    The commands live only inside the node that understands and applies them
+    (``graph.run_listen``): they are never part of the conversation's state.
+    """
+
+    commands: list[Command]
+    error: str | None = None
+
+
+async def run_wait(engine: Engine, state: ConversationState) -> ConversationState:
     message = interrupt({"waiting": state.get("waiting")})
-    updates = {"message": message, "replies": [], "steps": 0}
+    updates: ConversationState = {"message": message, "replies": [], "steps": 0}
     if isinstance(message, dict) and message.get("user_id") is not None:
         updates["user_id"] = message["user_id"]
     return updates
@@ -104,24 +116,24 @@ def _slash_answer(
     return SetSlot(waiting["slot"], text.strip())
 
 
-async def run_understand(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
+async def run_understand(engine: Engine, state: ConversationState, turn: Turn) -> Understood:
     message = state.get("message") or {}
     text = message.get("text") if isinstance(message, dict) else None
     if text is None:  # resumed by an out-of-band decision: nothing to understand
-        return {"commands": []}
+        return Understood([])
     if is_structured(text):
         try:
             commands = parse_structured(text)
         except StructuredMessageError as exc:
-            return {"commands": [], "replies": [{"text": str(exc), "kind": "error"}]}
+            return Understood([], error=str(exc))
         answer = _slash_answer(engine, state, text, commands)
         if answer is not None:
-            return {"commands": [to_data(answer)]}
+            return Understood([answer])
         # A typo in a script or button must not store a slot no step reads: the
         # whole message is refused, as a malformed one is.
         problem = _unknown_slot(engine, commands)
         if problem is not None:
-            return {"commands": [], "replies": [{"text": problem, "kind": "error"}]}
+            return Understood([], error=problem)
     else:
         try:
             commands = await engine.understanding.understand(
@@ -129,4 +141,4 @@ async def run_understand(engine: Engine, state: ConversationState, turn: Turn) -
             )
         except Exception:  # understanding must never take the conversation down
             commands = [OutOfScope(text)]
-    return {"commands": [to_data(c) for c in commands]}
+    return Understood(list(commands))
