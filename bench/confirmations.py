@@ -53,7 +53,7 @@ from soni.confirmations import (
     SqliteConfirmationStore,
     Status,
 )
-from soni.confirmations.records import OPEN
+from soni.confirmations.lifecycle import APPROVE
 from soni.confirmations.stores import Change
 from soni.confirmations.tokens import hash_token, new_confirmation_id, new_token
 
@@ -219,9 +219,9 @@ async def _rates(stores: StoreFactory, tasks: int, count: int) -> dict[str, floa
         now = datetime.now(UTC)
         records = _records(10**9, count, now, timedelta(hours=1))
         await store.insert_many(records)
-        change = Change(Status.APPROVED, now, Actor("bench", "http"), decided=True)
+        change = Change(APPROVE, now, Actor("bench", "http"), decided=True)
         changed = await _together(
-            tasks, records, lambda record: store.transition(record.id, OPEN, change)
+            tasks, records, lambda record: store.transition(record.id, change)
         )
         assert await store.count([Status.APPROVED]) == 2 * count
         rates = {"decide": per_second(count, decided), "transition": per_second(count, changed)}

@@ -53,6 +53,7 @@ from langgraph.types import Command, interrupt
 from _harness import banner, row
 from soni import Bot
 from soni.engine.nodes.listen import run_understand
+from soni.engine.turn import Turn
 
 BANKING = Path(__file__).resolve().parent.parent / "examples" / "banking"
 IBAN = "DE89370400440532013000"
@@ -313,7 +314,7 @@ async def main() -> None:
                 reps = 300
                 start = time.perf_counter()
                 for _ in range(reps):
-                    await run_understand(bot.engine, state)  # type: ignore[arg-type]
+                    await run_understand(bot.engine, state, Turn())  # type: ignore[arg-type]
                 per_message[label] = (time.perf_counter() - start) / reps
             for label, seconds in per_message.items():
                 row(f"understanding: {label}", seconds * 1e6, "us")

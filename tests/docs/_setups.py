@@ -42,8 +42,9 @@ def _crashed_database(cwd: Path) -> None:
     from dataclasses import replace
     from datetime import UTC, datetime, timedelta
 
-    from soni.confirmations import ActionCall, Actor, PendingConfirmation, Status
+    from soni.confirmations import ActionCall, Actor, PendingConfirmation
     from soni.confirmations import SqliteConfirmationStore as Store
+    from soni.confirmations.lifecycle import APPROVE, BEGIN
     from soni.confirmations.stores.base import Change
 
     now = datetime.now(UTC)
@@ -59,15 +60,13 @@ def _crashed_database(cwd: Path) -> None:
         expires_at=now + timedelta(minutes=5),
         updated_at=now,
     )
-    claim = Change(Status.EXECUTING, now, Actor(None, "system"), runner="5e1f" * 6)
-    approval = Change(
-        Status.APPROVED, now, Actor("ann", "chat"), decided=True, chosen="execute_transfer"
-    )
+    claim = Change(BEGIN, now, Actor(None, "system"), runner="5e1f" * 6)
+    approval = Change(APPROVE, now, Actor("ann", "chat"), decided=True, chosen="execute_transfer")
 
     async def make() -> None:
         store = Store(cwd / "crashed.db")
         await store.insert(record)
-        await store.transition(record.id, {Status.PENDING}, replace(approval, then=claim))
+        await store.transition(record.id, replace(approval, then=claim))
         await store.close()
 
     asyncio.run(make())

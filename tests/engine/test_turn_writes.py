@@ -152,3 +152,16 @@ async def test_a_yes_after_a_decision_in_another_process_goes_by_the_stored_one(
     assert sent_in("w5") == []
     record = await bot.engine.confirmations.get_by_id(asked.pending[0].confirmation_id)
     assert record is not None and record.status is Status.SKIPPED
+
+
+async def test_the_graph_runs_only_with_a_turn_to_hand_its_nodes(make_bot: BotFactory) -> None:
+    # What a turn knows besides the state (the records it wrote, a decision typed
+    # for the step about to run) is handed to every node; a run without it is a
+    # bug in whatever runs the graph, not a turn that silently forgets.
+    bot = await make_bot()
+    start = {"message": {"text": "hello"}, "replies": [], "steps": 0, "conversation_id": "w6"}
+
+    with pytest.raises(TypeError, match="runs with a Turn as its context"):
+        await bot.graph.ainvoke(start, {"configurable": {"thread_id": "w6"}})
+
+    assert (await bot.handle("w6", "hello")).texts  # the conversation itself is fine

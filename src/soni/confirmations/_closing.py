@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from soni.confirmations._ledger import Ledger
 from soni.confirmations._support import Ref, uncancellable
-from soni.confirmations.records import OPEN, SYSTEM, Actor, PendingConfirmation, Status
+from soni.confirmations.lifecycle import CANCEL, Transition
+from soni.confirmations.records import OPEN, SYSTEM, Actor, PendingConfirmation
 
 if TYPE_CHECKING:
     from soni.confirmations.registry import ConfirmationRegistry
@@ -28,7 +29,7 @@ class Closing:
         self._ledger = ledger
 
     async def withdraw(
-        self, token: Ref, status: Status, actor: str | Actor | None
+        self, token: Ref, closing: Transition, actor: str | Actor | None
     ) -> PendingConfirmation:
         who = actor if isinstance(actor, Actor) else (SYSTEM if actor is None else Actor(actor))
         ledger = self._ledger
@@ -38,7 +39,7 @@ class Closing:
             if record.expires_at <= now:
                 # Its time ran out before the withdrawal: that is an expiry.
                 return await ledger.expire(record, now)
-            closed = await ledger.close(record, status, who, now)
+            closed = await ledger.close(record, closing, who, now)
             if closed is not None:
                 return closed
             record = await ledger.resolve(record)
@@ -48,7 +49,7 @@ class Closing:
         count = 0
         store = self._registry.store
         for record in await store.query(conversation_id=conversation_id, statuses=OPEN):
-            if (await self.withdraw(record, Status.CANCELLED, actor)).status is Status.CANCELLED:
+            if (await self.withdraw(record, CANCEL, actor)).status is CANCEL.target:
                 count += 1
         return count
 

@@ -8,14 +8,14 @@ back, so the registry's operations only decide what to write.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from soni.confirmations._support import Ref, uncancellable
 from soni.confirmations.events import ConfirmationEvent, Observers, Waiters
-from soni.confirmations.records import OPEN, SYSTEM, Actor, PendingConfirmation, Status
+from soni.confirmations.lifecycle import EXPIRE, Transition
+from soni.confirmations.records import SYSTEM, Actor, PendingConfirmation, Status
 from soni.confirmations.stores.base import Change, ConfirmationStore
 from soni.confirmations.tokens import hash_token, is_well_formed
 from soni.errors import UnknownConfirmation
@@ -57,14 +57,14 @@ class Ledger:
             raise UnknownConfirmation()
         return record
 
-    async def held(self, ref: Ref, hopeful: Collection[Status]) -> PendingConfirmation:
-        """The caller's own copy when it shows a status the next step starts from.
+    async def held(self, ref: Ref, next_step: Transition) -> PendingConfirmation:
+        """The caller's own copy when it shows a status ``next_step`` starts from.
 
         Saves a read on the common path: the compare-and-set that follows checks
         the status in the store anyway, and every path that finds it changed
         re-reads the record.
         """
-        if isinstance(ref, PendingConfirmation) and ref.status in hopeful:
+        if isinstance(ref, PendingConfirmation) and ref.status in next_step.sources:
             return ref
         return await self.resolve(ref)
 
@@ -81,14 +81,14 @@ class Ledger:
     async def transition(
         self,
         confirmation_id: str,
-        expected: Collection[Status],
         change: Change,
         *,
         unexpired: bool = False,
         expired: bool = False,
         claimed_by: str | None = None,
     ) -> PendingConfirmation | None:
-        """A compare-and-set and everything that must follow it, as one unit.
+        """A compare-and-set (from the statuses ``change``'s transition starts from)
+        and everything that must follow it, as one unit.
 
         The caller may be cancelled while the store commits; the change then still
         lands (SQLite finishes it on its thread), so waking waiters and telling
@@ -99,7 +99,6 @@ class Ledger:
         async def commit() -> PendingConfirmation | None:
             done = await self.store.transition(
                 confirmation_id,
-                expected,
                 change,
                 unexpired=unexpired,
                 expired=expired,
@@ -130,21 +129,21 @@ class Ledger:
     async def close(
         self,
         record: PendingConfirmation,
-        status: Status,
+        closing: Transition,
         actor: Actor,
         now: datetime,
         *,
         expired: bool = False,
     ) -> PendingConfirmation | None:
-        change = Change(status, now, actor)
-        updated = await self.transition(record.id, OPEN, change, expired=expired)
+        """Close an open record without a decision (expired, superseded, cancelled)."""
+        updated = await self.transition(record.id, Change(closing, now, actor), expired=expired)
         if updated is not None:
-            logger.info("confirmation %s %s", updated.id, status.value)
+            logger.info("confirmation %s %s", updated.id, closing.target.value)
         return updated
 
     async def expire(self, record: PendingConfirmation, now: datetime) -> PendingConfirmation:
         """Record the expiry of an open record past its time; return it as it now is."""
-        closed = await self.close(record, Status.EXPIRED, SYSTEM, now, expired=True)
+        closed = await self.close(record, EXPIRE, SYSTEM, now, expired=True)
         return closed if closed is not None else await self.resolve(record)
 
     async def expire_due(self, now: datetime, limit: int) -> int:
@@ -158,7 +157,7 @@ class Ledger:
                     gone.conversation_id,
                     gone.user_id,
                     gone.from_status,
-                    Status.EXPIRED,
+                    EXPIRE.target,
                     SYSTEM,
                     now,
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from soni.confirmations.lifecycle import APPROVE, SKIP, Transition
 from soni.confirmations.records import ActionCall, PendingConfirmation, Status, canonical_json
 from soni.errors import AlreadyDecided, ConfirmationClosed, ConfirmationExpired, InvalidDecision
 
@@ -62,25 +63,25 @@ def offered_calls(
     return calls, kind
 
 
-def interpret(record: PendingConfirmation, decision: str) -> tuple[Status, str | None]:
-    """The status a decision leads to, and the chosen option.
+def interpret(record: PendingConfirmation, decision: str) -> tuple[Transition, str | None]:
+    """The transition a decision makes (``APPROVE`` or ``SKIP``), and the chosen option.
 
     Raises:
         InvalidDecision: the decision names no offered option, or approves a choice
             of several without naming one.
     """
     if decision == "skip":
-        return Status.SKIPPED, None
+        return SKIP, None
     if decision == "approve":
         if len(record.actions) == 1:
-            return Status.APPROVED, record.actions[0].key
+            return APPROVE, record.actions[0].key
         raise InvalidDecision(
             "this confirmation offers several actions; choose one of "
             + ", ".join(repr(o) for o in record.options),
             record.options,
         )
     if decision in record.options:
-        return Status.APPROVED, decision
+        return APPROVE, decision
     raise InvalidDecision(
         f"{decision!r} is not an offered option; choose one of "
         + ", ".join(repr(o) for o in record.options)
@@ -89,8 +90,11 @@ def interpret(record: PendingConfirmation, decision: str) -> tuple[Status, str |
     )
 
 
-def settled(record: PendingConfirmation, target: Status, chosen: str | None) -> PendingConfirmation:
-    """The answer for a decision that found the confirmation no longer open.
+def settled(
+    record: PendingConfirmation, decided_by: Transition, chosen: str | None
+) -> PendingConfirmation:
+    """The answer for a decision (``decided_by``: ``APPROVE`` or ``SKIP``, with its
+    ``chosen`` option) that found the confirmation no longer open.
 
     Returns the record when the decision repeats the recorded one.
 
@@ -103,7 +107,7 @@ def settled(record: PendingConfirmation, target: Status, chosen: str | None) -> 
         raise ConfirmationExpired(record.id, record.expires_at)
     if record.status in (Status.SUPERSEDED, Status.CANCELLED):
         raise ConfirmationClosed(record.id, record.status.value)
-    if target is Status.SKIPPED:
+    if decided_by is SKIP:
         same = record.status is Status.SKIPPED
     else:
         same = record.status is not Status.SKIPPED and record.chosen == chosen

@@ -10,7 +10,18 @@ from typing import TYPE_CHECKING, Any
 from soni.confirmations._ledger import Ledger
 from soni.confirmations._support import Ref, json_safe
 from soni.confirmations.decisions import interpret, settled
-from soni.confirmations.records import OPEN, SYSTEM, Actor, PendingConfirmation, Status
+from soni.confirmations.lifecycle import (
+    APPROVE,
+    BEGIN,
+    INTERRUPT,
+    RECORD_EXECUTED,
+    RECORD_FAILED,
+    RESOLVE_EXECUTED,
+    RESOLVE_FAILED,
+    RETRY,
+    Transition,
+)
+from soni.confirmations.records import SYSTEM, Actor, PendingConfirmation, Status
 from soni.confirmations.stores.base import Change
 from soni.errors import ConfirmationNotApproved
 
@@ -52,13 +63,13 @@ class Executions:
 
     async def decide_and_begin(self, token: Ref, decision: str, who: Actor) -> Execution:
         ledger = self._ledger
-        record = await ledger.held(token, OPEN)
-        target, chosen = interpret(record, decision)
+        record = await ledger.held(token, APPROVE)
+        decided_by, chosen = interpret(record, decision)
         now = self._registry.clock()
-        if target is Status.APPROVED and record.is_open and record.expires_at > now:
-            claim = Change(Status.EXECUTING, now, SYSTEM, runner=self._registry.runner.id)
-            change = Change(target, now, who, decided=True, chosen=chosen, then=claim)
-            updated = await ledger.transition(record.id, OPEN, change, unexpired=True)
+        if decided_by is APPROVE and record.is_open and record.expires_at > now:
+            claim = Change(BEGIN, now, SYSTEM, runner=self._registry.runner.id)
+            change = Change(APPROVE, now, who, decided=True, chosen=chosen, then=claim)
+            updated = await ledger.transition(record.id, change, unexpired=True)
             if updated is not None:
                 logger.info("confirmation %s %s by %s", updated.id, updated.decision, who)
                 self._registry.runner.claimed(updated.id)
@@ -72,10 +83,9 @@ class Executions:
 
     async def begin(self, token: Ref) -> Execution:
         ledger = self._ledger
-        record = await ledger.held(token, {Status.APPROVED})
+        record = await ledger.held(token, BEGIN)
         if record.status is Status.APPROVED:
-            change = self._claim()
-            updated = await ledger.transition(record.id, {Status.APPROVED}, change)
+            updated = await ledger.transition(record.id, self._claim(BEGIN))
             if updated is not None:
                 self._registry.runner.claimed(updated.id)
                 return Execution(updated, should_run=True)
@@ -88,26 +98,25 @@ class Executions:
                 record = await ledger.expire(record, now)
             if record.is_open:
                 raise ConfirmationNotApproved(record.id, record.status.value)
-        settled(record, Status.APPROVED, None)  # raises for every other status
+        settled(record, APPROVE, None)  # raises for every other status
         raise AssertionError(f"unreachable status {record.status}")  # pragma: no cover
 
-    def _claim(self) -> Change:
+    def _claim(self, claim: Transition) -> Change:
+        """A change that hands the run to this registry's runner: ``BEGIN`` or ``RETRY``."""
         registry = self._registry
-        return Change(Status.EXECUTING, registry.clock(), SYSTEM, runner=registry.runner.id)
+        return Change(claim, registry.clock(), SYSTEM, runner=registry.runner.id)
 
     async def settle(self, token: Ref) -> PendingConfirmation:
         ledger = self._ledger
-        record = await ledger.held(token, {Status.EXECUTING})
+        record = await ledger.held(token, INTERRUPT)
         if record.status is not Status.EXECUTING:
             return record
         if await self._registry.runner.in_flight(record.runner, record.id):
             return record
-        change = Change(Status.INTERRUPTED, self._registry.clock(), SYSTEM)
+        change = Change(INTERRUPT, self._registry.clock(), SYSTEM)
         # Only if the same claim still stands: another process may have found it
         # interrupted and claimed the run again meanwhile.
-        updated = await ledger.transition(
-            record.id, {Status.EXECUTING}, change, claimed_by=record.runner or ""
-        )
+        updated = await ledger.transition(record.id, change, claimed_by=record.runner or "")
         if updated is not None:
             self._registry.runner.released(record.id)
             # INFO: whoever acts on it (a bot) says so to the user and in its own log.
@@ -121,9 +130,9 @@ class Executions:
 
     async def retry(self, token: Ref) -> Execution:
         ledger = self._ledger
-        record = await ledger.held(token, {Status.INTERRUPTED})
+        record = await ledger.held(token, RETRY)
         if record.status is Status.INTERRUPTED:
-            updated = await ledger.transition(record.id, {Status.INTERRUPTED}, self._claim())
+            updated = await ledger.transition(record.id, self._claim(RETRY))
             if updated is not None:
                 logger.info("confirmation %s: running %s again", updated.id, updated.chosen)
                 self._registry.runner.claimed(updated.id)
@@ -141,11 +150,10 @@ class Executions:
         who: Actor,
     ) -> PendingConfirmation:
         ledger = self._ledger
-        record = await ledger.held(token, {Status.INTERRUPTED})
+        record = await ledger.held(token, RESOLVE_EXECUTED)
         if record.status is Status.INTERRUPTED:
-            updated = await ledger.transition(
-                record.id, {Status.INTERRUPTED}, self._outcome(result, error, who)
-            )
+            outcome = self._outcome(result, error, who, RESOLVE_EXECUTED, RESOLVE_FAILED)
+            updated = await ledger.transition(record.id, outcome)
             if updated is not None:
                 return updated
             record = await ledger.resolve(record)
@@ -154,13 +162,20 @@ class Executions:
         raise ConfirmationNotApproved(record.id, record.status.value)
 
     def _outcome(
-        self, result: Mapping[str, Any] | None, error: BaseException | str | None, who: Actor
+        self,
+        result: Mapping[str, Any] | None,
+        error: BaseException | str | None,
+        who: Actor,
+        executed: Transition,
+        failed: Transition,
     ) -> Change:
+        """The change that records a run's outcome: ``failed`` with an error, else
+        ``executed`` with the result."""
         now = self._registry.clock()
         if error is not None:
             text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-            return Change(Status.FAILED, now, who, error=text)
-        return Change(Status.EXECUTED, now, who, result=json_safe(result or {}))
+            return Change(failed, now, who, error=text)
+        return Change(executed, now, who, result=json_safe(result or {}))
 
     async def recover(self) -> list[PendingConfirmation]:
         interrupted = []
@@ -175,10 +190,10 @@ class Executions:
         self, token: Ref, result: Mapping[str, Any] | None, error: BaseException | str | None
     ) -> PendingConfirmation:
         ledger = self._ledger
-        record = await ledger.held(token, {Status.EXECUTING})
+        record = await ledger.held(token, RECORD_EXECUTED)
         if record.status is Status.EXECUTING:
-            change = self._outcome(result, error, SYSTEM)
-            updated = await ledger.transition(record.id, {Status.EXECUTING}, change)
+            change = self._outcome(result, error, SYSTEM, RECORD_EXECUTED, RECORD_FAILED)
+            updated = await ledger.transition(record.id, change)
             if updated is not None:
                 self._registry.runner.released(record.id)
                 return updated

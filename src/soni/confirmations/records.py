@@ -28,7 +28,8 @@ __all__ = (
 
 
 class Status(StrEnum):
-    """Where a confirmation is in its life (the same drawing is in docs/confirmations.md)::
+    """Where a confirmation is in its life, as ``lifecycle.TRANSITIONS`` moves it (the
+    same drawing is in docs/confirmations.md)::
 
              register
                 │

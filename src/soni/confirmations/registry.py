@@ -29,9 +29,9 @@ from soni.confirmations._waiting import wait_until_closed
 from soni.confirmations.decisions import ActionOffer, interpret, offered_calls, settled
 from soni.confirmations.events import ConfirmationEvent, Observer
 from soni.confirmations.execution import Execution, Executions
+from soni.confirmations.lifecycle import APPROVE, CANCEL, EXPIRE, SHOW, SUPERSEDE
 from soni.confirmations.protocol import Choose, Execute, Shown, Skip, parse_decision_message
 from soni.confirmations.records import (
-    OPEN,
     SYSTEM,
     Actor,
     HistoryEntry,
@@ -218,7 +218,7 @@ class ConfirmationRegistry:
     ) -> tuple[PendingConfirmation, str] | None:
         """Hand back an open confirmation with the same key, or close it for a new one."""
         if existing.expires_at <= now:
-            await self._ledger.close(existing, Status.EXPIRED, SYSTEM, now, expired=True)
+            await self._ledger.close(existing, EXPIRE, SYSTEM, now, expired=True)
             return None
         token = self.token_of(existing)
         if token is not None and existing.actions_json() == offered and existing.kind == kind:
@@ -226,7 +226,7 @@ class ConfirmationRegistry:
         # Different actions (a corrected value), or a token this registry cannot
         # show (made under another secret): the caller could not hand the old one
         # out, so it is replaced by one it can.
-        await self._ledger.close(existing, Status.SUPERSEDED, SYSTEM, now)
+        await self._ledger.close(existing, SUPERSEDE, SYSTEM, now)
         return None
 
     # -- reading ------------------------------------------------------------------
@@ -280,7 +280,7 @@ class ConfirmationRegistry:
         Raises:
             UnknownConfirmation: malformed or unknown token.
         """
-        record = await self._ledger.held(token, OPEN)
+        record = await self._ledger.held(token, EXPIRE)
         now = self.clock()
         if record.is_open and record.expires_at <= now:
             record = await self._ledger.expire(record, now)
@@ -350,23 +350,26 @@ class ConfirmationRegistry:
         """
         who = actor if isinstance(actor, Actor) else Actor(actor, channel)
         ledger = self._ledger
-        record = await ledger.held(token, OPEN)
-        target, chosen = interpret(record, decision)
+        record = await ledger.held(token, APPROVE)  # a skip starts from the same statuses
+        decided_by, chosen = interpret(record, decision)
         if record.is_open:
             now = self.clock()
             if record.expires_at > now:
-                change = Change(target, now, who, decided=True, chosen=chosen)
-                updated = await ledger.transition(record.id, OPEN, change, unexpired=True)
+                change = Change(decided_by, now, who, decided=True, chosen=chosen)
+                updated = await ledger.transition(record.id, change, unexpired=True)
                 if updated is not None:
                     logger.info(
-                        "confirmation %s %s by %s", updated.id, updated.decision or target, who
+                        "confirmation %s %s by %s",
+                        updated.id,
+                        updated.decision or decided_by.target,
+                        who,
                     )
                     return updated
                 # Lost a race: another decision, or the expiry, got there first.
                 record = await ledger.resolve(record)
             if record.is_open:
                 record = await ledger.expire(record, now)
-        return settled(record, target, chosen)
+        return settled(record, decided_by, chosen)
 
     async def mark_shown(
         self, token: Ref, *, actor: str | Actor | None = None, channel: str = "api"
@@ -384,8 +387,7 @@ class ConfirmationRegistry:
         record = await ledger.resolve(token)
         now = self.clock()
         if record.status is Status.PENDING and record.expires_at > now:
-            change = Change(Status.SHOWN, now, who)
-            updated = await ledger.transition(record.id, {Status.PENDING}, change, unexpired=True)
+            updated = await ledger.transition(record.id, Change(SHOW, now, who), unexpired=True)
             if updated is not None:
                 return updated
             record = await ledger.resolve(record)
@@ -533,7 +535,7 @@ class ConfirmationRegistry:
 
         Returns the record; one that is no longer open is returned unchanged.
         """
-        return await self._closing.withdraw(token, Status.CANCELLED, actor)
+        return await self._closing.withdraw(token, CANCEL, actor)
 
     async def supersede(
         self, token: Ref, *, actor: str | Actor | None = None
@@ -542,7 +544,7 @@ class ConfirmationRegistry:
 
         Returns the record; one that is no longer open is returned unchanged.
         """
-        return await self._closing.withdraw(token, Status.SUPERSEDED, actor)
+        return await self._closing.withdraw(token, SUPERSEDE, actor)
 
     async def cancel_conversation(
         self, conversation_id: str, *, actor: str | Actor | None = None

@@ -24,7 +24,7 @@ from soni.dsl.templates import compile_template
 from soni.engine.events import ActionRan
 from soni.engine.stack import current
 from soni.engine.state import ConversationState, Frame
-from soni.engine.turn import this_turn
+from soni.engine.turn import Turn
 from soni.errors import SlotValueError, _did_you_mean
 from soni.nlu.protocol import FlowInfo, SlotInfo, Understanding
 from soni.nlu.units import day_half_words, example_shape, past_words, unit_words
@@ -172,9 +172,8 @@ class Engine:
         while len(self.issued) > ISSUED_KEPT:
             self.issued.popitem(last=False)
 
-    async def confirmation(self, confirmation_id: str) -> PendingConfirmation | None:
-        """The confirmation as this turn last saw it, or as stored."""
-        turn = this_turn()
+    async def confirmation(self, confirmation_id: str, turn: Turn) -> PendingConfirmation | None:
+        """The confirmation as ``turn`` last saw it, or as stored."""
         record = turn.records.get(confirmation_id)
         if record is None:
             record = await self.confirmations.get_by_id(confirmation_id)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END as GRAPH_END
 from langgraph.graph import START, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from soni.dsl.program import END
@@ -37,10 +38,13 @@ from soni.engine.nodes.say import run_say
 from soni.engine.nodes.set import run_set
 from soni.engine.stack import current, end_task, pop, reply
 from soni.engine.state import ConversationState
+from soni.engine.turn import Turn
 
 __all__ = ("build_graph", "route")
 
-Node = Callable[[Engine, ConversationState], Awaitable[dict[str, Any]]]
+Node = Callable[[Engine, ConversationState, Turn], Awaitable[dict[str, Any]]]
+"""A step kind's node: the bot, the conversation's state, and the turn it runs in
+(LangGraph hands every node the run's context: the ``Turn`` that ``Bot`` made)."""
 
 STEP_NODES: dict[str, Node] = {
     "say": run_say,
@@ -56,8 +60,17 @@ STEP_NODES: dict[str, Node] = {
     "end": run_end,
 }
 
-Guarded = Callable[[ConversationState], Awaitable[dict[str, Any]]]
-Routed = Callable[[ConversationState], Awaitable[Command[str]]]
+Guarded = Callable[[ConversationState, Turn], Awaitable[dict[str, Any]]]
+
+
+class Routed(Protocol):
+    """A node as LangGraph runs it: it names the next node, and is handed the run's
+    ``Runtime``, whose context is the turn."""
+
+    def __call__(
+        self, state: ConversationState, *, runtime: Runtime[Turn]
+    ) -> Awaitable[Command[str]]: ...
+
 
 INLINE_KINDS = frozenset(
     {"say", "set", "branch", "while", "collect", "link", "call", "end", "finish"}
@@ -72,13 +85,13 @@ RECURSION_LIMIT = 2 * MAX_STEPS_PER_TURN + 50
 logger = logging.getLogger("soni.engine")
 
 
-async def run_listen(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_listen(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     """Understand the message and apply its commands, as one step of the graph.
 
     Two functions, one node: every node costs a LangGraph step, and these two
     always run back to back.
     """
-    fresh: dict[str, Any] = {}
+    fresh: ConversationState = {}
     if state.get("stack") is None:
         # The conversation's first message (or its first after a reset): its state
         # starts here, with the slots' defaults and the id's reset generation.
@@ -87,34 +100,31 @@ async def run_listen(engine: Engine, state: ConversationState) -> dict[str, Any]
             "stack": [], "slots": engine.new_slots(), "turn": 0, "frames": 0,
             "waiting": None, "generation": await engine.journal.generation(conversation_id),
         }  # fmt: skip
-        state = {**state, **fresh}  # type: ignore[typeddict-item]
-    understood = await run_understand(engine, state)
-    applied = await run_apply(engine, {**state, **understood})  # type: ignore[typeddict-item]
-    # The commands live only between understanding and applying them, inside this
-    # node: they are not part of the conversation's saved state (see Listening).
-    understood.pop("commands", None)
-    return {**fresh, **understood, **applied, "turn": (state.get("turn") or 0) + 1}
+        state = {**state, **fresh}
+    understood = await run_understand(engine, state, turn)
+    if understood.error is not None:
+        state = {**state, "replies": [{"text": understood.error, "kind": "error"}]}
+    applied = await run_apply(engine, state, understood.commands, turn)
+    return {**fresh, **applied, "turn": (state.get("turn") or 0) + 1}
 
 
-async def run_finish(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_finish(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     """The top flow ran past its last step: pop it; the flow below resumes."""
     return pop(state)
 
 
-async def run_abort(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_abort(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     """The turn ran too many steps without pausing: end the looping task."""
     frame = current(state)
     flow = engine.flow_title(frame["flow"]) if frame else "that"
     logger.error("a turn ran %d steps without pausing in %s", MAX_STEPS_PER_TURN, flow)
     text = engine.say("flow_loop", state, in_flow=frame["flow"] if frame else None, flow=flow)
     ended = end_task(state)
-    await _withdraw(engine, state, ended["stack"])
+    await _withdraw(engine, state, turn, ended["stack"])
     return {**ended, "waiting": None, "steps": 0, "replies": reply(state, text)}
 
 
-def _guarded(
-    engine: Engine, name: str, node: Node
-) -> Callable[[ConversationState], Awaitable[dict[str, Any]]]:
+def _guarded(engine: Engine, name: str, node: Node) -> Guarded:
     """A node that cannot take the conversation down.
 
     LangGraph saves the checkpoint even when a turn fails, so a node that raised
@@ -123,9 +133,9 @@ def _guarded(
     """
     counts = name in STEP_NODES
 
-    async def run(state: ConversationState) -> dict[str, Any]:
+    async def run(state: ConversationState, turn: Turn) -> dict[str, Any]:
         try:
-            updates = await node(engine, state)
+            updates = await node(engine, state, turn)
         except GraphBubbleUp:
             raise
         except Exception:
@@ -137,7 +147,7 @@ def _guarded(
             where = frame["flow"] if frame else None
             text = engine.say("flow_error", state, in_flow=where, flow=flow)
             updates = {**end_task(state), "waiting": None, "replies": reply(state, text)}
-            await _withdraw(engine, state, updates["stack"])
+            await _withdraw(engine, state, turn, updates["stack"])
         if counts:
             updates["steps"] = (state.get("steps") or 0) + 1
         return updates
@@ -145,7 +155,7 @@ def _guarded(
     return run
 
 
-async def _withdraw(engine: Engine, state: ConversationState, kept: list[Any]) -> None:
+async def _withdraw(engine: Engine, state: ConversationState, turn: Turn, kept: list[Any]) -> None:
     """Cancel the open confirmations of the flows a failure ended.
 
     Left open, a confirmation of a flow that no longer exists could still be
@@ -157,7 +167,7 @@ async def _withdraw(engine: Engine, state: ConversationState, kept: list[Any]) -
         if frame["id"] in kept_ids or not pending:
             continue
         try:
-            record = await engine.confirmation(pending)
+            record = await engine.confirmation(pending, turn)
             if record is not None and record.is_open:
                 await engine.confirmations.cancel(record)
         except Exception:  # the apology goes out whatever the store says
@@ -190,9 +200,9 @@ def _wait_and_listen(engine: Engine) -> Guarded:
     """
     listen = _guarded(engine, "understand", run_listen)
 
-    async def wait(state: ConversationState) -> dict[str, Any]:
+    async def wait(state: ConversationState, turn: Turn) -> dict[str, Any]:
         resumed = await run_wait(engine, state)
-        listened = await listen({**state, **resumed})  # type: ignore[typeddict-item]
+        listened = await listen({**state, **resumed}, turn)
         return {**resumed, **listened}
 
     return wait
@@ -212,11 +222,12 @@ def _then_inline(engine: Engine, node: Guarded, inline: dict[str, Guarded]) -> R
     again, on a fresh copy of every channel, after every node.
     """
 
-    async def run(state: ConversationState) -> Command[str]:
-        updates = await node(state)
+    async def run(state: ConversationState, *, runtime: Runtime[Turn]) -> Command[str]:
+        turn = _turn_of(runtime)
+        updates = await node(state, turn)
         now: dict[str, Any] = {**state, **updates}
         while (kind := route(engine, now)) in inline:  # type: ignore[arg-type]
-            more = await inline[kind](now)  # type: ignore[arg-type]
+            more = await inline[kind](now, turn)  # type: ignore[arg-type]
             updates.update(more)
             now.update(more)
         return Command(update=updates, goto=kind)
@@ -224,8 +235,20 @@ def _then_inline(engine: Engine, node: Guarded, inline: dict[str, Guarded]) -> R
     return run
 
 
-def build_graph(engine: Engine) -> StateGraph:  # type: ignore[type-arg]
-    graph = StateGraph(ConversationState)
+def _turn_of(runtime: Runtime[Turn]) -> Turn:
+    """The turn the graph runs in: LangGraph hands every node the run's context."""
+    turn = runtime.context
+    if not isinstance(turn, Turn):
+        # A bug, not a state a conversation can be in: whatever runs the graph
+        # (``Bot``) passes a new Turn for each turn.
+        raise TypeError(f"the graph runs with a Turn as its context (context={turn!r})")
+    return turn
+
+
+def build_graph(
+    engine: Engine,
+) -> StateGraph[ConversationState, Turn, ConversationState, ConversationState]:
+    graph = StateGraph(ConversationState, context_schema=Turn)
     nodes: dict[str, Node] = {
         "understand": run_listen,
         "finish": run_finish,
@@ -239,12 +262,10 @@ def build_graph(engine: Engine) -> StateGraph:  # type: ignore[type-arg]
     # Each node routes itself; the destinations only draw the graph.
     own = [name for name in guarded if name not in INLINE_KINDS]
     destinations = ("wait", *own, GRAPH_END)
-    graph.add_node(  # type: ignore[call-overload]
+    graph.add_node(
         "wait", _then_inline(engine, _wait_and_listen(engine), inline), destinations=destinations
     )
     for name in own:
-        graph.add_node(  # type: ignore[call-overload]
-            name, _then_inline(engine, guarded[name], inline), destinations=destinations
-        )
+        graph.add_node(name, _then_inline(engine, guarded[name], inline), destinations=destinations)
     graph.add_edge(START, "understand")
     return graph

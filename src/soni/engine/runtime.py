@@ -44,7 +44,8 @@ from soni.engine.events import (
 )
 from soni.engine.graph import MAX_STEPS_PER_TURN, RECURSION_LIMIT, build_graph
 from soni.engine.results import PendingView, ReplyView, Status, TurnResult
-from soni.engine.turn import turn_scope
+from soni.engine.state import ConversationState
+from soni.engine.turn import Turn
 from soni.nlu.protocol import MAX_MESSAGE_CHARS, Understanding
 from soni.nlu.rules import RulesSettings, RulesUnderstanding
 from soni.storage import Notice, Storage, announce_confirmations, is_postgres_url, open_storage
@@ -426,13 +427,9 @@ class Bot:
     async def _turn_held(
         self, conversation_id: str, message: dict[str, Any], user_id: str | None
     ) -> TurnResult:
-        # The caller holds the conversation's lock.
-        with turn_scope():
-            return await self._run_turn(conversation_id, message, user_id)
-
-    async def _run_turn(
-        self, conversation_id: str, message: dict[str, Any], user_id: str | None
-    ) -> TurnResult:
+        # The caller holds the conversation's lock. What the turn knows besides the
+        # state, every node of it is handed (``soni.engine.turn``).
+        turn = Turn()
         config = self._config(conversation_id)
         # Marks this turn's message: after a resume, the state shows whether the
         # graph really took it (see below).
@@ -444,7 +441,7 @@ class Bot:
                 # message — new or not: a run from START takes an answer just as a
                 # resume would (and a new one sets its state up in its first node).
                 result = await self._invoke(
-                    conversation_id, config, known or "unseen", message, user_id
+                    conversation_id, config, turn, known or "unseen", message, user_id
                 )
                 taken = (result.get("message") or {}).get("id") == message["id"]
                 if taken or known != "paused":
@@ -494,40 +491,50 @@ class Bot:
                 status="active",
             )
         self._remember(conversation_id, "paused" if "__interrupt__" in result else "idle")
-        return await self._result(conversation_id, result)
+        return await self._result(conversation_id, result, turn)
 
     async def _invoke(
         self,
         conversation_id: str,
         config: RunnableConfig,
+        turn: Turn,
         known: str,
         message: dict[str, Any],
         user_id: str | None,
     ) -> dict[str, Any]:
         if known == "paused":
             resumed: dict[str, Any] = await self.graph.ainvoke(
-                Command(resume=message), config, durability="exit", version="v1"
+                Command(resume=message), config, context=turn, durability="exit", version="v1"
             )
             return resumed
         # Idle (its last run ended at END), unseen, or new: a run from START with the
         # message. A new conversation's state is set up by the first node.
-        start: dict[str, Any] = {
+        start: ConversationState = {
             "message": message, "replies": [], "steps": 0, "conversation_id": conversation_id,
         }  # fmt: skip
         if user_id is not None:
             start["user_id"] = user_id
         started: dict[str, Any] = await self.graph.ainvoke(
-            start, config, durability="exit", version="v1"
+            start, config, context=turn, durability="exit", version="v1"
         )
         return started
 
-    async def _result(self, conversation_id: str, state: dict[str, Any]) -> TurnResult:
+    async def _result(
+        self, conversation_id: str, state: dict[str, Any], turn: Turn | None = None
+    ) -> TurnResult:
+        """What ``state`` shows of the conversation; ``turn`` is the turn that left it
+        there, if one did (it knows the confirmations it wrote without a read)."""
         replies = [ReplyView(r["text"], r.get("kind", "text")) for r in state.get("replies") or []]
         waiting = state.get("waiting") or {}
         pending: list[PendingView] = []
         status: Status = "ended" if not state.get("stack") else "active"
         if waiting.get("kind") == "confirmation":
-            record = await self.engine.confirmation(waiting["confirmation"])
+            confirmation_id = waiting["confirmation"]
+            record = await (
+                self.engine.confirmation(confirmation_id, turn)
+                if turn is not None
+                else self.engine.confirmations.get_by_id(confirmation_id)
+            )
             if record is not None and record.is_open:
                 pending.append(self._view(record))
                 status = "awaiting_confirmation"

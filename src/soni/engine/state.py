@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-__all__ = ("ConversationState", "Frame", "Listening", "Reply", "Waiting")
+__all__ = ("ConversationState", "Frame", "Reply", "Waiting")
 
 
 class Frame(TypedDict):
@@ -65,13 +65,3 @@ class ConversationState(TypedDict, total=False):
     user_id: str | None
     conversation_id: str
     generation: int
-
-
-class Listening(ConversationState, total=False):
-    """The state between understanding a message and applying its commands.
-
-    The commands live only inside the listening node: not a channel of the graph,
-    never saved.
-    """
-
-    commands: list[dict[str, Any]]

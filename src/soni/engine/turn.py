@@ -11,19 +11,20 @@ changes the conversation's confirmations. Three things are kept:
 * the answers already validated by the collect step's own rules, so the step
   does not run its validator a second time on the same answer.
 
-Outside a turn (a node called directly by a test), nothing is remembered.
+``Bot`` makes one ``Turn`` for each turn and runs the graph with it as the run's
+context (``graph.ainvoke(..., context=turn)``): LangGraph hands it to every node
+(``graph.py``), which passes it on to whatever needs it. It is never part of the
+conversation's state: nothing of it is checkpointed, and the next turn starts
+with a new one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from soni.confirmations import Actor, PendingConfirmation
 
-__all__ = ("Deferred", "Turn", "this_turn", "turn_scope")
+__all__ = ("Deferred", "Turn")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,22 +59,3 @@ class Turn:
             return None
         self.decision = None
         return deferred
-
-
-_current: ContextVar[Turn | None] = ContextVar("soni_turn", default=None)
-
-
-@contextmanager
-def turn_scope() -> Iterator[Turn]:
-    """Run a turn: the graph's nodes (tasks copying this context) share one Turn."""
-    turn = Turn()
-    token = _current.set(turn)
-    try:
-        yield turn
-    finally:
-        _current.reset(token)
-
-
-def this_turn() -> Turn:
-    """The running turn; outside one, a fresh Turn that nobody else sees."""
-    return _current.get() or Turn()

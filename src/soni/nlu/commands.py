@@ -24,7 +24,6 @@ __all__ = (
     "OutOfScope",
     "SetSlot",
     "StartFlow",
-    "to_data",
 )
 
 
@@ -136,16 +135,3 @@ Command = (
     | Help
     | OutOfScope
 )
-
-
-def to_data(command: Command) -> dict[str, Any]:
-    """A command as plain JSON-able data (for graph state and logs)."""
-    data: dict[str, Any] = {"kind": command.kind}
-    for name in command.__dataclass_fields__:
-        value = getattr(command, name)
-        if isinstance(value, Mapping):
-            value = dict(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        data[name] = value
-    return data

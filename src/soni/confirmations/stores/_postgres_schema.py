@@ -267,7 +267,6 @@ def history_entry(confirmation_id: str, row: Sequence[Any]) -> HistoryEntry:
 
 def transition_sql(
     confirmation_id: str,
-    expected: Sequence[Status],
     change: Change,
     *,
     unexpired: bool,
@@ -291,7 +290,7 @@ def transition_sql(
     last = steps[-1]
     params: dict[str, Any] = {
         "id": confirmation_id,
-        "expected": [Status(s).value for s in expected],
+        "expected": [status.value for status in change.expected],
         "status": last.status.value,
         "updated_at": last.at,
         "now": change.at,

@@ -1,7 +1,8 @@
 """The contract between the ConfirmationRegistry and where confirmations are kept.
 
-Every state change is one ``transition`` call: a compare-and-set on the status
-that also appends the audit entry, in one atomic step. That is all a backend must
+Every state change is one ``transition`` call: a compare-and-set on the status —
+from the statuses the change's transition starts from (``soni.confirmations.lifecycle``)
+— that also appends the audit entry, in one atomic step. That is all a backend must
 get right for "exactly one decision wins" to hold, whether the callers are tasks,
 threads or processes — so a PostgreSQL store is one more file implementing this
 protocol (``UPDATE … WHERE status = ANY(…) RETURNING *``), not a change to callers.
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from soni.confirmations.lifecycle import Transition
 from soni.confirmations.records import Actor, Expired, HistoryEntry, PendingConfirmation, Status
 
 __all__ = ("Change", "ConfirmationStore")
@@ -24,7 +26,8 @@ class Change:
     """What one transition writes.
 
     Attributes:
-        status: The new status.
+        transition: Which one (``lifecycle``): the statuses it may start from, and
+            the new status.
         at: When (also becomes ``updated_at``).
         actor: Who; recorded in the history.
         decided: Record ``actor``/``at`` as the decision (``decided_by``/``decided_at``).
@@ -34,10 +37,10 @@ class Change:
         runner: The runner claiming the run (``executing``).
         then: A further change written in the same atomic step, after this one
             (approving and claiming the run in one write); each has its own
-            history entry.
+            history entry. Its transition starts from the status this one leads to.
     """
 
-    status: Status
+    transition: Transition
     at: datetime
     actor: Actor
     decided: bool = False
@@ -46,6 +49,20 @@ class Change:
     error: str | None = None
     runner: str | None = None
     then: Change | None = None
+
+    def __post_init__(self) -> None:
+        if self.then is not None and self.status not in self.then.transition.sources:
+            raise ValueError(f"{self.then.transition} cannot follow {self.transition}")
+
+    @property
+    def status(self) -> Status:
+        """The new status."""
+        return self.transition.target
+
+    @property
+    def expected(self) -> frozenset[Status]:
+        """The statuses the record may have for the change to apply."""
+        return self.transition.sources
 
     def chain(self) -> tuple[Change, ...]:
         """This change and the ones that follow it, in order."""
@@ -79,14 +96,14 @@ class ConfirmationStore(Protocol):
     async def transition(
         self,
         confirmation_id: str,
-        expected: Collection[Status],
         change: Change,
         *,
         unexpired: bool = False,
         expired: bool = False,
         claimed_by: str | None = None,
     ) -> tuple[PendingConfirmation, Status] | None:
-        """Compare-and-set: apply ``change`` only if the status is one of ``expected``.
+        """Compare-and-set: apply ``change`` only if the status is one its transition
+        starts from (``change.expected``).
 
         With ``unexpired``, also only if ``expires_at > change.at``; with
         ``expired``, only if ``expires_at <= change.at``; with ``claimed_by``, only

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Collection
 from datetime import datetime
 
+from soni.confirmations.lifecycle import EXPIRE
 from soni.confirmations.records import (
     OPEN,
     SYSTEM,
@@ -93,7 +94,6 @@ class MemoryConfirmationStore:
     async def transition(
         self,
         confirmation_id: str,
-        expected: Collection[Status],
         change: Change,
         *,
         unexpired: bool = False,
@@ -103,7 +103,7 @@ class MemoryConfirmationStore:
         self._check_open()
         with self._lock:
             record = self._records.get(confirmation_id)
-            if record is None or record.status not in expected:
+            if record is None or record.status not in change.expected:
                 return None
             if claimed_by is not None and (record.runner or "") != claimed_by:
                 return None
@@ -130,7 +130,7 @@ class MemoryConfirmationStore:
         self, now: datetime, actor: Actor, limit: int | None = None
     ) -> list[Expired]:
         self._check_open()
-        change = Change(Status.EXPIRED, now, actor)
+        change = Change(EXPIRE, now, actor)
         with self._lock:
             due = [r for r in self._records.values() if r.status in OPEN and r.expires_at <= now]
             due.sort(key=lambda r: r.expires_at)

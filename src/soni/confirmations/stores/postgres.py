@@ -123,7 +123,6 @@ class PostgresConfirmationStore(Versioned):
     async def transition(
         self,
         confirmation_id: str,
-        expected: Collection[Status],
         change: Change,
         *,
         unexpired: bool = False,
@@ -132,7 +131,6 @@ class PostgresConfirmationStore(Versioned):
     ) -> tuple[PendingConfirmation, Status] | None:
         sql, params = transition_sql(
             confirmation_id,
-            list(expected),
             change,
             unexpired=unexpired,
             expired=expired,

@@ -274,7 +274,6 @@ class SqliteConfirmationStore:
     async def transition(
         self,
         confirmation_id: str,
-        expected: Collection[Status],
         change: Change,
         *,
         unexpired: bool = False,
@@ -296,7 +295,7 @@ class SqliteConfirmationStore:
                 if row is None:
                     return None
                 status, expires_at = Status(row[0]), row[1]
-                if status not in expected:
+                if status not in change.expected:
                     return None
                 if claimed_by is not None and (row[2] or "") != claimed_by:
                     return None

@@ -23,6 +23,7 @@ from soni.engine.nodes.gate import closed_message, gate, says_its_own
 from soni.engine.nodes.runs import Call, run_approved, run_journaled
 from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
+from soni.engine.turn import Turn
 from soni.errors import SlotValueError
 from soni.storage.journal import run_key
 
@@ -52,6 +53,7 @@ def action_args(engine: Engine, name: str, slots: Mapping[str, Any]) -> dict[str
 async def execute(
     engine: Engine,
     state: ConversationState,
+    turn: Turn,
     inst: Instruction,
     name: str,
     idempotency_key: str,
@@ -82,7 +84,7 @@ async def execute(
     declared = engine.config.actions.get(name)
     timeout = declared.timeout if declared is not None else None
     if record is not None:
-        outcome = await run_approved(Call(engine, name, arguments, ctx, timeout), record, run)
+        outcome = await run_approved(Call(engine, name, arguments, ctx, timeout), record, run, turn)
     else:
         # No confirmation records this run: the journal does, so a turn retried
         # after a crash gets the result instead of running the handler again.
@@ -196,7 +198,7 @@ def as_json(result: Mapping[str, Any] | None) -> dict[str, Any]:
     return safe
 
 
-async def run_action(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_action(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
     frame = current(state)
@@ -215,12 +217,12 @@ async def run_action(engine: Engine, state: ConversationState) -> dict[str, Any]
         # same id must not meet the keys of the one before.
         epoch = state.get("generation") or 0
         key = f"{conversation}:{epoch}:{frame['id']}:{inst.id}:{frame.get('moves') or 0}"
-        return await execute(engine, state, inst, name, key)
+        return await execute(engine, state, turn, inst, name, key)
     slots = state.get("slots") or {}
     offer = ActionCall(name, action_args(engine, name, slots))
     asked_at = f"{frame['id']}:{inst.id}"
     prompt = engine.render(confirm, slots, state, asked_at=asked_at)
-    outcome = await gate(engine, state, inst, [offer], prompt)
+    outcome = await gate(engine, state, turn, inst, [offer], prompt)
     if outcome.pause is not None:
         return outcome.pause
     record = outcome.decided
@@ -232,4 +234,4 @@ async def run_action(engine: Engine, state: ConversationState) -> dict[str, Any]
         if "on_skip" in inst.targets:
             return {**advance(state, inst.targets["on_skip"]), "replies": reply(state, text)}
         return {**end_task(state), "replies": reply(state, text)}
-    return await execute(engine, state, inst, name, record.id, record, outcome.run)
+    return await execute(engine, state, turn, inst, name, record.id, record, outcome.run)

@@ -9,9 +9,10 @@ from soni.dsl.patterns import compile_pattern
 from soni.engine.core import Engine
 from soni.engine.stack import advance
 from soni.engine.state import ConversationState
+from soni.engine.turn import Turn
 
 
-async def run_branch(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_branch(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
     step = inst.step

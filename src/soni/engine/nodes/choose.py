@@ -23,13 +23,13 @@ from soni.engine.nodes.action import action_args, as_declared, as_json, execute
 from soni.engine.nodes.gate import closed_message, gate, says_its_own
 from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
-from soni.engine.turn import this_turn
+from soni.engine.turn import Turn
 from soni.errors import SlotValueError
 
 logger = logging.getLogger("soni.engine")
 
 
-async def run_choose(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_choose(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
     step: ChooseStep = inst.step
@@ -44,14 +44,14 @@ async def run_choose(engine: Engine, state: ConversationState) -> dict[str, Any]
             for option in step.options or ()
         ]
     else:
-        listed = await _offers_from(engine, state, inst)
+        listed = await _offers_from(engine, state, turn, inst)
         if isinstance(listed, dict):
             return listed  # nothing to offer: the step is left
         offers = listed
     frame = current(state)
     asked_at = f"{frame['id'] if frame else ''}:{inst.id}"
     prompt = engine.render(step.message, slots, state, asked_at=asked_at)
-    outcome = await gate(engine, state, inst, offers, prompt)
+    outcome = await gate(engine, state, turn, inst, offers, prompt)
     if outcome.pause is not None:
         return outcome.pause
     record = outcome.decided
@@ -70,7 +70,7 @@ async def run_choose(engine: Engine, state: ConversationState) -> dict[str, Any]
             slot: as_declared(engine, slot, chosen.args.get(slot)) for slot in step.bound_slots
         }
         state = {**state, "slots": {**slots, **bound}}
-    return await execute(engine, state, inst, chosen.name, record.id, record, outcome.run)
+    return await execute(engine, state, turn, inst, chosen.name, record.id, record, outcome.run)
 
 
 def _label(engine: Engine, option: ChooseOption, slots: Mapping[str, Any]) -> str | None:
@@ -83,7 +83,7 @@ def _label(engine: Engine, option: ChooseOption, slots: Mapping[str, Any]) -> st
 
 
 async def _offers_from(
-    engine: Engine, state: ConversationState, inst: Instruction
+    engine: Engine, state: ConversationState, turn: Turn, inst: Instruction
 ) -> list[ActionCall] | dict[str, Any]:
     """One offer per item of the step's list; or, when there is nothing to offer, the
     updates that leave the step (to ``on_empty``, else ending the flow).
@@ -98,11 +98,11 @@ async def _offers_from(
         return offers
     frame = current(state)
     known = frame.get("confirmation") if frame is not None else None
-    record = await engine.confirmation(known) if known else None
+    record = await engine.confirmation(known, turn) if known else None
     if record is not None and not record.is_open:
         return list(record.actions)  # decided: the gate goes by what was decided
     if record is not None:
-        this_turn().remember(await engine.confirmations.cancel(record, actor=SYSTEM))
+        turn.remember(await engine.confirmations.cancel(record, actor=SYSTEM))
     if problem is not None:
         flow = frame["flow"] if frame is not None else "?"
         logger.warning("choose step %r of flow %r cannot offer choices: %s", inst.id, flow, problem)

@@ -7,10 +7,10 @@ from typing import Any
 from soni.engine.core import Engine, readable_name
 from soni.engine.stack import advance, current, reply
 from soni.engine.state import ConversationState
-from soni.engine.turn import this_turn
+from soni.engine.turn import Turn
 
 
-async def run_collect(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_collect(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
     step = inst.step
@@ -19,7 +19,7 @@ async def run_collect(engine: Engine, state: ConversationState) -> dict[str, Any
     held = slots.get(step.slot)
     frame = current(state)
     assert frame is not None
-    if held is not None and (frame["id"], inst.id, step.slot) in this_turn().checked:
+    if held is not None and (frame["id"], inst.id, step.slot) in turn.checked:
         return advance(state, inst.next)  # the answer to this very question, checked
     if held is not None:
         # The value may not have come from this question (a set step, an action's

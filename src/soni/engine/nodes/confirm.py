@@ -12,9 +12,10 @@ from soni.engine.core import Engine
 from soni.engine.nodes.gate import closed_message, gate
 from soni.engine.stack import advance, end_task, reply
 from soni.engine.state import ConversationState
+from soni.engine.turn import Turn
 
 
-async def run_confirm(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_confirm(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
     step = inst.step
@@ -26,7 +27,7 @@ async def run_confirm(engine: Engine, state: ConversationState) -> dict[str, Any
     )
     # The confirmation records what was asked: the question's slot values.
     offer = ActionCall("confirm", {"slot": step.slot, "question": question})
-    outcome = await gate(engine, state, inst, [offer], question)
+    outcome = await gate(engine, state, turn, inst, [offer], question)
     if outcome.pause is not None:
         return outcome.pause
     record = outcome.decided

@@ -18,7 +18,7 @@ from soni.dsl.program import Instruction
 from soni.engine.core import Engine
 from soni.engine.stack import current, reply
 from soni.engine.state import ConversationState
-from soni.engine.turn import this_turn
+from soni.engine.turn import Turn
 from soni.errors import ConfirmationError
 
 __all__ = ("Gate", "gate")
@@ -47,6 +47,7 @@ class Gate:
 async def gate(
     engine: Engine,
     state: ConversationState,
+    turn: Turn,
     inst: Instruction,
     offers: Sequence[ActionCall],
     prompt: str,
@@ -55,7 +56,6 @@ async def gate(
     assert frame is not None
     conversation_id = state.get("conversation_id", "")
     known = frame.get("confirmation")
-    turn = this_turn()
     if known is not None:
         deferred = turn.take_decision(known)
         if deferred is not None:
@@ -69,7 +69,7 @@ async def gate(
                 turn.records.pop(known, None)
             else:
                 return Gate(decided=turn.remember(run.confirmation), run=run)
-        record = await engine.confirmation(known)
+        record = await engine.confirmation(known, turn)
         if record is not None and record.is_open:
             # Time may have run out while the flow was put aside (a digression):
             # that is an expiry, whether or not the sweeper has recorded it yet.

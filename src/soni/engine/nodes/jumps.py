@@ -7,6 +7,7 @@ from typing import Any
 from soni.engine.core import Engine
 from soni.engine.stack import advance, pop, push, reply
 from soni.engine.state import ConversationState
+from soni.engine.turn import Turn
 
 
 def _pairs(spec: Any) -> dict[str, str]:
@@ -17,7 +18,7 @@ def _pairs(spec: Any) -> dict[str, str]:
     return {str(name): str(name) for name in spec}
 
 
-async def run_link(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_link(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
     target = inst.step.target
@@ -36,7 +37,7 @@ async def run_link(engine: Engine, state: ConversationState) -> dict[str, Any]:
     return {"stack": stack, "frames": count, "slots": slots}
 
 
-async def run_call(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_call(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
     step = inst.step
@@ -51,7 +52,7 @@ async def run_call(engine: Engine, state: ConversationState) -> dict[str, Any]:
     return {**moved, **push(moved, step.target, returns=_pairs(step.outputs))}  # type: ignore[arg-type]
 
 
-async def run_end(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_end(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
     text = engine.render(getattr(inst.step, "message", None), state.get("slots") or {}, state)

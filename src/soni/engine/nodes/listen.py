@@ -8,12 +8,14 @@ Understanding.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from langgraph.types import interrupt
 
 from soni.engine.core import Engine
 from soni.engine.state import ConversationState
+from soni.engine.turn import Turn
 from soni.errors import StructuredMessageError
 from soni.nlu import (
     Command,
@@ -26,18 +28,29 @@ from soni.nlu import (
     is_structured,
     parse_structured,
 )
-from soni.nlu.commands import to_data
 
 
-async def run_wait(engine: Engine, state: ConversationState) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Understood:
+    """What a message means: the commands to apply, or why it cannot be applied.
+
+    The commands live only inside the node that understands and applies them
+    (``graph.run_listen``): they are never part of the conversation's state.
+    """
+
+    commands: list[Command]
+    error: str | None = None
+
+
+async def run_wait(engine: Engine, state: ConversationState) -> ConversationState:
     message = interrupt({"waiting": state.get("waiting")})
-    updates = {"message": message, "replies": [], "steps": 0}
+    updates: ConversationState = {"message": message, "replies": [], "steps": 0}
     if isinstance(message, dict) and message.get("user_id") is not None:
         updates["user_id"] = message["user_id"]
     return updates
 
 
-async def _context(engine: Engine, state: ConversationState) -> ConversationContext:
+async def _context(engine: Engine, state: ConversationState, turn: Turn) -> ConversationContext:
     waiting: dict[str, Any] = dict(state.get("waiting") or {})
     stack = state.get("stack") or []
     flow = stack[-1]["flow"] if stack else None
@@ -48,7 +61,7 @@ async def _context(engine: Engine, state: ConversationState) -> ConversationCont
     confirm_step = False
     if waiting.get("kind") == "confirmation":
         record = engine.issued.get(waiting["confirmation"]) or await engine.confirmation(
-            waiting["confirmation"]
+            waiting["confirmation"], turn
         )
         if record is not None:
             pending = PendingInfo(
@@ -103,27 +116,29 @@ def _slash_answer(
     return SetSlot(waiting["slot"], text.strip())
 
 
-async def run_understand(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_understand(engine: Engine, state: ConversationState, turn: Turn) -> Understood:
     message = state.get("message") or {}
     text = message.get("text") if isinstance(message, dict) else None
     if text is None:  # resumed by an out-of-band decision: nothing to understand
-        return {"commands": []}
+        return Understood([])
     if is_structured(text):
         try:
             commands = parse_structured(text)
         except StructuredMessageError as exc:
-            return {"commands": [], "replies": [{"text": str(exc), "kind": "error"}]}
+            return Understood([], error=str(exc))
         answer = _slash_answer(engine, state, text, commands)
         if answer is not None:
-            return {"commands": [to_data(answer)]}
+            return Understood([answer])
         # A typo in a script or button must not store a slot no step reads: the
         # whole message is refused, as a malformed one is.
         problem = _unknown_slot(engine, commands)
         if problem is not None:
-            return {"commands": [], "replies": [{"text": problem, "kind": "error"}]}
+            return Understood([], error=problem)
     else:
         try:
-            commands = await engine.understanding.understand(text, await _context(engine, state))
+            commands = await engine.understanding.understand(
+                text, await _context(engine, state, turn)
+            )
         except Exception:  # understanding must never take the conversation down
             commands = [OutOfScope(text)]
-    return {"commands": [to_data(c) for c in commands]}
+    return Understood(list(commands))

@@ -8,9 +8,10 @@ from soni.dsl.expressions import compile_expression
 from soni.engine.core import Engine
 from soni.engine.stack import advance
 from soni.engine.state import ConversationState
+from soni.engine.turn import Turn
 
 
-async def run_while(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_while(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
     if compile_expression(inst.step.condition).evaluate(state.get("slots") or {}):

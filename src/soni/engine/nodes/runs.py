@@ -29,7 +29,7 @@ from soni.actions import ActionContext
 from soni.confirmations import Actor, Execution, PendingConfirmation, Status
 from soni.engine.core import Engine
 from soni.engine.events import ActionOutcome, ActionRan
-from soni.engine.turn import this_turn
+from soni.engine.turn import Turn
 from soni.errors import ActionError
 from soni.storage.journal import JournalEntry
 
@@ -164,26 +164,29 @@ async def _recover(call: Call, recovery: _Recovery) -> Outcome:
 # -- approved actions: the confirmation records the run ---------------------------
 
 
-async def run_approved(call: Call, record: PendingConfirmation, run: Execution | None) -> Outcome:
-    """Run the approved action of ``record`` (claiming it unless ``run`` is the claim)."""
+async def run_approved(
+    call: Call, record: PendingConfirmation, run: Execution | None, turn: Turn
+) -> Outcome:
+    """Run the approved action of ``record`` (claiming it unless ``run`` is the claim);
+    ``turn`` remembers what is recorded of it."""
     confirmations = call.engine.confirmations
     run = run or await confirmations.begin_execution(record)
     if run.should_run:
-        return await _run_confirmed(call, run.confirmation)
+        return await _run_confirmed(call, run.confirmation, turn)
     current = run.confirmation
     if current.status is Status.EXECUTING and await _ended(call.engine, current.id):
         # A turn cut off while the action ran left it running here: its outcome now.
         current = await confirmations.get_by_id(current.id) or current
     if current.status is Status.EXECUTING:
-        current = this_turn().remember(await confirmations.settle(current))
+        current = turn.remember(await confirmations.settle(current))
     if current.status is Status.EXECUTING:
         return Outcome("running")
     if current.status is Status.INTERRUPTED:
-        return await _recover(call, _ConfirmationRecovery(call, current))
+        return await _recover(call, _ConfirmationRecovery(call, current, turn))
     return _recorded(current)
 
 
-async def _run_confirmed(call: Call, claimed: PendingConfirmation) -> Outcome:
+async def _run_confirmed(call: Call, claimed: PendingConfirmation, turn: Turn) -> Outcome:
     confirmations = call.engine.confirmations
 
     async def run_and_record() -> Outcome:
@@ -197,7 +200,7 @@ async def _run_confirmed(call: Call, claimed: PendingConfirmation) -> Outcome:
             raise
         error = outcome.error if outcome.kind == "failed" else None
         recorded = await confirmations.record_result(claimed, outcome.result, error=error)
-        this_turn().remember(recorded)
+        turn.remember(recorded)
         return outcome
 
     return await _detached(call.engine, claimed.id, run_and_record())
@@ -217,16 +220,17 @@ def _recorded(record: PendingConfirmation) -> Outcome:
 class _ConfirmationRecovery:
     call: Call
     record: PendingConfirmation
+    turn: Turn
 
     async def found(self, result: Mapping[str, Any]) -> Outcome:
         confirmations = self.call.engine.confirmations
         resolved = await confirmations.resolve(self.record, result, actor=RECONCILE)
-        return _recorded(this_turn().remember(resolved))
+        return _recorded(self.turn.remember(resolved))
 
     async def again(self) -> Outcome:
         retry = await self.call.engine.confirmations.retry_execution(self.record)
         if retry.should_run:
-            return await _run_confirmed(self.call, retry.confirmation)
+            return await _run_confirmed(self.call, retry.confirmation, self.turn)
         # Another caller got the run (or an outcome landed): go by what it recorded.
         return _recorded(retry.confirmation)
 

@@ -9,6 +9,7 @@ from soni.dsl.templates import compile_template
 from soni.engine.core import Engine
 from soni.engine.stack import advance
 from soni.engine.state import ConversationState
+from soni.engine.turn import Turn
 from soni.errors import ExpressionError
 
 
@@ -34,7 +35,7 @@ def value_of(raw: Any, slots: dict[str, Any]) -> Any:
     return raw
 
 
-async def run_set(engine: Engine, state: ConversationState) -> dict[str, Any]:
+async def run_set(engine: Engine, state: ConversationState, turn: Turn) -> dict[str, Any]:
     inst = engine.instruction(state)
     assert inst is not None
     step = inst.step
