@@ -10,9 +10,10 @@ import pytest
 
 from soni.actions import ActionSpec
 from soni.engine.events import ConversationReset, TurnCompleted
-from soni.engine.results import ReplyView, Status
+from soni.engine.results import ReplyView
 from soni.engine.runtime import Bot
 from soni.sessions import SessionCommandError, SessionRegistry
+from soni.wire import Status
 
 from .conftest import drain, kinds, take
 
