@@ -11,9 +11,9 @@ answers), since clients generated from the document see those names.
 
 Strict in what is documented, tolerant in what is read: the document says what
 the server always sends, and a reader also takes the answer of an older or newer
-server. A member left out (or ``null``) reads as the model's ``_absent`` value says
-(an empty list, ``"active"``…); a status or kind it does not know is kept as text;
-a timestamp it cannot read is ``None``. Anything else malformed fails validation,
+server. A member left out takes its default (an empty list, ``"active"``…), which
+the document does not show; a status or kind it does not know is kept as text; a
+timestamp it cannot read is ``None``. Anything else malformed fails validation,
 naming the member.
 
 This module imports nothing but pydantic and the standard library: a program that
@@ -22,9 +22,8 @@ only uses ``soni.client`` must not load the engine.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -35,7 +34,6 @@ from pydantic import (
     ValidatorFunctionWrapHandler,
     WithJsonSchema,
     WrapValidator,
-    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
 from pydantic_core import CoreSchema
@@ -113,7 +111,7 @@ _Timestamp = Annotated[
 
 class _NeverNull:
     """Documents ``X | None`` as ``X``: the server always sends one; a reader that got
-    none holds ``None`` (see ``_absent``)."""
+    none holds ``None``."""
 
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
@@ -126,26 +124,28 @@ class _NeverNull:
         return {**choices[0], **rest}
 
 
+def _without_defaults(schema: dict[str, Any]) -> None:
+    # A default that only a reader uses, or that stands for "absent", is not worth
+    # documenting (and ``null`` is not a value of most of them).
+    for member in schema.get("properties", {}).values():
+        member.pop("default", None)
+
+
 class _Wire(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    _absent: ClassVar[Mapping[str, Any]] = {}
-    """What a reader takes for a member the answer leaves out or sends as ``null``. The
-    document still lists the member as required: the server always sends it."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _fill_absent(cls, data: Any) -> Any:
-        if not cls._absent or not isinstance(data, Mapping):
-            return data
-        missing = {key: value for key, value in cls._absent.items() if data.get(key) is None}
-        return {**data, **missing} if missing else data
+class _AlwaysSent(_Wire):
+    """A model whose defaults are for readers only: the server sends every member, and
+    the document lists every one as required, without a default."""
+
+    model_config = ConfigDict(
+        json_schema_serialization_defaults_required=True, json_schema_extra=_without_defaults
+    )
 
 
 class ReplyOut(_Wire):
     """One message of the bot; ``str()`` of it is its text."""
-
-    _absent: ClassVar[Mapping[str, Any]] = {"kind": "text"}
 
     text: str
     kind: str = "text"
@@ -160,44 +160,29 @@ class ReplyOut(_Wire):
         return self.text
 
 
-class PendingOut(_Wire):
+class PendingOut(_AlwaysSent):
     """A confirmation the conversation waits for.
 
     ``token`` is ``null`` when this process no longer knows it (after a restart):
     answering in the chat still works, and the next turn issues a fresh one.
     """
 
-    _absent: ClassVar[Mapping[str, Any]] = {
-        "token": None,
-        "prompt": "",
-        "options": (),
-        "labels": (),
-        "expires_at": None,
-    }
-
     id: str
-    token: str | None
-    prompt: str
-    options: tuple[str, ...]
-    labels: tuple[str | None, ...]
-    expires_at: _Timestamp
+    token: str | None = None
+    prompt: str = ""
+    options: tuple[str, ...] = ()
+    labels: tuple[str | None, ...] = ()
+    expires_at: _Timestamp = None
 
 
-class TurnOut(_Wire):
+class TurnOut(_AlwaysSent):
     """What a message produced."""
 
-    _absent: ClassVar[Mapping[str, Any]] = {
-        "replies": (),
-        "pending": (),
-        "status": "active",
-        "active_flow": None,
-    }
-
     conversation_id: str
-    replies: tuple[ReplyOut, ...]
-    pending: tuple[PendingOut, ...]
-    status: _StatusText
-    active_flow: str | None
+    replies: tuple[ReplyOut, ...] = ()
+    pending: tuple[PendingOut, ...] = ()
+    status: _StatusText = "active"
+    active_flow: str | None = None
 
     @property
     def texts(self) -> list[str]:
@@ -252,7 +237,7 @@ class ConfirmationsOut(_Wire):
     confirmations: tuple[ConfirmationOut, ...]
 
 
-class DecisionOut(_Wire):
+class DecisionOut(_AlwaysSent):
     """A decision and what the resumed conversation said.
 
     ``decision`` is the one recorded: ``skip``, or the name of the approved option
@@ -260,20 +245,13 @@ class DecisionOut(_Wire):
     after the decision; ``null`` for ``SHOWN``, which resumes nothing.
     """
 
-    _absent: ClassVar[Mapping[str, Any]] = {
-        "active_flow": None,
-        "replies": (),
-        "pending": (),
-        "confirmation": None,
-    }
-
     conversation_id: str
     decision: str
     status: _StatusText | None
-    active_flow: str | None
-    replies: tuple[ReplyOut, ...]
-    pending: tuple[PendingOut, ...]
-    confirmation: Annotated[ConfirmationOut | None, _NeverNull()]
+    active_flow: str | None = None
+    replies: tuple[ReplyOut, ...] = ()
+    pending: tuple[PendingOut, ...] = ()
+    confirmation: Annotated[ConfirmationOut | None, _NeverNull()] = None
 
     @property
     def texts(self) -> list[str]:
@@ -293,12 +271,13 @@ class EventOut(_Wire):
         at: When it happened, if the server said.
     """
 
-    _absent: ClassVar[Mapping[str, Any]] = {"conversation_id": None, "data": {}, "at": None}
+    # The payload's own ``type`` is "event": the event's type arrives as ``event``.
+    model_config = ConfigDict(populate_by_name=True)
 
     type: str = Field(validation_alias="event", serialization_alias="event")
-    conversation_id: str | None
-    data: dict[str, Any]
-    at: _Timestamp
+    conversation_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    at: _Timestamp = None
 
 
 class ActionsOut(_Wire):
@@ -325,13 +304,6 @@ class ErrorOut(_Wire):
 # The members after ``detail`` come only with the problems that carry them; absent,
 # not null, otherwise (SkipJsonSchema keeps ``null`` out of the documented types).
 _Absent = SkipJsonSchema[None]
-
-
-def _without_defaults(schema: dict[str, Any]) -> None:
-    # An absent member has no default worth documenting (and ``null`` is not a value
-    # of most of them).
-    for member in schema.get("properties", {}).values():
-        member.pop("default", None)
 
 
 class ProblemOut(_Wire):

@@ -124,7 +124,6 @@ def test_a_status_or_kind_the_client_does_not_know_is_kept_as_text() -> None:
             "decision": "skip",
             "status": "ended",
             "conversation_id": "c1",
-            "replies": None,
             "confirmation": {
                 "id": "p1",
                 "conversation_id": "c1",
