@@ -1,11 +1,7 @@
 """soni: task-oriented chatbots from YAML flows, with a safe action layer on LangGraph."""
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from soni.actions import ActionContext, ActionRegistry, ActionSpec, load_actions
-from soni.actions.validators import validator
-from soni.dsl import BotConfig, load_bot, validate_bot
 from soni.errors import (
     ActionArgumentError,
     ActionError,
@@ -28,12 +24,27 @@ from soni.errors import (
 )
 
 if TYPE_CHECKING:
+    from soni.actions import ActionContext, ActionRegistry, ActionSpec, load_actions
+    from soni.actions.validators import validator
+    from soni.dsl import BotConfig, load_bot, validate_bot
     from soni.engine import Bot, PendingView, ReplyView, SyncBot, TurnResult
     from soni.server import ServerSettings, create_app
 
-# The runtime pulls in LangGraph; a handler module that only needs
-# ``from soni import ActionRegistry`` should not pay for that import.
+    __version__: str
+
+# Every import of a soni module runs this file first, so it imports nothing but the
+# errors (standard library only): a program that only uses ``soni.client`` must not
+# pay for the bot language (pydantic models, YAML), and a handler module that only
+# needs ``from soni import ActionRegistry`` must not pay for LangGraph.
 _LAZY = {
+    "ActionContext": "soni.actions",
+    "ActionRegistry": "soni.actions",
+    "ActionSpec": "soni.actions",
+    "load_actions": "soni.actions",
+    "BotConfig": "soni.dsl",
+    "load_bot": "soni.dsl",
+    "validate_bot": "soni.dsl",
+    "validator": "soni.actions.validators",
     "Bot": "soni.engine.runtime",
     "TurnResult": "soni.engine.runtime",
     "PendingView": "soni.engine.results",
@@ -48,8 +59,19 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'soni' has no attribute {name!r}")
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name == "__version__":
+        # importlib.metadata alone costs tens of milliseconds at start-up.
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("soni")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            value = "0.0.0"
+    else:
+        raise AttributeError(f"module 'soni' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
@@ -57,11 +79,6 @@ def __dir__() -> list[str]:
     ``dir(soni)`` and editors' completion expect."""
     return sorted({*globals(), *__all__})
 
-
-try:
-    __version__ = version("soni")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
 
 __all__ = (
     "ActionArgumentError",

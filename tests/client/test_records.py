@@ -75,3 +75,74 @@ def test_an_event_is_read_with_an_unreadable_time_left_out() -> None:
     assert (event.type, event.conversation_id, event.data, event.at) == ("turn", "c1", {}, None)
     with pytest.raises(ProtocolError):
         event_from_wire({"conversation_id": "c1"})
+
+
+def test_what_the_server_answers_reads_back_as_the_same_record() -> None:
+    from soni.wire import ActorOut, ConfirmationOut, DecisionOut, PendingOut, ReplyOut
+
+    at = datetime(2030, 1, 1, tzinfo=UTC)
+    pending = PendingOut(
+        id="p2", token="t2", prompt="And?", options=("a",), labels=("A",), expires_at=at
+    )
+    sent = DecisionOut(
+        conversation_id="c1",
+        decision="execute_transfer",
+        status="awaiting_confirmation",
+        active_flow="transfer",
+        replies=(ReplyOut("Done.", "text"),),
+        pending=(pending,),
+        confirmation=ConfirmationOut(
+            id="p1",
+            conversation_id="c1",
+            user_id="ann",
+            status="approved",
+            kind="single",
+            prompt="Send?",
+            options=("execute_transfer",),
+            labels=(None,),
+            created_at=at,
+            expires_at=at,
+            decision="execute_transfer",
+            decided_by=ActorOut(user_id="ann", channel="ws"),
+            decided_at=at,
+            result=None,
+            error=None,
+        ),
+    )
+
+    read = decision_from_wire(sent.model_dump(mode="json"))
+
+    assert read == sent
+    assert read.confirmation is not None
+    assert read.confirmation.decided_by == ActorOut(user_id="ann", channel="ws")
+
+
+def test_a_status_or_kind_the_client_does_not_know_is_kept_as_text() -> None:
+    assert reply_from_wire({"conversation_id": "c1", "status": "paused"}).status == "paused"
+    decision = decision_from_wire(
+        {
+            "decision": "skip",
+            "status": "ended",
+            "conversation_id": "c1",
+            "confirmation": {
+                "id": "p1",
+                "conversation_id": "c1",
+                "user_id": None,
+                "status": "archived",
+                "kind": "several",
+                "prompt": "",
+                "options": [],
+                "labels": [],
+                "created_at": "2030-01-01T00:00:00Z",
+                "expires_at": "2030-01-01T00:00:00Z",
+                "decision": "skip",
+                "decided_by": None,
+                "decided_at": None,
+                "result": None,
+                "error": None,
+            },
+        }
+    )
+    assert decision.replies == ()
+    assert decision.confirmation is not None
+    assert (decision.confirmation.status, decision.confirmation.kind) == ("archived", "several")

@@ -30,7 +30,7 @@ from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from schemathesis.openapi.checks import UseAfterFree
 
 from soni.server import ServerSettings, create_app
-from soni.server.schemas import ProblemOut
+from soni.wire import ProblemOut
 
 from .._scale import FULL, scaled
 from ..engine.conftest import DEPLOYMENT_SECRET, EXAMPLES

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from soni.actions import ActionSpec
-from soni.engine import Bot, ConversationReset, ReplyView, Status, TurnCompleted
+from soni.engine import Bot, ConversationReset, ReplyView, TurnCompleted
 from soni.sessions import SessionCommandError, SessionRegistry
+from soni.wire import Status
 
 from .conftest import drain, kinds, take
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         ConversationReset,
         TurnCompleted,
     )
-    from soni.engine.results import PendingView, ReplyView, Status, TurnResult
+    from soni.engine.results import PendingView, ReplyView, TurnResult
     from soni.engine.runtime import Bot
     from soni.engine.sync import SyncBot
 
@@ -31,7 +31,6 @@ _LAZY = {
     "TurnResult": "soni.engine.results",
     "ReplyView": "soni.engine.results",
     "PendingView": "soni.engine.results",
-    "Status": "soni.engine.results",
     "BotEvents": "soni.engine.events",
     "BotEvent": "soni.engine.events",
     "ActionOutcome": "soni.engine.events",
@@ -68,7 +67,6 @@ __all__ = (
     "ConversationReset",
     "PendingView",
     "ReplyView",
-    "Status",
     "SyncBot",
     "TurnCompleted",
     "TurnResult",

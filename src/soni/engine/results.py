@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-__all__ = ("PendingView", "ReplyView", "Status", "TurnResult")
+from soni.wire import Status
 
-Status = Literal["active", "awaiting_input", "awaiting_confirmation", "ended"]
+__all__ = ("PendingView", "ReplyView", "TurnResult")
 
 
 @dataclass(frozen=True, slots=True)

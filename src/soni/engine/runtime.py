@@ -43,12 +43,13 @@ from soni.engine.events import (
     TurnCompleted,
 )
 from soni.engine.graph import MAX_STEPS_PER_TURN, RECURSION_LIMIT, build_graph
-from soni.engine.results import PendingView, ReplyView, Status, TurnResult
+from soni.engine.results import PendingView, ReplyView, TurnResult
 from soni.engine.state import ConversationState
 from soni.engine.turn import Turn
 from soni.nlu.protocol import MAX_MESSAGE_CHARS, Understanding
 from soni.nlu.rules import RulesSettings, RulesUnderstanding
 from soni.storage import Notice, Storage, announce_confirmations, is_postgres_url, open_storage
+from soni.wire import Status
 
 if TYPE_CHECKING:
     from soni.engine.sync import SyncBot

@@ -43,9 +43,9 @@ from soni.server.errors import (
     Problem,
     problem_for,
 )
-from soni.server.schemas import ProblemOut
 from soni.server.settings import ServerSettings
 from soni.server.transport import head_problem
+from soni.wire import ProblemOut
 
 __all__ = (
     "ACCESS_KEY",

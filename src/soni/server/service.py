@@ -25,13 +25,6 @@ from soni.server.auth import Caller
 from soni.server.errors import ConversationBusy, ConversationNotFound
 from soni.server.metrics import Metrics
 from soni.server.namespace import check_conversation_id, in_namespace, qualify, unqualify
-from soni.server.schemas import (
-    ConfirmationOut,
-    ConfirmationsOut,
-    ConversationOut,
-    DecisionOut,
-    TurnOut,
-)
 from soni.server.settings import ServerSettings
 from soni.server.views import (
     active_flow,
@@ -42,6 +35,7 @@ from soni.server.views import (
     saved_status,
 )
 from soni.sessions import SessionEvent
+from soni.wire import ConfirmationOut, ConfirmationsOut, ConversationOut, DecisionOut, TurnOut
 
 __all__ = ("Conversations",)
 
@@ -110,9 +104,8 @@ class Conversations:
     def _confirmation_out(
         self, record: PendingConfirmation, token: str | None = None
     ) -> ConfirmationOut:
-        out = confirmation_out(record, token)
-        out.conversation_id = self.outer_id(record.conversation_id)
-        return out
+        shown = self.outer_id(record.conversation_id)
+        return confirmation_out(record, token, conversation_id=shown)
 
     # -- events ---------------------------------------------------------------------
 
@@ -186,7 +179,7 @@ class Conversations:
         return TurnOut(
             conversation_id=conversation_id,
             replies=replies_out(result.replies),
-            pending=[pending_from_view(p) for p in result.pending],
+            pending=tuple(pending_from_view(p) for p in result.pending),
             status=result.status,
             active_flow=result.active_flow,
         )
@@ -211,7 +204,7 @@ class Conversations:
             status=result.status,
             active_flow=result.active_flow,
             replies=replies_out(result.replies),
-            pending=[pending_from_view(p) for p in result.pending],
+            pending=tuple(pending_from_view(p) for p in result.pending),
             confirmation=self._confirmation_out(after),
         )
 
@@ -228,8 +221,8 @@ class Conversations:
                 decision="shown",
                 status=None,
                 active_flow=None,
-                replies=[],
-                pending=[],
+                replies=(),
+                pending=(),
                 confirmation=self._confirmation_out(shown),
             )
         if isinstance(message, Execute):
@@ -269,9 +262,9 @@ class Conversations:
             user_id=state.get("user_id"),
             status=saved_status(state, bool(pending)),
             active_flow=active_flow(state),
-            flows=[frame["flow"] for frame in state.get("stack") or []],
+            flows=tuple(frame["flow"] for frame in state.get("stack") or []),
             slots=dict(state.get("slots") or {}),
-            pending=pending,
+            pending=tuple(pending),
             replies=replies_out(state.get("replies") or []),
         )
 
@@ -282,9 +275,9 @@ class Conversations:
         records = await confirmations.list(conversation_id=inner)
         return ConfirmationsOut(
             conversation_id=conversation_id,
-            confirmations=[
+            confirmations=tuple(
                 self._confirmation_out(record, confirmations.token_of(record)) for record in records
-            ],
+            ),
         )
 
     async def reset(self, caller: Caller, conversation_id: str) -> None:

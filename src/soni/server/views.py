@@ -7,7 +7,7 @@ from typing import Any
 
 from soni.confirmations import ConfirmationRegistry, PendingConfirmation
 from soni.engine import PendingView, ReplyView
-from soni.server.schemas import ActorOut, ConfirmationOut, PendingOut, ReplyOut, Status
+from soni.wire import ActorOut, ConfirmationOut, PendingOut, ReplyOut, Status
 
 __all__ = (
     "active_flow",
@@ -19,14 +19,14 @@ __all__ = (
 )
 
 
-def replies_out(replies: Iterable[ReplyView | Mapping[str, Any]]) -> list[ReplyOut]:
+def replies_out(replies: Iterable[ReplyView | Mapping[str, Any]]) -> tuple[ReplyOut, ...]:
     out: list[ReplyOut] = []
     for reply in replies:
         if isinstance(reply, ReplyView):
             out.append(ReplyOut(text=reply.text, kind=reply.kind))
         else:
             out.append(ReplyOut(text=str(reply.get("text", "")), kind=reply.get("kind", "text")))
-    return out
+    return tuple(out)
 
 
 def pending_from_view(view: PendingView) -> PendingOut:
@@ -34,8 +34,8 @@ def pending_from_view(view: PendingView) -> PendingOut:
         id=view.confirmation_id,
         token=view.token,
         prompt=view.prompt,
-        options=list(view.options),
-        labels=list(view.labels),
+        options=view.options,
+        labels=view.labels,
         expires_at=view.expires_at,
     )
 
@@ -47,23 +47,27 @@ def pending_from_record(
         id=record.id,
         token=confirmations.token_of(record),
         prompt=record.prompt,
-        options=list(record.options),
-        labels=[call.label for call in record.actions],
+        options=tuple(record.options),
+        labels=tuple(call.label for call in record.actions),
         expires_at=record.expires_at,
     )
 
 
-def confirmation_out(record: PendingConfirmation, token: str | None = None) -> ConfirmationOut:
+def confirmation_out(
+    record: PendingConfirmation, token: str | None = None, *, conversation_id: str | None = None
+) -> ConfirmationOut:
+    """The record as answered; ``conversation_id`` is the id its caller knows it by
+    (the record's own by default)."""
     actor = record.decided_by
     return ConfirmationOut(
         id=record.id,
-        conversation_id=record.conversation_id,
+        conversation_id=record.conversation_id if conversation_id is None else conversation_id,
         user_id=record.user_id,
         status=record.status,
         kind=record.kind,
         prompt=record.prompt,
-        options=list(record.options),
-        labels=[call.label for call in record.actions],
+        options=tuple(record.options),
+        labels=tuple(call.label for call in record.actions),
         created_at=record.created_at,
         expires_at=record.expires_at,
         decision=record.decision,

@@ -12,8 +12,9 @@ from pydantic import ValidationError
 from soni.confirmations.protocol import MESSAGE_PATTERN
 from soni.server.errors import InvalidInput
 from soni.server.routing import SoniRoute, read_json
-from soni.server.schemas import ChooseIn, ConfirmationOut, DecisionMessageIn, DecisionOut
+from soni.server.schemas import ChooseIn, DecisionMessageIn
 from soni.server.state import State, TokenCaller
+from soni.wire import ConfirmationOut, DecisionOut
 
 __all__ = ("router",)
 

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from soni.server.routing import SoniRoute
-from soni.server.schemas import ConfirmationsOut, ConversationOut, MessageIn, TurnOut
+from soni.server.schemas import MessageIn
 from soni.server.state import KeyCaller, State
+from soni.wire import ConfirmationsOut, ConversationOut, TurnOut
 
 __all__ = ("router",)
 

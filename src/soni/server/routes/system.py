@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request, Response
 from soni.server.errors import NotReady
 from soni.server.metrics import CONTENT_TYPE
 from soni.server.routing import SoniRoute
-from soni.server.schemas import ActionsOut, HealthOut
 from soni.server.state import KeyCaller, State, server_state
+from soni.wire import ActionsOut, HealthOut
 
 __all__ = ("router",)
 
