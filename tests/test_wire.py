@@ -8,7 +8,7 @@ from typing import Any, get_args
 import pytest
 from pydantic import BaseModel
 
-from soni.wire import DecisionOut, EventOut, PendingOut, Status, TurnOut
+from soni.wire import DecisionOut, EventOut, PendingOut, TurnOut, TurnStatus
 
 
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def test_a_reader_fills_in_what_an_answer_leaves_out() -> None:
 
 def test_a_status_is_documented_as_one_of_the_statuses_and_read_as_text() -> None:
     properties = _schema(DecisionOut)["properties"]
-    assert properties["status"]["anyOf"][0]["enum"] == list(get_args(Status))
+    assert properties["status"]["anyOf"][0]["enum"] == list(get_args(TurnStatus))
     # The server always sends the decided confirmation: never documented as null.
     assert properties["confirmation"] == {"$ref": "#/$defs/ConfirmationOut"}
     assert TurnOut.model_validate({"conversation_id": "c1", "status": "later"}).status == "later"

@@ -52,11 +52,11 @@ __all__ = (
     "PendingOut",
     "ProblemOut",
     "ReplyOut",
-    "Status",
     "TurnOut",
+    "TurnStatus",
 )
 
-Status = Literal["active", "awaiting_input", "awaiting_confirmation", "ended"]
+TurnStatus = Literal["active", "awaiting_input", "awaiting_confirmation", "ended"]
 """Where a conversation is after a turn."""
 
 ConfirmationStatus = Literal[
@@ -81,7 +81,7 @@ def _one_of(values: Any, **extra: str) -> WithJsonSchema:
     return WithJsonSchema({"enum": list(get_args(values)), "type": "string", **extra})
 
 
-_StatusText = Annotated[str, _one_of(Status)]
+_StatusText = Annotated[str, _one_of(TurnStatus)]
 _ConfirmationStatusText = Annotated[
     str,
     _one_of(

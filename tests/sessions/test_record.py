@@ -11,7 +11,7 @@ import pytest
 from soni.actions import ActionSpec
 from soni.engine import Bot, ConversationReset, ReplyView, TurnCompleted
 from soni.sessions import SessionCommandError, SessionRegistry
-from soni.wire import Status
+from soni.wire import TurnStatus
 
 from .conftest import drain, kinds, take
 
@@ -20,7 +20,7 @@ BANKING = Path(__file__).resolve().parents[2] / "examples" / "banking"
 
 def completed(
     conversation_id: str,
-    status: Status = "awaiting_input",
+    status: TurnStatus = "awaiting_input",
     *,
     pending: int = 0,
     active_flow: str | None = "transfer",

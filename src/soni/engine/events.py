@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from soni.confirmations import ConfirmationEvent, Status
 from soni.engine.results import ReplyView, TurnResult
-from soni.wire import Status as TurnStatus
+from soni.wire import TurnStatus
 
 __all__ = (
     "ActionOutcome",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from soni.wire import Status
+from soni.wire import TurnStatus
 
 __all__ = ("PendingView", "ReplyView", "TurnResult")
 
@@ -45,7 +45,7 @@ class TurnResult:
     conversation_id: str
     replies: list[ReplyView] = field(default_factory=list)
     pending: list[PendingView] = field(default_factory=list)
-    status: Status = "active"
+    status: TurnStatus = "active"
     slots: dict[str, Any] = field(default_factory=dict)
     active_flow: str | None = None
 

@@ -49,7 +49,7 @@ from soni.engine.turn import Turn
 from soni.nlu.protocol import MAX_MESSAGE_CHARS, Understanding
 from soni.nlu.rules import RulesSettings, RulesUnderstanding
 from soni.storage import Notice, Storage, announce_confirmations, is_postgres_url, open_storage
-from soni.wire import Status
+from soni.wire import TurnStatus
 
 if TYPE_CHECKING:
     from soni.engine.sync import SyncBot
@@ -528,7 +528,7 @@ class Bot:
         replies = [ReplyView(r["text"], r.get("kind", "text")) for r in state.get("replies") or []]
         waiting = state.get("waiting") or {}
         pending: list[PendingView] = []
-        status: Status = "ended" if not state.get("stack") else "active"
+        status: TurnStatus = "ended" if not state.get("stack") else "active"
         if waiting.get("kind") == "confirmation":
             confirmation_id = waiting["confirmation"]
             record = await (

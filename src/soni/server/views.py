@@ -7,7 +7,7 @@ from typing import Any
 
 from soni.confirmations import ConfirmationRegistry, PendingConfirmation
 from soni.engine import PendingView, ReplyView
-from soni.wire import ActorOut, ConfirmationOut, PendingOut, ReplyOut, Status
+from soni.wire import ActorOut, ConfirmationOut, PendingOut, ReplyOut, TurnStatus
 
 __all__ = (
     "active_flow",
@@ -85,7 +85,7 @@ def active_flow(state: Mapping[str, Any]) -> str | None:
     return str(stack[-1]["flow"]) if stack else None
 
 
-def saved_status(state: Mapping[str, Any], pending: bool) -> Status:
+def saved_status(state: Mapping[str, Any], pending: bool) -> TurnStatus:
     """A saved conversation's status, as a turn that ended there would report it."""
     if not state.get("stack"):
         return "ended"
