@@ -7,7 +7,8 @@ or cause as attributes so callers can react without parsing messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = (
@@ -51,6 +52,7 @@ __all__ = (
     "UnknownConfirmation",
     "ValidatorNotFound",
     "ValidatorRegistrationError",
+    "did_you_mean",
 )
 
 
@@ -58,7 +60,19 @@ class SoniError(Exception):
     """Base class of every error soni raises on purpose."""
 
 
-def _did_you_mean(suggestions: Sequence[str]) -> str:
+def did_you_mean(
+    word: str, candidates: Iterable[str], *, limit: int = 1, cutoff: float = 0.6
+) -> str:
+    """`` (did you mean 'x'?)`` for the candidates closest to ``word``, or ``""``.
+
+    The end of every message about a misspelt name: ``unknown flow 'tranfer' (did you
+    mean 'transfer'?)``. Up to ``limit`` candidates are named, best first; ``cutoff``
+    is how alike (0 to 1, as :func:`difflib.get_close_matches` measures) one must be.
+    """
+    return _suggesting(difflib.get_close_matches(word, list(candidates), n=limit, cutoff=cutoff))
+
+
+def _suggesting(suggestions: Sequence[str]) -> str:
     if not suggestions:
         return ""
     return " (did you mean " + ", ".join(repr(s) for s in suggestions) + "?)"
@@ -83,7 +97,7 @@ class ActionNotFound(ActionError, LookupError):
     def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
         self.name = name
         self.suggestions = tuple(suggestions)
-        hint = _did_you_mean(self.suggestions)
+        hint = _suggesting(self.suggestions)
         super().__init__(f"unknown action {name!r}{hint}")
 
 
@@ -402,7 +416,7 @@ class ValidatorNotFound(SoniError, LookupError):
     def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
         self.name = name
         self.suggestions = tuple(suggestions)
-        hint = _did_you_mean(self.suggestions)
+        hint = _suggesting(self.suggestions)
         super().__init__(f"unknown validator {name!r}{hint}")
 
 
