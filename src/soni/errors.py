@@ -53,6 +53,7 @@ __all__ = (
     "ValidatorNotFound",
     "ValidatorRegistrationError",
     "did_you_mean",
+    "format_location",
 )
 
 
@@ -330,6 +331,19 @@ class PatternError(SoniError, ValueError):
         super().__init__(f"invalid case pattern {pattern!r}: {message}")
 
 
+def format_location(path: str, line: int | None = None, column: int | None = None) -> str:
+    """``path:line:col``, ``path:line`` or ``path``, as far as known.
+
+    The compiler convention, so editors and terminals can jump to the place: every
+    error, warning and source location in a bot file is written this way.
+    """
+    if line is None:
+        return path
+    if column is None:
+        return f"{path}:{line}"
+    return f"{path}:{line}:{column}"
+
+
 class ConfigError(SoniError):
     """A mistake in a bot file, for the bot author: where it is and what is wrong.
 
@@ -355,11 +369,7 @@ class ConfigError(SoniError):
     @property
     def location(self) -> str:
         """``path:line:col``, ``path:line`` or ``path``, as far as known."""
-        if self.line is None:
-            return self.path
-        if self.column is None:
-            return f"{self.path}:{self.line}"
-        return f"{self.path}:{self.line}:{self.column}"
+        return format_location(self.path, self.line, self.column)
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.path, self.line, self.column, self.message))
