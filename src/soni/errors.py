@@ -73,6 +73,19 @@ def did_you_mean(
     return _suggesting(difflib.get_close_matches(word, list(candidates), n=limit, cutoff=cutoff))
 
 
+def format_location(path: str, line: int | None = None, column: int | None = None) -> str:
+    """``path:line:col``, ``path:line`` or ``path``, as far as known.
+
+    The compiler convention, so editors and terminals can jump to the place: every
+    error, warning and source location in a bot file is written this way.
+    """
+    if line is None:
+        return path
+    if column is None:
+        return f"{path}:{line}"
+    return f"{path}:{line}:{column}"
+
+
 def _suggesting(suggestions: Sequence[str]) -> str:
     if not suggestions:
         return ""
@@ -166,7 +179,7 @@ class ActionLoadError(ActionError):
         """``path:line`` (or the path alone) of the user code that raised."""
         if self.path is None:
             return None
-        return self.path if self.line is None else f"{self.path}:{self.line}"
+        return format_location(self.path, self.line)
 
 
 class ConfirmationError(SoniError):
@@ -329,19 +342,6 @@ class PatternError(SoniError, ValueError):
         self.pattern = pattern
         self.message = message
         super().__init__(f"invalid case pattern {pattern!r}: {message}")
-
-
-def format_location(path: str, line: int | None = None, column: int | None = None) -> str:
-    """``path:line:col``, ``path:line`` or ``path``, as far as known.
-
-    The compiler convention, so editors and terminals can jump to the place: every
-    error, warning and source location in a bot file is written this way.
-    """
-    if line is None:
-        return path
-    if column is None:
-        return f"{path}:{line}"
-    return f"{path}:{line}:{column}"
 
 
 class ConfigError(SoniError):
