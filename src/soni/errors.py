@@ -7,7 +7,8 @@ or cause as attributes so callers can react without parsing messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = (
@@ -51,6 +52,8 @@ __all__ = (
     "UnknownConfirmation",
     "ValidatorNotFound",
     "ValidatorRegistrationError",
+    "did_you_mean",
+    "format_location",
 )
 
 
@@ -58,7 +61,32 @@ class SoniError(Exception):
     """Base class of every error soni raises on purpose."""
 
 
-def _did_you_mean(suggestions: Sequence[str]) -> str:
+def did_you_mean(
+    word: str, candidates: Iterable[str], *, limit: int = 1, cutoff: float = 0.6
+) -> str:
+    """`` (did you mean 'x'?)`` for the candidates closest to ``word``, or ``""``.
+
+    The end of every message about a misspelt name: ``unknown flow 'tranfer' (did you
+    mean 'transfer'?)``. Up to ``limit`` candidates are named, best first; ``cutoff``
+    is how alike (0 to 1, as :func:`difflib.get_close_matches` measures) one must be.
+    """
+    return _suggesting(difflib.get_close_matches(word, list(candidates), n=limit, cutoff=cutoff))
+
+
+def format_location(path: str, line: int | None = None, column: int | None = None) -> str:
+    """``path:line:col``, ``path:line`` or ``path``, as far as known.
+
+    The compiler convention, so editors and terminals can jump to the place: every
+    error, warning and source location in a bot file is written this way.
+    """
+    if line is None:
+        return path
+    if column is None:
+        return f"{path}:{line}"
+    return f"{path}:{line}:{column}"
+
+
+def _suggesting(suggestions: Sequence[str]) -> str:
     if not suggestions:
         return ""
     return " (did you mean " + ", ".join(repr(s) for s in suggestions) + "?)"
@@ -83,7 +111,7 @@ class ActionNotFound(ActionError, LookupError):
     def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
         self.name = name
         self.suggestions = tuple(suggestions)
-        hint = _did_you_mean(self.suggestions)
+        hint = _suggesting(self.suggestions)
         super().__init__(f"unknown action {name!r}{hint}")
 
 
@@ -151,7 +179,7 @@ class ActionLoadError(ActionError):
         """``path:line`` (or the path alone) of the user code that raised."""
         if self.path is None:
             return None
-        return self.path if self.line is None else f"{self.path}:{self.line}"
+        return format_location(self.path, self.line)
 
 
 class ConfirmationError(SoniError):
@@ -341,11 +369,7 @@ class ConfigError(SoniError):
     @property
     def location(self) -> str:
         """``path:line:col``, ``path:line`` or ``path``, as far as known."""
-        if self.line is None:
-            return self.path
-        if self.column is None:
-            return f"{self.path}:{self.line}"
-        return f"{self.path}:{self.line}:{self.column}"
+        return format_location(self.path, self.line, self.column)
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.path, self.line, self.column, self.message))
@@ -402,7 +426,7 @@ class ValidatorNotFound(SoniError, LookupError):
     def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
         self.name = name
         self.suggestions = tuple(suggestions)
-        hint = _did_you_mean(self.suggestions)
+        hint = _suggesting(self.suggestions)
         super().__init__(f"unknown validator {name!r}{hint}")
 
 

@@ -86,7 +86,7 @@ def test_a_request_times_out(fake_server: FakeServer) -> None:
 
 def test_close_stops_the_thread_and_fails_calls_in_flight(fake_server: FakeServer) -> None:
     client = Client(fake_server.url)
-    thread = client._thread
+    thread = client._portal.call(threading.current_thread)
     outcome: list[BaseException] = []
 
     def hang() -> None:

@@ -8,8 +8,9 @@ unknown /word is still an error.
 from __future__ import annotations
 
 from soni.nlu import ConversationContext, FlowInfo, SetSlot, SlotInfo
-from soni.nlu.basic import KeywordUnderstanding
+from soni.nlu.rules import RulesUnderstanding
 
+from ._verbatim import AnswersVerbatim
 from .conftest import BotFactory, talk
 
 
@@ -19,7 +20,7 @@ async def test_an_answer_containing_a_trigger_word_fills_the_asked_slot() -> Non
         flows=(FlowInfo("check_balance", intents=("balance",)),),
     )
 
-    commands = await KeywordUnderstanding().understand("Balance Partners Ltd", context)
+    commands = await RulesUnderstanding().understand("Balance Partners Ltd", context)
 
     assert commands == [SetSlot("beneficiary", "Balance Partners Ltd")]
 
@@ -28,7 +29,7 @@ async def test_a_path_is_an_answer_not_a_broken_structured_message(
     make_bot: BotFactory,
 ) -> None:
     # Understanding gets the text; this one takes it whole as the answer.
-    bot = await make_bot("file_assistant", understanding=KeywordUnderstanding())
+    bot = await make_bot("file_assistant", understanding=AnswersVerbatim())
     await bot.handle("path", "/tidy_file")
 
     result = await bot.handle("path", "/home/ann/report.pdf")

@@ -9,8 +9,8 @@ from typing import Any
 
 from soni.engine import Bot
 from soni.nlu import Command, ConversationContext
-from soni.nlu.basic import KeywordUnderstanding
 
+from ._verbatim import AnswersVerbatim
 from .conftest import BotFactory
 
 BOTS = Path(__file__).resolve().parent / "bots"
@@ -21,11 +21,11 @@ async def leftovers(make_bot: BotFactory, **options: Any) -> Bot:
 
 
 class Recording:
-    """The keyword understanding, noting the length of every text it is given."""
+    """An understanding that takes answers verbatim, noting the length of every text it is given."""
 
     def __init__(self) -> None:
         self.lengths: list[int] = []
-        self._inner = KeywordUnderstanding()
+        self._inner = AnswersVerbatim()
 
     async def understand(self, text: str, context: ConversationContext) -> list[Command]:
         self.lengths.append(len(text))

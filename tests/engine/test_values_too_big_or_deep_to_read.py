@@ -17,8 +17,8 @@ from soni.dsl import default_registry
 from soni.dsl.slot_types import MAX_DIGITS, coerce
 from soni.engine import Bot
 from soni.errors import SlotValueError
-from soni.nlu.basic import KeywordUnderstanding
 
+from ._verbatim import AnswersVerbatim
 from .conftest import BotFactory, talk
 
 GUESTS = "How many guests?"
@@ -36,9 +36,8 @@ async def inline_bot(make_bot: BotFactory, folder: Path, text: str, **options: A
 async def test_an_answer_too_long_to_read_as_a_number_is_asked_again(
     make_bot: BotFactory,
 ) -> None:
-    # The keyword understanding hands the whole text over as the answer, as any
-    # understanding may.
-    bot = await make_bot("hotel_booking", understanding=KeywordUnderstanding())
+    # The whole text is handed over as the answer, as any understanding may.
+    bot = await make_bot("hotel_booking", understanding=AnswersVerbatim())
     await talk(bot, "huge-guests", "/book_hotel", "2025-07-01", "2025-07-03")
 
     refused, again = await talk(bot, "huge-guests", "1" * 5000, "/set guests=" + "1" * 5000)

@@ -315,7 +315,13 @@ def test_a_bot_can_add_its_own_phrases_and_thresholds() -> None:
 
 
 @pytest.mark.parametrize(
-    "nlu", [{"trigger_threshold": "high"}, {"clarify_margin": 300}, {"affirm": "yes"}]
+    "nlu",
+    [
+        {"trigger_threshold": "high"},
+        {"trigger_threshold": True},  # not 1, as the llm engine's numbers read it
+        {"clarify_margin": 300},
+        {"affirm": "yes"},
+    ],
 )
 def test_bad_settings_are_refused_with_the_key(nlu: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=next(iter(nlu))):

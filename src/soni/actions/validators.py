@@ -32,6 +32,7 @@ __all__ = (
     "ValidatorFunc",
     "ValidatorRegistry",
     "ValidatorSpec",
+    "as_number",
     "default_registry",
     "default_validators",
     "is_email",
@@ -235,7 +236,26 @@ class ValidatorRegistry:
 # -- built-ins ------------------------------------------------------------------------
 
 
-def _number(value: Any) -> float | None:
+def not_empty(value: Any) -> bool:
+    """Anything but ``None``, blank text or an empty collection."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, list | tuple | set | frozenset | dict):
+        return bool(value)
+    return True
+
+
+def as_number(value: Any) -> float | None:
+    """The number ``value`` is, or whose text it is as :func:`float` reads it; else ``None``.
+
+    For a setting or a validator, where a number may come quoted (``"95"``, ``" 2.5 "``).
+    Booleans are not numbers. A slot's own type reads more
+    (``soni.dsl.coerce("float", "1.234,50 €")``); an expression reads less
+    (``soni.dsl.expressions.numeric_value`` takes plain decimals only, and keeps
+    integers exact).
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -248,26 +268,15 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def not_empty(value: Any) -> bool:
-    """Anything but ``None``, blank text or an empty collection."""
-    if value is None:
-        return False
-    if isinstance(value, str):
-        return bool(value.strip())
-    if isinstance(value, list | tuple | set | frozenset | dict):
-        return bool(value)
-    return True
-
-
 def positive(value: Any) -> bool:
     """A number (or numeric text) greater than zero."""
-    number = _number(value)
+    number = as_number(value)
     return number is not None and number > 0
 
 
 def non_negative(value: Any) -> bool:
     """A number (or numeric text) of zero or more."""
-    number = _number(value)
+    number = as_number(value)
     return number is not None and number >= 0
 
 

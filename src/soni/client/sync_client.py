@@ -7,13 +7,15 @@ sharing one connection.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, Self, TypeVar
+
+from anyio.from_thread import start_blocking_portal
 
 from soni.client.async_client import AsyncClient
 from soni.client.records import Decision, Event, Reply
@@ -24,8 +26,8 @@ __all__ = ("Client", "SyncSubscription")
 
 T = TypeVar("T")
 
-# How long closing waits for calls still in flight before cancelling them, and
-# for the loop thread to stop.
+# How long closing waits for the connection to close, then for calls still in
+# flight to return their error before cancelling them.
 _SHUTDOWN_GRACE = 5.0
 
 
@@ -54,20 +56,14 @@ class Client:
         self.url = url
         self._lock = threading.Lock()
         self._closed = False
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="soni-client-loop", daemon=True
-        )
-        self._thread.start()
+        self._calls: set[concurrent.futures.Future[Any]] = set()  # in flight, for close
         self._aio = AsyncClient(
             url, api_key=api_key, open_timeout=open_timeout, request_timeout=request_timeout
         )
-        try:
-            self._call(self._aio.connect())
-        except BaseException:
-            self._closed = True
-            self._stop_loop()
-            raise
+        with contextlib.ExitStack() as loop_thread:  # a failed connect stops the thread again
+            self._portal = loop_thread.enter_context(start_blocking_portal(name="soni-client-loop"))
+            self._call(self._aio.connect)
+            self._loop_thread = loop_thread.pop_all()
 
     @property
     def closed(self) -> bool:
@@ -76,11 +72,13 @@ class Client:
 
     def send_message(self, conversation_id: str, text: str, *, user_id: str | None = None) -> Reply:
         """Send a chat message; see ``AsyncClient.send_message``."""
-        return self._call(self._aio.send_message(conversation_id, text, user_id=user_id))
+        return self._call(
+            functools.partial(self._aio.send_message, conversation_id, text, user_id=user_id)
+        )
 
     def decide(self, token: str, decision: str) -> Decision:
         """Decide a pending confirmation; see ``AsyncClient.decide``."""
-        return self._call(self._aio.decide(token, decision))
+        return self._call(self._aio.decide, token, decision)
 
     def subscribe(self, conversation_id: str) -> SyncSubscription:
         """The conversation's events, for ``with`` and then ``for``.
@@ -97,12 +95,17 @@ class Client:
             if self._closed:
                 return
             self._closed = True
-            # Submitted under the lock, so no call can slip in behind it.
-            future = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
-        try:
-            future.result(timeout=2 * _SHUTDOWN_GRACE)
-        finally:
-            self._stop_loop()
+            # Under the lock, so no call can slip in behind it.
+            closing = self._portal.start_task_soon(self._aio.aclose)
+            calls = set(self._calls)
+        # Should closing fail, the stack cancels what is left on the loop as it stops it.
+        with self._loop_thread:
+            closing.result(timeout=_SHUTDOWN_GRACE)
+            # Closing failed every request and ended every subscription; give those
+            # calls a moment to return their error before cancelling stragglers.
+            _, late = concurrent.futures.wait(calls, timeout=_SHUTDOWN_GRACE)
+            for call in late:
+                call.cancel()
 
     def __enter__(self) -> Self:
         return self
@@ -115,12 +118,13 @@ class Client:
     ) -> None:
         self.close()
 
-    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+    def _call(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """``await function(*args)`` on the loop thread, waiting for it here."""
         with self._lock:
             if self._closed:
-                coro.close()
                 raise ConnectionClosed("the client was closed")
-            future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+            future = self._portal.start_task_soon(function, *args)
+            self._calls.add(future)
         try:
             return future.result()
         except concurrent.futures.CancelledError:
@@ -130,23 +134,9 @@ class Client:
             # Interrupted (Ctrl-C, say): do not leave the call running on the loop.
             future.cancel()
             raise
-
-    async def _shutdown(self) -> None:
-        await self._aio.aclose()
-        # Closing failed every request and ended every subscription; give those
-        # calls a moment to return their error before cancelling stragglers.
-        others = asyncio.all_tasks() - {asyncio.current_task()}
-        if others:
-            _, pending = await asyncio.wait(others, timeout=_SHUTDOWN_GRACE)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-
-    def _stop_loop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(_SHUTDOWN_GRACE)
-        if not self._thread.is_alive():
-            self._loop.close()
+        finally:
+            with self._lock:
+                self._calls.discard(future)
 
 
 class SyncSubscription:
@@ -171,7 +161,7 @@ class SyncSubscription:
         return self._subscription.error
 
     def __enter__(self) -> Self:
-        self._client._call(self._subscription.__aenter__())
+        self._client._call(self._subscription.__aenter__)
         return self
 
     def __exit__(
@@ -187,7 +177,7 @@ class SyncSubscription:
         if not self._client.closed:
             # The client may close in another thread meanwhile; then there is nothing to leave.
             with contextlib.suppress(ConnectionClosed):
-                self._client._call(self._subscription.aclose())
+                self._client._call(self._subscription.aclose)
 
     def get(self, timeout: float | None = None) -> Event | None:
         """The next event, or ``None`` once the subscription has ended.
@@ -195,7 +185,7 @@ class SyncSubscription:
         Raises:
             TimeoutError: No event came within ``timeout`` seconds.
         """
-        return self._client._call(self._subscription.get(timeout))
+        return self._client._call(self._subscription.get, timeout)
 
     def __iter__(self) -> Iterator[Event]:
         while (event := self.get()) is not None:

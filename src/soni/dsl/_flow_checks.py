@@ -9,7 +9,6 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from soni.dsl.diagnostics import did_you_mean
 from soni.dsl.expressions import Expression, compile_computed
 from soni.dsl.models import FlowDef, SlotDef
 from soni.dsl.patterns import compile_pattern
@@ -29,6 +28,7 @@ from soni.dsl.steps import (
     Step,
     WhileStep,
 )
+from soni.errors import did_you_mean
 
 if TYPE_CHECKING:
     from soni.dsl.validate import BotChecker

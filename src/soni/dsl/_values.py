@@ -29,6 +29,9 @@ def numeric_value(value: object) -> int | float | None:
     Numbers other than booleans come back unchanged; text that is a plain decimal number
     once surrounding whitespace is trimmed (``"100"``, ``"-2.5"``, ``"1e3"``) is parsed;
     anything else (``"1,000"``, ``"nan"``, ``"ten"``, ``True``) is not a number.
+    Stricter than :func:`soni.actions.validators.as_number` on purpose: a comparison
+    that reads text as a number must not read ``"nan"`` or ``"1_000"``, and a
+    large integer stays exact.
     """
     if isinstance(value, bool):
         return None

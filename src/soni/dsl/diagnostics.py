@@ -13,7 +13,7 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -33,9 +33,9 @@ from soni.dsl.models import (
 )
 from soni.dsl.source import DataPath, Location, SourceMap, format_path
 from soni.dsl.steps import ACTION_NAME_PATTERN, SLOT_NAME_PATTERN, STEP_TYPES, ChooseOption
-from soni.errors import ConfigError
+from soni.errors import ConfigError, did_you_mean
 
-__all__ = ("describe_value", "did_you_mean", "translate")
+__all__ = ("describe_value", "translate")
 
 _LABELS: dict[type[BaseModel], str] = {
     BotConfig: "the bot",
@@ -61,12 +61,6 @@ _PATTERN_HINTS = {
 }
 
 _STEP_HINT = "a mapping with 'step' and 'type'"
-
-
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest candidate, or an empty string."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def describe_value(value: Any) -> str:

@@ -37,7 +37,7 @@ from soni.dsl.responses import variants
 from soni.dsl.source import DataPath, SourceMap, format_path
 from soni.dsl.steps import ActionStep, BranchStep, ConfirmStep, Step, WhileStep
 from soni.dsl.templates import compile_template
-from soni.errors import PatternError
+from soni.errors import PatternError, format_location
 
 __all__ = ("ConfigWarning", "lint", "step_paths")
 
@@ -63,11 +63,7 @@ class ConfigWarning:
     @property
     def location(self) -> str:
         """``path:line:col``, ``path:line`` or ``path``, as far as known."""
-        if self.line is None:
-            return self.path
-        if self.column is None:
-            return f"{self.path}:{self.line}"
-        return f"{self.path}:{self.line}:{self.column}"
+        return format_location(self.path, self.line, self.column)
 
     def __str__(self) -> str:
         return f"{self.location}: warning: {self.message}"

@@ -189,7 +189,8 @@ def _parse_number(text: str) -> float | None:
 
     "1,234.50" and "1.234,50" are both 1234.5: the last separator is the decimal
     one. A lone comma followed by one or two digits ("12,5") is a decimal comma;
-    followed by three ("1,234") it groups thousands.
+    followed by three ("1,234") it groups thousands. More forgiving than
+    :func:`soni.actions.validators.as_number` on purpose: this reads an amount as a person types it.
     """
     text = _strip_currency(text)
     if _GROUPED_COMMA.fullmatch(text):

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from soni.errors import ConfigError
+from soni.errors import ConfigError, format_location
 
 __all__ = ("DataPath", "Location", "SourceMap", "format_path")
 
@@ -30,11 +30,7 @@ class Location:
     column: int | None = None
 
     def __str__(self) -> str:
-        if self.line is None:
-            return self.path
-        if self.column is None:
-            return f"{self.path}:{self.line}"
-        return f"{self.path}:{self.line}:{self.column}"
+        return format_location(self.path, self.line, self.column)
 
     def error(self, message: str) -> ConfigError:
         """A ``ConfigError`` at this place."""

@@ -15,19 +15,18 @@ declares it, as in soni 1.0 bots, so a misspelt name is still caught where it is
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Collection, Mapping
 from typing import TypeVar
 
 from soni.dsl._flow_checks import FlowChecker, assigned_slots
-from soni.dsl.diagnostics import describe_value, did_you_mean
+from soni.dsl.diagnostics import describe_value
 from soni.dsl.expressions import compile_expression
 from soni.dsl.models import BotConfig, SlotDef
 from soni.dsl.responses import RESPONSES
 from soni.dsl.slot_types import coerce
 from soni.dsl.source import DataPath, SourceMap, format_path
 from soni.dsl.templates import compile_template
-from soni.errors import ConfigError, SlotValueError
+from soni.errors import ConfigError, SlotValueError, did_you_mean
 
 __all__ = ("validate_bot",)
 
@@ -101,11 +100,9 @@ class BotChecker:
         if not self.config.flows:
             self.error((), "the bot defines no flows")
         for key in self.config.settings.model_extra or {}:
-            close = difflib.get_close_matches(key, _SETTINGS_KEYS, n=1, cutoff=0.8)
-            if close and key not in _SETTINGS_KEYS:
-                self.error(
-                    ("settings", key), f"unknown settings key {key!r} (did you mean {close[0]!r}?)"
-                )
+            hint = did_you_mean(key, _SETTINGS_KEYS, cutoff=0.8)
+            if hint and key not in _SETTINGS_KEYS:
+                self.error(("settings", key), f"unknown settings key {key!r}{hint}")
         for name, slot in self.config.slots.items():
             if slot.name != name:
                 message = f"slot name {slot.name!r} differs from its key {name!r}"

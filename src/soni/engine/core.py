@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
-import difflib
 import hashlib
 import logging
 from collections import OrderedDict
@@ -25,7 +24,7 @@ from soni.engine.events import ActionRan
 from soni.engine.stack import current
 from soni.engine.state import ConversationState, Frame
 from soni.engine.turn import Turn
-from soni.errors import SlotValueError, _did_you_mean
+from soni.errors import SlotValueError, did_you_mean
 from soni.nlu.protocol import FlowInfo, SlotInfo, Understanding
 from soni.nlu.units import day_half_words, example_shape, past_words, unit_words
 from soni.storage.journal import ActionJournal, MemoryActionJournal
@@ -185,8 +184,7 @@ class Engine:
         """Why ``name`` cannot be given a value, or ``None`` when the bot knows the slot."""
         if name in self.known_slots:
             return None
-        close = difflib.get_close_matches(name, sorted(self.known_slots), n=3, cutoff=0.6)
-        return f"There is no slot named {name!r}{_did_you_mean(close)}."
+        return f"There is no slot named {name!r}{did_you_mean(name, self.known_slots, limit=3)}."
 
     def collect_position(self, flow: str, slot: str) -> int | None:
         """Where ``flow`` first asks for ``slot``, if it does."""

@@ -8,10 +8,13 @@ one conversation still run one at a time, in the order they arrive.
 from __future__ import annotations
 
 import asyncio
-import threading
+import contextlib
+import functools
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from anyio.from_thread import start_blocking_portal
 
 if TYPE_CHECKING:
     from soni.engine.runtime import Bot, PendingView, TurnResult
@@ -34,37 +37,26 @@ class SyncBot:
     reached the same way through ``bot.sync``.
     """
 
-    def __init__(
-        self,
-        bot: Bot,
-        loop: asyncio.AbstractEventLoop,
-        thread: threading.Thread | None = None,
-    ) -> None:
-        """Wrap ``bot``, whose event loop ``loop`` runs in another thread.
-
-        With ``thread`` (the loop's own, as ``load`` makes), ``close`` also stops it.
-        """
+    def __init__(self, bot: Bot, loop: asyncio.AbstractEventLoop) -> None:
+        """Wrap ``bot``, whose event loop ``loop`` runs in another thread."""
         self.bot = bot
         self._loop = loop
-        self._thread = thread
+        # The loop thread ``load`` started (an anyio blocking portal), which ``close``
+        # stops; empty for a loop someone else runs.
+        self._loop_thread = contextlib.ExitStack()
 
     @classmethod
     def load(cls, path: str | Path, **options: Any) -> SyncBot:
         """Start a loop thread and load the bot on it (``options`` as for ``Bot.load``)."""
         from soni.engine.runtime import Bot
 
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="soni-bot-loop", daemon=True)
-        thread.start()
-        try:
-            bot = asyncio.run_coroutine_threadsafe(Bot.load(path, **options), loop).result()
-            bot._sync = cls(bot, loop, thread)
-        except BaseException:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join()
-            loop.close()
-            raise
-        return bot._sync  # type: ignore[no-any-return]
+        with contextlib.ExitStack() as loop_thread:  # a failed load stops the thread again
+            portal = loop_thread.enter_context(start_blocking_portal(name="soni-bot-loop"))
+            bot = portal.call(functools.partial(Bot.load, path, **options))
+            sync = cls(bot, bot._loop)
+            sync._loop_thread = loop_thread.pop_all()
+        bot._sync = sync
+        return sync
 
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         try:
@@ -80,6 +72,8 @@ class SyncBot:
                 "the bot's event loop is not running in another thread; load it with "
                 "SyncBot.load(...) to use it from synchronous code"
             )
+        # Straight to the bot's loop, not through the portal ``load`` keeps: a bot served
+        # on a loop this facade did not start (a server's) has no portal.
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     def handle(self, conversation_id: str, text: str, *, user_id: str | None = None) -> TurnResult:
@@ -101,16 +95,10 @@ class SyncBot:
 
     def close(self) -> None:
         """Close the bot and, for a loop this facade started, stop it. Safe to call twice."""
-        if self._loop.is_closed() or self._thread is None:
-            if not self._loop.is_closed():
-                self._run(self.bot.aclose())
+        if self._loop.is_closed():
             return
-        try:
+        with self._loop_thread:
             self._run(self.bot.aclose())
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-            self._loop.close()
 
     def __enter__(self) -> SyncBot:
         return self

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from soni.actions.validators import as_number
 from soni.errors import NluSettingsError
 from soni.nlu._text import normal
 from soni.nlu.embeddings._settings import EmbeddingSettings
@@ -61,10 +62,9 @@ def _phrases(defaults: Sequence[str], extra: Any, key: str) -> frozenset[str]:
 
 def _number(nlu: Mapping[str, Any], key: str, default: float) -> float:
     value = nlu.get(key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise NluSettingsError(key, f"must be a number, got {value!r}") from None
+    number = as_number(value)
+    if number is None:
+        raise NluSettingsError(key, f"must be a number, got {value!r}")
     if not 0 <= number <= 100:
         raise NluSettingsError(key, f"must be between 0 and 100, got {number}")
     return number

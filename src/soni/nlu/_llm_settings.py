@@ -11,6 +11,7 @@ from typing import Any, Literal, get_args
 
 import httpx
 
+from soni.actions.validators import as_number
 from soni.errors import NluSettingsError
 
 __all__ = ("DEFAULT_BASE_URL", "FALLBACK_ORDER", "LLMSettings", "ResponseFormat")
@@ -192,16 +193,10 @@ def _bool(key: str, value: Any) -> bool:
 
 
 def _number(key: str, value: Any) -> float:
-    if isinstance(value, bool):
+    number = as_number(value)
+    if number is None:
         raise NluSettingsError(key, f"must be a number, got {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            pass
-    raise NluSettingsError(key, f"must be a number, got {value!r}")
+    return number
 
 
 def _whole(key: str, value: Any) -> int:

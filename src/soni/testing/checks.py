@@ -7,12 +7,11 @@ reported instead as a ``ConfigError`` at its line, with the closest names.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from soni.engine.core import Engine
-from soni.errors import ConfigError
+from soni.errors import ConfigError, did_you_mean
 from soni.testing.loading import ConversationTestFile
 from soni.testing.models import (
     ActionExecutedStep,
@@ -139,6 +138,4 @@ _PHRASES = {
 
 
 def _unknown(where: str, noun: str, name: str, known: Collection[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"{where}: {_PHRASES[noun].format(name=name)}{hint}"
+    return f"{where}: {_PHRASES[noun].format(name=name)}{did_you_mean(name, known)}"

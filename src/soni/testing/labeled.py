@@ -39,11 +39,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from soni.dsl import ActionStep, ChooseStep, Location, SourceMap
-from soni.dsl.diagnostics import describe_value, did_you_mean
+from soni.dsl.diagnostics import describe_value
 from soni.dsl.slot_types import coerce
 from soni.dsl.source import DataPath, format_path
 from soni.dsl.yaml_reader import parse_yaml
-from soni.errors import ConfigError, ConfigErrors, SlotValueError
+from soni.errors import ConfigError, ConfigErrors, SlotValueError, did_you_mean
 from soni.nlu.commands import (
     Affirm,
     AskDecision,

@@ -16,10 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from soni.dsl.diagnostics import describe_value, did_you_mean
+from soni.dsl.diagnostics import describe_value
 from soni.dsl.source import DataPath, Location, SourceMap, format_path
 from soni.dsl.yaml_reader import parse_yaml
-from soni.errors import ConfigError, ConfigErrors
+from soni.errors import ConfigError, ConfigErrors, did_you_mean
 from soni.testing.errors import ConversationTestErrors
 from soni.testing.models import STEP_KEYS, ConversationFileModel, ConversationTest
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from soni.errors import format_location
+
 __all__ = ("ConversationResult", "Observed", "PendingSeen", "RunReport", "StepFailure")
 
 
@@ -120,7 +122,7 @@ class ConversationResult:
 
     @property
     def location(self) -> str:
-        return f"{self.file}:{self.line}" if self.line is not None else self.file
+        return format_location(self.file, self.line)
 
     def to_dict(self) -> dict[str, Any]:
         return {

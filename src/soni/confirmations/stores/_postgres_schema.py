@@ -32,8 +32,6 @@ __all__ = (
     "EXPIRE",
     "FIND",
     "INSERT",
-    "INSERT_HISTORY",
-    "INSERT_MANY",
     "OPEN_SQL",
     "PURGE",
     "SCHEMA",
@@ -130,12 +128,6 @@ _C_COLUMNS = ", ".join(f"c.{name.strip()}" for name in COLUMNS.split(","))
 
 FIND = f"SELECT {COLUMNS} FROM confirmations WHERE "
 
-INSERT_HISTORY = (
-    "INSERT INTO confirmation_history"
-    " (confirmation_id, from_status, to_status, actor_user, actor_channel, at)"
-    " VALUES (%s, %s, %s, %s, %s, %s)"
-)
-
 _INSERT_INTO = (
     "INSERT INTO confirmations (id, token_hash, idempotency_key, conversation_id, user_id,"
     " kind, actions, prompt, created_at, expires_at, status, updated_at)"
@@ -158,8 +150,6 @@ INSERT INTO confirmation_history
     (confirmation_id, from_status, to_status, actor_user, actor_channel, at)
 SELECT id, NULL, status, NULL, 'system', created_at FROM added
 """
-
-INSERT_MANY = f"{_INSERT_INTO} VALUES ({_ROW})"
 
 # Due open records, the earliest first, that no other sweeper holds: workers
 # sweeping at once each take different ones and never wait for each other. The

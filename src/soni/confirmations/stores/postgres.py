@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from soni.confirmations.records import (
-    SYSTEM,
     Actor,
     Expired,
     HistoryEntry,
@@ -27,8 +26,6 @@ from soni.confirmations.stores._postgres_schema import (
     EXPIRE,
     FIND,
     INSERT,
-    INSERT_HISTORY,
-    INSERT_MANY,
     OPEN_SQL,
     PURGE,
     SCHEMA,
@@ -82,26 +79,6 @@ class PostgresConfirmationStore(Versioned):
             return cursor.rowcount == 1
 
         return await self._on.run(insert)
-
-    async def insert_many(self, records: Collection[PendingConfirmation]) -> None:
-        """Add many new records in one transaction (imports, benchmarks).
-
-        Raises:
-            psycopg.errors.UniqueViolation: a record clashes with an existing one
-                (id, token hash, or the key of an open record); nothing is added.
-        """
-        rows = [to_row(r) for r in records]
-        history = [
-            (r.id, None, r.status.value, SYSTEM.user_id, SYSTEM.channel, r.created_at)
-            for r in records
-        ]
-
-        async def insert(cursor: Cursor) -> None:
-            async with cursor.connection.transaction():
-                await cursor.executemany(INSERT_MANY, rows)
-                await cursor.executemany(INSERT_HISTORY, history)
-
-        await self._on.run(insert)
 
     async def _select_one(self, where: str, value: str) -> PendingConfirmation | None:
         async def select(cursor: Cursor) -> PendingConfirmation | None:

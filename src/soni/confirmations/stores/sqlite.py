@@ -234,26 +234,6 @@ class SqliteConfirmationStore:
 
         return await self._run(insert)
 
-    async def insert_many(self, records: Collection[PendingConfirmation]) -> None:
-        """Add many new records in one transaction (imports, benchmarks).
-
-        Raises:
-            sqlite3.IntegrityError: a record clashes with an existing one (id, token
-                hash, or the key of an open record); nothing is added.
-        """
-        rows = [to_row(r) for r in records]
-        history = [
-            (r.id, None, r.status.value, SYSTEM.user_id, SYSTEM.channel, micros(r.created_at))
-            for r in records
-        ]
-
-        def insert(conn: sqlite3.Connection) -> None:
-            with _write(conn):
-                conn.executemany(INSERT, rows)
-                conn.executemany(INSERT_HISTORY, history)
-
-        await self._run(insert)
-
     async def _select_one(self, where: str, value: str) -> PendingConfirmation | None:
         def select(conn: sqlite3.Connection) -> PendingConfirmation | None:
             row = conn.execute(f"SELECT {COLUMNS} FROM confirmations WHERE {where}", (value,))

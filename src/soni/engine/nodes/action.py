@@ -8,7 +8,6 @@ outcome was lost is reported as unknown (``runs``).
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 from collections.abc import Mapping
@@ -24,7 +23,7 @@ from soni.engine.nodes.runs import Call, run_approved, run_journaled
 from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
 from soni.engine.turn import Turn
-from soni.errors import SlotValueError
+from soni.errors import SlotValueError, did_you_mean
 from soni.storage.journal import run_key
 
 logger = logging.getLogger("soni.engine")
@@ -146,14 +145,9 @@ def _unfitting(
     if extra:
         problems.append(
             f"the handler of action {name!r} returned {', '.join(map(repr, extra))}, {why}: "
-            "it is dropped" + _close(extra[0], outputs or list(engine.slot_defs))
+            "it is dropped" + did_you_mean(extra[0], outputs or engine.slot_defs, cutoff=0.7)
         )
     return problems
-
-
-def _close(name: str, names: list[str]) -> str:
-    found = difflib.get_close_matches(name, names, n=1, cutoff=0.7)
-    return f" (did you mean {found[0]!r}?)" if found else ""
 
 
 def as_declared(engine: Engine, slot: str, value: Any) -> Any:
