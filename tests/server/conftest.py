@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from soni.server.transport import uvicorn_options
 from soni.storage import is_postgres_url
 
 from .._postgres import create_database, drop_database
+from .._uvicorn import ThreadedServer
 from ..engine.conftest import DEPLOYMENT_SECRET, EXAMPLES
 
 __all__ = ("HTTP_LAYER", "LiveServer", "Serve")
@@ -46,8 +45,7 @@ class LiveServer:
             # The protocols and transport limits soni serve runs with.
             **uvicorn_options(settings or ServerSettings()),
         )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
+        self.server = ThreadedServer(config)
         self.url = ""
 
     @property
@@ -55,30 +53,14 @@ class LiveServer:
         return "ws" + self.url.removeprefix("http") + "/ws"
 
     def start(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not self.server.started:
-            if not self.thread.is_alive():
-                raise RuntimeError("the server failed to start")
-            if time.monotonic() > deadline:
-                raise TimeoutError("the server did not start in time")
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        while True:
-            try:
-                if httpx.get(self.url + "/health", timeout=1, trust_env=False).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("/health did not answer in time")
-            time.sleep(0.02)
+        # Started means the app's start-up (the bot's loading) is over and the socket
+        # listens: no request needs to wait for it.
+        self.server.start(timeout=STARTUP_TIMEOUT)
+        self.url = f"http://127.0.0.1:{self.server.port}"
+        return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        assert not self.thread.is_alive(), "the server did not stop"
+        self.server.stop()
 
     def client(self, key: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {key}"} if key else {}

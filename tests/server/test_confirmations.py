@@ -3,25 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from soni import ActionRegistry
+from soni.confirmations import ConfirmationRegistry
 from soni.server import ServerSettings
 
+from ..confirmations.conftest import FakeClock
 from .conftest import LiveServer, Serve, start_transfer, write_test_bot
 
 
-async def test_a_long_poll_returns_when_another_request_decides(server: LiveServer) -> None:
+async def test_a_long_poll_returns_when_another_request_decides(
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waiting = threading.Event()  # the server runs on a thread of its own
+    wait = ConfirmationRegistry.wait
+
+    async def wait_noted(self: ConfirmationRegistry, *args: Any, **kwargs: Any) -> Any:
+        waiting.set()
+        return await wait(self, *args, **kwargs)
+
+    monkeypatch.setattr(ConfirmationRegistry, "wait", wait_noted)
     with server.client() as client:
         pending = start_transfer(client, "polled")
     token = pending["token"]
     async with server.async_client() as poller, server.async_client() as decider:
         started = time.monotonic()
         polling = asyncio.create_task(poller.get(f"/confirmations/{token}", params={"wait": 5}))
-        await asyncio.sleep(0.3)
+        # The poll waits on the server before the decision comes.
+        assert await asyncio.to_thread(waiting.wait, 10), "the long poll never waited"
         assert not polling.done()
         skipped = await decider.post(f"/confirmations/{token}/skip")
         assert skipped.status_code == 200
@@ -168,12 +184,15 @@ def tiny_ttl_bot(serve: Serve, tmp_path: Path) -> LiveServer:
 
 
 def test_an_expired_confirmation_answers_410(tiny_ttl_bot: LiveServer) -> None:
+    # The bot's clock, moved past the confirmation's 0.3 s instead of waiting them out.
+    clock = FakeClock(datetime.now(UTC))
+    tiny_ttl_bot.app.state.soni.bot.confirmations.clock = clock
     with tiny_ttl_bot.client() as client:
         client.post("/conversations/late/messages", json={"text": "/payment"})
         asked = client.post("/conversations/late/messages", json={"text": "12"}).json()
         assert asked["status"] == "awaiting_confirmation"
         token = asked["pending"][0]["token"]
-        time.sleep(0.5)
+        clock.advance(0.5)
         late = client.post(f"/confirmations/{token}/approve")
         assert late.status_code == 410
         assert late.json()["type"].endswith("confirmation-expired")
