@@ -328,6 +328,7 @@ def test_bad_settings_are_refused_with_the_key(nlu: dict[str, Any]) -> None:
     expecting=st.sampled_from([None, *SLOTS]),
     pending=st.sampled_from([None, ["place_refill"], OFFER]),
 )
+@pytest.mark.slow  # hundreds of generated examples
 def test_any_text_in_any_context_gives_commands_and_never_raises(
     text: str, expecting: str | None, pending: list[str] | None
 ) -> None:
