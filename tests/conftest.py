@@ -113,6 +113,8 @@ def _suites(item: pytest.Item) -> set[str]:
     suites = {suite for path, suite in SUITE_BY_PATH.items() if where.startswith(path)}
     fixtures = SUITE_BY_FIXTURE.keys() & set(getattr(item, "fixturenames", ()))
     suites.update(SUITE_BY_FIXTURE[name] for name in fixtures)
+    if item.get_closest_marker("in_process") is not None:
+        suites.discard("server")  # ``serve`` serves its app in process
     # The postgres case of a suite run on several storages (``backend``, ``store_kind``,
     # a module's own ``db``): a parameter whose value is "postgres".
     callspec = getattr(item, "callspec", None)

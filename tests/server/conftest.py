@@ -1,12 +1,24 @@
-"""A real uvicorn server on a free 127.0.0.1 port, in a background thread, per test."""
+"""Serving a test's app: on a real uvicorn server on a free 127.0.0.1 port, in a
+background thread, or, for a test marked ``in_process``, in the test's own process
+through an ASGI transport (no socket).
+
+A real server is what tests of WebSockets, server-sent events, transport limits and
+everything on the wire need. A test of plain requests and answers gets the same app,
+the same start-up and the same answers in process, without the socket, the server
+thread's start and its graceful stop.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
+import anyio.from_thread
 import httpx
 import pytest
 import uvicorn
@@ -19,7 +31,7 @@ from .._postgres import create_database, drop_database
 from .._uvicorn import ThreadedServer
 from ..engine.conftest import DEPLOYMENT_SECRET, EXAMPLES
 
-__all__ = ("HTTP_LAYER", "LiveServer", "Serve")
+__all__ = ("HTTP_LAYER", "InProcessServer", "LiveServer", "Serve", "Served")
 
 STARTUP_TIMEOUT = 10.0
 
@@ -73,6 +85,96 @@ class LiveServer:
         )
 
 
+class InProcessServer:
+    """An app answering in this process: its lifespan runs on an event loop of its own
+    (a thread, as under uvicorn), and its clients reach it through an ASGI transport.
+
+    The same interface as ``LiveServer`` for plain requests; no streaming (an answer
+    is read whole before it is returned), no WebSocket.
+    """
+
+    url = "http://soni.test"
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._running = contextlib.ExitStack()
+        self._transport: _AppTransport | None = None
+
+    def start(self) -> InProcessServer:
+        with self._running as running:
+            portal = running.enter_context(anyio.from_thread.start_blocking_portal())
+            lifespan = self.app.router.lifespan_context(self.app)
+            running.enter_context(portal.wrap_async_context_manager(lifespan))
+            self._running = running.pop_all()  # a failed start-up leaves nothing running
+        self._transport = _AppTransport(self.app, portal)
+        return self
+
+    def stop(self) -> None:
+        self._running.close()
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(transport=self._transport, base_url=self.url, headers=headers)
+
+    def async_client(self, key: str | None = None, **options: Any) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.AsyncClient(
+            transport=self._transport, base_url=self.url, headers=headers, **options
+        )
+
+
+class _AppTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Requests answered by the app on its own loop, from any thread or loop.
+
+    An exception the app does not handle is a 500, as a server answers it. A request
+    gets as long as the real servers' clients give it (15 s, 30 s from async tests).
+    """
+
+    def __init__(self, app: Any, portal: anyio.from_thread.BlockingPortal) -> None:
+        self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        self._portal = portal
+
+    async def _answer(self, request: httpx.Request) -> httpx.Response:
+        response = await self._asgi.handle_async_request(request)
+        content = await response.aread()
+        return httpx.Response(
+            response.status_code, headers=response.headers, stream=httpx.ByteStream(content)
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        # Read here, on the caller's thread; sent to the app in the pieces it came in.
+        request.stream = _Pieces(list(request.stream))
+        answer = self._portal.start_task_soon(self._answer, request)
+        try:
+            return answer.result(timeout=15)
+        except FutureTimeout:
+            answer.cancel()
+            raise httpx.ReadTimeout("no answer in 15 s", request=request) from None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.stream = _Pieces([piece async for piece in request.stream])
+        answer = asyncio.wrap_future(self._portal.start_task_soon(self._answer, request))
+        try:
+            return await asyncio.wait_for(answer, 30)
+        except TimeoutError:
+            raise httpx.ReadTimeout("no answer in 30 s", request=request) from None
+
+
+class _Pieces(httpx.AsyncByteStream):
+    """A request body read already, handed to the app piece by piece (a chunked body
+    reaches it in several ASGI messages, as from a socket)."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self._pieces = pieces
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self._pieces:
+            yield piece
+
+
+Served: TypeAlias = LiveServer | InProcessServer
+
+
 class Serve:
     """Starts servers of a test on its backend: ``serve(bot=..., settings=..., **load_options)``.
 
@@ -83,10 +185,11 @@ class Serve:
     deployment of several workers does.
     """
 
-    def __init__(self, backend: str, tmp_path: Path) -> None:
+    def __init__(self, backend: str, tmp_path: Path, *, in_process: bool = False) -> None:
         self.backend = backend
+        self.in_process = in_process
         self._tmp_path = tmp_path
-        self._servers: list[LiveServer] = []
+        self._servers: list[Served] = []
         self._databases: dict[str, str] = {}
 
     def db(self, name: str) -> str:
@@ -102,7 +205,7 @@ class Serve:
         bot: Path | str = EXAMPLES / "banking",
         settings: ServerSettings | None = None,
         **load_options: Any,
-    ) -> LiveServer:
+    ) -> Served:
         name = load_options.pop("db", None) or str(
             self._tmp_path / f"state-{len(self._servers)}.db"
         )
@@ -111,8 +214,8 @@ class Serve:
             load_options.setdefault("secret", DEPLOYMENT_SECRET)
         settings = settings or ServerSettings()
         app = create_app(bot, settings, **load_options)
-        server = LiveServer(app, settings).start()
-        self._servers.append(server)
+        server = InProcessServer(app) if self.in_process else LiveServer(app, settings)
+        self._servers.append(server.start())
         return server
 
     def close(self) -> None:
@@ -125,15 +228,21 @@ class Serve:
 
 
 @pytest.fixture
-def serve(handlers: object, tmp_path: Path, backend: str) -> Iterator[Serve]:
-    """Start servers on the test's backend (SQLite and PostgreSQL); stopped at the end."""
-    servers = Serve(backend, tmp_path)
+def serve(
+    handlers: object, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> Iterator[Serve]:
+    """Start servers on the test's backend (SQLite and PostgreSQL); stopped at the end.
+
+    Real servers, or in process for a test marked ``in_process``.
+    """
+    in_process = request.node.get_closest_marker("in_process") is not None
+    servers = Serve(backend, tmp_path, in_process=in_process)
     yield servers
     servers.close()
 
 
 @pytest.fixture
-def server(serve: Serve) -> LiveServer:
+def server(serve: Serve) -> Served:
     """The banking example, with default settings."""
     return serve()
 

@@ -16,11 +16,13 @@ from soni.confirmations import ConfirmationRegistry
 from soni.server import ServerSettings
 
 from ..confirmations.conftest import FakeClock
-from .conftest import LiveServer, Serve, start_transfer, write_test_bot
+from .conftest import Serve, Served, start_transfer, write_test_bot
+
+pytestmark = pytest.mark.in_process  # plain requests and answers: no socket needed
 
 
 async def test_a_long_poll_returns_when_another_request_decides(
-    server: LiveServer, monkeypatch: pytest.MonkeyPatch
+    server: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     waiting = threading.Event()  # the server runs on a thread of its own
     wait = ConfirmationRegistry.wait
@@ -64,7 +66,7 @@ def test_a_long_poll_without_a_decision_answers_pending_after_the_capped_wait(
         assert client.get(f"/confirmations/{pending['token']}").json()["status"] == "pending"
 
 
-def test_decisions_in_the_protocol_as_text_or_json(server: LiveServer) -> None:
+def test_decisions_in_the_protocol_as_text_or_json(server: Served) -> None:
     with server.client() as client:
         first = start_transfer(client, "proto-1")
         shown = client.post("/decisions", content=f"SHOWN:{first['token']}")
@@ -110,7 +112,7 @@ def test_decisions_in_the_protocol_as_text_or_json(server: LiveServer) -> None:
         assert unknown.status_code == 404
 
 
-def test_choose_names_an_offered_option(server: LiveServer) -> None:
+def test_choose_names_an_offered_option(server: Served) -> None:
     with server.client() as client:
         pending = start_transfer(client, "choose")
         wrong = client.post(f"/confirmations/{pending['token']}/choose", json={"option": "nope"})
@@ -125,7 +127,7 @@ def test_choose_names_an_offered_option(server: LiveServer) -> None:
         assert chosen.json()["confirmation"]["decision"] == "execute_transfer"
 
 
-def test_a_decision_already_taken_answers_409_with_the_recorded_one(server: LiveServer) -> None:
+def test_a_decision_already_taken_answers_409_with_the_recorded_one(server: Served) -> None:
     with server.client() as client:
         pending = start_transfer(client, "twice")
         token = pending["token"]
@@ -143,7 +145,7 @@ def test_a_decision_already_taken_answers_409_with_the_recorded_one(server: Live
 
 
 def test_repeating_a_decision_after_a_reset_does_not_bring_the_conversation_back(
-    server: LiveServer,
+    server: Served,
 ) -> None:
     # Found by the stateful contract test (use_after_free): the repeat ran a turn,
     # which started the deleted conversation again, empty.
@@ -160,7 +162,7 @@ def test_repeating_a_decision_after_a_reset_does_not_bring_the_conversation_back
         assert client.delete("/conversations/reset").status_code == 404
 
 
-def test_repeating_a_decision_leaves_the_conversations_last_replies(server: LiveServer) -> None:
+def test_repeating_a_decision_leaves_the_conversations_last_replies(server: Served) -> None:
     # The repeat used to run an empty turn, which wiped the replies the decision had
     # produced from GET /conversations/{id}.
     with server.client() as client:
@@ -176,14 +178,14 @@ def test_repeating_a_decision_leaves_the_conversations_last_replies(server: Live
 
 
 @pytest.fixture
-def tiny_ttl_bot(serve: Serve, tmp_path: Path) -> LiveServer:
+def tiny_ttl_bot(serve: Serve, tmp_path: Path) -> Served:
     ActionRegistry.register("pay")(lambda amount: {})
     for name in ("wait_a_bit", "blow_up"):
         ActionRegistry.register(name)(lambda: {})
     return serve(bot=write_test_bot(tmp_path / "bot", ttl=0.3))
 
 
-def test_an_expired_confirmation_answers_410(tiny_ttl_bot: LiveServer) -> None:
+def test_an_expired_confirmation_answers_410(tiny_ttl_bot: Served) -> None:
     # The bot's clock, moved past the confirmation's 0.3 s instead of waiting them out.
     clock = FakeClock(datetime.now(UTC))
     tiny_ttl_bot.app.state.soni.bot.confirmations.clock = clock

@@ -17,6 +17,8 @@ from soni.server.service import Conversations
 
 from .conftest import HTTP_LAYER, LiveServer, Serve, write_test_bot
 
+pytestmark = pytest.mark.in_process  # plain requests and answers: no socket needed
+
 PROBLEM = "application/problem+json"
 
 
