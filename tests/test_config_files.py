@@ -105,6 +105,7 @@ def test_every_server_default_in_the_env_file_is_the_settings_models() -> None:
             assert read == default, f"{variable}={shown} reads as {read!r}, not {default!r}"
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_every_other_default_in_the_env_file_is_sonis() -> None:
     entries = env_entries()
     assert {name: entries[name] for name in EXTRA} == EXTRA

@@ -234,12 +234,15 @@ async def test_many_concurrent_runs_of_a_sync_handler_overlap() -> None:
     lock = threading.Lock()
     state = {"active": 0, "max_active": 0}
 
+    both_running = threading.Barrier(2, timeout=5)
+
     def work(n: int) -> dict:
         with lock:
             state["active"] += 1
             state["max_active"] = max(state["max_active"], state["active"])
         try:
-            time.sleep(0.01)
+            if n < 2:
+                both_running.wait()  # the first two meet: broken if they ran one by one
         finally:
             with lock:
                 state["active"] -= 1
@@ -257,23 +260,22 @@ async def test_many_concurrent_runs_of_a_sync_handler_overlap() -> None:
 async def test_event_loop_keeps_running_while_a_sync_handler_blocks() -> None:
     registry = ActionRegistry()
     started = threading.Event()
+    release = threading.Event()
 
     def block() -> dict:
         started.set()
-        time.sleep(0.2)
+        release.wait(5)  # blocks until the loop, still running, lets it go
         return {"done": True}
 
     registry.register_local("block", block)
-    during_handler = 0
     action = asyncio.create_task(registry.run("block"))
-
-    while not action.done():
-        await asyncio.sleep(0.01)
-        if started.is_set() and not action.done():
-            during_handler += 1
+    # Waiting for it is the event loop's own work: on the loop, the handler would hold
+    # it until its 5 s are up, and the action would be done by then.
+    assert await asyncio.to_thread(started.wait, 5)
+    assert not action.done()
+    release.set()
 
     assert await action == {"done": True}
-    assert during_handler > 1
 
 
 def test_runs_from_several_threads_with_their_own_loops() -> None:

@@ -4,7 +4,6 @@ import asyncio
 import contextvars
 import dataclasses
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -262,9 +261,11 @@ async def test_slow_async_handler_times_out_and_is_cancelled(registry: ActionReg
     assert cancelled.is_set()
 
 
-async def test_slow_sync_handler_times_out(registry: ActionRegistry) -> None:
+async def test_slow_sync_handler_times_out(
+    registry: ActionRegistry, release: threading.Event
+) -> None:
     def slow() -> None:
-        time.sleep(0.5)
+        release.wait(5)  # until the test is over
 
     registry.register_local("slow", slow)
 
@@ -431,8 +432,7 @@ async def test_caller_cancellation_of_a_sync_handler_propagates(
     registry.register_local("block", block)
 
     task = asyncio.create_task(registry.run("block"))
-    while not started.is_set():
-        await asyncio.sleep(0.001)
+    assert await asyncio.to_thread(started.wait, 5), "the handler never started"
     task.cancel()
 
     with pytest.raises(asyncio.CancelledError):

@@ -189,6 +189,7 @@ def test_a_bot_that_does_not_validate_is_one_red_line(tmp_path: Path) -> None:
     assert missing.stderr.strip() == f"error: no such bot: {tmp_path / 'nope'}"
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_json_from_a_real_process(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "soni", "actions", "list", str(EXAMPLES / "banking"), "--json"],

@@ -258,6 +258,7 @@ def test_a_failed_decision_is_reported_and_the_chat_goes_on(banking: ModuleType)
     assert "bot> Which account: checking or savings?" in out
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_stdin_piped_to_a_real_process(tmp_path: Path) -> None:
     script = f"send 50 to Bob\n{IBAN}\ny\n/state\n"
     done = subprocess.run(
@@ -275,6 +276,7 @@ def test_stdin_piped_to_a_real_process(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+@pytest.mark.slow  # a Python process of its own
 def test_ctrl_c_leaves_cleanly(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "soni", "chat", str(BANKING), "--db", ":memory:"],

@@ -187,6 +187,7 @@ def test_skip_is_read_by_the_next_turn_and_nothing_runs(
     assert registry_call(db, "get_by_id", confirmation).status is Status.SKIPPED
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_a_real_process_approves_and_the_next_turn_runs_the_transfer(
     handlers: Mapping[str, Any], tmp_path: Path
 ) -> None:
@@ -487,6 +488,7 @@ def test_list_and_show_survive_a_closing_tag_in_ids_prompts_and_labels(tmp_path:
     assert 'action        archive_file (Archive [/]) {"path": "[/]"}' in shown.stdout
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_a_bracketed_actor_is_recorded_printed_and_shown_by_a_real_process(
     tmp_path: Path,
 ) -> None:

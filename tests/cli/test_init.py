@@ -163,6 +163,7 @@ async def test_the_new_bot_sends_nothing_when_declined(tmp_path: Path) -> None:
     assert "transaction_id" not in state["slots"]
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_init_then_validate_in_real_processes(tmp_path: Path) -> None:
     def soni(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -33,6 +33,7 @@ def noisy_shop(tmp_path: Path) -> Path:
     ],
     ids=["validate", "actions", "test"],
 )
+@pytest.mark.slow  # a Python process of its own
 def test_what_handlers_print_goes_to_stderr(noisy_shop: Path, command: list[str]) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "soni", *command],

@@ -328,6 +328,7 @@ def test_every_example_validates_without_errors_or_warnings(
     assert result.exit_code == 0
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_a_real_process_prints_the_error_line_and_no_traceback(tmp_path: Path) -> None:
     write_bot(tmp_path / "bot", {"bot.yaml": OK, "actions.py": "import no_such_module_here\n"})
 

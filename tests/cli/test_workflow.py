@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # each runs several soni processes
+
 SONI = [sys.executable, "-m", "soni"]
 
 

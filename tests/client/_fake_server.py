@@ -3,6 +3,9 @@
 The chat text steers it:
 
 - ``delay:<ms>:<tag>`` answers after ``ms`` milliseconds (answers come out of order);
+- ``reverse:<n>:<tag>`` is held until ``n`` such messages have come on the
+  connection, then all are answered, the last one first;
+- ``held`` answers once the test sets ``seen.let_go``;
 - ``fail:<status>`` answers an error with that status;
 - ``hang`` never answers;
 - ``drop`` closes the connection (code 1011) without answering;
@@ -22,8 +25,7 @@ import contextlib
 import json
 import socket
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,13 +33,41 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
+from .._uvicorn import ThreadedServer
+
 
 @dataclass
 class Seen:
-    """What the server received, for the tests to check."""
+    """What the server received and sent, for the tests to check and to wait for.
+
+    The server runs on a thread of its own: it records under ``changed`` and
+    notifies, and ``until`` waits (off the test's event loop) for what it records.
+    """
 
     headers: list[dict[str, str]] = field(default_factory=list)
     instructions: list[tuple[str | None, str]] = field(default_factory=list)
+    answered: list[str] = field(default_factory=list)
+    """The text of each message answered, once its answer is sent."""
+    pushed: list[tuple[str, str]] = field(default_factory=list)
+    """Each event sent, as ``(event, conversation_id)``, once it is sent."""
+    let_go: threading.Event = field(default_factory=threading.Event)
+    """Set by a test to have the ``held`` messages answered."""
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def note(self, record: list[Any], item: Any) -> None:
+        with self.changed:
+            record.append(item)
+            self.changed.notify_all()
+
+    async def until(self, condition: Callable[[], bool], timeout: float = 10) -> None:
+        """Wait for ``condition()`` to hold; a ``TimeoutError`` after ``timeout`` seconds."""
+
+        def wait() -> None:
+            with self.changed:
+                if not self.changed.wait_for(condition, timeout):
+                    raise TimeoutError("the fake server never got there")
+
+        await asyncio.to_thread(wait)
 
 
 @dataclass
@@ -68,6 +98,7 @@ class _Session:
         self.lock = asyncio.Lock()
         self.subscriptions: dict[str, str] = {}
         self.tasks: set[asyncio.Task[None]] = set()
+        self.reversed: list[tuple[str, dict[str, Any]]] = []
 
     async def send(self, session_id: str | None, payload: dict[str, Any]) -> None:
         frame = {"session_id": session_id, "local_timestamp": _now(), "payload": payload}
@@ -82,7 +113,7 @@ class _Session:
             while True:
                 frame = json.loads(await self.websocket.receive_text())
                 session_id, payload = frame["session_id"], frame["payload"]
-                self.seen.instructions.append((session_id, payload["name"]))
+                self.seen.note(self.seen.instructions, (session_id, payload["name"]))
                 if payload.get("args", {}).get("text") == "drop":
                     await self.websocket.close(code=1011, reason="dropped on purpose")
                     return
@@ -119,6 +150,20 @@ class _Session:
             return
         if text.startswith("delay:"):
             await asyncio.sleep(int(text.split(":")[1]) / 1000)
+        if text.startswith("reverse:"):
+            self.reversed.append((session_id, args))
+            if len(self.reversed) < int(text.split(":")[1]):
+                return
+            held, self.reversed = self.reversed, []
+            for held_session, held_args in reversed(held):
+                await self.answer(held_session, held_args)
+            return
+        if text == "held":
+            await asyncio.to_thread(self.seen.let_go.wait, 10)
+        await self.answer(session_id, args)
+
+    async def answer(self, session_id: str, args: dict[str, Any]) -> None:
+        text: str = args["text"]
         if text == "junk":
             await self.send_raw("this is not JSON")
             await self.send_raw(json.dumps([1, 2, 3]))
@@ -146,6 +191,7 @@ class _Session:
             "active_flow": "transfer" if text == "confirm" else None,
         }
         await self.send(session_id, _ok(result))
+        self.seen.note(self.seen.answered, text)
 
     async def decide(self, session_id: str, args: dict[str, Any]) -> None:
         token, decision = args["token"], args["decision"]
@@ -192,6 +238,7 @@ class _Session:
             "at": _now(),
         }
         await self.send(session_id, payload)
+        self.seen.note(self.seen.pushed, (event, conversation_id))
 
 
 def build_app(seen: Seen) -> FastAPI:
@@ -225,18 +272,10 @@ def serve(app: Any) -> Iterator[str]:
         lifespan="on",
         timeout_graceful_shutdown=2,
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
+    server = ThreadedServer(config)
     try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start within 10 s")
-            time.sleep(0.01)
+        server.start(sockets=[sock])
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
-        thread.join(10)
+        server.stop()
         sock.close()
-        assert not thread.is_alive(), "the test server did not stop within 10 s"

@@ -30,6 +30,11 @@ from ._fake_server import FakeServer
 BOUND = 10
 
 
+def messages(fake_server: FakeServer) -> int:
+    """How many chat messages the fake server has received."""
+    return sum(name == "message" for _, name in fake_server.seen.instructions)
+
+
 async def test_a_message_gets_its_reply(fake_server: FakeServer) -> None:
     async with asyncio.timeout(BOUND), AsyncClient(fake_server.url) as client:
         reply = await client.send_message("c1", "confirm", user_id="ana")
@@ -57,10 +62,10 @@ async def test_concurrent_requests_are_matched_to_answers_that_come_out_of_order
     finished: list[int] = []
 
     async def ask(client: AsyncClient, i: int) -> None:
-        # The first asked waits longest: the answers arrive in reverse.
-        reply = await client.send_message(f"c{i}", f"delay:{(20 - i) * 25}:{i}")
+        # The server holds the twenty and answers the last one first.
+        reply = await client.send_message(f"c{i}", f"reverse:20:{i}")
         assert reply.conversation_id == f"c{i}"
-        assert reply.texts == [f"echo: delay:{(20 - i) * 25}:{i}"]
+        assert reply.texts == [f"echo: reverse:20:{i}"]
         finished.append(i)
 
     async with asyncio.timeout(BOUND), AsyncClient(fake_server.url) as client:
@@ -160,7 +165,9 @@ async def test_iteration_ends_when_the_connection_is_lost(fake_server: FakeServe
     async with asyncio.timeout(BOUND), AsyncClient(fake_server.url) as client:
         async with client.subscribe("c1") as events:
             waiting = [asyncio.create_task(client.send_message("c1", "hang")) for _ in range(3)]
-            await asyncio.sleep(0.1)  # the requests are out
+            # The requests are out, and the subscription's events were sent before them.
+            await fake_server.seen.until(lambda: messages(fake_server) == 3)
+            await fake_server.seen.until(lambda: len(fake_server.seen.pushed) == 3)
             with pytest.raises(ConnectionClosed) as dropped:
                 await client.send_message("c1", "drop")
             received = [event async for event in events]
@@ -183,9 +190,11 @@ async def test_a_request_times_out_and_a_late_answer_is_dropped(fake_server: Fak
     async with asyncio.timeout(BOUND), AsyncClient(fake_server.url, request_timeout=0.3) as client:
         started = time.monotonic()
         with pytest.raises(RequestTimeout) as caught:
-            await client.send_message("c1", "delay:600:late")
+            await client.send_message("c1", "held")
         elapsed = time.monotonic() - started
-        await asyncio.sleep(0.5)  # the late answer arrives meanwhile
+        # The late answer is sent, so it comes before the next one on the connection.
+        fake_server.seen.let_go.set()
+        await fake_server.seen.until(lambda: fake_server.seen.answered == ["held"])
         reply = await client.send_message("c1", "on time")
 
     assert 0.3 <= elapsed < 2
@@ -198,7 +207,7 @@ async def test_a_request_times_out_and_a_late_answer_is_dropped(fake_server: Fak
 async def test_a_cancelled_request_leaves_nothing_behind(fake_server: FakeServer) -> None:
     async with asyncio.timeout(BOUND), AsyncClient(fake_server.url) as client:
         task = asyncio.create_task(client.send_message("c1", "hang"))
-        await asyncio.sleep(0.1)
+        await fake_server.seen.until(lambda: messages(fake_server) == 1)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -244,7 +253,9 @@ async def test_closing_fails_waiting_requests_and_ends_subscriptions(
         await client.connect()
         events = await client.subscribe("c1").__aenter__()
         waiting = asyncio.create_task(client.send_message("c1", "hang"))
-        await asyncio.sleep(0.1)
+        # The request is out, and the events sent: they come before the closing handshake.
+        await fake_server.seen.until(lambda: messages(fake_server) == 1)
+        await fake_server.seen.until(lambda: len(fake_server.seen.pushed) == 3)
         await client.aclose()
         await client.aclose()  # twice is fine
 

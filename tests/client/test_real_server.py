@@ -14,6 +14,8 @@ from soni.server import ServerSettings, create_app
 from .._handlers import register_again
 from ._fake_server import serve
 
+pytestmark = pytest.mark.server  # soni's own server, on real uvicorn
+
 BANKING = Path(__file__).resolve().parents[2] / "examples" / "banking"
 IBAN = "DE89370400440532013000"
 

@@ -8,10 +8,8 @@ one kind say so with ``pytest.mark.parametrize("store_kind", [...], indirect=Tru
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -157,21 +155,6 @@ async def register_choice(
 
 def transitions(history: list) -> list[tuple[Status | None, Status]]:
     return [(entry.from_status, entry.to_status) for entry in history]
-
-
-async def eventually(check: Callable[[], bool | Awaitable[bool]], within: float = 2.0) -> bool:
-    """Poll ``check`` until it holds or ``within`` seconds pass."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        outcome = check()
-        if inspect.isawaitable(outcome):
-            outcome = await outcome
-        if outcome:
-            return True
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.01)
 
 
 def record_events(registry: ConfirmationRegistry) -> list[ConfirmationEvent]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 
 from soni.confirmations import (
     Actor,
+    ConfirmationEvent,
     ConfirmationExpired,
     ConfirmationRegistry,
     ExpirySweeper,
@@ -44,16 +44,21 @@ async def register(
     return await registry.register(actions=[(name, {"n": 1})], prompt="Go ahead?", **options)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 2.0) -> bool:
-    """Poll ``check`` until it holds or ``within`` seconds pass."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        if await check():
-            return True
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.01)
+def expired(registry: ConfirmationRegistry, record: PendingConfirmation) -> asyncio.Event:
+    """Set once the registry records ``record``'s expiry (observers run in the sweep)."""
+    seen = asyncio.Event()
+
+    def note(event: ConfirmationEvent) -> None:
+        if event.confirmation_id == record.id and event.to_status is Status.EXPIRED:
+            seen.set()
+
+    registry.subscribe(note)
+    return seen
+
+
+async def expiry(seen: asyncio.Event) -> None:
+    """Wait for an ``expired`` event; fail after two seconds."""
+    await asyncio.wait_for(seen.wait(), 2.0)
 
 
 async def status_of(registry: ConfirmationRegistry, token: str) -> Status:
@@ -220,26 +225,24 @@ async def test_purge_counts_retention_from_the_last_transition(
 async def test_sweeper_expires_due_confirmations_in_the_background(
     registry: ConfirmationRegistry, clock: FakeClock
 ) -> None:
-    _, due = await register(registry, "a", ttl=10)
+    record, due = await register(registry, "a", ttl=10)
     _, later = await register(registry, "b", ttl=1000)
+    due_expired = expired(registry, record)
 
     async with ExpirySweeper(registry, interval=0.01) as sweeper:
         assert sweeper.running
         clock.advance(11)
-        assert await eventually(lambda: _is(registry, due, Status.EXPIRED))
+        await expiry(due_expired)
+        assert await status_of(registry, due) is Status.EXPIRED
         assert await status_of(registry, later) is Status.PENDING
 
     assert not sweeper.running
 
 
-async def _is(registry: ConfirmationRegistry, token: str, status: Status) -> bool:
-    return await status_of(registry, token) is status
-
-
 async def test_sweeper_stop_ends_its_task_and_can_restart(
     registry: ConfirmationRegistry, clock: FakeClock
 ) -> None:
-    _, token = await register(registry, ttl=10)
+    record, token = await register(registry, ttl=10)
     sweeper = ExpirySweeper(registry, interval=0.01)
     sweeper.start()
     sweeper.start()  # already running: no second task
@@ -247,10 +250,12 @@ async def test_sweeper_stop_ends_its_task_and_can_restart(
     assert not sweeper.running
     await sweeper.stop()  # harmless
 
+    seen = expired(registry, record)
     sweeper.start()
     clock.advance(11)
     try:
-        assert await eventually(lambda: _is(registry, token, Status.EXPIRED))
+        await expiry(seen)
+        assert await status_of(registry, token) is Status.EXPIRED
     finally:
         await sweeper.stop()
     assert not sweeper.running
@@ -288,11 +293,13 @@ async def test_a_sweeper_that_is_told_never_to_purge_still_expires(
         sweeper = ExpirySweeper(registry, interval=0.01, purge_every=0)
     except ValueError:
         return
-    _, token = await register(registry, ttl=10)
+    record, token = await register(registry, ttl=10)
+    seen = expired(registry, record)
     clock.advance(11)
 
     async with sweeper:
-        assert await eventually(lambda: _is(registry, token, Status.EXPIRED))
+        await expiry(seen)
+        assert await status_of(registry, token) is Status.EXPIRED
 
 
 class FlakyStore(MemoryConfirmationStore):
@@ -315,12 +322,14 @@ async def test_sweeper_keeps_going_after_a_failed_sweep(
 ) -> None:
     store = FlakyStore(failures=2)
     registry = make_registry(store=store)
-    _, token = await register(registry, ttl=10)
+    record, token = await register(registry, ttl=10)
+    seen = expired(registry, record)
     clock.advance(11)
 
     with caplog.at_level(logging.ERROR, logger="soni.confirmations"):
         async with ExpirySweeper(registry, interval=0.01):
-            assert await eventually(lambda: _is(registry, token, Status.EXPIRED))
+            await expiry(seen)
+            assert await status_of(registry, token) is Status.EXPIRED
 
     assert store.failures == 0
     logged = [r.exc_info[1] for r in caplog.records if r.exc_info is not None]
@@ -591,10 +600,12 @@ async def test_expiries_go_on_while_a_long_purge_runs(
     sweeper = ExpirySweeper(registry, interval=0.01, purge_every=2, maintain=slow_maintenance)
     async with sweeper:
         await asyncio.wait_for(purging.wait(), 10)
-        _, token = await register(registry, ttl=10)
+        record, token = await register(registry, ttl=10)
+        seen = expired(registry, record)
         clock.advance(11)
         # Recorded by the rounds that go on beside the purge, not after it.
-        assert await eventually(lambda: _is(registry, token, Status.EXPIRED))
+        await expiry(seen)
+        assert await status_of(registry, token) is Status.EXPIRED
         assert purges == 1  # the rounds due meanwhile did not start a second one
         finish_purging.set()
     assert not sweeper.running

@@ -337,6 +337,7 @@ _RUNNING_ELSEWHERE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a Python process of its own
 async def test_a_run_claimed_through_a_registry_without_a_runner_is_alive_for_other_processes(
     tmp_path: Path,
 ) -> None:

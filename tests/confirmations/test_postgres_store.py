@@ -40,6 +40,8 @@ T = TypeVar("T")
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
+pytestmark = pytest.mark.postgres  # every test, through the store_kind fixed below
+
 
 @pytest.fixture
 def store_kind() -> str:

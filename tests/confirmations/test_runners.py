@@ -38,6 +38,7 @@ def start_runner_process(folder: Path) -> tuple[subprocess.Popen[str], str]:
 
 
 @pytest.mark.parametrize("ending", ["killed", "exited"])
+@pytest.mark.slow  # processes of their own
 async def test_a_runner_of_another_process_is_alive_until_that_process_ends(
     tmp_path: Path, ending: str
 ) -> None:
@@ -105,6 +106,7 @@ def test_a_database_keeps_its_runners_beside_it(
     assert runners_folder("state.db") == (tmp_path / "data" / "state.runners").resolve()
 
 
+@pytest.mark.slow  # processes of their own
 async def test_many_asking_at_once_all_find_a_dead_runner_dead(tmp_path: Path) -> None:
     folder = tmp_path / "state.runners"
     child, dead = start_runner_process(folder)

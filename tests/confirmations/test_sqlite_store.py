@@ -254,6 +254,7 @@ async def test_a_store_closed_before_any_use_refuses_operations(
 # -- many records ------------------------------------------------------------------
 
 
+@pytest.mark.slow  # 2,000 records
 async def test_listing_filters_and_limits_among_2000_records(
     make_registry: RegistryFactory, tmp_path: Path, clock: FakeClock
 ) -> None:
@@ -352,6 +353,7 @@ def _race_in_processes(path: str, token: str, decisions: list[str]) -> dict[int,
     return {worker: (decision, outcome) for worker, decision, outcome in reports}
 
 
+@pytest.mark.slow  # processes of their own
 async def test_8_processes_deciding_at_once_record_exactly_one_decision(
     make_registry: RegistryFactory, tmp_path: Path
 ) -> None:
@@ -385,6 +387,7 @@ async def test_8_processes_deciding_at_once_record_exactly_one_decision(
             assert outcome == f"already:{final.status}", outcomes
 
 
+@pytest.mark.slow  # processes of their own
 async def test_processes_opening_a_new_database_at_once_all_get_to_register(
     make_registry: RegistryFactory, tmp_path: Path
 ) -> None:

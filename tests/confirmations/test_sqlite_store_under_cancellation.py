@@ -31,7 +31,6 @@ from soni.errors import StoreClosed, UnknownConfirmation
 
 from .conftest import (
     RegistryFactory,
-    eventually,
     moves,
     record_events,
     register_transfer,
@@ -265,11 +264,14 @@ async def test_a_cancelled_register_whose_insert_landed_is_still_announced(
     store = ProbeStore(tmp_path / "register.db")
     registry = make_registry(store=store)
     events = record_events(registry)
+    announced = asyncio.Event()
+    registry.subscribe(lambda event: announced.set())
 
     record_id = await register_cancelled_mid_insert(registry, store, let_go)
 
     assert await store.get(record_id) is not None
-    assert await eventually(lambda: [e.confirmation_id for e in events] == [record_id], PROMPTLY)
+    await asyncio.wait_for(announced.wait(), PROMPTLY)
+    assert [e.confirmation_id for e in events] == [record_id]
     assert moves(events) == [(None, Status.PENDING)]
 
 

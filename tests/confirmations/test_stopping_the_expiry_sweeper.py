@@ -12,7 +12,7 @@ import pytest
 
 from soni.confirmations import ConfirmationRegistry, ExpirySweeper, MemoryConfirmationStore
 
-from .conftest import RegistryFactory, eventually
+from .conftest import RegistryFactory
 
 MEMORY_ONLY = pytest.mark.parametrize("store_kind", ["memory"], indirect=True)
 
@@ -67,9 +67,12 @@ async def test_the_sweeper_ends_by_itself_once_the_store_is_closed(
     sweeper = ExpirySweeper(registry, interval=0.01)
     with caplog.at_level(logging.INFO, logger="soni.confirmations"):
         sweeper.start()
+        (task,) = [t for t in asyncio.all_tasks() if t.get_name() == "soni-confirmation-sweeper"]
         try:
             await registry.aclose()
-            assert await eventually(lambda: not sweeper.running)
+            done, _ = await asyncio.wait([task], timeout=2.0)
+            assert done, "the sweeper went on after the store was closed"
+            assert not sweeper.running
         finally:
             await sweeper.stop()
 

@@ -191,6 +191,7 @@ def run_child(path: Path, confirmation_id: str, secret: str) -> list[str]:
 
 
 @pytest.mark.parametrize("same_secret", [True, False], ids=["same-secret", "other-secret"])
+@pytest.mark.slow  # a Python process of its own
 async def test_another_process_with_the_secret_prints_the_token_this_one_issued(
     tmp_path: Path, same_secret: bool
 ) -> None:

@@ -224,6 +224,7 @@ _CREATOR = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # processes of their own
 def test_four_processes_creating_the_file_at_once_get_one_secret(tmp_path: Path) -> None:
     path = tmp_path / "state.secret"
     children = [

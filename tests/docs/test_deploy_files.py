@@ -72,7 +72,9 @@ def test_nginx_upstream_is_the_served_port() -> None:
     port = args[args.index("--port") + 1]
     host = args[args.index("--host") + 1]
     assert upstream == f"{host}:{port}"
-    assert all(target == "http://soni_banking" for target in re.findall(r"proxy_pass (\S+);", conf))
+    targets = re.findall(r"proxy_pass (\S+);", conf)
+    assert targets, "no proxy_pass in nginx.conf"
+    assert set(targets) == {"http://soni_banking"}
 
 
 def test_the_unit_runs_a_valid_soni_serve_command_line() -> None:

@@ -674,6 +674,7 @@ def boolean_formulas(draw: st.DrawFn, depth: int = 5) -> str:
     boolean_formulas(),
     st.fixed_dictionaries({name: st.booleans() for name in SLOT_NAMES}),
 )
+@pytest.mark.slow  # hundreds of generated examples
 def test_boolean_formulas_agree_with_python(formula: str, slots: dict[str, bool]) -> None:
     # Python's own evaluator is the oracle; the formula is generated here, never user input.
     expected = eval(formula, {"__builtins__": {}}, dict(slots))
@@ -700,6 +701,7 @@ SLOT_VALUES = st.one_of(
     st.lists(st.sampled_from(FRAGMENTS), max_size=25).map(" ".join),
     st.fixed_dictionaries({name: SLOT_VALUES for name in (*SLOT_NAMES, "x")}),
 )
+@pytest.mark.slow  # hundreds of generated examples
 def test_any_input_compiles_and_evaluates_or_raises_expression_error(
     source: str, slots: dict[str, Any]
 ) -> None:

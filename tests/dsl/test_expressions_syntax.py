@@ -243,6 +243,7 @@ def test_deep_sources_within_the_length_limit(source: str, position: int) -> Non
         "x" + " + x" * 50_000,
     ],
 )
+@pytest.mark.slow  # sources thousands of levels deep
 def test_deep_sources_never_exhaust_the_stack(source: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(compile_error(source), ExpressionError)  # too long
     monkeypatch.setattr(expressions, "MAX_LENGTH", 1_000_000)

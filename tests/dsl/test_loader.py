@@ -395,6 +395,7 @@ def test_tags_on_mappings_and_lists_are_errors(workdir: Path, text: str, expecte
 
 
 @pytest.mark.parametrize("depth", [150, 800, 5000])
+@pytest.mark.slow  # documents thousands of levels deep
 def test_deeply_nested_yaml_is_an_error_not_a_crash(workdir: Path, depth: int) -> None:
     # PyYAML composes nesting recursively; past Python's stack it raised RecursionError.
     nested = "[" * depth + "]" * depth

@@ -202,6 +202,7 @@ def ten_turns(n: int) -> list[str]:
     ]
 
 
+@pytest.mark.slow  # fifty conversations
 async def test_fifty_conversations_at_once(make_bot: BotFactory) -> None:
     bot = await make_bot()
 

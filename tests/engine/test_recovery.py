@@ -96,6 +96,7 @@ async def test_an_idle_conversation_keeps_its_state_across_a_restart(
     assert state["turn"] == 3
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_a_program_that_forgets_aclose_still_exits(tmp_path: Any) -> None:
     script = tmp_path / "forgetful.py"
     script.write_text(

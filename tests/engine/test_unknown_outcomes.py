@@ -100,6 +100,7 @@ async def only_confirmation(bot: Bot, conversation: str) -> Any:
 # -- approved actions ---------------------------------------------------------------
 
 
+@pytest.mark.slow  # a child process killed mid-run
 async def test_a_run_killed_after_its_effect_is_interrupted_and_told_as_unknown(
     crashes: Crashes,
 ) -> None:
@@ -129,6 +130,7 @@ async def test_a_run_killed_after_its_effect_is_interrupted_and_told_as_unknown(
     assert (await bot.handle("c1", "/order", user_id="u1")).texts == ["Place the order?"]
 
 
+@pytest.mark.slow  # a child process killed mid-run
 async def test_approving_again_by_token_after_the_crash_tells_the_same(crashes: Crashes) -> None:
     seen = crashes.until_killed("c2", "/order", "!approve", SONI_TEST_CRASH="place_order")
     token = seen[0]["tokens"][0]
@@ -140,6 +142,7 @@ async def test_approving_again_by_token_after_the_crash_tells_the_same(crashes: 
     assert len(crashes.effects_of("place_order")) == 1
 
 
+@pytest.mark.slow  # a child process killed mid-run
 async def test_a_flow_routes_an_unknown_outcome_with_on_unknown(crashes: Crashes) -> None:
     crashes.until_killed("c3", "/order_routed", "yes", SONI_TEST_CRASH="place_order")
 
@@ -149,6 +152,7 @@ async def test_a_flow_routes_an_unknown_outcome_with_on_unknown(crashes: Crashes
     assert result.texts == ["Please look at your orders page before ordering again."]
 
 
+@pytest.mark.slow  # a child process killed mid-run
 async def test_a_reconcile_check_that_finds_the_call_records_it_as_executed(
     crashes: Crashes,
 ) -> None:
@@ -171,6 +175,7 @@ async def test_a_reconcile_check_that_finds_the_call_records_it_as_executed(
     assert crashes.effects_of("place_checked") == [key]
 
 
+@pytest.mark.slow  # a child process killed mid-run
 async def test_a_reconcile_check_that_finds_no_call_runs_it_once(crashes: Crashes) -> None:
     crashes.until_killed("c5", "/order_checked", "yes", SONI_TEST_CRASH_BEFORE="place_checked")
     assert crashes.effects_of("place_checked") == []
@@ -183,6 +188,7 @@ async def test_a_reconcile_check_that_finds_no_call_runs_it_once(crashes: Crashe
     assert (await only_confirmation(bot, "c5")).status is Status.EXECUTED
 
 
+@pytest.mark.slow  # a child process killed mid-run
 async def test_a_reconcile_check_that_cannot_tell_leaves_the_outcome_unknown(
     crashes: Crashes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -197,6 +203,7 @@ async def test_a_reconcile_check_that_cannot_tell_leaves_the_outcome_unknown(
     assert len(crashes.effects_of("place_checked")) == 1
 
 
+@pytest.mark.slow  # a child process killed mid-run
 async def test_an_idempotent_action_is_run_again_with_the_same_key(crashes: Crashes) -> None:
     crashes.until_killed("c7", "/order_again", "yes", SONI_TEST_CRASH="place_again")
     [key] = crashes.effects_of("place_again")
@@ -222,6 +229,7 @@ async def test_an_idempotent_action_is_run_again_with_the_same_key(crashes: Cras
 # -- unguarded actions (the journal) -----------------------------------------------
 
 
+@pytest.mark.slow  # a child process killed mid-run
 async def test_a_first_turn_killed_in_an_unguarded_action_is_told_as_unknown_once(
     crashes: Crashes,
 ) -> None:
@@ -239,6 +247,7 @@ async def test_a_first_turn_killed_in_an_unguarded_action_is_told_as_unknown_onc
     assert len(crashes.effects_of("count_stock")) == 2
 
 
+@pytest.mark.slow  # a child process killed mid-run
 async def test_an_idempotent_unguarded_action_killed_mid_run_is_run_again(
     crashes: Crashes,
 ) -> None:

@@ -21,6 +21,8 @@ from soni.testing import evaluate
 
 from .._handlers import register_again
 
+pytestmark = pytest.mark.slow  # thousands of labelled messages
+
 HERE = Path(__file__).parent
 # (bot, set): the floor, and the first try for the record.
 FLOORS = {

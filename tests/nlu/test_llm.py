@@ -55,6 +55,8 @@ from soni.nlu import (
 )
 from soni.nlu._llm_prompt import system_prompt
 
+from .._uvicorn import ThreadedServer
+
 API_KEY = "sk-test-0123456789abcdef"
 MODEL = "fake-model-1"
 
@@ -68,7 +70,6 @@ class Reply:
     content: str | None = None
     status: int = 200
     body: bytes | None = None
-    delay: float = 0.0
     refusal: str | None = None
     finish_reason: str = "stop"
     hold: bool = False  # answer only when the test is over (a model that never answers)
@@ -117,8 +118,6 @@ class FakeOpenAI:
         if reply.hold:
             release = self.release
             await asyncio.get_running_loop().run_in_executor(None, release.wait, 60)
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
         return reply
 
     async def _stream(
@@ -236,24 +235,16 @@ def fake_server() -> Iterator[FakeOpenAI]:
         loop="asyncio",
         timeout_graceful_shutdown=1,
     )
-    server = uvicorn.Server(config)
     # A thread of its own: the server outlives each test's event loop, and uvicorn
     # leaves signal handlers alone outside the main thread.
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            raise RuntimeError("the fake OpenAI server did not start")
-        time.sleep(0.01)
+    server = ThreadedServer(config)
+    server.start(sockets=[sock])
     fake.base_url = f"http://127.0.0.1:{port}/v1"
     try:
         yield fake
     finally:
-        server.should_exit = True
         server.force_exit = True
-        thread.join(timeout=10)
+        server.stop()
         sock.close()
 
 

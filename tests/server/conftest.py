@@ -1,14 +1,24 @@
-"""A real uvicorn server on a free 127.0.0.1 port, in a background thread, per test."""
+"""Serving a test's app: on a real uvicorn server on a free 127.0.0.1 port, in a
+background thread, or, for a test marked ``in_process``, in the test's own process
+through an ASGI transport (no socket).
+
+A real server is what tests of WebSockets, server-sent events, transport limits and
+everything on the wire need. A test of plain requests and answers gets the same app,
+the same start-up and the same answers in process, without the socket, the server
+thread's start and its graceful stop.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
+import anyio.from_thread
 import httpx
 import pytest
 import uvicorn
@@ -18,9 +28,10 @@ from soni.server.transport import uvicorn_options
 from soni.storage import is_postgres_url
 
 from .._postgres import create_database, drop_database
+from .._uvicorn import ThreadedServer
 from ..engine.conftest import DEPLOYMENT_SECRET, EXAMPLES
 
-__all__ = ("HTTP_LAYER", "LiveServer", "Serve")
+__all__ = ("HTTP_LAYER", "InProcessServer", "LiveServer", "Serve", "Served")
 
 STARTUP_TIMEOUT = 10.0
 
@@ -46,8 +57,7 @@ class LiveServer:
             # The protocols and transport limits soni serve runs with.
             **uvicorn_options(settings or ServerSettings()),
         )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
+        self.server = ThreadedServer(config)
         self.url = ""
 
     @property
@@ -55,30 +65,14 @@ class LiveServer:
         return "ws" + self.url.removeprefix("http") + "/ws"
 
     def start(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not self.server.started:
-            if not self.thread.is_alive():
-                raise RuntimeError("the server failed to start")
-            if time.monotonic() > deadline:
-                raise TimeoutError("the server did not start in time")
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        while True:
-            try:
-                if httpx.get(self.url + "/health", timeout=1, trust_env=False).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("/health did not answer in time")
-            time.sleep(0.02)
+        # Started means the app's start-up (the bot's loading) is over and the socket
+        # listens: no request needs to wait for it.
+        self.server.start(timeout=STARTUP_TIMEOUT)
+        self.url = f"http://127.0.0.1:{self.server.port}"
+        return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        assert not self.thread.is_alive(), "the server did not stop"
+        self.server.stop()
 
     def client(self, key: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -91,6 +85,96 @@ class LiveServer:
         )
 
 
+class InProcessServer:
+    """An app answering in this process: its lifespan runs on an event loop of its own
+    (a thread, as under uvicorn), and its clients reach it through an ASGI transport.
+
+    The same interface as ``LiveServer`` for plain requests; no streaming (an answer
+    is read whole before it is returned), no WebSocket.
+    """
+
+    url = "http://soni.test"
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._running = contextlib.ExitStack()
+        self._transport: _AppTransport | None = None
+
+    def start(self) -> InProcessServer:
+        with self._running as running:
+            portal = running.enter_context(anyio.from_thread.start_blocking_portal())
+            lifespan = self.app.router.lifespan_context(self.app)
+            running.enter_context(portal.wrap_async_context_manager(lifespan))
+            self._running = running.pop_all()  # a failed start-up leaves nothing running
+        self._transport = _AppTransport(self.app, portal)
+        return self
+
+    def stop(self) -> None:
+        self._running.close()
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(transport=self._transport, base_url=self.url, headers=headers)
+
+    def async_client(self, key: str | None = None, **options: Any) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.AsyncClient(
+            transport=self._transport, base_url=self.url, headers=headers, **options
+        )
+
+
+class _AppTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Requests answered by the app on its own loop, from any thread or loop.
+
+    An exception the app does not handle is a 500, as a server answers it. A request
+    gets as long as the real servers' clients give it (15 s, 30 s from async tests).
+    """
+
+    def __init__(self, app: Any, portal: anyio.from_thread.BlockingPortal) -> None:
+        self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        self._portal = portal
+
+    async def _answer(self, request: httpx.Request) -> httpx.Response:
+        response = await self._asgi.handle_async_request(request)
+        content = await response.aread()
+        return httpx.Response(
+            response.status_code, headers=response.headers, stream=httpx.ByteStream(content)
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        # Read here, on the caller's thread; sent to the app in the pieces it came in.
+        request.stream = _Pieces(list(request.stream))
+        answer = self._portal.start_task_soon(self._answer, request)
+        try:
+            return answer.result(timeout=15)
+        except FutureTimeout:
+            answer.cancel()
+            raise httpx.ReadTimeout("no answer in 15 s", request=request) from None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.stream = _Pieces([piece async for piece in request.stream])
+        answer = asyncio.wrap_future(self._portal.start_task_soon(self._answer, request))
+        try:
+            return await asyncio.wait_for(answer, 30)
+        except TimeoutError:
+            raise httpx.ReadTimeout("no answer in 30 s", request=request) from None
+
+
+class _Pieces(httpx.AsyncByteStream):
+    """A request body read already, handed to the app piece by piece (a chunked body
+    reaches it in several ASGI messages, as from a socket)."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self._pieces = pieces
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self._pieces:
+            yield piece
+
+
+Served: TypeAlias = LiveServer | InProcessServer
+
+
 class Serve:
     """Starts servers of a test on its backend: ``serve(bot=..., settings=..., **load_options)``.
 
@@ -101,10 +185,11 @@ class Serve:
     deployment of several workers does.
     """
 
-    def __init__(self, backend: str, tmp_path: Path) -> None:
+    def __init__(self, backend: str, tmp_path: Path, *, in_process: bool = False) -> None:
         self.backend = backend
+        self.in_process = in_process
         self._tmp_path = tmp_path
-        self._servers: list[LiveServer] = []
+        self._servers: list[Served] = []
         self._databases: dict[str, str] = {}
 
     def db(self, name: str) -> str:
@@ -120,7 +205,7 @@ class Serve:
         bot: Path | str = EXAMPLES / "banking",
         settings: ServerSettings | None = None,
         **load_options: Any,
-    ) -> LiveServer:
+    ) -> Served:
         name = load_options.pop("db", None) or str(
             self._tmp_path / f"state-{len(self._servers)}.db"
         )
@@ -129,8 +214,8 @@ class Serve:
             load_options.setdefault("secret", DEPLOYMENT_SECRET)
         settings = settings or ServerSettings()
         app = create_app(bot, settings, **load_options)
-        server = LiveServer(app, settings).start()
-        self._servers.append(server)
+        server = InProcessServer(app) if self.in_process else LiveServer(app, settings)
+        self._servers.append(server.start())
         return server
 
     def close(self) -> None:
@@ -143,15 +228,21 @@ class Serve:
 
 
 @pytest.fixture
-def serve(handlers: object, tmp_path: Path, backend: str) -> Iterator[Serve]:
-    """Start servers on the test's backend (SQLite and PostgreSQL); stopped at the end."""
-    servers = Serve(backend, tmp_path)
+def serve(
+    handlers: object, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> Iterator[Serve]:
+    """Start servers on the test's backend (SQLite and PostgreSQL); stopped at the end.
+
+    Real servers, or in process for a test marked ``in_process``.
+    """
+    in_process = request.node.get_closest_marker("in_process") is not None
+    servers = Serve(backend, tmp_path, in_process=in_process)
     yield servers
     servers.close()
 
 
 @pytest.fixture
-def server(serve: Serve) -> LiveServer:
+def server(serve: Serve) -> Served:
     """The banking example, with default settings."""
     return serve()
 

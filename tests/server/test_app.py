@@ -10,7 +10,7 @@ import pytest
 from soni import Bot
 from soni.server import ServerSettings, create_app
 
-from .conftest import EXAMPLES, LiveServer
+from .conftest import EXAMPLES, InProcessServer
 
 
 def test_apps_in_one_process_keep_their_own_metrics() -> None:
@@ -43,7 +43,7 @@ def test_settings_default_to_the_environment(
     handlers: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("SONI_API_KEYS", "env-key=ann")
-    server = LiveServer(create_app(EXAMPLES / "banking", db=str(tmp_path / "s.db"))).start()
+    server = InProcessServer(create_app(EXAMPLES / "banking", db=str(tmp_path / "s.db"))).start()
     try:
         with server.client() as anonymous, server.client("env-key") as ann:
             assert anonymous.get("/actions").status_code == 401

@@ -11,18 +11,19 @@ from websockets.exceptions import InvalidStatus
 
 from soni.server import ServerSettings
 
-from .conftest import HTTP_LAYER, LiveServer, Serve, sse_events, start_transfer
+from .conftest import HTTP_LAYER, LiveServer, Serve, Served, sse_events, start_transfer
 
 KEYS = ServerSettings(api_keys={"alice-key": "alice", "bob-key": "bob"})
 
 
 @pytest.fixture
-def keyed(serve: Serve) -> LiveServer:
+def keyed(serve: Serve) -> Served:
     return serve(settings=KEYS)
 
 
 @HTTP_LAYER
-def test_every_route_but_health_and_ready_needs_a_key(keyed: LiveServer) -> None:
+@pytest.mark.in_process
+def test_every_route_but_health_and_ready_needs_a_key(keyed: Served) -> None:
     with keyed.client() as anonymous, keyed.client("wrong") as wrong:
         assert anonymous.get("/health").status_code == 200
         assert anonymous.get("/ready").status_code == 200
@@ -193,6 +194,7 @@ async def test_the_websocket_needs_a_key_and_keeps_users_apart(keyed: LiveServer
         }
 
 
+@pytest.mark.in_process
 def test_a_token_alone_decides_when_the_setting_allows_it(serve: Serve) -> None:
     settings = KEYS.model_copy(update={"decide_by_token_alone": True})
     server = serve(settings=settings)
@@ -219,8 +221,9 @@ def test_a_token_alone_decides_when_the_setting_allows_it(serve: Serve) -> None:
         assert bob.get("/conversations/linked").status_code == 404
 
 
+@pytest.mark.in_process
 def test_a_reset_name_used_by_another_user_is_theirs_with_none_of_the_old_confirmations(
-    keyed: LiveServer,
+    keyed: Served,
 ) -> None:
     with keyed.client("alice-key") as alice, keyed.client("bob-key") as bob:
         start_transfer(alice, "reused")

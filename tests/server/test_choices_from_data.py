@@ -3,7 +3,11 @@ run once with the item shown, and the others refused after it."""
 
 from __future__ import annotations
 
+import pytest
+
 from .conftest import EXAMPLES, Serve
+
+pytestmark = pytest.mark.in_process  # plain requests and answers: no socket needed
 
 
 def test_an_option_of_a_list_is_chosen_by_its_name_over_http(serve: Serve) -> None:

@@ -3,25 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from soni import ActionRegistry
+from soni.confirmations import ConfirmationRegistry
 from soni.server import ServerSettings
 
-from .conftest import LiveServer, Serve, start_transfer, write_test_bot
+from ..confirmations.conftest import FakeClock
+from .conftest import Serve, Served, start_transfer, write_test_bot
+
+pytestmark = pytest.mark.in_process  # plain requests and answers: no socket needed
 
 
-async def test_a_long_poll_returns_when_another_request_decides(server: LiveServer) -> None:
+async def test_a_long_poll_returns_when_another_request_decides(
+    server: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waiting = threading.Event()  # the server runs on a thread of its own
+    wait = ConfirmationRegistry.wait
+
+    async def wait_noted(self: ConfirmationRegistry, *args: Any, **kwargs: Any) -> Any:
+        waiting.set()
+        return await wait(self, *args, **kwargs)
+
+    monkeypatch.setattr(ConfirmationRegistry, "wait", wait_noted)
     with server.client() as client:
         pending = start_transfer(client, "polled")
     token = pending["token"]
     async with server.async_client() as poller, server.async_client() as decider:
         started = time.monotonic()
         polling = asyncio.create_task(poller.get(f"/confirmations/{token}", params={"wait": 5}))
-        await asyncio.sleep(0.3)
+        # The poll waits on the server before the decision comes.
+        assert await asyncio.to_thread(waiting.wait, 10), "the long poll never waited"
         assert not polling.done()
         skipped = await decider.post(f"/confirmations/{token}/skip")
         assert skipped.status_code == 200
@@ -48,7 +66,7 @@ def test_a_long_poll_without_a_decision_answers_pending_after_the_capped_wait(
         assert client.get(f"/confirmations/{pending['token']}").json()["status"] == "pending"
 
 
-def test_decisions_in_the_protocol_as_text_or_json(server: LiveServer) -> None:
+def test_decisions_in_the_protocol_as_text_or_json(server: Served) -> None:
     with server.client() as client:
         first = start_transfer(client, "proto-1")
         shown = client.post("/decisions", content=f"SHOWN:{first['token']}")
@@ -94,7 +112,7 @@ def test_decisions_in_the_protocol_as_text_or_json(server: LiveServer) -> None:
         assert unknown.status_code == 404
 
 
-def test_choose_names_an_offered_option(server: LiveServer) -> None:
+def test_choose_names_an_offered_option(server: Served) -> None:
     with server.client() as client:
         pending = start_transfer(client, "choose")
         wrong = client.post(f"/confirmations/{pending['token']}/choose", json={"option": "nope"})
@@ -109,7 +127,7 @@ def test_choose_names_an_offered_option(server: LiveServer) -> None:
         assert chosen.json()["confirmation"]["decision"] == "execute_transfer"
 
 
-def test_a_decision_already_taken_answers_409_with_the_recorded_one(server: LiveServer) -> None:
+def test_a_decision_already_taken_answers_409_with_the_recorded_one(server: Served) -> None:
     with server.client() as client:
         pending = start_transfer(client, "twice")
         token = pending["token"]
@@ -127,7 +145,7 @@ def test_a_decision_already_taken_answers_409_with_the_recorded_one(server: Live
 
 
 def test_repeating_a_decision_after_a_reset_does_not_bring_the_conversation_back(
-    server: LiveServer,
+    server: Served,
 ) -> None:
     # Found by the stateful contract test (use_after_free): the repeat ran a turn,
     # which started the deleted conversation again, empty.
@@ -144,7 +162,7 @@ def test_repeating_a_decision_after_a_reset_does_not_bring_the_conversation_back
         assert client.delete("/conversations/reset").status_code == 404
 
 
-def test_repeating_a_decision_leaves_the_conversations_last_replies(server: LiveServer) -> None:
+def test_repeating_a_decision_leaves_the_conversations_last_replies(server: Served) -> None:
     # The repeat used to run an empty turn, which wiped the replies the decision had
     # produced from GET /conversations/{id}.
     with server.client() as client:
@@ -160,20 +178,23 @@ def test_repeating_a_decision_leaves_the_conversations_last_replies(server: Live
 
 
 @pytest.fixture
-def tiny_ttl_bot(serve: Serve, tmp_path: Path) -> LiveServer:
+def tiny_ttl_bot(serve: Serve, tmp_path: Path) -> Served:
     ActionRegistry.register("pay")(lambda amount: {})
     for name in ("wait_a_bit", "blow_up"):
         ActionRegistry.register(name)(lambda: {})
     return serve(bot=write_test_bot(tmp_path / "bot", ttl=0.3))
 
 
-def test_an_expired_confirmation_answers_410(tiny_ttl_bot: LiveServer) -> None:
+def test_an_expired_confirmation_answers_410(tiny_ttl_bot: Served) -> None:
+    # The bot's clock, moved past the confirmation's 0.3 s instead of waiting them out.
+    clock = FakeClock(datetime.now(UTC))
+    tiny_ttl_bot.app.state.soni.bot.confirmations.clock = clock
     with tiny_ttl_bot.client() as client:
         client.post("/conversations/late/messages", json={"text": "/payment"})
         asked = client.post("/conversations/late/messages", json={"text": "12"}).json()
         assert asked["status"] == "awaiting_confirmation"
         token = asked["pending"][0]["token"]
-        time.sleep(0.5)
+        clock.advance(0.5)
         late = client.post(f"/confirmations/{token}/approve")
         assert late.status_code == 410
         assert late.json()["type"].endswith("confirmation-expired")

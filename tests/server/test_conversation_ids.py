@@ -12,14 +12,15 @@ from websockets.asyncio.client import connect
 
 from soni.server import ServerSettings
 
-from .conftest import HTTP_LAYER, LiveServer, Serve
+from .conftest import HTTP_LAYER, LiveServer, Serve, Served
 
 KEYS = ServerSettings(api_keys={"alice-key": "alice"})
 
 
 @HTTP_LAYER
 @pytest.mark.parametrize("raw", ["q%FF", "q%FE", "%ED%A0%80", "%C0%AF"])
-def test_an_id_that_is_not_utf8_is_refused_not_merged(server: LiveServer, raw: str) -> None:
+@pytest.mark.in_process
+def test_an_id_that_is_not_utf8_is_refused_not_merged(server: Served, raw: str) -> None:
     with server.client() as client:
         answers = [
             client.post(f"/conversations/{raw}/messages", json={"text": "hi"}),
@@ -73,6 +74,7 @@ async def test_a_websocket_id_with_a_lone_surrogate_is_refused(
     assert answer["error"]["errors"][0]["loc"] == ["conversation_id"]
 
 
+@pytest.mark.in_process
 def test_turning_api_keys_on_changes_the_namespace(serve: Serve, tmp_path: Path) -> None:
     db = str(tmp_path / "shared.db")
     open_server = serve(db=db)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from .conftest import LiveServer, sse_events, start_transfer
+import pytest
+
+from .conftest import LiveServer, Served, sse_events, start_transfer
 
 
 async def test_a_transfer_approved_over_http_while_another_client_watches_the_events(
@@ -91,8 +93,9 @@ async def test_a_transfer_approved_over_http_while_another_client_watches_the_ev
         assert record["result"]["transaction_id"].startswith("TX-")
 
 
+@pytest.mark.in_process
 def test_a_conversation_read_while_it_waits_shows_the_pending_confirmation(
-    server: LiveServer,
+    server: Served,
 ) -> None:
     with server.client() as client:
         pending = start_transfer(client, "waiting")
@@ -106,8 +109,9 @@ def test_a_conversation_read_while_it_waits_shows_the_pending_confirmation(
         assert listed["confirmations"][0]["status"] == "pending"
 
 
+@pytest.mark.in_process
 def test_deleting_a_conversation_forgets_it_and_withdraws_its_confirmation(
-    server: LiveServer,
+    server: Served,
 ) -> None:
     with server.client() as client:
         pending = start_transfer(client, "gone")
@@ -122,7 +126,8 @@ def test_deleting_a_conversation_forgets_it_and_withdraws_its_confirmation(
         assert again.json()["replies"][0]["text"] == "Which account: checking or savings?"
 
 
-def test_actions_health_and_ready(server: LiveServer) -> None:
+@pytest.mark.in_process
+def test_actions_health_and_ready(server: Served) -> None:
     with server.client() as client:
         assert client.get("/health").json() == {"status": "ok"}
         assert client.get("/ready").json() == {"status": "ready"}

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 
-from .conftest import LiveServer
+import pytest
+
+from .conftest import Served
+
+pytestmark = pytest.mark.in_process  # plain requests and answers: no socket needed
 
 
-def test_the_docs_page_loads_only_what_the_server_serves(server: LiveServer) -> None:
+def test_the_docs_page_loads_only_what_the_server_serves(server: Served) -> None:
     with server.client() as client:
         page = client.get("/docs")
         assert page.status_code == 200

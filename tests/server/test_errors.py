@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +16,8 @@ from soni.server import ServerSettings
 from soni.server.service import Conversations
 
 from .conftest import HTTP_LAYER, LiveServer, Serve, write_test_bot
+
+pytestmark = pytest.mark.in_process  # plain requests and answers: no socket needed
 
 PROBLEM = "application/problem+json"
 
@@ -154,16 +158,71 @@ def test_a_405_lists_every_method_the_path_takes(server: LiveServer) -> None:
         assert client.delete("/confirmations/t").headers["allow"] == "GET"
 
 
-@pytest.fixture
-def slow_bot(serve: Serve, tmp_path: Path) -> Serve:
-    async def wait_a_bit() -> dict[str, str]:
-        await asyncio.sleep(0.5)
+class Gate:
+    """The ``wait_a_bit`` action of the slow bot: it runs until the test opens the gate.
+
+    The server runs on a thread of its own, so the gate is made of threading events;
+    it counts the runs inside it, and the messages that reached the server.
+    """
+
+    def __init__(self) -> None:
+        self.opened = threading.Event()
+        self.entered = threading.Event()
+        self.changed = threading.Condition()
+        self.inside = 0
+        self.most_inside = 0
+        self.messages = 0
+
+    async def wait_a_bit(self) -> dict[str, str]:
+        with self.changed:
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+            self.changed.notify_all()
+        self.entered.set()
+        try:
+            await asyncio.to_thread(self.opened.wait, TIMEOUT)
+        finally:
+            with self.changed:
+                self.inside -= 1
+                self.changed.notify_all()
         return {}
 
+    async def until(self, condition: Callable[[], bool]) -> None:
+        """Wait (off the test's event loop) for ``condition()``, under ``changed``."""
+
+        def wait() -> None:
+            with self.changed:
+                assert self.changed.wait_for(condition, TIMEOUT), "the server never got there"
+
+        await asyncio.to_thread(wait)
+
+
+TIMEOUT = 10.0
+"""Every wait on the server is bounded by this."""
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+    gate = Gate()
+    message = Conversations.message
+
+    async def counted(self: Conversations, *args: Any, **kwargs: Any) -> Any:
+        with gate.changed:
+            gate.messages += 1
+            gate.changed.notify_all()
+        return await message(self, *args, **kwargs)
+
+    monkeypatch.setattr(Conversations, "message", counted)
+    yield gate
+    gate.opened.set()  # a test that failed with the gate shut leaves nothing waiting
+
+
+@pytest.fixture
+def slow_bot(serve: Serve, tmp_path: Path, gate: Gate) -> Callable[..., LiveServer]:
     def blow_up() -> dict[str, str]:
         raise RuntimeError("kaboom")
 
-    ActionRegistry.register("wait_a_bit")(wait_a_bit)
+    ActionRegistry.register("wait_a_bit")(gate.wait_a_bit)
     ActionRegistry.register("blow_up")(blow_up)
     ActionRegistry.register("pay")(lambda amount: {})
     folder = write_test_bot(tmp_path / "slow-bot")
@@ -174,35 +233,43 @@ def slow_bot(serve: Serve, tmp_path: Path) -> Serve:
     return start
 
 
-async def test_a_busy_conversation_answers_409_with_the_reject_policy(slow_bot: Serve) -> None:
+async def test_a_busy_conversation_answers_409_with_the_reject_policy(
+    slow_bot: Callable[..., LiveServer], gate: Gate
+) -> None:
     server = slow_bot(ServerSettings(busy_policy="reject"))
     async with server.async_client() as client:
         url = "/conversations/busy/messages"
         first = asyncio.create_task(client.post(url, json={"text": "/slow"}))
-        await asyncio.sleep(0.2)
+        await asyncio.to_thread(gate.entered.wait, TIMEOUT)  # its turn runs
         refused = await client.post(url, json={"text": "/slow"})
         assert_problem(refused, 409, "conversation-busy")
         other = await client.post("/conversations/idle/messages", json={"text": "/boom"})
         assert other.status_code == 200
+        gate.opened.set()
         assert (await first).json()["replies"] == [{"text": "slow done", "kind": "text"}]
         after = await client.post(url, json={"text": "/boom"})
         assert after.status_code == 200
 
 
 async def test_the_queue_policy_runs_concurrent_messages_one_after_another(
-    slow_bot: Serve,
+    slow_bot: Callable[..., LiveServer], gate: Gate
 ) -> None:
     server = slow_bot()
     async with server.async_client() as client:
         url = "/conversations/queued/messages"
-        answers = await asyncio.gather(
-            *(client.post(url, json={"text": "/slow"}) for _ in range(3))
-        )
+        sent = [asyncio.create_task(client.post(url, json={"text": "/slow"})) for _ in range(3)]
+        # All three reached the server while the first turn runs: they wait their turn.
+        await gate.until(lambda: gate.messages == 3 and gate.inside == 1)
+        gate.opened.set()
+        answers = await asyncio.gather(*sent)
         assert [a.status_code for a in answers] == [200, 200, 200]
         assert all(a.json()["replies"] == [{"text": "slow done", "kind": "text"}] for a in answers)
+    assert gate.most_inside == 1
 
 
-def test_metrics_count_turns_decisions_pending_and_failures(slow_bot: Serve) -> None:
+def test_metrics_count_turns_decisions_pending_and_failures(
+    slow_bot: Callable[..., LiveServer],
+) -> None:
     server = slow_bot()
     with server.client() as client:
         client.post("/conversations/m1/messages", json={"text": "/payment"})

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from soni.confirmations import ConfirmationRegistry, Runner
 from soni.storage import open_storage
 
@@ -28,6 +30,9 @@ async def claim_then_die(db: str, conversation_id: str) -> None:
             assert (await registry.begin_execution(token)).should_run
     finally:
         await storage.close()
+
+
+pytestmark = pytest.mark.in_process  # plain requests and answers: no socket needed
 
 
 def test_runs_interrupted_before_a_start_are_counted_as_unknown_outcomes(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from soni.sessions import SessionEvent
+from soni.sessions import SessionEvent, Subscription
 
 from .conftest import TIMEOUT, RegistryFactory, kinds, take, turn
 
@@ -49,34 +49,51 @@ async def test_an_evicted_conversation_starts_again_on_its_next_turn(
     assert [i.conversation_id for i in await sessions.list()] == ["c1"]
 
 
+class Clock:
+    """Monotonic seconds that move only when the test moves them."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def next_removal(subscription: Subscription) -> SessionEvent:
+    """The next ``session_removed`` event, or fail after ``TIMEOUT`` seconds."""
+
+    async def read() -> SessionEvent:
+        async for event in subscription:
+            if event.type == "session_removed":
+                return event
+        raise AssertionError("the subscription ended")
+
+    return await asyncio.wait_for(read(), TIMEOUT)
+
+
 async def test_idle_conversations_are_removed_by_the_clean_up(
     make_sessions: RegistryFactory,
 ) -> None:
-    sessions = await make_sessions(idle_ttl=0.3, clean_interval=0.02)
+    # Clean-ups every 10 ms of real time; idleness on a clock the test moves.
+    clock = Clock()
+    sessions = await make_sessions(idle_ttl=300, clean_interval=0.01, clock=clock)
     async with sessions.subscribe() as subscription:
+        await turn(sessions, "early")  # at 0
+        clock.now = 100
         await turn(sessions, "idle")
+        clock.now = 250
+        await turn(sessions, "live")
+        # "early" has been idle past its 300 s, "idle" for 250 s only: a clean-up
+        # takes the first and leaves the second.
+        clock.now = 350
+        early = await next_removal(subscription)
+        assert [i.conversation_id for i in await sessions.list()] == ["live", "idle"]
+        clock.now = 450
+        event = await next_removal(subscription)
 
-        removed: asyncio.Future[SessionEvent] = asyncio.get_running_loop().create_future()
-
-        async def watch() -> None:
-            async for event in subscription:
-                if event.type == "session_removed":
-                    removed.set_result(event)
-                    return
-
-        watcher = asyncio.create_task(watch())
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        # "live" has a turn every 20 ms, far more often than its 300 ms allowance.
-        while not removed.done() and loop.time() - started < TIMEOUT:
-            await turn(sessions, "live")
-            await asyncio.sleep(0.02)
-        event = await asyncio.wait_for(removed, TIMEOUT)
-        await watcher
-
+    assert early.conversation_id == "early"
     assert event.conversation_id == "idle"
     assert event.data["reason"] == "idle"
-    assert loop.time() - started >= 0.25
     assert [i.conversation_id for i in await sessions.list()] == ["live"]
 
 

@@ -228,6 +228,7 @@ async def test_status_shows_schema_versions_and_rows(open_pg: OpenStorage) -> No
     assert "@" not in status.location or ":" not in status.location.split("@")[0][13:]
 
 
+@pytest.mark.slow  # waits out connection attempts
 async def test_an_unreachable_database_is_one_clear_error() -> None:
     with pytest.raises(SoniError, match="cannot use the PostgreSQL database"):
         await open_storage("postgresql://nobody:secret@127.0.0.1:1/nowhere?connect_timeout=2")

@@ -379,6 +379,7 @@ def pages(path: str) -> tuple[int, int]:
     return int(total), int(free)
 
 
+@pytest.mark.slow  # writes and vacuums a large file
 async def test_the_sqlite_file_shrinks_after_a_delete_and_the_sweepers_vacuum(
     handlers: Mapping[str, ActionSpec], tmp_path: Path
 ) -> None:

@@ -148,6 +148,7 @@ async def test_junit_xml_is_well_formed_with_a_handler_error_message(
 # -- the pytest plugin leaves unrelated tests/*.yaml alone ----------------------
 
 
+@pytest.mark.slow  # pytest in a process of its own
 def test_pytest_plugin_leaves_a_non_bot_project_alone(tmp_path: Path) -> None:
     """Any project with a YAML file at its root (mkdocs.yml, docker-compose.yml,
     environment.yml, ...) and a tests/*.yaml with a top-level `tests:` key (a CI

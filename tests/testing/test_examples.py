@@ -15,6 +15,7 @@ BOTS = sorted(p.name for p in EXAMPLES.iterdir() if (p / "actions.py").exists())
 
 
 @pytest.mark.parametrize("bot", BOTS)
+@pytest.mark.slow  # every conversation test of an example bot
 async def test_the_examples_conversation_tests_pass(examples: Path, bot: str) -> None:
     files = load_test_files(discover(examples / bot))
     tests = [test for file in files for test in file.tests]

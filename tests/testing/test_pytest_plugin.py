@@ -10,7 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import WriteTests
+
+pytestmark = pytest.mark.slow  # each runs pytest in a process of its own
 
 PASSING = "  - {name: greets, steps: [{user: hello}, {bot: 'Hello !'}]}\n"
 FAILING = "  - name: says bye\n    steps:\n      - user: hello\n      - bot: Bye\n"

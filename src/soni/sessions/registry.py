@@ -49,6 +49,8 @@ class SessionRegistry:
         clean_interval: Seconds between two clean-ups.
         queue_size: How many unread events a subscriber may have before it is
             dropped with a ``lagged`` event.
+        clock: Monotonic seconds, which ``idle_ttl`` is measured in; the event
+            loop's clock by default (tests pass one they move themselves).
 
     Raises:
         ValueError: a setting is out of range.
@@ -60,6 +62,7 @@ class SessionRegistry:
         idle_ttl: float = 3600.0,
         clean_interval: float = 60.0,
         queue_size: int = 256,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if isinstance(max_sessions, bool) or not isinstance(max_sessions, int) or max_sessions < 1:
             raise ValueError(f"max_sessions must be a positive integer, got {max_sessions!r}")
@@ -73,6 +76,7 @@ class SessionRegistry:
         self.idle_ttl = float(idle_ttl)
         self.clean_interval = float(clean_interval)
         self.queue_size = queue_size
+        self._clock = clock
         self._state: Literal["new", "running", "stopped"] = "new"
         self._loop: asyncio.AbstractEventLoop | None = None
         self._cleaner: asyncio.Task[None] | None = None
@@ -360,8 +364,7 @@ class SessionRegistry:
         _require_optional_text("record_turn", "user_id", user_id)
         _require_replies(replies)
         now = datetime.now(UTC)
-        assert self._loop is not None
-        entry, created = self._table.touch(conversation_id, now, self._loop.time())
+        entry, created = self._table.touch(conversation_id, now, self._monotonic())
         entry.status, entry.pending, entry.active_flow = status, pending, active_flow
         if user_id is not None:
             entry.user_id = user_id
@@ -409,9 +412,14 @@ class SessionRegistry:
         entry = self._table.get(conversation_id)
         return None if entry is None else entry.info()
 
-    def _remove_idle(self) -> None:
+    def _monotonic(self) -> float:
+        if self._clock is not None:
+            return self._clock()
         assert self._loop is not None
-        gone = self._table.idle(self._loop.time() - self.idle_ttl)
+        return self._loop.time()
+
+    def _remove_idle(self) -> None:
+        gone = self._table.idle(self._monotonic() - self.idle_ttl)
         now = datetime.now(UTC)
         for entry in gone:
             self._removed(entry, "idle", now)

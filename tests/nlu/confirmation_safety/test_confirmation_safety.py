@@ -15,8 +15,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from soni import Bot
 from soni.testing import evaluate, load_labeled_set
+
+pytestmark = pytest.mark.slow  # hundreds of cases, each a conversation
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"

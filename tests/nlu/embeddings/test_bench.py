@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # runs the benchmark in a process of its own
+
 BENCH = Path(__file__).resolve().parents[3] / "bench" / "embeddings.py"
 
 

@@ -169,6 +169,7 @@ async def test_loading_such_a_bot_raises_the_same_error(tmp_path: Path) -> None:
         await Bot.load(folder, db=":memory:")
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_importing_soni_and_its_rules_imports_none_of_the_extra(tmp_path: Path) -> None:
     # In a new process: this one has numpy loaded by other tests.
     restaurant = str(Path(__file__).parents[1] / "fresh" / "restaurant" / "bot")
