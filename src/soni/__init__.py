@@ -2,41 +2,57 @@
 
 from typing import TYPE_CHECKING, Any
 
-from soni.errors import (
-    ActionArgumentError,
-    ActionError,
-    ActionFailed,
-    ActionLoadError,
-    ActionNotFound,
-    ActionRegistrationError,
-    ActionTimeout,
-    AlreadyDecided,
-    ConfigError,
-    ConfigErrors,
-    ConfirmationClosed,
-    ConfirmationError,
-    ConfirmationExpired,
-    ConversationBusy,
-    InvalidDecision,
-    SlotValueError,
-    SoniError,
-    UnknownConfirmation,
-)
+from soni.errors import ConversationBusy, SoniError
 
 if TYPE_CHECKING:
     from soni.actions import ActionContext, ActionRegistry, ActionSpec, load_actions
+    from soni.actions.errors import (
+        ActionArgumentError,
+        ActionError,
+        ActionFailed,
+        ActionLoadError,
+        ActionNotFound,
+        ActionRegistrationError,
+        ActionTimeout,
+    )
     from soni.actions.validators import validator
+    from soni.confirmations.errors import (
+        AlreadyDecided,
+        ConfirmationClosed,
+        ConfirmationError,
+        ConfirmationExpired,
+        InvalidDecision,
+        UnknownConfirmation,
+    )
     from soni.dsl import BotConfig, load_bot, validate_bot
+    from soni.dsl.errors import ConfigError, ConfigErrors, SlotValueError
     from soni.engine import Bot, PendingView, ReplyView, SyncBot, TurnResult
     from soni.server import ServerSettings, create_app
 
     __version__: str
 
 # Every import of a soni module runs this file first, so it imports nothing but the
-# errors (standard library only): a program that only uses ``soni.client`` must not
-# pay for the bot language (pydantic models, YAML), and a handler module that only
-# needs ``from soni import ActionRegistry`` must not pay for LangGraph.
+# root errors (standard library only); the others load with their package, on first
+# use: a program that only uses ``soni.client`` must not pay for the bot language
+# (pydantic models, YAML), and a handler module that only needs
+# ``from soni import ActionRegistry`` must not pay for LangGraph.
 _LAZY = {
+    "ActionArgumentError": "soni.actions.errors",
+    "ActionError": "soni.actions.errors",
+    "ActionFailed": "soni.actions.errors",
+    "ActionLoadError": "soni.actions.errors",
+    "ActionNotFound": "soni.actions.errors",
+    "ActionRegistrationError": "soni.actions.errors",
+    "ActionTimeout": "soni.actions.errors",
+    "AlreadyDecided": "soni.confirmations.errors",
+    "ConfirmationClosed": "soni.confirmations.errors",
+    "ConfirmationError": "soni.confirmations.errors",
+    "ConfirmationExpired": "soni.confirmations.errors",
+    "InvalidDecision": "soni.confirmations.errors",
+    "UnknownConfirmation": "soni.confirmations.errors",
+    "ConfigError": "soni.dsl.errors",
+    "ConfigErrors": "soni.dsl.errors",
+    "SlotValueError": "soni.dsl.errors",
     "ActionContext": "soni.actions",
     "ActionRegistry": "soni.actions",
     "ActionSpec": "soni.actions",

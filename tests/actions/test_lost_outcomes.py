@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from soni import ActionContext, ActionRegistrationError, ActionRegistry
-from soni.errors import ActionFailed, ActionNotFound
+from soni.actions.errors import ActionFailed, ActionNotFound
 
 ORDERS = {"key-1": "O-1"}
 

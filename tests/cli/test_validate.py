@@ -15,8 +15,8 @@ from typer.testing import CliRunner, Result
 
 from soni import ActionRegistry
 from soni.cli import app
+from soni.dsl.errors import ConfigError, ConfigErrors
 from soni.engine import Bot
-from soni.errors import ConfigError, ConfigErrors
 
 from .._handlers import register_again
 

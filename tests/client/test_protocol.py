@@ -6,16 +6,16 @@ from datetime import datetime
 import pytest
 
 from soni.client._protocol import decode_frame, encode_instruction, error_from_problem, result_of
-from soni.errors import (
+from soni.client.errors import (
     ClientError,
     Conflict,
     Gone,
     InvalidRequest,
     NotFound,
     ProtocolError,
-    SoniError,
     Unauthorized,
 )
+from soni.errors import SoniError
 
 
 def test_an_instruction_is_an_envelope() -> None:

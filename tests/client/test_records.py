@@ -4,13 +4,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from soni.client.errors import ProtocolError
 from soni.client.records import (
     BotMessage,
     decision_from_wire,
     event_from_wire,
     reply_from_wire,
 )
-from soni.errors import ProtocolError
 
 
 def test_a_minimal_reply_gets_defaults() -> None:

@@ -27,7 +27,8 @@ from soni.confirmations import (
     SqliteConfirmationStore,
     Status,
 )
-from soni.errors import StoreClosed, UnknownConfirmation
+from soni.confirmations.errors import UnknownConfirmation
+from soni.errors import StoreClosed
 
 from .conftest import (
     RegistryFactory,

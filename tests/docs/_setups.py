@@ -131,7 +131,7 @@ flows:
 }
 _LOAD_BROKEN_BOT = """\
 from soni.dsl import load_bot
-from soni.errors import ConfigErrors
+from soni.dsl.errors import ConfigErrors
 
 try:
     load_bot("bot")
@@ -160,7 +160,7 @@ _EVALUATE_BAD_SET = """\
 import asyncio
 
 from soni import Bot
-from soni.errors import ConfigErrors
+from soni.dsl.errors import ConfigErrors
 from soni.testing import evaluate
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from soni.dsl import load_bot
-from soni.errors import ConfigError, ConfigErrors
+from soni.dsl.errors import ConfigError, ConfigErrors
 
 
 def write(path: Path, *parts: str) -> Path:

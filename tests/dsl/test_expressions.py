@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from soni.dsl.errors import ExpressionError
 from soni.dsl.expressions import (
     MAX_DEPTH,
     MAX_LENGTH,
@@ -19,7 +20,7 @@ from soni.dsl.expressions import (
     compile_expression,
     numeric_value,
 )
-from soni.errors import ExpressionError, SoniError
+from soni.errors import SoniError
 
 
 def evaluate(source: str, **slots: Any) -> Any:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from soni.dsl import expressions
+from soni.dsl.errors import ExpressionError
 from soni.dsl.expressions import MAX_DEPTH, MAX_LENGTH, compile_expression
-from soni.errors import ExpressionError
 
 TOO_DEEP = f"expression is nested more than {MAX_DEPTH} levels deep"
 BRACES = "braces hold one slot name, as in '{amount}'"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from soni.dsl import load_bot
-from soni.errors import ConfigErrors
+from soni.dsl.errors import ConfigErrors
 
 BOT = """\
 version: {version}

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from soni.dsl import load_bot, parse_bot
-from soni.errors import ConfigError, ConfigErrors, SoniError
+from soni.dsl.errors import ConfigError, ConfigErrors
+from soni.errors import SoniError
 
 from ._helpers import MINIMAL_FLOW, config_errors, messages, write
 

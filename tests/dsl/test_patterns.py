@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from soni.dsl.errors import PatternError
 from soni.dsl.patterns import Pattern, compile_pattern, select_case
-from soni.errors import PatternError, SoniError
+from soni.errors import SoniError
 
 
 def matching(pattern: str, values: list[Any]) -> list[bool]:

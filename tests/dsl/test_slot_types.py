@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from soni.dsl import SLOT_TYPES, coerce, normalise_choices, slot_kind
-from soni.errors import SlotValueError, SoniError
+from soni.dsl.errors import SlotValueError
+from soni.errors import SoniError
 
 ACCEPTED: list[tuple[str, Any, Any]] = [
     # integer

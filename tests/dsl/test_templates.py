@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from soni.dsl.errors import TemplateError
 from soni.dsl.templates import Template, compile_template, format_value
-from soni.errors import SoniError, TemplateError
+from soni.errors import SoniError
 
 
 def render(text: str, **slots: Any) -> str:

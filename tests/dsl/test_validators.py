@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from soni.actions.errors import ValidatorNotFound, ValidatorRegistrationError
 from soni.dsl import ValidatorRegistry, default_registry, default_validators, validator
-from soni.errors import SoniError, ValidatorNotFound, ValidatorRegistrationError
+from soni.errors import SoniError
 
 BUILTINS = ["email", "non_negative", "not_empty", "phone", "positive"]
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from soni.confirmations import Status
-from soni.errors import ConfirmationClosed
+from soni.confirmations.errors import ConfirmationClosed
 from soni.nlu import Affirm, StartFlow
 from soni.nlu.rules import RulesUnderstanding
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from soni import Bot
-from soni.errors import ConfirmationClosed
+from soni.confirmations.errors import ConfirmationClosed
 
 from .._bots import written_bot
 

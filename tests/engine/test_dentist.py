@@ -14,8 +14,8 @@ from types import ModuleType
 import pytest
 
 from soni import load_actions
+from soni.confirmations.errors import AlreadyDecided
 from soni.engine import Bot, TurnResult
-from soni.errors import AlreadyDecided
 
 from .conftest import EXAMPLES, BotFactory
 

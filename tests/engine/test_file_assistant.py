@@ -8,8 +8,8 @@ import pytest
 
 from soni import load_actions
 from soni.confirmations import Status
+from soni.confirmations.errors import AlreadyDecided, InvalidDecision
 from soni.engine import Bot, TurnResult
-from soni.errors import AlreadyDecided, InvalidDecision
 
 from .conftest import EXAMPLES, BotFactory
 

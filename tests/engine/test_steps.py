@@ -12,9 +12,9 @@ import pytest
 
 from soni import ActionRegistry, load_actions
 from soni.actions import ActionSpec
+from soni.confirmations.errors import ConfirmationExpired
 from soni.engine import Bot
 from soni.engine.graph import MAX_STEPS_PER_TURN
-from soni.errors import ConfirmationExpired
 
 from .._handlers import registered_by
 from .conftest import BotFactory, talk

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from soni.engine import Bot
-from soni.errors import StructuredMessageError
 from soni.nlu import SetSlot, StartFlow, is_structured, parse_structured
+from soni.nlu.errors import StructuredMessageError
 
 from .conftest import BotFactory
 from .test_banking import IBAN

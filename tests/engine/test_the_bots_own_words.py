@@ -12,7 +12,7 @@ import pytest
 
 from soni import Bot
 from soni.dsl import load_bot
-from soni.errors import ConfigErrors
+from soni.dsl.errors import ConfigErrors
 
 from .._bots import written_bot
 

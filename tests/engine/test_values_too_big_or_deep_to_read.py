@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from soni.dsl import default_registry
+from soni.dsl.errors import SlotValueError
 from soni.dsl.slot_types import MAX_DIGITS, coerce
 from soni.engine import Bot
-from soni.errors import SlotValueError
 
 from ._verbatim import AnswersVerbatim
 from .conftest import BotFactory, talk

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from soni import ActionRegistry
+from soni.dsl.errors import ConfigErrors
 from soni.engine import Bot
-from soni.errors import ConfigErrors
 from soni.nlu import (
     Affirm,
     CancelFlow,

@@ -31,7 +31,6 @@ from fastapi.responses import StreamingResponse
 import soni.nlu
 from soni import Bot
 from soni.dsl.models import NluSettings
-from soni.errors import NluSettingsError
 from soni.nlu import (
     MAX_MESSAGE_CHARS,
     Affirm,
@@ -54,6 +53,7 @@ from soni.nlu import (
     Understanding,
 )
 from soni.nlu._llm_prompt import system_prompt
+from soni.nlu.errors import NluSettingsError
 
 from .._uvicorn import ThreadedServer
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from soni.errors import StructuredMessageError
 from soni.nlu import SetSlot, parse_structured
+from soni.nlu.errors import StructuredMessageError
 
 
 def test_a_quoted_value_with_spaces_is_one_value() -> None:

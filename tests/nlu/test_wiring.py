@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from soni import Bot
-from soni.errors import ConfigErrors
+from soni.dsl.errors import ConfigErrors
 from soni.nlu import LLMUnderstanding
 from soni.nlu.rules import RulesUnderstanding
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from soni.errors import ConfigErrors
+from soni.dsl.errors import ConfigErrors
 from soni.testing import run_tests
 from soni.testing.junit import junit_xml
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from soni.errors import ConfigErrors
+from soni.dsl.errors import ConfigErrors
 from soni.testing import ConversationTestErrors, load_test_file, load_test_files, parse_test_file
 from soni.testing.models import ApproveStep, BotStep, PendingStep, UserStep
 

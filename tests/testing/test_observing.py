@@ -11,7 +11,7 @@ import pytest
 
 from soni import Bot
 from soni.actions import ActionContext, ActionRegistry, ActionSpec
-from soni.errors import ActionArgumentError
+from soni.actions.errors import ActionArgumentError
 from soni.testing.observing import ActionRun, RunRecorder, TestClock, make_stub
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from soni.dsl.errors import ConfigErrors
 from soni.engine import Bot
-from soni.errors import ConfigErrors
 from soni.testing import (
     ConversationResult,
     ConversationTestErrors,

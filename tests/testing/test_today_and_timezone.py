@@ -17,7 +17,7 @@ import pytest
 
 from soni import Bot
 from soni.actions import ActionSpec
-from soni.errors import ConfigErrors
+from soni.dsl.errors import ConfigErrors
 from soni.testing import run_tests
 
 from .conftest import EXAMPLES

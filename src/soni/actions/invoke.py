@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from soni.actions.context import ActionContext
+from soni.actions.errors import ActionArgumentError, ActionFailed, ActionTimeout
 from soni.actions.spec import ActionSpec
-from soni.errors import ActionArgumentError, ActionFailed, ActionTimeout
 
 __all__ = (
     "build_arguments",

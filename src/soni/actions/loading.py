@@ -14,7 +14,7 @@ from os import PathLike
 from pathlib import Path
 from types import ModuleType
 
-from soni.errors import ActionLoadError
+from soni.actions.errors import ActionLoadError
 
 __all__ = ("load_actions",)
 

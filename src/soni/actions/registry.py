@@ -20,10 +20,10 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Protocol, TypeVar, overload
 
 from soni.actions.context import ActionContext
+from soni.actions.errors import ActionNotFound, ActionRegistrationError
 from soni.actions.invoke import call_check, call_handler
 from soni.actions.names import NameMap, close_names
 from soni.actions.spec import ActionSpec, Handler, describe, inspect_handler, validate_name
-from soni.errors import ActionNotFound, ActionRegistrationError
 
 __all__ = ("ActionRegistry",)
 

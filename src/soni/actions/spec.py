@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from soni.actions.context import ActionContext
-from soni.errors import ActionRegistrationError
+from soni.actions.errors import ActionRegistrationError
 
 __all__ = ("ActionSpec", "Handler", "inspect_handler", "validate_name")
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
+from soni.actions.errors import ValidatorNotFound, ValidatorRegistrationError
 from soni.actions.names import NameMap
-from soni.errors import ValidatorNotFound, ValidatorRegistrationError
 
 __all__ = (
     "BUILTIN_VALIDATORS",

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from soni.errors import (
+from soni.client.errors import (
     ClientError,
     ConnectFailed,
     ConnectionClosed,

@@ -6,10 +6,7 @@ See ``docs/client.md``.
 """
 
 from soni.client.async_client import AsyncClient
-from soni.client.records import BotMessage, Decision, Event, Pending, Reply
-from soni.client.subscription import Subscription
-from soni.client.sync_client import Client, SyncSubscription
-from soni.errors import (
+from soni.client.errors import (
     ClientError,
     Conflict,
     ConnectFailed,
@@ -21,6 +18,9 @@ from soni.errors import (
     RequestTimeout,
     Unauthorized,
 )
+from soni.client.records import BotMessage, Decision, Event, Pending, Reply
+from soni.client.subscription import Subscription
+from soni.client.sync_client import Client, SyncSubscription
 
 __all__ = (
     "AsyncClient",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NotRequired, TypedDict
 
-from soni.errors import (
+from soni.client.errors import (
     ClientError,
     Conflict,
     Gone,

@@ -31,6 +31,13 @@ from soni.client._protocol import (
     new_session_id,
     result_of,
 )
+from soni.client.errors import (
+    ClientError,
+    ConnectFailed,
+    ConnectionClosed,
+    RequestTimeout,
+    Unauthorized,
+)
 from soni.client.records import (
     Decision,
     Event,
@@ -40,7 +47,6 @@ from soni.client.records import (
     reply_from_wire,
 )
 from soni.client.subscription import Subscription, SubscriptionEnd
-from soni.errors import ClientError, ConnectFailed, ConnectionClosed, RequestTimeout, Unauthorized
 
 __all__ = ("AsyncClient",)
 

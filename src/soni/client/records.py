@@ -15,7 +15,7 @@ from typing import Any, TypeVar, get_args
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from soni.errors import ProtocolError
+from soni.client.errors import ProtocolError
 from soni.wire import DecisionOut, EventOut, PendingOut, ReplyOut, TurnOut
 
 __all__ = ("BotMessage", "Decision", "Event", "Pending", "Reply")

@@ -9,8 +9,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from soni.client._protocol import new_session_id
+from soni.client.errors import ClientError, ConnectionClosed
 from soni.client.records import Event
-from soni.errors import ClientError, ConnectionClosed
 
 if TYPE_CHECKING:
     from soni.client.async_client import AsyncClient

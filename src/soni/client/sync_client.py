@@ -18,9 +18,9 @@ from typing import Any, Self, TypeVar
 from anyio.from_thread import start_blocking_portal
 
 from soni.client.async_client import AsyncClient
+from soni.client.errors import ConnectionClosed
 from soni.client.records import Decision, Event, Reply
 from soni.client.subscription import Subscription
-from soni.errors import ConnectionClosed
 
 __all__ = ("Client", "SyncSubscription")
 

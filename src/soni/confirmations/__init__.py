@@ -2,6 +2,16 @@
 
 from typing import TYPE_CHECKING, Any
 
+from soni.confirmations.errors import (
+    AlreadyDecided,
+    ConfirmationClosed,
+    ConfirmationError,
+    ConfirmationExpired,
+    ConfirmationNotApproved,
+    InvalidDecision,
+    InvalidDecisionMessage,
+    UnknownConfirmation,
+)
 from soni.confirmations.protocol import (
     Choose,
     DecisionMessage,
@@ -30,16 +40,6 @@ from soni.confirmations.stores import (
     SqliteConfirmationStore,
 )
 from soni.confirmations.sweeper import ExpirySweeper
-from soni.errors import (
-    AlreadyDecided,
-    ConfirmationClosed,
-    ConfirmationError,
-    ConfirmationExpired,
-    ConfirmationNotApproved,
-    InvalidDecision,
-    InvalidDecisionMessage,
-    UnknownConfirmation,
-)
 
 if TYPE_CHECKING:
     from soni.confirmations.stores.postgres import PostgresConfirmationStore

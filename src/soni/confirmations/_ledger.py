@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from soni.confirmations._support import Ref, uncancellable
+from soni.confirmations.errors import UnknownConfirmation
 from soni.confirmations.events import ConfirmationEvent, Observers, Waiters
 from soni.confirmations.lifecycle import EXPIRE, Transition
 from soni.confirmations.records import SYSTEM, Actor, PendingConfirmation, Status
 from soni.confirmations.stores.base import Change, ConfirmationStore
 from soni.confirmations.tokens import hash_token, is_well_formed
-from soni.errors import UnknownConfirmation
 
 if TYPE_CHECKING:
     from soni.confirmations.registry import ConfirmationRegistry

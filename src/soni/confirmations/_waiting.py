@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from soni.confirmations._ledger import Ledger
 from soni.confirmations._support import Ref
+from soni.confirmations.errors import UnknownConfirmation
 from soni.confirmations.records import PendingConfirmation
-from soni.errors import UnknownConfirmation
 
 if TYPE_CHECKING:
     from soni.confirmations.registry import ConfirmationRegistry

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from soni.confirmations.errors import (
+    AlreadyDecided,
+    ConfirmationClosed,
+    ConfirmationExpired,
+    InvalidDecision,
+)
 from soni.confirmations.lifecycle import APPROVE, SKIP, Transition
 from soni.confirmations.records import ActionCall, PendingConfirmation, Status, canonical_json
-from soni.errors import AlreadyDecided, ConfirmationClosed, ConfirmationExpired, InvalidDecision
 
 __all__ = ("ActionOffer", "interpret", "offered_calls", "settled")
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from soni.confirmations._ledger import Ledger
 from soni.confirmations._support import Ref, json_safe
 from soni.confirmations.decisions import interpret, settled
+from soni.confirmations.errors import ConfirmationNotApproved
 from soni.confirmations.lifecycle import (
     APPROVE,
     BEGIN,
@@ -23,7 +24,6 @@ from soni.confirmations.lifecycle import (
 )
 from soni.confirmations.records import SYSTEM, Actor, PendingConfirmation, Status
 from soni.confirmations.stores.base import Change
-from soni.errors import ConfirmationNotApproved
 
 if TYPE_CHECKING:
     from soni.confirmations.registry import ConfirmationRegistry

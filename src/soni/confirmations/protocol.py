@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from soni.errors import InvalidDecisionMessage
+from soni.confirmations.errors import InvalidDecisionMessage
 
 __all__ = (
     "MESSAGE_PATTERN",

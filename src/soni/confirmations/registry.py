@@ -27,6 +27,7 @@ from soni.confirmations._relay import relay
 from soni.confirmations._support import Clock, Ref, to_seconds, uncancellable, utcnow
 from soni.confirmations._waiting import wait_until_closed
 from soni.confirmations.decisions import ActionOffer, interpret, offered_calls, settled
+from soni.confirmations.errors import ConfirmationError, ConfirmationExpired
 from soni.confirmations.events import ConfirmationEvent, Observer
 from soni.confirmations.execution import Execution, Executions
 from soni.confirmations.lifecycle import APPROVE, CANCEL, EXPIRE, SHOW, SUPERSEDE
@@ -51,7 +52,6 @@ from soni.confirmations.tokens import (
     new_confirmation_id,
     new_secret,
 )
-from soni.errors import ConfirmationError, ConfirmationExpired
 
 __all__ = ("ActionOffer", "ConfirmationEvent", "ConfirmationRegistry", "Execution")
 

@@ -3,7 +3,7 @@
 :mod:`soni.dsl.expressions` documents the rules (equality, ordering, ``in``,
 arithmetic) and compiles the source; the builders at the end of this module make the
 closures a compiled expression calls. A rule that refuses its operands raises a private
-problem, which the closure reports as an :class:`~soni.errors.ExpressionError` naming the
+problem, which the closure reports as an :class:`~soni.dsl.errors.ExpressionError` naming the
 operator's position.
 """
 
@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple
 
-from soni.errors import ExpressionError
+from soni.dsl.errors import ExpressionError
 
 _MAX_INT_BITS: Final = 4096
 _MAX_TEXT: Final = 100_000

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
+from soni.dsl.errors import ConfigError
 from soni.dsl.models import (
     ActionDef,
     BotConfig,
@@ -33,7 +34,7 @@ from soni.dsl.models import (
 )
 from soni.dsl.source import DataPath, Location, SourceMap, format_path
 from soni.dsl.steps import ACTION_NAME_PATTERN, SLOT_NAME_PATTERN, STEP_TYPES, ChooseOption
-from soni.errors import ConfigError, did_you_mean
+from soni.errors import did_you_mean
 
 __all__ = ("describe_value", "translate")
 

@@ -17,7 +17,7 @@ quotes (escapes ``\\ \' \" \n \t``); ``true``/``false``; ``null``/``none``; list
 operator words are case-insensitive; they and Python's keywords cannot name slots.
 Everything else (``&&``, ``||``, ``!``, ``**``, attribute access, subscripts,
 calls, lambdas, comprehensions, f-strings, ``:=``, ``if``/``else``, ``is``) is an
-:class:`~soni.errors.ExpressionError` at compile time naming the problem and position.
+:class:`~soni.dsl.errors.ExpressionError` at compile time naming the problem and position.
 
 Semantics, the decisions a bot author relies on:
 
@@ -63,8 +63,8 @@ from typing import Any, Final, NamedTuple, NoReturn, TypeGuard
 
 from soni.dsl import _values
 from soni.dsl._values import Evaluate, Node, numeric_value
+from soni.dsl.errors import ExpressionError
 from soni.dsl.templates import Template, compile_template
-from soni.errors import ExpressionError
 
 __all__ = (
     "MAX_DEPTH",

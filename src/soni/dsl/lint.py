@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from soni.dsl.errors import PatternError
 from soni.dsl.models import BotConfig, FlowDef, SlotDef
 from soni.dsl.patterns import Pattern, compile_pattern
 from soni.dsl.program import END, Instruction, Program, compile_flow
@@ -37,7 +38,7 @@ from soni.dsl.responses import variants
 from soni.dsl.source import DataPath, SourceMap, format_path
 from soni.dsl.steps import ActionStep, BranchStep, ConfirmStep, Step, WhileStep
 from soni.dsl.templates import compile_template
-from soni.errors import PatternError, format_location
+from soni.errors import format_location
 
 __all__ = ("ConfigWarning", "lint", "step_paths")
 

@@ -7,7 +7,8 @@ files (a flow, slot or action defined twice), validate the models (types,
 required fields, unknown keys), then check the references between elements. The
 models validate whatever parsed and merged, but the references are only checked
 once everything before succeeded: with a file missing, "unknown flow" errors would
-mostly be echoes of it. Whatever is found is raised at once as :class:`~soni.errors.ConfigErrors`.
+mostly be echoes of it. Whatever is found is raised at once as
+:class:`~soni.dsl.errors.ConfigErrors`.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from pydantic import ValidationError
 
 from soni.dsl._soni1 import rewrite_file, soni1_spelling, turn_outputs_around
 from soni.dsl.diagnostics import describe_value, translate
+from soni.dsl.errors import ConfigError, ConfigErrors
 from soni.dsl.models import BotConfig
 from soni.dsl.source import Location, SourceMap, format_path
 from soni.dsl.steps import SLOT_NAME_PATTERN, each_action_step
 from soni.dsl.validate import validate_bot
 from soni.dsl.yaml_reader import ParsedFile, parse_yaml
-from soni.errors import ConfigError, ConfigErrors
 
 __all__ = ("load_bot", "parse_bot")
 

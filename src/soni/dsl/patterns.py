@@ -23,9 +23,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from soni.dsl.errors import PatternError
 from soni.dsl.expressions import numeric_value
 from soni.dsl.templates import format_value
-from soni.errors import PatternError
 
 __all__ = ("Pattern", "compile_pattern", "select_case")
 

@@ -1,7 +1,7 @@
 """Slot types: reading a value the user gave (or an action returned) as the slot's type.
 
 ``coerce(kind, value)`` returns the value in its canonical Python form or raises
-:class:`~soni.errors.SlotValueError`. It is deliberately forgiving about *format*
+:class:`~soni.dsl.errors.SlotValueError`. It is deliberately forgiving about *format*
 (``"1,000"``, ``"€50"``, ``"Yes"``, ``"05/01/2024"``) and strict about *meaning*
 (``1.5`` is not an integer, ``"maybe"`` is not a boolean). Number words ("fifty")
 are the NLU's business, not this module's.
@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Literal, TypeAlias
 
 from soni.actions.validators import is_email
-from soni.errors import SlotValueError
+from soni.dsl.errors import SlotValueError
 
 __all__ = (
     "MAX_DIGITS",

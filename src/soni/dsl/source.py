@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from soni.errors import ConfigError, format_location
+from soni.dsl.errors import ConfigError
+from soni.errors import format_location
 
 __all__ = ("DataPath", "Location", "SourceMap", "format_path")
 

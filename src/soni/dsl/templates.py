@@ -7,7 +7,7 @@ spaces -- optionally with a format spec after a colon: a date's or time's
 (``{price:,.2f}``, ``{share:.0%}``). Nothing else: no attribute access, no index, no
 conversion (``{a.b}``, ``{a[0]}``, ``{a!r}``). ``{{`` / ``}}`` write literal braces.
 Anything else with a brace (``{ amount }``, ``{1x}``, a spec no value could take, an
-unclosed ``{``, a lone ``}``) is a :class:`~soni.errors.TemplateError` when the bot
+unclosed ``{``, a lone ``}``) is a :class:`~soni.dsl.errors.TemplateError` when the bot
 loads, so a typo never reaches a user as raw braces.
 
 Rendering never fails: a missing slot, or one holding ``None``, renders as empty text
@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from soni.errors import TemplateError
+from soni.dsl.errors import TemplateError
 
 __all__ = ("Template", "compile_template", "format_value")
 

@@ -20,13 +20,14 @@ from typing import TypeVar
 
 from soni.dsl._flow_checks import FlowChecker, assigned_slots
 from soni.dsl.diagnostics import describe_value
+from soni.dsl.errors import ConfigError, SlotValueError
 from soni.dsl.expressions import compile_expression
 from soni.dsl.models import BotConfig, SlotDef
 from soni.dsl.responses import RESPONSES
 from soni.dsl.slot_types import coerce
 from soni.dsl.source import DataPath, SourceMap, format_path
 from soni.dsl.templates import compile_template
-from soni.errors import ConfigError, SlotValueError, did_you_mean
+from soni.errors import did_you_mean
 
 __all__ = ("validate_bot",)
 

@@ -24,8 +24,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from soni.dsl.errors import ConfigError
 from soni.dsl.source import DataPath, Location, format_path
-from soni.errors import ConfigError
 
 __all__ = ("ParsedFile", "parse_yaml")
 

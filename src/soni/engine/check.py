@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from soni.actions import ActionRegistry, load_actions
+from soni.actions.errors import ActionLoadError
 from soni.actions.validators import default_validators
+from soni.dsl.errors import ConfigError, ConfigErrors
 from soni.dsl.lint import ConfigWarning, lint, step_paths
 from soni.dsl.loader import load_bot
 from soni.dsl.models import ActionStep, BotConfig, ChooseStep
 from soni.dsl.source import SourceMap, format_path
-from soni.errors import ActionLoadError, ConfigError, ConfigErrors, NluSettingsError
+from soni.nlu.errors import NluSettingsError
 from soni.nlu.rules import RulesSettings
 
 __all__ = ("HANDLER_MODULES", "CheckReport", "check_bot", "handler_targets", "load_config")

@@ -15,6 +15,7 @@ from typing import Any
 from soni.actions import ActionRegistry
 from soni.actions.validators import ValidatorRegistry, default_validators
 from soni.confirmations import ConfirmationRegistry, PendingConfirmation
+from soni.dsl.errors import SlotValueError
 from soni.dsl.models import BotConfig, SlotDef, zone_of
 from soni.dsl.program import Instruction, Program, compile_flow
 from soni.dsl.responses import RESPONSES, variants
@@ -24,7 +25,7 @@ from soni.engine.events import ActionRan
 from soni.engine.stack import current
 from soni.engine.state import ConversationState, Frame
 from soni.engine.turn import Turn
-from soni.errors import SlotValueError, did_you_mean
+from soni.errors import did_you_mean
 from soni.nlu.protocol import FlowInfo, SlotInfo, Understanding
 from soni.nlu.units import day_half_words, example_shape, past_words, unit_words
 from soni.storage.journal import ActionJournal, MemoryActionJournal

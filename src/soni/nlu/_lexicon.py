@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from soni.actions.validators import as_number
-from soni.errors import NluSettingsError
 from soni.nlu._text import normal
 from soni.nlu.embeddings._settings import EmbeddingSettings
+from soni.nlu.errors import NluSettingsError
 
 __all__ = ("RulesSettings",)
 

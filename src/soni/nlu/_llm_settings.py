@@ -12,7 +12,7 @@ from typing import Any, Literal, get_args
 import httpx
 
 from soni.actions.validators import as_number
-from soni.errors import NluSettingsError
+from soni.nlu.errors import NluSettingsError
 
 __all__ = ("DEFAULT_BASE_URL", "FALLBACK_ORDER", "LLMSettings", "ResponseFormat")
 

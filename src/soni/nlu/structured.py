@@ -16,7 +16,6 @@ import re
 import shlex
 from typing import Any
 
-from soni.errors import StructuredMessageError
 from soni.nlu.commands import (
     Affirm,
     CancelFlow,
@@ -27,6 +26,7 @@ from soni.nlu.commands import (
     SetSlot,
     StartFlow,
 )
+from soni.nlu.errors import StructuredMessageError
 from soni.nlu.protocol import MAX_MESSAGE_CHARS
 
 __all__ = ("is_structured", "parse_structured")

@@ -21,22 +21,21 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from soni.confirmations import Actor
-from soni.errors import (
+from soni.confirmations.errors import (
     AlreadyDecided,
     ConfirmationClosed,
     ConfirmationError,
     ConfirmationExpired,
-    ConversationBusy,
     InvalidDecision,
     InvalidDecisionMessage,
-    SessionCommandError,
-    SoniError,
-    StoreClosed,
     UnknownConfirmation,
 )
+from soni.errors import ConversationBusy, SoniError, StoreClosed
+from soni.sessions.errors import SessionCommandError
 
 __all__ = (
     "PROBLEM_JSON",
+    "BadFrame",
     "BodyTooLarge",
     "CatchAll",
     "ConversationBusy",
@@ -45,7 +44,6 @@ __all__ = (
     "NotAuthenticated",
     "NotReady",
     "Problem",
-    "ProtocolError",
     "install_error_handlers",
     "problem_for",
     "problem_response",
@@ -73,7 +71,7 @@ class InvalidInput(SoniError, ValueError):
         super().__init__(detail)
 
 
-class ProtocolError(SoniError):
+class BadFrame(SoniError):
     """A WebSocket frame the protocol cannot take: malformed, of an unknown type or name."""
 
     def __init__(self, detail: str, *, status: int = 400, slug: str = "bad-frame") -> None:
@@ -194,7 +192,7 @@ def problem_for(exc: BaseException) -> Problem:
         errors = _validation_errors(exc.errors())
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
         return Problem(422, "invalid-request", "Invalid request", detail, {"errors": errors})
-    if isinstance(exc, ProtocolError):
+    if isinstance(exc, BadFrame):
         # The error's own kind names it ("Unknown instruction"), else its status does.
         title = _SLUG_TITLES.get(exc.slug) or _PROTOCOL_TITLES.get(exc.status)
         return Problem(exc.status, exc.slug, title or "Protocol error", str(exc))

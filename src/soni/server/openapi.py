@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from soni.confirmations import Actor, parse_decision_message
-from soni.errors import (
+from soni.confirmations.errors import (
     AlreadyDecided,
     ConfirmationClosed,
     ConfirmationExpired,

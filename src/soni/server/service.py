@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from soni.confirmations import Choose, Execute, PendingConfirmation, Shown, parse_decision_message
+from soni.confirmations.errors import UnknownConfirmation
 from soni.confirmations.records import OPEN
 from soni.engine import Bot
-from soni.errors import UnknownConfirmation
 from soni.server.auth import Caller
 from soni.server.errors import ConversationBusy, ConversationNotFound
 from soni.server.metrics import Metrics

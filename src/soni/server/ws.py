@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from soni.errors import SoniError
 from soni.server.auth import Caller
-from soni.server.errors import BodyTooLarge, ProtocolError, problem_for, problem_response
+from soni.server.errors import BadFrame, BodyTooLarge, problem_for, problem_response
 from soni.server.schemas import DecideArgs, MessageArgs, SubscribeArgs
 from soni.server.state import ServerState, caller_for, server_state
 from soni.server.ws_session import (
@@ -121,7 +121,7 @@ class Connection:
                     # connection down with it: log it, answer it, go on.
                     logger.exception("a WebSocket frame could not be handled")
                     await self.socket.send_error(
-                        None, ProtocolError("the frame could not be handled", status=500)
+                        None, BadFrame("the frame could not be handled", status=500)
                     )
         finally:
             self.socket.open = False
@@ -143,7 +143,7 @@ class Connection:
             try:
                 raw = data.decode("utf-8")
             except UnicodeDecodeError:
-                await self.socket.send_error(None, ProtocolError("a frame is UTF-8 JSON text"))
+                await self.socket.send_error(None, BadFrame("a frame is UTF-8 JSON text"))
                 return
         elif len(raw) > self._max_frame or (
             # Characters are up to 4 bytes each: count the bytes only when it matters.
@@ -164,7 +164,7 @@ class Connection:
         elif len(self._sessions) >= MAX_SESSIONS_PER_SOCKET:
             await self.socket.send_error(
                 frame.session_id,
-                ProtocolError(
+                BadFrame(
                     f"{MAX_SESSIONS_PER_SOCKET} sessions are open on this connection; "
                     "wait for some to end",
                     status=429,
@@ -190,9 +190,7 @@ class Connection:
             if args is None:
                 args = {}
             if not isinstance(args, dict):
-                raise ProtocolError(
-                    "args must be a JSON object", status=422, slug="invalid-request"
-                )
+                raise BadFrame("args must be a JSON object", status=422, slug="invalid-request")
             result = await handler(session, args)
             if not session.responded:
                 await session.respond(result)
@@ -211,11 +209,11 @@ class Connection:
 
     def _handler(self, frame: Frame) -> Handler:
         if frame.type != "instruction":
-            raise ProtocolError(f"a client sends instructions, not a {frame.type}")
+            raise BadFrame(f"a client sends instructions, not a {frame.type}")
         handler = self._handlers.get(frame.name) if isinstance(frame.name, str) else None
         if handler is None:
             known = ", ".join(self._handlers)
-            raise ProtocolError(
+            raise BadFrame(
                 f"unknown instruction {frame.name!r}; expected one of {known}",
                 slug="unknown-instruction",
             )
@@ -238,7 +236,7 @@ class Connection:
         return _dump(decision)
 
     async def _unsubscribe(self, session: Session, args: dict[str, Any]) -> None:
-        raise ProtocolError(
+        raise BadFrame(
             f"nothing to unsubscribe: session {session.session_id!r} has no subscription",
             status=404,
             slug="not-subscribed",
@@ -280,7 +278,7 @@ class Connection:
                             )
                             break
                         await session.fail(
-                            ProtocolError(
+                            BadFrame(
                                 f"session {session.session_id!r} is subscribed: send "
                                 "'unsubscribe' in it, or use another session_id",
                                 status=409,

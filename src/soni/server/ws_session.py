@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from soni.server.errors import Problem, ProtocolError, problem_for
+from soni.server.errors import BadFrame, Problem, problem_for
 
 __all__ = (
     "PAYLOAD_TYPES",
@@ -70,30 +70,28 @@ def parse_frame(raw: str) -> Frame:
     try:
         data = json.loads(raw)
     except ValueError as exc:
-        raise FrameError(None, ProtocolError(f"the frame is not valid JSON: {exc}")) from None
+        raise FrameError(None, BadFrame(f"the frame is not valid JSON: {exc}")) from None
     except RecursionError:
-        raise FrameError(None, ProtocolError("the frame's JSON is nested too deeply")) from None
+        raise FrameError(None, BadFrame("the frame's JSON is nested too deeply")) from None
     if not isinstance(data, dict):
         raise FrameError(
             None,
-            ProtocolError("a frame is a JSON object {session_id, local_timestamp, payload}"),
+            BadFrame("a frame is a JSON object {session_id, local_timestamp, payload}"),
         )
     session_id = data.get("session_id")
     if not isinstance(session_id, str) or not 0 < len(session_id) <= _MAX_SESSION_ID:
         raise FrameError(
             None,
-            ProtocolError(f"session_id must be a string of 1 to {_MAX_SESSION_ID} characters"),
+            BadFrame(f"session_id must be a string of 1 to {_MAX_SESSION_ID} characters"),
         )
     payload = data.get("payload")
     if not isinstance(payload, dict):
-        raise FrameError(session_id, ProtocolError("payload must be a JSON object"))
+        raise FrameError(session_id, BadFrame("payload must be a JSON object"))
     kind = payload.get("type")
     if not isinstance(kind, str) or kind not in PAYLOAD_TYPES:
         raise FrameError(
             session_id,
-            ProtocolError(
-                f"unknown payload type {kind!r}; expected instruction, response or event"
-            ),
+            BadFrame(f"unknown payload type {kind!r}; expected instruction, response or event"),
         )
     return Frame(session_id, data.get("local_timestamp"), payload)
 

@@ -1,6 +1,6 @@
 """The session registry: live conversations, idle clean-up, capacity, and their events."""
 
-from soni.errors import SessionCommandError
+from soni.sessions.errors import SessionCommandError
 from soni.sessions.events import EVENT_TYPES, EventType, SessionEvent, SessionInfo
 from soni.sessions.registry import SessionRegistry
 from soni.sessions.subscription import Subscription

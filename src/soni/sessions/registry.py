@@ -18,8 +18,8 @@ from soni.engine import (
     ConversationReset,
     TurnCompleted,
 )
-from soni.errors import SessionCommandError
 from soni.sessions._table import Entry, SessionTable
+from soni.sessions.errors import SessionCommandError
 from soni.sessions.events import EVENT_TYPES, SessionEvent, SessionInfo
 from soni.sessions.subscription import Broadcast, Mailbox, Subscription
 from soni.sessions.watch import session_event_for

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from soni.dsl.errors import ConfigError
 from soni.engine.core import Engine
-from soni.errors import ConfigError, did_you_mean
+from soni.errors import did_you_mean
 from soni.testing.loading import ConversationTestFile
 from soni.testing.models import (
     ActionExecutedStep,

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from soni.confirmations import PendingConfirmation
+from soni.confirmations.errors import ConfirmationError
 from soni.confirmations.records import OPEN
 from soni.engine import Bot, TurnResult
-from soni.errors import ConfirmationError
 from soni.testing.matching import as_written, same_value, text_matches, wanted
 from soni.testing.models import (
     ActionExecutedStep,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from soni.errors import ConfigError, ConfigErrors
+from soni.dsl.errors import ConfigError, ConfigErrors
 
 __all__ = ("ConversationTestErrors",)
 

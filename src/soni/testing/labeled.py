@@ -40,10 +40,11 @@ from typing import TYPE_CHECKING, Any
 
 from soni.dsl import ActionStep, ChooseStep, Location, SourceMap
 from soni.dsl.diagnostics import describe_value
+from soni.dsl.errors import ConfigError, ConfigErrors, SlotValueError
 from soni.dsl.slot_types import coerce
 from soni.dsl.source import DataPath, format_path
 from soni.dsl.yaml_reader import parse_yaml
-from soni.errors import ConfigError, ConfigErrors, SlotValueError, did_you_mean
+from soni.errors import did_you_mean
 from soni.nlu.commands import (
     Affirm,
     AskDecision,

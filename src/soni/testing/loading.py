@@ -17,9 +17,10 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from soni.dsl.diagnostics import describe_value
+from soni.dsl.errors import ConfigError, ConfigErrors
 from soni.dsl.source import DataPath, Location, SourceMap, format_path
 from soni.dsl.yaml_reader import parse_yaml
-from soni.errors import ConfigError, ConfigErrors, did_you_mean
+from soni.errors import did_you_mean
 from soni.testing.errors import ConversationTestErrors
 from soni.testing.models import STEP_KEYS, ConversationFileModel, ConversationTest
 

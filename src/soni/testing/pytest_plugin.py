@@ -79,7 +79,7 @@ class ConversationTestsFile(pytest.File):
     """A test file of conversations; its bot is the folder above ``tests/``."""
 
     def collect(self) -> Iterator[ConversationItem]:
-        from soni.errors import ConfigErrors
+        from soni.dsl.errors import ConfigErrors
         from soni.testing.loading import load_test_file
 
         try:

@@ -17,9 +17,9 @@ from typing import Any
 
 from soni.actions import ActionRegistry
 from soni.actions.spec import Handler
+from soni.dsl.errors import ConfigError
 from soni.dsl.models import zone_of
 from soni.engine import Bot
-from soni.errors import ConfigError
 from soni.testing.checks import BotNames, check_references
 from soni.testing.conversation import Conversation, Mismatch
 from soni.testing.errors import ConversationTestErrors

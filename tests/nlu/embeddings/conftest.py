@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from soni.errors import NluSettingsError
 from soni.nlu.embeddings import Encoder, find_model, load_encoder, missing_modules
+from soni.nlu.errors import NluSettingsError
 
 NEEDS = ("model", "encoder")
 

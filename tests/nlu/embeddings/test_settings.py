@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from soni import Bot
+from soni.dsl.errors import ConfigError, ConfigErrors
 from soni.engine import check_bot
-from soni.errors import ConfigError, ConfigErrors, NluSettingsError
 from soni.nlu.embeddings import EmbeddingSettings, _settings
+from soni.nlu.errors import NluSettingsError
 from soni.nlu.rules import RulesSettings
 
 from ..._handlers import register_again

@@ -15,6 +15,7 @@ from typing import Any
 
 from soni.actions import ActionContext
 from soni.confirmations import ActionCall, Execution, PendingConfirmation, Status
+from soni.dsl.errors import SlotValueError
 from soni.dsl.program import Instruction
 from soni.dsl.slot_types import coerce
 from soni.engine.core import Engine
@@ -23,7 +24,7 @@ from soni.engine.nodes.runs import Call, run_approved, run_journaled
 from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
 from soni.engine.turn import Turn
-from soni.errors import SlotValueError, did_you_mean
+from soni.errors import did_you_mean
 from soni.storage.journal import run_key
 
 logger = logging.getLogger("soni.engine")

@@ -16,11 +16,11 @@ from typing import Any
 
 from soni.confirmations import Actor
 from soni.confirmations.decisions import interpret
+from soni.confirmations.errors import ConfirmationError, InvalidDecision
 from soni.engine.core import Engine
 from soni.engine.stack import current, end_task, push, reply
 from soni.engine.state import ConversationState
 from soni.engine.turn import Deferred, Turn
-from soni.errors import ConfirmationError, InvalidDecision
 from soni.nlu import (
     Affirm,
     AskDecision,

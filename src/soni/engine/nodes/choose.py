@@ -15,6 +15,7 @@ from typing import Any
 from soni.confirmations import ActionCall, Status
 from soni.confirmations.records import SYSTEM
 from soni.dsl import ChooseOption, ChooseStep
+from soni.dsl.errors import SlotValueError
 from soni.dsl.program import Instruction
 from soni.dsl.slot_types import coerce
 from soni.dsl.templates import format_value
@@ -24,7 +25,6 @@ from soni.engine.nodes.gate import closed_message, gate, says_its_own
 from soni.engine.stack import advance, current, end_task, reply
 from soni.engine.state import ConversationState
 from soni.engine.turn import Turn
-from soni.errors import SlotValueError
 
 logger = logging.getLogger("soni.engine")
 

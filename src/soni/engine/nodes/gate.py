@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from soni.confirmations import ActionCall, Execution, PendingConfirmation, Status
+from soni.confirmations.errors import ConfirmationError
 from soni.dsl.program import Instruction
 from soni.engine.core import Engine
 from soni.engine.stack import current, reply
 from soni.engine.state import ConversationState
 from soni.engine.turn import Turn
-from soni.errors import ConfirmationError
 
 __all__ = ("Gate", "gate")
 

@@ -16,7 +16,6 @@ from langgraph.types import interrupt
 from soni.engine.core import Engine
 from soni.engine.state import ConversationState
 from soni.engine.turn import Turn
-from soni.errors import StructuredMessageError
 from soni.nlu import (
     Command,
     ConversationContext,
@@ -28,6 +27,7 @@ from soni.nlu import (
     is_structured,
     parse_structured,
 )
+from soni.nlu.errors import StructuredMessageError
 
 
 @dataclass(frozen=True, slots=True)

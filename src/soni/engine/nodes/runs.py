@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
 from soni.actions import ActionContext
+from soni.actions.errors import ActionError
 from soni.confirmations import Actor, Execution, PendingConfirmation, Status
 from soni.engine.core import Engine
 from soni.engine.events import ActionOutcome, ActionRan
 from soni.engine.turn import Turn
-from soni.errors import ActionError
 from soni.storage.journal import JournalEntry
 
 __all__ = ("Call", "Outcome", "run_approved", "run_journaled")

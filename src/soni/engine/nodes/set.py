@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from soni.dsl.errors import ExpressionError
 from soni.dsl.expressions import Expression, compile_computed, compile_expression, numeric_value
 from soni.dsl.templates import compile_template
 from soni.engine.core import Engine
 from soni.engine.stack import advance
 from soni.engine.state import ConversationState
 from soni.engine.turn import Turn
-from soni.errors import ExpressionError
 
 
 def value_of(raw: Any, slots: dict[str, Any]) -> Any:

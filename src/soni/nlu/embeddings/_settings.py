@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from soni.errors import NluSettingsError
+from soni.nlu.errors import NluSettingsError
 
 __all__ = (
     "INSTALL",
