@@ -60,11 +60,11 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-# The loop to run while changing code (about a minute on two cores): every test but the
-# suites marked in tests/conftest.py and pyproject.toml — the docs harness, real
-# servers, PostgreSQL, the fault suites, the embeddings extra and tests that take
-# seconds on their own (processes of their own, large generated inputs). No lint or
-# type-check. `make test` runs everything.
+# The loop to run while changing code (a minute and a half on two cores, against about
+# seven for `make test`): every test but the suites marked in tests/conftest.py and
+# pyproject.toml — the docs harness, real servers, PostgreSQL, the fault suites, the
+# embeddings extra and tests that take seconds on their own (processes of their own,
+# large generated inputs). No lint or type-check. `make test` runs everything.
 FAST_TESTS := not (docs or server or postgres or faults or embeddings or slow)
 test-fast: $(STAMP)
 	$(BIN)/pytest -n auto -m "$(FAST_TESTS)" $(PYTEST_ARGS)

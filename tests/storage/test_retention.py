@@ -272,6 +272,7 @@ async def test_the_sweeper_skips_a_conversation_whose_turn_is_running(
     assert (await bot.handle("busy", "yes", user_id="u1")).texts[0].startswith("Done: 50 EUR")
 
 
+@pytest.mark.slow  # six conversations against a sweeper
 async def test_turns_and_the_sweeper_at_once_lose_nothing(open_bot: Opened, db: str) -> None:
     bot = await open_bot()
     conversations = [f"c{n}" for n in range(6)]
