@@ -8,7 +8,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow  # each test runs a Python process of its own
 
 # Blocks the extra's modules in a fresh interpreter, as if they were not installed.
 WITHOUT_EXTRA = textwrap.dedent(
