@@ -73,3 +73,24 @@ async def test_bad_nlu_settings_are_a_config_error_naming_the_key(tmp_path: Path
     # Located at the key, as soni validate shows it: Bot.load runs the same check.
     with pytest.raises(ConfigErrors, match="trigger_threshold: must be a number, got 'high'"):
         await Bot.load(write_bot(tmp_path, "{trigger_threshold: high}"), db=":memory:")
+
+
+async def test_a_bot_given_its_understanding_needs_no_settings_for_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An llm bot tested offline: the rules stand in, and no model is configured.
+    monkeypatch.delenv("SONI_LLM_MODEL", raising=False)
+    folder = tmp_path / "bot"
+    folder.mkdir()
+    (folder / "bot.yaml").write_text(
+        "settings:\n  nlu: {engine: llm}\n"
+        "flows:\n  greet:\n    steps:\n      - {step: hi, type: say, message: Hi}\n"
+    )
+
+    bot = await Bot.load(folder, db=":memory:", understanding=RulesUnderstanding())
+    try:
+        assert isinstance(bot.engine.understanding, RulesUnderstanding)
+    finally:
+        await bot.aclose()
+    with pytest.raises(ConfigErrors, match=r"settings\.nlu\.model: is required"):
+        await Bot.load(folder, db=":memory:")

@@ -47,6 +47,7 @@ def load_config(
     *,
     actions: str | Sequence[str] | None = None,
     registry: ActionRegistry | None = None,
+    understanding: bool = True,
 ) -> BotConfig:
     """Import the bot's handlers and validate it completely, opening nothing.
 
@@ -55,6 +56,8 @@ def load_config(
         actions: Handler modules (files, folders, dotted names); by default the bot
             folder's ``actions.py``, ``handlers.py`` or ``actions/`` package.
         registry: Where handler names are looked up; the global map by default.
+        understanding: Whether to check the settings of the understanding the bot
+            names (``settings.nlu``); not when the caller brings its own.
 
     Raises:
         ActionLoadError: a handler module failed to import.
@@ -63,7 +66,7 @@ def load_config(
     for target in handler_targets(path, actions):
         load_actions(target)
     config = _validated(path, registry or ActionRegistry())
-    errors = runtime_errors(config)
+    errors = runtime_errors(config) if understanding else []
     if errors:
         raise ConfigErrors(errors)
     return config

@@ -170,7 +170,9 @@ class Bot:
         registry = registry or ActionRegistry()
         # Validate, then build: every reference — handlers, validators, the syntax of
         # expressions, templates and case patterns — is checked before anything runs.
-        config = load_config(root, actions=actions, registry=registry)
+        config = load_config(
+            root, actions=actions, registry=registry, understanding=understanding is None
+        )
         location = str(db) if db is not None else _default_db(config, root)
         storage = await open_storage(location, secret=_secret_for(location, secret))
         # The registry's runner is the storage's: on a shared database, other
