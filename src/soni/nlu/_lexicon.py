@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any
 
-from soni.actions.validators import as_number
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from soni.nlu._setting_fields import NluSettingsModel, number
 from soni.nlu._text import normal
 from soni.nlu.embeddings._settings import EmbeddingSettings
-from soni.nlu.errors import NluSettingsError
 
 __all__ = ("RulesSettings",)
 
@@ -52,26 +52,34 @@ HELP = (
 )  # fmt: skip
 
 
-def _phrases(defaults: Sequence[str], extra: Any, key: str) -> frozenset[str]:
-    if extra is None:
-        return frozenset(normal(p) for p in defaults)
-    if isinstance(extra, str) or not isinstance(extra, Sequence):
-        raise NluSettingsError(key, f"must be a list of phrases, got {extra!r}")
-    return frozenset(normal(str(p)) for p in (*defaults, *extra))
+def _phrases(defaults: Sequence[str]) -> Callable[[Any], frozenset[str]]:
+    """A reader of a bot's phrases: the defaults plus the given ones, normalised."""
+
+    def read(extra: Any) -> frozenset[str]:
+        if extra is None:
+            extra = ()
+        elif isinstance(extra, str) or not isinstance(extra, Sequence):
+            raise ValueError(f"must be a list of phrases, got {extra!r}")
+        return frozenset(normal(str(p)) for p in (*defaults, *extra))
+
+    return read
 
 
-def _number(nlu: Mapping[str, Any], key: str, default: float) -> float:
-    value = nlu.get(key, default)
-    number = as_number(value)
-    if number is None:
-        raise NluSettingsError(key, f"must be a number, got {value!r}")
-    if not 0 <= number <= 100:
-        raise NluSettingsError(key, f"must be between 0 and 100, got {number}")
-    return number
+def _score(value: float) -> float:
+    if not 0 <= value <= 100:
+        raise ValueError(f"must be between 0 and 100, got {value}")
+    return value
 
 
-@dataclass(frozen=True, slots=True)
-class RulesSettings:
+Score = Annotated[float, BeforeValidator(number), AfterValidator(_score)]
+"""A fuzzy-match score, 0-100 (or its text)."""
+
+
+def _phrase_field(defaults: Sequence[str]) -> Any:
+    return Field(default_factory=lambda: _phrases(defaults)(None))
+
+
+class RulesSettings(NluSettingsModel):
     """How the rule-based understanding reads messages; from ``settings.nlu``.
 
     Attributes:
@@ -86,14 +94,14 @@ class RulesSettings:
             ``None`` (the default: off). See ``soni.nlu.embeddings``.
     """
 
-    trigger_threshold: float = 80.0
-    strict_threshold: float = 92.0
-    clarify_margin: float = 4.0
-    choice_threshold: float = 85.0
-    affirm: frozenset[str] = field(default_factory=lambda: _phrases(AFFIRM, None, "affirm"))
-    deny: frozenset[str] = field(default_factory=lambda: _phrases(DENY, None, "deny"))
-    cancel: frozenset[str] = field(default_factory=lambda: _phrases(CANCEL, None, "cancel"))
-    help: frozenset[str] = field(default_factory=lambda: _phrases(HELP, None, "help"))
+    trigger_threshold: Score = 80.0
+    strict_threshold: Score = 92.0
+    clarify_margin: Score = 4.0
+    choice_threshold: Score = 85.0
+    affirm: Annotated[frozenset[str], BeforeValidator(_phrases(AFFIRM))] = _phrase_field(AFFIRM)
+    deny: Annotated[frozenset[str], BeforeValidator(_phrases(DENY))] = _phrase_field(DENY)
+    cancel: Annotated[frozenset[str], BeforeValidator(_phrases(CANCEL))] = _phrase_field(CANCEL)
+    help: Annotated[frozenset[str], BeforeValidator(_phrases(HELP))] = _phrase_field(HELP)
     embeddings: EmbeddingSettings | None = None
 
     @classmethod
@@ -105,14 +113,5 @@ class RulesSettings:
                 are not a list, the embeddings matcher's settings are wrong, or it is
                 asked for without its extra installed.
         """
-        return cls(
-            trigger_threshold=_number(nlu, "trigger_threshold", 80.0),
-            strict_threshold=_number(nlu, "strict_threshold", 92.0),
-            clarify_margin=_number(nlu, "clarify_margin", 4.0),
-            choice_threshold=_number(nlu, "choice_threshold", 85.0),
-            affirm=_phrases(AFFIRM, nlu.get("affirm"), "affirm"),
-            deny=_phrases(DENY, nlu.get("deny"), "deny"),
-            cancel=_phrases(CANCEL, nlu.get("cancel"), "cancel"),
-            help=_phrases(HELP, nlu.get("help"), "help"),
-            embeddings=EmbeddingSettings.from_settings(nlu),
-        )
+        own = {key: value for key, value in nlu.items() if key != "embeddings"}
+        return cls.read({**own, "embeddings": EmbeddingSettings.from_settings(nlu)})

@@ -68,7 +68,9 @@ def test_turned_on_it_takes_its_model_folder_and_thresholds(model_folder: Path) 
         }
     )
 
-    assert settings.embeddings == EmbeddingSettings(model_folder.resolve(), 0.5, 0.1)
+    assert settings.embeddings == EmbeddingSettings(
+        model=model_folder.resolve(), threshold=0.5, margin=0.1
+    )
     defaults = EmbeddingSettings.from_settings(
         {"embeddings": True, "embeddings_model": str(model_folder)}
     )

@@ -30,7 +30,7 @@ def semantic_flow(
 ) -> Match | None:
     """The flow of ``flows`` that ``message`` means, if one stands out."""
     try:
-        ranked = flow_index(settings.model, tuple(flows)).rank(_meaning(message))
+        ranked = flow_index(settings.folder, tuple(flows)).rank(_meaning(message))
     except Exception as exc:
         _failed(settings, exc)
         return None
@@ -42,7 +42,7 @@ def semantic_option(settings: EmbeddingSettings, message: str, pending: PendingI
     """The option of ``pending`` that ``message`` means, if one stands out."""
     labels = tuple(sorted((k, v) for k, v in pending.labels.items() if v))
     try:
-        ranked = option_index(settings.model, tuple(pending.options), labels).rank(
+        ranked = option_index(settings.folder, tuple(pending.options), labels).rank(
             _meaning(message)
         )
     except Exception as exc:
@@ -57,7 +57,7 @@ def _failed(settings: EmbeddingSettings, exc: Exception) -> None:
         "the embeddings matcher failed (%s: %s; model %s): the rules' answer stands",
         type(exc).__name__,
         exc,
-        settings.model,
+        settings.folder,
     )
 
 

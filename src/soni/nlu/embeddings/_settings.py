@@ -11,10 +11,12 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator, Field
+
+from soni.nlu._setting_fields import NluSettingsModel, flag
 from soni.nlu.errors import NluSettingsError
 
 __all__ = (
@@ -46,22 +48,49 @@ DEFAULT_THRESHOLD = 0.45
 DEFAULT_MARGIN = 0.12
 
 
-@dataclass(frozen=True, slots=True)
-class EmbeddingSettings:
+def _similarity(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"must be a number between 0 and 1, got {value!r}")
+    if not 0 <= value <= 1:
+        raise ValueError(f"must be between 0 and 1 (a cosine similarity), got {value}")
+    return float(value)
+
+
+def _folder(value: Any) -> Path:
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be a folder, got {value!r}")
+    return Path(value.strip()).expanduser()
+
+
+Similarity = Annotated[float, BeforeValidator(_similarity)]
+
+
+class EmbeddingSettings(NluSettingsModel):
     """How the semantic matcher helps the rules.
+
+    In ``settings.nlu`` its keys are ``embeddings_model``, ``embeddings_threshold`` and
+    ``embeddings_margin``; built in Python, ``model``, ``threshold`` and ``margin``.
 
     Attributes:
         model: The folder holding the model's files (``config.json``,
-            ``tokenizer.json``, ``model.safetensors``).
+            ``tokenizer.json``, ``model.safetensors``); ``None``: the installed model
+            package's (:meth:`from_settings` resolves it).
         threshold: The cosine similarity (0-1) a message needs with a flow's or an
             option's nearest text to be read as it.
         margin: How far ahead of the next flow or option the best one must be; closer
             than this, the rules' answer stands.
     """
 
-    model: Path
-    threshold: float = DEFAULT_THRESHOLD
-    margin: float = DEFAULT_MARGIN
+    model: Annotated[Path | None, BeforeValidator(_folder)] = Field(None, alias="embeddings_model")
+    threshold: Similarity = Field(DEFAULT_THRESHOLD, alias="embeddings_threshold")
+    margin: Similarity = Field(DEFAULT_MARGIN, alias="embeddings_margin")
+
+    @property
+    def folder(self) -> Path:
+        """:attr:`model`, or the installed model package's folder when it is ``None``."""
+        return self.model if self.model is not None else find_model()
 
     @classmethod
     def from_settings(cls, nlu: Mapping[str, Any]) -> EmbeddingSettings | None:
@@ -69,20 +98,19 @@ class EmbeddingSettings:
 
         Keys: ``embeddings`` (true/false, default false), ``embeddings_threshold``,
         ``embeddings_margin`` (cosine similarities, 0-1) and ``embeddings_model`` (a
-        folder holding the model's files; else the installed model package's).
+        folder holding the model's files; else the installed model package's). They
+        are checked when it is off too, so a mistake shows before it is turned on.
 
         Raises:
             NluSettingsError: a value of the wrong type, or the matcher asked for
                 without its extra or its model: the message says what to install.
         """
-        enabled = nlu.get("embeddings", False)
-        if not isinstance(enabled, bool):
-            raise NluSettingsError("embeddings", f"must be true or false, got {enabled!r}")
-        threshold = _similarity(nlu, "embeddings_threshold", DEFAULT_THRESHOLD)
-        margin = _similarity(nlu, "embeddings_margin", DEFAULT_MARGIN)
-        given = nlu.get("embeddings_model")
-        if given is not None and (not isinstance(given, str) or not given.strip()):
-            raise NluSettingsError("embeddings_model", f"must be a folder, got {given!r}")
+        try:
+            enabled = nlu.get("embeddings") is not None and flag(nlu["embeddings"])
+        except ValueError as exc:
+            raise NluSettingsError("embeddings", str(exc)) from None
+        own = {key: value for key, value in nlu.items() if key.startswith("embeddings_")}
+        settings = cls.read(own)
         if not enabled:
             return None
         missing = missing_modules()
@@ -91,16 +119,7 @@ class EmbeddingSettings:
                 "embeddings",
                 f"the embeddings extra is not installed (no {', '.join(missing)}): {INSTALL}",
             )
-        return cls(find_model(given), threshold, margin)
-
-
-def _similarity(nlu: Mapping[str, Any], key: str, default: float) -> float:
-    value = nlu.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise NluSettingsError(key, f"must be a number between 0 and 1, got {value!r}")
-    if not 0 <= value <= 1:
-        raise NluSettingsError(key, f"must be between 0 and 1 (a cosine similarity), got {value}")
-    return float(value)
+        return settings.model_copy(update={"model": find_model(settings.model)})
 
 
 def missing_modules() -> list[str]:
