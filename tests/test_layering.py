@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "soni"
 
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors"}),
-    frozenset({"postgres", "wire"}),
+    frozenset({"postgres", "remote", "wire"}),
     frozenset({"actions"}),
     frozenset({"dsl"}),
     frozenset({"nlu"}),
@@ -34,7 +34,8 @@ command line, on top, also ``soni`` itself, for its version)."""
 
 ONLY: dict[str, frozenset[str]] = {
     "client": frozenset({"errors", "wire"}),
-    "validation": frozenset({"actions"}),  # soni 1.0's validator registry, kept
+    "validation": frozenset({"actions"}),
+    "worker": frozenset({"actions", "errors", "remote", "wire"}),  # a worker runs no bot  # soni 1.0's validator registry, kept
 }
 """Packages outside the stack, with all they may import."""
 

@@ -1,7 +1,7 @@
 """The action layer: registering, finding, loading and running handlers, and the slot
 validators registered from Python beside them."""
 
-from soni.actions.context import ActionContext
+from soni.actions.context import ActionContext, ActionSession
 from soni.actions.invoke import normalize_result
 from soni.actions.loading import load_actions
 from soni.actions.registry import ActionRegistry
@@ -16,6 +16,7 @@ from soni.actions.validators import (
 
 __all__ = (
     "ActionContext",
+    "ActionSession",
     "ActionRegistry",
     "ActionSpec",
     "Handler",

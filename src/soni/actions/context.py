@@ -4,18 +4,37 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-__all__ = ("ActionContext",)
+__all__ = ("ActionContext", "ActionSession")
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 def _new_key() -> str:
     return uuid.uuid4().hex
+
+
+@runtime_checkable
+class ActionSession(Protocol):
+    """The session of a command a worker runs (``soni.worker``): a handler talks to the
+    server through it while it runs. See docs/workers.md.
+
+    ``send`` a payload (an ``event`` the conversation's subscribers see as
+    ``action_progress``, or an ``instruction`` the server answers); ``recv`` the next
+    payload the server sends in the session; ``async for`` them.
+    """
+
+    session_id: str
+
+    async def send(self, payload: Mapping[str, Any]) -> None: ...
+
+    async def recv(self) -> dict[str, Any]: ...
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -37,6 +56,8 @@ class ActionContext:
         confirmation_token: The token of the confirmation that approved this call.
         logger: A logger to write through; ``soni.actions`` by default.
         extras: Anything else the caller wants to hand over (read-only).
+        session: The command's session when a worker runs the handler (progress
+            events, questions to the server); ``None`` in the server's own process.
     """
 
     conversation_id: str = ""
@@ -50,6 +71,7 @@ class ActionContext:
         default_factory=lambda: logging.getLogger("soni.actions"), repr=False, compare=False
     )
     extras: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    session: ActionSession | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # A caller's dict must not be changed behind the handler's back, nor by it;
