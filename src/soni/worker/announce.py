@@ -1,0 +1,41 @@
+"""What a worker tells the server about its actions (``announce``, docs/workers.md)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from soni.actions import ActionRegistry, ActionSpec
+
+__all__ = ("describe_actions",)
+
+
+def _description(spec: ActionSpec) -> str | None:
+    """The one given at registration, else the docstring's first line (as ``soni actions
+    list`` shows it)."""
+    if spec.description:
+        return spec.description
+    doc = inspect.getdoc(spec.handler)
+    return doc.strip().splitlines()[0] if doc and doc.strip() else None
+
+
+def describe(spec: ActionSpec) -> dict[str, Any]:
+    """One entry of ``announce``'s ``actions``."""
+    return {
+        "name": spec.name,
+        "mode": spec.mode,
+        "params": list(spec.params),
+        "required": list(spec.required),
+        "takes_ctx": spec.ctx_param is not None,
+        "idempotent": spec.idempotent,
+        "reconcile": spec.reconcile is not None,
+        "description": _description(spec),
+    }
+
+
+def describe_actions(registry: ActionRegistry) -> list[dict[str, Any]]:
+    """Every action of ``registry`` (its local ones over the global ones), by name."""
+    listed = registry.list_actions()
+    names = sorted({*listed["global"], *listed["local"]})
+    specs = (registry.get_spec(name) for name in names)
+    return [describe(spec) for spec in specs if spec is not None]
