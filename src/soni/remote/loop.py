@@ -99,13 +99,17 @@ class ThreadSafeEventLoop:
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Run ``coro`` on the loop; its result (or exception) comes in the future returned.
 
-        Cancelling the future cancels the task.
+        Cancelling the future cancels the task. A coroutine refused is closed.
 
         Raises:
             LoopError: the loop is not running, or this is the loop's own thread (a
                 coroutine there is awaited, or made a task with ``asyncio.create_task``).
         """
-        portal = self._usable("submit")
+        try:
+            portal = self._usable("submit")
+        except LoopError:
+            coro.close()  # refused: never "was never awaited"
+            raise
         try:
             return portal.start_task_soon(_await, coro)
         except RuntimeError as exc:  # stopped between the check and the call
