@@ -35,7 +35,9 @@ command line, on top, also ``soni`` itself, for its version)."""
 ONLY: dict[str, frozenset[str]] = {
     "client": frozenset({"errors", "wire"}),
     "validation": frozenset({"actions"}),
-    "worker": frozenset({"actions", "errors", "remote", "wire"}),  # a worker runs no bot  # soni 1.0's validator registry, kept
+    "worker": frozenset(
+        {"actions", "errors", "remote", "wire"}
+    ),  # a worker runs no bot  # soni 1.0's validator registry, kept
 }
 """Packages outside the stack, with all they may import."""
 

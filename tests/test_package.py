@@ -54,6 +54,8 @@ ERROR_MODULES = (
     "soni.sessions.errors",
     "soni.client.errors",
     "soni.server.errors",
+    "soni.remote.errors",
+    "soni.worker.errors",
 )
 """Each package's errors live in its own module, under the one root in soni.errors."""
 

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "chat",
     "test",
     "serve",
+    "worker",
     "actions",
     "confirmations",
     "sessions",
