@@ -253,6 +253,7 @@ async def test_a_missing_slot_is_answered_action_arguments(
 
     assert answer["error"]["type"] == "urn:soni:problem:action-arguments"
     assert answer["error"]["missing"] == ["a"]
+    assert answer["error"]["started"] is False
     assert "add" not in calls.count
 
 

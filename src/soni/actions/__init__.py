@@ -16,8 +16,8 @@ from soni.actions.validators import (
 
 __all__ = (
     "ActionContext",
-    "ActionSession",
     "ActionRegistry",
+    "ActionSession",
     "ActionSpec",
     "Handler",
     "ValidatorRegistry",

@@ -271,7 +271,8 @@ class CommandRunner:
                 "Missing action arguments",
                 422,
                 str(exc),
-                started=True,
+                # The handler was not called: nothing happened, another worker may try.
+                started=False,
                 missing=list(exc.missing),
             )
         except ActionTimeout:
