@@ -39,8 +39,11 @@ from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
 from pydantic_core import CoreSchema
 
 __all__ = (
+    "ActionOffer",
     "ActionsOut",
     "ActorOut",
+    "Announcement",
+    "CallContext",
     "ConfirmationOut",
     "ConfirmationStatus",
     "ConfirmationsOut",
@@ -52,6 +55,7 @@ __all__ = (
     "PendingOut",
     "ProblemOut",
     "ReplyOut",
+    "RunAction",
     "TurnOut",
     "TurnStatus",
 )
@@ -281,10 +285,69 @@ class EventOut(_Wire):
 
 
 class ActionsOut(_Wire):
+    """The actions the bot can call: handlers of the server's process (``global``,
+    ``local``) and those action workers announced (``remote``: name → worker ids)."""
+
     model_config = ConfigDict(populate_by_name=True)
 
     global_: tuple[str, ...] = Field(alias="global")
     local: tuple[str, ...]
+    remote: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
+# -- the action-worker protocol (docs/workers.md) ------------------------------------------
+
+
+class ActionOffer(BaseModel):
+    """One action a worker announces: how the server may call it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    mode: Literal["none", "slots", "params"] = "params"
+    params: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = Field(
+        default=(), max_length=200
+    )
+    required: tuple[str, ...] = Field(default=(), max_length=200)
+    takes_ctx: bool = False
+    idempotent: bool = False
+    reconcile: bool = False
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class Announcement(BaseModel):
+    """``announce``'s arguments: who the worker is and what it offers."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    worker: str = Field(min_length=1, max_length=128)
+    concurrency: int | None = Field(default=None, ge=1)
+    actions: tuple[ActionOffer, ...] = Field(max_length=10_000)
+
+
+class CallContext(BaseModel):
+    """The ``ActionContext`` fields a worker's handler receives."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    conversation_id: str = ""
+    user_id: str | None = None
+    flow: str | None = None
+    step: str | None = None
+    idempotency_key: str = Field(min_length=1)
+    confirmation_token: str | None = None
+
+
+class RunAction(BaseModel):
+    """``run_action``'s arguments: one call of one action (or of its reconcile check)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    action: str = Field(min_length=1, max_length=200)
+    reconcile: bool = False
+    slots: dict[str, Any] = Field(default_factory=dict)
+    context: CallContext
+    deadline: float | None = Field(default=None, gt=0)
 
 
 class HealthOut(_Wire):

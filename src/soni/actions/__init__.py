@@ -2,7 +2,7 @@
 validators registered from Python beside them."""
 
 from soni.actions.context import ActionContext, ActionSession
-from soni.actions.invoke import normalize_result
+from soni.actions.invoke import normalize_result, time_left
 from soni.actions.loading import load_actions
 from soni.actions.registry import ActionRegistry
 from soni.actions.spec import ActionSpec, Handler
@@ -26,5 +26,6 @@ __all__ = (
     "default_validators",
     "load_actions",
     "normalize_result",
+    "time_left",
     "validator",
 )

@@ -35,13 +35,20 @@ class ActionRegistrationError(ActionError):
 
 
 class ActionNotFound(ActionError, LookupError):
-    """No handler is registered under the name, locally or globally."""
+    """No handler is registered under the name, locally or globally, and no action
+    worker announced it (``detail`` then says what the connected workers offer)."""
 
-    def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
+    def __init__(
+        self, name: str, suggestions: Sequence[str] = (), detail: str | None = None
+    ) -> None:
         self.name = name
         self.suggestions = tuple(suggestions)
+        self.detail = detail
         hint = suggesting(self.suggestions)
-        super().__init__(f"unknown action {name!r}{hint}")
+        super().__init__(f"unknown action {name!r}{hint}" + (f" ({detail})" if detail else ""))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.name, self.suggestions, self.detail))
 
 
 class ActionArgumentError(ActionError):

@@ -9,6 +9,7 @@ import functools
 import inspect
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from soni.actions.context import ActionContext
-from soni.actions.errors import ActionArgumentError, ActionFailed, ActionTimeout
+from soni.actions.errors import ActionArgumentError, ActionError, ActionFailed, ActionTimeout
 from soni.actions.spec import ActionSpec
 
 __all__ = (
@@ -25,7 +26,24 @@ __all__ = (
     "call_handler",
     "default_executor",
     "normalize_result",
+    "time_left",
 )
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "soni_action_deadline", default=None
+)
+
+
+def time_left() -> float | None:
+    """Seconds the running handler has left before its timeout; ``None`` without one.
+
+    For a handler that passes a timeout on (an HTTP call, a remote worker's
+    deadline): ``httpx.get(url, timeout=time_left() or 30)``. Read in the handler
+    itself (its thread, for a sync one); elsewhere it is ``None``.
+    """
+    deadline = _deadline.get()
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -180,8 +198,23 @@ async def _call(
 ) -> Any:
     """Call the handler; ``shape`` makes its result (inside, so its errors are the handler's)."""
     kwargs = build_arguments(spec, slots, ctx)
-    # Outside the try: a broken pool is soni's problem, not the handler's failure.
-    started = None if spec.is_async else _start(spec, kwargs, executor or default_executor())
+    # Set before the handler starts: a sync one runs in a copy of this context.
+    token = _deadline.set(None if timeout is None else time.monotonic() + timeout)
+    try:
+        # Outside the try: a broken pool is soni's problem, not the handler's failure.
+        started = None if spec.is_async else _start(spec, kwargs, executor or default_executor())
+        return await _awaited(spec, kwargs, started, timeout, shape)
+    finally:
+        _deadline.reset(token)
+
+
+async def _awaited(
+    spec: ActionSpec,
+    kwargs: dict[str, Any],
+    started: Any,
+    timeout: float | None,
+    shape: Callable[[Any], Any],
+) -> Any:
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
@@ -194,6 +227,8 @@ async def _call(
     except _StopIterationRaised as exc:
         raise ActionFailed(spec.name, exc.original) from exc.original
     except (Exception, SystemExit) as exc:
+        if spec.scope == "remote" and isinstance(exc, ActionError):
+            raise  # a worker's answer, already said in the action's terms
         # SystemExit too: a handler calling sys.exit() must not stop the server.
         raise ActionFailed(spec.name, exc) from exc
     except asyncio.CancelledError as exc:

@@ -1,5 +1,9 @@
 """The ActionRegistry: every action handler the bots can call, by name.
 
+Below both maps, an instance may hold **remote entries**: actions that action workers
+announced to the server (``soni.server`` publishes them with :meth:`set_remote`; see
+docs/workers.md). A handler in the process wins over a remote entry of the same name.
+
 The global map and each instance's local map are :class:`~soni.actions.names.NameMap`
 values (copy-on-write: writers serialise, readers never lock). Each instance also
 keeps a merged view of its local actions over the global ones, republished under one
@@ -38,6 +42,7 @@ class _View:
 
     global_: Mapping[str, ActionSpec]
     local: Mapping[str, ActionSpec]
+    remote: Mapping[str, ActionSpec]
     merged: Mapping[str, ActionSpec]
 
 
@@ -120,7 +125,16 @@ class ActionRegistry:
         True
     """
 
-    __slots__ = ("__weakref__", "_executor", "_handlers", "_local", "_view", "strict")
+    __slots__ = (
+        "__weakref__",
+        "_executor",
+        "_handlers",
+        "_local",
+        "_remote",
+        "_unknown",
+        "_view",
+        "strict",
+    )
 
     # Merged views are published under this lock, each from the maps current then,
     # so a global write and a local write can never leave a stale merge behind.
@@ -136,6 +150,8 @@ class ActionRegistry:
     strict: bool
     _executor: Executor | None
     _local: NameMap[ActionSpec]
+    _remote: Mapping[str, ActionSpec]
+    _unknown: Callable[[str], str | None] | None
     _handlers: Mapping[str, Handler]
     _view: _View
 
@@ -150,6 +166,8 @@ class ActionRegistry:
         self.strict = strict
         self._executor = executor
         self._local = NameMap()
+        self._remote = MappingProxyType({})
+        self._unknown = None
         with ActionRegistry._lock:
             self._publish()
             ActionRegistry._instances.add(self)
@@ -198,8 +216,13 @@ class ActionRegistry:
         """
         spec = self._view.merged.get(name)
         if spec is None:
-            raise ActionNotFound(name, self.suggest(name))
+            unknown = self._unknown
+            raise ActionNotFound(name, self.suggest(name), unknown(name) if unknown else None)
         return spec
+
+    def list_remote(self) -> list[str]:
+        """Sorted names of the remote entries (actions workers announced)."""
+        return sorted(self._view.remote)
 
     async def run(
         self,
@@ -348,6 +371,27 @@ class ActionRegistry:
         _log_registered(spec, previous)
         return spec
 
+    def set_remote(
+        self,
+        actions: Mapping[str, ActionSpec],
+        *,
+        unknown: Callable[[str], str | None] | None = None,
+    ) -> None:
+        """Replace this registry's remote entries: the actions workers offer now.
+
+        Args:
+            actions: Name → spec (scope ``"remote"``); its handler sends the call to a
+                worker.
+            unknown: Says why a name is not found (the workers connected and what they
+                offer), for the ``ActionNotFound`` of a call nobody can serve.
+        """
+        remote = MappingProxyType(dict(actions))
+        with ActionRegistry._lock:
+            self._remote = remote
+            self._unknown = unknown
+            self._publish()
+        logger.debug("remote actions now: %s", ", ".join(sorted(remote)) or "none")
+
     @classmethod
     def unregister(cls, name: str) -> bool:
         """Remove a global action. Returns whether it was registered."""
@@ -399,16 +443,21 @@ class ActionRegistry:
     def _publish(self) -> None:
         # Caller holds the lock. Build everything from the maps published now, then
         # publish with plain attribute stores, which readers see atomically.
-        global_, local = ActionRegistry._global.current, self._local.current
-        merged = MappingProxyType({**global_, **local}) if local else global_
+        global_, local, remote = ActionRegistry._global.current, self._local.current, self._remote
+        merged: Mapping[str, ActionSpec]
+        if remote:
+            merged = MappingProxyType({**remote, **global_, **local})
+        else:
+            merged = MappingProxyType({**global_, **local}) if local else global_
         handlers = {name: spec.handler for name, spec in merged.items()}
-        self._view = _View(global_=global_, local=local, merged=merged)
+        self._view = _View(global_=global_, local=local, remote=remote, merged=merged)
         self._handlers = handlers
 
     def __repr__(self) -> str:
         view = self._view
+        remote = f" remote={len(view.remote)}" if view.remote else ""
         return (
-            f"<ActionRegistry global={len(view.global_)} local={len(view.local)}"
+            f"<ActionRegistry global={len(view.global_)} local={len(view.local)}{remote}"
             f"{' strict' if self.strict else ''}>"
         )
 

@@ -34,7 +34,8 @@ class ActionSpec:
     Attributes:
         name: The name flows call it by.
         handler: The callable itself.
-        scope: ``"global"`` (process-wide) or ``"local"`` (one registry instance).
+        scope: ``"global"`` (process-wide), ``"local"`` (one registry instance) or
+            ``"remote"`` (run by action workers, see docs/workers.md).
         mode: ``"none"`` (no slot parameters), ``"slots"`` (one ``slots`` dict) or
             ``"params"`` (one parameter per slot).
         params: Slot parameters, in signature order (``mode == "params"``).
@@ -52,7 +53,7 @@ class ActionSpec:
 
     name: str
     handler: Handler
-    scope: Literal["global", "local"]
+    scope: Literal["global", "local", "remote"]
     mode: Literal["none", "slots", "params"]
     params: tuple[str, ...]
     required: tuple[str, ...]

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from soni.cli._app import app
 from soni.cli._output import console, fail, print_json, reported, stdout_kept_for_json
+from soni.cli._served import served_actions, where
 
 if TYPE_CHECKING:
     from soni.actions import ActionRegistry, ActionSpec
@@ -29,6 +30,17 @@ def list_actions(
         list[str] | None,
         typer.Option(help="A handler module (file, folder or dotted name); repeatable."),
     ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Show where a running server runs each action (its own handlers, or "
+            "the action workers that announced it).",
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(envvar="SONI_API_KEY", help="Bearer API key for --url."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List the bot's actions: handler signature, description, confirmation, where used."""
@@ -39,8 +51,14 @@ def list_actions(
         fail(f"no such bot: {bot}")
     with reported(), stdout_kept_for_json(as_json):
         registry = ActionRegistry()
-        config = load_config(bot, actions=actions, registry=registry)
+        config = load_config(
+            bot, actions=actions, registry=registry, remote_actions=url is not None
+        )
         found = describe_actions(config, registry)
+        if url is not None:
+            served = served_actions(url, api_key)
+            for action in found:
+                action["served"] = where(served, action["name"])
     if as_json:
         print_json(found)
     else:
@@ -191,6 +209,8 @@ def actions_table(found: list[dict[str, Any]]) -> Table:
     for action in found:
         name = Text(action["name"], style="bold")
         name.append(f"\n{action['scope'] or 'no handler'}", style="dim")
+        if "served" in action:
+            name.append(f"\nserver: {action['served'] or 'not served'}", style="dim")
         details = Table.grid(padding=(0, 2))
         details.add_column(style="dim", no_wrap=True)
         details.add_column(overflow="fold")

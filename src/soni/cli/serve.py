@@ -38,8 +38,19 @@ def serve(
         ),
     ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+    no_local_actions: Annotated[
+        bool,
+        typer.Option(
+            "--no-local-actions",
+            help="Do not import the bot folder's actions.py: its actions run in action "
+            "workers (soni worker).",
+        ),
+    ] = False,
 ) -> None:
-    """Serve a bot over HTTP and WebSocket (OpenAPI page at /docs)."""
+    """Serve a bot over HTTP and WebSocket (OpenAPI page at /docs).
+
+    Actions with no handler here are served by action workers that announce them
+    (soni worker; docs/workers.md)."""
     from pydantic import ValidationError
     from uvicorn.config import LOG_LEVELS
 
@@ -62,18 +73,34 @@ def serve(
         # The server loads the bot once it runs; a broken bot (its files, its
         # handlers) is reported here first, as one line, rather than as a failed
         # start-up (of every worker).
-        config = load_config(bot_dir)
+        config = load_config(bot_dir, local_actions=not no_local_actions, remote_actions=True)
     except SoniError as exc:
         fail(str(exc))
     if workers == 1:
-        _serve_one(bot_dir, db, settings, host=host, port=port, log_level=log_level)
+        _serve_one(
+            bot_dir,
+            db,
+            settings,
+            host=host,
+            port=port,
+            log_level=log_level,
+            local_actions=not no_local_actions,
+        )
         return
     shared = db if db is not None else _require_shared(_bot_database(config, bot_dir))
     check_db(shared)
     # Once, here, before any worker starts: a migration that fails is one line
     # and exit 1, not N workers failing to start (they would take turns at it).
     run_storage(migrated(shared))
-    _serve_workers(bot_dir, db, host=host, port=port, workers=workers, log_level=log_level)
+    _serve_workers(
+        bot_dir,
+        db,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        local_actions=not no_local_actions,
+    )
 
 
 def _serve_one(
@@ -84,6 +111,7 @@ def _serve_one(
     host: str,
     port: int,
     log_level: str,
+    local_actions: bool = True,
 ) -> None:
     """One process: uvicorn runs the app in this one."""
     import uvicorn
@@ -93,6 +121,7 @@ def _serve_one(
     from soni.server.transport import uvicorn_options
 
     options: dict[str, Any] = {"db": db} if db is not None else {}
+    options.update(local_actions=local_actions, remote_actions=True)
     try:
         application = create_app(bot_dir, settings, **options)
         uvicorn.run(
@@ -110,12 +139,19 @@ def _serve_one(
 
 
 def _serve_workers(
-    bot_dir: Path, db: str | None, *, host: str, port: int, workers: int, log_level: str
+    bot_dir: Path,
+    db: str | None,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    local_actions: bool = True,
 ) -> None:
     """N worker processes on one socket, watched by this one (soni.server.workers)."""
     from soni.server.workers import WorkerSpec, serve_workers
 
-    spec = WorkerSpec(bot=str(bot_dir), db=db, log_level=log_level)
+    spec = WorkerSpec(bot=str(bot_dir), db=db, log_level=log_level, local_actions=local_actions)
     try:
         status = serve_workers(spec, host=host, port=port, workers=workers)
     except OSError as exc:

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from soni.cli._app import app
-from soni.cli._output import print_json, reported, stdout_kept_for_json
+from soni.cli._output import fail, print_json, reported, stdout_kept_for_json
+from soni.cli._served import served_actions, where
 
 
 @app.command()
@@ -23,6 +24,17 @@ def validate(
             "actions.py / handlers.py / actions/; may be repeated.",
         ),
     ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Check the bot's actions against this running server's (its handlers and "
+            "the actions its workers announced) instead of importing handler modules.",
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(envvar="SONI_API_KEY", help="Bearer API key for --url."),
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help='Print {"ok", "errors", "warnings"} as JSON.')
@@ -33,16 +45,27 @@ def validate(
     Prints each problem as file:line:col: message. Exits 1 on an error (--strict: a warning).
     """
     from soni.engine import check_bot
+    from soni.engine.check import called_actions
 
+    if url is not None and actions:
+        fail("--url checks against the server's actions: give no --actions", code=2)
     with reported(), stdout_kept_for_json(as_json):
-        report = check_bot(bot, actions=actions or None)
+        served = served_actions(url, api_key) if url is not None else None
+        names = None if served is None else [*served["global"], *served["local"], *served["remote"]]
+        report = check_bot(bot, actions=actions or None, served=names)
     ok = report.ok and not (strict and report.warnings)
+    located = (
+        {name: where(served, name) for name in called_actions(report.config)}
+        if served is not None and report.config is not None
+        else None
+    )
     if as_json:
         print_json(
             {
                 "ok": ok,
                 "errors": [_record(e) for e in report.errors],
                 "warnings": [_record(w) for w in report.warnings],
+                **({"actions": located} if located is not None else {}),
             }
         )
     else:
@@ -50,6 +73,8 @@ def validate(
             typer.echo(str(error))
         for warning in report.warnings:
             typer.echo(str(warning))
+        for name, place in (located or {}).items():
+            typer.echo(f"{name}: {place or 'not served'}")
         typer.secho(_summary(bot, report), fg=_colour(report.ok, bool(report.warnings)))
     if not ok:
         raise typer.Exit(1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,14 @@ from soni.dsl.source import SourceMap, format_path
 from soni.nlu.errors import NluSettingsError
 from soni.nlu.rules import RulesSettings
 
-__all__ = ("HANDLER_MODULES", "CheckReport", "check_bot", "handler_targets", "load_config")
+__all__ = (
+    "HANDLER_MODULES",
+    "CheckReport",
+    "called_actions",
+    "check_bot",
+    "handler_targets",
+    "load_config",
+)
 
 HANDLER_MODULES = ("actions.py", "handlers.py", "actions")
 """Where a bot folder keeps its handlers, when no module is named."""
@@ -48,6 +55,8 @@ def load_config(
     actions: str | Sequence[str] | None = None,
     registry: ActionRegistry | None = None,
     understanding: bool = True,
+    local_actions: bool = True,
+    remote_actions: bool = False,
 ) -> BotConfig:
     """Import the bot's handlers and validate it completely, opening nothing.
 
@@ -58,27 +67,48 @@ def load_config(
         registry: Where handler names are looked up; the global map by default.
         understanding: Whether to check the settings of the understanding the bot
             names (``settings.nlu``); not when the caller brings its own.
+        local_actions: Whether to import the bot folder's own handler modules
+            (``soni serve --no-local-actions``: its actions run in workers).
+        remote_actions: Whether an action with no handler here is allowed: action
+            workers may announce it (docs/workers.md).
 
     Raises:
         ActionLoadError: a handler module failed to import.
         ConfigErrors: the bot has errors, all of them listed.
     """
-    for target in handler_targets(path, actions):
-        load_actions(target)
-    config = _validated(path, registry or ActionRegistry())
+    if local_actions:
+        for target in handler_targets(path, actions):
+            load_actions(target)
+    elif actions:
+        raise ValueError("local_actions=False imports no handler module: pass no actions")
+    config = _validated(path, registry or ActionRegistry(), remote_actions)
     errors = runtime_errors(config) if understanding else []
     if errors:
         raise ConfigErrors(errors)
     return config
 
 
-def _validated(path: str | os.PathLike[str], registry: ActionRegistry) -> BotConfig:
+def _validated(
+    path: str | os.PathLike[str], registry: ActionRegistry, remote: bool = False
+) -> BotConfig:
     handlers = registry.list_actions()
     return load_bot(
         path,
-        actions=[*handlers["global"], *handlers["local"]],
+        actions=None if remote else [*handlers["global"], *handlers["local"]],
         validators=default_validators().names(),
     )
+
+
+def called_actions(config: BotConfig) -> list[str]:
+    """Every action the bot's flows call (action steps, choices), sorted."""
+    names: set[str] = set()
+    for flow in config.flows.values():
+        for step in flow.iter_steps():
+            if isinstance(step, ActionStep):
+                names.add(step.call)
+            elif isinstance(step, ChooseStep):
+                names.update(step.actions)
+    return sorted(names)
 
 
 def runtime_errors(config: BotConfig) -> list[ConfigError]:
@@ -122,22 +152,33 @@ def check_bot(
     *,
     actions: str | Sequence[str] | None = None,
     registry: ActionRegistry | None = None,
+    served: Collection[str] | None = None,
 ) -> CheckReport:
     """Check a bot as :func:`load_config` does, collecting the problems.
 
     A handler module that fails to import is one error (at the line that raised);
     the bot is still checked, without the handler and validator names, which the
     broken module may have been meant to register.
+
+    Args:
+        served: The actions a running server serves (``soni validate --url``: its
+            handlers and its workers' actions): the bot's calls are checked against
+            them, and no handler module is imported here.
     """
     errors: list[ConfigError] = []
-    for target in handler_targets(path, actions):
+    for target in handler_targets(path, actions) if served is None else ():
         try:
             load_actions(target)
         except ActionLoadError as exc:
             errors.append(_load_error(exc))
     try:
         # A broken handler module may have been meant to register what the bot names.
-        config = load_bot(path) if errors else _validated(path, registry or ActionRegistry())
+        if served is not None:
+            config = load_bot(path, actions=list(served), validators=default_validators().names())
+        elif errors:
+            config = load_bot(path)
+        else:
+            config = _validated(path, registry or ActionRegistry())
     except ConfigErrors as exc:
         return CheckReport(None, (*errors, *exc.errors), ())
     errors.extend(runtime_errors(config))

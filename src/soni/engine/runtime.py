@@ -32,7 +32,7 @@ from soni.confirmations.secret import (
     secret_from_env,
 )
 from soni.dsl.models import BotConfig
-from soni.engine.check import load_config
+from soni.engine.check import called_actions, load_config
 from soni.engine.core import Engine
 from soni.engine.events import (
     ActionOutcome,
@@ -138,6 +138,8 @@ class Bot:
         registry: ActionRegistry | None = None,
         secret: str | bytes | None = None,
         variant_seed: int = 0,
+        local_actions: bool = True,
+        remote_actions: bool = False,
     ) -> Bot:
         """Load a bot folder or file, its handlers, and open its state.
 
@@ -161,6 +163,10 @@ class Bot:
             variant_seed: Which of a message's variants each turn says is a hash of
                 the conversation, the turn and this number: the same in every run, so
                 a test may pin it; another number, other choices.
+            local_actions: Whether to import the bot folder's handler modules; off,
+                its actions run in action workers (docs/workers.md).
+            remote_actions: Whether actions without a handler here are allowed, to be
+                served by action workers that announce them (``soni serve`` does).
 
         Raises:
             ConfigErrors: the bot has errors (all of them are listed).
@@ -171,7 +177,12 @@ class Bot:
         # Validate, then build: every reference — handlers, validators, the syntax of
         # expressions, templates and case patterns — is checked before anything runs.
         config = load_config(
-            root, actions=actions, registry=registry, understanding=understanding is None
+            root,
+            actions=actions,
+            registry=registry,
+            understanding=understanding is None,
+            local_actions=local_actions,
+            remote_actions=remote_actions,
         )
         location = str(db) if db is not None else _default_db(config, root)
         storage = await open_storage(location, secret=_secret_for(location, secret))
@@ -229,6 +240,12 @@ class Bot:
     def actions(self) -> ActionRegistry:
         """The bot's action handlers, by name."""
         return self.engine.actions
+
+    def unserved_actions(self) -> list[str]:
+        """The actions the flows call that no handler serves now (none here, and no
+        action worker announced them), sorted."""
+        registry = self.engine.actions
+        return [name for name in called_actions(self.engine.config) if name not in registry]
 
     @property
     def sync(self) -> SyncBot:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,12 +16,15 @@ from soni.server.errors import install_error_handlers
 from soni.server.limits import RequestLimits
 from soni.server.metrics import Metrics
 from soni.server.openapi import install_docs_page, install_openapi, operation_id
+from soni.server.remote_actions import RemoteActions
 from soni.server.routes import confirmations, conversations, events, system
 from soni.server.service import Conversations
 from soni.server.settings import ServerSettings
 from soni.server.state import ServerState
 from soni.server.ws import router as ws_router
 from soni.sessions import SessionRegistry
+
+logger = logging.getLogger("soni.server")
 
 __all__ = ("create_app",)
 
@@ -81,14 +85,26 @@ def create_app(
             # happened: the event streams (SSE, WebSocket) serve what it records.
             stack.callback(served.events.subscribe(sessions.record))
             stack.callback(await metrics.attach(served))
+            conversations = Conversations(served, settings, metrics)
+            remote = RemoteActions(
+                served.actions, sessions.publish, conversations.conversation_by_inner_id
+            )
             app.state.soni = ServerState(
                 bot=served,
                 sessions=sessions,
                 settings=settings,
                 metrics=metrics,
                 keys=keys,
-                conversations=Conversations(served, settings, metrics),
+                conversations=conversations,
+                remote=remote,
+                worker_keys=Keys(settings.worker_keys),
             )
+            # Actions no handler of this process serves wait for a worker to announce them.
+            for name in served.unserved_actions():
+                logger.warning(
+                    "action %r has no handler here: it runs when an action worker announces it",
+                    name,
+                )
             # Requests arriving after this point answer 503 instead of reaching a closed bot.
             stack.callback(delattr, app.state, "soni")
             yield

@@ -49,6 +49,10 @@ class Keys:
     def enabled(self) -> bool:
         return bool(self._users)
 
+    def user_of(self, key: str | None) -> str | None:
+        """The user (or worker name) ``key`` stands for, or ``None``."""
+        return None if key is None or not self._users else self._users.get(_digest(key))
+
     def caller(self, key: str | None, *, optional: bool = False) -> Caller:
         """The caller a key stands for.
 

@@ -21,7 +21,7 @@ from soni.confirmations import Choose, Execute, PendingConfirmation, Shown, pars
 from soni.confirmations.errors import UnknownConfirmation
 from soni.confirmations.records import OPEN
 from soni.engine import Bot
-from soni.server.auth import Caller
+from soni.server.auth import ANONYMOUS, Caller
 from soni.server.errors import ConversationBusy, ConversationNotFound
 from soni.server.metrics import Metrics
 from soni.server.namespace import check_conversation_id, in_namespace, qualify, unqualify
@@ -267,6 +267,14 @@ class Conversations:
             pending=tuple(pending),
             replies=replies_out(state.get("replies") or []),
         )
+
+    async def conversation_by_inner_id(self, inner: str) -> dict[str, Any]:
+        """A conversation as its owner sees it (``GET /conversations/{id}``), by the bot's
+        id: for an action worker asking about the conversation its command runs for."""
+        user_id, shown = unqualify(inner) if self.namespaced else (None, inner)
+        owner = Caller(user_id, True) if user_id is not None else ANONYMOUS
+        view = await self.conversation(owner, shown)
+        return view.model_dump(mode="json", by_alias=True)
 
     async def confirmations(self, caller: Caller, conversation_id: str) -> ConfirmationsOut:
         """Every confirmation of a conversation, oldest first; tokens of the open ones."""

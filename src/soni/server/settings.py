@@ -78,6 +78,7 @@ class ServerSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     api_keys: dict[str, str] = Field(default_factory=dict)
+    worker_keys: dict[str, str] = Field(default_factory=dict)
     decide_by_token_alone: bool = False
     max_body_bytes: int = Field(default=65_536, gt=0)
     ws_max_frame_bytes: int | None = Field(default=None, gt=0)
@@ -92,14 +93,14 @@ class ServerSettings(BaseModel):
     long_poll_max: float = Field(default=60.0, ge=0)
     sse_ping: float = Field(default=15.0, gt=0)
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "worker_keys", mode="before")
     @classmethod
     def _read_keys(cls, value: Any) -> Any:
         if isinstance(value, str):
             return parse_api_keys(value)
         return value
 
-    @field_validator("api_keys")
+    @field_validator("api_keys", "worker_keys")
     @classmethod
     def _check_keys(cls, value: dict[str, str]) -> dict[str, str]:
         for key, user in value.items():
@@ -111,6 +112,16 @@ class ServerSettings(BaseModel):
             except UnicodeEncodeError:
                 raise ValueError("API key users must be valid UTF-8 text") from None
         return value
+
+    @model_validator(mode="after")
+    def _check_worker_keys(self) -> ServerSettings:
+        shared = set(self.api_keys) & set(self.worker_keys)
+        if shared:
+            raise ValueError(
+                f"{len(shared)} key(s) are both an API key and a worker key: a worker key "
+                "must not also open conversations"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_frame_limits(self) -> ServerSettings:

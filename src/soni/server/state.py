@@ -10,8 +10,9 @@ from starlette.requests import HTTPConnection
 
 from soni.engine import Bot
 from soni.server.auth import Caller, Keys, bearer_key
-from soni.server.errors import NotReady
+from soni.server.errors import NotAuthenticated, NotReady
 from soni.server.metrics import Metrics
+from soni.server.remote_actions import RemoteActions
 from soni.server.service import Conversations
 from soni.server.settings import ServerSettings
 from soni.sessions import SessionRegistry
@@ -22,6 +23,7 @@ __all__ = (
     "State",
     "TokenCaller",
     "caller_for",
+    "presented_key",
     "server_state",
 )
 
@@ -36,6 +38,8 @@ class ServerState:
     metrics: Metrics
     keys: Keys
     conversations: Conversations
+    remote: RemoteActions
+    worker_keys: Keys
 
 
 # The dependencies are ``async def`` on purpose: FastAPI runs a plain ``def``
@@ -64,10 +68,19 @@ def caller_for(state: ServerState, connection: HTTPConnection, *, optional: bool
         NotAuthenticated: keys are on and the key is missing (unless ``optional``)
             or unknown.
     """
+    key = presented_key(connection)
+    if state.worker_keys.user_of(key) is not None:
+        raise NotAuthenticated("a worker key opens no conversation; use an API key")
+    return state.keys.caller(key, optional=optional)
+
+
+def presented_key(connection: HTTPConnection) -> str | None:
+    """The key a request presents: ``Authorization: Bearer`` (or ``?api_key=`` on a
+    WebSocket)."""
     key = bearer_key(connection.headers.get("authorization"))
     if key is None and connection.scope["type"] == "websocket":
         key = connection.query_params.get("api_key")
-    return state.keys.caller(key, optional=optional)
+    return key
 
 
 # The callers read the state themselves rather than depend on ``State``: each

@@ -70,6 +70,7 @@ class WorkerSpec:
     bot: str
     db: str | None
     log_level: str = "info"
+    local_actions: bool = True
 
 
 def serve_workers(spec: WorkerSpec, *, host: str, port: int, workers: int) -> int:
@@ -279,7 +280,8 @@ def run_worker(spec: WorkerSpec, listener: socket.socket, parent: Connection) ->
 
     threading.Thread(target=_stop_when_orphaned, args=(parent,), daemon=True).start()
     settings = ServerSettings.from_env()
-    options = {"db": spec.db} if spec.db is not None else {}
+    options: dict[str, object] = {"db": spec.db} if spec.db is not None else {}
+    options.update(local_actions=spec.local_actions, remote_actions=True)
     config = uvicorn.Config(
         Tagged(create_app(spec.bot, settings, **options)),
         log_level=spec.log_level,

@@ -11,9 +11,11 @@ pushes events there::
        "payload": {"type": "response", "ok": true, "result": {...}}}
 
 Instructions: ``message``, ``decide``, ``subscribe`` and ``unsubscribe`` (sent in
-the subscription's session). Sessions run concurrently; frames that reach a
-session whose handler ends without reading them start the next handler there, so
-a client may also reuse one session_id for instructions sent one after another.
+the subscription's session), and from an action worker ``announce``, after which the
+server sends it ``run_action`` commands (docs/workers.md, ``soni.server.remote_actions``).
+Sessions run concurrently; frames that reach a session whose handler ends without
+reading them start the next handler there, so a client may also reuse one session_id
+for instructions sent one after another.
 See docs/websocket.md.
 """
 
@@ -28,10 +30,11 @@ from fastapi import APIRouter, WebSocket
 from pydantic import BaseModel
 
 from soni.errors import SoniError
-from soni.server.auth import Caller
+from soni.server.auth import ANONYMOUS, Caller
 from soni.server.errors import BadFrame, BodyTooLarge, problem_for, problem_response
+from soni.server.remote_actions import WorkerLink
 from soni.server.schemas import DecideArgs, MessageArgs, SubscribeArgs
-from soni.server.state import ServerState, caller_for, server_state
+from soni.server.state import ServerState, caller_for, presented_key, server_state
 from soni.server.ws_session import (
     Frame,
     FrameError,
@@ -41,6 +44,7 @@ from soni.server.ws_session import (
     parse_frame,
     session_of,
 )
+from soni.wire import Announcement
 
 __all__ = ("Connection", "router")
 
@@ -52,17 +56,36 @@ Handler = Callable[[Session, dict[str, Any]], Awaitable[Any]]
 
 MAX_SESSIONS_PER_SOCKET = 1024
 
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+_CHAT = frozenset({"message", "decide", "subscribe", "unsubscribe"})
+
 
 @router.websocket("/ws")
 async def websocket_endpoint(websocket: WebSocket) -> None:
     try:
         state = await server_state(websocket)
-        caller = caller_for(state, websocket)
+        worker = state.worker_keys.user_of(presented_key(websocket))
+        caller = ANONYMOUS if worker is not None else caller_for(state, websocket)
     except SoniError as exc:
         await _refuse(websocket, exc)
         return
     await websocket.accept()
-    await Connection(websocket, state, caller).serve()
+    await Connection(websocket, state, caller, worker=worker).serve()
+
+
+def _may_announce(state: ServerState, websocket: WebSocket, worker: str | None) -> str | None:
+    """Why this connection may not announce actions, or ``None`` when it may."""
+    if worker is not None:
+        return None
+    if state.worker_keys.enabled or state.keys.enabled:
+        return "announcing actions needs a worker key (SONI_WORKER_KEYS), not an API key"
+    host = websocket.client.host if websocket.client else None
+    if host not in _LOOPBACK:
+        return (
+            "with no worker keys configured (SONI_WORKER_KEYS), workers may connect from "
+            f"loopback addresses only, not {host}"
+        )
+    return None
 
 
 async def _refuse(websocket: WebSocket, exc: SoniError) -> None:
@@ -92,11 +115,21 @@ def _event_payload(data: dict[str, Any]) -> dict[str, Any]:
 class Connection:
     """One WebSocket: reads frames, routes them to sessions, runs their handlers."""
 
-    def __init__(self, websocket: WebSocket, state: ServerState, caller: Caller) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        state: ServerState,
+        caller: Caller,
+        *,
+        worker: str | None = None,
+    ) -> None:
         self.websocket = websocket
         self.state = state
         self.caller = caller
+        self.worker = worker
         self.socket = Socket(websocket)
+        # Set by ``announce``: this connection is an action worker's.
+        self.link: WorkerLink | None = None
         self._max_frame = state.settings.max_body_bytes
         self._sessions: dict[str, Session] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -105,6 +138,7 @@ class Connection:
             "decide": self._decide,
             "subscribe": self._subscribe,
             "unsubscribe": self._unsubscribe,
+            "announce": self._announce,
         }
 
     async def serve(self) -> None:
@@ -125,6 +159,8 @@ class Connection:
                     )
         finally:
             self.socket.open = False
+            if self.link is not None:
+                self.state.remote.disconnect(self.link)
             for session in list(self._sessions.values()):
                 session.close()
             # Turns already running finish (their answers have nowhere to go, but the
@@ -158,6 +194,18 @@ class Connection:
         except FrameError as exc:
             await self.socket.send_error(exc.session_id, exc.error)
             return
+        if self.link is not None and self.state.remote.owns(frame.session_id):
+            self._spawn(self._from_worker(self.link, frame))
+            return
+        if self.link is not None and frame.type != "instruction":
+            # A response or event for a command that ended (timed out) or never was.
+            logger.warning(
+                "worker %s sent a %s in session %r, which is no command in flight; ignored",
+                self.link,
+                frame.type,
+                frame.session_id,
+            )
+            return
         session = self._sessions.get(frame.session_id)
         if session is not None:
             session.deliver(frame)
@@ -173,6 +221,21 @@ class Connection:
             )
         else:
             self._start(frame)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _from_worker(self, link: WorkerLink, frame: Frame) -> None:
+        try:
+            answer = await self.state.remote.take(link, frame)
+        except Exception as exc:
+            logger.exception("a frame of worker %s could not be handled", link)
+            await self.socket.send_error(frame.session_id, exc)
+            return
+        if answer is not None:
+            await self.socket.send(frame.session_id, dict(answer))
 
     def _start(self, frame: Frame, later: list[Frame] | None = None) -> None:
         session = Session(frame.session_id, self.socket)
@@ -217,9 +280,25 @@ class Connection:
                 f"unknown instruction {frame.name!r}; expected one of {known}",
                 slug="unknown-instruction",
             )
+        if self.worker is not None and frame.name in _CHAT:
+            raise BadFrame(
+                f"a worker key cannot send {frame.name!r}: it opens no conversation",
+                status=403,
+                slug="not-allowed",
+            )
         return handler
 
     # -- instructions -------------------------------------------------------------
+
+    async def _announce(self, session: Session, args: dict[str, Any]) -> dict[str, Any]:
+        refusal = _may_announce(self.state, self.websocket, self.worker)
+        if refusal is not None:
+            raise BadFrame(refusal, status=403, slug="worker-key-required")
+        announcement = Announcement.model_validate(args)
+        link = self.link or WorkerLink(self.socket, self.worker)
+        names = self.state.remote.announce(link, announcement)
+        self.link = link
+        return {"worker": link.worker_id, "actions": names}
 
     async def _message(self, session: Session, args: dict[str, Any]) -> dict[str, Any]:
         parsed = MessageArgs.model_validate(args)

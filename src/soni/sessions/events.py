@@ -19,6 +19,7 @@ EventType = Literal[
     "confirmation_decided",
     "action_executed",
     "action_interrupted",
+    "action_progress",
     "confirmation_expired",
     "session_removed",
     "lagged",

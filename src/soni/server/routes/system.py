@@ -48,6 +48,7 @@ async def metrics(state: State, caller: KeyCaller) -> Response:
 
 @router.get("/actions", response_model_by_alias=True)
 async def actions(state: State, caller: KeyCaller) -> ActionsOut:
-    """The names of the action handlers the bot can call: global and local."""
+    """The names of the action handlers the bot can call: global and local (in the
+    server's process), and remote (announced by action workers, with their ids)."""
     names = state.bot.actions.list_actions()
-    return ActionsOut.model_validate(names)
+    return ActionsOut.model_validate({**names, "remote": state.remote.where()})
