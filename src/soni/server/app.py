@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from soni.engine import Bot
+from soni.errors import suggesting
 from soni.server.auth import Keys
 from soni.server.errors import install_error_handlers
 from soni.server.limits import RequestLimits
@@ -102,8 +103,10 @@ def create_app(
             # Actions no handler of this process serves wait for a worker to announce them.
             for name in served.unserved_actions():
                 logger.warning(
-                    "action %r has no handler here: it runs when an action worker announces it",
+                    "action %r has no handler here: it runs when an action worker announces "
+                    "it%s",
                     name,
+                    suggesting(served.actions.suggest(name)),
                 )
             # Requests arriving after this point answer 503 instead of reaching a closed bot.
             stack.callback(delattr, app.state, "soni")
