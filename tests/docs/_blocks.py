@@ -20,11 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Pages other people are writing right now: the harness skips them until they land.
 # The lead empties this set once they do.
-PENDING: set[str] = {
-    # Issue 17: `soni serve --no-local-actions` and announce are the server's half, being
-    # written beside the worker's; its JSON blocks need a worker-payload check kind.
-    "docs/workers.md",
-}
+PENDING: set[str] = set()
 
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 _DIRECTIVE = re.compile(r"^\s*<!--\s*check:\s*(?P<body>.*?)\s*-->\s*$")

@@ -10,6 +10,9 @@ fresh folder holding a copy of ``examples/``. Each ``$ `` line is a command
   ready; no output is shown for them). Their ``--port`` is replaced by a free one.
   A server that exits instead (a bot that does not load) is an error, unless its
   command is not in the background (no ``&``): then what it printed is its output.
+- ``soni worker ... &`` starts an action worker that stays up for the rest of the
+  session, its ``--url``'s port that of the session's server; the harness waits until
+  it says it is connected (no output is shown for it).
 - ``curl ...`` is replayed with httpx against the session's server — the one a
   command started, else ``soni serve examples/banking`` started for the session.
   Flags: ``-s -S -N -i -X -H -d -o /dev/null -w '%{http_code}\\n'``;
@@ -232,6 +235,7 @@ class Session:
         self.ports: dict[int, int] = {}
         self.servers: list[tuple[subprocess.Popen[bytes], Any]] = []
         self.streams: list[_Stream] = []
+        self.workers: list[tuple[subprocess.Popen[str], threading.Thread]] = []
         if setup:
             SETUPS[setup].write_files(cwd)
             self.exported.update(SETUPS[setup].env)
@@ -310,7 +314,47 @@ class Session:
         self.variables["?"] = "0"
         return ""
 
+    def _worker(self, words: list[str], env: dict[str, str]) -> str:
+        """An action worker for the rest of the session: ready once it says it connected."""
+        args = list(words[2:])
+        if "--url" in args:
+            at = args.index("--url") + 1
+            args[at] = "ws" + self._address(args[at].replace("ws://", "", 1)).removeprefix("http")
+        process = subprocess.Popen(
+            [*_SONI, "worker", *args],
+            cwd=self.cwd,
+            env=self._env(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert process.stdout is not None
+        seen: list[str] = []
+        for line in process.stdout:  # ends when the worker exits
+            seen.append(line)
+            if line.startswith("connected to "):
+                break
+        else:
+            process.wait(5)
+            raise AssertionError(f"`{' '.join(words)}` did not connect:\n{''.join(seen)[-3000:]}")
+        # Its later lines go on being read, so that it never blocks on a full pipe.
+        reader = threading.Thread(target=process.stdout.read, daemon=True)
+        reader.start()
+        self.workers.append((process, reader))
+        self.variables["?"] = "0"
+        return ""
+
     def close(self) -> None:
+        for worker, reader in self.workers:
+            worker.terminate()
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(5)
+            reader.join(5)  # at the end of its output, now the worker is gone
+            if worker.stdout is not None:
+                worker.stdout.close()
         for stream in self.streams:
             stream.stop()
         for process, log in self.servers:
@@ -362,6 +406,8 @@ class Session:
             return ""
         if words[0] == "uvicorn" or words[:2] == ["soni", "serve"]:
             return self._serve(words, command.env, background=command.background)
+        if words[:2] == ["soni", "worker"] and command.background:
+            return self._worker(words, command.env)
         if command.background and words[0] != "curl":
             raise ValueError(f"line {command.line}: only curl and servers may run with &")
         if words[0] == "soni":

@@ -115,8 +115,12 @@ def _problem(value: Any) -> None:
         assert isinstance(value.get(member), kind), f"a problem's {member!r} is a {kind.__name__}"
     assert value["type"].startswith("urn:soni:problem:"), value["type"]
     slug = value["type"].removeprefix("urn:soni:problem:")
-    source = "".join(p.read_text() for p in (ROOT / "src/soni/server").rglob("*.py"))
-    assert f'"{slug}"' in source, f"the server never answers the problem type {slug!r}"
+    source = "".join(
+        p.read_text()
+        for part in ("server", "worker")
+        for p in (ROOT / "src/soni" / part).rglob("*.py")
+    )
+    assert f'"{slug}"' in source, f"neither the server nor a worker answers the problem {slug!r}"
 
 
 def _payload(payload: Any) -> None:
@@ -146,6 +150,29 @@ def _payload(payload: Any) -> None:
         event_from_wire(payload)
     else:
         raise AssertionError(f"unknown payload type {kind!r}")
+
+
+def _worker_payload(payload: Any) -> None:
+    """A payload of the action-worker protocol (docs/workers.md)."""
+    from soni.wire import Announcement, RunAction
+
+    kind = payload.get("type")
+    if kind == "instruction":
+        models = {"announce": Announcement, "run_action": RunAction}
+        name = payload.get("name")
+        assert name in models, f"unknown worker instruction {name!r}"
+        assert set(payload) == {"type", "name", "args"}, sorted(payload)
+        models[name].model_validate(payload["args"])
+    elif kind == "response":
+        assert isinstance(payload.get("ok"), bool), "a response has a boolean 'ok'"
+        if payload["ok"]:
+            assert set(payload) <= {"type", "ok", "result", "replayed"}, sorted(payload)
+        else:
+            assert set(payload) <= {"type", "ok", "error", "replayed"}, sorted(payload)
+            _problem(payload["error"])
+            assert isinstance(payload["error"].get("started"), bool), "an error says 'started'"
+    else:
+        raise AssertionError(f"a worker's payload is an instruction or a response, not {kind!r}")
 
 
 def _frame(value: Any) -> None:
@@ -178,6 +205,8 @@ def check_json(block: Block) -> None:
             _frame(value)
         elif model == "ws-payload":
             _payload(value)
+        elif model == "worker-payload":
+            _worker_payload(value)
         elif model == "problem":
             _problem(value)
         elif model == "llm-answer":

@@ -103,8 +103,7 @@ def create_app(
             # Actions no handler of this process serves wait for a worker to announce them.
             for name in served.unserved_actions():
                 logger.warning(
-                    "action %r has no handler here: it runs when an action worker announces "
-                    "it%s",
+                    "action %r has no handler here: it runs when an action worker announces it%s",
                     name,
                     suggesting(served.actions.suggest(name)),
                 )
