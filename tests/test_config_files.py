@@ -48,6 +48,7 @@ EXTRA = {
     "SONI_LLM_BASE_URL": DEFAULT_BASE_URL,
     "SONI_LLM_API_KEY": "",
     "SONI_API_KEY": "",
+    "SONI_WORKER_KEY": "",
 }
 SETTINGS = {f"SONI_{name.upper()}": name for name in ServerSettings.model_fields}
 
