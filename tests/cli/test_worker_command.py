@@ -143,6 +143,12 @@ async def test_it_serves_until_sigterm_printing_a_line_per_connection(
         assert (await _line(process.stdout)).startswith("stopping: 0 action(s) to finish")
         async with asyncio.timeout(15):
             assert await process.wait() == 0
+    except BaseException as exc:
+        if process.returncode is None:
+            process.kill()
+        assert process.stderr is not None
+        logged = (await process.stderr.read()).decode()
+        raise AssertionError(f"{exc!r}; the worker logged:\n{logged}") from exc
     finally:
         if process.returncode is None:
             process.kill()
