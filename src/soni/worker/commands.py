@@ -9,6 +9,7 @@ started may be sent to another worker.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -47,8 +48,7 @@ def parse_run_action(args: Mapping[str, Any]) -> RunAction:
 
 def _context(command: RunAction, session: ActionSession) -> ActionContext:
     ctx = command.context
-    given = {"idempotency_key": ctx.idempotency_key} if ctx.idempotency_key else {}
-    return ActionContext(
+    built = ActionContext(
         conversation_id=ctx.conversation_id,
         user_id=ctx.user_id,
         flow=ctx.flow,
@@ -56,8 +56,10 @@ def _context(command: RunAction, session: ActionSession) -> ActionContext:
         confirmation_token=ctx.confirmation_token,
         extras=ctx.extras,
         session=session,
-        **given,
     )
+    if ctx.idempotency_key:  # else the fresh key ActionContext makes
+        built = dataclasses.replace(built, idempotency_key=ctx.idempotency_key)
+    return built
 
 
 def _failure(
