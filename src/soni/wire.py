@@ -334,8 +334,10 @@ class CallContext(BaseModel):
     user_id: str | None = None
     flow: str | None = None
     step: str | None = None
-    idempotency_key: str = Field(min_length=1)
+    idempotency_key: str | None = Field(default=None, min_length=1)
+    """``None``: a call no retry will repeat (the worker neither remembers nor replays it)."""
     confirmation_token: str | None = None
+    extras: dict[str, Any] = Field(default_factory=dict)
 
 
 class RunAction(BaseModel):
@@ -346,8 +348,8 @@ class RunAction(BaseModel):
     action: str = Field(min_length=1, max_length=200)
     reconcile: bool = False
     slots: dict[str, Any] = Field(default_factory=dict)
-    context: CallContext
-    deadline: float | None = Field(default=None, gt=0)
+    context: CallContext = Field(default_factory=CallContext)
+    deadline: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
 
 class HealthOut(_Wire):

@@ -266,7 +266,7 @@ async def test_malformed_run_action_arguments_are_refused_without_running(
     answer = await server.answer("bad-1")
 
     assert answer["error"]["status"] == 422
-    assert "'deadline' must be a positive number" in answer["error"]["detail"]
+    assert "'deadline': Input should be greater than 0" in answer["error"]["detail"]
     assert "add" not in calls.count
 
 

@@ -30,7 +30,7 @@ from soni.remote.responses import ResponseRegistry
 from soni.server.errors import BadFrame, problem_for
 from soni.server.ws_session import Frame, Socket
 from soni.sessions.events import SessionEvent, jsonable
-from soni.wire import ActionOffer, Announcement
+from soni.wire import ActionOffer, Announcement, CallContext, RunAction
 
 __all__ = ("DEFAULT_DEADLINE", "RemoteActions", "WorkerLink", "WorkerLost")
 
@@ -238,20 +238,20 @@ class RemoteActions:
         deadline: float,
     ) -> dict[str, Any] | None:
         command_id = f"cmd-{uuid.uuid4().hex}"
-        args = {
-            "action": name,
-            "reconcile": reconcile,
-            "slots": jsonable(dict(slots)),
-            "context": {
-                "conversation_id": ctx.conversation_id,
-                "user_id": ctx.user_id,
-                "flow": ctx.flow,
-                "step": ctx.step,
-                "idempotency_key": ctx.idempotency_key,
-                "confirmation_token": ctx.confirmation_token,
-            },
-            "deadline": round(deadline, 3) if deadline > 0 else 0.001,
-        }
+        args = RunAction(
+            action=name,
+            reconcile=reconcile,
+            slots=jsonable(dict(slots)),
+            context=CallContext(
+                conversation_id=ctx.conversation_id,
+                user_id=ctx.user_id,
+                flow=ctx.flow,
+                step=ctx.step,
+                idempotency_key=ctx.idempotency_key,
+                confirmation_token=ctx.confirmation_token,
+            ),
+            deadline=max(round(deadline, 3), 0.001),
+        ).model_dump(mode="json")
         # Registered before the frame goes out: an answer that comes at once is kept.
         pending = self.responses.register(command_id, timeout=deadline + _ANSWER_GRACE, owner=link)
         self._commands[command_id] = _Command(link, name, ctx.conversation_id)

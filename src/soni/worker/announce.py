@@ -6,8 +6,9 @@ import inspect
 from typing import Any
 
 from soni.actions import ActionRegistry, ActionSpec
+from soni.wire import ActionOffer, Announcement
 
-__all__ = ("describe_actions",)
+__all__ = ("announcement", "describe", "describe_actions")
 
 
 def _description(spec: ActionSpec) -> str | None:
@@ -19,23 +20,30 @@ def _description(spec: ActionSpec) -> str | None:
     return doc.strip().splitlines()[0] if doc and doc.strip() else None
 
 
-def describe(spec: ActionSpec) -> dict[str, Any]:
+def describe(spec: ActionSpec) -> ActionOffer:
     """One entry of ``announce``'s ``actions``."""
-    return {
-        "name": spec.name,
-        "mode": spec.mode,
-        "params": list(spec.params),
-        "required": list(spec.required),
-        "takes_ctx": spec.ctx_param is not None,
-        "idempotent": spec.idempotent,
-        "reconcile": spec.reconcile is not None,
-        "description": _description(spec),
-    }
+    return ActionOffer(
+        name=spec.name,
+        mode=spec.mode,
+        params=spec.params,
+        required=spec.required,
+        takes_ctx=spec.ctx_param is not None,
+        idempotent=spec.idempotent,
+        reconcile=spec.reconcile is not None,
+        description=_description(spec),
+    )
 
 
-def describe_actions(registry: ActionRegistry) -> list[dict[str, Any]]:
+def describe_actions(registry: ActionRegistry) -> list[ActionOffer]:
     """Every action of ``registry`` (its local ones over the global ones), by name."""
     listed = registry.list_actions()
     names = sorted({*listed["global"], *listed["local"]})
     specs = (registry.get_spec(name) for name in names)
     return [describe(spec) for spec in specs if spec is not None]
+
+
+def announcement(worker: str, concurrency: int, registry: ActionRegistry) -> dict[str, Any]:
+    """``announce``'s arguments, as sent: the model both ends of the protocol read."""
+    offers = tuple(describe_actions(registry))
+    model = Announcement(worker=worker, concurrency=concurrency, actions=offers)
+    return model.model_dump(mode="json")

@@ -9,96 +9,57 @@ started may be sent to another worker.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from pydantic import ValidationError
 
 from soni.actions import ActionContext, ActionRegistry, ActionSession
 from soni.actions.errors import ActionArgumentError, ActionFailed, ActionNotFound, ActionTimeout
 from soni.remote import RemoteSession, problem
+from soni.wire import RunAction
 from soni.worker.recent import Outcome, RecentKeys
 
 __all__ = ("CommandRunner", "RunAction", "parse_run_action")
 
 logger = logging.getLogger("soni.worker")
 
-_CONTEXT_TEXT = ("conversation_id", "user_id", "flow", "step", "idempotency_key")
-
 
 class InvalidCommand(ValueError):
     """A ``run_action`` whose arguments do not follow the protocol (a server bug)."""
 
 
-@dataclass(frozen=True, slots=True)
-class RunAction:
-    """The arguments of one ``run_action``."""
-
-    action: str
-    slots: dict[str, Any]
-    context: dict[str, Any]
-    deadline: float | None
-    reconcile: bool
-
-    @property
-    def key(self) -> str | None:
-        """The call's idempotency key, when the server sent one."""
-        key = self.context.get("idempotency_key")
-        return key if isinstance(key, str) and key else None
-
-
 def parse_run_action(args: Mapping[str, Any]) -> RunAction:
-    """Read ``run_action``'s arguments.
+    """Read ``run_action``'s arguments with the model the server writes them with.
 
     Raises:
         InvalidCommand: naming the argument that is wrong.
     """
-    action = args.get("action")
-    if not isinstance(action, str) or not action:
-        raise InvalidCommand("'action' must be the action's name")
-    slots = args.get("slots") or {}
-    context = args.get("context") or {}
-    if not isinstance(slots, dict):
-        raise InvalidCommand("'slots' must be an object")
-    if not isinstance(context, dict):
-        raise InvalidCommand("'context' must be an object")
-    for name in (*_CONTEXT_TEXT, "confirmation_token"):
-        value = context.get(name)
-        if value is not None and not isinstance(value, str):
-            raise InvalidCommand(f"'context.{name}' must be a string or null")
-    extras = context.get("extras")
-    if extras is not None and not isinstance(extras, dict):
-        raise InvalidCommand("'context.extras' must be an object")
-    deadline = args.get("deadline")
-    if deadline is not None and (
-        isinstance(deadline, bool) or not isinstance(deadline, int | float) or deadline <= 0
-    ):
-        raise InvalidCommand(
-            f"'deadline' must be a positive number of seconds or null, got {deadline!r}"
-        )
-    reconcile = args.get("reconcile", False)
-    if not isinstance(reconcile, bool):
-        raise InvalidCommand("'reconcile' must be true or false")
-    return RunAction(
-        action, slots, context, float(deadline) if deadline is not None else None, reconcile
-    )
+    try:
+        return RunAction.model_validate(args)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "args"
+        raise InvalidCommand(f"{where!r}: {first['msg']}") from None
 
 
 def _context(command: RunAction, session: ActionSession) -> ActionContext:
     ctx = command.context
-    options: dict[str, Any] = {
-        "conversation_id": ctx.get("conversation_id") or "",
-        "user_id": ctx.get("user_id"),
-        "flow": ctx.get("flow"),
-        "step": ctx.get("step"),
-        "confirmation_token": ctx.get("confirmation_token"),
-        "extras": ctx.get("extras") or {},
-        "session": session,
-    }
-    if command.key is not None:
-        options["idempotency_key"] = command.key
-    return ActionContext(**options)
+    built = ActionContext(
+        conversation_id=ctx.conversation_id,
+        user_id=ctx.user_id,
+        flow=ctx.flow,
+        step=ctx.step,
+        confirmation_token=ctx.confirmation_token,
+        extras=ctx.extras,
+        session=session,
+    )
+    if ctx.idempotency_key:  # else the fresh key ActionContext makes
+        built = dataclasses.replace(built, idempotency_key=ctx.idempotency_key)
+    return built
 
 
 def _failure(
@@ -206,7 +167,7 @@ class CommandRunner:
         if self.registry.get_spec(command.action) is None:
             return _not_found(self.registry, command.action), False
         expires = None if command.deadline is None else _now() + command.deadline
-        key = command.key if not command.reconcile else None
+        key = command.context.idempotency_key if not command.reconcile else None
         if key is None:
             return await self._run(command, session, expires), False
         future, mine = self.recent.claim(key)

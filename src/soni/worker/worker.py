@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
@@ -33,7 +33,7 @@ from soni.remote import (
     ResponseRegistry,
     ThreadSafeEventLoop,
 )
-from soni.worker.announce import describe_actions
+from soni.worker.announce import announcement
 from soni.worker.commands import CommandRunner
 from soni.worker.errors import (
     AnnounceRefused,
@@ -397,15 +397,10 @@ class Worker:
             )
 
     async def _announce(self, adaptor: MessageAdaptor) -> tuple[str, ...]:
-        actions = describe_actions(self.registry)
+        args = announcement(self.worker_id, self.concurrency, self.registry)
         handle = self._responses.register(
             f"announce-{secrets.token_hex(8)}", timeout=self.open_timeout, owner=adaptor
         )
-        args: dict[str, Any] = {
-            "worker": self.worker_id,
-            "concurrency": self.concurrency,
-            "actions": actions,
-        }
         try:
             await adaptor.send(
                 handle.command_id, {"type": "instruction", "name": "announce", "args": args}
@@ -424,7 +419,7 @@ class Worker:
             names = result.get("actions") if isinstance(result, dict) else None
             if isinstance(names, list):
                 return tuple(str(name) for name in names)
-            return tuple(action["name"] for action in actions)
+            return tuple(action["name"] for action in args["actions"])
         error = payload.get("error")
         problem = error if isinstance(error, dict) else {}
         status = problem.get("status")
