@@ -109,6 +109,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/storage.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/remote.py
 
 bench-embeddings: $(EMBEDDINGS_STAMP)
 	$(BIN)/python bench/embeddings.py

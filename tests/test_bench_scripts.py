@@ -16,7 +16,16 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
 @pytest.mark.parametrize(
-    "script", ["registry.py", "confirmations.py", "turns.py", "http.py", "storage.py", "scale.py"]
+    "script",
+    [
+        "registry.py",
+        "confirmations.py",
+        "turns.py",
+        "http.py",
+        "storage.py",
+        "scale.py",
+        "remote.py",
+    ],
 )
 def test_a_benchmark_script_starts(script: str, tmp_path: Path) -> None:
     # --help runs every import and the argument parser, then stops. The folder holds
@@ -28,6 +37,22 @@ def test_a_benchmark_script_starts(script: str, tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert "usage:" in done.stdout
+
+
+def test_the_remote_actions_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
+    # A real server, a real worker process and the bare WebSocket floor, a few calls.
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "remote.py"), "--calls", "60", "--seconds", "0.2",
+         "--rounds", "1"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    for kind in ("async", "sync"):
+        assert f"== (a) one {kind} action call at a time" in done.stdout
+        assert f"remote {kind} action, one worker connection" in done.stdout
+    assert "the round trip adds, median (target <= 1000)" in done.stdout
+    assert "bare WebSocket round trip, p95" in done.stdout
 
 
 def test_the_storage_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:

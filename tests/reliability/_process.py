@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -46,6 +46,7 @@ class SoniServer:
             the point.
         env: Extra environment variables (the executions file, say).
         cwd: Where the process runs; by default the SQLite file's folder.
+        options: More options of ``soni serve`` (``--no-local-actions``, say).
     """
 
     def __init__(
@@ -55,8 +56,10 @@ class SoniServer:
         env: Mapping[str, str] | None = None,
         *,
         cwd: Path | None = None,
+        options: Sequence[str] = (),
     ) -> None:
         self.bot = bot
+        self.options = tuple(options)
         self.db = db
         if cwd is None:
             assert isinstance(db, Path), "give cwd with a PostgreSQL URL"
@@ -77,6 +80,7 @@ class SoniServer:
         command = [
             sys.executable, "-m", "soni", "serve", str(self.bot),
             "--host", "127.0.0.1", "--port", "0", "--db", str(self.db), "--log-level", "info",
+            *self.options,
         ]  # fmt: skip
         self.process = subprocess.Popen(
             command,
