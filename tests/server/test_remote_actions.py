@@ -266,12 +266,55 @@ async def test_calls_go_to_the_worker_with_the_fewest_in_flight(served: Served) 
         await second.announce("second", REPORT)
         one = asyncio.create_task(say(client, "c1", "make a report"))
         busy, busy_session, _ = await first_command(first, second)
-        two = asyncio.create_task(say(client, "c2", "make a report"))
         idle = second if busy is first else first
-        idle_session, _ = await idle.command()  # not the busy one
-        await idle.answer(idle_session, {})
+        for conversation in ("c2", "c3"):
+            # Each time the busy worker still holds its command: the idle one gets it
+            # (turn about would send the second of these to the busy one).
+            turn = asyncio.create_task(say(client, conversation, "make a report"))
+            session_id, _ = await idle.command()
+            await idle.answer(session_id, {})
+            assert texts(await turn) == ["report ready"]
+        assert busy.commands.empty()
         await busy.answer(busy_session, {})
-        assert texts(await one) == texts(await two) == ["report ready"]
+        assert texts(await one) == ["report ready"]
+
+
+async def test_an_answer_followed_at_once_by_the_close_still_counts(served: Served) -> None:
+    # A worker that stops gracefully answers its last command and closes straight away.
+    async with served.async_client() as client:
+        async with worker(served) as reports:
+            await reports.announce("reports-1", REPORT)
+            turn = asyncio.create_task(say(client, "c1", "make a report"))
+            session_id, _ = await reports.command()
+            await reports.answer(session_id, {})
+            await reports.socket.close()
+        assert texts(await asyncio.wait_for(turn, 10)) == ["report ready"]
+
+
+async def test_an_answer_over_the_frame_limit_fails_its_command_at_once(
+    serve: Serve, bot: Path
+) -> None:
+    served = serve(bot, settings=ServerSettings(max_body_bytes=4096), remote_actions=True)
+    async with worker(served) as reports, served.async_client() as client:
+        await reports.announce("reports-1", REPORT)
+        turn = asyncio.create_task(say(client, "c1", "make a report"))
+        session_id, _ = await reports.command()
+        await reports.answer(session_id, {"rows": "x" * 5000})
+        assert texts(await asyncio.wait_for(turn, 10)) == ["no report"]  # not at the deadline
+        assert reports.frames[session_id].empty()  # an answer is never answered
+        assert (await reports.announce("reports-1", REPORT))["ok"] is True  # still connected
+
+
+async def test_one_name_is_one_action_across_workers(served: Served) -> None:
+    async with worker(served) as first, worker(served) as second:
+        assert (await first.announce("first", PAY))["ok"] is True
+        differs = await second.announce("second", {**PAY, "idempotent": True})
+        assert differs["error"]["status"] == 409
+        assert "differs from what worker first offers" in differs["error"]["detail"]
+        twice = await second.announce("second", REPORT, REPORT)
+        assert twice["error"]["status"] == 422 and "listed twice" in twice["error"]["detail"]
+        same = await second.announce("second", {**PAY, "description": "another text"})
+        assert same["ok"] is True
 
 
 async def test_an_action_nobody_serves_says_what_the_workers_offer(served: Served) -> None:
@@ -373,6 +416,27 @@ async def test_worker_keys_announce_and_chat_keys_do_not(serve: Serve, bot: Path
     with pytest.raises(InvalidStatus):
         async with worker(served, key="wk-unknown"):
             pass
+
+
+async def test_without_keys_only_a_direct_loopback_connection_announces(
+    serve: Serve, bot: Path
+) -> None:
+    served = serve(bot, remote_actions=True)
+    ws_url = "ws" + served.url.removeprefix("http") + "/ws"
+    proxied = {"X-Forwarded-For": "203.0.113.7"}
+    async with connect(ws_url, additional_headers=proxied) as socket:
+        fake = FakeWorker(socket)
+        refused = await fake.announce("sneaky", REPORT)
+        assert refused["error"]["status"] == 403
+        assert "SONI_WORKER_KEYS" in refused["error"]["detail"]
+        await fake.close()
+    # Worker keys configured: a connection without one does not announce, loopback or not.
+    keyed = serve(
+        bot, settings=ServerSettings(worker_keys={"wk-1": "payments"}), remote_actions=True
+    )
+    async with worker(keyed) as keyless:
+        refused = await keyless.announce("sneaky", REPORT)
+        assert refused["error"]["status"] == 403
 
 
 def test_worker_keys_are_not_also_api_keys() -> None:

@@ -432,6 +432,29 @@ async def test_stop_lets_a_running_command_finish_and_refuses_new_ones(
     assert "add" not in calls.count
 
 
+async def test_a_stopping_worker_answers_a_key_it_ran_from_its_record_not_started(
+    server: FakeServer, registry: ActionRegistry, calls: Calls
+) -> None:
+    # "Not started" lets the server send a command elsewhere: never for a key already run.
+    worker = Worker(server.url, registry=registry, backoff=(0.01, 0.05), stop_timeout=5)
+    await worker.__aenter__()
+    first = await server.run("add", {"a": 1, "b": 2}, key="k-ran")
+    running = await server.command("transfer", key="k-holding")
+    await asyncio.wait_for(calls.entered.wait(), 5)
+
+    stopping = asyncio.create_task(worker.aclose())
+    again = await server.run("add", {"a": 1, "b": 2}, key="k-ran")
+    new = await server.run("add", {"a": 1, "b": 2}, key="k-new")
+    calls.gate.set()
+    await server.answer(running)
+    await asyncio.wait_for(stopping, 5)
+
+    assert again["ok"] is True and again["replayed"] is True
+    assert again["result"] == first["result"]
+    assert new["error"]["type"] == "urn:soni:problem:worker-stopping"
+    assert calls.count["add"] == 1
+
+
 async def test_stop_cancels_what_still_runs_at_its_timeout(
     server: FakeServer, registry: ActionRegistry, calls: Calls, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -32,7 +32,7 @@ from soni.server.ws_session import Frame, Socket
 from soni.sessions.events import SessionEvent, jsonable
 from soni.wire import ActionOffer, Announcement, CallContext, RunAction
 
-__all__ = ("DEFAULT_DEADLINE", "RemoteActions", "WorkerLink", "WorkerLost")
+__all__ = ("DEFAULT_DEADLINE", "AnswerTooLarge", "RemoteActions", "WorkerLink", "WorkerLost")
 
 logger = logging.getLogger("soni.server.workers")
 
@@ -46,6 +46,15 @@ worker's own timeout answers first)."""
 
 class WorkerLost(Exception):
     """The worker's connection closed while it ran the command."""
+
+
+class AnswerTooLarge(Exception):
+    """The worker's answer was over the server's frame limit: it ran, its result is lost."""
+
+
+def _for_worker(left: float) -> float:
+    """The deadline sent to a worker when the call has ``left`` seconds."""
+    return max(0.001, round(left - min(0.25, left / 10), 3))
 
 
 @dataclass(eq=False)
@@ -102,8 +111,27 @@ class RemoteActions:
         Raises:
             BadFrame: 422, an action name that is not one, or a duplicate.
         """
+        if not link.socket.open:
+            raise BadFrame("the connection closed while announcing", slug="connection-closed")
         offers: dict[str, ActionOffer] = {}
         for offer in announcement.actions:
+            if offer.name in offers:
+                raise BadFrame(
+                    f"announce: action {offer.name!r} is listed twice",
+                    status=422,
+                    slug="invalid-request",
+                )
+            other = self._offered(offer.name, besides=link)
+            if other is not None and other[1] != offer.model_copy(
+                update={"description": other[1].description}
+            ):
+                raise BadFrame(
+                    f"announce: action {offer.name!r} differs from what worker {other[0]} "
+                    "offers under that name (parameters, idempotent, reconcile): one name, "
+                    "one action",
+                    status=409,
+                    slug="conflicting-action",
+                )
             try:
                 validate_name(offer.name)
             except ActionRegistrationError as exc:
@@ -135,6 +163,12 @@ class RemoteActions:
             ", ".join(sorted(offers)) or "none",
         )
         return sorted(offers)
+
+    def _offered(self, name: str, *, besides: WorkerLink) -> tuple[WorkerLink, ActionOffer] | None:
+        for link in self._links:
+            if link is not besides and name in link.actions:
+                return link, link.actions[name]
+        return None
 
     def disconnect(self, link: WorkerLink) -> None:
         """Forget ``link``: its entries go, its commands fail now."""
@@ -202,11 +236,13 @@ class RemoteActions:
             ActionTimeout: the worker said the deadline passed.
             ActionFailed: the handler failed there, or the worker was lost meanwhile.
         """
-        left = time_left()
-        deadline = left if left is not None else DEFAULT_DEADLINE
         tried: set[WorkerLink] = set()
         refused: str | None = None
         while True:
+            # Each attempt gets what is left, a little less than the server waits, so
+            # that the worker's own timeout answers first.
+            left = time_left()
+            deadline = _for_worker(left if left is not None else DEFAULT_DEADLINE)
             link = self._pick(name, tried)
             if link is None:
                 if refused is not None:
@@ -250,7 +286,7 @@ class RemoteActions:
                 idempotency_key=ctx.idempotency_key,
                 confirmation_token=ctx.confirmation_token,
             ),
-            deadline=max(round(deadline, 3), 0.001),
+            deadline=deadline,
         ).model_dump(mode="json")
         # Registered before the frame goes out: an answer that comes at once is kept.
         pending = self.responses.register(command_id, timeout=deadline + _ANSWER_GRACE, owner=link)
@@ -273,7 +309,7 @@ class RemoteActions:
                 )
             try:
                 answer: dict[str, Any] = await self.responses.wait(pending)
-            except WorkerLost as exc:
+            except (WorkerLost, AnswerTooLarge) as exc:
                 raise ActionFailed(name, exc, f"action {name!r} failed: {exc}") from None
             except CommandTimeout:
                 raise ActionTimeout(name, deadline) from None
@@ -288,6 +324,39 @@ class RemoteActions:
     def owns(self, session_id: str) -> bool:
         """Whether ``session_id`` is a command in flight."""
         return session_id in self._commands
+
+    def resolve(self, link: WorkerLink, frame: Frame) -> None:
+        """The answer ``link`` sent for one of its commands: it settles the command."""
+        command = self._commands.get(frame.session_id)
+        if command is None or command.link is not link:
+            logger.warning(
+                "worker %s answered command %s, which is not its own; ignored",
+                link,
+                frame.session_id,
+            )
+            return
+        self.responses.resolve(frame.session_id, frame.payload)
+
+    def too_large(self, link: WorkerLink, session_id: str, limit: int) -> bool:
+        """A frame of ``link`` over ``limit`` bytes in ``session_id``: if that is one of
+        its commands, the command fails (its answer is lost); returns whether it was."""
+        command = self._commands.get(session_id)
+        if command is None or command.link is not link:
+            return False
+        logger.warning(
+            "worker %s answered %s with a frame over %d bytes; the action ran, its result is lost",
+            link,
+            command.action,
+            limit,
+        )
+        self.responses.fail(
+            session_id,
+            AnswerTooLarge(
+                f"worker {link}'s answer is larger than the server takes ({limit} bytes, "
+                "SONI_MAX_BODY_BYTES); the action ran, its result is lost"
+            ),
+        )
+        return True
 
     async def take(self, link: WorkerLink, frame: Frame) -> Mapping[str, Any] | None:
         """Handle a frame ``link`` sent in one of its commands' sessions.

@@ -57,6 +57,7 @@ Handler = Callable[[Session, dict[str, Any]], Awaitable[Any]]
 MAX_SESSIONS_PER_SOCKET = 1024
 
 _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+_FORWARDING = ("forwarded", "x-forwarded-for", "x-real-ip")
 _CHAT = frozenset({"message", "decide", "subscribe", "unsubscribe"})
 
 
@@ -79,6 +80,13 @@ def _may_announce(state: ServerState, websocket: WebSocket, worker: str | None) 
         return None
     if state.worker_keys.enabled or state.keys.enabled:
         return "announcing actions needs a worker key (SONI_WORKER_KEYS), not an API key"
+    forwarded = [name for name in _FORWARDING if name in websocket.headers]
+    if forwarded:
+        # Through a proxy, "loopback" is the proxy: the worker's own address is unknown.
+        return (
+            f"a connection through a proxy ({', '.join(forwarded)}) announces only with a "
+            "worker key: set SONI_WORKER_KEYS"
+        )
     host = websocket.client.host if websocket.client else None
     if host not in _LOOPBACK:
         return (
@@ -168,13 +176,23 @@ class Connection:
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    async def _too_large(self, raw: str) -> None:
+        """Refuse a frame over ``max_body_bytes`` — or, a worker's answer, fail its command."""
+        session_id = session_of(raw)
+        if (
+            self.link is not None
+            and session_id is not None
+            and self.state.remote.too_large(self.link, session_id, self._max_frame)
+        ):
+            return  # a response is never answered: its command fails instead
+        await self.socket.send_error(session_id, BodyTooLarge(self._max_frame))
+
     async def _take(self, message: Mapping[str, Any]) -> None:
         raw = message.get("text")
         if raw is None:
             data = message.get("bytes") or b""
             if len(data) > self._max_frame:
-                raw = data.decode("utf-8", "replace")  # only to find its session
-                await self.socket.send_error(session_of(raw), BodyTooLarge(self._max_frame))
+                await self._too_large(data.decode("utf-8", "replace"))  # to find its session
                 return
             try:
                 raw = data.decode("utf-8")
@@ -187,7 +205,7 @@ class Connection:
         ):
             # Read whole all the same (the transport caps it at ws_max_frame_bytes), so
             # the refusal goes to the session the frame names, when it names one.
-            await self.socket.send_error(session_of(raw), BodyTooLarge(self._max_frame))
+            await self._too_large(raw)
             return
         try:
             frame = parse_frame(raw)
@@ -195,7 +213,12 @@ class Connection:
             await self.socket.send_error(exc.session_id, exc.error)
             return
         if self.link is not None and self.state.remote.owns(frame.session_id):
-            self._spawn(self._from_worker(self.link, frame))
+            if frame.type == "response":
+                # Here, not in a task: a close read right after it must not fail the
+                # command its answer already settled.
+                self.state.remote.resolve(self.link, frame)
+            else:
+                self._spawn(self._from_worker(self.link, frame))
             return
         if self.link is not None and frame.type != "instruction":
             # A response or event for a command that ended (timed out) or never was.

@@ -162,12 +162,14 @@ class CommandRunner:
             return _failure(
                 "invalid-request", "Invalid request", 422, str(exc), started=False
             ), False
-        if self._stopping():
+        key = command.context.idempotency_key if not command.reconcile else None
+        if self._stopping() and (key is None or key not in self.recent):
+            # Only a key never seen is "not started": one seen gets its recorded answer,
+            # else the server would send it to another worker, which would run it again.
             return _stopping(command.action), False
         if self.registry.get_spec(command.action) is None:
             return _not_found(self.registry, command.action), False
         expires = None if command.deadline is None else _now() + command.deadline
-        key = command.context.idempotency_key if not command.reconcile else None
         if key is None:
             return await self._run(command, session, expires), False
         future, mine = self.recent.claim(key)
