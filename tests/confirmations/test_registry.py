@@ -628,3 +628,26 @@ async def test_an_option_named_like_a_decision_is_refused(
         await registry.register(conversation_id="conv-1", actions=actions, prompt="Go?")
 
     assert await registry.list() == []
+
+
+async def test_listing_by_conversation_prefix_newest_first(
+    registry: ConfirmationRegistry, clock: FakeClock
+) -> None:
+    # The inbox's query: one user's conversations (ids qualified "alice/..."), the
+    # newest first, so that a limit keeps the latest — in every store alike.
+    made = []
+    for conversation in ("alice/c1", "bob/c1", "alice/c2", "alice%/c3", "alice_x/c4"):
+        made.append((await register_transfer(registry, conversation_id=conversation))[0])
+        clock.advance(1)
+    alice = await registry.list(conversation_prefix="alice/", newest_first=True)
+    assert [r.conversation_id for r in alice] == ["alice/c2", "alice/c1"]
+    latest = await registry.list(conversation_prefix="alice/", newest_first=True, limit=1)
+    assert [r.conversation_id for r in latest] == ["alice/c2"]
+    oldest_first = await registry.list(conversation_prefix="alice")
+    assert [r.conversation_id for r in oldest_first] == [
+        "alice/c1",
+        "alice/c2",
+        "alice%/c3",
+        "alice_x/c4",
+    ]
+    assert await registry.list(conversation_prefix="carol/") == []

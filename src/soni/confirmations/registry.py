@@ -297,10 +297,14 @@ class ConfirmationRegistry:
         user_id: str | None = None,
         status: str | Collection[str] | None = None,
         limit: int | None = None,
+        conversation_prefix: str | None = None,
+        newest_first: bool = False,
     ) -> builtins.list[PendingConfirmation]:
-        """Confirmations matching every given filter, oldest first.
+        """Confirmations matching every given filter, oldest first (``newest_first``:
+        newest first, so that ``limit`` keeps the latest).
 
-        ``status`` is one status or several (``"pending"``, ``{"pending", "shown"}``).
+        ``status`` is one status or several (``"pending"``, ``{"pending", "shown"}``);
+        ``conversation_prefix`` keeps the conversations whose id starts with it.
         """
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be 0 or more, got {limit}")
@@ -308,7 +312,12 @@ class ConfirmationRegistry:
         if status is not None:
             statuses = {Status(status)} if isinstance(status, str) else {Status(s) for s in status}
         return await self.store.query(
-            conversation_id=conversation_id, user_id=user_id, statuses=statuses, limit=limit
+            conversation_id=conversation_id,
+            user_id=user_id,
+            statuses=statuses,
+            limit=limit,
+            conversation_prefix=conversation_prefix,
+            newest_first=newest_first,
         )
 
     async def history(self, confirmation_id: str) -> builtins.list[HistoryEntry]:

@@ -140,8 +140,12 @@ class ConfirmationStore(Protocol):
         user_id: str | None = None,
         statuses: Collection[Status] | None = None,
         limit: int | None = None,
+        conversation_prefix: str | None = None,
+        newest_first: bool = False,
     ) -> list[PendingConfirmation]:
-        """Records matching every given filter, oldest first."""
+        """Records matching every given filter, oldest first (``newest_first``: the
+        other way). ``conversation_prefix`` keeps the conversations whose id starts so
+        (one user's, when ids are qualified by user)."""
         ...
 
     async def history(self, confirmation_id: str) -> list[HistoryEntry]:

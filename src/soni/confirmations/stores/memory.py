@@ -163,6 +163,8 @@ class MemoryConfirmationStore:
         user_id: str | None = None,
         statuses: Collection[Status] | None = None,
         limit: int | None = None,
+        conversation_prefix: str | None = None,
+        newest_first: bool = False,
     ) -> list[PendingConfirmation]:
         self._check_open()
         with self._lock:
@@ -173,8 +175,9 @@ class MemoryConfirmationStore:
             if (conversation_id is None or r.conversation_id == conversation_id)
             and (user_id is None or r.user_id == user_id)
             and (statuses is None or r.status in statuses)
+            and (conversation_prefix is None or r.conversation_id.startswith(conversation_prefix))
         ]
-        found.sort(key=lambda r: r.created_at)
+        found.sort(key=lambda r: (r.created_at, r.id), reverse=newest_first)
         return found if limit is None else found[:limit]
 
     async def history(self, confirmation_id: str) -> list[HistoryEntry]:

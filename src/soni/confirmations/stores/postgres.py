@@ -155,6 +155,8 @@ class PostgresConfirmationStore(Versioned):
         user_id: str | None = None,
         statuses: Collection[Status] | None = None,
         limit: int | None = None,
+        conversation_prefix: str | None = None,
+        newest_first: bool = False,
     ) -> list[PendingConfirmation]:
         clauses: list[str] = []
         values: list[Any] = []
@@ -170,10 +172,13 @@ class PostgresConfirmationStore(Versioned):
                 return []
             clauses.append("status = ANY(%s::text[])")
             values.append(wanted)
+        if conversation_prefix is not None:
+            clauses.append("starts_with(conversation_id, %s)")
+            values.append(conversation_prefix)
         sql = f"SELECT {COLUMNS} FROM confirmations"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY created_at, id"
+        sql += " ORDER BY created_at DESC, id DESC" if newest_first else " ORDER BY created_at, id"
         if limit is not None:
             sql += " LIMIT %s"
             values.append(limit)

@@ -352,6 +352,8 @@ class SqliteConfirmationStore:
         user_id: str | None = None,
         statuses: Collection[Status] | None = None,
         limit: int | None = None,
+        conversation_prefix: str | None = None,
+        newest_first: bool = False,
     ) -> list[PendingConfirmation]:
         clauses: list[str] = []
         values: list[Any] = []
@@ -367,10 +369,13 @@ class SqliteConfirmationStore:
                 return []
             clauses.append(f"status IN ({', '.join('?' * len(wanted))})")
             values += wanted
+        if conversation_prefix is not None:
+            clauses.append("substr(conversation_id, 1, ?) = ?")
+            values += [len(conversation_prefix), conversation_prefix]
         sql = f"SELECT {COLUMNS} FROM confirmations"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY created_at, id"
+        sql += " ORDER BY created_at DESC, id DESC" if newest_first else " ORDER BY created_at, id"
         if limit is not None:
             sql += " LIMIT ?"
             values.append(limit)
