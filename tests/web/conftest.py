@@ -82,9 +82,10 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
+def context(browser: Browser, web: Serve) -> Iterator[BrowserContext]:
     """A fresh browser profile for the test (pytest-playwright's would pull in
-    pytest-base-url, whose fixture warns under pytest 9)."""
+    pytest-base-url, whose fixture warns under pytest 9); closed before the test's
+    servers stop, so that they need not wait for its connections."""
     context = browser.new_context(viewport={"width": 1000, "height": 720})
     context.set_default_timeout(WAIT)
     try:

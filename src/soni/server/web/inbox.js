@@ -168,7 +168,7 @@
           ]);
           keys.needKey(false);
           show("open", open.confirmations, openItem);
-          show("closed", closed.confirmations, closedItem);
+          show("closed", closed.confirmations.slice().sort(byClosing), closedItem);
           document.getElementById("open-count").textContent = `(${open.confirmations.length})`;
         } catch (error) {
           if (error.status === 401) {
@@ -185,6 +185,12 @@
     } finally {
       loading = null;
     }
+  }
+
+  /** The history, most recently closed first (the server lists by creation). */
+  function byClosing(a, b) {
+    const closedAt = (record) => Date.parse(record.decided_at || record.expires_at) || 0;
+    return closedAt(b) - closedAt(a);
   }
 
   function show(which, records, render) {
