@@ -147,9 +147,7 @@ def test_markup_from_the_user_and_the_bot_is_shown_as_text(
     assert page.evaluate("document.querySelectorAll('img').length") == 0
 
 
-def test_the_chat_comes_back_after_the_server_restarts(
-    page: Page, web: Serve, runs: Runs
-) -> None:
+def test_the_chat_comes_back_after_the_server_restarts(page: Page, web: Serve, runs: Runs) -> None:
     server = web()
     open_chat(page, server.url, "restart")
     to_payment_card(page)
