@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-embeddings bench-embeddings test test-fast pytest reliability lint typecheck format bench serve clean
+.PHONY: help install install-embeddings bench-embeddings test test-fast pytest reliability lint typecheck format bench serve screenshots clean
 
 help:
 	@echo "make install      create .venv and install soni with its dev tools"
@@ -21,7 +21,8 @@ help:
 	@echo "make bench-embeddings  what the embeddings matcher costs and buys (installs it)"
 	@echo "make lint         ruff check and format check"
 	@echo "make format       apply ruff's formatting and safe fixes"
-	@echo "make serve        serve the banking example on http://127.0.0.1:8000 (docs at /docs)"
+	@echo "make serve        serve the banking example on http://127.0.0.1:8000 (chat at /, inbox at /inbox, docs at /docs)"
+	@echo "make screenshots  regenerate docs/images/ (the web pages, in Chromium)"
 	@echo "make test-llm     the LLM backend against a real local model server (builds llama-cpp-python)"
 
 # Reinstall when the project's metadata changes, so a stale venv never hides a
@@ -120,6 +121,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 serve: $(STAMP)
 	$(BIN)/soni serve examples/banking --host $(HOST) --port $(PORT)
+
+# The screenshots docs/web.md shows, taken by the browser tests (tests/web) in the
+# system's Chromium.
+screenshots: $(STAMP)
+	SONI_SCREENSHOTS=docs/images $(BIN)/pytest tests/web -k screenshots $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

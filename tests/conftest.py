@@ -84,6 +84,8 @@ TESTS = Path(__file__).resolve().parent
 
 SUITE_BY_PATH = {
     "docs/": "docs",
+    # The web pages in a real browser, against a real server (tests/web/conftest.py).
+    "web/": "server",
     # The fault suites: `make reliability` runs them at audit size (SONI_FAULT_SCALE=full).
     "reliability/": "faults",
     "scale/": "faults",

@@ -52,6 +52,7 @@ __all__ = (
     "ErrorOut",
     "EventOut",
     "HealthOut",
+    "InboxOut",
     "PendingOut",
     "ProblemOut",
     "ReplyOut",
@@ -238,6 +239,13 @@ class ConfirmationOut(_Wire):
 
 class ConfirmationsOut(_Wire):
     conversation_id: str
+    confirmations: tuple[ConfirmationOut, ...]
+
+
+class InboxOut(_Wire):
+    """The confirmations the caller may see, across its conversations, newest first:
+    the open ones with their tokens, or the closed ones with who decided them and how."""
+
     confirmations: tuple[ConfirmationOut, ...]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -38,6 +39,10 @@ def serve(
         ),
     ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+    no_ui: Annotated[
+        bool,
+        typer.Option("--no-ui", help="Do not serve the web chat (/) and inbox (/inbox)."),
+    ] = False,
     no_local_actions: Annotated[
         bool,
         typer.Option(
@@ -62,6 +67,9 @@ def serve(
         fail(f"no such bot: {bot_dir}")
     if log_level not in LOG_LEVELS:
         fail(f"--log-level must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}", code=2)
+    if no_ui:
+        # Read by this process's settings and by every worker process's.
+        os.environ["SONI_UI"] = "false"
     try:
         settings = ServerSettings.from_env()
     except ValidationError as exc:
@@ -76,6 +84,9 @@ def serve(
         config = load_config(bot_dir, local_actions=not no_local_actions, remote_actions=True)
     except SoniError as exc:
         fail(str(exc))
+    if settings.ui:
+        shown = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+        typer.echo(f"chat:  {shown}/\ninbox: {shown}/inbox\napi:   {shown}/docs")
     if workers == 1:
         _serve_one(
             bot_dir,

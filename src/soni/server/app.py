@@ -22,6 +22,7 @@ from soni.server.routes import confirmations, conversations, events, system
 from soni.server.service import Conversations
 from soni.server.settings import ServerSettings
 from soni.server.state import ServerState
+from soni.server.ui import install_ui
 from soni.server.ws import router as ws_router
 from soni.sessions import SessionRegistry
 
@@ -121,6 +122,8 @@ def create_app(
     )
     install_openapi(app, settings)
     install_docs_page(app)
+    if settings.ui:
+        install_ui(app)
     app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes)
     # Last: its catch-all middleware wraps everything else.
     install_error_handlers(app)

@@ -86,6 +86,8 @@ OPERATIONS: Mapping[str, tuple[str, ...]] = {
     "skip": _DECIDE,
     "choose": (*_DECIDE, "invalid-decision", "invalid-request"),
     "get_confirmation": ("confirmation-not-found", "invalid-request", "not-ready"),
+    # The inbox: the caller's own confirmations, so never another's 404.
+    "inbox": ("invalid-request", "not-ready"),
     "post_decision": (*_DECIDE, "invalid-decision", "invalid-decision-message", "invalid-request"),
     # events and the server
     "events": ("invalid-request", "not-ready"),

@@ -19,7 +19,7 @@ from typing import Any
 
 from soni.confirmations import Choose, Execute, PendingConfirmation, Shown, parse_decision_message
 from soni.confirmations.errors import UnknownConfirmation
-from soni.confirmations.records import OPEN
+from soni.confirmations.records import OPEN, Status
 from soni.engine import Bot
 from soni.server.auth import ANONYMOUS, Caller
 from soni.server.errors import ConversationBusy, ConversationNotFound
@@ -35,7 +35,14 @@ from soni.server.views import (
     saved_status,
 )
 from soni.sessions import SessionEvent
-from soni.wire import ConfirmationOut, ConfirmationsOut, ConversationOut, DecisionOut, TurnOut
+from soni.wire import (
+    ConfirmationOut,
+    ConfirmationsOut,
+    ConversationOut,
+    DecisionOut,
+    InboxOut,
+    TurnOut,
+)
 
 __all__ = ("Conversations",)
 
@@ -286,6 +293,22 @@ class Conversations:
             confirmations=tuple(
                 self._confirmation_out(record, confirmations.token_of(record)) for record in records
             ),
+        )
+
+    async def inbox(self, caller: Caller, *, open_: bool, limit: int) -> InboxOut:
+        """The caller's confirmations across its conversations, newest first: the open
+        ones (with tokens) or the closed ones (decided, expired, withdrawn…)."""
+        confirmations = self.bot.confirmations
+        statuses = _OPEN if open_ else [s.value for s in Status if s.value not in _OPEN]
+        records = await confirmations.list(status=statuses)
+        if caller.checked and caller.user_id is not None:
+            records = [r for r in records if in_namespace(r.conversation_id, caller.user_id)]
+        newest = sorted(records, key=lambda r: r.created_at, reverse=True)[:limit]
+        return InboxOut(
+            confirmations=tuple(
+                self._confirmation_out(record, confirmations.token_of(record) if open_ else None)
+                for record in newest
+            )
         )
 
     async def reset(self, caller: Caller, conversation_id: str) -> None:

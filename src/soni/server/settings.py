@@ -46,6 +46,10 @@ class ServerSettings(BaseModel):
             the ``user_id`` of a message is whatever the client says. Set: every
             route but ``/health`` and ``/ready`` needs ``Authorization: Bearer <key>``,
             and the key's user owns the conversations it starts.
+        worker_keys: ``{key: worker name}``: the keys action workers connect with
+            (docs/workers.md); never also an API key.
+        ui: Serve the web pages: the chat at ``/`` and the inbox at ``/inbox``
+            (docs/web.md); ``soni serve --no-ui`` turns them off.
         decide_by_token_alone: With API keys on, let a confirmation token decide
             (and be read) without a key — for links in notifications. Off by default:
             a token then decides only for its conversation's owner.
@@ -79,6 +83,7 @@ class ServerSettings(BaseModel):
 
     api_keys: dict[str, str] = Field(default_factory=dict)
     worker_keys: dict[str, str] = Field(default_factory=dict)
+    ui: bool = True
     decide_by_token_alone: bool = False
     max_body_bytes: int = Field(default=65_536, gt=0)
     ws_max_frame_bytes: int | None = Field(default=None, gt=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,8 +13,8 @@ from soni.confirmations.protocol import MESSAGE_PATTERN
 from soni.server.errors import InvalidInput
 from soni.server.routing import SoniRoute, read_json
 from soni.server.schemas import ChooseIn, DecisionMessageIn
-from soni.server.state import State, TokenCaller
-from soni.wire import ConfirmationOut, DecisionOut
+from soni.server.state import KeyCaller, State, TokenCaller
+from soni.wire import ConfirmationOut, DecisionOut, InboxOut
 
 __all__ = ("router",)
 
@@ -40,6 +40,20 @@ async def skip(token: Token, state: State, caller: TokenCaller) -> DecisionOut:
 async def choose(token: Token, body: ChooseIn, state: State, caller: TokenCaller) -> DecisionOut:
     """Approve one of several offered actions by name."""
     return await state.conversations.decide(caller, token, body.option, channel="http")
+
+
+@router.get("/confirmations")
+async def inbox(
+    state: State,
+    caller: KeyCaller,
+    status: Annotated[
+        Literal["open", "closed"],
+        Query(description="open: waiting for a decision (with tokens); closed: the rest."),
+    ] = "open",
+    limit: Annotated[int, Query(ge=1, le=1000, description="The newest this many.")] = 200,
+) -> InboxOut:
+    """The caller's confirmations across its conversations, newest first (the inbox)."""
+    return await state.conversations.inbox(caller, open_=status == "open", limit=limit)
 
 
 @router.get("/confirmations/{token}")
