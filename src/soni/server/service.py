@@ -300,10 +300,14 @@ class Conversations:
         ones (with tokens) or the closed ones (decided, expired, withdrawn…)."""
         confirmations = self.bot.confirmations
         statuses = _OPEN if open_ else [s.value for s in Status if s.value not in _OPEN]
-        records = await confirmations.list(status=statuses)
-        if caller.checked and caller.user_id is not None:
-            records = [r for r in records if in_namespace(r.conversation_id, caller.user_id)]
-        newest = sorted(records, key=lambda r: r.created_at, reverse=True)[:limit]
+        own = caller.checked and caller.user_id is not None
+        newest = await confirmations.list(
+            status=statuses,
+            # With keys on, the caller's conversations are those under its prefix.
+            conversation_prefix=qualify(caller.user_id, "") if own and caller.user_id else None,
+            newest_first=True,
+            limit=limit,
+        )
         return InboxOut(
             confirmations=tuple(
                 self._confirmation_out(record, confirmations.token_of(record) if open_ else None)
