@@ -70,15 +70,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     pytest.skip(f"browser tests skipped: {reason}")
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """pytest-playwright's browser, as the system's Chromium."""
-    return {
-        **browser_type_launch_args,
-        "executable_path": str(CHROMIUM),
-        "args": CHROMIUM_ARGS,
-        "timeout": 30_000,
-    }
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """The system's Chromium, for this test alone.
+
+    Playwright's sync API runs an asyncio loop in this thread for as long as it is
+    started; the asyncio tests pytest-xdist runs in the same process afterwards (any
+    suite, in any order) could not run theirs. So it is started and stopped around
+    each test instead of once per session, as pytest-playwright's ``browser`` is.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 @pytest.fixture
