@@ -15,6 +15,7 @@ from soni.errors import suggesting
 from soni.server.auth import Keys
 from soni.server.errors import install_error_handlers
 from soni.server.limits import RequestLimits
+from soni.server.logs import redact_keys_in_logs
 from soni.server.metrics import Metrics
 from soni.server.openapi import install_docs_page, install_openapi, operation_id
 from soni.server.remote_actions import RemoteActions
@@ -64,6 +65,7 @@ def create_app(
             + ", ".join(sorted(load_options))
         )
     settings = settings if settings is not None else ServerSettings.from_env()
+    redact_keys_in_logs()  # a browser's WebSocket carries its key in the query string
     metrics = Metrics()
     keys = Keys(settings.api_keys)
 
