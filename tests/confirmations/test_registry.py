@@ -651,3 +651,20 @@ async def test_listing_by_conversation_prefix_newest_first(
         "alice_x/c4",
     ]
     assert await registry.list(conversation_prefix="carol/") == []
+
+
+async def test_listing_the_latest_changed_first(
+    registry: ConfirmationRegistry, clock: FakeClock
+) -> None:
+    # An inbox's history: an old confirmation decided just now comes first.
+    old, old_token = await register_transfer(registry, conversation_id="alice/c1")
+    clock.advance(10)
+    new, new_token = await register_transfer(registry, conversation_id="alice/c2")
+    clock.advance(10)
+    await registry.decide(new_token, "skip")
+    clock.advance(10)
+    await registry.decide(old_token, "skip")
+    changed = await registry.list(status="skipped", changed_first=True, limit=1)
+    assert [r.id for r in changed] == [old.id]
+    created = await registry.list(status="skipped", newest_first=True, limit=1)
+    assert [r.id for r in created] == [new.id]

@@ -299,12 +299,14 @@ class ConfirmationRegistry:
         limit: int | None = None,
         conversation_prefix: str | None = None,
         newest_first: bool = False,
+        changed_first: bool = False,
     ) -> builtins.list[PendingConfirmation]:
         """Confirmations matching every given filter, oldest first (``newest_first``:
         newest first, so that ``limit`` keeps the latest).
 
         ``status`` is one status or several (``"pending"``, ``{"pending", "shown"}``);
-        ``conversation_prefix`` keeps the conversations whose id starts with it.
+        ``conversation_prefix`` keeps the conversations whose id starts with it;
+        ``changed_first`` orders by the last transition instead, latest first.
         """
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be 0 or more, got {limit}")
@@ -318,6 +320,7 @@ class ConfirmationRegistry:
             limit=limit,
             conversation_prefix=conversation_prefix,
             newest_first=newest_first,
+            changed_first=changed_first,
         )
 
     async def history(self, confirmation_id: str) -> builtins.list[HistoryEntry]:

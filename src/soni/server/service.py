@@ -296,8 +296,9 @@ class Conversations:
         )
 
     async def inbox(self, caller: Caller, *, open_: bool, limit: int) -> InboxOut:
-        """The caller's confirmations across its conversations, newest first: the open
-        ones (with tokens) or the closed ones (decided, expired, withdrawn…)."""
+        """The caller's confirmations across its conversations: the open ones (with
+        tokens), newest first, or the closed ones (decided, expired, withdrawn…), the
+        latest closed first."""
         confirmations = self.bot.confirmations
         statuses = _OPEN if open_ else [s.value for s in Status if s.value not in _OPEN]
         own = caller.checked and caller.user_id is not None
@@ -305,7 +306,9 @@ class Conversations:
             status=statuses,
             # With keys on, the caller's conversations are those under its prefix.
             conversation_prefix=qualify(caller.user_id, "") if own and caller.user_id else None,
-            newest_first=True,
+            # Open: the newest asked first; closed: the latest decided (or expired) first.
+            newest_first=open_,
+            changed_first=not open_,
             limit=limit,
         )
         return InboxOut(

@@ -142,10 +142,12 @@ class ConfirmationStore(Protocol):
         limit: int | None = None,
         conversation_prefix: str | None = None,
         newest_first: bool = False,
+        changed_first: bool = False,
     ) -> list[PendingConfirmation]:
         """Records matching every given filter, oldest first (``newest_first``: the
         other way). ``conversation_prefix`` keeps the conversations whose id starts so
-        (one user's, when ids are qualified by user)."""
+        (one user's, when ids are qualified by user); ``changed_first`` orders by the
+        last transition, latest first (an inbox's history)."""
         ...
 
     async def history(self, confirmation_id: str) -> list[HistoryEntry]:

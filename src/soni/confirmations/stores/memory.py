@@ -165,6 +165,7 @@ class MemoryConfirmationStore:
         limit: int | None = None,
         conversation_prefix: str | None = None,
         newest_first: bool = False,
+        changed_first: bool = False,
     ) -> list[PendingConfirmation]:
         self._check_open()
         with self._lock:
@@ -177,7 +178,10 @@ class MemoryConfirmationStore:
             and (statuses is None or r.status in statuses)
             and (conversation_prefix is None or r.conversation_id.startswith(conversation_prefix))
         ]
-        found.sort(key=lambda r: (r.created_at, r.id), reverse=newest_first)
+        if changed_first:
+            found.sort(key=lambda r: (r.updated_at or r.created_at, r.id), reverse=True)
+        else:
+            found.sort(key=lambda r: (r.created_at, r.id), reverse=newest_first)
         return found if limit is None else found[:limit]
 
     async def history(self, confirmation_id: str) -> list[HistoryEntry]:

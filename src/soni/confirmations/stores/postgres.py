@@ -157,6 +157,7 @@ class PostgresConfirmationStore(Versioned):
         limit: int | None = None,
         conversation_prefix: str | None = None,
         newest_first: bool = False,
+        changed_first: bool = False,
     ) -> list[PendingConfirmation]:
         clauses: list[str] = []
         values: list[Any] = []
@@ -178,7 +179,12 @@ class PostgresConfirmationStore(Versioned):
         sql = f"SELECT {COLUMNS} FROM confirmations"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY created_at DESC, id DESC" if newest_first else " ORDER BY created_at, id"
+        if changed_first:
+            sql += " ORDER BY updated_at DESC, id DESC"
+        else:
+            sql += (
+                " ORDER BY created_at DESC, id DESC" if newest_first else " ORDER BY created_at, id"
+            )
         if limit is not None:
             sql += " LIMIT %s"
             values.append(limit)
