@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,6 +151,17 @@ flows:
         on_skip: kept
       - {step: done, type: end, message: "Done: {outcome}."}
       - {step: kept, type: end, message: "Kept {file_name}."}
+  odd:
+    description: "options labelled with markup"
+    steps:
+      - {step: ask_file, type: collect, slot: file_name}
+      - step: propose
+        type: choose
+        message: "What now with {file_name}?"
+        options:
+          - {action: archive_file, label: "<b>bold</b>"}
+          - {action: share_file, label: "<img src=x onerror=alert(3)>"}
+      - {step: done, type: end, message: "Done: {outcome}."}
   echo:
     description: "says it back"
     steps:
@@ -163,10 +175,14 @@ class Runs:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
+        self.gate: threading.Event | None = None
+        """Set to hold ``pay`` (it runs in a worker thread) until the test opens it."""
 
     def register(self) -> None:
         def pay(amount: float, note: str) -> dict[str, Any]:
             self.calls.append(("pay", amount))
+            if self.gate is not None:
+                self.gate.wait(timeout=WAIT / 1000)
             return {}
 
         ActionRegistry.register("pay")(pay)
@@ -183,19 +199,26 @@ class Runs:
 
 
 class WebServer:
-    """A bot served on 127.0.0.1 with its pages; ``restart`` keeps the port and the db."""
+    """A bot served on 127.0.0.1 with its pages; ``restart`` keeps the port and the db.
+
+    ``secret``, when set, is what tokens are derived under from the next start on
+    (by default the one kept beside the database): another one stands for a
+    deployment whose restarted server cannot derive the tokens it handed out.
+    """
 
     def __init__(self, bot: Path, settings: ServerSettings, db: Path) -> None:
         self.bot, self.settings, self.db = bot, settings, db
         self.port = 0
         self.server: ThreadedServer | None = None
+        self.secret: str | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> WebServer:
-        app = create_app(self.bot, self.settings, db=str(self.db))
+        secret = {"secret": self.secret} if self.secret is not None else {}
+        app = create_app(self.bot, self.settings, db=str(self.db), **secret)
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
@@ -241,11 +264,13 @@ class Serve:
 
 
 @pytest.fixture
-def runs() -> Runs:
+def runs() -> Iterator[Runs]:
     """The test bot's handlers, registered for this test; what they ran."""
     runs = Runs()
     runs.register()
-    return runs
+    yield runs
+    if runs.gate is not None:
+        runs.gate.set()  # a held handler must not keep the server from stopping
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ import pytest
 from soni.server import ServerSettings
 
 from .conftest import Runs, Serve, expect, save_screenshot
-from .test_chat import open_chat, say, to_payment_card
+from .test_chat import XSS, open_chat, say, to_payment_card
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Page
+    from playwright.sync_api import BrowserContext, Dialog, Page, Route
 
 pytestmark = pytest.mark.sqlite_only(reason="about the pages: one backend is enough")
 
@@ -90,9 +90,10 @@ def test_without_a_key_the_pages_ask_for_one_and_each_user_sees_their_own(
     enter_key(inbox, "bob-key")
     expect(inbox.locator("#connection")).to_have_text("Connected")
     expect(inbox.locator("#open-empty")).to_be_visible()
-    # Bob's own confirmation shows; alice's never does, even live.
-    ask(server.url, "bobs", ["/tidy", "b.txt"], key="bob-key")
+    # Bob's own confirmation shows; alice's never does, even live: asked for before
+    # his, it would be on the list his brought.
     ask(server.url, "more", ["/payment", "3", "tea"], key="alice-key")
+    ask(server.url, "bobs", ["/tidy", "b.txt"], key="bob-key")
     expect(inbox.locator("#open-list .card-prompt")).to_have_text(["What should I do with b.txt?"])
     expect(inbox.get_by_text("lunch")).to_have_count(0)
     expect(inbox.get_by_text("tea")).to_have_count(0)
@@ -137,5 +138,93 @@ def test_screenshots_of_the_pages(context: BrowserContext, web: Serve, tmp_path:
     saved += save_screenshot(chat.screenshot(), "chat-phone.png", tmp_path)
     # Nothing is wider than the phone's screen.
     assert chat.evaluate("document.documentElement.scrollWidth") <= 375
+    inbox.set_viewport_size({"width": 375, "height": 740})
+    inbox.get_by_role("tab", name="Open").click()
+    expect(inbox.locator("#open-list .card")).to_have_count(2)
+    assert inbox.evaluate("document.documentElement.scrollWidth") <= 375
     for path in saved:
         assert path.read_bytes().startswith(b"\x89PNG"), path
+
+
+def test_another_key_takes_the_previous_users_items_off_at_once(
+    page: Page, web: Serve, runs: Runs
+) -> None:
+    server = web(settings=KEYS)
+    ask(server.url, "alices", ["/payment", "12", "lunch"], key="alice-key")
+    page.goto(f"{server.url}/inbox")
+    enter_key(page, "alice-key")
+    alices = page.locator("#open-list .card")
+    expect(alices.locator(".card-prompt")).to_have_text(["Pay 12 for lunch?"])
+
+    page.get_by_role("button", name="Forget key").click()
+    expect(page.get_by_role("heading", name="Enter your key")).to_be_visible()
+    expect(alices).to_have_count(0)
+
+    enter_key(page, "alice-key")
+    expect(alices).to_have_count(1)
+    # Bob's lists are held back: alice's items must go before they come, not when.
+    held: list[Route] | None = []
+
+    def hold(route: Route) -> None:
+        if held is None:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(re.compile(r"/confirmations\?status="), hold)
+    enter_key(page, "bob-key")
+    expect(alices).to_have_count(0)
+    expect(page.locator("#open-count")).to_have_text("")
+    waiting, held = held, None
+    for route in waiting:
+        route.continue_()
+    expect(page.locator("#open-empty")).to_be_visible()
+    expect(page.get_by_text("lunch")).to_have_count(0)
+
+
+def test_markup_in_prompts_labels_and_ids_is_shown_as_text(
+    page: Page, web: Serve, runs: Runs
+) -> None:
+    dialogs: list[Dialog] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog), dialog.dismiss()))
+    server = web()
+    conversation = "<img src=x onerror=alert(4)>"
+    ask(server.url, conversation, ["/odd", XSS])
+    page.goto(f"{server.url}/inbox")
+    item = page.locator("#open-list .card")
+    expect(item.locator(".card-prompt")).to_have_text(f"What now with {XSS}?")
+    labels = ["<b>bold</b>", "<img src=x onerror=alert(3)>"]
+    expect(item.locator(".options li")).to_have_text(labels)
+    expect(item.locator(".card-actions button")).to_have_text([*labels, "Skip"])
+    expect(item.locator(".conversation")).to_have_text(f"Conversation {conversation}")
+
+    item.get_by_role("button", name="<b>bold</b>").click()
+    page.get_by_role("tab", name="History").click()
+    history = page.locator("#history-list .history")
+    expect(history.locator(".badge")).to_have_text("Chose “<b>bold</b>” · done")
+    expect(history.locator(".conversation")).to_have_text(f"Conversation {conversation}")
+    assert page.evaluate("document.querySelectorAll('img, b, script:not([src])').length") == 0
+    assert dialogs == []
+
+
+def test_keyboard_focus_stays_on_its_item_when_the_list_is_read_again(
+    page: Page, web: Serve, runs: Runs
+) -> None:
+    server = web()
+    ask(server.url, "first", ["/payment", "12", "lunch"])
+    page.goto(f"{server.url}/inbox")
+    items = page.locator("#open-list .card")
+    # Each item is an article named by its prompt: its buttons have that context.
+    lunch = page.get_by_role("article", name="Pay 12 for lunch?")
+    expect(lunch).to_have_count(1)
+    expect(lunch).to_have_accessible_description(re.compile("^Asked by anonymous"))
+    lunch.get_by_role("button", name="Skip").focus()
+
+    ask(server.url, "second", ["/payment", "40", "the taxi"])  # the list is read again
+    expect(items).to_have_count(2)
+    expect(items.nth(1).get_by_role("button", name="Skip")).to_be_focused()
+
+    # Deciding takes the item away: focus goes to the one now in its place.
+    page.keyboard.press("Enter")
+    expect(items).to_have_count(1)
+    expect(items.nth(0).get_by_role("button", name="Approve")).to_be_focused()

@@ -4,6 +4,10 @@
 // `turn` event of the subscription, in either order. The response is rendered; the
 // event it matches is dropped. Events nobody here asked for (a decision in the
 // inbox, another tab) are rendered as they come.
+//
+// Confirmations that are withdrawn (the user said "cancel", a reset, a turn that
+// asked something else) are not announced as events: after every turn while a card
+// is open, the cards are read back from the server.
 "use strict";
 
 (() => {
@@ -26,10 +30,39 @@
 
   const cards = new Map(); // confirmation id -> card
   let inFlight = 0; // instructions of this tab waiting for their response
-  const owed = []; // replies (as JSON) of responses whose turn event is still to come
+  let owed = []; // {replies (as JSON), at} of responses whose turn event is still to come
   const early = []; // turn events that came while this tab's instructions were in flight
   let lastReplies = "[]"; // the last replies shown, to catch up after a reconnection
   let subscribedOnce = false;
+  // Bumped when the key changes: an answer read with the previous key is dropped.
+  let epoch = 0;
+
+  // A turn's event follows its response within milliseconds; one not seen by then
+  // is lost (the connection dropped), and its entry must not swallow a later turn
+  // that happens to say the same.
+  const OWED_MS = 10000;
+
+  function forgetStaleOwed() {
+    const oldest = Date.now() - OWED_MS;
+    owed = owed.filter((entry) => entry.at >= oldest);
+  }
+
+  /** Take everything off the page: it belonged to the previous key's user. */
+  function clearConversation() {
+    epoch += 1;
+    log.replaceChildren();
+    cards.clear();
+    owed = [];
+    early.length = 0;
+    lastReplies = "[]";
+    typing.hidden = true;
+  }
+
+  /** The server refused the key: nothing of the conversation stays on screen. */
+  function refused() {
+    clearConversation();
+    keys.needKey(true);
+  }
 
   // -- the log ---------------------------------------------------------------------
 
@@ -57,8 +90,14 @@
     for (const reply of shown) addMessage("bot", reply.text);
     if (replies && replies.length) lastReplies = JSON.stringify(replies);
     for (const item of Array.isArray(pending) ? pending : []) upsertCard(item);
-    // A question the cards do not show (after a restart, say) stays readable.
-    if (asking && !Array.isArray(pending)) sync();
+    // A question the cards do not show (after a restart, say) stays readable; an
+    // open card may have been withdrawn by this turn, which no event says.
+    if ((asking && !Array.isArray(pending)) || anyOpen()) sync();
+  }
+
+  function anyOpen() {
+    for (const card of cards.values()) if (card.state === "open") return true;
+    return false;
   }
 
   // -- confirmation cards ------------------------------------------------------------
@@ -78,7 +117,10 @@
   function upsertCard(item) {
     let card = cards.get(item.id);
     if (card) {
-      if (item.token !== undefined) card.token = item.token;
+      // A listing without a token (a server restarted with another secret) does
+      // not make the one this card has invalid: the server still knows it by its
+      // hash.
+      if (item.token) card.token = item.token;
       if (item.expires_at) card.expiresAt = Date.parse(item.expires_at);
       tick(card);
       return card;
@@ -86,14 +128,17 @@
     const options = item.options || [];
     const labels = item.labels || [];
     const buttons = el("div", { class: "card-actions", role: "group", "aria-label": "Decide" });
-    const status = el("p", { class: "card-status", "aria-live": "polite" });
+    // Where focus goes once the card is decided (its buttons are gone).
+    const status = el("p", { class: "card-status", "aria-live": "polite", tabindex: -1 });
     const expiry = el("p", { class: "expiry" });
     card = {
       id: item.id,
-      token: item.token ?? null,
+      token: item.token || null,
       options,
       labels,
       state: "open",
+      expiring: false, // its countdown ended; the server has not said so yet
+      deciding: false, // this tab sent a decision
       expiresAt: item.expires_at ? Date.parse(item.expires_at) : null,
       buttons,
       status,
@@ -150,6 +195,12 @@
   /** Close a card: its buttons go, and it says what happened. */
   function settle(card, state, { decision, actor } = {}) {
     if ((RANK[state] ?? 3) < (RANK[card.state] ?? 3)) return;
+    // Focus follows the card when it was on it, or was lost when the clicked button
+    // was disabled; never taken from elsewhere (the message box, say).
+    const active = document.activeElement;
+    const lost = !active || active === document.body;
+    const hadFocus = card.node.contains(active) || (card.deciding && lost);
+    card.deciding = false;
     card.state = state;
     card.node.dataset.state = state;
     card.buttons.hidden = true;
@@ -161,6 +212,11 @@
     }
     card.status.textContent = text + actorText(actor || card.actor);
     if (actor) card.actor = actor;
+    if (hadFocus && card.node.isConnected) card.status.focus();
+  }
+
+  function enableButtons(card, enabled) {
+    for (const button of card.buttons.querySelectorAll("button")) button.disabled = !enabled;
   }
 
   function tick(card) {
@@ -169,12 +225,24 @@
       card.expiry.textContent = "";
       return;
     }
-    const left = card.expiresAt - Date.now();
+    const left = card.expiresAt - soni.now();
     if (left <= 0) {
-      // The server records the expiry within seconds (confirmation_expired); the
-      // decision would be refused from now on anyway.
-      settle(card, "expired");
+      // The server decides when it expired, and says so (confirmation_expired, or
+      // a listing): this page's clock may be off, and the server may yet report a
+      // decision made in time.
+      if (!card.expiring) {
+        card.expiring = true;
+        card.node.dataset.state = "expiring";
+        enableButtons(card, false);
+      }
+      card.expiry.textContent = "Expiring…";
       return;
+    }
+    if (card.expiring) {
+      // The server's time, learnt since, says it is still open.
+      card.expiring = false;
+      card.node.dataset.state = "open";
+      if (!card.deciding) enableButtons(card, true);
     }
     card.expiry.textContent = `Expires in ${soni.remaining(left)}`;
     if (!card.token) {
@@ -186,16 +254,26 @@
     for (const card of cards.values()) tick(card);
   }, 1000);
 
-  async function decide(card, decision) {
+  /** The decision could not be sent: the card can be decided again. */
+  function undecided(card) {
+    card.deciding = false;
     if (card.state !== "open") return;
-    for (const button of card.buttons.querySelectorAll("button")) button.disabled = true;
+    enableButtons(card, !card.expiring);
+    card.status.textContent = "";
+  }
+
+  async function decide(card, decision) {
+    if (card.state !== "open" || card.expiring) return;
+    enableButtons(card, false);
+    card.deciding = true;
     card.status.textContent = "Sending…";
     soni.showProblem(problem, null);
     if (!card.token) {
-      // The server restarted and no longer knows this card's token: answer in the
-      // chat instead, as a user typing would.
+      // This page never learnt the card's token (a server that restarted with
+      // another secret lists none): answer in the chat instead, as a user typing
+      // would. The turn's sync settles the card.
       const text = decision === "approve" ? "/affirm" : decision === "skip" ? "/deny" : `/choose ${decision}`;
-      await send(text, { echo: false });
+      if (!(await send(text, { echo: false }))) undecided(card);
       return;
     }
     try {
@@ -215,22 +293,24 @@
       } else if (error.type === "confirmation-closed") {
         settle(card, body.confirmation_status || "cancelled");
       } else {
-        for (const button of card.buttons.querySelectorAll("button")) button.disabled = false;
-        card.status.textContent = "";
+        undecided(card);
         soni.showProblem(problem, error);
+        if (error.status === 401) refused();
       }
     }
   }
 
   /** Bring the cards up to date with the server's records (open ones get tokens). */
   async function sync() {
+    const asked = epoch;
     let listing;
     try {
       listing = await soni.api(`/conversations/${encodeURIComponent(conversationId)}/confirmations`);
     } catch (error) {
-      if (error.status === 401) keys.needKey(true);
+      if (asked === epoch && error.status === 401) refused();
       return;
     }
+    if (asked !== epoch) return;
     for (const record of listing.confirmations) {
       const open = record.status === "pending" || record.status === "shown";
       const card = cards.get(record.id);
@@ -251,7 +331,10 @@
       const replies = JSON.stringify(result.replies || []);
       const at = early.findIndex((event) => JSON.stringify(event.data.replies || []) === replies);
       if (at >= 0) early.splice(at, 1);
-      else owed.push(replies);
+      else {
+        forgetStaleOwed();
+        owed.push({ replies, at: Date.now() });
+      }
       return result;
     } finally {
       inFlight -= 1;
@@ -265,7 +348,8 @@
   function onTurnEvent(event) {
     const data = event.data || {};
     const replies = JSON.stringify(data.replies || []);
-    const at = owed.indexOf(replies);
+    forgetStaleOwed();
+    const at = owed.findIndex((entry) => entry.replies === replies);
     if (at >= 0) {
       owed.splice(at, 1);
       return;
@@ -300,13 +384,19 @@
         if (card) settle(card, "expired");
         break;
       case "session_removed":
-        if (data.reason === "reset") addNote("This conversation was reset.");
+        if (data.reason === "reset") {
+          addNote("This conversation was reset.");
+          // A reset cancels the open confirmations, which no event says (and the
+          // conversation, gone, has no listing to read them back from).
+          for (const open of cards.values()) if (open.state === "open") settle(open, "cancelled");
+        }
         break;
       default:
         break;
     }
   }
 
+  /** Send a message; whether it was answered. */
   async function send(text, { echo = true } = {}) {
     soni.showProblem(problem, null);
     if (echo) addMessage("user", text);
@@ -314,9 +404,11 @@
     try {
       const result = await own(conn.call("message", { conversation_id: conversationId, text }));
       showTurn(result.replies, result.pending, result.status);
+      return true;
     } catch (error) {
       soni.showProblem(problem, error);
-      if (error.status === 401) keys.needKey(true);
+      if (error.status === 401) refused();
+      return false;
     } finally {
       typing.hidden = inFlight === 0;
     }
@@ -338,7 +430,7 @@
       await soni.api(`/conversations/${encodeURIComponent(conversationId)}`);
     } catch (error) {
       if (error.status === 401) {
-        keys.needKey(true);
+        refused();
         return false;
       }
     }
@@ -347,14 +439,17 @@
 
   /** What the conversation last said, and its open confirmations (a reload, a reconnection). */
   async function catchUp() {
+    const asked = epoch;
     let conversation;
     try {
       conversation = await soni.api(`/conversations/${encodeURIComponent(conversationId)}`);
     } catch (error) {
-      if (error.status === 401) keys.needKey(true);
+      if (asked !== epoch) return;
+      if (error.status === 401) refused();
       else if (error.status !== 404) soni.showProblem(problem, error);
       return;
     }
+    if (asked !== epoch) return;
     keys.needKey(false);
     const replies = JSON.stringify(conversation.replies || []);
     if (replies !== lastReplies) showTurn(conversation.replies, null, conversation.status);
@@ -378,9 +473,13 @@
   });
 
   const keys = soni.keyForm(() => {
+    // What is on screen is the previous key's user's: gone before anything is read
+    // with the new one.
+    clearConversation();
+    soni.showProblem(problem, null);
     keys.needKey(false);
-    catchUp();
     conn.restart();
+    catchUp();
   });
 
   document.getElementById("new-conversation").href = `/?c=${soni.randomId()}`;

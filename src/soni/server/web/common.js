@@ -30,6 +30,24 @@ const soni = (() => {
     return node;
   }
 
+  // How far the server's clock is ahead of this browser's, from the Date header of
+  // the last API answer: countdowns run on the server's time, so a browser whose
+  // clock is off neither closes a card early nor keeps it open late. The header
+  // has whole seconds, so a difference under two seconds is taken for none.
+  let skew = 0;
+
+  function noteServerDate(response) {
+    const date = Date.parse(response.headers.get("Date") || "");
+    if (Number.isNaN(date)) return;
+    const difference = date - Date.now();
+    skew = Math.abs(difference) < 2000 ? 0 : difference;
+  }
+
+  /** The server's time now, as far as this page can tell (milliseconds). */
+  function now() {
+    return Date.now() + skew;
+  }
+
   /** What a countdown shows: "4:59", "1:02:03". */
   function remaining(ms) {
     const total = Math.max(0, Math.ceil(ms / 1000));
@@ -148,6 +166,7 @@ const soni = (() => {
     } catch (error) {
       throw new Problem(0, { title: "The server cannot be reached", detail: String(error) });
     }
+    noteServerDate(response);
     const text = await response.text();
     let body = null;
     try {
@@ -193,6 +212,9 @@ const soni = (() => {
       this.delay = 0;
       this.timer = null;
       this.stopped = true;
+      // Bumped by stop(): a close handler that awaited across a restart sees it
+      // changed and leaves the new connection alone.
+      this.generation = 0;
     }
 
     url() {
@@ -210,9 +232,23 @@ const soni = (() => {
 
     stop() {
       this.stopped = true;
+      this.generation += 1;
       clearTimeout(this.timer);
-      if (this.socket) this.socket.close();
+      const socket = this.socket;
+      // Forgotten before it closes: its close handler then does nothing, so the
+      // calls it carried are rejected here.
       this.socket = null;
+      if (socket) socket.close();
+      this.rejectCalls();
+    }
+
+    /** Fail every call waiting for a response: it will not come. */
+    rejectCalls() {
+      const calls = [...this.calls.values()];
+      this.calls.clear();
+      for (const call of calls) {
+        call.reject(new Problem(0, { title: "Connection lost", detail: "try again" }));
+      }
     }
 
     /** Start over: with another key, say. */
@@ -238,14 +274,14 @@ const soni = (() => {
       socket.addEventListener("close", async () => {
         if (this.socket !== socket) return;
         this.socket = null;
-        for (const [, call] of this.calls) {
-          call.reject(new Problem(0, { title: "Connection lost", detail: "try again" }));
-        }
-        this.calls.clear();
+        this.rejectCalls();
         if (this.stopped) return;
+        const generation = this.generation;
         if (!opened) {
           this.onStatus("refused");
-          if (!(await this.onRefused())) return;
+          const retry = await this.onRefused();
+          // Stopped or restarted meanwhile: another connection (or none) is wanted.
+          if (!retry || generation !== this.generation || this.stopped) return;
         }
         this.onStatus("closed");
         // Backoff with jitter: 0.5 s doubling up to 10 s, so a server that restarts
@@ -345,9 +381,13 @@ const soni = (() => {
       } catch {
         return retry();
       }
+      // Stopped while the request ran (another key, say): its answer is not ours.
+      if (stopped) return;
       if (response.status === 401) {
+        const body = await response.json().catch(() => null);
+        if (stopped) return;
         onStatus("refused");
-        onRefused(new Problem(401, await response.json().catch(() => null)));
+        onRefused(new Problem(401, body));
         return;
       }
       if (!response.ok || !response.body) return retry();
@@ -359,7 +399,7 @@ const soni = (() => {
       try {
         for (;;) {
           const { value, done } = await reader.read();
-          if (done) break;
+          if (done || stopped) break;
           buffer += value.replace(/\r\n?/g, "\n");
           let end;
           while ((end = buffer.indexOf("\n\n")) >= 0) {
@@ -428,6 +468,7 @@ const soni = (() => {
     followEvents,
     key,
     keyForm,
+    now,
     optionLabel,
     randomId,
     remaining,

@@ -1,6 +1,7 @@
 // The inbox: every open confirmation the key's user may see, decided from here,
 // and the history of the closed ones (docs/web.md). Kept live by GET /events: any
-// confirmation event reloads the lists.
+// confirmation event reloads the lists, and so does any turn (a turn may withdraw
+// a confirmation, which no event says).
 "use strict";
 
 (() => {
@@ -16,6 +17,8 @@
     closed: document.getElementById("history-empty"),
   };
   const countdowns = new Map(); // expiry element -> {expiresAt, item}
+  // Bumped when the key changes: lists read with the previous key are dropped.
+  let epoch = 0;
 
   const STATUS_TEXT = {
     approved: "Approved",
@@ -46,21 +49,34 @@
     );
   }
 
+  // Ids of an item's prompt and details, for its article's accessible name and
+  // description: its buttons are read with what they decide. Confirmation ids are
+  // hex digits, safe in an id.
+  function ids(which, record) {
+    return { prompt: `${which}-prompt-${record.id}`, meta: `${which}-meta-${record.id}` };
+  }
+
   function openItem(record) {
-    const buttons = el("div", { class: "card-actions", role: "group", "aria-label": "Decide" });
+    const id = ids("open", record);
+    const buttons = el("div", {
+      class: "card-actions",
+      role: "group",
+      "aria-label": "Decide",
+      "aria-describedby": id.prompt,
+    });
     const expiry = el("span", { class: "expiry" });
     const item = el(
       "li",
       { class: "item card", "data-state": "open", "data-confirmation": record.id },
       el(
         "article",
-        {},
+        { "aria-labelledby": id.prompt, "aria-describedby": id.meta },
         el("p", { class: "item-head" }, conversationLink(record)),
-        el("p", { class: "card-prompt", text: record.prompt }),
+        el("p", { class: "card-prompt", id: id.prompt, text: record.prompt }),
         optionsList(record),
         el(
           "p",
-          { class: "meta" },
+          { class: "meta", id: id.meta },
           el("span", { class: "asked-by", text: `Asked by ${record.user_id || "anonymous"}` }),
           " · ",
           el("time", { datetime: record.created_at, text: soni.when(record.created_at) }),
@@ -106,18 +122,19 @@
         )
       : null;
     const at = record.decided_at || (record.status === "expired" ? record.expires_at : null);
+    const id = ids("closed", record);
     return el(
       "li",
       { class: "item history", "data-state": record.status, "data-confirmation": record.id },
       el(
         "article",
-        {},
+        { "aria-labelledby": id.prompt, "aria-describedby": id.meta },
         el("p", { class: "item-head" }, conversationLink(record), " ", el("span", { class: "badge", text: outcome })),
-        el("p", { class: "card-prompt", text: record.prompt }),
+        el("p", { class: "card-prompt", id: id.prompt, text: record.prompt }),
         optionsList(record),
         el(
           "p",
-          { class: "meta" },
+          { class: "meta", id: id.meta },
           el("span", { class: "asked-by", text: `Asked by ${record.user_id || "anonymous"}` }),
           who ? " · " : null,
           who,
@@ -130,6 +147,8 @@
   }
 
   async function decideItem(record, decision, item) {
+    // A disabled button loses focus: where it was is kept for the next drawing.
+    deciding = focusIn(lists.open);
     for (const button of item.querySelectorAll("button")) button.disabled = true;
     soni.showProblem(problem, null);
     const token = encodeURIComponent(record.token);
@@ -143,10 +162,25 @@
       const done = result.decision === "skip" ? "Skipped" : "Approved";
       announce.textContent = `${done}: ${record.prompt}${said ? ` — the bot said: ${said}` : ""}`;
     } catch (error) {
-      if (error.status === 401) keys.needKey(true);
       soni.showProblem(problem, error);
+      if (error.status === 401) refused();
     }
     await load();
+    deciding = null;
+  }
+
+  /** Empty both lists: what they showed belongs to a key no longer in use. */
+  function clearLists() {
+    epoch += 1;
+    show("open", [], openItem);
+    show("closed", [], closedItem);
+    document.getElementById("open-count").textContent = "";
+    announce.textContent = "";
+  }
+
+  function refused() {
+    clearLists();
+    keys.needKey(true);
   }
 
   let loading = null;
@@ -161,22 +195,25 @@
     loading = (async () => {
       do {
         again = false;
+        const asked = epoch;
         try {
           const [open, closed] = await Promise.all([
             soni.api("/confirmations?status=open"),
             soni.api("/confirmations?status=closed&limit=100"),
           ]);
+          // Read with a key since changed: read again with the new one.
+          if (asked !== epoch) {
+            again = true;
+            continue;
+          }
           keys.needKey(false);
           show("open", open.confirmations, openItem);
           show("closed", closed.confirmations.slice().sort(byClosing), closedItem);
           document.getElementById("open-count").textContent = `(${open.confirmations.length})`;
         } catch (error) {
-          if (error.status === 401) {
-            keys.needKey(true);
-            show("open", [], openItem);
-            show("closed", [], closedItem);
-            document.getElementById("open-count").textContent = "";
-          } else soni.showProblem(problem, error);
+          if (asked !== epoch) again = true;
+          else if (error.status === 401) refused();
+          else soni.showProblem(problem, error);
         }
       } while (again);
     })();
@@ -193,24 +230,58 @@
     return closedAt(b) - closedAt(a);
   }
 
+  // Controls of an item that can hold focus, in order.
+  const FOCUSABLE = "a, button";
+  let deciding = null; // where focus was in the open list when a decision was sent
+
   function show(which, records, render) {
+    const list = lists[which];
+    const lost = document.activeElement === document.body || !document.activeElement;
+    const kept = focusIn(list) || (which === "open" && lost ? deciding : null);
     if (which === "open") countdowns.clear();
-    lists[which].replaceChildren(...records.map(render));
+    list.replaceChildren(...records.map(render));
     empty[which].hidden = records.length > 0;
     tick();
+    if (kept) restoreFocus(list, kept);
+  }
+
+  /** Where keyboard focus is in a list: its item's id and position, the control's index. */
+  function focusIn(list) {
+    const active = document.activeElement;
+    const item = active && list.contains(active) ? active.closest("[data-confirmation]") : null;
+    if (!item) return null;
+    return {
+      id: item.dataset.confirmation,
+      position: [...list.children].indexOf(item),
+      control: [...item.querySelectorAll(FOCUSABLE)].indexOf(active),
+    };
+  }
+
+  /**
+   * Focus the same control of the same item after the list was drawn again; an item
+   * that left the list (decided) hands focus to the one now in its place, or to the
+   * list's panel.
+   */
+  function restoreFocus(list, { id, position, control }) {
+    const same = [...list.children].find((node) => node.dataset.confirmation === id);
+    const target = same
+      ? same.querySelectorAll(FOCUSABLE)[control]
+      : list.children[Math.min(position, list.children.length - 1)]?.querySelector("button");
+    const usable = target && !target.disabled ? target : null;
+    (usable || list.closest("[role=tabpanel]")).focus();
   }
 
   function tick() {
     for (const [node, { expiresAt, item }] of countdowns) {
-      const left = expiresAt - Date.now();
+      const left = expiresAt - soni.now();
       if (left > 0) {
         node.textContent = `Expires in ${soni.remaining(left)}`;
         continue;
       }
-      // The server records the expiry within seconds and says so (an event): the
-      // list is read again then.
-      node.textContent = "Expired";
-      item.dataset.state = "expired";
+      // The server decides when it expired and says so (an event): the list is read
+      // again then, and the item moves to the history as the server recorded it.
+      node.textContent = "Expiring…";
+      item.dataset.state = "expiring";
       for (const button of item.querySelectorAll("button")) button.disabled = true;
       countdowns.delete(node);
     }
@@ -248,6 +319,9 @@
     "action_executed",
     "action_interrupted",
     "session_removed",
+    // Withdrawing a confirmation (cancel, a question that supersedes it) is no
+    // event of its own: the turn that did it is.
+    "turn",
   ]);
   let stopEvents = () => {};
 
@@ -256,7 +330,7 @@
     stopEvents = soni.followEvents("/events", {
       onStatus: soni.showConnection,
       onOpen: load, // what happened while the stream was down
-      onRefused: () => keys.needKey(true),
+      onRefused: refused,
       onEvent: (type) => {
         if (RELOAD_ON.has(type)) load();
       },
@@ -264,6 +338,9 @@
   }
 
   const keys = soni.keyForm(() => {
+    // The lists (and the tokens their buttons hold) are the previous key's user's.
+    clearLists();
+    soni.showProblem(problem, null);
     keys.needKey(false);
     follow();
   });
