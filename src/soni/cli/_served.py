@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
+import typer
 
 from soni.cli._output import fail
 
-__all__ = ("served_actions", "where")
+__all__ = ("ServerKey", "served_actions", "where")
+
+ServerKey = Annotated[
+    str | None, typer.Option(envvar="SONI_API_KEY", help="Bearer API key for --url.")
+]
+"""``--api-key``, for the commands that ask a running server (``--url``)."""
 
 
 def served_actions(url: str, api_key: str | None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from soni.cli._app import app
 from soni.cli._output import console, fail, print_json, reported, stdout_kept_for_json
-from soni.cli._served import served_actions, where
+from soni.cli._served import ServerKey, served_actions, where
 
 if TYPE_CHECKING:
     from soni.actions import ActionRegistry, ActionSpec
@@ -37,10 +37,7 @@ def list_actions(
             "the action workers that announced it).",
         ),
     ] = None,
-    api_key: Annotated[
-        str | None,
-        typer.Option(envvar="SONI_API_KEY", help="Bearer API key for --url."),
-    ] = None,
+    api_key: ServerKey = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List the bot's actions: handler signature, description, confirmation, where used."""

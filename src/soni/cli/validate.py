@@ -9,7 +9,7 @@ import typer
 
 from soni.cli._app import app
 from soni.cli._output import fail, print_json, reported, stdout_kept_for_json
-from soni.cli._served import served_actions, where
+from soni.cli._served import ServerKey, served_actions, where
 
 
 @app.command()
@@ -31,10 +31,7 @@ def validate(
             "the actions its workers announced) instead of importing handler modules.",
         ),
     ] = None,
-    api_key: Annotated[
-        str | None,
-        typer.Option(envvar="SONI_API_KEY", help="Bearer API key for --url."),
-    ] = None,
+    api_key: ServerKey = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help='Print {"ok", "errors", "warnings"} as JSON.')

@@ -16,6 +16,7 @@ fails its commands at once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -426,29 +427,23 @@ class _RemoteHandler:
 
 
 def _spec(hub: RemoteActions, offer: ActionOffer) -> ActionSpec:
-    mode = offer.mode
-    check = None
-    if offer.reconcile:
-        check = ActionSpec(
-            name=offer.name,
-            handler=_RemoteHandler(hub, offer, True),
-            scope="remote",
-            mode=mode,
-            params=offer.params if mode == "params" else (),
-            required=offer.required if mode == "params" else (),
-            ctx_param="_remote_ctx",
-            is_async=True,
-        )
-    return ActionSpec(
+    params = offer.params if offer.mode == "params" else ()
+    required = offer.required if offer.mode == "params" else ()
+    call = ActionSpec(
         name=offer.name,
         handler=_RemoteHandler(hub, offer, False),
         scope="remote",
-        mode=mode,
-        params=offer.params if mode == "params" else (),
-        required=offer.required if mode == "params" else (),
+        mode=offer.mode,
+        params=params,
+        required=required,
         ctx_param="_remote_ctx",
         is_async=True,
+    )
+    # The reconcile check is called like the action: the same spec, asking the worker's.
+    check = dataclasses.replace(call, handler=_RemoteHandler(hub, offer, True))
+    return dataclasses.replace(
+        call,
         description=offer.description,
         idempotent=offer.idempotent,
-        reconcile=check,
+        reconcile=check if offer.reconcile else None,
     )

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -245,7 +245,8 @@ class Connection:
         else:
             self._start(frame)
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` as one of the connection's tasks, which ``serve`` waits for."""
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -265,9 +266,7 @@ class Connection:
         for waiting in later or ():
             session.deliver(waiting)
         self._sessions[frame.session_id] = session
-        task = asyncio.create_task(self._run(session, frame))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._run(session, frame))
 
     async def _run(self, session: Session, frame: Frame) -> None:
         try:

@@ -102,17 +102,7 @@
 
   // -- confirmation cards ------------------------------------------------------------
 
-  const OUTCOMES = {
-    approved: "Approved",
-    executing: "Approved · running",
-    executed: "Approved · done",
-    failed: "Approved · failed",
-    interrupted: "Approved · outcome unknown",
-    skipped: "Skipped",
-    expired: "Expired",
-    superseded: "Withdrawn",
-    cancelled: "Withdrawn",
-  };
+  const OUTCOMES = soni.OUTCOMES;
 
   function upsertCard(item) {
     let card = cards.get(item.id);

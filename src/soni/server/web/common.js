@@ -460,8 +460,22 @@ const soni = (() => {
     node.dataset.state = state;
   }
 
+  /** A closed (or closing) confirmation's status, in words; both pages show them. */
+  const OUTCOMES = Object.freeze({
+    approved: "Approved",
+    executing: "Approved · running",
+    executed: "Approved · done",
+    failed: "Approved · failed",
+    interrupted: "Approved · outcome unknown",
+    skipped: "Skipped",
+    expired: "Expired",
+    superseded: "Withdrawn",
+    cancelled: "Withdrawn",
+  });
+
   return {
     Connection,
+    OUTCOMES,
     Problem,
     api,
     el,

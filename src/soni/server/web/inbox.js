@@ -20,14 +20,9 @@
   // Bumped when the key changes: lists read with the previous key are dropped.
   let epoch = 0;
 
+  // The history says which withdrawal it was.
   const STATUS_TEXT = {
-    approved: "Approved",
-    executing: "Approved · running",
-    executed: "Approved · done",
-    failed: "Approved · failed",
-    interrupted: "Approved · outcome unknown",
-    skipped: "Skipped",
-    expired: "Expired",
+    ...soni.OUTCOMES,
     superseded: "Withdrawn (superseded)",
     cancelled: "Withdrawn (cancelled)",
   };
